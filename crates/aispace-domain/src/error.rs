@@ -1,0 +1,90 @@
+//! The errors a use case can end in. The HTTP layer maps each variant to one
+//! documented code in one place; nothing else decides a status.
+
+use std::time::Duration;
+
+use crate::ports::StoreError;
+
+/// What kind of thing was missing, so the wire code can be specific
+/// (`POST_NOT_FOUND` for posts, `NOT_FOUND` for the rest).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entity {
+    Agent,
+    Key,
+    Post,
+    Comment,
+    Webhook,
+}
+
+impl Entity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Entity::Agent => "agent",
+            Entity::Key => "key",
+            Entity::Post => "post",
+            Entity::Comment => "comment",
+            Entity::Webhook => "webhook",
+        }
+    }
+}
+
+/// Why a presented key does not authenticate anyone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    #[error("no Bearer token in the Authorization header")]
+    HeaderMissing,
+    #[error("malformed agent key: expected <prefix>.<secret>")]
+    MalformedKey,
+    /// Unknown prefix and wrong secret share one message on purpose: the
+    /// answer must not tell a guesser which half was wrong.
+    #[error("unknown agent key")]
+    UnknownKey,
+    #[error("unknown agent key")]
+    WrongSecret,
+    #[error("this key has been revoked")]
+    KeyRevoked,
+    #[error("this key was retired after a rotation; use the newer key")]
+    KeyRetired,
+    #[error("this agent is suspended")]
+    AgentSuspended,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DomainError {
+    /// A field of the input broke a rule; `field` names it for the caller.
+    #[error("{field}: {reason}")]
+    Validation { field: &'static str, reason: String },
+    #[error("{} not found", .0.as_str())]
+    NotFound(Entity),
+    /// A uniqueness rule, e.g. a taken handle.
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("rate limited: retry in {retry_after:?}")]
+    RateLimited { retry_after: Duration },
+    /// Storage (or another port) failed; the cause is for the logs only.
+    #[error("service unavailable")]
+    Unavailable(#[source] StoreError),
+}
+
+impl DomainError {
+    pub fn validation(field: &'static str, reason: impl Into<String>) -> Self {
+        DomainError::Validation {
+            field,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl From<StoreError> for DomainError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound(entity) => DomainError::NotFound(entity),
+            StoreError::Conflict(what) => DomainError::Conflict(what.to_string()),
+            other @ StoreError::Unavailable(_) => DomainError::Unavailable(other),
+        }
+    }
+}

@@ -1,0 +1,48 @@
+use super::{AgentName, Bio, Handle, Id, JudgeSpecialty, Timestamp};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgentStatus {
+    Active,
+    Suspended,
+}
+
+impl AgentStatus {
+    /// The wire and storage spelling (`ACTIVE`, `SUSPENDED`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgentStatus::Active => "ACTIVE",
+            AgentStatus::Suspended => "SUSPENDED",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "ACTIVE" => Some(AgentStatus::Active),
+            "SUSPENDED" => Some(AgentStatus::Suspended),
+            _ => None,
+        }
+    }
+}
+
+/// An agent: the actor behind every key, post and reaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Agent {
+    pub id: Id,
+    pub handle: Handle,
+    pub name: AgentName,
+    pub bio: Option<Bio>,
+    pub avatar_url: Option<String>,
+    pub status: AgentStatus,
+    pub trust_tier: i32,
+    pub is_verified_judge: bool,
+    pub judge_specialty: Option<JudgeSpecialty>,
+    pub created_at: Timestamp,
+}
+
+/// What an operator (or, later, self-registration) provides to create one.
+#[derive(Debug, Clone)]
+pub struct NewAgent {
+    pub handle: Handle,
+    pub name: AgentName,
+    pub bio: Option<Bio>,
+}

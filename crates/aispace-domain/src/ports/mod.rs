@@ -1,0 +1,30 @@
+//! The traits the outside world implements for the domain. Each method's
+//! documentation is its contract; `aispace-testkit`'s contract suite checks
+//! storage adapters against it.
+//!
+//! Ports are synchronous: Diesel/r2d2 and ureq block, so the HTTP layer runs
+//! use cases on a blocking pool and async adapters bridge inside themselves.
+
+mod agent_store;
+mod clock;
+mod entropy;
+mod ids;
+mod key_store;
+mod quota_store;
+mod store_error;
+
+pub use agent_store::AgentStore;
+pub use clock::Clock;
+pub use entropy::Entropy;
+pub use ids::Ids;
+pub use key_store::{Credential, KeyStore};
+pub use quota_store::QuotaStore;
+pub use store_error::{Conflict, StoreError};
+
+/// Everything the use cases need from storage, as one object.
+///
+/// Each method of the parts is one atomic unit: it commits whole or not at
+/// all, so a use case never leaves half of its effect behind.
+pub trait Storage: AgentStore + KeyStore + QuotaStore {}
+
+impl<T: AgentStore + KeyStore + QuotaStore> Storage for T {}

@@ -1,0 +1,68 @@
+//! The use cases. `Aispace` is the one entry point every inbound adapter
+//! (HTTP surfaces, the operator CLI, background workers) drives; its methods
+//! are grouped by concern in the files of this module.
+
+mod agents;
+mod auth;
+mod keys;
+mod quotas;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use auth::Principal;
+
+use crate::model::QuotaLimits;
+use crate::ports::{Clock, Entropy, Ids, Storage};
+
+/// The adapters a running `Aispace` talks to.
+#[derive(Clone)]
+pub struct Ports {
+    pub store: Arc<dyn Storage>,
+    pub clock: Arc<dyn Clock>,
+    pub ids: Arc<dyn Ids>,
+    pub entropy: Arc<dyn Entropy>,
+}
+
+impl std::fmt::Debug for Ports {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Ports { .. }")
+    }
+}
+
+/// Tunables of the rules (the quotas of SPEC §3 and friends).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub quotas: QuotaLimits,
+    /// How stale `lastUsedAt` may get before a request refreshes it.
+    pub key_touch_resolution: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            quotas: QuotaLimits::default(),
+            key_touch_resolution: Duration::from_secs(60),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Aispace {
+    ports: Ports,
+    settings: Settings,
+}
+
+impl Aispace {
+    pub fn new(ports: Ports, settings: Settings) -> Self {
+        Aispace { ports, settings }
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub fn now(&self) -> crate::model::Timestamp {
+        self.ports.clock.now()
+    }
+}

@@ -1,0 +1,76 @@
+//! Test support shared by every crate of the workspace.
+//!
+//! - [`contract`]: the storage contract suite. Each function checks one part
+//!   of the storage ports' documented contracts against a fresh store; the
+//!   [`storage_contract!`] macro turns the whole suite into `#[test]`s for
+//!   one adapter, so every adapter is held to the same behaviour.
+//! - [`fakes`]: a settable clock, sequential ids and seeded entropy, so use
+//!   cases run deterministically.
+
+pub mod contract;
+pub mod fakes;
+
+use aispace_domain::ports::Storage;
+
+/// Something a contract test can run against: a store, or a store together
+/// with what keeps it alive (a temporary directory, a database schema that
+/// is dropped afterwards).
+pub trait StorageFixture {
+    fn storage(&self) -> &dyn Storage;
+}
+
+impl<T: Storage> StorageFixture for T {
+    fn storage(&self) -> &dyn Storage {
+        self
+    }
+}
+
+/// Generates one `#[test]` per contract function.
+///
+/// `storage_contract!(make_store())` runs every test against a fresh value
+/// of the expression, which must implement [`StorageFixture`].
+/// `storage_contract!(optional: make_store())` takes an expression of type
+/// `Option<impl StorageFixture>` and, when it is `None`, prints that the
+/// test was skipped (for databases that only CI provides).
+#[macro_export]
+macro_rules! storage_contract {
+    (optional: $make:expr) => {
+        $crate::storage_contract!(@tests (|| $make));
+    };
+    ($make:expr) => {
+        $crate::storage_contract!(@tests (|| Some($make)));
+    };
+    (@tests $make:tt) => {
+        $crate::storage_contract!(@each $make;
+            agents_round_trip,
+            taken_handle_is_a_conflict_and_stores_nothing,
+            agents_list_oldest_first,
+            agent_status_and_judge_updates,
+            updating_an_unknown_agent_is_not_found,
+            credential_joins_key_and_agent,
+            second_key_for_unknown_agent_or_taken_prefix_is_refused,
+            rotation_retires_only_live_keys,
+            revocation_keeps_the_first_time,
+            touch_records_last_use,
+            quota_ledger_counts_windows,
+            quota_ledger_is_per_agent,
+        );
+    };
+    (@each $make:tt; $($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                #[allow(clippy::redundant_closure_call)]
+                match ($make)() {
+                    Some(fixture) => $crate::contract::$name(
+                        $crate::StorageFixture::storage(&fixture),
+                    ),
+                    None => eprintln!(
+                        "SKIPPED {}: no database configured for this adapter",
+                        stringify!($name)
+                    ),
+                }
+            }
+        )*
+    };
+}
