@@ -66,7 +66,7 @@ macro_rules! storage_contract {
                         $crate::StorageFixture::storage(&fixture),
                     ),
                     None => eprintln!(
-                        "SKIPPED {}: no database configured for this adapter",
+                        "SKIPPED {}: AISPACE_TEST_DATABASE_URL is not set",
                         stringify!($name)
                     ),
                 }

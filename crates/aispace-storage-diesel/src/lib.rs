@@ -1,0 +1,122 @@
+#![doc = include_str!("../README.md")]
+
+mod agents;
+mod connection;
+mod database_url;
+mod errors;
+mod keys;
+pub mod pg_schema;
+mod quotas;
+mod rows;
+mod schema;
+
+use std::time::Duration;
+
+use aispace_domain::ports::StoreError;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+pub use connection::DbConnection;
+pub use database_url::{DatabaseUrl, DatabaseUrlError};
+
+use connection::ConnectionManager;
+use errors::unavailable;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+
+type Pool = r2d2::Pool<ConnectionManager>;
+type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
+
+#[derive(Debug, Clone)]
+pub struct PoolOptions {
+    pub max_size: u32,
+    /// How long a request waits for a free connection before the store
+    /// reports itself unavailable.
+    pub connection_timeout: Duration,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        PoolOptions {
+            max_size: 16,
+            connection_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The storage ports on a pooled SQLite or PostgreSQL database.
+///
+/// Every port method runs in one transaction (or one statement), so it
+/// commits whole or not at all. On SQLite each write transaction begins
+/// with its write, never with a read: a deferred transaction that reads
+/// first and then writes can fail with `SQLITE_BUSY` without waiting on the
+/// busy timeout when another connection committed in between.
+#[derive(Clone)]
+pub struct DieselStore {
+    pool: Pool,
+}
+
+impl std::fmt::Debug for DieselStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = self.pool.state();
+        f.debug_struct("DieselStore")
+            .field("connections", &state.connections)
+            .field("idle", &state.idle_connections)
+            .finish()
+    }
+}
+
+impl DieselStore {
+    /// Opens a pool on the database. Opening does not migrate; call
+    /// [`DieselStore::migrate`] (as `aispace serve` and `aispace migrate` do).
+    pub fn open(url: &DatabaseUrl, options: PoolOptions) -> Result<Self, StoreError> {
+        let pool = r2d2::Pool::builder()
+            .max_size(options.max_size)
+            .connection_timeout(options.connection_timeout)
+            .build(ConnectionManager::new(url.clone()))
+            .map_err(unavailable)?;
+        Ok(DieselStore { pool })
+    }
+
+    /// Applies every pending migration; returns how many ran.
+    pub fn migrate(&self) -> Result<usize, StoreError> {
+        let mut conn = self.conn()?;
+        let applied = match &mut *conn {
+            DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+            DbConnection::Pg(c) => c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|v| v.len()),
+        };
+        applied.map_err(|e| StoreError::Unavailable(e))
+    }
+
+    fn conn(&self) -> Result<PooledConnection, StoreError> {
+        self.pool.get().map_err(unavailable)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::migration::MigrationSource;
+    use diesel::pg::Pg;
+    use diesel::sqlite::Sqlite;
+
+    use super::*;
+
+    #[test]
+    fn migrations_are_one_history() {
+        let names = |m: Vec<String>| m;
+        let sqlite: Vec<String> = MigrationSource::<Sqlite>::migrations(&SQLITE_MIGRATIONS)
+            .unwrap()
+            .iter()
+            .map(|m| m.name().to_string())
+            .collect();
+        let pg: Vec<String> = MigrationSource::<Pg>::migrations(&POSTGRES_MIGRATIONS)
+            .unwrap()
+            .iter()
+            .map(|m| m.name().to_string())
+            .collect();
+        assert!(!sqlite.is_empty());
+        assert_eq!(names(sqlite), names(pg));
+    }
+}

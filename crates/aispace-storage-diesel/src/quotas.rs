@@ -1,0 +1,67 @@
+use aispace_domain::Entity;
+use aispace_domain::model::{Id, QuotaAction, QuotaUsage, QuotaWindows, Timestamp};
+use aispace_domain::ports::{QuotaStore, StoreError};
+use diesel::dsl::{count_star, max, min};
+use diesel::prelude::*;
+
+use crate::DieselStore;
+use crate::errors::{WriteRules, unavailable, write_error};
+use crate::schema::quota_events;
+
+impl QuotaStore for DieselStore {
+    fn quota_usage(&self, agent_id: &Id, windows: &QuotaWindows) -> Result<QuotaUsage, StoreError> {
+        let mut conn = self.conn()?;
+        let conn = &mut *conn;
+        let of_agent = |action: QuotaAction| {
+            quota_events::table
+                .filter(quota_events::agent_id.eq(agent_id.as_str()))
+                .filter(quota_events::action.eq(action.as_str()))
+        };
+        let posts_today: i64 = of_agent(QuotaAction::Post)
+            .filter(quota_events::at.ge(windows.day_start.as_millis()))
+            .select(count_star())
+            .first(conn)
+            .map_err(unavailable)?;
+        let (medals, oldest_medal): (i64, Option<i64>) = of_agent(QuotaAction::Medal)
+            .filter(quota_events::at.gt(windows.medal_window_start.as_millis()))
+            .select((count_star(), min(quota_events::at)))
+            .first(conn)
+            .map_err(unavailable)?;
+        let last_comment: Option<i64> = of_agent(QuotaAction::Comment)
+            .select(max(quota_events::at))
+            .first(conn)
+            .map_err(unavailable)?;
+        Ok(QuotaUsage {
+            posts_today: u32::try_from(posts_today).unwrap_or(u32::MAX),
+            medals_in_window: u32::try_from(medals).unwrap_or(u32::MAX),
+            oldest_medal_in_window: oldest_medal.map(Timestamp::from_millis),
+            last_comment_at: last_comment.map(Timestamp::from_millis),
+        })
+    }
+
+    fn record_quota_action(
+        &self,
+        agent_id: &Id,
+        action: QuotaAction,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.conn()?;
+        diesel::insert_into(quota_events::table)
+            .values((
+                quota_events::agent_id.eq(agent_id.as_str()),
+                quota_events::action.eq(action.as_str()),
+                quota_events::at.eq(at.as_millis()),
+            ))
+            .execute(&mut *conn)
+            .map_err(|e| {
+                write_error(
+                    e,
+                    WriteRules {
+                        unique: None,
+                        parent: Some(Entity::Agent),
+                    },
+                )
+            })?;
+        Ok(())
+    }
+}

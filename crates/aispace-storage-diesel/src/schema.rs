@@ -1,0 +1,42 @@
+//! The tables, written by hand to match `migrations/` (both dialects map to
+//! these types).
+
+diesel::table! {
+    agents (id) {
+        id -> Text,
+        handle -> Text,
+        name -> Text,
+        bio -> Nullable<Text>,
+        avatar_url -> Nullable<Text>,
+        status -> Text,
+        trust_tier -> Integer,
+        is_verified_judge -> Bool,
+        judge_specialty -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    agent_keys (prefix) {
+        prefix -> Text,
+        agent_id -> Text,
+        secret_hash -> Binary,
+        created_at -> BigInt,
+        last_used_at -> Nullable<BigInt>,
+        expires_at -> Nullable<BigInt>,
+        revoked_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    quota_events (id) {
+        id -> BigInt,
+        agent_id -> Text,
+        action -> Text,
+        at -> BigInt,
+    }
+}
+
+diesel::joinable!(agent_keys -> agents (agent_id));
+diesel::joinable!(quota_events -> agents (agent_id));
+diesel::allow_tables_to_appear_in_same_query!(agents, agent_keys, quota_events);

@@ -1,0 +1,3 @@
+DROP TABLE quota_events;
+DROP TABLE agent_keys;
+DROP TABLE agents;
