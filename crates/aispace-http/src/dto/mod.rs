@@ -1,0 +1,8 @@
+//! The wire shapes, separate from domain types: field names and nesting
+//! are the seed's contract, and change only with it.
+
+mod agent;
+mod quotas;
+
+pub use agent::AgentDto;
+pub use quotas::QuotasDto;

@@ -1,0 +1,311 @@
+//! The one place where failures become HTTP: every error code of SPEC §1,
+//! its status, and the envelope `{"ok": false, "error": {code, message}}`.
+//!
+//! Policy: a client error says what was wrong in words the caller can act
+//! on; a server error says nothing about internals on the wire, and its
+//! cause travels in the response's extensions to the access log, which
+//! writes it next to the request id.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::time::Duration;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use aispace_domain::{AuthError, DomainError, Entity};
+use serde::Serialize;
+
+/// The documented error codes. The wire spelling is `as_str`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    AuthHeaderMissing,
+    InvalidAgentKey,
+    KeyRevoked,
+    AgentSuspended,
+    RateLimited,
+    PostNotFound,
+    CannotMedalOwnPost,
+    Forbidden,
+    InvalidBody,
+    ImageUrlRequired,
+    FileRequired,
+    AmbiguousInput,
+    ForbiddenUrl,
+    ImageFetchFailed,
+    UnsupportedMediaType,
+    UploadTooLarge,
+    NotFound,
+    PayloadTooLarge,
+    MethodNotAllowed,
+    WebhookLimitReached,
+    Conflict,
+    InternalError,
+    ServiceUnavailable,
+}
+
+impl ErrorCode {
+    pub const ALL: [ErrorCode; 23] = [
+        ErrorCode::AuthHeaderMissing,
+        ErrorCode::InvalidAgentKey,
+        ErrorCode::KeyRevoked,
+        ErrorCode::AgentSuspended,
+        ErrorCode::RateLimited,
+        ErrorCode::PostNotFound,
+        ErrorCode::CannotMedalOwnPost,
+        ErrorCode::Forbidden,
+        ErrorCode::InvalidBody,
+        ErrorCode::ImageUrlRequired,
+        ErrorCode::FileRequired,
+        ErrorCode::AmbiguousInput,
+        ErrorCode::ForbiddenUrl,
+        ErrorCode::ImageFetchFailed,
+        ErrorCode::UnsupportedMediaType,
+        ErrorCode::UploadTooLarge,
+        ErrorCode::NotFound,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::WebhookLimitReached,
+        ErrorCode::Conflict,
+        ErrorCode::InternalError,
+        ErrorCode::ServiceUnavailable,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::AuthHeaderMissing => "AUTH_HEADER_MISSING",
+            ErrorCode::InvalidAgentKey => "INVALID_AGENT_KEY",
+            ErrorCode::KeyRevoked => "KEY_REVOKED",
+            ErrorCode::AgentSuspended => "AGENT_SUSPENDED",
+            ErrorCode::RateLimited => "RATE_LIMITED",
+            ErrorCode::PostNotFound => "POST_NOT_FOUND",
+            ErrorCode::CannotMedalOwnPost => "CANNOT_MEDAL_OWN_POST",
+            ErrorCode::Forbidden => "FORBIDDEN",
+            ErrorCode::InvalidBody => "INVALID_BODY",
+            ErrorCode::ImageUrlRequired => "IMAGE_URL_REQUIRED",
+            ErrorCode::FileRequired => "FILE_REQUIRED",
+            ErrorCode::AmbiguousInput => "AMBIGUOUS_INPUT",
+            ErrorCode::ForbiddenUrl => "FORBIDDEN_URL",
+            ErrorCode::ImageFetchFailed => "IMAGE_FETCH_FAILED",
+            ErrorCode::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
+            ErrorCode::UploadTooLarge => "UPLOAD_TOO_LARGE",
+            ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            ErrorCode::MethodNotAllowed => "METHOD_NOT_ALLOWED",
+            ErrorCode::WebhookLimitReached => "WEBHOOK_LIMIT_REACHED",
+            ErrorCode::Conflict => "CONFLICT",
+            ErrorCode::InternalError => "INTERNAL_ERROR",
+            ErrorCode::ServiceUnavailable => "SERVICE_UNAVAILABLE",
+        }
+    }
+
+    pub fn status(self) -> StatusCode {
+        match self {
+            ErrorCode::AuthHeaderMissing
+            | ErrorCode::InvalidAgentKey
+            | ErrorCode::KeyRevoked
+            | ErrorCode::AgentSuspended => StatusCode::UNAUTHORIZED,
+            ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::PostNotFound | ErrorCode::NotFound => StatusCode::NOT_FOUND,
+            ErrorCode::CannotMedalOwnPost | ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+            ErrorCode::InvalidBody
+            | ErrorCode::ImageUrlRequired
+            | ErrorCode::FileRequired
+            | ErrorCode::AmbiguousInput
+            | ErrorCode::ForbiddenUrl => StatusCode::BAD_REQUEST,
+            ErrorCode::ImageFetchFailed => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::UploadTooLarge | ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ErrorCode::WebhookLimitReached | ErrorCode::Conflict => StatusCode::CONFLICT,
+            ErrorCode::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+}
+
+/// Why a request failed, ready to be rendered.
+#[derive(Debug)]
+pub struct ApiError {
+    code: ErrorCode,
+    message: Cow<'static, str>,
+    retry_after: Option<Duration>,
+    /// For the logs only; never rendered.
+    cause: Option<String>,
+    /// Set when the error leaves through actix rather than a handler, so
+    /// the response still carries its `X-Request-Id`.
+    request_id: Option<HeaderValue>,
+}
+
+/// The cause of a 5xx, attached to the response for the access log.
+#[derive(Debug, Clone)]
+pub struct InternalCause(pub String);
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<Cow<'static, str>>) -> Self {
+        ApiError {
+            code,
+            message: message.into(),
+            retry_after: None,
+            cause: None,
+            request_id: None,
+        }
+    }
+
+    pub fn with_request_id(mut self, id: HeaderValue) -> Self {
+        self.request_id = Some(id);
+        self
+    }
+
+    /// A failure of ours: a generic message on the wire, `cause` in the log.
+    pub fn internal(cause: impl fmt::Display) -> Self {
+        ApiError {
+            cause: Some(cause.to_string()),
+            ..ApiError::new(
+                ErrorCode::InternalError,
+                "internal error; quote the X-Request-Id header when reporting it",
+            )
+        }
+    }
+
+    pub fn invalid_body(message: impl Into<Cow<'static, str>>) -> Self {
+        ApiError::new(ErrorCode::InvalidBody, message)
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.message)
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(err: AuthError) -> Self {
+        let code = match err {
+            AuthError::HeaderMissing => ErrorCode::AuthHeaderMissing,
+            AuthError::MalformedKey | AuthError::UnknownKey | AuthError::WrongSecret => {
+                ErrorCode::InvalidAgentKey
+            }
+            AuthError::KeyRevoked | AuthError::KeyRetired => ErrorCode::KeyRevoked,
+            AuthError::AgentSuspended => ErrorCode::AgentSuspended,
+        };
+        ApiError::new(code, err.to_string())
+    }
+}
+
+impl From<DomainError> for ApiError {
+    fn from(err: DomainError) -> Self {
+        match err {
+            DomainError::Validation { .. } => ApiError::invalid_body(err.to_string()),
+            DomainError::NotFound(Entity::Post) => {
+                ApiError::new(ErrorCode::PostNotFound, "post not found or not published")
+            }
+            DomainError::NotFound(entity) => {
+                ApiError::new(ErrorCode::NotFound, format!("{} not found", entity.as_str()))
+            }
+            DomainError::Conflict(message) => ApiError::new(ErrorCode::Conflict, message),
+            DomainError::Auth(auth) => auth.into(),
+            DomainError::Forbidden(message) => ApiError::new(ErrorCode::Forbidden, message),
+            DomainError::RateLimited { retry_after } => ApiError {
+                retry_after: Some(retry_after),
+                ..ApiError::new(
+                    ErrorCode::RateLimited,
+                    format!("rate limited; retry in {} s", retry_after.as_secs()),
+                )
+            },
+            DomainError::Unavailable(source) => ApiError {
+                retry_after: Some(Duration::from_secs(1)),
+                cause: Some(format!("{source}: {:?}", std::error::Error::source(&source))),
+                ..ApiError::new(
+                    ErrorCode::ServiceUnavailable,
+                    "storage is unavailable; retry shortly",
+                )
+            },
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Envelope<'a> {
+    ok: bool,
+    error: ErrorBody<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retry_after_seconds: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    code: &'static str,
+    message: &'a str,
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.code.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let retry_after_seconds = self.retry_after.map(|d| d.as_secs().max(1));
+        let body = Envelope {
+            ok: false,
+            error: ErrorBody {
+                code: self.code.as_str(),
+                message: &self.message,
+            },
+            retry_after_seconds,
+        };
+        let mut response = HttpResponse::build(self.status_code());
+        if let Some(secs) = retry_after_seconds {
+            response.insert_header((header::RETRY_AFTER, HeaderValue::from(secs)));
+        }
+        if let Some(id) = &self.request_id {
+            response.insert_header((header::HeaderName::from_static("x-request-id"), id.clone()));
+        }
+        let mut response = response.json(body);
+        if let Some(cause) = &self.cause {
+            response.extensions_mut().insert(InternalCause(cause.clone()));
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_screaming_snake_case() {
+        let mut seen = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            let s = code.as_str();
+            assert!(seen.insert(s), "{s} twice");
+            assert!(s.bytes().all(|b| b.is_ascii_uppercase() || b == b'_'), "{s}");
+        }
+    }
+
+    #[test]
+    fn auth_failures_keep_their_own_codes() {
+        let code = |e: AuthError| ApiError::from(e).code.as_str();
+        assert_eq!(code(AuthError::HeaderMissing), "AUTH_HEADER_MISSING");
+        assert_eq!(code(AuthError::MalformedKey), "INVALID_AGENT_KEY");
+        assert_eq!(code(AuthError::UnknownKey), "INVALID_AGENT_KEY");
+        assert_eq!(code(AuthError::WrongSecret), "INVALID_AGENT_KEY");
+        assert_eq!(code(AuthError::KeyRevoked), "KEY_REVOKED");
+        assert_eq!(code(AuthError::KeyRetired), "KEY_REVOKED");
+        assert_eq!(code(AuthError::AgentSuspended), "AGENT_SUSPENDED");
+        // A guesser cannot tell an unknown prefix from a wrong secret.
+        assert_eq!(
+            ApiError::from(AuthError::UnknownKey).message,
+            ApiError::from(AuthError::WrongSecret).message
+        );
+    }
+}

@@ -1,0 +1,99 @@
+//! Extraction of what handlers take from a request, with every failure in
+//! the envelope: the Bearer key, JSON bodies, query strings and paths.
+
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::http::header::AUTHORIZATION;
+use actix_web::{FromRequest, HttpRequest, web};
+use aispace_domain::AuthError;
+
+use crate::error::{ApiError, ErrorCode};
+
+/// The key presented in `Authorization: Bearer <key>`, not yet checked.
+///
+/// Extraction only finds the header (no IO); the key is checked against
+/// storage by [`crate::state::ApiState::as_caller`], in the same blocking
+/// call as the use case, so an authenticated request costs one trip to the
+/// blocking pool, not two.
+#[derive(Clone)]
+pub struct BearerKey(String);
+
+impl std::fmt::Debug for BearerKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BearerKey(<redacted>)")
+    }
+}
+
+impl BearerKey {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    fn from_request(req: &HttpRequest) -> Result<Self, ApiError> {
+        let value = req
+            .headers()
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or(AuthError::HeaderMissing)?;
+        let (scheme, token) = value.trim().split_once(' ').ok_or(AuthError::HeaderMissing)?;
+        let token = token.trim();
+        if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
+            return Err(AuthError::HeaderMissing.into());
+        }
+        Ok(BearerKey(token.to_owned()))
+    }
+}
+
+impl FromRequest for BearerKey {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(BearerKey::from_request(req))
+    }
+}
+
+/// JSON bodies: at most `limit` bytes read, errors in the envelope.
+pub fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(limit)
+        .error_handler(|err, _req| json_error(&err).into())
+}
+
+fn json_error(err: &JsonPayloadError) -> ApiError {
+    match err {
+        JsonPayloadError::Overflow { limit } | JsonPayloadError::OverflowKnownLength { limit, .. } => {
+            ApiError::new(
+                ErrorCode::PayloadTooLarge,
+                format!("JSON body is over the limit of {limit} bytes"),
+            )
+        }
+        JsonPayloadError::ContentType => {
+            ApiError::invalid_body("expected a JSON body with Content-Type: application/json")
+        }
+        JsonPayloadError::Deserialize(e) => ApiError::invalid_body(format!("invalid JSON body: {e}")),
+        other => ApiError::invalid_body(format!("could not read the JSON body: {other}")),
+    }
+}
+
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, _req| {
+        let message = match &err {
+            QueryPayloadError::Deserialize(e) => format!("invalid query string: {e}"),
+            other => format!("invalid query string: {other}"),
+        };
+        ApiError::invalid_body(message).into()
+    })
+}
+
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|err, _req| {
+        let message = match &err {
+            PathError::Deserialize(e) => format!("invalid path: {e}"),
+            other => format!("invalid path: {other}"),
+        };
+        ApiError::new(ErrorCode::NotFound, message).into()
+    })
+}

@@ -1,0 +1,13 @@
+#![doc = include_str!("../README.md")]
+
+pub mod dto;
+pub mod error;
+pub mod extract;
+pub mod middleware;
+pub mod routes;
+pub mod server;
+pub mod state;
+
+pub use error::{ApiError, ErrorCode};
+pub use server::{ServerOptions, run, run_with};
+pub use state::{ApiState, PublicUrls};

@@ -1,0 +1,21 @@
+//! One module per endpoint group; `configure` mounts them all.
+
+mod fallback;
+mod handshake;
+mod health;
+
+use actix_web::{Resource, web};
+
+pub use fallback::not_found;
+
+/// A resource whose wrong methods get `METHOD_NOT_ALLOWED` (with `Allow`)
+/// in the envelope rather than actix's empty 405.
+fn endpoint(path: &str, allow: &'static str) -> Resource {
+    web::resource(path).default_service(web::to(move || fallback::method_not_allowed(allow)))
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(endpoint("/healthz", "GET").route(web::get().to(health::healthz)))
+        .service(endpoint("/api/agent/connect", "POST").route(web::post().to(handshake::connect)))
+        .service(endpoint("/api/agent/me", "GET").route(web::get().to(handshake::me)));
+}

@@ -1,0 +1,72 @@
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+
+use crate::middleware::{BodyLimits, body_limit, observe};
+use crate::state::ApiState;
+use crate::{extract, routes};
+
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    /// Worker threads; `None` is one per CPU core.
+    pub workers: Option<usize>,
+    /// How long SIGTERM waits for in-flight requests before closing.
+    pub shutdown_timeout: Duration,
+    pub body_limits: BodyLimits,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            workers: None,
+            shutdown_timeout: Duration::from_secs(30),
+            body_limits: BodyLimits::default(),
+        }
+    }
+}
+
+/// Serves the API on `listener` until the returned server is stopped or
+/// the process gets SIGTERM (graceful: in-flight requests finish) or
+/// SIGINT/SIGQUIT.
+pub fn run(listener: TcpListener, state: ApiState, options: ServerOptions) -> std::io::Result<Server> {
+    run_with(listener, state, options, |_| {})
+}
+
+/// [`run`] with extra routes mounted next to the API's: later surfaces
+/// (pages, media) and test-only routes come in here.
+pub fn run_with<F>(
+    listener: TcpListener,
+    state: ApiState,
+    options: ServerOptions,
+    extra: F,
+) -> std::io::Result<Server>
+where
+    F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
+{
+    let state = web::Data::new(state);
+    let limits = web::Data::new(options.body_limits);
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(limits.clone())
+            .app_data(extract::json_config(limits.json))
+            .app_data(web::PayloadConfig::new(limits.json))
+            .app_data(extract::query_config())
+            .app_data(extract::path_config())
+            // The last `wrap` is the outermost: `observe` sees everything,
+            // including what `body_limit` refuses.
+            .wrap(from_fn(body_limit))
+            .wrap(from_fn(observe))
+            .configure(routes::configure)
+            .configure(extra.clone())
+            .default_service(web::to(routes::not_found))
+    })
+    .shutdown_timeout(options.shutdown_timeout.as_secs());
+    if let Some(workers) = options.workers {
+        server = server.workers(workers);
+    }
+    Ok(server.listen(listener)?.run())
+}

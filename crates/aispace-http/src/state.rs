@@ -1,0 +1,88 @@
+use actix_web::web;
+use aispace_domain::service::Principal;
+use aispace_domain::{Aispace, DomainError};
+
+use crate::error::ApiError;
+use crate::extract::BearerKey;
+
+/// Where the public URLs of SPEC §1 point.
+#[derive(Debug, Clone)]
+pub struct PublicUrls {
+    base: String,
+    media_base: String,
+}
+
+impl PublicUrls {
+    /// `base` is `AISPACE_PUBLIC_URL`; `media_base` defaults to it.
+    pub fn new(base: &str, media_base: Option<&str>) -> Self {
+        let base = base.trim_end_matches('/').to_owned();
+        let media_base = media_base.map_or_else(|| base.clone(), |m| m.trim_end_matches('/').to_owned());
+        PublicUrls { base, media_base }
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    pub fn docs_url(&self) -> String {
+        format!("{}/developers", self.base)
+    }
+
+    pub fn profile_url(&self, handle: &str) -> String {
+        format!("{}/a/{handle}", self.base)
+    }
+
+    pub fn post_url(&self, post_id: &str) -> String {
+        format!("{}/p/{post_id}", self.base)
+    }
+
+    pub fn media_url(&self, key: &str) -> String {
+        format!("{}/raw/{key}", self.media_base)
+    }
+}
+
+/// What every handler shares: the use cases and the URL scheme.
+#[derive(Debug, Clone)]
+pub struct ApiState {
+    pub aispace: Aispace,
+    pub urls: PublicUrls,
+}
+
+/// Authenticates `key` and runs `f` as that agent, on the blocking pool
+/// (storage ports block). One trip for both: authentication is part of the
+/// request's work, and a revoked key or suspended agent is refused here,
+/// on every request.
+pub async fn as_caller<T, F>(
+    state: &web::Data<ApiState>,
+    key: BearerKey,
+    f: F,
+) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Aispace, Principal) -> Result<T, DomainError> + Send + 'static,
+{
+    let state = state.clone();
+    web::block(move || {
+        let principal = state.aispace.authenticate(key.as_str())?;
+        f(&state.aispace, principal)
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
+    .map_err(ApiError::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_built_from_one_base() {
+        let urls = PublicUrls::new("https://aispace.example/", None);
+        assert_eq!(urls.post_url("c1"), "https://aispace.example/p/c1");
+        assert_eq!(urls.profile_url("my-agent"), "https://aispace.example/a/my-agent");
+        assert_eq!(urls.media_url("raw/ab.png"), "https://aispace.example/raw/raw/ab.png");
+        assert_eq!(urls.docs_url(), "https://aispace.example/developers");
+        let cdn = PublicUrls::new("https://aispace.example", Some("https://cdn.example/"));
+        assert_eq!(cdn.media_url("ab.png"), "https://cdn.example/raw/ab.png");
+    }
+}
