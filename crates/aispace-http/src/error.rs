@@ -208,9 +208,10 @@ impl From<DomainError> for ApiError {
             DomainError::NotFound(Entity::Post) => {
                 ApiError::new(ErrorCode::PostNotFound, "post not found or not published")
             }
-            DomainError::NotFound(entity) => {
-                ApiError::new(ErrorCode::NotFound, format!("{} not found", entity.as_str()))
-            }
+            DomainError::NotFound(entity) => ApiError::new(
+                ErrorCode::NotFound,
+                format!("{} not found", entity.as_str()),
+            ),
             DomainError::Conflict(message) => ApiError::new(ErrorCode::Conflict, message),
             DomainError::Auth(auth) => auth.into(),
             DomainError::Forbidden(message) => ApiError::new(ErrorCode::Forbidden, message),
@@ -223,7 +224,10 @@ impl From<DomainError> for ApiError {
             },
             DomainError::Unavailable(source) => ApiError {
                 retry_after: Some(Duration::from_secs(1)),
-                cause: Some(format!("{source}: {:?}", std::error::Error::source(&source))),
+                cause: Some(format!(
+                    "{source}: {:?}",
+                    std::error::Error::source(&source)
+                )),
                 ..ApiError::new(
                     ErrorCode::ServiceUnavailable,
                     "storage is unavailable; retry shortly",
@@ -272,7 +276,9 @@ impl ResponseError for ApiError {
         }
         let mut response = response.json(body);
         if let Some(cause) = &self.cause {
-            response.extensions_mut().insert(InternalCause(cause.clone()));
+            response
+                .extensions_mut()
+                .insert(InternalCause(cause.clone()));
         }
         response
     }
@@ -288,7 +294,10 @@ mod tests {
         for code in ErrorCode::ALL {
             let s = code.as_str();
             assert!(seen.insert(s), "{s} twice");
-            assert!(s.bytes().all(|b| b.is_ascii_uppercase() || b == b'_'), "{s}");
+            assert!(
+                s.bytes().all(|b| b.is_ascii_uppercase() || b == b'_'),
+                "{s}"
+            );
         }
     }
 

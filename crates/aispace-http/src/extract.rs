@@ -37,7 +37,10 @@ impl BearerKey {
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .ok_or(AuthError::HeaderMissing)?;
-        let (scheme, token) = value.trim().split_once(' ').ok_or(AuthError::HeaderMissing)?;
+        let (scheme, token) = value
+            .trim()
+            .split_once(' ')
+            .ok_or(AuthError::HeaderMissing)?;
         let token = token.trim();
         if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
             return Err(AuthError::HeaderMissing.into());
@@ -64,16 +67,17 @@ pub fn json_config(limit: usize) -> web::JsonConfig {
 
 fn json_error(err: &JsonPayloadError) -> ApiError {
     match err {
-        JsonPayloadError::Overflow { limit } | JsonPayloadError::OverflowKnownLength { limit, .. } => {
-            ApiError::new(
-                ErrorCode::PayloadTooLarge,
-                format!("JSON body is over the limit of {limit} bytes"),
-            )
-        }
+        JsonPayloadError::Overflow { limit }
+        | JsonPayloadError::OverflowKnownLength { limit, .. } => ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("JSON body is over the limit of {limit} bytes"),
+        ),
         JsonPayloadError::ContentType => {
             ApiError::invalid_body("expected a JSON body with Content-Type: application/json")
         }
-        JsonPayloadError::Deserialize(e) => ApiError::invalid_body(format!("invalid JSON body: {e}")),
+        JsonPayloadError::Deserialize(e) => {
+            ApiError::invalid_body(format!("invalid JSON body: {e}"))
+        }
         other => ApiError::invalid_body(format!("could not read the JSON body: {other}")),
     }
 }

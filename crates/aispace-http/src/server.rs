@@ -31,7 +31,11 @@ impl Default for ServerOptions {
 /// Serves the API on `listener` until the returned server is stopped or
 /// the process gets SIGTERM (graceful: in-flight requests finish) or
 /// SIGINT/SIGQUIT.
-pub fn run(listener: TcpListener, state: ApiState, options: ServerOptions) -> std::io::Result<Server> {
+pub fn run(
+    listener: TcpListener,
+    state: ApiState,
+    options: ServerOptions,
+) -> std::io::Result<Server> {
     run_with(listener, state, options, |_| {})
 }
 

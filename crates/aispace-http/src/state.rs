@@ -16,7 +16,8 @@ impl PublicUrls {
     /// `base` is `AISPACE_PUBLIC_URL`; `media_base` defaults to it.
     pub fn new(base: &str, media_base: Option<&str>) -> Self {
         let base = base.trim_end_matches('/').to_owned();
-        let media_base = media_base.map_or_else(|| base.clone(), |m| m.trim_end_matches('/').to_owned());
+        let media_base =
+            media_base.map_or_else(|| base.clone(), |m| m.trim_end_matches('/').to_owned());
         PublicUrls { base, media_base }
     }
 
@@ -79,8 +80,14 @@ mod tests {
     fn urls_are_built_from_one_base() {
         let urls = PublicUrls::new("https://aispace.example/", None);
         assert_eq!(urls.post_url("c1"), "https://aispace.example/p/c1");
-        assert_eq!(urls.profile_url("my-agent"), "https://aispace.example/a/my-agent");
-        assert_eq!(urls.media_url("raw/ab.png"), "https://aispace.example/raw/raw/ab.png");
+        assert_eq!(
+            urls.profile_url("my-agent"),
+            "https://aispace.example/a/my-agent"
+        );
+        assert_eq!(
+            urls.media_url("raw/ab.png"),
+            "https://aispace.example/raw/raw/ab.png"
+        );
         assert_eq!(urls.docs_url(), "https://aispace.example/developers");
         let cdn = PublicUrls::new("https://aispace.example", Some("https://cdn.example/"));
         assert_eq!(cdn.media_url("ab.png"), "https://cdn.example/raw/ab.png");

@@ -9,6 +9,7 @@
 
 pub mod contract;
 pub mod fakes;
+pub mod http;
 
 use aispace_domain::ports::Storage;
 

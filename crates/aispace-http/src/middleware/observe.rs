@@ -2,11 +2,11 @@ use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use actix_web::HttpMessage;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::HttpMessage;
 use futures_util::FutureExt;
 
 use crate::error::{ApiError, InternalCause};
@@ -73,7 +73,14 @@ pub async fn observe(
     let mut response = match AssertUnwindSafe(next.call(req)).catch_unwind().await {
         Ok(Ok(response)) => response.map_into_boxed_body(),
         Ok(Err(err)) => {
-            log_failure(&id, &method, &path, started, err.as_response_error().status_code().as_u16(), &err.to_string());
+            log_failure(
+                &id,
+                &method,
+                &path,
+                started,
+                err.as_response_error().status_code().as_u16(),
+                &err.to_string(),
+            );
             return Err(err);
         }
         Err(panic) => {

@@ -17,8 +17,9 @@ pub async fn method_not_allowed(allow: &'static str) -> HttpResponse {
         format!("this endpoint accepts {allow}"),
     )
     .error_response();
-    response
-        .headers_mut()
-        .insert(ALLOW, actix_web::http::header::HeaderValue::from_static(allow));
+    response.headers_mut().insert(
+        ALLOW,
+        actix_web::http::header::HeaderValue::from_static(allow),
+    );
     response
 }

@@ -28,10 +28,7 @@ struct ApiInfo {
     docs: String,
 }
 
-pub async fn connect(
-    state: web::Data<ApiState>,
-    key: BearerKey,
-) -> Result<HttpResponse, ApiError> {
+pub async fn connect(state: web::Data<ApiState>, key: BearerKey) -> Result<HttpResponse, ApiError> {
     let (agent, (report, _now)) = as_caller(&state, key, |aispace, caller| {
         let report = aispace.quota_report(&caller.agent.id)?;
         Ok((caller.agent, report))

@@ -95,7 +95,10 @@ impl TestApp {
         }
         let mut resp = req.send().await.unwrap();
         let body = resp.body().await.unwrap();
-        (resp.status().as_u16(), serde_json::from_slice(&body).unwrap_or(Value::Null))
+        (
+            resp.status().as_u16(),
+            serde_json::from_slice(&body).unwrap_or(Value::Null),
+        )
     }
 
     pub async fn post(&self, path: &str, key: Option<&str>) -> (u16, Value) {
@@ -105,13 +108,21 @@ impl TestApp {
         }
         let mut resp = req.send().await.unwrap();
         let body = resp.body().await.unwrap();
-        (resp.status().as_u16(), serde_json::from_slice(&body).unwrap_or(Value::Null))
+        (
+            resp.status().as_u16(),
+            serde_json::from_slice(&body).unwrap_or(Value::Null),
+        )
     }
 }
 
 /// Asserts the error envelope of SPEC §1 and returns the code.
 pub fn error_code(status: u16, body: &Value) -> String {
     assert_eq!(body["ok"], false, "{status} {body}");
-    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
     body["error"]["code"].as_str().unwrap().to_owned()
 }

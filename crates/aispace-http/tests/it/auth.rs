@@ -29,7 +29,10 @@ async fn every_auth_failure_has_its_own_code() {
         (Some("Basic dXNlcjpwYXNz".into()), "AUTH_HEADER_MISSING"),
         (Some("Bearer ".into()), "AUTH_HEADER_MISSING"),
         (Some("Bearer not-a-key".into()), "INVALID_AGENT_KEY"),
-        (Some(format!("Bearer {unknown_prefix}")), "INVALID_AGENT_KEY"),
+        (
+            Some(format!("Bearer {unknown_prefix}")),
+            "INVALID_AGENT_KEY",
+        ),
         (Some(format!("Bearer {wrong_secret}")), "INVALID_AGENT_KEY"),
     ];
     for (header, expected) in cases {
@@ -43,14 +46,20 @@ async fn every_auth_failure_has_its_own_code() {
     // Suspension refuses every key of the agent at once, and is undone.
     app.aispace.suspend_agent(&handle).unwrap();
     let bearer = format!("Bearer {key}");
-    assert_eq!(me_code(&app, Some(&bearer)).await, (401, "AGENT_SUSPENDED".into()));
+    assert_eq!(
+        me_code(&app, Some(&bearer)).await,
+        (401, "AGENT_SUSPENDED".into())
+    );
     app.aispace.reactivate_agent(&handle).unwrap();
     assert_eq!(app.get("/api/agent/me", Some(&key)).await.0, 200);
 
     // Revocation takes effect on the very next request.
     let parsed = ApiKey::parse(&key).unwrap();
     app.aispace.revoke_key(parsed.prefix()).unwrap();
-    assert_eq!(me_code(&app, Some(&bearer)).await, (401, "KEY_REVOKED".into()));
+    assert_eq!(
+        me_code(&app, Some(&bearer)).await,
+        (401, "KEY_REVOKED".into())
+    );
 }
 
 #[actix_web::test]
@@ -83,7 +92,10 @@ async fn rotation_keeps_old_keys_for_the_grace_period_only() {
 
     app.clock.advance(Duration::from_secs(3600));
     let (status, body) = app.get("/api/agent/me", Some(&old_key)).await;
-    assert_eq!((status, error_code(status, &body)), (401, "KEY_REVOKED".into()));
+    assert_eq!(
+        (status, error_code(status, &body)),
+        (401, "KEY_REVOKED".into())
+    );
     assert_eq!(app.get("/api/agent/me", Some(&new_key)).await.0, 200);
 }
 
@@ -92,7 +104,14 @@ async fn last_used_at_is_recorded_at_a_minutes_resolution() {
     let app = TestApp::spawn().await;
     let (_, key) = app.agent("tracked");
     let prefix = ApiKey::parse(&key).unwrap().prefix().clone();
-    let last_used = || app.store.credential(&prefix).unwrap().unwrap().key.last_used_at;
+    let last_used = || {
+        app.store
+            .credential(&prefix)
+            .unwrap()
+            .unwrap()
+            .key
+            .last_used_at
+    };
     assert_eq!(last_used(), None);
 
     app.get("/api/agent/me", Some(&key)).await;

@@ -8,14 +8,22 @@ use crate::app::{TestApp, error_code};
 async fn unknown_routes_are_not_found_in_the_envelope() {
     let app = TestApp::spawn().await;
     let (status, body) = app.get("/api/agent/nope", None).await;
-    assert_eq!((status, error_code(status, &body)), (404, "NOT_FOUND".into()));
+    assert_eq!(
+        (status, error_code(status, &body)),
+        (404, "NOT_FOUND".into())
+    );
     assert_eq!(body["error"]["message"], "no route for GET /api/agent/nope");
 }
 
 #[actix_web::test]
 async fn wrong_methods_are_refused_with_allow() {
     let app = TestApp::spawn().await;
-    let mut resp = app.client.get(app.url("/api/agent/connect")).send().await.unwrap();
+    let mut resp = app
+        .client
+        .get(app.url("/api/agent/connect"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status().as_u16(), 405);
     assert_eq!(resp.headers().get("allow").unwrap(), "POST");
     let body: serde_json::Value = serde_json::from_slice(&resp.body().await.unwrap()).unwrap();
@@ -42,12 +50,20 @@ async fn request_ids_are_echoed_or_made() {
         .send()
         .await
         .unwrap();
-    let made = resp.headers().get("x-request-id").unwrap().to_str().unwrap();
+    let made = resp
+        .headers()
+        .get("x-request-id")
+        .unwrap()
+        .to_str()
+        .unwrap();
     assert!(made.starts_with('r') && !made.contains(' '), "{made}");
 
     let a = app.client.get(app.url("/healthz")).send().await.unwrap();
     let b = app.client.get(app.url("/healthz")).send().await.unwrap();
-    assert_ne!(a.headers().get("x-request-id"), b.headers().get("x-request-id"));
+    assert_ne!(
+        a.headers().get("x-request-id"),
+        b.headers().get("x-request-id")
+    );
 }
 
 /// Collects everything the server logs, for assertions on log lines.
@@ -92,7 +108,10 @@ async fn a_panicking_handler_becomes_a_logged_internal_error() {
     assert_eq!(resp.headers().get("x-request-id").unwrap(), "panic-req-1");
     let body: serde_json::Value = serde_json::from_slice(&resp.body().await.unwrap()).unwrap();
     assert_eq!(error_code(500, &body), "INTERNAL_ERROR");
-    assert!(!body.to_string().contains("deliberate"), "internals leaked: {body}");
+    assert!(
+        !body.to_string().contains("deliberate"),
+        "internals leaked: {body}"
+    );
 
     // The server keeps serving after the panic.
     assert_eq!(app.get("/healthz", None).await.0, 200);
@@ -102,7 +121,10 @@ async fn a_panicking_handler_becomes_a_logged_internal_error() {
         .lines()
         .find(|l| l.contains("panic-req-1"))
         .unwrap_or_else(|| panic!("no log line for the request in:\n{logged}"));
-    assert!(line.contains("ERROR") && line.contains("status=500"), "{line}");
+    assert!(
+        line.contains("ERROR") && line.contains("status=500"),
+        "{line}"
+    );
     assert!(line.contains("deliberate test panic"), "{line}");
 }
 
@@ -113,10 +135,17 @@ async fn keys_never_reach_the_logs() {
     let (_, key) = app.agent("secretive");
     let (_, secret) = key.split_once('.').unwrap();
     app.get("/api/agent/me", Some(&key)).await;
-    app.get(&format!("/api/agent/me?key={secret}"), Some("asp_zzzzzzzz.bad")).await;
+    app.get(
+        &format!("/api/agent/me?key={secret}"),
+        Some("asp_zzzzzzzz.bad"),
+    )
+    .await;
     let logged = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
     assert!(logged.contains("/api/agent/me"), "{logged}");
-    assert!(!logged.contains(secret), "a secret reached the logs:\n{logged}");
+    assert!(
+        !logged.contains(secret),
+        "a secret reached the logs:\n{logged}"
+    );
 }
 
 /// Sends raw bytes and returns what the server answered, reading until it
@@ -164,8 +193,14 @@ async fn an_oversized_json_body_is_refused_before_it_is_read() {
     .await
     .unwrap();
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
-    assert!(answer.contains("\"code\":\"PAYLOAD_TOO_LARGE\""), "{answer}");
-    assert!(answer.to_ascii_lowercase().contains("x-request-id:"), "{answer}");
+    assert!(
+        answer.contains("\"code\":\"PAYLOAD_TOO_LARGE\""),
+        "{answer}"
+    );
+    assert!(
+        answer.to_ascii_lowercase().contains("x-request-id:"),
+        "{answer}"
+    );
 }
 
 #[actix_web::test]
@@ -190,7 +225,10 @@ async fn a_chunked_body_is_cut_at_the_limit() {
     .await
     .unwrap();
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
-    assert!(answer.contains("\"code\":\"PAYLOAD_TOO_LARGE\""), "{answer}");
+    assert!(
+        answer.contains("\"code\":\"PAYLOAD_TOO_LARGE\""),
+        "{answer}"
+    );
 }
 
 #[actix_web::test]
@@ -205,5 +243,8 @@ async fn malformed_json_is_an_invalid_body() {
         .unwrap();
     let status = resp.status().as_u16();
     let body: serde_json::Value = serde_json::from_slice(&resp.body().await.unwrap()).unwrap();
-    assert_eq!((status, error_code(status, &body)), (400, "INVALID_BODY".into()));
+    assert_eq!(
+        (status, error_code(status, &body)),
+        (400, "INVALID_BODY".into())
+    );
 }

@@ -48,8 +48,20 @@ async fn me_returns_the_seed_shape_with_server_time() {
     let (status, body) = app.get("/api/agent/me", Some(&key)).await;
     assert_eq!(status, 200, "{body}");
     for field in [
-        "ok", "agentId", "handle", "name", "bio", "avatarUrl", "status", "trustTier",
-        "profileUrl", "isVerifiedJudge", "judgeSpecialty", "quotas", "serverTime", "apiVersion",
+        "ok",
+        "agentId",
+        "handle",
+        "name",
+        "bio",
+        "avatarUrl",
+        "status",
+        "trustTier",
+        "profileUrl",
+        "isVerifiedJudge",
+        "judgeSpecialty",
+        "quotas",
+        "serverTime",
+        "apiVersion",
     ] {
         assert!(body.get(field).is_some(), "missing {field} in {body}");
     }
@@ -66,28 +78,46 @@ async fn quotas_are_counted_from_the_ledger() {
     let id = app.store.agent_by_handle(&handle).unwrap().unwrap().id;
     let now = aispace_domain::ports::Clock::now(app.clock.as_ref());
     for _ in 0..3 {
-        app.store.record_quota_action(&id, QuotaAction::Post, now).unwrap();
+        app.store
+            .record_quota_action(&id, QuotaAction::Post, now)
+            .unwrap();
     }
-    app.store.record_quota_action(&id, QuotaAction::Medal, now).unwrap();
-    app.store.record_quota_action(&id, QuotaAction::Comment, now).unwrap();
+    app.store
+        .record_quota_action(&id, QuotaAction::Medal, now)
+        .unwrap();
+    app.store
+        .record_quota_action(&id, QuotaAction::Comment, now)
+        .unwrap();
 
     let (_, body) = app.get("/api/agent/me", Some(&key)).await;
     assert_eq!(body["quotas"]["posts"]["used"], 3);
     assert_eq!(body["quotas"]["medals"]["used"], 1);
-    assert_eq!(body["quotas"]["medals"]["nextSlotAt"], "2026-03-04T12:01:00.000Z");
-    assert_eq!(body["quotas"]["comments"]["nextAllowedAt"], "2026-03-04T12:00:10.000Z");
+    assert_eq!(
+        body["quotas"]["medals"]["nextSlotAt"],
+        "2026-03-04T12:01:00.000Z"
+    );
+    assert_eq!(
+        body["quotas"]["comments"]["nextAllowedAt"],
+        "2026-03-04T12:00:10.000Z"
+    );
 
     // A minute later the medal has left its window; the posts stay today's.
     app.clock.advance(Duration::from_secs(61));
     let (_, body) = app.post("/api/agent/connect", Some(&key)).await;
     assert_eq!(body["quotas"]["posts"]["used"], 3);
     assert_eq!(body["quotas"]["medals"]["used"], 0);
-    assert_eq!(body["quotas"]["comments"]["nextAllowedAt"], serde_json::Value::Null);
+    assert_eq!(
+        body["quotas"]["comments"]["nextAllowedAt"],
+        serde_json::Value::Null
+    );
 }
 
 #[actix_web::test]
 async fn health_is_trivial() {
     let app = TestApp::spawn().await;
     let (status, body) = app.get("/healthz", None).await;
-    assert_eq!((status, body["ok"].clone()), (200, serde_json::Value::Bool(true)));
+    assert_eq!(
+        (status, body["ok"].clone()),
+        (200, serde_json::Value::Bool(true))
+    );
 }

@@ -1,5 +1,5 @@
-use aispace_http::middleware::BodyLimits;
 use aispace_http::ErrorCode;
+use aispace_http::middleware::BodyLimits;
 
 #[test]
 fn multipart_bodies_get_the_upload_limit_and_code() {
@@ -12,7 +12,10 @@ fn multipart_bodies_get_the_upload_limit_and_code() {
         limits.for_content_type(b"application/json"),
         (64 * 1024, ErrorCode::PayloadTooLarge)
     );
-    assert_eq!(limits.for_content_type(b""), (64 * 1024, ErrorCode::PayloadTooLarge));
+    assert_eq!(
+        limits.for_content_type(b""),
+        (64 * 1024, ErrorCode::PayloadTooLarge)
+    );
 }
 
 #[test]

@@ -1,0 +1,127 @@
+use std::time::Duration;
+
+use aispace_domain::Aispace;
+use aispace_domain::model::{Handle, KeyPrefix, KeyRecord};
+use clap::Subcommand;
+use serde_json::json;
+
+use super::{CliError, print_json};
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Issue one more key for an agent (shown once); its other keys keep working.
+    Issue {
+        handle: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Issue a new key and retire the agent's other keys after a grace period.
+    Rotate {
+        handle: String,
+        /// How long the old keys keep working, e.g. `24h`, `30m`, `0s` (at most 30 days).
+        #[arg(long, value_parser = humantime::parse_duration)]
+        grace: Duration,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke one key at once, by its prefix (the part before the dot).
+    Revoke { prefix: String },
+    /// List an agent's keys (prefixes and state; secrets are never stored).
+    List {
+        handle: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn key_json(k: &KeyRecord) -> serde_json::Value {
+    json!({
+        "prefix": k.prefix.as_str(),
+        "createdAt": k.created_at.to_string(),
+        "lastUsedAt": k.last_used_at.map(|t| t.to_string()),
+        "expiresAt": k.expires_at.map(|t| t.to_string()),
+        "revokedAt": k.revoked_at.map(|t| t.to_string()),
+    })
+}
+
+pub fn run(aispace: &Aispace, cmd: &KeyCommand) -> Result<(), CliError> {
+    match cmd {
+        KeyCommand::Issue { handle, json } => {
+            let handle = Handle::parse(handle)?;
+            let issued = aispace.issue_key(&handle)?;
+            let key = issued.key.expose();
+            if *json {
+                print_json(
+                    &json!({"handle": handle.as_str(), "prefix": issued.record.prefix.as_str(), "key": key}),
+                );
+            } else {
+                println!("key (shown once; store it now): {key}");
+            }
+        }
+        KeyCommand::Rotate {
+            handle,
+            grace,
+            json,
+        } => {
+            let handle = Handle::parse(handle)?;
+            let (issued, retire_at) = aispace.rotate_keys(&handle, *grace)?;
+            let key = issued.key.expose();
+            if *json {
+                print_json(&json!({
+                    "handle": handle.as_str(),
+                    "prefix": issued.record.prefix.as_str(),
+                    "key": key,
+                    "oldKeysRetireAt": retire_at.to_string(),
+                }));
+            } else {
+                println!("new key (shown once; store it now): {key}");
+                println!("the other keys of {handle} stop working at {retire_at}");
+            }
+        }
+        KeyCommand::Revoke { prefix } => {
+            let prefix = KeyPrefix::parse(prefix).ok_or_else(|| {
+                CliError::Config(format!(
+                    "{prefix:?} is not a key prefix (8-12 characters before the dot)"
+                ))
+            })?;
+            let record = aispace.revoke_key(&prefix)?;
+            println!(
+                "revoked {} (at {})",
+                record.prefix,
+                record.revoked_at.map(|t| t.to_string()).unwrap_or_default()
+            );
+        }
+        KeyCommand::List { handle, json } => {
+            let keys = aispace.keys_of(&Handle::parse(handle)?)?;
+            if *json {
+                print_json(&serde_json::Value::Array(
+                    keys.iter().map(key_json).collect(),
+                ));
+            } else {
+                println!(
+                    "{:<14} {:<26} {:<26} STATE",
+                    "PREFIX", "CREATED", "LAST USED"
+                );
+                let now = aispace.now();
+                for k in &keys {
+                    let state = match (k.revoked_at, k.expires_at) {
+                        (Some(at), _) => format!("revoked {at}"),
+                        (None, Some(at)) if at <= now => format!("retired {at}"),
+                        (None, Some(at)) => format!("retires {at}"),
+                        (None, None) => "active".to_owned(),
+                    };
+                    let last = k
+                        .last_used_at
+                        .map_or_else(|| "never".to_owned(), |t| t.to_string());
+                    println!(
+                        "{:<14} {:<26} {:<26} {state}",
+                        k.prefix.as_str(),
+                        k.created_at.to_string(),
+                        last
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,87 @@
+//! The operator interface of SPEC §7.
+
+mod agent;
+mod key;
+
+use aispace_domain::DomainError;
+use aispace_domain::ports::StoreError;
+use clap::{Parser, Subcommand};
+
+use crate::config::{QuotaArgs, ServeArgs, StorageArgs};
+use crate::{app, serve};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "aispace",
+    version,
+    about = "A self-hostable, API-first social network for AI agents"
+)]
+pub struct Args {
+    #[command(flatten)]
+    storage: StorageArgs,
+    #[command(flatten)]
+    quotas: QuotaArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Migrate, then serve the API until SIGTERM (which drains in-flight requests).
+    Serve(ServeArgs),
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Manage agents.
+    #[command(subcommand)]
+    Agent(agent::AgentCommand),
+    /// Manage agent keys.
+    #[command(subcommand)]
+    Key(key::KeyCommand),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("{0}")]
+    Config(String),
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    #[error("{0}: {1}")]
+    Io(String, #[source] std::io::Error),
+}
+
+impl From<StoreError> for CliError {
+    fn from(err: StoreError) -> Self {
+        CliError::Domain(err.into())
+    }
+}
+
+/// Operators read the cause, not "service unavailable": the CLI runs where
+/// the database is configured, so its details are theirs to see.
+fn describe(err: &CliError) -> String {
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    text
+}
+
+pub fn run(args: Args) -> Result<(), String> {
+    let result = match &args.command {
+        Command::Serve(serve_args) => serve::serve(&args.storage, &args.quotas, serve_args),
+        Command::Migrate => app::open_store(&args.storage, 1).map(|_| {
+            println!("migrations are up to date");
+        }),
+        Command::Agent(cmd) => app::open_store(&args.storage, 2)
+            .and_then(|store| agent::run(&app::aispace(store, args.quotas.limits()), cmd)),
+        Command::Key(cmd) => app::open_store(&args.storage, 2)
+            .and_then(|store| key::run(&app::aispace(store, args.quotas.limits()), cmd)),
+    };
+    result.map_err(|e| describe(&e))
+}
+
+/// Prints `value` as one line of JSON on stdout.
+fn print_json(value: &serde_json::Value) {
+    println!("{value}");
+}

@@ -1,0 +1,115 @@
+//! Settings from flags and environment (every flag reads a variable), in
+//! one place. `Debug` never shows a password.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use aispace_domain::model::QuotaLimits;
+use aispace_storage_diesel::DatabaseUrl;
+use clap::Args;
+
+use crate::cli::CliError;
+
+/// Where state lives; needed by every command.
+#[derive(Debug, Clone, Args)]
+pub struct StorageArgs {
+    /// Directory holding the SQLite file and local images.
+    #[arg(
+        long,
+        env = "AISPACE_DATA_DIR",
+        default_value = "./aispace-data",
+        global = true
+    )]
+    pub data_dir: PathBuf,
+
+    /// `postgres://…` switches storage to PostgreSQL; `sqlite://PATH` picks
+    /// another SQLite file. Unset: `<data dir>/aispace.db`.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
+    pub database_url: Option<String>,
+}
+
+impl StorageArgs {
+    pub fn database(&self) -> Result<DatabaseUrl, CliError> {
+        match &self.database_url {
+            Some(raw) if !raw.is_empty() => {
+                DatabaseUrl::parse(raw).map_err(|e| CliError::Config(e.to_string()))
+            }
+            _ => Ok(DatabaseUrl::Sqlite(self.sqlite_path())),
+        }
+    }
+
+    pub fn sqlite_path(&self) -> PathBuf {
+        self.data_dir.join("aispace.db")
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+}
+
+/// The quotas of SPEC §3; defaults are the seed's.
+#[derive(Debug, Clone, Args)]
+pub struct QuotaArgs {
+    #[arg(
+        long,
+        env = "AISPACE_QUOTA_POSTS_PER_DAY",
+        default_value_t = 50,
+        global = true
+    )]
+    pub quota_posts_per_day: u32,
+
+    #[arg(
+        long,
+        env = "AISPACE_QUOTA_MEDALS_PER_MINUTE",
+        default_value_t = 10,
+        global = true
+    )]
+    pub quota_medals_per_minute: u32,
+
+    #[arg(
+        long,
+        env = "AISPACE_COMMENT_COOLDOWN_SECONDS",
+        default_value_t = 10,
+        global = true
+    )]
+    pub comment_cooldown_seconds: u64,
+}
+
+impl QuotaArgs {
+    pub fn limits(&self) -> QuotaLimits {
+        QuotaLimits {
+            posts_per_day: self.quota_posts_per_day,
+            medals_per_window: self.quota_medals_per_minute,
+            medal_window: Duration::from_secs(60),
+            comment_cooldown: Duration::from_secs(self.comment_cooldown_seconds),
+        }
+    }
+}
+
+/// `aispace serve`'s own settings.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Listen address; port 0 picks a free port (logged at start).
+    #[arg(long, env = "AISPACE_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+
+    /// Base of `postUrl` and `profileUrl`. Default: `http://{bind}`.
+    #[arg(long, env = "AISPACE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Base of `mediaUrl` (e.g. a CDN). Default: the public URL.
+    #[arg(long, env = "AISPACE_MEDIA_URL")]
+    pub media_url: Option<String>,
+
+    /// HTTP worker threads. Default: one per CPU core.
+    #[arg(long, env = "AISPACE_WORKERS")]
+    pub workers: Option<usize>,
+
+    /// How long SIGTERM waits for in-flight requests.
+    #[arg(long, env = "AISPACE_SHUTDOWN_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub shutdown_timeout: Duration,
+
+    /// Database connections per process.
+    #[arg(long, env = "AISPACE_DB_POOL_SIZE", default_value_t = 16)]
+    pub db_pool_size: u32,
+}

@@ -1,0 +1,192 @@
+use crate::process::{aispace, aispace_json, stderr, stdout};
+
+#[test]
+fn agent_create_prints_the_key_once_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let created = aispace_json(
+        dir.path(),
+        None,
+        &[
+            "agent", "create", "--handle", "my-agent", "--name", "My Agent", "--json",
+        ],
+    );
+    assert_eq!(created["handle"], "my-agent");
+    assert!(created["id"].as_str().unwrap().starts_with('c'));
+    let key = created["key"].as_str().unwrap();
+    let (prefix, secret) = key.split_once('.').unwrap();
+    assert!(prefix.starts_with("asp_") && secret.len() >= 43, "{key}");
+
+    // The key is nowhere in the database: only its hash is.
+    let db = std::fs::read(dir.path().join("aispace.db")).unwrap();
+    let wal = std::fs::read(dir.path().join("aispace.db-wal")).unwrap_or_default();
+    for bytes in [&db, &wal] {
+        assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()));
+    }
+}
+
+#[test]
+fn bad_input_and_taken_handles_fail_with_a_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let ok = aispace(
+        dir.path(),
+        None,
+        &["agent", "create", "--handle", "Taken", "--name", "A"],
+    );
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    assert!(stdout(&ok).contains("key (shown once"));
+
+    let taken = aispace(
+        dir.path(),
+        None,
+        &["agent", "create", "--handle", "taken", "--name", "B"],
+    );
+    assert_eq!(taken.status.code(), Some(1));
+    assert!(
+        stderr(&taken).contains("handle is already taken"),
+        "{}",
+        stderr(&taken)
+    );
+
+    let bad = aispace(
+        dir.path(),
+        None,
+        &["agent", "create", "--handle", "no spaces", "--name", "C"],
+    );
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        stderr(&bad).contains("handle: may only contain"),
+        "{}",
+        stderr(&bad)
+    );
+
+    let missing = aispace(dir.path(), None, &["agent", "suspend", "nobody"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        stderr(&missing).contains("agent not found"),
+        "{}",
+        stderr(&missing)
+    );
+
+    let usage = aispace(dir.path(), None, &["agent", "create", "--handle", "x"]);
+    assert_eq!(
+        usage.status.code(),
+        Some(2),
+        "clap refuses a missing --name"
+    );
+}
+
+#[test]
+fn agents_are_listed_suspended_and_judged() {
+    let dir = tempfile::tempdir().unwrap();
+    for handle in ["alpha", "beta"] {
+        aispace_json(
+            dir.path(),
+            None,
+            &[
+                "agent", "create", "--handle", handle, "--name", handle, "--json",
+            ],
+        );
+    }
+    assert!(
+        aispace(dir.path(), None, &["agent", "suspend", "beta"])
+            .status
+            .success()
+    );
+    assert!(
+        aispace(
+            dir.path(),
+            None,
+            &["agent", "judge", "alpha", "--specialty", "pixel art"]
+        )
+        .status
+        .success()
+    );
+    let list = aispace_json(dir.path(), None, &["agent", "list", "--json"]);
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0]["handle"], "alpha");
+    assert_eq!(list[0]["isVerifiedJudge"], true);
+    assert_eq!(list[0]["judgeSpecialty"], "pixel art");
+    assert_eq!(list[1]["status"], "SUSPENDED");
+
+    assert!(
+        aispace(dir.path(), None, &["agent", "reactivate", "beta"])
+            .status
+            .success()
+    );
+    assert!(
+        aispace(dir.path(), None, &["agent", "judge", "alpha", "--revoke"])
+            .status
+            .success()
+    );
+    let list = aispace_json(dir.path(), None, &["agent", "list", "--json"]);
+    assert_eq!(list[1]["status"], "ACTIVE");
+    assert_eq!(list[0]["isVerifiedJudge"], false);
+}
+
+#[test]
+fn keys_are_issued_rotated_listed_and_revoked() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = aispace_json(
+        dir.path(),
+        None,
+        &[
+            "agent", "create", "--handle", "keyed", "--name", "K", "--json",
+        ],
+    );
+    let second = aispace_json(dir.path(), None, &["key", "issue", "keyed", "--json"]);
+    assert_ne!(first["key"], second["key"]);
+
+    let rotated = aispace_json(
+        dir.path(),
+        None,
+        &["key", "rotate", "keyed", "--grace", "1h", "--json"],
+    );
+    assert!(rotated["oldKeysRetireAt"].as_str().unwrap().ends_with('Z'));
+
+    let too_long = aispace(
+        dir.path(),
+        None,
+        &["key", "rotate", "keyed", "--grace", "31days"],
+    );
+    assert_eq!(too_long.status.code(), Some(1));
+    assert!(
+        stderr(&too_long).contains("at most 30 days"),
+        "{}",
+        stderr(&too_long)
+    );
+
+    let second_prefix = second["prefix"].as_str().unwrap();
+    assert!(
+        aispace(dir.path(), None, &["key", "revoke", second_prefix])
+            .status
+            .success()
+    );
+
+    let keys = aispace_json(dir.path(), None, &["key", "list", "keyed", "--json"]);
+    let keys = keys.as_array().unwrap();
+    assert_eq!(keys.len(), 3);
+    let by_prefix = |p: &str| keys.iter().find(|k| k["prefix"] == p).unwrap().clone();
+    let old = by_prefix(first["key"].as_str().unwrap().split_once('.').unwrap().0);
+    assert_eq!(old["expiresAt"], rotated["oldKeysRetireAt"]);
+    assert!(by_prefix(second_prefix)["revokedAt"].is_string());
+    assert!(by_prefix(rotated["prefix"].as_str().unwrap())["expiresAt"].is_null());
+
+    let unknown = aispace(dir.path(), None, &["key", "revoke", "asp_nothere"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(
+        stderr(&unknown).contains("key not found"),
+        "{}",
+        stderr(&unknown)
+    );
+}
+
+#[test]
+fn migrate_is_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    for _ in 0..2 {
+        let out = aispace(dir.path(), None, &["migrate"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(stdout(&out).contains("up to date"));
+    }
+}

@@ -1,0 +1,7 @@
+//! The `aispace` binary from outside: the operator CLI and `serve`, as an
+//! operator runs them, on a temporary data directory (and on PostgreSQL
+//! when `AISPACE_TEST_DATABASE_URL` is set).
+
+mod cli;
+mod process;
+mod serve;

@@ -1,0 +1,136 @@
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use aispace_testkit::http::{self, Response};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_aispace");
+
+/// `aispace <args>` with the data dir (and database) of a test.
+pub fn aispace(data_dir: &Path, database_url: Option<&str>, args: &[&str]) -> Output {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .env("AISPACE_DATA_DIR", data_dir)
+        .env_remove("DATABASE_URL")
+        .env("RUST_LOG", "warn");
+    if let Some(url) = database_url {
+        cmd.env("DATABASE_URL", url);
+    }
+    cmd.output().unwrap()
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Runs a command that must succeed and returns its stdout parsed as JSON.
+pub fn aispace_json(
+    data_dir: &Path,
+    database_url: Option<&str>,
+    args: &[&str],
+) -> serde_json::Value {
+    let out = aispace(data_dir, database_url, args);
+    assert!(out.status.success(), "{args:?} failed: {}", stderr(&out));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(&out)))
+}
+
+/// A running `aispace serve` on 127.0.0.1:0.
+pub struct Server {
+    child: Child,
+    pub addr: SocketAddr,
+    logs: Arc<Mutex<String>>,
+}
+
+impl Server {
+    pub fn start(data_dir: &Path, database_url: Option<&str>) -> Server {
+        let mut cmd = Command::new(BIN);
+        cmd.arg("serve")
+            .env("AISPACE_DATA_DIR", data_dir)
+            .env("AISPACE_BIND", "127.0.0.1:0")
+            .env("AISPACE_WORKERS", "2")
+            .env_remove("DATABASE_URL")
+            .env_remove("AISPACE_PUBLIC_URL")
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        if let Some(url) = database_url {
+            cmd.env("DATABASE_URL", url);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let logs = Arc::new(Mutex::new(String::new()));
+        let (addr_tx, addr_rx) = mpsc::channel();
+        let sink = logs.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(rest) = line.split("listening on http://").nth(1) {
+                    let addr: String = rest.chars().take_while(|c| !c.is_whitespace()).collect();
+                    let _ = addr_tx.send(addr);
+                }
+                let mut logs = sink.lock().unwrap();
+                logs.push_str(&line);
+                logs.push('\n');
+            }
+        });
+        let addr = addr_rx
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("server did not start:\n{}", logs.lock().unwrap()));
+        Server {
+            child,
+            addr: addr.parse().unwrap(),
+            logs,
+        }
+    }
+
+    pub fn logs(&self) -> String {
+        self.logs.lock().unwrap().clone()
+    }
+
+    pub fn get(&self, path: &str, key: &str) -> Response {
+        let auth = format!("Bearer {key}");
+        http::request(self.addr, "GET", path, &[("Authorization", &auth)], b"").unwrap()
+    }
+
+    pub fn post(&self, path: &str, key: &str) -> Response {
+        let auth = format!("Bearer {key}");
+        http::request(self.addr, "POST", path, &[("Authorization", &auth)], b"").unwrap()
+    }
+
+    /// Sends SIGTERM and waits for the process to exit.
+    pub fn terminate(mut self) -> (ExitStatus, String) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                // Let the log reader drain the last lines.
+                std::thread::sleep(Duration::from_millis(100));
+                return (status, self.logs());
+            }
+            assert!(Instant::now() < deadline, "server ignored SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn json(resp: &Response) -> serde_json::Value {
+    serde_json::from_slice(&resp.body).unwrap_or_else(|e| panic!("{e}: {}", resp.text()))
+}

@@ -1,0 +1,104 @@
+use std::path::Path;
+
+use aispace_storage_diesel::pg_schema::PgSchema;
+
+use crate::process::{Server, aispace, aispace_json, json};
+
+/// The quick start of the README, on a database: create an agent, serve,
+/// connect and me with its key; suspension and revocation take effect on
+/// the next request; SIGTERM stops the server cleanly.
+fn quick_start(data_dir: &Path, database_url: Option<&str>) {
+    let created = aispace_json(
+        data_dir,
+        database_url,
+        &[
+            "agent", "create", "--handle", "my-agent", "--name", "My Agent", "--json",
+        ],
+    );
+    let key = created["key"].as_str().unwrap();
+    let server = Server::start(data_dir, database_url);
+
+    let connect = server.post("/api/agent/connect", key);
+    assert_eq!(connect.status, 200, "{}", connect.text());
+    let body = json(&connect);
+    assert_eq!(body["agent"]["handle"], "my-agent");
+    assert_eq!(
+        body["api"]["docs"],
+        format!("http://{}/developers", server.addr)
+    );
+    assert!(connect.header("x-request-id").is_some());
+
+    let me = json(&server.get("/api/agent/me", key));
+    assert_eq!(me["agentId"], created["id"]);
+    assert_eq!(
+        me["profileUrl"],
+        format!("http://{}/a/my-agent", server.addr)
+    );
+    assert_eq!(me["apiVersion"], "0.2");
+
+    assert!(
+        aispace(data_dir, database_url, &["agent", "suspend", "my-agent"])
+            .status
+            .success()
+    );
+    let refused = server.get("/api/agent/me", key);
+    assert_eq!(
+        (refused.status, json(&refused)["error"]["code"].clone()),
+        (401, "AGENT_SUSPENDED".into())
+    );
+    assert!(
+        aispace(data_dir, database_url, &["agent", "reactivate", "my-agent"])
+            .status
+            .success()
+    );
+    assert_eq!(server.get("/api/agent/me", key).status, 200);
+
+    let prefix = key.split_once('.').unwrap().0;
+    assert!(
+        aispace(data_dir, database_url, &["key", "revoke", prefix])
+            .status
+            .success()
+    );
+    let revoked = server.get("/api/agent/me", key);
+    assert_eq!(
+        (revoked.status, json(&revoked)["error"]["code"].clone()),
+        (401, "KEY_REVOKED".into())
+    );
+
+    let (status, logs) = server.terminate();
+    assert!(status.success(), "exit {status:?}\n{logs}");
+    assert!(logs.contains("aispace stopped"), "{logs}");
+    assert!(logs.contains("path=\"/api/agent/me\" status=401"), "{logs}");
+    assert!(
+        !logs.contains(key.split_once('.').unwrap().1),
+        "a secret reached the logs"
+    );
+}
+
+#[test]
+fn serve_on_a_fresh_data_dir_creates_it_and_serves() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("not/yet/there");
+    let server = Server::start(&data_dir, None);
+    assert!(data_dir.join("aispace.db").exists());
+    let health = aispace_testkit::http::request(server.addr, "GET", "/healthz", &[], b"").unwrap();
+    assert_eq!(health.status, 200);
+    let (status, _) = server.terminate();
+    assert!(status.success());
+}
+
+#[test]
+fn quick_start_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    quick_start(dir.path(), None);
+}
+
+#[test]
+fn quick_start_on_postgres() {
+    let Some(schema) = PgSchema::from_env() else {
+        eprintln!("SKIPPED quick_start_on_postgres: AISPACE_TEST_DATABASE_URL is not set");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    quick_start(dir.path(), Some(schema.url()));
+}
