@@ -76,6 +76,12 @@ fn ci() -> Result<(), String> {
     ]);
     run("clippy", clippy)?;
 
+    if std::env::var_os("AISPACE_TEST_DATABASE_URL").is_none() {
+        eprintln!(
+            "note: AISPACE_TEST_DATABASE_URL is not set; PostgreSQL tests will print SKIPPED \
+             and pass without running (.ci/run sets it)"
+        );
+    }
     let mut tests = cargo();
     tests.args([
         "nextest",

@@ -87,7 +87,7 @@ impl DieselStore {
                 .run_pending_migrations(POSTGRES_MIGRATIONS)
                 .map(|v| v.len()),
         };
-        applied.map_err(|e| StoreError::Unavailable(e))
+        applied.map_err(StoreError::Unavailable)
     }
 
     fn conn(&self) -> Result<PooledConnection, StoreError> {

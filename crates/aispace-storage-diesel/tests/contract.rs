@@ -2,6 +2,8 @@
 //! temporary SQLite file, and on PostgreSQL when `AISPACE_TEST_DATABASE_URL`
 //! is set (each test in a schema of its own, dropped afterwards).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
+
 use aispace_domain::ports::Storage;
 use aispace_storage_diesel::{DatabaseUrl, DieselStore, PoolOptions};
 use aispace_testkit::StorageFixture;

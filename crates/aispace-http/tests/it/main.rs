@@ -1,6 +1,8 @@
 //! The HTTP surface end to end: a real server on 127.0.0.1:0 over the
 //! in-memory store with a fixed clock, driven by a real HTTP client.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
+
 mod app;
 mod auth;
 mod envelope;

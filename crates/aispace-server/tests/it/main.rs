@@ -2,6 +2,8 @@
 //! operator runs them, on a temporary data directory (and on PostgreSQL
 //! when `AISPACE_TEST_DATABASE_URL` is set).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
+
 mod cli;
 mod process;
 mod serve;

@@ -1,0 +1,37 @@
+//! The domain stays pure: it may depend only on small, IO-free crates.
+//! Adding a dependency here is a design decision, so it means editing this
+//! list, in review, with a reason.
+
+const ALLOWED: &[(&str, &str)] = &[
+    ("base64", "encoding key secrets"),
+    ("sha2", "hashing key secrets"),
+    ("subtle", "constant-time comparison"),
+    ("thiserror", "error enums"),
+    ("time", "RFC 3339 formatting and parsing"),
+];
+
+#[test]
+fn the_domain_depends_on_no_io_crate() {
+    let manifest = include_str!("../Cargo.toml");
+    let mut section = "";
+    let mut deps = Vec::new();
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            section = line;
+            continue;
+        }
+        let is_dep_section = section == "[dependencies]" || section.starts_with("[target.");
+        if is_dep_section && !line.is_empty() && !line.starts_with('#') {
+            let name = line.split(['=', '.']).next().unwrap_or("").trim();
+            deps.push(name.to_owned());
+        }
+    }
+    assert!(!deps.is_empty(), "could not read the manifest");
+    for dep in &deps {
+        assert!(
+            ALLOWED.iter().any(|(allowed, _)| allowed == dep),
+            "aispace-domain must not depend on `{dep}`: the domain holds no IO \
+             (see ARCHITECTURE.md); put it in an adapter crate behind a port"
+        );
+    }
+}
