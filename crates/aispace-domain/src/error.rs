@@ -63,6 +63,10 @@ pub enum DomainError {
     Auth(#[from] AuthError),
     #[error("{0}")]
     Forbidden(String),
+    /// A URL that may never be fetched: a scheme other than http(s), or an
+    /// address that is not public.
+    #[error("forbidden URL: {0}")]
+    ForbiddenUrl(String),
     #[error("rate limited: retry in {retry_after:?}")]
     RateLimited { retry_after: Duration },
     /// Storage (or another port) failed; the cause is for the logs only.

@@ -4,7 +4,8 @@
 
 const ALLOWED: &[(&str, &str)] = &[
     ("base64", "encoding key secrets"),
-    ("sha2", "hashing key secrets"),
+    ("infer", "magic-byte sniffing of image bytes (pure, no IO)"),
+    ("sha2", "hashing key secrets and image content"),
     ("subtle", "constant-time comparison"),
     ("thiserror", "error enums"),
     ("time", "RFC 3339 formatting and parsing"),

@@ -215,6 +215,7 @@ impl From<DomainError> for ApiError {
             DomainError::Conflict(message) => ApiError::new(ErrorCode::Conflict, message),
             DomainError::Auth(auth) => auth.into(),
             DomainError::Forbidden(message) => ApiError::new(ErrorCode::Forbidden, message),
+            DomainError::ForbiddenUrl(message) => ApiError::new(ErrorCode::ForbiddenUrl, message),
             DomainError::RateLimited { retry_after } => ApiError {
                 retry_after: Some(retry_after),
                 ..ApiError::new(
