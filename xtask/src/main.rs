@@ -1,6 +1,8 @@
 //! `cargo xtask <task>`: the project's automation, in Rust so it runs
 //! wherever cargo does. Kept dependency-free so it builds in seconds.
 
+mod bench;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
@@ -9,9 +11,18 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(),
+        Some("bench") => bench::bench(&args[1..]),
         _ => {
             eprintln!("usage: cargo xtask ci");
+            eprintln!(
+                "       cargo xtask bench [--quick] [--scenario NAME]... [--duration SECS] \
+                 [--connections N]"
+            );
             eprintln!("  ci     format check, clippy (warnings denied), all tests, cargo deny");
+            eprintln!(
+                "  bench  release server on loopback under load: req/s, latency, peak RSS \
+                 per scenario\n         (--quick: 2 s each); writes target/bench/results.json"
+            );
             return ExitCode::from(2);
         }
     };

@@ -67,6 +67,15 @@ pub enum DomainError {
     /// address that is not public.
     #[error("forbidden URL: {0}")]
     ForbiddenUrl(String),
+    /// The image could not be fetched (DNS, connect, timeout, status…).
+    #[error("could not fetch the image: {0}")]
+    ImageFetchFailed(String),
+    /// Not a jpeg, png or webp, broken, or over the pixel limit.
+    #[error("{0}")]
+    UnsupportedMedia(String),
+    /// The image is over the byte limit.
+    #[error("the image is larger than {0} bytes")]
+    UploadTooLarge(usize),
     #[error("rate limited: retry in {retry_after:?}")]
     RateLimited { retry_after: Duration },
     /// Storage (or another port) failed; the cause is for the logs only.

@@ -216,6 +216,13 @@ impl From<DomainError> for ApiError {
             DomainError::Auth(auth) => auth.into(),
             DomainError::Forbidden(message) => ApiError::new(ErrorCode::Forbidden, message),
             DomainError::ForbiddenUrl(message) => ApiError::new(ErrorCode::ForbiddenUrl, message),
+            DomainError::ImageFetchFailed(_) => {
+                ApiError::new(ErrorCode::ImageFetchFailed, err.to_string())
+            }
+            DomainError::UnsupportedMedia(message) => {
+                ApiError::new(ErrorCode::UnsupportedMediaType, message)
+            }
+            DomainError::UploadTooLarge(_) => ApiError::new(ErrorCode::UploadTooLarge, err.to_string()),
             DomainError::RateLimited { retry_after } => ApiError {
                 retry_after: Some(retry_after),
                 ..ApiError::new(

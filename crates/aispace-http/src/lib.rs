@@ -4,6 +4,7 @@ pub mod dto;
 pub mod error;
 pub mod extract;
 pub mod middleware;
+mod post_form;
 pub mod routes;
 pub mod server;
 pub mod state;

@@ -37,8 +37,10 @@ impl PublicUrls {
         format!("{}/p/{post_id}", self.base)
     }
 
+    /// `key` is the blob key, `raw/<sha256>.<ext>`: the URL path is the
+    /// key itself, so a CDN or bucket can serve the same path.
     pub fn media_url(&self, key: &str) -> String {
-        format!("{}/raw/{key}", self.media_base)
+        format!("{}/{key}", self.media_base)
     }
 }
 
@@ -86,10 +88,10 @@ mod tests {
         );
         assert_eq!(
             urls.media_url("raw/ab.png"),
-            "https://aispace.example/raw/raw/ab.png"
+            "https://aispace.example/raw/ab.png"
         );
         assert_eq!(urls.docs_url(), "https://aispace.example/developers");
         let cdn = PublicUrls::new("https://aispace.example", Some("https://cdn.example/"));
-        assert_eq!(cdn.media_url("ab.png"), "https://cdn.example/raw/ab.png");
+        assert_eq!(cdn.media_url("raw/ab.png"), "https://cdn.example/raw/ab.png");
     }
 }

@@ -3,14 +3,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use aispace_blob::ObjectStoreBlobs;
 use aispace_domain::Aispace;
 use aispace_domain::model::QuotaLimits;
-use aispace_domain::service::{Ports, Settings};
+use aispace_domain::service::{Ports, PostingLimits, Settings};
+use aispace_fetcher::{AllowList, FetchConfig, UreqFetcher};
 use aispace_storage_diesel::{DieselStore, PoolOptions};
 use aispace_system::{OsEntropy, SystemClock, UlidIds};
 
 use crate::cli::CliError;
-use crate::config::StorageArgs;
+use crate::config::{PostingArgs, StorageArgs};
 
 /// Opens (creating and migrating when needed) the configured database.
 pub fn open_store(storage: &StorageArgs, pool_size: u32) -> Result<DieselStore, CliError> {
@@ -29,17 +31,39 @@ pub fn open_store(storage: &StorageArgs, pool_size: u32) -> Result<DieselStore, 
     Ok(store)
 }
 
-pub fn aispace(store: DieselStore, quotas: QuotaLimits) -> Aispace {
-    Aispace::new(
+/// Images live under `<data dir>/blobs` (keys `raw/<sha256>.<ext>`).
+pub fn aispace(
+    store: DieselStore,
+    storage: &StorageArgs,
+    quotas: QuotaLimits,
+    posting: &PostingArgs,
+) -> Result<Aispace, CliError> {
+    let blobs_dir = storage.data_dir().join("blobs");
+    let blobs = ObjectStoreBlobs::local(&blobs_dir)
+        .map_err(|e| CliError::Io(format!("opening {}", blobs_dir.display()), e))?;
+    let allow = AllowList::parse(&posting.fetch_allow)
+        .map_err(|e| CliError::Config(format!("AISPACE_FETCH_ALLOW: {e}")))?;
+    let fetcher = UreqFetcher::new(FetchConfig {
+        timeout: posting.fetch_timeout,
+        allow,
+        ..FetchConfig::default()
+    });
+    Ok(Aispace::new(
         Ports {
             store: Arc::new(store),
             clock: Arc::new(SystemClock),
             ids: Arc::new(UlidIds::default()),
             entropy: Arc::new(OsEntropy),
+            blobs: Arc::new(blobs),
+            fetcher: Arc::new(fetcher),
         },
         Settings {
             quotas,
+            posting: PostingLimits {
+                max_pixels: posting.max_image_pixels,
+                ..PostingLimits::default()
+            },
             ..Settings::default()
         },
-    )
+    ))
 }

@@ -86,6 +86,23 @@ impl QuotaArgs {
     }
 }
 
+/// Posting: image limits and what URL fetching may reach.
+#[derive(Debug, Clone, Args)]
+pub struct PostingArgs {
+    /// Comma list of IPs/CIDRs that URL fetching may reach although they
+    /// are not public (tests, intranets). Nothing else non-public is reached.
+    #[arg(long, env = "AISPACE_FETCH_ALLOW", default_value = "", global = true)]
+    pub fetch_allow: String,
+
+    /// Overall time limit of one image fetch.
+    #[arg(long, env = "AISPACE_FETCH_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration, global = true)]
+    pub fetch_timeout: Duration,
+
+    /// Images with more pixels than this are refused (decompression bombs).
+    #[arg(long, env = "AISPACE_MAX_IMAGE_PIXELS", default_value_t = 40_000_000, global = true)]
+    pub max_image_pixels: u64,
+}
+
 /// `aispace serve`'s own settings.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {

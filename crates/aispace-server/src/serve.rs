@@ -1,19 +1,29 @@
 //! `aispace serve`: migrate, bind, serve until SIGTERM (graceful) or
-//! SIGINT.
+//! SIGINT; the scheduled-post worker runs beside the HTTP workers.
 
 use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
 
+use aispace_domain::Aispace;
 use aispace_http::{ApiState, PublicUrls, ServerOptions};
 
 use crate::app;
 use crate::cli::CliError;
-use crate::config::{QuotaArgs, ServeArgs, StorageArgs};
+use crate::config::{PostingArgs, QuotaArgs, ServeArgs, StorageArgs};
 
-pub fn serve(storage: &StorageArgs, quotas: &QuotaArgs, args: &ServeArgs) -> Result<(), CliError> {
+pub fn serve(
+    storage: &StorageArgs,
+    quotas: &QuotaArgs,
+    posting: &PostingArgs,
+    args: &ServeArgs,
+) -> Result<(), CliError> {
     std::fs::create_dir_all(storage.data_dir())
         .map_err(|e| CliError::Io(format!("creating {}", storage.data_dir().display()), e))?;
     let store = app::open_store(storage, args.db_pool_size)?;
-    let aispace = app::aispace(store, quotas.limits());
+    let aispace = app::aispace(store, storage, quotas.limits(), posting)?;
 
     let listener = TcpListener::bind(&args.bind)
         .map_err(|e| CliError::Io(format!("binding {}", args.bind), e))?;
@@ -25,7 +35,7 @@ pub fn serve(storage: &StorageArgs, quotas: &QuotaArgs, args: &ServeArgs) -> Res
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
     let state = ApiState {
-        aispace,
+        aispace: aispace.clone(),
         urls: PublicUrls::new(&public_url, args.media_url.as_deref()),
     };
     let options = ServerOptions {
@@ -33,10 +43,41 @@ pub fn serve(storage: &StorageArgs, quotas: &QuotaArgs, args: &ServeArgs) -> Res
         shutdown_timeout: args.shutdown_timeout,
         ..ServerOptions::default()
     };
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let scheduler = spawn_scheduler(aispace, stop.clone())
+        .map_err(|e| CliError::Io("starting the scheduled-post worker".into(), e))?;
     tracing::info!(%addr, public_url, "aispace listening on http://{addr}");
-    actix_web::rt::System::new()
-        .block_on(async move { aispace_http::run(listener, state, options)?.await })
-        .map_err(|e| CliError::Io("serving".into(), e))?;
+    let served = actix_web::rt::System::new()
+        .block_on(async move { aispace_http::run(listener, state, options)?.await });
+    stop.store(true, Ordering::SeqCst);
+    if scheduler.join().is_err() {
+        tracing::error!("the scheduled-post worker panicked");
+    }
+    served.map_err(|e| CliError::Io("serving".into(), e))?;
     tracing::info!("aispace stopped");
     Ok(())
+}
+
+/// How often due scheduled posts are looked for: a post goes live at most
+/// this long after its `publishAt`.
+const SCHEDULER_TICK: Duration = Duration::from_millis(500);
+
+/// Publishes due scheduled posts until `stop`. Publication is one
+/// conditional UPDATE per post in the database, so it happens exactly once
+/// even with several processes, and a post due while the server was down
+/// is published on the first tick after it starts.
+fn spawn_scheduler(aispace: Aispace, stop: Arc<AtomicBool>) -> std::io::Result<JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("aispace-scheduler".into())
+        .spawn(move || {
+            while !stop.load(Ordering::SeqCst) {
+                match aispace.publish_due_posts() {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(published = n, "published scheduled posts"),
+                    Err(err) => tracing::warn!(error = %err, "publishing scheduled posts failed; retrying"),
+                }
+                std::thread::sleep(SCHEDULER_TICK);
+            }
+        })
 }

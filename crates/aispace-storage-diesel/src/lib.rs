@@ -6,6 +6,8 @@ mod database_url;
 mod errors;
 mod keys;
 pub mod pg_schema;
+mod post_rows;
+mod posts;
 mod quotas;
 mod rows;
 mod schema;

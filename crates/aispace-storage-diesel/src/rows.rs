@@ -18,7 +18,7 @@ pub(crate) struct CorruptRow {
     what: &'static str,
 }
 
-fn corrupt(table: &'static str, what: &'static str) -> StoreError {
+pub(crate) fn corrupt(table: &'static str, what: &'static str) -> StoreError {
     StoreError::unavailable(CorruptRow { table, what })
 }
 

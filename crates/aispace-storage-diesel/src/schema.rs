@@ -13,6 +13,7 @@ diesel::table! {
         is_verified_judge -> Bool,
         judge_specialty -> Nullable<Text>,
         created_at -> BigInt,
+        write_seq -> BigInt,
     }
 }
 
@@ -37,6 +38,53 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    posts (id) {
+        id -> Text,
+        author_id -> Text,
+        caption -> Text,
+        tags -> Text,
+        media_id -> Text,
+        media_kind -> Text,
+        media_key -> Nullable<Text>,
+        media_url -> Nullable<Text>,
+        media_type -> Nullable<Text>,
+        media_bytes -> Nullable<BigInt>,
+        width -> Nullable<Integer>,
+        height -> Nullable<Integer>,
+        status -> Text,
+        created_at -> BigInt,
+        publish_at -> BigInt,
+        published_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    post_tags (tag, post_id) {
+        tag -> Text,
+        post_id -> Text,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (agent_id, key) {
+        agent_id -> Text,
+        key -> Text,
+        fingerprint -> Binary,
+        post_id -> Text,
+        created_at -> BigInt,
+    }
+}
+
 diesel::joinable!(agent_keys -> agents (agent_id));
+diesel::joinable!(posts -> agents (author_id));
+diesel::joinable!(post_tags -> posts (post_id));
 diesel::joinable!(quota_events -> agents (agent_id));
-diesel::allow_tables_to_appear_in_same_query!(agents, agent_keys, quota_events);
+diesel::allow_tables_to_appear_in_same_query!(
+    agents,
+    agent_keys,
+    quota_events,
+    posts,
+    post_tags,
+    idempotency_keys,
+);

@@ -8,10 +8,13 @@ use std::sync::{Mutex, MutexGuard};
 
 use aispace_domain::Entity;
 use aispace_domain::model::{
-    Agent, AgentStatus, Handle, Id, JudgeSpecialty, KeyPrefix, KeyRecord, QuotaAction, QuotaUsage,
-    QuotaWindows, Timestamp,
+    Agent, AgentStatus, Handle, Id, IdempotencyKey, IdempotencyRecord, JudgeSpecialty, KeyPrefix,
+    KeyRecord, Post, PostStatus, QuotaAction, QuotaUsage, QuotaWindows, Timestamp,
 };
-use aispace_domain::ports::{AgentStore, Conflict, Credential, KeyStore, QuotaStore, StoreError};
+use aispace_domain::ports::{
+    Admission, AgentStore, Conflict, Credential, KeyStore, PostQuotaRule, PostStore, QuotaStore,
+    StoreError,
+};
 
 #[derive(Debug, Default)]
 pub struct MemoryStore {
@@ -25,6 +28,8 @@ struct State {
     handles: HashMap<Handle, Id>,
     keys: BTreeMap<KeyPrefix, KeyRecord>,
     quota_ledger: Vec<(Id, QuotaAction, Timestamp)>,
+    posts: BTreeMap<Id, Post>,
+    idempotency: HashMap<(Id, IdempotencyKey), IdempotencyRecord>,
 }
 
 impl MemoryStore {
@@ -202,5 +207,80 @@ impl QuotaStore for MemoryStore {
         }
         state.quota_ledger.push((agent_id.clone(), action, at));
         Ok(())
+    }
+}
+
+impl PostStore for MemoryStore {
+    fn insert_post(
+        &self,
+        post: &Post,
+        quota: PostQuotaRule,
+        idempotency: Option<(&IdempotencyRecord, Timestamp)>,
+    ) -> Result<Admission, StoreError> {
+        let mut state = self.state();
+        if !state.agents.contains_key(&post.author_id) {
+            return Err(StoreError::NotFound(Entity::Agent));
+        }
+        let posts_today = state
+            .quota_ledger
+            .iter()
+            .filter(|(a, action, at)| {
+                a == &post.author_id && *action == QuotaAction::Post && *at >= quota.day_start
+            })
+            .count();
+        if posts_today >= quota.limit as usize {
+            return Ok(Admission::QuotaExceeded);
+        }
+        if let Some((record, since)) = idempotency {
+            let slot = (record.agent_id.clone(), record.key.clone());
+            if let Some(existing) = state.idempotency.get(&slot)
+                && existing.created_at >= since
+            {
+                return Ok(Admission::KeyTaken(existing.clone()));
+            }
+            state.idempotency.insert(slot, record.clone());
+        }
+        state
+            .quota_ledger
+            .push((post.author_id.clone(), QuotaAction::Post, post.created_at));
+        state.posts.insert(post.id.clone(), post.clone());
+        Ok(Admission::Admitted)
+    }
+
+    fn post_by_id(&self, id: &Id) -> Result<Option<Post>, StoreError> {
+        Ok(self.state().posts.get(id).cloned())
+    }
+
+    fn idempotency_record(
+        &self,
+        agent_id: &Id,
+        key: &IdempotencyKey,
+        since: Timestamp,
+    ) -> Result<Option<IdempotencyRecord>, StoreError> {
+        Ok(self
+            .state()
+            .idempotency
+            .get(&(agent_id.clone(), key.clone()))
+            .filter(|r| r.created_at >= since)
+            .cloned())
+    }
+
+    fn publish_due(&self, now: Timestamp, limit: usize) -> Result<Vec<Id>, StoreError> {
+        let mut state = self.state();
+        let mut due: Vec<(Timestamp, Id)> = state
+            .posts
+            .values()
+            .filter(|p| p.status == PostStatus::Scheduled && p.publish_at <= now)
+            .map(|p| (p.publish_at, p.id.clone()))
+            .collect();
+        due.sort();
+        due.truncate(limit);
+        for (_, id) in &due {
+            if let Some(post) = state.posts.get_mut(id) {
+                post.status = PostStatus::Published;
+                post.published_at = Some(post.publish_at);
+            }
+        }
+        Ok(due.into_iter().map(|(_, id)| id).collect())
     }
 }

@@ -55,6 +55,13 @@ macro_rules! storage_contract {
             touch_records_last_use,
             quota_ledger_counts_windows,
             quota_ledger_is_per_agent,
+            posts_round_trip,
+            posting_counts_against_the_daily_quota,
+            posting_for_an_unknown_author_is_not_found,
+            an_idempotency_key_holds_one_post,
+            due_posts_are_published_once_oldest_first,
+            the_post_quota_holds_under_concurrency,
+            concurrent_publishers_publish_each_post_once,
         );
     };
     (@each $make:tt; $($name:ident),* $(,)?) => {

@@ -3,20 +3,32 @@
 
 mod agent;
 mod api_key;
+mod blob_key;
+mod caption;
 mod handle;
 mod id;
+mod idempotency;
+mod image;
 mod image_url;
 mod key_record;
+mod post;
 mod quota;
+mod tags;
 mod text;
 mod timestamp;
 
 pub use agent::{Agent, AgentStatus, NewAgent};
+pub use blob_key::BlobKey;
+pub use caption::{CAPTION_MAX_CHARS, Caption};
 pub use api_key::{ApiKey, IssuedKey, KeyPrefix, KeySecret, SecretHash};
 pub use handle::Handle;
 pub use id::Id;
+pub use idempotency::{IdempotencyKey, IdempotencyRecord, RequestFingerprint};
+pub use image::{ImageError, ImageInfo, ImageType};
 pub use image_url::{ImageUrl, ImageUrlError};
 pub use key_record::KeyRecord;
+pub use post::{Media, MediaSource, Post, PostStatus, PostView};
+pub use tags::{MAX_TAGS, Tags};
 pub use quota::{
     CommentQuota, MedalQuota, PostQuota, QuotaAction, QuotaLimits, QuotaReport, QuotaUsage,
     QuotaWindows,

@@ -6,20 +6,24 @@
 //! use cases on a blocking pool and async adapters bridge inside themselves.
 
 mod agent_store;
+mod blob_sink;
 mod clock;
 mod entropy;
 mod ids;
 mod image_fetcher;
 mod key_store;
+mod post_store;
 mod quota_store;
 mod store_error;
 
 pub use agent_store::AgentStore;
+pub use blob_sink::{BlobError, BlobSink};
 pub use clock::Clock;
 pub use entropy::Entropy;
 pub use ids::Ids;
 pub use image_fetcher::{FetchError, ImageFetcher};
 pub use key_store::{Credential, KeyStore};
+pub use post_store::{Admission, PostQuotaRule, PostStore};
 pub use quota_store::QuotaStore;
 pub use store_error::{Conflict, StoreError};
 
@@ -27,6 +31,6 @@ pub use store_error::{Conflict, StoreError};
 ///
 /// Each method of the parts is one atomic unit: it commits whole or not at
 /// all, so a use case never leaves half of its effect behind.
-pub trait Storage: AgentStore + KeyStore + QuotaStore {}
+pub trait Storage: AgentStore + KeyStore + QuotaStore + PostStore {}
 
-impl<T: AgentStore + KeyStore + QuotaStore> Storage for T {}
+impl<T: AgentStore + KeyStore + QuotaStore + PostStore> Storage for T {}

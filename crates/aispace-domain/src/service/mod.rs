@@ -5,15 +5,17 @@
 mod agents;
 mod auth;
 mod keys;
+mod posts;
 mod quotas;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 pub use auth::Principal;
+pub use posts::{ImageSource, PostCreated, PostRequest, PostingLimits};
 
 use crate::model::QuotaLimits;
-use crate::ports::{Clock, Entropy, Ids, Storage};
+use crate::ports::{BlobSink, Clock, Entropy, Ids, ImageFetcher, Storage};
 
 /// The adapters a running `Aispace` talks to.
 #[derive(Clone)]
@@ -22,6 +24,8 @@ pub struct Ports {
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn Ids>,
     pub entropy: Arc<dyn Entropy>,
+    pub blobs: Arc<dyn BlobSink>,
+    pub fetcher: Arc<dyn ImageFetcher>,
 }
 
 impl std::fmt::Debug for Ports {
@@ -36,6 +40,7 @@ pub struct Settings {
     pub quotas: QuotaLimits,
     /// How stale `lastUsedAt` may get before a request refreshes it.
     pub key_touch_resolution: Duration,
+    pub posting: PostingLimits,
 }
 
 impl Default for Settings {
@@ -43,6 +48,7 @@ impl Default for Settings {
         Settings {
             quotas: QuotaLimits::default(),
             key_touch_resolution: Duration::from_secs(60),
+            posting: PostingLimits::default(),
         }
     }
 }
@@ -64,5 +70,13 @@ impl Aispace {
 
     pub fn now(&self) -> crate::model::Timestamp {
         self.ports.clock.now()
+    }
+
+    /// The stored bytes of an image, for serving `/raw/…`.
+    pub fn blob(&self, key: &crate::model::BlobKey) -> Result<Option<Vec<u8>>, crate::DomainError> {
+        self.ports
+            .blobs
+            .get(key)
+            .map_err(|e| crate::DomainError::Unavailable(crate::ports::StoreError::Unavailable(e.0)))
     }
 }

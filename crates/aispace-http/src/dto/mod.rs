@@ -2,7 +2,9 @@
 //! are the seed's contract, and change only with it.
 
 mod agent;
+mod post;
 mod quotas;
 
 pub use agent::AgentDto;
+pub use post::{PostCreatedDto, PostItemDto};
 pub use quotas::QuotasDto;

@@ -3,6 +3,8 @@
 mod fallback;
 mod handshake;
 mod health;
+mod media;
+mod posts;
 
 use actix_web::{Resource, web};
 
@@ -17,5 +19,9 @@ fn endpoint(path: &str, allow: &'static str) -> Resource {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(endpoint("/healthz", "GET").route(web::get().to(health::healthz)))
         .service(endpoint("/api/agent/connect", "POST").route(web::post().to(handshake::connect)))
-        .service(endpoint("/api/agent/me", "GET").route(web::get().to(handshake::me)));
+        .service(endpoint("/api/agent/me", "GET").route(web::get().to(handshake::me)))
+        .service(endpoint("/api/agent/post", "POST").route(web::post().to(posts::post)))
+        .service(endpoint("/api/agent/posts", "POST").route(web::post().to(posts::legacy_post)))
+        .service(endpoint("/api/agent/posts/{id}", "GET").route(web::get().to(posts::get_post)))
+        .service(endpoint("/raw/{name}", "GET").route(web::get().to(media::raw)));
 }

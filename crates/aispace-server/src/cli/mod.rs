@@ -7,7 +7,7 @@ use aispace_domain::DomainError;
 use aispace_domain::ports::StoreError;
 use clap::{Parser, Subcommand};
 
-use crate::config::{QuotaArgs, ServeArgs, StorageArgs};
+use crate::config::{PostingArgs, QuotaArgs, ServeArgs, StorageArgs};
 use crate::{app, serve};
 
 #[derive(Debug, Parser)]
@@ -21,6 +21,8 @@ pub struct Args {
     storage: StorageArgs,
     #[command(flatten)]
     quotas: QuotaArgs,
+    #[command(flatten)]
+    posting: PostingArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -69,16 +71,22 @@ fn describe(err: &CliError) -> String {
 
 pub fn run(args: Args) -> Result<(), String> {
     let result = match &args.command {
-        Command::Serve(serve_args) => serve::serve(&args.storage, &args.quotas, serve_args),
+        Command::Serve(serve_args) => {
+            serve::serve(&args.storage, &args.quotas, &args.posting, serve_args)
+        }
         Command::Migrate => app::open_store(&args.storage, 1).map(|_| {
             println!("migrations are up to date");
         }),
-        Command::Agent(cmd) => app::open_store(&args.storage, 2)
-            .and_then(|store| agent::run(&app::aispace(store, args.quotas.limits()), cmd)),
-        Command::Key(cmd) => app::open_store(&args.storage, 2)
-            .and_then(|store| key::run(&app::aispace(store, args.quotas.limits()), cmd)),
+        Command::Agent(cmd) => operator(&args).and_then(|aispace| agent::run(&aispace, cmd)),
+        Command::Key(cmd) => operator(&args).and_then(|aispace| key::run(&aispace, cmd)),
     };
     result.map_err(|e| describe(&e))
+}
+
+/// The use cases, for a one-shot operator command.
+fn operator(args: &Args) -> Result<aispace_domain::Aispace, CliError> {
+    let store = app::open_store(&args.storage, 2)?;
+    app::aispace(store, &args.storage, args.quotas.limits(), &args.posting)
 }
 
 /// Prints `value` as one line of JSON on stdout.

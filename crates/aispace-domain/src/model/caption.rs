@@ -1,0 +1,96 @@
+use crate::DomainError;
+
+/// A post's caption: up to 2,000 characters, trimmed; newlines and tabs are
+/// fine, other control characters are not. Absent and empty are the same:
+/// the empty caption (the wire always carries a string, so a client doing
+/// `item["caption"][:60]` never meets `null`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Caption(String);
+
+pub const CAPTION_MAX_CHARS: usize = 2_000;
+
+impl Caption {
+    pub fn parse(raw: Option<&str>) -> Result<Self, DomainError> {
+        let text = raw.unwrap_or("").trim();
+        if text.chars().count() > CAPTION_MAX_CHARS {
+            return Err(DomainError::validation(
+                "caption",
+                format!("must be at most {CAPTION_MAX_CHARS} characters"),
+            ));
+        }
+        if text
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        {
+            return Err(DomainError::validation(
+                "caption",
+                "must not contain control characters",
+            ));
+        }
+        Ok(Caption(text.to_owned()))
+    }
+
+    pub fn from_trusted(s: String) -> Self {
+        Caption(s)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `#hashtags` in the caption: `#` at the start or after a character
+    /// that cannot be part of a word, then `[A-Za-z0-9_]+`.
+    pub fn hashtags(&self) -> impl Iterator<Item = &str> {
+        let text = self.0.as_str();
+        let mut out = Vec::new();
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            let starts_tag = bytes[i] == b'#'
+                && (i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_' || bytes[i - 1] == b'#'));
+            if starts_tag {
+                let start = i + 1;
+                let mut end = start;
+                while end < bytes.len() && (bytes[end].is_ascii_alphanumeric() || bytes[end] == b'_') {
+                    end += 1;
+                }
+                if end > start {
+                    out.push(&text[start..end]);
+                }
+                i = end.max(i + 1);
+            } else {
+                i += 1;
+            }
+        }
+        out.into_iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn absent_and_blank_are_the_empty_caption() {
+        assert_eq!(Caption::parse(None).unwrap().as_str(), "");
+        assert_eq!(Caption::parse(Some("   ")).unwrap().as_str(), "");
+        assert_eq!(Caption::parse(Some(" hi\nthere ")).unwrap().as_str(), "hi\nthere");
+    }
+
+    #[test]
+    fn limits_length_and_control_characters() {
+        assert!(Caption::parse(Some(&"é".repeat(2_000))).is_ok());
+        assert!(Caption::parse(Some(&"é".repeat(2_001))).is_err());
+        assert!(Caption::parse(Some("nul\u{0}byte")).is_err());
+        assert!(Caption::parse(Some("esc\u{1b}[2J")).is_err());
+    }
+
+    #[test]
+    fn finds_hashtags_but_not_anchors_or_mid_word_hashes() {
+        let c = Caption::parse(Some("A futuristic cityscape #cyberpunk #AI_art, see x#notatag ##double #")).unwrap();
+        let tags: Vec<&str> = c.hashtags().collect();
+        assert_eq!(tags, ["cyberpunk", "AI_art"]);
+        let unicode = Caption::parse(Some("éclair#no #ünïcode #ok")).unwrap();
+        assert_eq!(unicode.hashtags().collect::<Vec<_>>(), ["ok"]);
+    }
+}

@@ -1,0 +1,57 @@
+use super::StoreError;
+use crate::model::{Id, IdempotencyKey, IdempotencyRecord, Post, Timestamp};
+
+/// The daily post quota, as the store must check it when inserting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PostQuotaRule {
+    /// Posts (quota-ledger entries) since then count.
+    pub day_start: Timestamp,
+    pub limit: u32,
+}
+
+/// What became of an insert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Admission {
+    Admitted,
+    /// The author already has `limit` posts today; nothing was written.
+    QuotaExceeded,
+    /// The idempotency key was taken meanwhile (a concurrent retry);
+    /// nothing was written, here is the record that holds it.
+    KeyTaken(IdempotencyRecord),
+}
+
+pub trait PostStore: Send + Sync {
+    /// Inserts `post`, one entry in the quota ledger and, when given, the
+    /// idempotency record, in one transaction, if and only if the author
+    /// has fewer than `quota.limit` ledger entries since `quota.day_start`.
+    ///
+    /// The check and the insert MUST be atomic against concurrent inserts
+    /// by the same author, also from other processes sharing the store, so
+    /// the quota is never overrun. An idempotency record older than
+    /// `idempotency_since` does not hold its key any more and is replaced.
+    /// MUST return `NotFound(Agent)` for an unknown author.
+    fn insert_post(
+        &self,
+        post: &Post,
+        quota: PostQuotaRule,
+        idempotency: Option<(&IdempotencyRecord, Timestamp)>,
+    ) -> Result<Admission, StoreError>;
+
+    /// Any post, whatever its status. MUST return `Ok(None)` when unknown.
+    fn post_by_id(&self, id: &Id) -> Result<Option<Post>, StoreError>;
+
+    /// The record holding `key` for `agent_id`, if created at or after
+    /// `since`.
+    fn idempotency_record(
+        &self,
+        agent_id: &Id,
+        key: &IdempotencyKey,
+        since: Timestamp,
+    ) -> Result<Option<IdempotencyRecord>, StoreError>;
+
+    /// Publishes up to `limit` scheduled posts whose `publish_at` is at or
+    /// before `now` (setting `published_at = publish_at`), oldest first,
+    /// and returns their ids. Each post MUST be published exactly once,
+    /// also when several processes call this at the same time.
+    fn publish_due(&self, now: Timestamp, limit: usize) -> Result<Vec<Id>, StoreError>;
+}

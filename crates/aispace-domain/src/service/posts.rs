@@ -1,0 +1,307 @@
+//! Posting: by URL (fetched safely), by upload, or by link (the legacy
+//! endpoint), immediately or scheduled, exactly once per idempotency key.
+
+use std::time::Duration;
+
+use super::Aispace;
+use super::auth::Principal;
+use crate::model::{
+    BlobKey, Caption, IdempotencyKey, IdempotencyRecord, ImageInfo, ImageUrl, Media, MediaSource,
+    Post, PostStatus, PostView, QuotaAction, RequestFingerprint, Tags, Timestamp,
+};
+use crate::ports::{Admission, FetchError, PostQuotaRule, StoreError};
+use crate::{DomainError, Entity};
+
+/// Where the image of a new post comes from.
+#[derive(Debug, Clone)]
+pub enum ImageSource {
+    /// `POST /api/agent/post` in JSON: fetch it, check it, store it.
+    Fetch(String),
+    /// `POST /api/agent/post` in multipart: check it, store it.
+    Upload(Vec<u8>),
+    /// `POST /api/agent/posts` (legacy): keep the URL as given.
+    Link(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct PostRequest {
+    pub image: ImageSource,
+    pub caption: Option<String>,
+    pub tags: Vec<String>,
+    /// RFC 3339; in the future (≤ 30 days) it schedules the post.
+    pub publish_at: Option<String>,
+    pub idempotency_key: Option<String>,
+}
+
+/// The post a request created, or, for a retry with the same idempotency
+/// key, the post the first request created.
+#[derive(Debug, Clone)]
+pub struct PostCreated {
+    pub post: Post,
+    pub replayed: bool,
+}
+
+/// Posting limits (SPEC §3, §10).
+#[derive(Debug, Clone)]
+pub struct PostingLimits {
+    pub max_image_bytes: usize,
+    pub max_pixels: u64,
+    pub max_schedule_ahead: Duration,
+    pub idempotency_window: Duration,
+}
+
+impl Default for PostingLimits {
+    fn default() -> Self {
+        PostingLimits {
+            max_image_bytes: 5 * 1024 * 1024,
+            max_pixels: 40_000_000,
+            max_schedule_ahead: Duration::from_secs(30 * 24 * 3600),
+            idempotency_window: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
+impl Aispace {
+    pub fn create_post(
+        &self,
+        author: &Principal,
+        request: PostRequest,
+    ) -> Result<PostCreated, DomainError> {
+        let now = self.ports.clock.now();
+        let limits = &self.settings.posting;
+        let caption = Caption::parse(request.caption.as_deref())?;
+        let tags = Tags::normalize(&request.tags, &caption)?;
+        let requested_at = self.requested_publish_time(request.publish_at.as_deref(), now)?;
+        // A time already past publishes now: a post cannot rank from
+        // before it existed.
+        let publish_at = requested_at.map_or(now, |at| at.max(now));
+        let key = request
+            .idempotency_key
+            .as_deref()
+            .map(IdempotencyKey::parse)
+            .transpose()?;
+
+        let url = match &request.image {
+            ImageSource::Fetch(raw) | ImageSource::Link(raw) => Some(ImageUrl::parse(raw)?),
+            ImageSource::Upload(_) => None,
+        };
+        let fingerprint = fingerprint(&request.image, url.as_ref(), &caption, &tags, requested_at);
+        let author_id = &author.agent.id;
+
+        let idempotency_since = now.minus(limits.idempotency_window);
+        if let Some(key) = &key
+            && let Some(record) =
+                self.ports
+                    .store
+                    .idempotency_record(author_id, key, idempotency_since)?
+        {
+            return self.replay(&record, fingerprint);
+        }
+
+        // Checked before the (slow) fetch so an agent over its quota costs
+        // nothing; checked again atomically by the insert.
+        let quotas = &self.settings.quotas;
+        let usage = self
+            .ports
+            .store
+            .quota_usage(author_id, &quotas.windows(now))?;
+        quotas.check(QuotaAction::Post, &usage, now)?;
+
+        let media = match (request.image, url) {
+            (ImageSource::Link(_), Some(url)) => Media {
+                id: self.ports.ids.new_id(),
+                source: MediaSource::External { url },
+                width: None,
+                height: None,
+            },
+            (ImageSource::Fetch(_), Some(url)) => {
+                let bytes = self
+                    .ports
+                    .fetcher
+                    .fetch(&url, limits.max_image_bytes)
+                    .map_err(fetch_error)?;
+                self.store_image(&bytes)?
+            }
+            (ImageSource::Upload(bytes), _) => self.store_image(&bytes)?,
+            (_, None) => return Err(DomainError::validation("imageUrl", "is required")),
+        };
+
+        let scheduled = publish_at > now;
+        let post = Post {
+            id: self.ports.ids.new_id(),
+            author_id: author_id.clone(),
+            caption,
+            tags,
+            media,
+            status: if scheduled {
+                PostStatus::Scheduled
+            } else {
+                PostStatus::Published
+            },
+            created_at: now,
+            publish_at,
+            published_at: (!scheduled).then_some(now),
+        };
+        let record = key.map(|key| IdempotencyRecord {
+            agent_id: author_id.clone(),
+            key,
+            fingerprint,
+            post_id: post.id.clone(),
+            created_at: now,
+        });
+        let rule = PostQuotaRule {
+            day_start: now.start_of_utc_day(),
+            limit: quotas.posts_per_day,
+        };
+        match self.ports.store.insert_post(
+            &post,
+            rule,
+            record.as_ref().map(|r| (r, idempotency_since)),
+        )? {
+            Admission::Admitted => Ok(PostCreated {
+                post,
+                replayed: false,
+            }),
+            Admission::QuotaExceeded => Err(DomainError::RateLimited {
+                retry_after: quota_retry(now),
+            }),
+            Admission::KeyTaken(existing) => self.replay(&existing, fingerprint),
+        }
+    }
+
+    /// A published post with its author; scheduled and unknown posts are
+    /// both `NotFound(Post)`.
+    pub fn published_post(&self, id: &crate::model::Id) -> Result<PostView, DomainError> {
+        let post = self
+            .ports
+            .store
+            .post_by_id(id)?
+            .filter(Post::is_published)
+            .ok_or(DomainError::NotFound(Entity::Post))?;
+        let author = self
+            .ports
+            .store
+            .agent_by_id(&post.author_id)?
+            .ok_or(DomainError::NotFound(Entity::Agent))?;
+        Ok(PostView { post, author })
+    }
+
+    /// Publishes every scheduled post that is due; returns how many. Run by
+    /// the worker inside `serve`; safe to run in several processes at once.
+    pub fn publish_due_posts(&self) -> Result<usize, DomainError> {
+        const BATCH: usize = 100;
+        let now = self.ports.clock.now();
+        let mut total = 0;
+        loop {
+            let published = self.ports.store.publish_due(now, BATCH)?;
+            total += published.len();
+            if published.len() < BATCH {
+                return Ok(total);
+            }
+        }
+    }
+
+    fn requested_publish_time(
+        &self,
+        raw: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Option<Timestamp>, DomainError> {
+        let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
+            return Ok(None);
+        };
+        let at = Timestamp::parse_rfc3339(raw).ok_or_else(|| {
+            DomainError::validation("publishAt", "must be an RFC 3339 time, e.g. 2026-03-05T18:00:00Z")
+        })?;
+        if at > now.plus(self.settings.posting.max_schedule_ahead) {
+            return Err(DomainError::validation(
+                "publishAt",
+                "must be at most 30 days ahead",
+            ));
+        }
+        Ok(Some(at))
+    }
+
+    fn store_image(&self, bytes: &[u8]) -> Result<Media, DomainError> {
+        let limits = &self.settings.posting;
+        if bytes.len() > limits.max_image_bytes {
+            return Err(DomainError::UploadTooLarge(limits.max_image_bytes));
+        }
+        let info = ImageInfo::inspect(bytes, limits.max_pixels)
+            .map_err(|e| DomainError::UnsupportedMedia(e.to_string()))?;
+        let key = BlobKey::for_content(bytes, info.image_type);
+        self.ports
+            .blobs
+            .put(&key, bytes, info.image_type.mime())
+            .map_err(|e| DomainError::Unavailable(StoreError::Unavailable(e.0)))?;
+        Ok(Media {
+            id: self.ports.ids.new_id(),
+            source: MediaSource::Blob {
+                key,
+                image_type: info.image_type,
+                byte_size: bytes.len() as u64,
+            },
+            width: Some(info.width),
+            height: Some(info.height),
+        })
+    }
+
+    fn replay(
+        &self,
+        record: &IdempotencyRecord,
+        fingerprint: RequestFingerprint,
+    ) -> Result<PostCreated, DomainError> {
+        if record.fingerprint != fingerprint {
+            return Err(DomainError::Conflict(
+                "this Idempotency-Key was used for a different request".into(),
+            ));
+        }
+        let post = self
+            .ports
+            .store
+            .post_by_id(&record.post_id)?
+            .ok_or(DomainError::NotFound(Entity::Post))?;
+        Ok(PostCreated {
+            post,
+            replayed: true,
+        })
+    }
+}
+
+fn fingerprint(
+    image: &ImageSource,
+    url: Option<&ImageUrl>,
+    caption: &Caption,
+    tags: &Tags,
+    requested_at: Option<Timestamp>,
+) -> RequestFingerprint {
+    let (mode, subject): (&[u8], &[u8]) = match (image, url) {
+        (ImageSource::Upload(bytes), _) => (b"upload", bytes),
+        (ImageSource::Link(_), Some(url)) => (b"link", url.as_str().as_bytes()),
+        (_, url) => (b"fetch", url.map_or(&b""[..], |u| u.as_str().as_bytes())),
+    };
+    let tags = tags.as_slice().join(" ");
+    // The time asked for, not the effective one: a retry without
+    // `publishAt` comes later but asks for the same thing.
+    let publish_at = requested_at.map_or(i64::MIN, Timestamp::as_millis).to_be_bytes();
+    RequestFingerprint::of(&[
+        mode,
+        subject,
+        caption.as_str().as_bytes(),
+        tags.as_bytes(),
+        &publish_at,
+    ])
+}
+
+fn fetch_error(err: FetchError) -> DomainError {
+    match err {
+        FetchError::Forbidden(reason) => DomainError::ForbiddenUrl(reason),
+        FetchError::Failed(reason) => DomainError::ImageFetchFailed(reason),
+        FetchError::TooLarge(limit) => DomainError::UploadTooLarge(limit),
+    }
+}
+
+/// A refused post may retry at the next UTC midnight.
+fn quota_retry(now: Timestamp) -> Duration {
+    let secs = now.until(now.next_utc_midnight()).as_millis().div_ceil(1000).max(1);
+    Duration::from_secs(u64::try_from(secs).unwrap_or(u64::MAX))
+}

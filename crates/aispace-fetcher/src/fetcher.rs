@@ -1,0 +1,264 @@
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aispace_domain::model::ImageUrl;
+use aispace_domain::ports::{FetchError, ImageFetcher};
+use ureq::http::StatusCode;
+use ureq::unversioned::transport::DefaultConnector;
+use url::Url;
+
+use crate::allow_list::AllowList;
+use crate::lookup::{NameLookup, SystemLookup};
+use crate::policy::AddressPolicy;
+use crate::resolver::{CheckingResolver, Refused};
+
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_MAX_REDIRECTS: u32 = 3;
+pub const DEFAULT_USER_AGENT: &str = "aispace-fetcher/0.1";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchConfig {
+    /// For the whole fetch: lookups, connections, every redirect and the
+    /// body.
+    pub timeout: Duration,
+    /// Redirects followed before giving up; each target is checked again.
+    pub max_redirects: u32,
+    /// Non-public addresses that may be reached anyway.
+    pub allow: AllowList,
+    pub user_agent: String,
+}
+
+impl Default for FetchConfig {
+    fn default() -> Self {
+        FetchConfig {
+            timeout: DEFAULT_TIMEOUT,
+            max_redirects: DEFAULT_MAX_REDIRECTS,
+            allow: AllowList::default(),
+            user_agent: DEFAULT_USER_AGENT.to_owned(),
+        }
+    }
+}
+
+/// [`ImageFetcher`] over ureq, blocking. Cheap to share: one agent, no
+/// per-fetch state.
+#[derive(Debug)]
+pub struct UreqFetcher {
+    agent: ureq::Agent,
+    timeout: Duration,
+    max_redirects: u32,
+}
+
+impl UreqFetcher {
+    pub fn new(config: FetchConfig) -> Self {
+        UreqFetcher::with_lookup(config, Arc::new(SystemLookup))
+    }
+
+    /// With names resolved by `lookup` instead of the system resolver.
+    pub fn with_lookup(config: FetchConfig, lookup: Arc<dyn NameLookup>) -> Self {
+        let agent_config = ureq::Agent::config_builder()
+            // The default reads HTTP(S)_PROXY/ALL_PROXY; a proxy would make the
+            // connection (and the lookup) on our behalf, past every check.
+            .proxy(None)
+            // Redirects are followed by hand so each target's scheme is
+            // checked too, and statuses are judged here, not turned into
+            // opaque errors.
+            .max_redirects(0)
+            .http_status_as_error(false)
+            .timeout_global(Some(config.timeout))
+            .user_agent(config.user_agent.as_str())
+            // Fetches go to whatever hosts agents name; keeping their
+            // connections open buys little and holds sockets.
+            .max_idle_connections(0)
+            .build();
+        let resolver = CheckingResolver::new(AddressPolicy::new(config.allow), lookup);
+        UreqFetcher {
+            agent: ureq::Agent::with_parts(agent_config, DefaultConnector::default(), resolver),
+            timeout: config.timeout,
+            max_redirects: config.max_redirects,
+        }
+    }
+
+    fn get(&self, url: &Url, deadline: Instant) -> Result<ureq::http::Response<ureq::Body>, FetchError> {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            return Err(self.timed_out(url));
+        }
+        self.agent
+            .get(url.as_str())
+            .config()
+            .timeout_global(Some(remaining))
+            .build()
+            .call()
+            .map_err(|err| self.failure(url, err))
+    }
+
+    fn read_body(
+        &self,
+        url: &Url,
+        mut response: ureq::http::Response<ureq::Body>,
+        max_bytes: usize,
+    ) -> Result<Vec<u8>, FetchError> {
+        let limit = u64::try_from(max_bytes).unwrap_or(u64::MAX);
+        if response.body().content_length().is_some_and(|len| len > limit) {
+            return Err(FetchError::TooLarge(max_bytes));
+        }
+        // ureq's limit reads at most `limit` bytes plus a one-byte probe to
+        // tell "exactly at the limit" from "over it", so an endless body is
+        // cut, not buffered.
+        match response.body_mut().with_config().limit(limit).read_to_vec() {
+            Ok(bytes) => Ok(bytes),
+            Err(ureq::Error::BodyExceedsLimit(_)) => Err(FetchError::TooLarge(max_bytes)),
+            Err(err) => Err(self.failure(url, err)),
+        }
+    }
+
+    fn failure(&self, url: &Url, err: ureq::Error) -> FetchError {
+        match err {
+            ureq::Error::Other(inner) => match inner.downcast::<Refused>() {
+                Ok(refused) => FetchError::Forbidden(refused.0),
+                Err(other) => FetchError::Failed(format!("fetching {url} failed: {other}")),
+            },
+            ureq::Error::Timeout(_) => self.timed_out(url),
+            ureq::Error::HostNotFound => FetchError::Failed(format!(
+                "fetching {url} failed: {} has no address",
+                url.host_str().unwrap_or_default()
+            )),
+            other => FetchError::Failed(format!("fetching {url} failed: {other}")),
+        }
+    }
+
+    fn timed_out(&self, url: &Url) -> FetchError {
+        FetchError::Failed(format!(
+            "fetching {url} took longer than {:?}",
+            self.timeout
+        ))
+    }
+}
+
+impl ImageFetcher for UreqFetcher {
+    fn fetch(&self, url: &ImageUrl, max_bytes: usize) -> Result<Vec<u8>, FetchError> {
+        let deadline = Instant::now() + self.timeout;
+        let mut current = target(url.as_str(), None)?;
+        let mut visited = vec![current.clone()];
+        loop {
+            let response = self.get(&current, deadline)?;
+            let status = response.status();
+            if is_redirect(status) {
+                let Some(location) = response.headers().get("location") else {
+                    return Err(FetchError::Failed(format!(
+                        "{current} answered {status} without a Location"
+                    )));
+                };
+                let location = location.to_str().map_err(|_| {
+                    FetchError::Failed(format!("{current} redirected to an unreadable Location"))
+                })?;
+                let next = target(location, Some(&current))?;
+                if visited.contains(&next) {
+                    return Err(FetchError::Failed(format!(
+                        "{current} redirects in a loop back to {next}"
+                    )));
+                }
+                if visited.len() > self.max_redirects as usize {
+                    return Err(FetchError::Failed(format!(
+                        "{} gave more than {} redirects",
+                        visited[0], self.max_redirects
+                    )));
+                }
+                visited.push(next.clone());
+                current = next;
+                continue;
+            }
+            if !status.is_success() {
+                return Err(FetchError::Failed(format!("{current} answered {status}")));
+            }
+            return self.read_body(&current, response, max_bytes);
+        }
+    }
+}
+
+fn is_redirect(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308)
+}
+
+/// The WHATWG parser reads a host the way browsers do, so `0x7f.1`,
+/// `2130706433` and `%31%32%37.0.0.1` all come out as `127.0.0.1`; the
+/// normalised URL is what ureq sees, and its resolver checks the addresses
+/// the host really has. Userinfo is dropped: nobody needs to send
+/// credentials to fetch a public image, and `evil@` must not confuse
+/// anyone about the host.
+fn target(raw: &str, base: Option<&Url>) -> Result<Url, FetchError> {
+    let parsed = match base {
+        Some(base) => base.join(raw),
+        None => Url::parse(raw),
+    };
+    let mut url =
+        parsed.map_err(|err| FetchError::Forbidden(format!("{raw:?} is not a usable URL: {err}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(FetchError::Forbidden(format!(
+            "scheme {:?} is not allowed; use http or https",
+            url.scheme()
+        )));
+    }
+    if url.host().is_none() {
+        return Err(FetchError::Forbidden(format!("{raw:?} names no host")));
+    }
+    // Both only fail for URLs without a host, ruled out above.
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    url.set_fragment(None);
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn odd_host_spellings_normalise_to_the_address_they_mean() {
+        let cases = [
+            ("http://2130706433/", "http://127.0.0.1/"),
+            ("http://0177.0.0.1/", "http://127.0.0.1/"),
+            ("http://0x7f.0.0.1/", "http://127.0.0.1/"),
+            ("http://0x7f000001/", "http://127.0.0.1/"),
+            ("http://127.1/", "http://127.0.0.1/"),
+            ("http://0/", "http://0.0.0.0/"),
+            ("http://127.0.0.1./", "http://127.0.0.1/"),
+            ("http://%31%32%37.0.0.1/", "http://127.0.0.1/"),
+            ("http://evil@127.0.0.1/", "http://127.0.0.1/"),
+            ("http://user:pw@127.0.0.1:8080/a#frag", "http://127.0.0.1:8080/a"),
+            ("http://[::ffff:127.0.0.1]/", "http://[::ffff:7f00:1]/"),
+            ("HTTP://LOCALHOST./", "http://localhost./"),
+        ];
+        for (raw, expected) in cases {
+            assert_eq!(target(raw, None).unwrap().as_str(), expected, "{raw}");
+        }
+    }
+
+    #[test]
+    fn only_http_and_https_are_targets() {
+        for raw in ["file:///etc/passwd", "gopher://x/", "ftp://x/a.png", "data:image/png;base64,AA"] {
+            assert!(matches!(target(raw, None), Err(FetchError::Forbidden(_))), "{raw}");
+        }
+        let base = target("http://img.test/a/b.png", None).unwrap();
+        assert_eq!(target("../c.png", Some(&base)).unwrap().as_str(), "http://img.test/c.png");
+        assert!(matches!(
+            target("file:///etc/passwd", Some(&base)),
+            Err(FetchError::Forbidden(_))
+        ));
+    }
+
+    #[test]
+    fn proxies_from_the_environment_are_ignored() {
+        let fetcher = UreqFetcher::new(FetchConfig::default());
+        assert!(fetcher.agent.config().proxy().is_none());
+    }
+
+    #[test]
+    fn the_default_config_matches_the_spec() {
+        let config = FetchConfig::default();
+        assert_eq!(config.timeout, Duration::from_secs(10));
+        assert_eq!(config.max_redirects, 3);
+        assert!(config.allow.is_empty());
+        assert_eq!(config.user_agent, "aispace-fetcher/0.1");
+    }
+}

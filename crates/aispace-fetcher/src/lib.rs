@@ -1,0 +1,18 @@
+#![doc = include_str!("../README.md")]
+
+mod address;
+mod allow_list;
+mod cidr;
+mod fetcher;
+mod lookup;
+mod policy;
+mod resolver;
+
+pub use address::{AddressClass, classify, is_public};
+pub use allow_list::{ALLOW_ENV, AllowList};
+pub use cidr::Cidr;
+pub use fetcher::{
+    DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT, FetchConfig, UreqFetcher,
+};
+pub use lookup::{NameLookup, SystemLookup};
+pub use policy::AddressPolicy;

@@ -1,0 +1,222 @@
+//! Reading a post request in either mode of seed 000: JSON (`imageUrl`) or
+//! multipart (`file`), into one `PostRequest`. Every read is bounded while
+//! it streams: the image at the configured byte limit, every other field
+//! at the JSON limit.
+
+use actix_multipart::Multipart;
+use actix_web::HttpRequest;
+use actix_web::http::header::CONTENT_TYPE;
+use actix_web::web::{self, BytesMut};
+use aispace_domain::service::{ImageSource, PostRequest};
+use futures_util::StreamExt;
+use serde::Deserialize;
+
+use crate::error::{ApiError, ErrorCode};
+
+/// Fields other than the image may not be larger than this, nor more
+/// numerous than `MAX_FIELDS`.
+const MAX_TEXT_FIELD: usize = 64 * 1024;
+const MAX_FIELDS: usize = 64;
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum TagsField {
+    List(Vec<String>),
+    Text(String),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PostJson {
+    image_url: Option<String>,
+    caption: Option<String>,
+    tags: Option<TagsField>,
+    publish_at: Option<String>,
+}
+
+/// `tags` as text: a JSON array (`["a","b"]`) or a comma list (`a,b`).
+fn tags_from_text(text: &str, into: &mut Vec<String>) -> Result<(), ApiError> {
+    let text = text.trim();
+    if text.starts_with('[') {
+        let list: Vec<String> = serde_json::from_str(text).map_err(|e| {
+            ApiError::invalid_body(format!("tags: not a JSON array of strings: {e}"))
+        })?;
+        into.extend(list);
+    } else {
+        into.extend(
+            text.split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned),
+        );
+    }
+    Ok(())
+}
+
+pub fn is_multipart(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("multipart/form-data"))
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            let v = v.trim_start().to_ascii_lowercase();
+            v.starts_with("application/json") || (v.starts_with("application/") && v.contains("+json"))
+        })
+}
+
+/// Reads at most `limit` bytes of `payload`; more is `code`.
+async fn read_limited(
+    mut payload: web::Payload,
+    limit: usize,
+    code: ErrorCode,
+) -> Result<BytesMut, ApiError> {
+    let mut body = BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::invalid_body(format!("could not read the body: {e}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::new(code, format!("body is over the limit of {limit} bytes")));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// JSON mode. `legacy` selects the legacy endpoint (`imageUrl` kept as a
+/// link, never fetched).
+pub async fn from_json(
+    req: &HttpRequest,
+    payload: web::Payload,
+    legacy: bool,
+) -> Result<PostRequest, ApiError> {
+    if !is_json(req) {
+        return Err(ApiError::invalid_body(
+            "send JSON (Content-Type: application/json) with imageUrl, or multipart/form-data with file",
+        ));
+    }
+    let body = read_limited(payload, MAX_TEXT_FIELD, ErrorCode::PayloadTooLarge).await?;
+    let json: PostJson = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::invalid_body(format!("invalid JSON body: {e}")))?;
+    let image_url = json
+        .image_url
+        .filter(|u| !u.trim().is_empty())
+        .ok_or_else(|| ApiError::new(ErrorCode::ImageUrlRequired, "imageUrl is required"))?;
+    let mut tags = Vec::new();
+    match json.tags {
+        Some(TagsField::List(list)) => tags = list,
+        Some(TagsField::Text(text)) => tags_from_text(&text, &mut tags)?,
+        None => {}
+    }
+    Ok(PostRequest {
+        image: if legacy {
+            ImageSource::Link(image_url)
+        } else {
+            ImageSource::Fetch(image_url)
+        },
+        caption: json.caption,
+        tags,
+        publish_at: json.publish_at,
+        idempotency_key: None,
+    })
+}
+
+/// Multipart mode: `file`, `caption`, `tags` (repeated, JSON array or comma
+/// list), `publishAt`; an `imageUrl` field instead of `file` posts by URL,
+/// and both together are ambiguous.
+pub async fn from_multipart(
+    req: &HttpRequest,
+    payload: web::Payload,
+    max_image_bytes: usize,
+) -> Result<PostRequest, ApiError> {
+    let mut multipart = Multipart::new(req.headers(), payload);
+    let mut file: Option<Vec<u8>> = None;
+    let mut image_url: Option<String> = None;
+    let mut caption = None;
+    let mut publish_at = None;
+    let mut tags = Vec::new();
+    let mut fields = 0;
+    while let Some(field) = multipart.next().await {
+        let mut field =
+            field.map_err(|e| ApiError::invalid_body(format!("malformed multipart body: {e}")))?;
+        fields += 1;
+        if fields > MAX_FIELDS {
+            return Err(ApiError::invalid_body(format!("at most {MAX_FIELDS} form fields")));
+        }
+        let name = field.name().unwrap_or("").to_owned();
+        let (limit, code) = if name == "file" {
+            (max_image_bytes, ErrorCode::UploadTooLarge)
+        } else {
+            (MAX_TEXT_FIELD, ErrorCode::PayloadTooLarge)
+        };
+        let mut data = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk
+                .map_err(|e| ApiError::invalid_body(format!("malformed multipart body: {e}")))?;
+            if data.len() + chunk.len() > limit {
+                let what = if name == "file" { "the image" } else { "a form field" };
+                return Err(ApiError::new(
+                    code,
+                    format!("{what} is over the limit of {limit} bytes"),
+                ));
+            }
+            data.extend_from_slice(&chunk);
+        }
+        let text = || {
+            String::from_utf8(data.clone())
+                .map_err(|_| ApiError::invalid_body(format!("{name}: must be UTF-8 text")))
+        };
+        match name.as_str() {
+            "file" => {
+                if file.is_some() {
+                    return Err(ApiError::invalid_body("file: send one file per post"));
+                }
+                file = Some(data);
+            }
+            "imageUrl" => image_url = Some(text()?).filter(|u| !u.trim().is_empty()),
+            "caption" => caption = Some(text()?),
+            "publishAt" => publish_at = Some(text()?),
+            "tags" | "tags[]" => tags_from_text(&text()?, &mut tags)?,
+            // Unknown fields are read (bounded) and ignored, as JSON's are.
+            _ => {}
+        }
+    }
+    let image = match (file, image_url) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::new(
+                ErrorCode::AmbiguousInput,
+                "send either file or imageUrl, not both",
+            ));
+        }
+        (Some(bytes), None) => ImageSource::Upload(bytes),
+        (None, Some(url)) => ImageSource::Fetch(url),
+        (None, None) => {
+            return Err(ApiError::new(ErrorCode::FileRequired, "file is required"));
+        }
+    };
+    Ok(PostRequest {
+        image,
+        caption,
+        tags,
+        publish_at,
+        idempotency_key: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_come_as_json_arrays_or_comma_lists() {
+        let mut tags = Vec::new();
+        tags_from_text("aiart, scifi,,", &mut tags).unwrap();
+        tags_from_text(r##"["neon","#city"]"##, &mut tags).unwrap();
+        assert_eq!(tags, ["aiart", "scifi", "neon", "#city"]);
+        assert!(tags_from_text("[1,2]", &mut tags).is_err());
+    }
+}

@@ -1,0 +1,92 @@
+//! `POST /api/agent/post` (URL or upload), `POST /api/agent/posts`
+//! (legacy), `GET /api/agent/posts/{id}`.
+
+use actix_web::http::header::HeaderName;
+use actix_web::{HttpRequest, HttpResponse, web};
+use aispace_domain::model::Id;
+use aispace_domain::service::PostRequest;
+
+use crate::dto::{PostCreatedDto, PostItemDto};
+use crate::error::ApiError;
+use crate::extract::BearerKey;
+use crate::post_form;
+use crate::state::{ApiState, as_caller};
+
+const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
+
+fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    req.headers()
+        .get(IDEMPOTENCY_KEY)
+        .map(|v| {
+            v.to_str()
+                .map(str::to_owned)
+                .map_err(|_| ApiError::invalid_body("Idempotency-Key: must be visible ASCII"))
+        })
+        .transpose()
+}
+
+async fn create(
+    state: web::Data<ApiState>,
+    key: BearerKey,
+    mut request: PostRequest,
+    req: &HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    request.idempotency_key = idempotency_key(req)?;
+    let created = as_caller(&state, key, move |aispace, caller| {
+        aispace.create_post(&caller, request)
+    })
+    .await?;
+    let mut response = HttpResponse::Ok();
+    if created.replayed {
+        response.insert_header((REPLAYED, "true"));
+    }
+    Ok(response.json(PostCreatedDto::new(&created.post, &state.urls)))
+}
+
+pub async fn post(
+    state: web::Data<ApiState>,
+    key: BearerKey,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let request = if post_form::is_multipart(&req) {
+        let max = state.aispace.settings().posting.max_image_bytes;
+        post_form::from_multipart(&req, payload, max).await?
+    } else {
+        post_form::from_json(&req, payload, false).await?
+    };
+    create(state, key, request, &req).await
+}
+
+pub async fn legacy_post(
+    state: web::Data<ApiState>,
+    key: BearerKey,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let request = post_form::from_json(&req, payload, true).await?;
+    create(state, key, request, &req).await
+}
+
+pub async fn get_post(
+    state: web::Data<ApiState>,
+    key: BearerKey,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = Id::parse(&path).ok_or_else(|| {
+        ApiError::from(aispace_domain::DomainError::NotFound(aispace_domain::Entity::Post))
+    })?;
+    let view = as_caller(&state, key, move |aispace, _caller| aispace.published_post(&id)).await?;
+    Ok(HttpResponse::Ok().json(Single {
+        ok: true,
+        item: PostItemDto::new(&view, &state.urls),
+    }))
+}
+
+#[derive(serde::Serialize)]
+struct Single<'a> {
+    ok: bool,
+    #[serde(flatten)]
+    item: PostItemDto<'a>,
+}

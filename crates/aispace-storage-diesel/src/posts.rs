@@ -1,0 +1,179 @@
+use aispace_domain::Entity;
+use aispace_domain::model::{
+    Id, IdempotencyKey, IdempotencyRecord, Post, PostStatus, QuotaAction, Timestamp,
+};
+use aispace_domain::ports::{Admission, PostQuotaRule, PostStore, StoreError};
+use diesel::dsl::count_star;
+use diesel::prelude::*;
+
+use crate::DieselStore;
+use crate::errors::{TxError, unavailable};
+use crate::post_rows::{IdempotencyRow, PostRow};
+use crate::schema::{agents, idempotency_keys, post_tags, posts, quota_events};
+
+/// A transaction outcome that must roll back but is not a failure.
+enum Refusal {
+    Admission(Admission),
+    Error(TxError),
+}
+
+impl From<diesel::result::Error> for Refusal {
+    fn from(err: diesel::result::Error) -> Self {
+        Refusal::Error(TxError::Db(err))
+    }
+}
+
+impl From<StoreError> for Refusal {
+    fn from(err: StoreError) -> Self {
+        Refusal::Error(TxError::Store(err))
+    }
+}
+
+impl PostStore for DieselStore {
+    fn insert_post(
+        &self,
+        post: &Post,
+        quota: PostQuotaRule,
+        idempotency: Option<(&IdempotencyRecord, Timestamp)>,
+    ) -> Result<Admission, StoreError> {
+        let mut conn = self.conn()?;
+        let author = post.author_id.as_str();
+        let outcome = conn.transaction::<_, Refusal, _>(|conn| {
+            // The per-agent lock, and the transaction's first statement is
+            // a write (see `DieselStore`): concurrent posts by one agent
+            // queue here, in this process or another, so the count below
+            // cannot go stale before the insert.
+            let locked = diesel::update(agents::table.find(author))
+                .set(agents::write_seq.eq(agents::write_seq + 1))
+                .execute(conn)?;
+            if locked == 0 {
+                return Err(StoreError::NotFound(Entity::Agent).into());
+            }
+            let posts_today: i64 = quota_events::table
+                .filter(quota_events::agent_id.eq(author))
+                .filter(quota_events::action.eq(QuotaAction::Post.as_str()))
+                .filter(quota_events::at.ge(quota.day_start.as_millis()))
+                .select(count_star())
+                .first(conn)?;
+            if posts_today >= i64::from(quota.limit) {
+                return Err(Refusal::Admission(Admission::QuotaExceeded));
+            }
+            if let Some((record, since)) = idempotency {
+                let held = idempotency_keys::table
+                    .find((record.agent_id.as_str(), record.key.as_str()))
+                    .select(IdempotencyRow::as_select())
+                    .first(conn)
+                    .optional()?;
+                match held {
+                    Some(row) if row.created_at >= since.as_millis() => {
+                        let existing = IdempotencyRecord::try_from(row)?;
+                        return Err(Refusal::Admission(Admission::KeyTaken(existing)));
+                    }
+                    Some(_) => {
+                        diesel::delete(
+                            idempotency_keys::table
+                                .find((record.agent_id.as_str(), record.key.as_str())),
+                        )
+                        .execute(conn)?;
+                    }
+                    None => {}
+                }
+            }
+            diesel::insert_into(posts::table)
+                .values(PostRow::from(post))
+                .execute(conn)?;
+            for tag in post.tags.as_slice() {
+                diesel::insert_into(post_tags::table)
+                    .values((post_tags::tag.eq(tag), post_tags::post_id.eq(post.id.as_str())))
+                    .execute(conn)?;
+            }
+            diesel::insert_into(quota_events::table)
+                .values((
+                    quota_events::agent_id.eq(author),
+                    quota_events::action.eq(QuotaAction::Post.as_str()),
+                    quota_events::at.eq(post.created_at.as_millis()),
+                ))
+                .execute(conn)?;
+            if let Some((record, _)) = idempotency {
+                diesel::insert_into(idempotency_keys::table)
+                    .values(IdempotencyRow::from(record))
+                    .execute(conn)?;
+            }
+            Ok(())
+        });
+        match outcome {
+            Ok(()) => Ok(Admission::Admitted),
+            Err(Refusal::Admission(admission)) => Ok(admission),
+            Err(Refusal::Error(err)) => Err(err.into_store()),
+        }
+    }
+
+    fn post_by_id(&self, id: &Id) -> Result<Option<Post>, StoreError> {
+        let mut conn = self.conn()?;
+        posts::table
+            .find(id.as_str())
+            .select(PostRow::as_select())
+            .first(&mut *conn)
+            .optional()
+            .map_err(unavailable)?
+            .map(Post::try_from)
+            .transpose()
+    }
+
+    fn idempotency_record(
+        &self,
+        agent_id: &Id,
+        key: &IdempotencyKey,
+        since: Timestamp,
+    ) -> Result<Option<IdempotencyRecord>, StoreError> {
+        let mut conn = self.conn()?;
+        idempotency_keys::table
+            .find((agent_id.as_str(), key.as_str()))
+            .filter(idempotency_keys::created_at.ge(since.as_millis()))
+            .select(IdempotencyRow::as_select())
+            .first(&mut *conn)
+            .optional()
+            .map_err(unavailable)?
+            .map(IdempotencyRecord::try_from)
+            .transpose()
+    }
+
+    fn publish_due(&self, now: Timestamp, limit: usize) -> Result<Vec<Id>, StoreError> {
+        let mut conn = self.conn()?;
+        let conn = &mut *conn;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let scheduled = PostStatus::Scheduled.as_str();
+        let candidates: Vec<String> = posts::table
+            .filter(posts::status.eq(scheduled))
+            .filter(posts::publish_at.le(now.as_millis()))
+            .order((posts::publish_at, posts::id))
+            .limit(limit)
+            .select(posts::id)
+            .load(conn)
+            .map_err(unavailable)?;
+        if candidates.is_empty() {
+            return Ok(Vec::new());
+        }
+        // One statement, no surrounding transaction: its WHERE re-checks
+        // the status under the row (PostgreSQL) or database (SQLite) write
+        // lock, so of two processes racing for a post only one changes it,
+        // and each reports only the rows its own statement changed.
+        let claimed: Vec<String> = diesel::update(
+            posts::table
+                .filter(posts::id.eq_any(&candidates))
+                .filter(posts::status.eq(scheduled)),
+        )
+        .set((
+            posts::status.eq(PostStatus::Published.as_str()),
+            posts::published_at.eq(posts::publish_at.nullable()),
+        ))
+        .returning(posts::id)
+        .get_results(conn)
+        .map_err(unavailable)?;
+        Ok(candidates
+            .into_iter()
+            .filter(|id| claimed.contains(id))
+            .map(Id::from_trusted)
+            .collect())
+    }
+}

@@ -1,0 +1,122 @@
+//! Just enough JSON writing for the results file, std only.
+
+use std::fmt::Write as _;
+
+#[derive(Debug, Clone)]
+pub enum Json {
+    Null,
+    Bool(bool),
+    Int(u64),
+    /// Written with at most 3 decimals; NaN and infinities as `null`.
+    Num(f64),
+    Str(String),
+    Arr(Vec<Json>),
+    Obj(Vec<(String, Json)>),
+}
+
+impl Json {
+    pub fn obj<const N: usize>(fields: [(&str, Json); N]) -> Json {
+        Json::Obj(fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+    }
+
+    pub fn str(s: impl Into<String>) -> Json {
+        Json::Str(s.into())
+    }
+
+    pub fn opt<T>(value: Option<T>, f: impl FnOnce(T) -> Json) -> Json {
+        value.map_or(Json::Null, f)
+    }
+
+    pub fn pretty(&self) -> String {
+        let mut out = String::new();
+        self.write(&mut out, 0);
+        out.push('\n');
+        out
+    }
+
+    fn write(&self, out: &mut String, depth: usize) {
+        match self {
+            Json::Null => out.push_str("null"),
+            Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Json::Int(n) => {
+                let _ = write!(out, "{n}");
+            }
+            Json::Num(x) if x.is_finite() => {
+                let _ = write!(out, "{}", (x * 1000.0).round() / 1000.0);
+            }
+            Json::Num(_) => out.push_str("null"),
+            Json::Str(s) => write_string(out, s),
+            Json::Arr(items) => write_seq(out, depth, '[', ']', items, |out, item| {
+                item.write(out, depth + 1);
+            }),
+            Json::Obj(fields) => write_seq(out, depth, '{', '}', fields, |out, (k, v)| {
+                write_string(out, k);
+                out.push_str(": ");
+                v.write(out, depth + 1);
+            }),
+        }
+    }
+}
+
+fn write_seq<T>(
+    out: &mut String,
+    depth: usize,
+    open: char,
+    close: char,
+    items: &[T],
+    mut each: impl FnMut(&mut String, &T),
+) {
+    out.push(open);
+    if items.is_empty() {
+        out.push(close);
+        return;
+    }
+    for (i, item) in items.iter().enumerate() {
+        out.push_str(if i == 0 { "\n" } else { ",\n" });
+        out.push_str(&"  ".repeat(depth + 1));
+        each(out, item);
+    }
+    out.push('\n');
+    out.push_str(&"  ".repeat(depth));
+    out.push(close);
+}
+
+fn write_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if u32::from(c) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_nested_values_and_escapes() {
+        let json = Json::obj([
+            ("name", Json::str("a \"b\"\\\n\u{1}é")),
+            ("n", Json::Int(3)),
+            ("x", Json::Num(0.123_456)),
+            ("bad", Json::Num(f64::NAN)),
+            ("list", Json::Arr(vec![Json::Bool(true), Json::Null])),
+            ("empty", Json::Obj(Vec::new())),
+        ]);
+        assert_eq!(
+            json.pretty(),
+            "{\n  \"name\": \"a \\\"b\\\"\\\\\\n\\u0001é\",\n  \"n\": 3,\n  \"x\": 0.123,\n  \
+             \"bad\": null,\n  \"list\": [\n    true,\n    null\n  ],\n  \"empty\": {}\n}\n"
+        );
+    }
+}

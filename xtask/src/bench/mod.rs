@@ -1,0 +1,195 @@
+//! `cargo xtask bench`: builds the release server, starts it on a fresh
+//! data dir on loopback, runs each scenario against it in turn and reports
+//! throughput, latency, statuses and the server's memory.
+//!
+//! Figures are only comparable within one run on one machine (the load
+//! generator shares the CPUs), which is why each scenario is reported
+//! against `healthz` from the same run.
+
+mod http;
+mod json;
+mod load;
+mod options;
+mod png;
+mod report;
+mod scenario;
+mod server;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Instant, SystemTime};
+
+use options::Options;
+use report::{RunInfo, ScenarioResult};
+use scenario::Scenario;
+use server::{Server, TempDir};
+
+pub use options::USAGE;
+
+pub fn bench(args: &[String]) -> Result<(), String> {
+    let Some(options) = Options::parse(args)? else {
+        println!("{USAGE}");
+        println!("scenarios: {}", names(&scenario::all()));
+        return Ok(());
+    };
+    let scenarios = select(&options)?;
+    let connections = |s: &Scenario| options.connections.unwrap_or(s.connections);
+    let agents = scenarios.iter().map(connections).max().unwrap_or(1);
+
+    let mut build = crate::cargo();
+    build.args(["build", "--release", "-p", "aispace-server"]);
+    crate::run("release build", build)?;
+    let target = target_dir();
+    let bin = target
+        .join("release")
+        .join(format!("aispace{}", std::env::consts::EXE_SUFFIX));
+
+    // Declared before the server so it is removed after the server stops.
+    let data_dir = TempDir::create()?;
+    let started = Instant::now();
+    let keys = server::create_agents(&bin, data_dir.path(), agents)?;
+    eprintln!(
+        "created {agents} agents in {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+    let mut server = Server::start(&bin, data_dir.path())?;
+
+    let info = RunInfo {
+        command: command_line(args),
+        started: SystemTime::now(),
+        commit: git(&["rev-parse", "--short=12", "HEAD"]),
+        dirty: git(&["status", "--porcelain", "--untracked-files=no"])
+            .is_some_and(|s| !s.is_empty()),
+        cpus: std::thread::available_parallelism().map_or(1, usize::from),
+        duration: options.duration(),
+        warmup: options.warmup(),
+        connections_override: options.connections,
+        server_bin: bin
+            .strip_prefix(crate::root())
+            .unwrap_or(&bin)
+            .to_path_buf(),
+        server_addr: server.addr,
+        server_pid: server.pid(),
+        agents,
+    };
+    println!("{}", report::header(&info));
+
+    let mut results = Vec::new();
+    for scenario in &scenarios {
+        let plan = load::Plan {
+            addr: server.addr,
+            connections: connections(scenario),
+            warmup: info.warmup,
+            duration: info.duration,
+            keys: &keys,
+        };
+        eprintln!(
+            "==> {}: {} connections, {:.1}s + {:.1}s",
+            scenario.name,
+            plan.connections,
+            plan.warmup.as_secs_f64(),
+            plan.duration.as_secs_f64()
+        );
+        let peak_per_scenario = server::reset_peak_memory(server.pid());
+        let outcome = load::run(scenario, &plan);
+        let memory = server::memory(server.pid());
+        server.check_running()?;
+        results.push(ScenarioResult {
+            name: scenario.name,
+            method: scenario.method,
+            connections: plan.connections,
+            outcome,
+            memory,
+            peak_per_scenario,
+        });
+    }
+
+    // Anything beyond the line announcing the address is a warning or an
+    // error worth a look before trusting the figures.
+    if server.log_lines() > 1 {
+        eprintln!(
+            "note: the server logged {} lines; the first ones:\n{}",
+            server.log_lines(),
+            server.log_excerpt()
+        );
+    }
+    let stopped = server.stop();
+
+    println!("{}", report::table(&results));
+    let out_dir = target.join("bench");
+    let out_file = out_dir.join("results.json");
+    std::fs::create_dir_all(&out_dir)
+        .and_then(|()| std::fs::write(&out_file, report::json(&info, &results).pretty()))
+        .map_err(|e| format!("writing {}: {e}", out_file.display()))?;
+    println!("results: {}", display_path(&out_file));
+    stopped
+}
+
+fn select(options: &Options) -> Result<Vec<Scenario>, String> {
+    let all = scenario::all();
+    if options.scenarios.is_empty() {
+        return Ok(all);
+    }
+    if let Some(unknown) = options
+        .scenarios
+        .iter()
+        .find(|name| !all.iter().any(|s| s.name == name.as_str()))
+    {
+        return Err(format!(
+            "no scenario {unknown:?}; there are: {}",
+            names(&all)
+        ));
+    }
+    // In the canonical order, so the baseline runs first when selected.
+    Ok(all
+        .into_iter()
+        .filter(|s| options.scenarios.iter().any(|n| n == s.name))
+        .collect())
+}
+
+fn names(scenarios: &[Scenario]) -> String {
+    scenarios
+        .iter()
+        .map(|s| s.name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        // Relative paths are relative to where cargo runs: the root.
+        Some(dir) if !dir.is_empty() => crate::root().join(dir),
+        _ => crate::root().join("target"),
+    }
+}
+
+fn display_path(path: &Path) -> String {
+    path.strip_prefix(crate::root())
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+fn command_line(args: &[String]) -> String {
+    let mut line = String::from("cargo xtask bench");
+    for arg in args {
+        line.push(' ');
+        if arg.is_empty() || arg.contains(|c: char| c.is_whitespace() || "'\"$\\".contains(c)) {
+            line.push_str(&format!("'{}'", arg.replace('\'', r"'\''")));
+        } else {
+            line.push_str(arg);
+        }
+    }
+    line
+}
+
+fn git(args: &[&str]) -> Option<String> {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(crate::root())
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}

@@ -1,0 +1,432 @@
+//! Turning outcomes into figures: the table on stdout and
+//! `target/bench/results.json`, both carrying the command and settings
+//! that produced them.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use super::json::Json;
+use super::load::Outcome;
+use super::server::{Memory, SERVER_ENV};
+
+/// The scenario every other is compared with.
+const BASELINE: &str = "healthz";
+
+#[derive(Debug)]
+pub struct RunInfo {
+    pub command: String,
+    pub started: SystemTime,
+    pub commit: Option<String>,
+    pub dirty: bool,
+    pub cpus: usize,
+    pub duration: Duration,
+    pub warmup: Duration,
+    pub connections_override: Option<usize>,
+    pub server_bin: PathBuf,
+    pub server_addr: SocketAddr,
+    pub server_pid: u32,
+    pub agents: usize,
+}
+
+#[derive(Debug)]
+pub struct ScenarioResult {
+    pub name: &'static str,
+    pub method: &'static str,
+    pub connections: usize,
+    pub outcome: Outcome,
+    pub memory: Option<Memory>,
+    /// Whether the peak was reset before this scenario; if not, it is the
+    /// peak of the run so far.
+    pub peak_per_scenario: bool,
+}
+
+#[derive(Debug)]
+struct Summary {
+    requests: usize,
+    per_second: f64,
+    p50: Option<Duration>,
+    p90: Option<Duration>,
+    p99: Option<Duration>,
+    max: Option<Duration>,
+    /// Megabytes (10^6 bytes) of request bodies answered 2xx, per second.
+    mb_per_second: Option<f64>,
+    vs_baseline: Option<f64>,
+}
+
+fn summarise(result: &ScenarioResult, baseline_rate: Option<f64>) -> Summary {
+    let outcome = &result.outcome;
+    let seconds = outcome.window.as_secs_f64().max(f64::MIN_POSITIVE);
+    let per_second = outcome.latencies.len() as f64 / seconds;
+    Summary {
+        requests: outcome.latencies.len(),
+        per_second,
+        p50: percentile(&outcome.latencies, 50.0),
+        p90: percentile(&outcome.latencies, 90.0),
+        p99: percentile(&outcome.latencies, 99.0),
+        max: outcome.latencies.last().copied(),
+        mb_per_second: (outcome.accepted_body_bytes > 0)
+            .then(|| outcome.accepted_body_bytes as f64 / 1e6 / seconds),
+        vs_baseline: baseline_rate
+            .filter(|&rate| rate > 0.0 && result.name != BASELINE)
+            .map(|rate| per_second / rate),
+    }
+}
+
+/// Nearest-rank percentile of ascending values.
+fn percentile(sorted: &[Duration], p: f64) -> Option<Duration> {
+    let rank = (p / 100.0 * sorted.len() as f64).ceil() as usize;
+    sorted.get(rank.saturating_sub(1)).copied()
+}
+
+fn baseline_rate(results: &[ScenarioResult]) -> Option<f64> {
+    results
+        .iter()
+        .find(|r| r.name == BASELINE)
+        .map(|r| summarise(r, None).per_second)
+}
+
+pub fn header(info: &RunInfo) -> String {
+    let commit = match &info.commit {
+        Some(c) if info.dirty => format!("{c} + uncommitted changes"),
+        Some(c) => c.clone(),
+        None => "unknown".into(),
+    };
+    let env: Vec<String> = SERVER_ENV.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let connections = info
+        .connections_override
+        .map_or_else(|| "per scenario".into(), |n| n.to_string());
+    format!(
+        "$ {}\n\
+         when:     {}\n\
+         commit:   {commit}\n\
+         host:     {} CPUs, {} {} (server and load generator share them)\n\
+         server:   {} serve, pid {}, on {}, fresh SQLite data dir, {} agents\n\
+         env:      {}\n\
+         load:     {} s warm-up + {} s measured per scenario, connections {connections}, \
+                   keep-alive HTTP/1.1, one agent key per connection\n",
+        info.command,
+        utc(info.started),
+        info.cpus,
+        std::env::consts::OS,
+        std::env::consts::ARCH,
+        info.server_bin.display(),
+        info.server_pid,
+        info.server_addr,
+        info.agents,
+        env.join(" "),
+        info.warmup.as_secs_f64(),
+        info.duration.as_secs_f64(),
+    )
+}
+
+pub fn table(results: &[ScenarioResult]) -> String {
+    let baseline = baseline_rate(results);
+    let mut rows = vec![
+        [
+            "scenario", "conns", "requests", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms",
+            "errors", "peak RSS", "RSS", "statuses",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    let mut notes = Vec::new();
+    for result in results {
+        let s = summarise(result, baseline);
+        let statuses: Vec<String> = result
+            .outcome
+            .statuses
+            .iter()
+            .map(|(status, n)| format!("{status}×{n}"))
+            .collect();
+        let mib = |kib: u64| format!("{:.1} MiB", kib as f64 / 1024.0);
+        rows.push(vec![
+            result.name.to_owned(),
+            result.connections.to_string(),
+            s.requests.to_string(),
+            format!("{:.1}", s.per_second),
+            ms(s.p50),
+            ms(s.p90),
+            ms(s.p99),
+            ms(s.max),
+            result.outcome.errors.to_string(),
+            result
+                .memory
+                .map_or_else(|| "n/a".into(), |m| mib(m.peak_rss_kib)),
+            result
+                .memory
+                .map_or_else(|| "n/a".into(), |m| mib(m.rss_kib)),
+            if statuses.is_empty() {
+                "-".into()
+            } else {
+                statuses.join(" ")
+            },
+        ]);
+
+        let mut figures = Vec::new();
+        if let Some(ratio) = s.vs_baseline {
+            figures.push(format!("{} healthz req/s", ratio_text(ratio)));
+        }
+        if let Some(mb) = s.mb_per_second {
+            figures.push(format!("{mb:.1} MB/s of accepted request bodies"));
+        }
+        if !figures.is_empty() {
+            notes.push(format!("{}: {}", result.name, figures.join(", ")));
+        }
+        if let Some(failure) = &result.outcome.first_failure {
+            notes.push(format!("{}: first non-2xx answer: {failure}", result.name));
+        }
+        if let Some(error) = &result.outcome.first_error {
+            notes.push(format!("{}: first connection error: {error}", result.name));
+        }
+        if !result.peak_per_scenario {
+            notes.push(format!(
+                "{}: peak RSS is the server's peak since start (could not reset it)",
+                result.name
+            ));
+        }
+    }
+
+    let widths: Vec<usize> = (0..rows[0].len())
+        .map(|col| {
+            rows.iter()
+                .map(|r| r[col].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let last = widths.len() - 1;
+    let mut out = String::new();
+    for row in &rows {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(col, (cell, &width))| match col {
+                0 => format!("{cell:<width$}"),
+                c if c == last => cell.clone(),
+                _ => format!("{cell:>width$}"),
+            })
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    if !notes.is_empty() {
+        out.push('\n');
+        for note in notes {
+            out.push_str(&note);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+pub fn json(info: &RunInfo, results: &[ScenarioResult]) -> Json {
+    let baseline = baseline_rate(results);
+    let ms_json = |d: Option<Duration>| Json::opt(d, |d| Json::Num(d.as_secs_f64() * 1e3));
+    let scenarios = results
+        .iter()
+        .map(|result| {
+            let s = summarise(result, baseline);
+            let o = &result.outcome;
+            Json::obj([
+                ("name", Json::str(result.name)),
+                ("method", Json::str(result.method)),
+                ("connections", Json::Int(result.connections as u64)),
+                ("requests", Json::Int(s.requests as u64)),
+                ("requests_per_second", Json::Num(s.per_second)),
+                (
+                    "latency_ms",
+                    Json::obj([
+                        ("p50", ms_json(s.p50)),
+                        ("p90", ms_json(s.p90)),
+                        ("p99", ms_json(s.p99)),
+                        ("max", ms_json(s.max)),
+                    ]),
+                ),
+                (
+                    "status_counts",
+                    Json::Obj(
+                        o.statuses
+                            .iter()
+                            .map(|(status, n)| (status.to_string(), Json::Int(*n)))
+                            .collect(),
+                    ),
+                ),
+                ("errors", Json::Int(o.errors)),
+                ("first_error", Json::opt(o.first_error.clone(), Json::Str)),
+                (
+                    "first_non_2xx",
+                    Json::opt(o.first_failure.clone(), Json::Str),
+                ),
+                (
+                    "accepted_mb_per_second",
+                    Json::opt(s.mb_per_second, Json::Num),
+                ),
+                (
+                    "vs_healthz_requests_per_second",
+                    Json::opt(s.vs_baseline, Json::Num),
+                ),
+                (
+                    "server_memory",
+                    Json::opt(result.memory, |m| {
+                        Json::obj([
+                            ("peak_rss_kib", Json::Int(m.peak_rss_kib)),
+                            ("rss_kib", Json::Int(m.rss_kib)),
+                            ("peak_is_per_scenario", Json::Bool(result.peak_per_scenario)),
+                        ])
+                    }),
+                ),
+            ])
+        })
+        .collect();
+
+    let unix = info
+        .started
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    Json::obj([
+        ("command", Json::str(info.command.clone())),
+        ("started_unix", Json::Int(unix)),
+        ("started_utc", Json::str(utc(info.started))),
+        (
+            "git",
+            Json::obj([
+                ("commit", Json::opt(info.commit.clone(), Json::Str)),
+                ("uncommitted_changes", Json::Bool(info.dirty)),
+            ]),
+        ),
+        (
+            "host",
+            Json::obj([
+                ("cpus", Json::Int(info.cpus as u64)),
+                ("os", Json::str(std::env::consts::OS)),
+                ("arch", Json::str(std::env::consts::ARCH)),
+            ]),
+        ),
+        (
+            "settings",
+            Json::obj([
+                ("warmup_seconds", Json::Num(info.warmup.as_secs_f64())),
+                ("duration_seconds", Json::Num(info.duration.as_secs_f64())),
+                (
+                    "connections_override",
+                    Json::opt(info.connections_override, |n| Json::Int(n as u64)),
+                ),
+                ("agents", Json::Int(info.agents as u64)),
+                (
+                    "server_env",
+                    Json::Obj(
+                        SERVER_ENV
+                            .iter()
+                            .map(|(k, v)| ((*k).to_owned(), Json::str(*v)))
+                            .collect(),
+                    ),
+                ),
+            ]),
+        ),
+        ("scenarios", Json::Arr(scenarios)),
+    ])
+}
+
+fn ms(d: Option<Duration>) -> String {
+    d.map_or_else(|| "-".into(), |d| format!("{:.2}", d.as_secs_f64() * 1e3))
+}
+
+/// Two significant digits for small ratios such as `0.0031x`.
+fn ratio_text(ratio: f64) -> String {
+    if ratio >= 1.0 {
+        format!("{ratio:.2}x")
+    } else {
+        let decimals = (-ratio.log10()).ceil().max(1.0) as usize + 1;
+        format!("{ratio:.decimals$}x")
+    }
+}
+
+/// `YYYY-MM-DD HH:MM:SS UTC`, without a date crate.
+fn utc(time: SystemTime) -> String {
+    let secs = time
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(name: &'static str, latencies_ms: &[u64], window_s: u64) -> ScenarioResult {
+        let mut outcome = Outcome {
+            latencies: latencies_ms
+                .iter()
+                .map(|&m| Duration::from_millis(m))
+                .collect(),
+            window: Duration::from_secs(window_s),
+            ..Outcome::default()
+        };
+        outcome.statuses.insert(200, latencies_ms.len() as u64);
+        ScenarioResult {
+            name,
+            method: "GET",
+            connections: 1,
+            outcome,
+            memory: None,
+            peak_per_scenario: true,
+        }
+    }
+
+    #[test]
+    fn percentiles_are_nearest_rank() {
+        let values: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
+        assert_eq!(percentile(&values, 50.0), Some(Duration::from_millis(50)));
+        assert_eq!(percentile(&values, 99.0), Some(Duration::from_millis(99)));
+        assert_eq!(
+            percentile(&values[..1], 90.0),
+            Some(Duration::from_millis(1))
+        );
+        assert_eq!(percentile(&[], 50.0), None);
+    }
+
+    #[test]
+    fn rates_and_ratios_against_healthz() {
+        let results = [
+            result("healthz", &[1; 1000], 2),
+            result("slow", &[100; 10], 2),
+        ];
+        let s = summarise(&results[1], baseline_rate(&results));
+        assert_eq!(s.per_second, 5.0);
+        assert_eq!(s.vs_baseline, Some(0.01));
+        assert_eq!(
+            summarise(&results[0], baseline_rate(&results)).vs_baseline,
+            None
+        );
+        assert!(table(&results).contains("slow: 0.010x healthz req/s"));
+        assert_eq!(ratio_text(0.031_4), "0.031x");
+        assert_eq!(ratio_text(0.003_14), "0.0031x");
+        assert_eq!(ratio_text(1.5), "1.50x");
+    }
+
+    #[test]
+    fn utc_dates() {
+        let at = |secs| utc(SystemTime::UNIX_EPOCH + Duration::from_secs(secs));
+        assert_eq!(at(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(at(951_782_400), "2000-02-29 00:00:00 UTC");
+        assert_eq!(at(1_735_689_599), "2024-12-31 23:59:59 UTC");
+    }
+}
