@@ -31,17 +31,22 @@ fn local_filesystem_round_trip_and_layout() {
     let file = root.join(key.as_str());
     assert_eq!(std::fs::read(&file).unwrap(), b"png bytes");
     // Nothing else (no temporary files) is left beside it.
-    assert_eq!(std::fs::read_dir(file.parent().unwrap()).unwrap().count(), 1);
+    assert_eq!(
+        std::fs::read_dir(file.parent().unwrap()).unwrap().count(),
+        1
+    );
 }
 
 #[test]
 fn usable_from_inside_another_runtime_s_blocking_pool() {
     let sink = std::sync::Arc::new(ObjectStoreBlobs::in_memory().unwrap());
-    let caller = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let caller = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     let moved = sink.clone();
     caller
-        .block_on(async move {
-            tokio::task::spawn_blocking(move || round_trip(moved.as_ref())).await
-        })
+        .block_on(
+            async move { tokio::task::spawn_blocking(move || round_trip(moved.as_ref())).await },
+        )
         .unwrap();
 }

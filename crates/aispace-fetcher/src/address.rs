@@ -202,15 +202,19 @@ mod tests {
 
     #[test]
     fn the_tables_hold_canonical_networks() {
-        let all = SPECIAL_V4.iter().chain(SPECIAL_V6).map(|(net, _)| net).chain([
-            &GLOBAL_UNICAST,
-            &IPV4_MAPPED,
-            &IPV4_COMPATIBLE,
-            &NAT64,
-            &NAT64_LOCAL,
-            &NAT64_LOCAL_AS_96,
-            &SIX_TO_FOUR,
-        ]);
+        let all = SPECIAL_V4
+            .iter()
+            .chain(SPECIAL_V6)
+            .map(|(net, _)| net)
+            .chain([
+                &GLOBAL_UNICAST,
+                &IPV4_MAPPED,
+                &IPV4_COMPATIBLE,
+                &NAT64,
+                &NAT64_LOCAL,
+                &NAT64_LOCAL_AS_96,
+                &SIX_TO_FOUR,
+            ]);
         for net in all {
             assert!(net.is_canonical(), "{net}");
         }
@@ -362,7 +366,10 @@ mod tests {
             C::NotGlobalUnicast,
         ];
         for class in all {
-            assert!(CASES.iter().any(|&(_, c)| c == class), "no case for {class:?}");
+            assert!(
+                CASES.iter().any(|&(_, c)| c == class),
+                "no case for {class:?}"
+            );
             assert!(!class.reason().is_empty());
         }
     }

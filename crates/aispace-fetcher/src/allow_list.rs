@@ -39,9 +39,7 @@ impl AllowList {
         match std::env::var(ALLOW_ENV) {
             Ok(value) => AllowList::parse(&value).map_err(|err| format!("{ALLOW_ENV}: {err}")),
             Err(std::env::VarError::NotPresent) => Ok(AllowList::default()),
-            Err(std::env::VarError::NotUnicode(_)) => {
-                Err(format!("{ALLOW_ENV}: not valid UTF-8"))
-            }
+            Err(std::env::VarError::NotUnicode(_)) => Err(format!("{ALLOW_ENV}: not valid UTF-8")),
         }
     }
 
@@ -111,7 +109,10 @@ mod tests {
     #[test]
     fn parses_addresses_and_networks_of_both_families() {
         let list = AllowList::parse(" 127.0.0.2 ,10.1.0.0/16,\tfd00::/8 , ::1 ").unwrap();
-        assert_eq!(list.to_string(), "127.0.0.2/32,10.1.0.0/16,fd00::/8,::1/128");
+        assert_eq!(
+            list.to_string(),
+            "127.0.0.2/32,10.1.0.0/16,fd00::/8,::1/128"
+        );
         let cases = [
             ("127.0.0.2", true),
             ("127.0.0.1", false),

@@ -172,7 +172,11 @@ mod tests {
             ("::ffff:0:0/96", "127.0.0.1", false),
         ];
         for (net, addr, expected) in cases {
-            assert_eq!(cidr(net).contains(ip(addr)), expected, "{net} contains {addr}");
+            assert_eq!(
+                cidr(net).contains(ip(addr)),
+                expected,
+                "{net} contains {addr}"
+            );
         }
     }
 

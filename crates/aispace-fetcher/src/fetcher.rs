@@ -78,7 +78,11 @@ impl UreqFetcher {
         }
     }
 
-    fn get(&self, url: &Url, deadline: Instant) -> Result<ureq::http::Response<ureq::Body>, FetchError> {
+    fn get(
+        &self,
+        url: &Url,
+        deadline: Instant,
+    ) -> Result<ureq::http::Response<ureq::Body>, FetchError> {
         let remaining = deadline.saturating_duration_since(Instant::now());
         if remaining.is_zero() {
             return Err(self.timed_out(url));
@@ -99,7 +103,11 @@ impl UreqFetcher {
         max_bytes: usize,
     ) -> Result<Vec<u8>, FetchError> {
         let limit = u64::try_from(max_bytes).unwrap_or(u64::MAX);
-        if response.body().content_length().is_some_and(|len| len > limit) {
+        if response
+            .body()
+            .content_length()
+            .is_some_and(|len| len > limit)
+        {
             return Err(FetchError::TooLarge(max_bytes));
         }
         // ureq's limit reads at most `limit` bytes plus a one-byte probe to
@@ -191,8 +199,8 @@ fn target(raw: &str, base: Option<&Url>) -> Result<Url, FetchError> {
         Some(base) => base.join(raw),
         None => Url::parse(raw),
     };
-    let mut url =
-        parsed.map_err(|err| FetchError::Forbidden(format!("{raw:?} is not a usable URL: {err}")))?;
+    let mut url = parsed
+        .map_err(|err| FetchError::Forbidden(format!("{raw:?} is not a usable URL: {err}")))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(FetchError::Forbidden(format!(
             "scheme {:?} is not allowed; use http or https",
@@ -225,7 +233,10 @@ mod tests {
             ("http://127.0.0.1./", "http://127.0.0.1/"),
             ("http://%31%32%37.0.0.1/", "http://127.0.0.1/"),
             ("http://evil@127.0.0.1/", "http://127.0.0.1/"),
-            ("http://user:pw@127.0.0.1:8080/a#frag", "http://127.0.0.1:8080/a"),
+            (
+                "http://user:pw@127.0.0.1:8080/a#frag",
+                "http://127.0.0.1:8080/a",
+            ),
             ("http://[::ffff:127.0.0.1]/", "http://[::ffff:7f00:1]/"),
             ("HTTP://LOCALHOST./", "http://localhost./"),
         ];
@@ -236,11 +247,22 @@ mod tests {
 
     #[test]
     fn only_http_and_https_are_targets() {
-        for raw in ["file:///etc/passwd", "gopher://x/", "ftp://x/a.png", "data:image/png;base64,AA"] {
-            assert!(matches!(target(raw, None), Err(FetchError::Forbidden(_))), "{raw}");
+        for raw in [
+            "file:///etc/passwd",
+            "gopher://x/",
+            "ftp://x/a.png",
+            "data:image/png;base64,AA",
+        ] {
+            assert!(
+                matches!(target(raw, None), Err(FetchError::Forbidden(_))),
+                "{raw}"
+            );
         }
         let base = target("http://img.test/a/b.png", None).unwrap();
-        assert_eq!(target("../c.png", Some(&base)).unwrap().as_str(), "http://img.test/c.png");
+        assert_eq!(
+            target("../c.png", Some(&base)).unwrap().as_str(),
+            "http://img.test/c.png"
+        );
         assert!(matches!(
             target("file:///etc/passwd", Some(&base)),
             Err(FetchError::Forbidden(_))

@@ -14,6 +14,9 @@ pub struct SystemLookup;
 
 impl NameLookup for SystemLookup {
     fn lookup(&self, host: &str, port: u16) -> io::Result<Vec<IpAddr>> {
-        Ok((host, port).to_socket_addrs()?.map(|addr| addr.ip()).collect())
+        Ok((host, port)
+            .to_socket_addrs()?
+            .map(|addr| addr.ip())
+            .collect())
     }
 }

@@ -27,7 +27,12 @@ impl CheckingResolver {
         CheckingResolver { policy, lookup }
     }
 
-    fn look_up(&self, host: &str, port: u16, timeout: NextTimeout) -> Result<Vec<IpAddr>, ureq::Error> {
+    fn look_up(
+        &self,
+        host: &str,
+        port: u16,
+        timeout: NextTimeout,
+    ) -> Result<Vec<IpAddr>, ureq::Error> {
         if timeout.after.is_not_happening() {
             return Ok(self.lookup.lookup(host, port)?);
         }
@@ -60,7 +65,8 @@ impl Resolver for CheckingResolver {
             Some("https") => 443,
             other => {
                 return Err(Refused::error(format!(
-                    "scheme {other:?} is not allowed; use http or https"
+                    "scheme {:?} is not allowed; use http or https",
+                    other.unwrap_or_default()
                 )));
             }
         };
@@ -89,7 +95,7 @@ impl Resolver for CheckingResolver {
         for &ip in &ips {
             self.policy.check(ip).map_err(|reason| match literal {
                 Some(_) => Refused::error(reason),
-                None => Refused::error(format!("{host} resolves to {reason}")),
+                None => Refused::error(format!("{host}: {reason}")),
             })?;
         }
 

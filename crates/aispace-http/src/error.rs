@@ -222,7 +222,9 @@ impl From<DomainError> for ApiError {
             DomainError::UnsupportedMedia(message) => {
                 ApiError::new(ErrorCode::UnsupportedMediaType, message)
             }
-            DomainError::UploadTooLarge(_) => ApiError::new(ErrorCode::UploadTooLarge, err.to_string()),
+            DomainError::UploadTooLarge(_) => {
+                ApiError::new(ErrorCode::UploadTooLarge, err.to_string())
+            }
             DomainError::RateLimited { retry_after } => ApiError {
                 retry_after: Some(retry_after),
                 ..ApiError::new(

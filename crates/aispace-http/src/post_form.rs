@@ -57,7 +57,11 @@ pub fn is_multipart(req: &HttpRequest) -> bool {
     req.headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("multipart/form-data"))
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        })
 }
 
 fn is_json(req: &HttpRequest) -> bool {
@@ -66,7 +70,8 @@ fn is_json(req: &HttpRequest) -> bool {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| {
             let v = v.trim_start().to_ascii_lowercase();
-            v.starts_with("application/json") || (v.starts_with("application/") && v.contains("+json"))
+            v.starts_with("application/json")
+                || (v.starts_with("application/") && v.contains("+json"))
         })
 }
 
@@ -78,9 +83,13 @@ async fn read_limited(
 ) -> Result<BytesMut, ApiError> {
     let mut body = BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::invalid_body(format!("could not read the body: {e}")))?;
+        let chunk =
+            chunk.map_err(|e| ApiError::invalid_body(format!("could not read the body: {e}")))?;
         if body.len() + chunk.len() > limit {
-            return Err(ApiError::new(code, format!("body is over the limit of {limit} bytes")));
+            return Err(ApiError::new(
+                code,
+                format!("body is over the limit of {limit} bytes"),
+            ));
         }
         body.extend_from_slice(&chunk);
     }
@@ -145,7 +154,9 @@ pub async fn from_multipart(
             field.map_err(|e| ApiError::invalid_body(format!("malformed multipart body: {e}")))?;
         fields += 1;
         if fields > MAX_FIELDS {
-            return Err(ApiError::invalid_body(format!("at most {MAX_FIELDS} form fields")));
+            return Err(ApiError::invalid_body(format!(
+                "at most {MAX_FIELDS} form fields"
+            )));
         }
         let name = field.name().unwrap_or("").to_owned();
         let (limit, code) = if name == "file" {
@@ -158,7 +169,11 @@ pub async fn from_multipart(
             let chunk = chunk
                 .map_err(|e| ApiError::invalid_body(format!("malformed multipart body: {e}")))?;
             if data.len() + chunk.len() > limit {
-                let what = if name == "file" { "the image" } else { "a form field" };
+                let what = if name == "file" {
+                    "the image"
+                } else {
+                    "a form field"
+                };
                 return Err(ApiError::new(
                     code,
                     format!("{what} is over the limit of {limit} bytes"),

@@ -92,6 +92,9 @@ mod tests {
         );
         assert_eq!(urls.docs_url(), "https://aispace.example/developers");
         let cdn = PublicUrls::new("https://aispace.example", Some("https://cdn.example/"));
-        assert_eq!(cdn.media_url("raw/ab.png"), "https://cdn.example/raw/ab.png");
+        assert_eq!(
+            cdn.media_url("raw/ab.png"),
+            "https://cdn.example/raw/ab.png"
+        );
     }
 }

@@ -99,7 +99,12 @@ pub struct PostingArgs {
     pub fetch_timeout: Duration,
 
     /// Images with more pixels than this are refused (decompression bombs).
-    #[arg(long, env = "AISPACE_MAX_IMAGE_PIXELS", default_value_t = 40_000_000, global = true)]
+    #[arg(
+        long,
+        env = "AISPACE_MAX_IMAGE_PIXELS",
+        default_value_t = 40_000_000,
+        global = true
+    )]
     pub max_image_pixels: u64,
 }
 

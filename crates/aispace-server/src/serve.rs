@@ -75,7 +75,9 @@ fn spawn_scheduler(aispace: Aispace, stop: Arc<AtomicBool>) -> std::io::Result<J
                 match aispace.publish_due_posts() {
                     Ok(0) => {}
                     Ok(n) => tracing::info!(published = n, "published scheduled posts"),
-                    Err(err) => tracing::warn!(error = %err, "publishing scheduled posts failed; retrying"),
+                    Err(err) => {
+                        tracing::warn!(error = %err, "publishing scheduled posts failed; retrying")
+                    }
                 }
                 std::thread::sleep(SCHEDULER_TICK);
             }

@@ -80,7 +80,9 @@ impl TryFrom<PostRow> for Post {
     fn try_from(row: PostRow) -> Result<Self, StoreError> {
         let source = match row.media_kind.as_str() {
             "BLOB" => MediaSource::Blob {
-                key: BlobKey::from_trusted(row.media_key.ok_or_else(|| corrupt("posts", "media_key"))?),
+                key: BlobKey::from_trusted(
+                    row.media_key.ok_or_else(|| corrupt("posts", "media_key"))?,
+                ),
                 image_type: row
                     .media_type
                     .as_deref()
@@ -92,7 +94,9 @@ impl TryFrom<PostRow> for Post {
                     .unwrap_or(0),
             },
             "EXTERNAL" => MediaSource::External {
-                url: ImageUrl::from_trusted(row.media_url.ok_or_else(|| corrupt("posts", "media_url"))?),
+                url: ImageUrl::from_trusted(
+                    row.media_url.ok_or_else(|| corrupt("posts", "media_url"))?,
+                ),
             },
             _ => return Err(corrupt("posts", "media_kind")),
         };

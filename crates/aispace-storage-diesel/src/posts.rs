@@ -84,7 +84,10 @@ impl PostStore for DieselStore {
                 .execute(conn)?;
             for tag in post.tags.as_slice() {
                 diesel::insert_into(post_tags::table)
-                    .values((post_tags::tag.eq(tag), post_tags::post_id.eq(post.id.as_str())))
+                    .values((
+                        post_tags::tag.eq(tag),
+                        post_tags::post_id.eq(post.id.as_str()),
+                    ))
                     .execute(conn)?;
             }
             diesel::insert_into(quota_events::table)

@@ -384,7 +384,11 @@ fn post(n: u64, author: &Agent, created_ms: i64, publish_ms: Option<i64>) -> Pos
             width: Some(1024),
             height: Some(768),
         },
-        status: if scheduled { PostStatus::Scheduled } else { PostStatus::Published },
+        status: if scheduled {
+            PostStatus::Scheduled
+        } else {
+            PostStatus::Published
+        },
         created_at: created,
         publish_at,
         published_at: (!scheduled).then_some(created),
@@ -400,11 +404,19 @@ fn rule(limit: u32) -> PostQuotaRule {
 
 fn with_author(store: &dyn Storage) -> Agent {
     let a = agent(1, "poster");
-    store.insert_agent_with_key(&a, &key("asp_poster11", &a, 1)).unwrap();
+    store
+        .insert_agent_with_key(&a, &key("asp_poster11", &a, 1))
+        .unwrap();
     a
 }
 
-fn record(author: &Agent, key: &str, post: &Post, fingerprint: &[u8], created_ms: i64) -> IdempotencyRecord {
+fn record(
+    author: &Agent,
+    key: &str,
+    post: &Post,
+    fingerprint: &[u8],
+    created_ms: i64,
+) -> IdempotencyRecord {
     IdempotencyRecord {
         agent_id: author.id.clone(),
         key: IdempotencyKey::parse(key).unwrap(),
@@ -427,7 +439,10 @@ pub fn posts_round_trip(store: &dyn Storage) {
     external.caption = Caption::default();
 
     for p in [&blob, &external] {
-        assert_eq!(store.insert_post(p, rule(50), None).unwrap(), Admission::Admitted);
+        assert_eq!(
+            store.insert_post(p, rule(50), None).unwrap(),
+            Admission::Admitted
+        );
     }
     assert_eq!(store.post_by_id(&blob.id).unwrap(), Some(blob));
     assert_eq!(store.post_by_id(&external.id).unwrap(), Some(external));
@@ -436,30 +451,56 @@ pub fn posts_round_trip(store: &dyn Storage) {
 
 pub fn posting_counts_against_the_daily_quota(store: &dyn Storage) {
     let author = with_author(store);
-    let yesterday = Timestamp::from_millis(T0).start_of_utc_day().minus(std::time::Duration::from_secs(1));
-    store.record_quota_action(&author.id, QuotaAction::Post, yesterday).unwrap();
+    let yesterday = Timestamp::from_millis(T0)
+        .start_of_utc_day()
+        .minus(std::time::Duration::from_secs(1));
+    store
+        .record_quota_action(&author.id, QuotaAction::Post, yesterday)
+        .unwrap();
 
-    assert_eq!(store.insert_post(&post(1, &author, 0, None), rule(2), None).unwrap(), Admission::Admitted);
+    assert_eq!(
+        store
+            .insert_post(&post(1, &author, 0, None), rule(2), None)
+            .unwrap(),
+        Admission::Admitted
+    );
     // Scheduled posts count when accepted.
     assert_eq!(
-        store.insert_post(&post(2, &author, 1, Some(3_600_000)), rule(2), None).unwrap(),
+        store
+            .insert_post(&post(2, &author, 1, Some(3_600_000)), rule(2), None)
+            .unwrap(),
         Admission::Admitted
     );
     let third = post(3, &author, 2, None);
-    assert_eq!(store.insert_post(&third, rule(2), None).unwrap(), Admission::QuotaExceeded);
-    assert_eq!(store.post_by_id(&third.id).unwrap(), None, "a refused post leaves no row");
+    assert_eq!(
+        store.insert_post(&third, rule(2), None).unwrap(),
+        Admission::QuotaExceeded
+    );
+    assert_eq!(
+        store.post_by_id(&third.id).unwrap(),
+        None,
+        "a refused post leaves no row"
+    );
 
     let windows = QuotaWindows {
         day_start: rule(2).day_start,
         medal_window_start: at(-60_000),
     };
-    assert_eq!(store.quota_usage(&author.id, &windows).unwrap().posts_today, 2);
+    assert_eq!(
+        store.quota_usage(&author.id, &windows).unwrap().posts_today,
+        2
+    );
 }
 
 pub fn posting_for_an_unknown_author_is_not_found(store: &dyn Storage) {
     let ghost = agent(9, "ghost");
-    let err = store.insert_post(&post(1, &ghost, 0, None), rule(50), None).unwrap_err();
-    assert!(matches!(err, StoreError::NotFound(Entity::Agent)), "{err:?}");
+    let err = store
+        .insert_post(&post(1, &ghost, 0, None), rule(50), None)
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::NotFound(Entity::Agent)),
+        "{err:?}"
+    );
 }
 
 pub fn an_idempotency_key_holds_one_post(store: &dyn Storage) {
@@ -468,11 +509,15 @@ pub fn an_idempotency_key_holds_one_post(store: &dyn Storage) {
     let first_record = record(&author, "retry-1", &first, b"a", 0);
     let since = at(-86_400_000);
     assert_eq!(
-        store.insert_post(&first, rule(50), Some((&first_record, since))).unwrap(),
+        store
+            .insert_post(&first, rule(50), Some((&first_record, since)))
+            .unwrap(),
         Admission::Admitted
     );
     assert_eq!(
-        store.idempotency_record(&author.id, &first_record.key, since).unwrap(),
+        store
+            .idempotency_record(&author.id, &first_record.key, since)
+            .unwrap(),
         Some(first_record.clone())
     );
 
@@ -480,7 +525,9 @@ pub fn an_idempotency_key_holds_one_post(store: &dyn Storage) {
     let second = post(2, &author, 10, None);
     let second_record = record(&author, "retry-1", &second, b"a", 10);
     assert_eq!(
-        store.insert_post(&second, rule(50), Some((&second_record, since))).unwrap(),
+        store
+            .insert_post(&second, rule(50), Some((&second_record, since)))
+            .unwrap(),
         Admission::KeyTaken(first_record.clone())
     );
     assert_eq!(store.post_by_id(&second.id).unwrap(), None);
@@ -488,27 +535,46 @@ pub fn an_idempotency_key_holds_one_post(store: &dyn Storage) {
         day_start: rule(50).day_start,
         medal_window_start: at(-60_000),
     };
-    assert_eq!(store.quota_usage(&author.id, &windows).unwrap().posts_today, 1);
+    assert_eq!(
+        store.quota_usage(&author.id, &windows).unwrap().posts_today,
+        1
+    );
 
     // Past its window the key is free again and is taken over.
     let later = at(86_400_000 + 1);
-    assert_eq!(store.idempotency_record(&author.id, &first_record.key, at(1)).unwrap(), None);
+    assert_eq!(
+        store
+            .idempotency_record(&author.id, &first_record.key, at(1))
+            .unwrap(),
+        None
+    );
     let third = post(3, &author, 86_400_001, None);
     let third_record = record(&author, "retry-1", &third, b"b", 86_400_001);
     assert_eq!(
-        store.insert_post(&third, rule(50), Some((&third_record, at(1)))).unwrap(),
+        store
+            .insert_post(&third, rule(50), Some((&third_record, at(1))))
+            .unwrap(),
         Admission::Admitted
     );
     assert_eq!(
-        store.idempotency_record(&author.id, &third_record.key, at(1)).unwrap(),
+        store
+            .idempotency_record(&author.id, &third_record.key, at(1))
+            .unwrap(),
         Some(third_record)
     );
     let _ = later;
 
     // Keys are per agent.
     let other = agent(2, "other");
-    store.insert_agent_with_key(&other, &key("asp_other111", &other, 1)).unwrap();
-    assert_eq!(store.idempotency_record(&other.id, &first_record.key, since).unwrap(), None);
+    store
+        .insert_agent_with_key(&other, &key("asp_other111", &other, 1))
+        .unwrap();
+    assert_eq!(
+        store
+            .idempotency_record(&other.id, &first_record.key, since)
+            .unwrap(),
+        None
+    );
 }
 
 pub fn due_posts_are_published_once_oldest_first(store: &dyn Storage) {
@@ -520,14 +586,27 @@ pub fn due_posts_are_published_once_oldest_first(store: &dyn Storage) {
         store.insert_post(p, rule(50), None).unwrap();
     }
     assert_eq!(store.publish_due(at(5_000), 10).unwrap(), Vec::<Id>::new());
-    assert_eq!(store.publish_due(at(40_000), 1).unwrap(), vec![early.id.clone()]);
-    assert_eq!(store.publish_due(at(40_000), 10).unwrap(), vec![late.id.clone()]);
+    assert_eq!(
+        store.publish_due(at(40_000), 1).unwrap(),
+        vec![early.id.clone()]
+    );
+    assert_eq!(
+        store.publish_due(at(40_000), 10).unwrap(),
+        vec![late.id.clone()]
+    );
     assert_eq!(store.publish_due(at(40_000), 10).unwrap(), Vec::<Id>::new());
 
     let published = store.post_by_id(&early.id).unwrap().unwrap();
     assert_eq!(published.status, PostStatus::Published);
-    assert_eq!(published.published_at, Some(at(10_000)), "ranks from its publish time");
-    assert_eq!(store.post_by_id(&future.id).unwrap().unwrap().status, PostStatus::Scheduled);
+    assert_eq!(
+        published.published_at,
+        Some(at(10_000)),
+        "ranks from its publish time"
+    );
+    assert_eq!(
+        store.post_by_id(&future.id).unwrap().unwrap().status,
+        PostStatus::Scheduled
+    );
 }
 
 pub fn the_post_quota_holds_under_concurrency(store: &dyn Storage) {
@@ -556,7 +635,13 @@ pub fn the_post_quota_holds_under_concurrency(store: &dyn Storage) {
 pub fn concurrent_publishers_publish_each_post_once(store: &dyn Storage) {
     let author = with_author(store);
     for n in 0..40 {
-        store.insert_post(&post(n, &author, 0, Some(1_000 + n as i64)), rule(100), None).unwrap();
+        store
+            .insert_post(
+                &post(n, &author, 0, Some(1_000 + n as i64)),
+                rule(100),
+                None,
+            )
+            .unwrap();
     }
     let published = std::sync::Mutex::new(Vec::new());
     std::thread::scope(|s| {

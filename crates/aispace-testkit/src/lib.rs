@@ -10,6 +10,8 @@
 pub mod contract;
 pub mod fakes;
 pub mod http;
+pub mod image_server;
+pub mod images;
 
 use aispace_domain::ports::Storage;
 

@@ -30,7 +30,9 @@ impl BlobKey {
         let name = key.strip_prefix("raw/")?;
         let (hash, ext) = name.split_once('.')?;
         let ok = hash.len() == 64
-            && hash.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            && hash
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
             && ImageType::from_extension(ext).is_some_and(|t| t.extension() == ext);
         ok.then(|| BlobKey(key.to_owned()))
     }
@@ -45,13 +47,14 @@ impl BlobKey {
 
     /// The SHA-256 of the content, hex: a strong ETag for free.
     pub fn content_hash(&self) -> &str {
-        self.0
-            .get(4..68)
-            .unwrap_or_default()
+        self.0.get(4..68).unwrap_or_default()
     }
 
     pub fn image_type(&self) -> Option<ImageType> {
-        self.0.rsplit('.').next().and_then(ImageType::from_extension)
+        self.0
+            .rsplit('.')
+            .next()
+            .and_then(ImageType::from_extension)
     }
 }
 

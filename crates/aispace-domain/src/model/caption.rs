@@ -47,11 +47,16 @@ impl Caption {
         let mut i = 0;
         while i < bytes.len() {
             let starts_tag = bytes[i] == b'#'
-                && (i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_' || bytes[i - 1] == b'#'));
+                && (i == 0
+                    || !(bytes[i - 1].is_ascii_alphanumeric()
+                        || bytes[i - 1] == b'_'
+                        || bytes[i - 1] == b'#'));
             if starts_tag {
                 let start = i + 1;
                 let mut end = start;
-                while end < bytes.len() && (bytes[end].is_ascii_alphanumeric() || bytes[end] == b'_') {
+                while end < bytes.len()
+                    && (bytes[end].is_ascii_alphanumeric() || bytes[end] == b'_')
+                {
                     end += 1;
                 }
                 if end > start {
@@ -74,7 +79,10 @@ mod tests {
     fn absent_and_blank_are_the_empty_caption() {
         assert_eq!(Caption::parse(None).unwrap().as_str(), "");
         assert_eq!(Caption::parse(Some("   ")).unwrap().as_str(), "");
-        assert_eq!(Caption::parse(Some(" hi\nthere ")).unwrap().as_str(), "hi\nthere");
+        assert_eq!(
+            Caption::parse(Some(" hi\nthere ")).unwrap().as_str(),
+            "hi\nthere"
+        );
     }
 
     #[test]
@@ -87,7 +95,10 @@ mod tests {
 
     #[test]
     fn finds_hashtags_but_not_anchors_or_mid_word_hashes() {
-        let c = Caption::parse(Some("A futuristic cityscape #cyberpunk #AI_art, see x#notatag ##double #")).unwrap();
+        let c = Caption::parse(Some(
+            "A futuristic cityscape #cyberpunk #AI_art, see x#notatag ##double #",
+        ))
+        .unwrap();
         let tags: Vec<&str> = c.hashtags().collect();
         assert_eq!(tags, ["cyberpunk", "AI_art"]);
         let unicode = Caption::parse(Some("éclair#no #ünïcode #ok")).unwrap();

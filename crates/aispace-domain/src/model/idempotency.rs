@@ -96,6 +96,9 @@ mod tests {
             RequestFingerprint::of(&[b"ab", b"c"]),
             RequestFingerprint::of(&[b"a", b"bc"])
         );
-        assert_eq!(RequestFingerprint::of(&[b"x"]), RequestFingerprint::of(&[b"x"]));
+        assert_eq!(
+            RequestFingerprint::of(&[b"x"]),
+            RequestFingerprint::of(&[b"x"])
+        );
     }
 }

@@ -28,7 +28,9 @@ impl ImageUrl {
             ));
         }
         let Some((scheme, rest)) = url.split_once("://") else {
-            return Err(ImageUrlError::Invalid("must be an absolute http(s) URL".into()));
+            return Err(ImageUrlError::Invalid(
+                "must be an absolute http(s) URL".into(),
+            ));
         };
         if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
             return Err(ImageUrlError::Forbidden(format!(
@@ -91,13 +93,25 @@ mod tests {
     fn accepts_http_and_https_only() {
         assert!(ImageUrl::parse("https://picsum.photos/seed/aispace/1024/1024.jpg").is_ok());
         assert!(ImageUrl::parse("HTTP://Example.com/a.png").is_ok());
-        for forbidden in ["file:///etc/passwd", "ftp://x/a.png", "gopher://x", "javascript://x"] {
+        for forbidden in [
+            "file:///etc/passwd",
+            "ftp://x/a.png",
+            "gopher://x",
+            "javascript://x",
+        ] {
             assert!(
                 matches!(ImageUrl::parse(forbidden), Err(ImageUrlError::Forbidden(_))),
                 "{forbidden}"
             );
         }
-        for invalid in ["", "not a url", "/relative.png", "https://", "https://:80/x", "http://a b/"] {
+        for invalid in [
+            "",
+            "not a url",
+            "/relative.png",
+            "https://",
+            "https://:80/x",
+            "http://a b/",
+        ] {
             assert!(
                 matches!(ImageUrl::parse(invalid), Err(ImageUrlError::Invalid(_))),
                 "{invalid}"

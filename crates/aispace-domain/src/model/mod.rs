@@ -18,9 +18,9 @@ mod text;
 mod timestamp;
 
 pub use agent::{Agent, AgentStatus, NewAgent};
+pub use api_key::{ApiKey, IssuedKey, KeyPrefix, KeySecret, SecretHash};
 pub use blob_key::BlobKey;
 pub use caption::{CAPTION_MAX_CHARS, Caption};
-pub use api_key::{ApiKey, IssuedKey, KeyPrefix, KeySecret, SecretHash};
 pub use handle::Handle;
 pub use id::Id;
 pub use idempotency::{IdempotencyKey, IdempotencyRecord, RequestFingerprint};
@@ -28,10 +28,10 @@ pub use image::{ImageError, ImageInfo, ImageType};
 pub use image_url::{ImageUrl, ImageUrlError};
 pub use key_record::KeyRecord;
 pub use post::{Media, MediaSource, Post, PostStatus, PostView};
-pub use tags::{MAX_TAGS, Tags};
 pub use quota::{
     CommentQuota, MedalQuota, PostQuota, QuotaAction, QuotaLimits, QuotaReport, QuotaUsage,
     QuotaWindows,
 };
+pub use tags::{MAX_TAGS, Tags};
 pub use text::{AgentName, Bio, JudgeSpecialty};
 pub use timestamp::Timestamp;

@@ -32,7 +32,9 @@ impl Tags {
             if !valid(&tag) {
                 return Err(DomainError::validation(
                     "tags",
-                    format!("{raw:?} is not a tag: use 1 to {MAX_TAG_CHARS} characters of a-z, 0-9 and _"),
+                    format!(
+                        "{raw:?} is not a tag: use 1 to {MAX_TAG_CHARS} characters of a-z, 0-9 and _"
+                    ),
                 ));
             }
             if !tags.contains(&tag) {
@@ -84,7 +86,11 @@ mod tests {
     #[test]
     fn explicit_tags_then_hashtags_lowercased_and_deduplicated() {
         assert_eq!(
-            normalize(&["AIArt", "scifi", "#aiart", " "], "Neon #Cyberpunk dreams #scifi").unwrap(),
+            normalize(
+                &["AIArt", "scifi", "#aiart", " "],
+                "Neon #Cyberpunk dreams #scifi"
+            )
+            .unwrap(),
             ["aiart", "scifi", "cyberpunk"]
         );
     }
@@ -93,7 +99,10 @@ mod tests {
     fn bad_explicit_tags_are_refused_long_hashtags_ignored() {
         assert!(normalize(&["sci-fi"], "").is_err());
         assert!(normalize(&[&"a".repeat(33)], "").is_err());
-        assert_eq!(normalize(&[], &format!("#{}", "a".repeat(33))).unwrap(), Vec::<String>::new());
+        assert_eq!(
+            normalize(&[], &format!("#{}", "a".repeat(33))).unwrap(),
+            Vec::<String>::new()
+        );
     }
 
     #[test]

@@ -210,7 +210,10 @@ impl Aispace {
             return Ok(None);
         };
         let at = Timestamp::parse_rfc3339(raw).ok_or_else(|| {
-            DomainError::validation("publishAt", "must be an RFC 3339 time, e.g. 2026-03-05T18:00:00Z")
+            DomainError::validation(
+                "publishAt",
+                "must be an RFC 3339 time, e.g. 2026-03-05T18:00:00Z",
+            )
         })?;
         if at > now.plus(self.settings.posting.max_schedule_ahead) {
             return Err(DomainError::validation(
@@ -282,7 +285,9 @@ fn fingerprint(
     let tags = tags.as_slice().join(" ");
     // The time asked for, not the effective one: a retry without
     // `publishAt` comes later but asks for the same thing.
-    let publish_at = requested_at.map_or(i64::MIN, Timestamp::as_millis).to_be_bytes();
+    let publish_at = requested_at
+        .map_or(i64::MIN, Timestamp::as_millis)
+        .to_be_bytes();
     RequestFingerprint::of(&[
         mode,
         subject,
@@ -302,6 +307,10 @@ fn fetch_error(err: FetchError) -> DomainError {
 
 /// A refused post may retry at the next UTC midnight.
 fn quota_retry(now: Timestamp) -> Duration {
-    let secs = now.until(now.next_utc_midnight()).as_millis().div_ceil(1000).max(1);
+    let secs = now
+        .until(now.next_utc_midnight())
+        .as_millis()
+        .div_ceil(1000)
+        .max(1);
     Duration::from_secs(u64::try_from(secs).unwrap_or(u64::MAX))
 }

@@ -11,8 +11,8 @@ use aispace_domain::ports::FetchError;
 use aispace_fetcher::{FetchConfig, UreqFetcher};
 
 use crate::support::{
-    FakeDns, PNG, Rebinding, Reply, TestServer, allow, assert_failed, assert_forbidden, closed_port,
-    fetch,
+    FakeDns, PNG, Rebinding, Reply, TestServer, allow, assert_failed, assert_forbidden,
+    closed_port, fetch,
 };
 
 #[test]
@@ -20,13 +20,22 @@ fn fetches_an_image_from_an_allowed_address() {
     let server = TestServer::always("127.0.0.1", || Reply::Body(PNG.to_vec()));
     let fetcher = UreqFetcher::new(allow("127.0.0.1"));
 
-    assert_eq!(fetch(&fetcher, &server.url("/a.png"), 1024), Ok(PNG.to_vec()));
+    assert_eq!(
+        fetch(&fetcher, &server.url("/a.png"), 1024),
+        Ok(PNG.to_vec())
+    );
 
     let requests = server.requests();
     assert_eq!(requests.len(), 1);
-    assert!(requests[0].starts_with("GET /a.png HTTP/1.1\r\n"), "{}", requests[0]);
     assert!(
-        requests[0].to_ascii_lowercase().contains("user-agent: aispace-fetcher/0.1\r\n"),
+        requests[0].starts_with("GET /a.png HTTP/1.1\r\n"),
+        "{}",
+        requests[0]
+    );
+    assert!(
+        requests[0]
+            .to_ascii_lowercase()
+            .contains("user-agent: aispace-fetcher/0.1\r\n"),
         "{}",
         requests[0]
     );
@@ -61,7 +70,10 @@ fn a_name_connects_to_the_address_that_was_checked() {
     let url = format!("http://img.test:{}/a.png", server.port());
     assert_eq!(fetch(&fetcher, &url, 1024), Ok(PNG.to_vec()));
     assert_eq!(dns.asked(), ["img.test"]);
-    assert!(server.requests()[0].contains("img.test"), "the Host header keeps the name");
+    assert!(
+        server.requests()[0].contains("img.test"),
+        "the Host header keeps the name"
+    );
 }
 
 #[test]
@@ -94,14 +106,21 @@ fn a_redirect_from_an_allowed_server_to_a_forbidden_one_is_forbidden() {
     let redirector = TestServer::always("127.0.0.2", move || Reply::Redirect(location.clone()));
     let fetcher = UreqFetcher::new(allow("127.0.0.2/32"));
 
-    assert_forbidden(fetch(&fetcher, &redirector.url("/a.png"), 1024), "redirect to 127.0.0.1");
+    assert_forbidden(
+        fetch(&fetcher, &redirector.url("/a.png"), 1024),
+        "redirect to 127.0.0.1",
+    );
     assert_eq!(redirector.connections(), 1);
     assert_eq!(target.connections(), 0);
 }
 
 #[test]
 fn a_redirect_to_another_scheme_is_forbidden() {
-    for location in ["file:///etc/passwd", "gopher://127.0.0.2/", "ftp://127.0.0.2/a.png"] {
+    for location in [
+        "file:///etc/passwd",
+        "gopher://127.0.0.2/",
+        "ftp://127.0.0.2/a.png",
+    ] {
         let server = TestServer::always("127.0.0.2", move || Reply::Redirect(location.to_owned()));
         let fetcher = UreqFetcher::new(allow("127.0.0.2"));
         assert_forbidden(fetch(&fetcher, &server.url("/a.png"), 1024), location);
@@ -122,7 +141,10 @@ fn follows_up_to_three_redirects() {
     let server = hops();
     let fetcher = UreqFetcher::new(allow("127.0.0.2"));
 
-    assert_eq!(fetch(&fetcher, &server.url("/hop/3"), 1024), Ok(PNG.to_vec()));
+    assert_eq!(
+        fetch(&fetcher, &server.url("/hop/3"), 1024),
+        Ok(PNG.to_vec())
+    );
     assert_eq!(server.requests().len(), 4);
 }
 
@@ -133,7 +155,11 @@ fn a_fourth_redirect_fails() {
 
     let message = assert_failed(fetch(&fetcher, &server.url("/hop/4"), 1024), "4 hops");
     assert!(message.contains("redirects"), "{message}");
-    assert_eq!(server.requests().len(), 4, "the fourth redirect is not followed");
+    assert_eq!(
+        server.requests().len(),
+        4,
+        "the fourth redirect is not followed"
+    );
 }
 
 #[test]
@@ -144,8 +170,14 @@ fn the_redirect_limit_is_configurable() {
         ..allow("127.0.0.2")
     });
 
-    assert_eq!(fetch(&fetcher, &server.url("/hop/0"), 1024), Ok(PNG.to_vec()));
-    assert_failed(fetch(&fetcher, &server.url("/hop/1"), 1024), "no redirects allowed");
+    assert_eq!(
+        fetch(&fetcher, &server.url("/hop/0"), 1024),
+        Ok(PNG.to_vec())
+    );
+    assert_failed(
+        fetch(&fetcher, &server.url("/hop/1"), 1024),
+        "no redirects allowed",
+    );
 }
 
 #[test]
@@ -162,7 +194,10 @@ fn a_redirect_without_location_fails() {
     let server = TestServer::always("127.0.0.2", || Reply::Status(302));
     let fetcher = UreqFetcher::new(allow("127.0.0.2"));
 
-    assert_failed(fetch(&fetcher, &server.url("/a.png"), 1024), "302 without Location");
+    assert_failed(
+        fetch(&fetcher, &server.url("/a.png"), 1024),
+        "302 without Location",
+    );
 }
 
 #[test]
@@ -181,15 +216,25 @@ fn a_refused_connection_fails() {
     let port = closed_port("127.0.0.2");
     let fetcher = UreqFetcher::new(allow("127.0.0.2"));
 
-    assert_failed(fetch(&fetcher, &format!("http://127.0.0.2:{port}/a.png"), 1024), "closed port");
+    assert_failed(
+        fetch(&fetcher, &format!("http://127.0.0.2:{port}/a.png"), 1024),
+        "closed port",
+    );
 }
 
 #[test]
 fn a_name_that_does_not_resolve_fails() {
-    let fetcher = UreqFetcher::with_lookup(allow("127.0.0.2"), FakeDns::new(&[("empty.test", &[])]));
+    let fetcher =
+        UreqFetcher::with_lookup(allow("127.0.0.2"), FakeDns::new(&[("empty.test", &[])]));
 
-    assert_failed(fetch(&fetcher, "http://nowhere.test/a.png", 1024), "unknown name");
-    assert_failed(fetch(&fetcher, "http://empty.test/a.png", 1024), "no addresses");
+    assert_failed(
+        fetch(&fetcher, "http://nowhere.test/a.png", 1024),
+        "unknown name",
+    );
+    assert_failed(
+        fetch(&fetcher, "http://empty.test/a.png", 1024),
+        "no addresses",
+    );
 }
 
 #[test]
@@ -203,7 +248,10 @@ fn a_silent_server_fails_after_the_timeout() {
     let started = Instant::now();
     let message = assert_failed(fetch(&fetcher, &server.url("/a.png"), 1024), "silent");
     let elapsed = started.elapsed();
-    assert!(elapsed >= Duration::from_millis(450), "gave up early: {elapsed:?}");
+    assert!(
+        elapsed >= Duration::from_millis(450),
+        "gave up early: {elapsed:?}"
+    );
     assert!(elapsed < Duration::from_millis(1500), "took {elapsed:?}");
     assert!(message.contains("500ms"), "{message}");
 }
@@ -220,8 +268,15 @@ fn a_slow_lookup_counts_against_the_timeout() {
     );
 
     let started = Instant::now();
-    assert_failed(fetch(&fetcher, "http://slow.test/a.png", 1024), "slow lookup");
-    assert!(started.elapsed() < Duration::from_secs(1), "took {:?}", started.elapsed());
+    assert_failed(
+        fetch(&fetcher, "http://slow.test/a.png", 1024),
+        "slow lookup",
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "took {:?}",
+        started.elapsed()
+    );
 }
 
 #[test]
@@ -230,7 +285,10 @@ fn a_body_of_exactly_max_bytes_is_fetched() {
         let server = TestServer::always("127.0.0.2", move || reply(vec![7; 1000]));
         let fetcher = UreqFetcher::new(allow("127.0.0.2"));
 
-        assert_eq!(fetch(&fetcher, &server.url("/a.png"), 1000), Ok(vec![7; 1000]));
+        assert_eq!(
+            fetch(&fetcher, &server.url("/a.png"), 1000),
+            Ok(vec![7; 1000])
+        );
     }
 }
 
@@ -242,7 +300,10 @@ fn a_body_one_byte_over_max_bytes_is_too_large() {
         let server = TestServer::always("127.0.0.2", move || reply(vec![7; 1001]));
         let fetcher = UreqFetcher::new(allow("127.0.0.2"));
 
-        assert_eq!(fetch(&fetcher, &server.url("/a.png"), 1000), Err(FetchError::TooLarge(1000)));
+        assert_eq!(
+            fetch(&fetcher, &server.url("/a.png"), 1000),
+            Err(FetchError::TooLarge(1000))
+        );
     }
 }
 
@@ -256,7 +317,11 @@ fn an_endless_body_is_cut_at_max_bytes() {
         fetch(&fetcher, &server.url("/a.png"), 64 * 1024),
         Err(FetchError::TooLarge(64 * 1024))
     );
-    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
 }
 
 #[test]

@@ -73,15 +73,25 @@ fn every_non_public_address_is_forbidden_as_a_literal() {
 
 #[test]
 fn every_non_public_address_is_forbidden_behind_a_name() {
-    let names: Vec<String> = (0..NON_PUBLIC.len()).map(|i| format!("host{i}.test")).collect();
-    let dns = FakeDns::single(names.iter().cloned().zip(NON_PUBLIC.iter().map(|(_, ip)| *ip)));
+    let names: Vec<String> = (0..NON_PUBLIC.len())
+        .map(|i| format!("host{i}.test"))
+        .collect();
+    let dns = FakeDns::single(
+        names
+            .iter()
+            .cloned()
+            .zip(NON_PUBLIC.iter().map(|(_, ip)| *ip)),
+    );
     let fetcher = UreqFetcher::with_lookup(config(), dns.clone());
     for ((class, ip), name) in NON_PUBLIC.iter().zip(&names) {
         let url = format!("https://{name}/a.png");
         let result = fetch(&fetcher, &url, 1024);
         assert_forbidden(result.clone(), &format!("{class} ({ip}): {url}"));
         let message = format!("{:?}", result);
-        assert!(message.contains(name), "the refusal names the host: {message}");
+        assert!(
+            message.contains(name),
+            "the refusal names the host: {message}"
+        );
     }
     assert_eq!(dns.asked().len(), NON_PUBLIC.len(), "one lookup per fetch");
 }
@@ -91,12 +101,38 @@ fn one_non_public_address_among_public_ones_refuses_the_name() {
     let dns = FakeDns::new(&[
         ("mixed.test", &["93.184.215.14", "10.0.0.1"]),
         ("mixed6.test", &["2606:4700::6810:85e5", "fd00::1"]),
-        ("mixed-families.test", &["93.184.215.14", "::ffff:127.0.0.1"]),
+        (
+            "mixed-families.test",
+            &["93.184.215.14", "::ffff:127.0.0.1"],
+        ),
     ]);
     let fetcher = UreqFetcher::with_lookup(config(), dns);
     for name in ["mixed.test", "mixed6.test", "mixed-families.test"] {
         assert_forbidden(fetch(&fetcher, &format!("http://{name}/a.png"), 1024), name);
     }
+}
+
+#[test]
+fn an_allowed_address_does_not_carry_a_forbidden_one_along() {
+    // The allowed address is a live server, so a check that stopped at the
+    // first good address would show up as a connection.
+    let server = TestServer::always("127.0.0.2", || Reply::Body(PNG.to_vec()));
+    let dns = FakeDns::new(&[
+        ("first-ok.test", &["127.0.0.2", "10.0.0.1"]),
+        ("last-ok.test", &["169.254.169.254", "127.0.0.2"]),
+    ]);
+    let fetcher = UreqFetcher::with_lookup(
+        FetchConfig {
+            allow: "127.0.0.2".parse().unwrap(),
+            ..config()
+        },
+        dns,
+    );
+    for name in ["first-ok.test", "last-ok.test"] {
+        let url = format!("http://{name}:{}/a.png", server.port());
+        assert_forbidden(fetch(&fetcher, &url, 1024), &url);
+    }
+    assert_eq!(server.connections(), 0);
 }
 
 #[test]

@@ -127,11 +127,17 @@ fn serve(
             out.write_all(&body)?;
         }
         Reply::Unsized(body) => {
-            write!(out, "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nConnection: close\r\n\r\n")?;
+            write!(
+                out,
+                "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nConnection: close\r\n\r\n"
+            )?;
             out.write_all(&body)?;
         }
         Reply::Endless => {
-            write!(out, "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nConnection: close\r\n\r\n")?;
+            write!(
+                out,
+                "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nConnection: close\r\n\r\n"
+            )?;
             let chunk = [0x42_u8; 16 * 1024];
             loop {
                 out.write_all(&chunk)?;
@@ -156,7 +162,11 @@ fn serve(
 
 /// A port on `ip` nothing listens on (bound, then released).
 pub fn closed_port(ip: &str) -> u16 {
-    TcpListener::bind((ip, 0)).unwrap().local_addr().unwrap().port()
+    TcpListener::bind((ip, 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Names resolve from a fixed table, case-insensitively and with or
@@ -176,7 +186,12 @@ impl FakeDns {
         Arc::new(FakeDns {
             names: names
                 .iter()
-                .map(|(name, ips)| (name.to_string(), ips.iter().map(|ip| ip.parse().unwrap()).collect()))
+                .map(|(name, ips)| {
+                    (
+                        name.to_string(),
+                        ips.iter().map(|ip| ip.parse().unwrap()).collect(),
+                    )
+                })
                 .collect(),
             delay,
             asked: Mutex::new(Vec::new()),
@@ -241,7 +256,10 @@ pub fn fetch(fetcher: &UreqFetcher, url: &str, max_bytes: usize) -> Result<Vec<u
 
 #[track_caller]
 pub fn assert_forbidden(result: Result<Vec<u8>, FetchError>, context: &str) {
-    assert!(matches!(result, Err(FetchError::Forbidden(_))), "{context}: {result:?}");
+    assert!(
+        matches!(result, Err(FetchError::Forbidden(_))),
+        "{context}: {result:?}"
+    );
 }
 
 #[track_caller]

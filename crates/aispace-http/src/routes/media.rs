@@ -45,7 +45,10 @@ pub async fn raw(
     response
         .insert_header((header::ETAG, etag))
         .insert_header((header::CACHE_CONTROL, IMMUTABLE))
-        .insert_header((header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")));
+        .insert_header((
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ));
     if matches {
         return Ok(response.finish());
     }

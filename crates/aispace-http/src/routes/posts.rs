@@ -75,9 +75,14 @@ pub async fn get_post(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = Id::parse(&path).ok_or_else(|| {
-        ApiError::from(aispace_domain::DomainError::NotFound(aispace_domain::Entity::Post))
+        ApiError::from(aispace_domain::DomainError::NotFound(
+            aispace_domain::Entity::Post,
+        ))
     })?;
-    let view = as_caller(&state, key, move |aispace, _caller| aispace.published_post(&id)).await?;
+    let view = as_caller(&state, key, move |aispace, _caller| {
+        aispace.published_post(&id)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(Single {
         ok: true,
         item: PostItemDto::new(&view, &state.urls),

@@ -2,9 +2,11 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 
 use actix_web::web;
+use aispace_blob::ObjectStoreBlobs;
 use aispace_domain::Aispace;
 use aispace_domain::model::{AgentName, Handle, NewAgent};
 use aispace_domain::service::{Ports, Settings};
+use aispace_fetcher::{AllowList, FetchConfig, UreqFetcher};
 use aispace_http::{ApiState, PublicUrls, ServerOptions};
 use aispace_storage_memory::MemoryStore;
 use aispace_testkit::fakes::{FixedClock, SeededEntropy, SeqIds};
@@ -39,6 +41,12 @@ fn test_routes(cfg: &mut web::ServiceConfig) {
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
+        Self::spawn_with(Settings::default()).await
+    }
+
+    /// URL fetching may reach 127.0.0.1 only (where tests run image
+    /// servers); every other non-public address stays forbidden.
+    pub async fn spawn_with(settings: Settings) -> TestApp {
         let clock = Arc::new(FixedClock::seed_time());
         let store = Arc::new(MemoryStore::new());
         let aispace = Aispace::new(
@@ -47,8 +55,14 @@ impl TestApp {
                 clock: clock.clone(),
                 ids: Arc::new(SeqIds::default()),
                 entropy: Arc::new(SeededEntropy::new(42)),
+                blobs: Arc::new(ObjectStoreBlobs::in_memory().unwrap()),
+                fetcher: Arc::new(UreqFetcher::new(FetchConfig {
+                    timeout: std::time::Duration::from_secs(2),
+                    allow: AllowList::parse("127.0.0.1/32").unwrap(),
+                    ..FetchConfig::default()
+                })),
             },
-            Settings::default(),
+            settings,
         );
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
@@ -125,4 +139,131 @@ pub fn error_code(status: u16, body: &Value) -> String {
         "{body}"
     );
     body["error"]["code"].as_str().unwrap().to_owned()
+}
+
+/// One part of a multipart body.
+pub struct Part<'a> {
+    pub name: &'a str,
+    pub filename: Option<&'a str>,
+    pub data: &'a [u8],
+}
+
+impl<'a> Part<'a> {
+    pub fn text(name: &'a str, value: &'a str) -> Self {
+        Part {
+            name,
+            filename: None,
+            data: value.as_bytes(),
+        }
+    }
+
+    pub fn file(name: &'a str, data: &'a [u8]) -> Self {
+        Part {
+            name,
+            filename: Some("image.bin"),
+            data,
+        }
+    }
+}
+
+pub fn multipart_body(parts: &[Part<'_>]) -> (String, Vec<u8>) {
+    let boundary = "aispace-test-boundary-7MA4YWxk";
+    let mut body = Vec::new();
+    for part in parts {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        match part.filename {
+            Some(filename) => body.extend_from_slice(
+                format!(
+                    "Content-Disposition: form-data; name=\"{}\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n",
+                    part.name
+                )
+                .as_bytes(),
+            ),
+            None => body.extend_from_slice(
+                format!("Content-Disposition: form-data; name=\"{}\"\r\n\r\n", part.name).as_bytes(),
+            ),
+        }
+        body.extend_from_slice(part.data);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+pub struct Answer {
+    pub status: u16,
+    pub headers: actix_web::http::header::HeaderMap,
+    pub body: Value,
+    pub raw: actix_web::web::Bytes,
+}
+
+impl TestApp {
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        key: Option<&str>,
+        headers: &[(&str, &str)],
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> Answer {
+        let method = actix_web::http::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut req = self
+            .client
+            .request(method, self.url(path))
+            .timeout(std::time::Duration::from_secs(30));
+        if let Some(key) = key {
+            req = req.insert_header(("Authorization", format!("Bearer {key}")));
+        }
+        if let Some(ct) = content_type {
+            req = req.insert_header(("Content-Type", ct));
+        }
+        for (name, value) in headers {
+            req = req.insert_header((*name, *value));
+        }
+        let mut resp = req.send_body(body).await.unwrap();
+        let raw = resp.body().limit(20 * 1024 * 1024).await.unwrap();
+        Answer {
+            status: resp.status().as_u16(),
+            headers: resp.headers().clone(),
+            body: serde_json::from_slice(&raw).unwrap_or(Value::Null),
+            raw,
+        }
+    }
+
+    pub async fn post_json(
+        &self,
+        path: &str,
+        key: &str,
+        json: Value,
+        headers: &[(&str, &str)],
+    ) -> Answer {
+        self.send(
+            "POST",
+            path,
+            Some(key),
+            headers,
+            Some("application/json"),
+            json.to_string().into_bytes(),
+        )
+        .await
+    }
+
+    pub async fn post_form(
+        &self,
+        key: &str,
+        parts: &[Part<'_>],
+        headers: &[(&str, &str)],
+    ) -> Answer {
+        let (content_type, body) = multipart_body(parts);
+        self.send(
+            "POST",
+            "/api/agent/post",
+            Some(key),
+            headers,
+            Some(&content_type),
+            body,
+        )
+        .await
+    }
 }

@@ -8,3 +8,4 @@ mod auth;
 mod envelope;
 mod handshake;
 mod limits;
+mod posting;
