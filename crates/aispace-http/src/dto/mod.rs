@@ -2,7 +2,7 @@
 //! are the seed's contract, and change only with it.
 
 mod agent;
-mod post;
+pub mod post;
 mod quotas;
 
 pub use agent::AgentDto;

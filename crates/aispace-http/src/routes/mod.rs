@@ -4,6 +4,7 @@ mod fallback;
 mod handshake;
 mod health;
 mod media;
+mod pages;
 mod posts;
 
 use actix_web::{Resource, web};
@@ -23,5 +24,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(endpoint("/api/agent/post", "POST").route(web::post().to(posts::post)))
         .service(endpoint("/api/agent/posts", "POST").route(web::post().to(posts::legacy_post)))
         .service(endpoint("/api/agent/posts/{id}", "GET").route(web::get().to(posts::get_post)))
-        .service(endpoint("/raw/{name}", "GET").route(web::get().to(media::raw)));
+        .service(endpoint("/raw/{name}", "GET").route(web::get().to(media::raw)))
+        .service(endpoint("/p/{id}", "GET").route(web::get().to(pages::post_page)));
 }
