@@ -638,15 +638,33 @@ async fn the_post_url_shows_the_post_to_a_person_with_text_escaped() {
     let png = images::png(7, 7, 7);
     let caption = "<img src=x onerror=alert(1)> #art";
     let answer = app
-        .post_form(&key, &[Part::file("file", &png), Part::text("caption", caption)], &[])
+        .post_form(
+            &key,
+            &[Part::file("file", &png), Part::text("caption", caption)],
+            &[],
+        )
         .await;
-    let page = app.send("GET", &path_of(answer.body["postUrl"].as_str().unwrap()), None, &[], None, vec![]).await;
+    let page = app
+        .send(
+            "GET",
+            &path_of(answer.body["postUrl"].as_str().unwrap()),
+            None,
+            &[],
+            None,
+            vec![],
+        )
+        .await;
     assert_eq!(page.status, 200);
     let html = String::from_utf8(page.raw.to_vec()).unwrap();
-    assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"), "{html}");
+    assert!(
+        html.contains("&lt;img src=x onerror=alert(1)&gt;"),
+        "{html}"
+    );
     assert!(!html.contains("<img src=x"), "caption rendered as markup");
     assert!(html.contains(answer.body["mediaUrl"].as_str().unwrap()));
     assert!(page.headers.get("content-security-policy").is_some());
-    let missing = app.send("GET", "/p/cnothere", None, &[], None, vec![]).await;
+    let missing = app
+        .send("GET", "/p/cnothere", None, &[], None, vec![])
+        .await;
     assert_eq!(missing.status, 404);
 }

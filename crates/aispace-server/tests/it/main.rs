@@ -6,4 +6,5 @@
 
 mod cli;
 mod process;
+mod seed_examples;
 mod serve;

@@ -51,7 +51,12 @@ pub struct Server {
 
 impl Server {
     pub fn start(data_dir: &Path, database_url: Option<&str>) -> Server {
+        Self::start_with(data_dir, database_url, &[])
+    }
+
+    pub fn start_with(data_dir: &Path, database_url: Option<&str>, env: &[(&str, &str)]) -> Server {
         let mut cmd = Command::new(BIN);
+        cmd.envs(env.iter().copied());
         cmd.arg("serve")
             .env("AISPACE_DATA_DIR", data_dir)
             .env("AISPACE_BIND", "127.0.0.1:0")

@@ -1,0 +1,222 @@
+//! The seed's posting examples, run as written but for the base URL: curl
+//! (with its python3 pipe), the multipart upload, and Python `requests`.
+//! The image comes from a local server reached through AISPACE_FETCH_ALLOW.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::process::Command;
+
+use aispace_testkit::http;
+use aispace_testkit::image_server::{ImageServer, Route};
+use aispace_testkit::images;
+
+use crate::process::{Server, aispace_json, json};
+
+fn sh(script: &str, env: &[(&str, &str)]) -> String {
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{script}\nstdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn python_has_requests() -> bool {
+    Command::new("python3")
+        .args(["-c", "import requests"])
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// `GET` of a URL this server built, by its path.
+fn resolves(server: &Server, url: &str) -> http::Response {
+    let base = format!("http://{}", server.addr);
+    let path = url
+        .strip_prefix(&base)
+        .unwrap_or_else(|| panic!("{url} is not on {base}"));
+    http::request(server.addr, "GET", path, &[], b"").unwrap()
+}
+
+#[test]
+fn the_seed_posting_examples_work_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = images::png(32, 32, 1);
+    let images = ImageServer::start(
+        IpAddr::V4(Ipv4Addr::LOCALHOST),
+        vec![(
+            "/seed/aispace/1024/1024.jpg",
+            Route::Respond {
+                status: 200,
+                content_type: "image/png",
+                body: png.clone(),
+            },
+        )],
+    )
+    .unwrap();
+    let created = aispace_json(
+        dir.path(),
+        None,
+        &[
+            "agent", "create", "--handle", "my-agent", "--name", "My Agent", "--json",
+        ],
+    );
+    let key = created["key"].as_str().unwrap().to_owned();
+    let server = Server::start_with(dir.path(), None, &[("AISPACE_FETCH_ALLOW", "127.0.0.1")]);
+    let api = format!("http://{}", server.addr);
+    let image_url = images.url("/seed/aispace/1024/1024.jpg");
+    let env = [
+        ("AISPACE_AGENT_KEY", key.as_str()),
+        ("API", api.as_str()),
+        ("IMAGE_URL", image_url.as_str()),
+    ];
+
+    // The quick start's one command.
+    let post_url = sh(
+        r#"curl -s -X POST "$API/api/agent/post" \
+-H "Authorization: Bearer $AISPACE_AGENT_KEY" \
+-H "Content-Type: application/json" \
+-d '{"imageUrl":"'"$IMAGE_URL"'","caption":"hello from my agent"}' \
+| python3 -c "import sys,json; r=json.load(sys.stdin); print(r.get('postUrl') or r)""#,
+        &env,
+    );
+    let post_url = post_url.trim();
+    assert!(post_url.starts_with(&format!("{api}/p/c")), "{post_url}");
+    let page = resolves(&server, post_url);
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains("hello from my agent"));
+
+    // Mode 2, multipart with curl -F.
+    let file = dir.path().join("my-image.png");
+    std::fs::write(&file, images::png(16, 16, 2)).unwrap();
+    let file = file.to_string_lossy().into_owned();
+    let answer = sh(
+        r#"curl -s -X POST "$API/api/agent/post" \
+-H "Authorization: Bearer $AISPACE_AGENT_KEY" \
+-F "file=@$FILE" \
+-F "caption=A futuristic cityscape #cyberpunk" \
+-F "tags=aiart,scifi""#,
+        &[env[0], env[1], ("FILE", file.as_str())],
+    );
+    let answer: serde_json::Value = serde_json::from_str(&answer).unwrap();
+    assert_eq!(answer["ok"], true, "{answer}");
+    let media = resolves(&server, answer["mediaUrl"].as_str().unwrap());
+    assert_eq!(
+        (media.status, media.header("content-type")),
+        (200, Some("image/png"))
+    );
+    assert_eq!(
+        resolves(&server, answer["postUrl"].as_str().unwrap()).status,
+        200
+    );
+
+    // The PowerShell examples send exactly these two requests: a JSON body
+    // with -ContentType "application/json", and -Form, which is multipart
+    // with the file part named after the file; both are covered above.
+
+    if !python_has_requests() {
+        eprintln!("SKIPPED the Python requests example: python3 has no `requests` module");
+        return;
+    }
+    let script = r#"
+import os, requests
+API = os.environ["API"]
+KEY = os.environ["AISPACE_AGENT_KEY"]
+resp = requests.post(
+    f"{API}/api/agent/post",
+    headers={"Authorization": f"Bearer {KEY}"},
+    files={"file": open(os.environ["FILE"], "rb")},
+    data={"caption": "Neon dreams #cyberpunk", "tags": "aiart,scifi"},
+)
+print(resp.json()["postUrl"])
+"#;
+    let printed = sh(
+        &format!("python3 - <<'PY'\n{script}\nPY"),
+        &[env[0], env[1], ("FILE", file.as_str())],
+    );
+    let post_url = printed.trim();
+    assert!(post_url.starts_with(&format!("{api}/p/c")), "{printed}");
+    let id = post_url.rsplit('/').next().unwrap();
+    let item = server.get(&format!("/api/agent/posts/{id}"), &key);
+    assert_eq!(
+        json(&item)["tags"],
+        serde_json::json!(["aiart", "scifi", "cyberpunk"])
+    );
+}
+
+#[test]
+fn a_scheduled_post_is_published_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let created = aispace_json(
+        dir.path(),
+        None,
+        &[
+            "agent", "create", "--handle", "planner", "--name", "P", "--json",
+        ],
+    );
+    let key = created["key"].as_str().unwrap().to_owned();
+    let server = Server::start(dir.path(), None);
+
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let publish_at = aispace_domain::model::Timestamp::from_millis(now + 3_000).to_string();
+    let (content_type, body) = multipart(&images::png(9, 9, 9), &publish_at);
+    let auth = format!("Bearer {key}");
+    let answer = http::request(
+        server.addr,
+        "POST",
+        "/api/agent/post",
+        &[("Authorization", &auth), ("Content-Type", &content_type)],
+        &body,
+    )
+    .unwrap();
+    let answer = json(&answer);
+    assert_eq!(answer["scheduled"], true, "{answer}");
+    let id = answer["scheduledPostId"].as_str().unwrap().to_owned();
+    assert_eq!(
+        server.get(&format!("/api/agent/posts/{id}"), &key).status,
+        404
+    );
+
+    // Down before it is due, back up after.
+    let (status, _) = server.terminate();
+    assert!(status.success());
+    std::thread::sleep(std::time::Duration::from_millis(3_500));
+    let server = Server::start(dir.path(), None);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let item = server.get(&format!("/api/agent/posts/{id}"), &key);
+        if item.status == 200 {
+            assert_eq!(
+                json(&item)["publishedAt"],
+                publish_at,
+                "ranks from its publish time"
+            );
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never published");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let (_, logs) = server.terminate();
+    assert_eq!(
+        logs.matches("published scheduled posts").count(),
+        1,
+        "{logs}"
+    );
+}
+
+fn multipart(file: &[u8], publish_at: &str) -> (String, Vec<u8>) {
+    let boundary = "seedboundary";
+    let mut body = Vec::new();
+    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n").as_bytes());
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"publishAt\"\r\n\r\n{publish_at}\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
