@@ -474,7 +474,7 @@ async fn scheduled_posts_stay_hidden_until_published() {
         )
         .await;
     // 13:00+01:00 is now: not in the future, so published at once.
-    assert_eq!(answer.body["postId"].is_string(), true, "{}", answer.body);
+    assert!(answer.body["postId"].is_string(), "{}", answer.body);
 
     let answer = app
         .post_form(
