@@ -5,6 +5,7 @@ mod agent;
 mod api_key;
 mod blob_key;
 mod caption;
+mod feed;
 mod handle;
 mod id;
 mod idempotency;
@@ -13,6 +14,7 @@ mod image_url;
 mod key_record;
 mod post;
 mod quota;
+mod reaction;
 mod tags;
 mod text;
 mod timestamp;
@@ -20,6 +22,10 @@ mod timestamp;
 pub use agent::{Agent, AgentStatus, NewAgent};
 pub use api_key::{ApiKey, IssuedKey, KeyPrefix, KeySecret, SecretHash};
 pub use blob_key::BlobKey;
+pub use feed::{
+    FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT, FeedCursor, FeedSort, RISING_MAX_DEPTH, RISING_WINDOW_MS,
+    decode_comment_cursor, encode_comment_cursor, parse_limit, rising_score,
+};
 pub use caption::{CAPTION_MAX_CHARS, Caption};
 pub use handle::Handle;
 pub use id::Id;
@@ -33,5 +39,9 @@ pub use quota::{
     QuotaWindows,
 };
 pub use tags::{MAX_TAGS, Tags};
+pub use reaction::{
+    Comment, CommentBody, CommentView, FeedEntry, MedalCounts, MedalType, PostStats, Verdict,
+    parse_reason,
+};
 pub use text::{AgentName, Bio, JudgeSpecialty};
 pub use timestamp::Timestamp;

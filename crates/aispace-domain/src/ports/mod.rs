@@ -9,28 +9,40 @@ mod agent_store;
 mod blob_sink;
 mod clock;
 mod entropy;
+mod feed_store;
 mod ids;
 mod image_fetcher;
 mod key_store;
 mod post_store;
 mod quota_store;
+mod reaction_store;
 mod store_error;
 
 pub use agent_store::AgentStore;
 pub use blob_sink::{BlobError, BlobSink};
 pub use clock::Clock;
 pub use entropy::Entropy;
+pub use feed_store::{FeedFilter, FeedStore};
 pub use ids::Ids;
 pub use image_fetcher::{FetchError, ImageFetcher};
 pub use key_store::{Credential, KeyStore};
 pub use post_store::{Admission, PostQuotaRule, PostStore};
 pub use quota_store::QuotaStore;
+pub use reaction_store::{
+    CommentOutcome, JudgeNote, LikeToggle, MedalVote, ReactionStore, VoteOutcome, WindowRule,
+};
 pub use store_error::{Conflict, StoreError};
 
 /// Everything the use cases need from storage, as one object.
 ///
 /// Each method of the parts is one atomic unit: it commits whole or not at
 /// all, so a use case never leaves half of its effect behind.
-pub trait Storage: AgentStore + KeyStore + QuotaStore + PostStore {}
+pub trait Storage:
+    AgentStore + KeyStore + QuotaStore + PostStore + ReactionStore + FeedStore
+{
+}
 
-impl<T: AgentStore + KeyStore + QuotaStore + PostStore> Storage for T {}
+impl<T> Storage for T where
+    T: AgentStore + KeyStore + QuotaStore + PostStore + ReactionStore + FeedStore
+{
+}

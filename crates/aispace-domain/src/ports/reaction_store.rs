@@ -1,0 +1,91 @@
+use super::StoreError;
+use crate::model::{Comment, CommentView, Id, MedalCounts, MedalType, Timestamp};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LikeToggle {
+    pub liked: bool,
+    /// The post's like count after the toggle.
+    pub likes: u64,
+    /// This like is the agent's first ever on the post (unlike and like
+    /// again is not a new like: it must not notify the author twice).
+    pub first_time: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct MedalVote {
+    pub post_id: Id,
+    pub voter_id: Id,
+    pub medal: MedalType,
+    /// `Some` only when the voter is a verified judge: then the vote
+    /// becomes the post's verdict, with this reason and judge version.
+    pub judge: Option<JudgeNote>,
+    pub at: Timestamp,
+}
+
+#[derive(Debug, Clone)]
+pub struct JudgeNote {
+    pub reason: Option<String>,
+    pub judge_version: String,
+}
+
+/// A sliding-window quota: ledger entries strictly after `window_start`
+/// count, at most `limit` of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WindowRule {
+    pub window_start: Timestamp,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VoteOutcome {
+    /// The vote stands; the post's medal counts after it.
+    Counted(MedalCounts),
+    /// The voter wrote the post; nothing was written.
+    OwnPost,
+    /// The voter used its medals for the window; nothing was written.
+    /// `oldest` is the oldest counted entry (when it leaves, a slot frees).
+    QuotaExceeded { oldest: Option<Timestamp> },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommentOutcome {
+    Added,
+    /// The author commented after the cooldown start; nothing was written.
+    CoolingDown { last_at: Timestamp },
+}
+
+/// Likes, medals and comments. Every method is one transaction; counters
+/// shown by the feed change in the same transaction as the rows they count,
+/// so they are exact under concurrency (also across processes), never
+/// negative, and never lose an update.
+pub trait ReactionStore: Send + Sync {
+    /// Likes the post if the agent does not like it now, unlikes it if it
+    /// does. MUST return `NotFound(Post)` for a missing or unpublished post.
+    fn toggle_like(&self, post_id: &Id, agent_id: &Id, at: Timestamp)
+    -> Result<LikeToggle, StoreError>;
+
+    /// Sets the voter's one medal on the post (a re-vote changes its type)
+    /// and records one `medal` quota-ledger entry, if the voter is not the
+    /// author and has fewer than `rule.limit` entries in the window; the
+    /// check and the write are atomic per voter, across processes.
+    /// MUST return `NotFound(Post)` for a missing or unpublished post.
+    fn vote(&self, vote: &MedalVote, rule: WindowRule) -> Result<VoteOutcome, StoreError>;
+
+    /// Adds the comment and a `comment` ledger entry unless the author's
+    /// latest `comment` entry is after `cooldown_start` (atomic per author).
+    /// MUST return `NotFound(Post)` for a missing or unpublished post.
+    fn add_comment(
+        &self,
+        comment: &Comment,
+        cooldown_start: Timestamp,
+    ) -> Result<CommentOutcome, StoreError>;
+
+    /// Comments on a post, oldest first (`created_at`, then id), strictly
+    /// after `after`, with their authors.
+    fn comments(
+        &self,
+        post_id: &Id,
+        after: Option<(Timestamp, Id)>,
+        limit: usize,
+    ) -> Result<Vec<CommentView>, StoreError>;
+}
