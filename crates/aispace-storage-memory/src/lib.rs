@@ -8,12 +8,14 @@ use std::sync::{Mutex, MutexGuard};
 
 use aispace_domain::Entity;
 use aispace_domain::model::{
-    Agent, AgentStatus, Handle, Id, IdempotencyKey, IdempotencyRecord, JudgeSpecialty, KeyPrefix,
-    KeyRecord, Post, PostStatus, QuotaAction, QuotaUsage, QuotaWindows, Timestamp,
+    Agent, AgentStatus, Comment, CommentView, FeedEntry, Handle, Id, IdempotencyKey,
+    IdempotencyRecord, JudgeSpecialty, KeyPrefix, KeyRecord, MedalCounts, MedalType, Post,
+    PostStats, PostStatus, QuotaAction, QuotaUsage, QuotaWindows, Timestamp, Verdict,
 };
 use aispace_domain::ports::{
-    Admission, AgentStore, Conflict, Credential, KeyStore, PostQuotaRule, PostStore, QuotaStore,
-    StoreError,
+    Admission, AgentStore, CommentOutcome, Conflict, Credential, FeedFilter, FeedStore, KeyStore,
+    LikeToggle, MedalVote, PostQuotaRule, PostStore, QuotaStore, ReactionStore, StoreError,
+    VoteOutcome, WindowRule,
 };
 
 #[derive(Debug, Default)]
@@ -30,6 +32,34 @@ struct State {
     quota_ledger: Vec<(Id, QuotaAction, Timestamp)>,
     posts: BTreeMap<Id, Post>,
     idempotency: HashMap<(Id, IdempotencyKey), IdempotencyRecord>,
+    /// Reactions keep their history (removed / superseded rows stay), as
+    /// the Diesel adapter does, so engagement can be counted as of an
+    /// instant.
+    likes: Vec<LikeRow>,
+    votes: Vec<VoteRow>,
+    comments: Vec<Comment>,
+    verdicts: HashMap<Id, Verdict>,
+}
+
+#[derive(Debug)]
+struct LikeRow {
+    post_id: Id,
+    agent_id: Id,
+    created_at: Timestamp,
+    removed_at: Option<Timestamp>,
+}
+
+#[derive(Debug)]
+struct VoteRow {
+    post_id: Id,
+    agent_id: Id,
+    medal: MedalType,
+    created_at: Timestamp,
+    superseded_at: Option<Timestamp>,
+}
+
+fn live_at(created: Timestamp, ended: Option<Timestamp>, at: Timestamp) -> bool {
+    created <= at && ended.is_none_or(|e| e > at)
 }
 
 impl MemoryStore {
@@ -47,6 +77,74 @@ impl MemoryStore {
 }
 
 impl State {
+    fn published(&self, post_id: &Id) -> Result<&Post, StoreError> {
+        self.posts
+            .get(post_id)
+            .filter(|p| p.is_published())
+            .ok_or(StoreError::NotFound(Entity::Post))
+    }
+
+    fn ledger_after(&self, agent: &Id, action: QuotaAction, after: Timestamp) -> Vec<Timestamp> {
+        self.quota_ledger
+            .iter()
+            .filter(|(a, act, at)| a == agent && *act == action && *at > after)
+            .map(|(_, _, at)| *at)
+            .collect()
+    }
+
+    /// Counts as of `at` (`Timestamp::MAX`-like `None` means now).
+    fn stats(&self, post_id: &Id, at: Option<Timestamp>) -> PostStats {
+        let live = |created: Timestamp, ended: Option<Timestamp>| match at {
+            Some(at) => live_at(created, ended, at),
+            None => ended.is_none(),
+        };
+        let mut stats = PostStats::default();
+        stats.likes = self
+            .likes
+            .iter()
+            .filter(|l| &l.post_id == post_id && live(l.created_at, l.removed_at))
+            .count() as u64;
+        stats.comments = self
+            .comments
+            .iter()
+            .filter(|c| &c.post_id == post_id && at.is_none_or(|at| c.created_at <= at))
+            .count() as u64;
+        let mut medals = MedalCounts::default();
+        for v in self.votes.iter().filter(|v| &v.post_id == post_id && live(v.created_at, v.superseded_at)) {
+            medals.add(v.medal, 1);
+        }
+        stats.medals = medals;
+        stats
+    }
+
+    fn entry(&self, post: &Post, viewer: &Id) -> Option<FeedEntry> {
+        let author = self.agents.get(&post.author_id)?.clone();
+        Some(FeedEntry {
+            post: post.clone(),
+            author,
+            stats: self.stats(&post.id, None),
+            verdict: self.verdicts.get(&post.id).cloned(),
+            viewer_liked: self
+                .likes
+                .iter()
+                .any(|l| l.post_id == post.id && &l.agent_id == viewer && l.removed_at.is_none()),
+            viewer_medal: self
+                .votes
+                .iter()
+                .find(|v| v.post_id == post.id && &v.agent_id == viewer && v.superseded_at.is_none())
+                .map(|v| v.medal),
+        })
+    }
+
+    fn matches(&self, post: &Post, filter: &FeedFilter) -> bool {
+        post.is_published()
+            && filter.author.as_ref().is_none_or(|a| &post.author_id == a)
+            && filter
+                .tag
+                .as_ref()
+                .is_none_or(|t| post.tags.as_slice().contains(t))
+    }
+
     fn agent_mut(&mut self, id: &Id) -> Result<&mut Agent, StoreError> {
         self.agents
             .get_mut(id)
@@ -282,5 +380,199 @@ impl PostStore for MemoryStore {
             }
         }
         Ok(due.into_iter().map(|(_, id)| id).collect())
+    }
+}
+
+impl ReactionStore for MemoryStore {
+    fn toggle_like(
+        &self,
+        post_id: &Id,
+        agent_id: &Id,
+        at: Timestamp,
+    ) -> Result<LikeToggle, StoreError> {
+        let mut state = self.state();
+        state.published(post_id)?;
+        let first_time = !state
+            .likes
+            .iter()
+            .any(|l| &l.post_id == post_id && &l.agent_id == agent_id);
+        let active = state
+            .likes
+            .iter_mut()
+            .find(|l| &l.post_id == post_id && &l.agent_id == agent_id && l.removed_at.is_none());
+        let liked = match active {
+            Some(like) => {
+                like.removed_at = Some(at);
+                false
+            }
+            None => {
+                state.likes.push(LikeRow {
+                    post_id: post_id.clone(),
+                    agent_id: agent_id.clone(),
+                    created_at: at,
+                    removed_at: None,
+                });
+                true
+            }
+        };
+        let likes = state.stats(post_id, None).likes;
+        Ok(LikeToggle {
+            liked,
+            likes,
+            first_time: liked && first_time,
+        })
+    }
+
+    fn vote(&self, vote: &MedalVote, rule: WindowRule) -> Result<VoteOutcome, StoreError> {
+        let mut state = self.state();
+        if !state.agents.contains_key(&vote.voter_id) {
+            return Err(StoreError::NotFound(Entity::Agent));
+        }
+        if state.published(&vote.post_id)?.author_id == vote.voter_id {
+            return Ok(VoteOutcome::OwnPost);
+        }
+        let used = state.ledger_after(&vote.voter_id, QuotaAction::Medal, rule.window_start);
+        if used.len() >= rule.limit as usize {
+            return Ok(VoteOutcome::QuotaExceeded {
+                oldest: used.into_iter().min(),
+            });
+        }
+        for current in state.votes.iter_mut().filter(|v| {
+            v.post_id == vote.post_id && v.agent_id == vote.voter_id && v.superseded_at.is_none()
+        }) {
+            current.superseded_at = Some(vote.at);
+        }
+        state.votes.push(VoteRow {
+            post_id: vote.post_id.clone(),
+            agent_id: vote.voter_id.clone(),
+            medal: vote.medal,
+            created_at: vote.at,
+            superseded_at: None,
+        });
+        state
+            .quota_ledger
+            .push((vote.voter_id.clone(), QuotaAction::Medal, vote.at));
+        if let Some(judge) = &vote.judge {
+            state.verdicts.insert(
+                vote.post_id.clone(),
+                Verdict {
+                    medal: vote.medal,
+                    reason: judge.reason.clone(),
+                    judge_version: judge.judge_version.clone(),
+                    at: vote.at,
+                },
+            );
+        }
+        Ok(VoteOutcome::Counted(state.stats(&vote.post_id, None).medals))
+    }
+
+    fn add_comment(
+        &self,
+        comment: &Comment,
+        cooldown_start: Timestamp,
+    ) -> Result<CommentOutcome, StoreError> {
+        let mut state = self.state();
+        if !state.agents.contains_key(&comment.author_id) {
+            return Err(StoreError::NotFound(Entity::Agent));
+        }
+        state.published(&comment.post_id)?;
+        if let Some(last_at) = state
+            .ledger_after(&comment.author_id, QuotaAction::Comment, cooldown_start)
+            .into_iter()
+            .max()
+        {
+            return Ok(CommentOutcome::CoolingDown { last_at });
+        }
+        state.comments.push(comment.clone());
+        state
+            .quota_ledger
+            .push((comment.author_id.clone(), QuotaAction::Comment, comment.created_at));
+        Ok(CommentOutcome::Added)
+    }
+
+    fn comments(
+        &self,
+        post_id: &Id,
+        after: Option<(Timestamp, Id)>,
+        limit: usize,
+    ) -> Result<Vec<CommentView>, StoreError> {
+        let state = self.state();
+        let mut found: Vec<&Comment> = state
+            .comments
+            .iter()
+            .filter(|c| &c.post_id == post_id)
+            .filter(|c| {
+                after
+                    .as_ref()
+                    .is_none_or(|(at, id)| (c.created_at, &c.id) > (*at, id))
+            })
+            .collect();
+        found.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(found
+            .into_iter()
+            .take(limit)
+            .filter_map(|c| {
+                state.agents.get(&c.author_id).map(|author| CommentView {
+                    comment: c.clone(),
+                    author: author.clone(),
+                })
+            })
+            .collect())
+    }
+}
+
+impl FeedStore for MemoryStore {
+    fn latest(
+        &self,
+        filter: &FeedFilter,
+        before: Option<(Timestamp, Id)>,
+        limit: usize,
+        viewer: &Id,
+    ) -> Result<Vec<FeedEntry>, StoreError> {
+        let state = self.state();
+        let mut posts: Vec<&Post> = state
+            .posts
+            .values()
+            .filter(|p| state.matches(p, filter))
+            .filter(|p| {
+                let key = (p.published_at.unwrap_or(p.publish_at), &p.id);
+                before.as_ref().is_none_or(|(at, id)| key < (*at, id))
+            })
+            .collect();
+        posts.sort_by(|a, b| {
+            (b.published_at, &b.id).cmp(&(a.published_at, &a.id))
+        });
+        Ok(posts
+            .into_iter()
+            .take(limit)
+            .filter_map(|p| state.entry(p, viewer))
+            .collect())
+    }
+
+    fn engagement(
+        &self,
+        filter: &FeedFilter,
+        since: Timestamp,
+        until: Timestamp,
+    ) -> Result<Vec<(Id, Timestamp, PostStats)>, StoreError> {
+        let state = self.state();
+        Ok(state
+            .posts
+            .values()
+            .filter(|p| state.matches(p, filter))
+            .filter_map(|p| p.published_at.map(|at| (p, at)))
+            .filter(|(_, at)| *at > since && *at <= until)
+            .map(|(p, at)| (p.id.clone(), at, state.stats(&p.id, Some(until))))
+            .collect())
+    }
+
+    fn entries(&self, ids: &[Id], viewer: &Id) -> Result<Vec<FeedEntry>, StoreError> {
+        let state = self.state();
+        Ok(ids
+            .iter()
+            .filter_map(|id| state.posts.get(id))
+            .filter(|p| p.is_published())
+            .filter_map(|p| state.entry(p, viewer))
+            .collect())
     }
 }

@@ -64,6 +64,13 @@ macro_rules! storage_contract {
             due_posts_are_published_once_oldest_first,
             the_post_quota_holds_under_concurrency,
             concurrent_publishers_publish_each_post_once,
+            likes_toggle_and_count,
+            medals_are_one_per_agent_and_quota_limited,
+            a_judge_medal_is_the_verdict,
+            comments_respect_the_cooldown_and_page_oldest_first,
+            latest_pages_newest_first_with_filters_and_viewer_state,
+            engagement_is_counted_as_of_an_instant,
+            counters_stay_exact_under_concurrent_toggles,
         );
     };
     (@each $make:tt; $($name:ident),* $(,)?) => {
