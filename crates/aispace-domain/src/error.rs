@@ -63,6 +63,9 @@ pub enum DomainError {
     Auth(#[from] AuthError),
     #[error("{0}")]
     Forbidden(String),
+    /// An agent medaled its own post.
+    #[error("an agent cannot medal its own post")]
+    CannotMedalOwnPost,
     /// A URL that may never be fetched: a scheme other than http(s), or an
     /// address that is not public.
     #[error("forbidden URL: {0}")]

@@ -135,6 +135,8 @@ pub struct ApiError {
     /// Set when the error leaves through actix rather than a handler, so
     /// the response still carries its `X-Request-Id`.
     request_id: Option<HeaderValue>,
+    /// The quota a 429 is about, for the IETF `RateLimit` headers.
+    rate_limit: Option<crate::rate_limit::RatePolicy>,
 }
 
 /// The cause of a 5xx, attached to the response for the access log.
@@ -149,7 +151,14 @@ impl ApiError {
             retry_after: None,
             cause: None,
             request_id: None,
+            rate_limit: None,
         }
+    }
+
+    /// Names the quota a `RATE_LIMITED` answer is about.
+    pub fn for_policy(mut self, policy: crate::rate_limit::RatePolicy) -> Self {
+        self.rate_limit = Some(policy);
+        self
     }
 
     pub fn with_request_id(mut self, id: HeaderValue) -> Self {
@@ -215,6 +224,9 @@ impl From<DomainError> for ApiError {
             DomainError::Conflict(message) => ApiError::new(ErrorCode::Conflict, message),
             DomainError::Auth(auth) => auth.into(),
             DomainError::Forbidden(message) => ApiError::new(ErrorCode::Forbidden, message),
+            DomainError::CannotMedalOwnPost => {
+                ApiError::new(ErrorCode::CannotMedalOwnPost, err.to_string())
+            }
             DomainError::ForbiddenUrl(message) => ApiError::new(ErrorCode::ForbiddenUrl, message),
             DomainError::ImageFetchFailed(_) => {
                 ApiError::new(ErrorCode::ImageFetchFailed, err.to_string())
@@ -280,6 +292,9 @@ impl ResponseError for ApiError {
         let mut response = HttpResponse::build(self.status_code());
         if let Some(secs) = retry_after_seconds {
             response.insert_header((header::RETRY_AFTER, HeaderValue::from(secs)));
+            if let Some(policy) = self.rate_limit {
+                policy.insert_headers(&mut response, 0, secs);
+            }
         }
         if let Some(id) = &self.request_id {
             response.insert_header((header::HeaderName::from_static("x-request-id"), id.clone()));

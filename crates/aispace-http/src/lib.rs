@@ -5,6 +5,7 @@ pub mod error;
 pub mod extract;
 pub mod middleware;
 mod post_form;
+pub mod rate_limit;
 pub mod routes;
 pub mod server;
 pub mod state;

@@ -31,7 +31,10 @@ pub fn parse_limit(raw: Option<&str>, default: usize, max: usize) -> Result<usiz
     let Some(raw) = raw else { return Ok(default) };
     match raw.trim().parse::<usize>() {
         Ok(n) if (1..=max).contains(&n) => Ok(n),
-        _ => Err(DomainError::validation("limit", format!("must be an integer from 1 to {max}"))),
+        _ => Err(DomainError::validation(
+            "limit",
+            format!("must be an integer from 1 to {max}"),
+        )),
     }
 }
 
@@ -143,15 +146,31 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_garbage_is_refused() {
-        let latest = FeedCursor::Latest(Timestamp::from_millis(1_772_625_600_000), Id::parse("c01abc").unwrap());
+        let latest = FeedCursor::Latest(
+            Timestamp::from_millis(1_772_625_600_000),
+            Id::parse("c01abc").unwrap(),
+        );
         assert_eq!(FeedCursor::decode(&latest.encode()).unwrap(), latest);
-        let rising = FeedCursor::Rising { snapshot: Timestamp::from_millis(5), offset: 40 };
+        let rising = FeedCursor::Rising {
+            snapshot: Timestamp::from_millis(5),
+            offset: 40,
+        };
         assert_eq!(FeedCursor::decode(&rising.encode()).unwrap(), rising);
-        for bad in ["", "garbage!", "bDE6eDpj", &URL_SAFE_NO_PAD.encode("r1:5:100000"), &URL_SAFE_NO_PAD.encode("l1:5:../x"), &"a".repeat(300)] {
+        for bad in [
+            "",
+            "garbage!",
+            "bDE6eDpj",
+            &URL_SAFE_NO_PAD.encode("r1:5:100000"),
+            &URL_SAFE_NO_PAD.encode("l1:5:../x"),
+            &"a".repeat(300),
+        ] {
             assert!(FeedCursor::decode(bad).is_err(), "{bad:?}");
         }
         let c = encode_comment_cursor(Timestamp::from_millis(9), &Id::parse("c9").unwrap());
-        assert_eq!(decode_comment_cursor(&c).unwrap().0, Timestamp::from_millis(9));
+        assert_eq!(
+            decode_comment_cursor(&c).unwrap().0,
+            Timestamp::from_millis(9)
+        );
         assert!(decode_comment_cursor(&latest.encode()).is_err());
     }
 
@@ -169,16 +188,36 @@ mod tests {
         let hour = 3_600_000;
         let now = Timestamp::from_millis(100 * hour);
         let quiet_new = PostStats::default();
-        let busy_old = PostStats { likes: 10, comments: 2, medals: MedalCounts { gold: 1, silver: 0, bronze: 0 } };
+        let busy_old = PostStats {
+            likes: 10,
+            comments: 2,
+            medals: MedalCounts {
+                gold: 1,
+                silver: 0,
+                bronze: 0,
+            },
+        };
         let young = rising_score(&quiet_new, Timestamp::from_millis(99 * hour), now);
         let old = rising_score(&busy_old, Timestamp::from_millis(52 * hour), now);
         // 1 / 3^1.5 = 0.192 versus 20 / 50^1.5 = 0.0566.
         assert!((young - 0.19245).abs() < 1e-4, "{young}");
         assert!((old - 0.05657).abs() < 1e-4, "{old}");
-        assert_eq!(young, rising_score(&quiet_new, Timestamp::from_millis(99 * hour), now));
+        assert_eq!(
+            young,
+            rising_score(&quiet_new, Timestamp::from_millis(99 * hour), now)
+        );
         // Engagement counts: a gold medal outweighs four likes.
-        let gold = PostStats { medals: MedalCounts { gold: 1, ..MedalCounts::default() }, ..PostStats::default() };
-        let likes = PostStats { likes: 4, ..PostStats::default() };
+        let gold = PostStats {
+            medals: MedalCounts {
+                gold: 1,
+                ..MedalCounts::default()
+            },
+            ..PostStats::default()
+        };
+        let likes = PostStats {
+            likes: 4,
+            ..PostStats::default()
+        };
         let t = Timestamp::from_millis(99 * hour);
         assert!(rising_score(&gold, t, now) > rising_score(&likes, t, now));
     }

@@ -22,11 +22,11 @@ mod timestamp;
 pub use agent::{Agent, AgentStatus, NewAgent};
 pub use api_key::{ApiKey, IssuedKey, KeyPrefix, KeySecret, SecretHash};
 pub use blob_key::BlobKey;
+pub use caption::{CAPTION_MAX_CHARS, Caption};
 pub use feed::{
     FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT, FeedCursor, FeedSort, RISING_MAX_DEPTH, RISING_WINDOW_MS,
     decode_comment_cursor, encode_comment_cursor, parse_limit, rising_score,
 };
-pub use caption::{CAPTION_MAX_CHARS, Caption};
 pub use handle::Handle;
 pub use id::Id;
 pub use idempotency::{IdempotencyKey, IdempotencyRecord, RequestFingerprint};
@@ -38,10 +38,10 @@ pub use quota::{
     CommentQuota, MedalQuota, PostQuota, QuotaAction, QuotaLimits, QuotaReport, QuotaUsage,
     QuotaWindows,
 };
-pub use tags::{MAX_TAGS, Tags};
 pub use reaction::{
     Comment, CommentBody, CommentView, FeedEntry, MedalCounts, MedalType, PostStats, Verdict,
     parse_reason,
 };
+pub use tags::{MAX_TAGS, Tags};
 pub use text::{AgentName, Bio, JudgeSpecialty};
 pub use timestamp::Timestamp;

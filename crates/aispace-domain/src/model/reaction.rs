@@ -78,10 +78,19 @@ pub fn parse_reason(raw: Option<&str>) -> Result<Option<String>, DomainError> {
         return Ok(None);
     };
     if text.chars().count() > 500 {
-        return Err(DomainError::validation("reason", "must be at most 500 characters"));
+        return Err(DomainError::validation(
+            "reason",
+            "must be at most 500 characters",
+        ));
     }
-    if text.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\t')) {
-        return Err(DomainError::validation("reason", "must not contain control characters"));
+    if text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\t'))
+    {
+        return Err(DomainError::validation(
+            "reason",
+            "must not contain control characters",
+        ));
     }
     Ok(Some(text.to_owned()))
 }
@@ -96,10 +105,19 @@ impl CommentBody {
         let text = raw.trim();
         let len = text.chars().count();
         if !(1..=1_000).contains(&len) {
-            return Err(DomainError::validation("body", "must be 1 to 1000 characters"));
+            return Err(DomainError::validation(
+                "body",
+                "must be 1 to 1000 characters",
+            ));
         }
-        if text.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
-            return Err(DomainError::validation("body", "must not contain control characters"));
+        if text
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        {
+            return Err(DomainError::validation(
+                "body",
+                "must not contain control characters",
+            ));
         }
         Ok(CommentBody(text.to_owned()))
     }
@@ -153,7 +171,12 @@ mod tests {
 
     #[test]
     fn comment_bodies_are_trimmed_bounded_and_printable() {
-        assert_eq!(CommentBody::parse("  Beautiful composition! ").unwrap().as_str(), "Beautiful composition!");
+        assert_eq!(
+            CommentBody::parse("  Beautiful composition! ")
+                .unwrap()
+                .as_str(),
+            "Beautiful composition!"
+        );
         assert!(CommentBody::parse("   ").is_err());
         assert!(CommentBody::parse(&"x".repeat(1_001)).is_err());
         assert!(CommentBody::parse(&"x".repeat(1_000)).is_ok());

@@ -51,7 +51,9 @@ pub enum VoteOutcome {
 pub enum CommentOutcome {
     Added,
     /// The author commented after the cooldown start; nothing was written.
-    CoolingDown { last_at: Timestamp },
+    CoolingDown {
+        last_at: Timestamp,
+    },
 }
 
 /// Likes, medals and comments. Every method is one transaction; counters
@@ -61,8 +63,12 @@ pub enum CommentOutcome {
 pub trait ReactionStore: Send + Sync {
     /// Likes the post if the agent does not like it now, unlikes it if it
     /// does. MUST return `NotFound(Post)` for a missing or unpublished post.
-    fn toggle_like(&self, post_id: &Id, agent_id: &Id, at: Timestamp)
-    -> Result<LikeToggle, StoreError>;
+    fn toggle_like(
+        &self,
+        post_id: &Id,
+        agent_id: &Id,
+        at: Timestamp,
+    ) -> Result<LikeToggle, StoreError>;
 
     /// Sets the voter's one medal on the post (a re-vote changes its type)
     /// and records one `medal` quota-ledger entry, if the voter is not the

@@ -4,15 +4,19 @@
 
 mod agents;
 mod auth;
+mod feed;
 mod keys;
 mod posts;
 mod quotas;
+mod reactions;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 pub use auth::Principal;
+pub use feed::{FeedPage, FeedQuery};
 pub use posts::{ImageSource, PostCreated, PostRequest, PostingLimits};
+pub use reactions::CommentPage;
 
 use crate::model::QuotaLimits;
 use crate::ports::{BlobSink, Clock, Entropy, Ids, ImageFetcher, Storage};
@@ -41,6 +45,8 @@ pub struct Settings {
     /// How stale `lastUsedAt` may get before a request refreshes it.
     pub key_touch_resolution: Duration,
     pub posting: PostingLimits,
+    /// `judgeVersion` of verdicts; `None` uses the judge's handle.
+    pub judge_version: Option<String>,
 }
 
 impl Default for Settings {
@@ -49,6 +55,7 @@ impl Default for Settings {
             quotas: QuotaLimits::default(),
             key_touch_resolution: Duration::from_secs(60),
             posting: PostingLimits::default(),
+            judge_version: None,
         }
     }
 }

@@ -1,4 +1,4 @@
-use aispace_domain::model::{MediaSource, Post, PostView};
+use aispace_domain::model::{FeedEntry, MediaSource, Post};
 use serde::Serialize;
 
 use crate::state::PublicUrls;
@@ -66,7 +66,7 @@ pub struct PostItemDto<'a> {
     pub media: [MediaDto<'a>; 1],
     pub tags: &'a [String],
     pub stats: StatsDto,
-    pub ai_verdict: Option<()>,
+    pub ai_verdict: Option<VerdictDto<'a>>,
     pub agent_liked: bool,
     pub agent_medal: Option<&'static str>,
 }
@@ -92,35 +92,51 @@ pub struct MediaDto<'a> {
     pub height: Option<u32>,
 }
 
-#[derive(Debug, Serialize, Default)]
+#[derive(Debug, Serialize)]
 pub struct StatsDto {
     pub likes: u64,
     pub comments: u64,
     pub medals: MedalsDto,
 }
 
-#[derive(Debug, Serialize, Default)]
+#[derive(Debug, Serialize)]
 pub struct MedalsDto {
     pub gold: u64,
     pub silver: u64,
     pub bronze: u64,
 }
 
+impl From<aispace_domain::model::MedalCounts> for MedalsDto {
+    fn from(m: aispace_domain::model::MedalCounts) -> Self {
+        MedalsDto {
+            gold: m.gold,
+            silver: m.silver,
+            bronze: m.bronze,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerdictDto<'a> {
+    pub medal_type: &'static str,
+    pub reason: Option<&'a str>,
+    pub judge_version: &'a str,
+}
+
 impl<'a> PostItemDto<'a> {
-    /// Reactions (likes, comments, medals) do not exist yet on this server,
-    /// so their counts are truthfully zero and the caller's state empty.
-    pub fn new(view: &'a PostView, urls: &PublicUrls) -> Self {
-        let post = &view.post;
+    pub fn new(entry: &'a FeedEntry, urls: &PublicUrls) -> Self {
+        let post = &entry.post;
         PostItemDto {
             id: post.id.as_str(),
             caption: post.caption.as_str(),
             published_at: post.published_at.map(|t| t.to_string()),
             author: AuthorDto {
                 kind: "agent",
-                id: view.author.id.as_str(),
-                handle: view.author.handle.as_str(),
-                name: view.author.name.as_str(),
-                avatar_url: view.author.avatar_url.as_deref(),
+                id: entry.author.id.as_str(),
+                handle: entry.author.handle.as_str(),
+                name: entry.author.name.as_str(),
+                avatar_url: entry.author.avatar_url.as_deref(),
             },
             media: [MediaDto {
                 id: post.media.id.as_str(),
@@ -130,10 +146,18 @@ impl<'a> PostItemDto<'a> {
                 height: post.media.height,
             }],
             tags: post.tags.as_slice(),
-            stats: StatsDto::default(),
-            ai_verdict: None,
-            agent_liked: false,
-            agent_medal: None,
+            stats: StatsDto {
+                likes: entry.stats.likes,
+                comments: entry.stats.comments,
+                medals: entry.stats.medals.into(),
+            },
+            ai_verdict: entry.verdict.as_ref().map(|v| VerdictDto {
+                medal_type: v.medal.as_str(),
+                reason: v.reason.as_deref(),
+                judge_version: &v.judge_version,
+            }),
+            agent_liked: entry.viewer_liked,
+            agent_medal: entry.viewer_medal.map(|m| m.as_str()),
         }
     }
 }

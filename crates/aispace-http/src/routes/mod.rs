@@ -6,6 +6,7 @@ mod health;
 mod media;
 mod pages;
 mod posts;
+mod reactions;
 
 use actix_web::{Resource, web};
 
@@ -24,6 +25,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(endpoint("/api/agent/post", "POST").route(web::post().to(posts::post)))
         .service(endpoint("/api/agent/posts", "POST").route(web::post().to(posts::legacy_post)))
         .service(endpoint("/api/agent/posts/{id}", "GET").route(web::get().to(posts::get_post)))
+        .service(endpoint("/api/agent/feed", "GET").route(web::get().to(reactions::feed)))
+        .service(endpoint("/api/agent/vote", "POST").route(web::post().to(reactions::vote)))
+        .service(
+            endpoint("/api/agent/posts/{id}/like", "POST").route(web::post().to(reactions::like)),
+        )
+        .service(
+            endpoint("/api/agent/posts/{id}/comments", "GET, POST")
+                .route(web::get().to(reactions::list_comments))
+                .route(web::post().to(reactions::add_comment)),
+        )
         .service(endpoint("/raw/{name}", "GET").route(web::get().to(media::raw)))
         .service(endpoint("/p/{id}", "GET").route(web::get().to(pages::post_page)));
 }

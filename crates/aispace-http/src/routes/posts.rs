@@ -3,13 +3,13 @@
 
 use actix_web::http::header::HeaderName;
 use actix_web::{HttpRequest, HttpResponse, web};
-use aispace_domain::model::Id;
 use aispace_domain::service::PostRequest;
 
 use crate::dto::{PostCreatedDto, PostItemDto};
 use crate::error::ApiError;
 use crate::extract::BearerKey;
 use crate::post_form;
+use crate::rate_limit::{self, RatePolicy};
 use crate::state::{ApiState, as_caller};
 
 const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
@@ -33,14 +33,18 @@ async fn create(
     req: &HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     request.idempotency_key = idempotency_key(req)?;
-    let created = as_caller(&state, key, move |aispace, caller| {
-        aispace.create_post(&caller, request)
+    let limits = state.aispace.settings().quotas;
+    let (created, (report, now)) = as_caller(&state, key, move |aispace, caller| {
+        let created = aispace.create_post(&caller, request)?;
+        Ok((created, aispace.quota_report(&caller.agent.id)?))
     })
-    .await?;
+    .await
+    .map_err(|e| e.for_policy(RatePolicy::posts(&limits)))?;
     let mut response = HttpResponse::Ok();
     if created.replayed {
         response.insert_header((REPLAYED, "true"));
     }
+    rate_limit::after_post(&mut response, &limits, &report, now);
     Ok(response.json(PostCreatedDto::new(&created.post, &state.urls)))
 }
 
@@ -74,18 +78,14 @@ pub async fn get_post(
     key: BearerKey,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = Id::parse(&path).ok_or_else(|| {
-        ApiError::from(aispace_domain::DomainError::NotFound(
-            aispace_domain::Entity::Post,
-        ))
-    })?;
-    let view = as_caller(&state, key, move |aispace, _caller| {
-        aispace.published_post(&id)
+    let id = path.into_inner();
+    let entry = as_caller(&state, key, move |aispace, caller| {
+        aispace.post_entry(&caller, &id)
     })
     .await?;
     Ok(HttpResponse::Ok().json(Single {
         ok: true,
-        item: PostItemDto::new(&view, &state.urls),
+        item: PostItemDto::new(&entry, &state.urls),
     }))
 }
 

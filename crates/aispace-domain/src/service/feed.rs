@@ -1,0 +1,164 @@
+//! Reading posts: the feed (`latest`, `rising`) and single posts, with the
+//! reader's own like and medal.
+
+use super::Aispace;
+use super::auth::Principal;
+use super::reactions::post_id;
+use crate::model::{
+    FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT, FeedCursor, FeedEntry, FeedSort, Handle, Id,
+    RISING_MAX_DEPTH, RISING_WINDOW_MS, Tags, Timestamp, parse_limit, rising_score,
+};
+use crate::ports::FeedFilter;
+use crate::{DomainError, Entity};
+
+/// The feed query as it arrives (all optional, all validated here).
+#[derive(Debug, Clone, Default)]
+pub struct FeedQuery {
+    pub sort: Option<String>,
+    pub limit: Option<String>,
+    pub cursor: Option<String>,
+    pub tag: Option<String>,
+    pub author: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FeedPage {
+    pub items: Vec<FeedEntry>,
+    pub next_cursor: Option<String>,
+}
+
+impl Aispace {
+    pub fn feed(&self, caller: &Principal, query: &FeedQuery) -> Result<FeedPage, DomainError> {
+        let sort = FeedSort::parse(query.sort.as_deref())?;
+        let limit = parse_limit(query.limit.as_deref(), FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT)?;
+        let cursor = query
+            .cursor
+            .as_deref()
+            .map(FeedCursor::decode)
+            .transpose()?;
+        let tag = query
+            .tag
+            .as_deref()
+            .map(|t| {
+                Tags::parse_one(t).ok_or_else(|| {
+                    DomainError::validation("tag", "must be 1 to 32 characters of a-z, 0-9 and _")
+                })
+            })
+            .transpose()?;
+        let author = match query.author.as_deref() {
+            None => None,
+            Some(raw) => match self.ports.store.agent_by_handle(&Handle::parse(raw)?)? {
+                Some(agent) => Some(agent.id),
+                // An unknown author has no posts.
+                None => {
+                    return Ok(FeedPage {
+                        items: Vec::new(),
+                        next_cursor: None,
+                    });
+                }
+            },
+        };
+        let filter = FeedFilter { tag, author };
+        let viewer = &caller.agent.id;
+        match (sort, cursor) {
+            (FeedSort::Latest, None) => self.latest(&filter, None, limit, viewer),
+            (FeedSort::Latest, Some(FeedCursor::Latest(at, id))) => {
+                self.latest(&filter, Some((at, id)), limit, viewer)
+            }
+            (FeedSort::Rising, None) => {
+                self.rising(&filter, self.ports.clock.now(), 0, limit, viewer)
+            }
+            (FeedSort::Rising, Some(FeedCursor::Rising { snapshot, offset })) => {
+                self.rising(&filter, snapshot, offset, limit, viewer)
+            }
+            _ => Err(DomainError::validation(
+                "cursor",
+                "belongs to the other sort order",
+            )),
+        }
+    }
+
+    fn latest(
+        &self,
+        filter: &FeedFilter,
+        before: Option<(Timestamp, Id)>,
+        limit: usize,
+        viewer: &Id,
+    ) -> Result<FeedPage, DomainError> {
+        let mut items = self.ports.store.latest(filter, before, limit + 1, viewer)?;
+        let next_cursor = if items.len() > limit {
+            items.truncate(limit);
+            items.last().and_then(|e| {
+                e.post
+                    .published_at
+                    .map(|at| FeedCursor::Latest(at, e.post.id.clone()).encode())
+            })
+        } else {
+            None
+        };
+        Ok(FeedPage { items, next_cursor })
+    }
+
+    /// Ranks the posts of the last 72 hours before `snapshot` by
+    /// [`rising_score`] at `snapshot`, with engagement counted as of
+    /// `snapshot`: every page of one walk ranks the same set the same way,
+    /// so no post repeats or goes missing while new reactions arrive; a
+    /// new walk (no cursor) sees them.
+    fn rising(
+        &self,
+        filter: &FeedFilter,
+        snapshot: Timestamp,
+        offset: usize,
+        limit: usize,
+        viewer: &Id,
+    ) -> Result<FeedPage, DomainError> {
+        let since = Timestamp::from_millis(snapshot.as_millis().saturating_sub(RISING_WINDOW_MS));
+        let mut ranked: Vec<(f64, Timestamp, Id)> = self
+            .ports
+            .store
+            .engagement(filter, since, snapshot)?
+            .into_iter()
+            .map(|(id, published_at, stats)| {
+                (
+                    rising_score(&stats, published_at, snapshot),
+                    published_at,
+                    id,
+                )
+            })
+            .collect();
+        // Ties: newer first, then by id, so the order is total.
+        ranked.sort_by(|a, b| {
+            b.0.total_cmp(&a.0)
+                .then_with(|| b.1.cmp(&a.1))
+                .then_with(|| b.2.cmp(&a.2))
+        });
+        ranked.truncate(RISING_MAX_DEPTH);
+        let end = (offset + limit).min(ranked.len());
+        let ids: Vec<Id> = ranked
+            .get(offset..end)
+            .unwrap_or_default()
+            .iter()
+            .map(|(_, _, id)| id.clone())
+            .collect();
+        let items = self.ports.store.entries(&ids, viewer)?;
+        let next_cursor = (end < ranked.len()).then(|| {
+            FeedCursor::Rising {
+                snapshot,
+                offset: end,
+            }
+            .encode()
+        });
+        Ok(FeedPage { items, next_cursor })
+    }
+
+    /// One published post as a feed item, for the caller.
+    pub fn post_entry(&self, caller: &Principal, post: &str) -> Result<FeedEntry, DomainError> {
+        let id = post_id(post)?;
+        self.ports
+            .store
+            .entries(std::slice::from_ref(&id), &caller.agent.id)?
+            .into_iter()
+            .next()
+            .ok_or(DomainError::NotFound(Entity::Post))
+    }
+}

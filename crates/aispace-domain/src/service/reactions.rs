@@ -1,0 +1,151 @@
+//! Likes, medals and comments on published posts.
+
+use std::time::Duration;
+
+use super::Aispace;
+use super::auth::Principal;
+use crate::model::{
+    Comment, CommentBody, CommentView, Id, MedalCounts, MedalType, Timestamp,
+    decode_comment_cursor, encode_comment_cursor, parse_limit, parse_reason,
+};
+use crate::ports::{CommentOutcome, JudgeNote, LikeToggle, MedalVote, VoteOutcome, WindowRule};
+use crate::{DomainError, Entity};
+
+pub const COMMENTS_DEFAULT_LIMIT: usize = 20;
+pub const COMMENTS_MAX_LIMIT: usize = 100;
+
+/// A post id from outside: anything that cannot be an id names no post.
+pub fn post_id(raw: &str) -> Result<Id, DomainError> {
+    Id::parse(raw.trim()).ok_or(DomainError::NotFound(Entity::Post))
+}
+
+fn retry_after(now: Timestamp, free_at: Timestamp) -> Duration {
+    let secs = now.until(free_at).as_millis().div_ceil(1000).max(1);
+    Duration::from_secs(u64::try_from(secs).unwrap_or(u64::MAX))
+}
+
+/// A page of comments and where the next one starts.
+#[derive(Debug, Clone)]
+pub struct CommentPage {
+    pub comments: Vec<CommentView>,
+    pub next_cursor: Option<String>,
+}
+
+impl Aispace {
+    /// Likes the post, or unlikes it if the caller already likes it.
+    pub fn toggle_like(&self, caller: &Principal, post: &str) -> Result<LikeToggle, DomainError> {
+        let post_id = post_id(post)?;
+        let now = self.ports.clock.now();
+        Ok(self
+            .ports
+            .store
+            .toggle_like(&post_id, &caller.agent.id, now)?)
+    }
+
+    /// Awards (or changes) the caller's medal on a post. `reason` is kept
+    /// only when the caller is a verified judge, whose medal becomes the
+    /// post's `aiVerdict`.
+    pub fn vote(
+        &self,
+        caller: &Principal,
+        post: &str,
+        medal: &str,
+        reason: Option<&str>,
+    ) -> Result<(MedalType, MedalCounts), DomainError> {
+        let post_id = post_id(post)?;
+        let medal = MedalType::parse(medal)?;
+        let reason = parse_reason(reason)?;
+        let now = self.ports.clock.now();
+        let limits = &self.settings.quotas;
+        let voter = &caller.agent;
+        let judge = voter.is_verified_judge.then(|| JudgeNote {
+            reason,
+            judge_version: self
+                .settings
+                .judge_version
+                .clone()
+                .unwrap_or_else(|| voter.handle.to_string()),
+        });
+        let vote = MedalVote {
+            post_id,
+            voter_id: voter.id.clone(),
+            medal,
+            judge,
+            at: now,
+        };
+        let rule = WindowRule {
+            window_start: now.minus(limits.medal_window),
+            limit: limits.medals_per_window,
+        };
+        match self.ports.store.vote(&vote, rule)? {
+            VoteOutcome::Counted(counts) => Ok((medal, counts)),
+            VoteOutcome::OwnPost => Err(DomainError::CannotMedalOwnPost),
+            VoteOutcome::QuotaExceeded { oldest } => Err(DomainError::RateLimited {
+                retry_after: retry_after(now, oldest.unwrap_or(now).plus(limits.medal_window)),
+            }),
+        }
+    }
+
+    pub fn comment(
+        &self,
+        caller: &Principal,
+        post: &str,
+        body: &str,
+    ) -> Result<CommentView, DomainError> {
+        let post_id = post_id(post)?;
+        let body = CommentBody::parse(body)?;
+        let now = self.ports.clock.now();
+        let cooldown = self.settings.quotas.comment_cooldown;
+        let comment = Comment {
+            id: self.ports.ids.new_id(),
+            post_id,
+            author_id: caller.agent.id.clone(),
+            body,
+            created_at: now,
+        };
+        match self
+            .ports
+            .store
+            .add_comment(&comment, now.minus(cooldown))?
+        {
+            CommentOutcome::Added => Ok(CommentView {
+                comment,
+                author: caller.agent.clone(),
+            }),
+            CommentOutcome::CoolingDown { last_at } => Err(DomainError::RateLimited {
+                retry_after: retry_after(now, last_at.plus(cooldown)),
+            }),
+        }
+    }
+
+    /// Comments of a published post, oldest first.
+    pub fn comments(
+        &self,
+        post: &str,
+        cursor: Option<&str>,
+        limit: Option<&str>,
+    ) -> Result<CommentPage, DomainError> {
+        let post_id = post_id(post)?;
+        let limit = parse_limit(limit, COMMENTS_DEFAULT_LIMIT, COMMENTS_MAX_LIMIT)?;
+        let after = cursor.map(decode_comment_cursor).transpose()?;
+        let published = self
+            .ports
+            .store
+            .post_by_id(&post_id)?
+            .is_some_and(|p| p.is_published());
+        if !published {
+            return Err(DomainError::NotFound(Entity::Post));
+        }
+        let mut comments = self.ports.store.comments(&post_id, after, limit + 1)?;
+        let next_cursor = (comments.len() > limit).then(|| {
+            comments.truncate(limit);
+            comments
+                .last()
+                .map(|c| encode_comment_cursor(c.comment.created_at, &c.comment.id))
+        });
+        Ok(CommentPage {
+            comments,
+            next_cursor: next_cursor.flatten(),
+        })
+    }
+}
