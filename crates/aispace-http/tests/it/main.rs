@@ -9,3 +9,4 @@ mod envelope;
 mod handshake;
 mod limits;
 mod posting;
+mod social;
