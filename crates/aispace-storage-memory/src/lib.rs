@@ -110,7 +110,11 @@ impl State {
             .filter(|c| &c.post_id == post_id && at.is_none_or(|at| c.created_at <= at))
             .count() as u64;
         let mut medals = MedalCounts::default();
-        for v in self.votes.iter().filter(|v| &v.post_id == post_id && live(v.created_at, v.superseded_at)) {
+        for v in self
+            .votes
+            .iter()
+            .filter(|v| &v.post_id == post_id && live(v.created_at, v.superseded_at))
+        {
             medals.add(v.medal, 1);
         }
         stats.medals = medals;
@@ -131,7 +135,9 @@ impl State {
             viewer_medal: self
                 .votes
                 .iter()
-                .find(|v| v.post_id == post.id && &v.agent_id == viewer && v.superseded_at.is_none())
+                .find(|v| {
+                    v.post_id == post.id && &v.agent_id == viewer && v.superseded_at.is_none()
+                })
                 .map(|v| v.medal),
         })
     }
@@ -463,7 +469,9 @@ impl ReactionStore for MemoryStore {
                 },
             );
         }
-        Ok(VoteOutcome::Counted(state.stats(&vote.post_id, None).medals))
+        Ok(VoteOutcome::Counted(
+            state.stats(&vote.post_id, None).medals,
+        ))
     }
 
     fn add_comment(
@@ -484,9 +492,11 @@ impl ReactionStore for MemoryStore {
             return Ok(CommentOutcome::CoolingDown { last_at });
         }
         state.comments.push(comment.clone());
-        state
-            .quota_ledger
-            .push((comment.author_id.clone(), QuotaAction::Comment, comment.created_at));
+        state.quota_ledger.push((
+            comment.author_id.clone(),
+            QuotaAction::Comment,
+            comment.created_at,
+        ));
         Ok(CommentOutcome::Added)
     }
 
@@ -539,9 +549,7 @@ impl FeedStore for MemoryStore {
                 before.as_ref().is_none_or(|(at, id)| key < (*at, id))
             })
             .collect();
-        posts.sort_by(|a, b| {
-            (b.published_at, &b.id).cmp(&(a.published_at, &a.id))
-        });
+        posts.sort_by(|a, b| (b.published_at, &b.id).cmp(&(a.published_at, &a.id)));
         Ok(posts
             .into_iter()
             .take(limit)

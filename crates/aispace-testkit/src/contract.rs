@@ -677,15 +677,22 @@ fn social(store: &dyn Storage, n: u64) -> (Agent, Agent, Agent, Vec<Post>) {
     let author = with_author(store);
     let reactor = agent(2, "reactor");
     let other = agent(3, "other");
-    store.insert_agent_with_key(&reactor, &key("asp_reactor1", &reactor, 1)).unwrap();
-    store.insert_agent_with_key(&other, &key("asp_other111", &other, 1)).unwrap();
+    store
+        .insert_agent_with_key(&reactor, &key("asp_reactor1", &reactor, 1))
+        .unwrap();
+    store
+        .insert_agent_with_key(&other, &key("asp_other111", &other, 1))
+        .unwrap();
     let posts = (0..n)
         .map(|i| {
             let mut p = post(i, &author, (i as i64) * 1_000, None);
             if i % 2 == 1 {
                 p.tags = Tags::from_trusted(vec!["odd".into()]);
             }
-            assert_eq!(store.insert_post(&p, rule(1_000), None).unwrap(), Admission::Admitted);
+            assert_eq!(
+                store.insert_post(&p, rule(1_000), None).unwrap(),
+                Admission::Admitted
+            );
             p
         })
         .collect();
@@ -703,7 +710,10 @@ fn vote(post: &Post, voter: &Agent, medal: MedalType, at_ms: i64) -> MedalVote {
 }
 
 fn no_limit() -> WindowRule {
-    WindowRule { window_start: at(-60_000), limit: 1_000 }
+    WindowRule {
+        window_start: at(-60_000),
+        limit: 1_000,
+    }
 }
 
 fn comment(n: u64, post: &Post, author: &Agent, at_ms: i64) -> Comment {
@@ -720,10 +730,38 @@ pub fn likes_toggle_and_count(store: &dyn Storage) {
     let (_, reactor, other, posts) = social(store, 1);
     let p = &posts[0];
     let toggle = |a: &Agent, ms| store.toggle_like(&p.id, &a.id, at(ms)).unwrap();
-    assert_eq!(toggle(&reactor, 10), LikeToggle { liked: true, likes: 1, first_time: true });
-    assert_eq!(toggle(&other, 11), LikeToggle { liked: true, likes: 2, first_time: true });
-    assert_eq!(toggle(&reactor, 12), LikeToggle { liked: false, likes: 1, first_time: false });
-    assert_eq!(toggle(&reactor, 13), LikeToggle { liked: true, likes: 2, first_time: false });
+    assert_eq!(
+        toggle(&reactor, 10),
+        LikeToggle {
+            liked: true,
+            likes: 1,
+            first_time: true
+        }
+    );
+    assert_eq!(
+        toggle(&other, 11),
+        LikeToggle {
+            liked: true,
+            likes: 2,
+            first_time: true
+        }
+    );
+    assert_eq!(
+        toggle(&reactor, 12),
+        LikeToggle {
+            liked: false,
+            likes: 1,
+            first_time: false
+        }
+    );
+    assert_eq!(
+        toggle(&reactor, 13),
+        LikeToggle {
+            liked: true,
+            likes: 2,
+            first_time: false
+        }
+    );
 
     let scheduled = post(50, &reactor, 0, Some(3_600_000));
     store.insert_post(&scheduled, rule(50), None).unwrap();
@@ -735,72 +773,171 @@ pub fn likes_toggle_and_count(store: &dyn Storage) {
 
 pub fn medals_are_one_per_agent_and_quota_limited(store: &dyn Storage) {
     let (author, reactor, other, posts) = social(store, 3);
-    assert_eq!(store.vote(&vote(&posts[0], &author, MedalType::Gold, 1), no_limit()).unwrap(), VoteOutcome::OwnPost);
     assert_eq!(
-        store.vote(&vote(&posts[0], &reactor, MedalType::Gold, 2), no_limit()).unwrap(),
-        VoteOutcome::Counted(MedalCounts { gold: 1, silver: 0, bronze: 0 })
+        store
+            .vote(&vote(&posts[0], &author, MedalType::Gold, 1), no_limit())
+            .unwrap(),
+        VoteOutcome::OwnPost
     );
     assert_eq!(
-        store.vote(&vote(&posts[0], &other, MedalType::Gold, 3), no_limit()).unwrap(),
-        VoteOutcome::Counted(MedalCounts { gold: 2, silver: 0, bronze: 0 })
+        store
+            .vote(&vote(&posts[0], &reactor, MedalType::Gold, 2), no_limit())
+            .unwrap(),
+        VoteOutcome::Counted(MedalCounts {
+            gold: 1,
+            silver: 0,
+            bronze: 0
+        })
+    );
+    assert_eq!(
+        store
+            .vote(&vote(&posts[0], &other, MedalType::Gold, 3), no_limit())
+            .unwrap(),
+        VoteOutcome::Counted(MedalCounts {
+            gold: 2,
+            silver: 0,
+            bronze: 0
+        })
     );
     // A re-vote changes the type; it does not add a medal.
     assert_eq!(
-        store.vote(&vote(&posts[0], &reactor, MedalType::Silver, 4), no_limit()).unwrap(),
-        VoteOutcome::Counted(MedalCounts { gold: 1, silver: 1, bronze: 0 })
+        store
+            .vote(&vote(&posts[0], &reactor, MedalType::Silver, 4), no_limit())
+            .unwrap(),
+        VoteOutcome::Counted(MedalCounts {
+            gold: 1,
+            silver: 1,
+            bronze: 0
+        })
     );
 
     // Two medals per window: the third waits for the oldest to leave.
-    let two = WindowRule { window_start: at(100), limit: 2 };
-    store.vote(&vote(&posts[1], &other, MedalType::Bronze, 200), two).unwrap();
-    store.vote(&vote(&posts[2], &other, MedalType::Bronze, 300), two).unwrap();
+    let two = WindowRule {
+        window_start: at(100),
+        limit: 2,
+    };
+    store
+        .vote(&vote(&posts[1], &other, MedalType::Bronze, 200), two)
+        .unwrap();
+    store
+        .vote(&vote(&posts[2], &other, MedalType::Bronze, 300), two)
+        .unwrap();
     assert_eq!(
-        store.vote(&vote(&posts[1], &other, MedalType::Gold, 400), two).unwrap(),
-        VoteOutcome::QuotaExceeded { oldest: Some(at(200)) }
+        store
+            .vote(&vote(&posts[1], &other, MedalType::Gold, 400), two)
+            .unwrap(),
+        VoteOutcome::QuotaExceeded {
+            oldest: Some(at(200))
+        }
     );
     let entries = store.entries(&[posts[1].id.clone()], &other.id).unwrap();
-    assert_eq!(entries[0].viewer_medal, Some(MedalType::Bronze), "the refused vote changed nothing");
-    let later = WindowRule { window_start: at(200), limit: 2 };
-    assert!(matches!(store.vote(&vote(&posts[1], &other, MedalType::Gold, 400), later).unwrap(), VoteOutcome::Counted(_)));
+    assert_eq!(
+        entries[0].viewer_medal,
+        Some(MedalType::Bronze),
+        "the refused vote changed nothing"
+    );
+    let later = WindowRule {
+        window_start: at(200),
+        limit: 2,
+    };
+    assert!(matches!(
+        store
+            .vote(&vote(&posts[1], &other, MedalType::Gold, 400), later)
+            .unwrap(),
+        VoteOutcome::Counted(_)
+    ));
 
-    let err = store.vote(&vote(&post(77, &author, 0, None), &other, MedalType::Gold, 1), no_limit()).unwrap_err();
+    let err = store
+        .vote(
+            &vote(&post(77, &author, 0, None), &other, MedalType::Gold, 1),
+            no_limit(),
+        )
+        .unwrap_err();
     assert!(matches!(err, StoreError::NotFound(Entity::Post)), "{err:?}");
 }
 
 pub fn a_judge_medal_is_the_verdict(store: &dyn Storage) {
     let (_, reactor, other, posts) = social(store, 1);
-    store.vote(&vote(&posts[0], &other, MedalType::Bronze, 1), no_limit()).unwrap();
-    assert_eq!(store.entries(&[posts[0].id.clone()], &other.id).unwrap()[0].verdict, None);
+    store
+        .vote(&vote(&posts[0], &other, MedalType::Bronze, 1), no_limit())
+        .unwrap();
+    assert_eq!(
+        store.entries(&[posts[0].id.clone()], &other.id).unwrap()[0].verdict,
+        None
+    );
     let mut judged = vote(&posts[0], &reactor, MedalType::Gold, 2);
-    judged.judge = Some(JudgeNote { reason: Some("crisp light".into()), judge_version: "isolde-v1".into() });
+    judged.judge = Some(JudgeNote {
+        reason: Some("crisp light".into()),
+        judge_version: "isolde-v1".into(),
+    });
     store.vote(&judged, no_limit()).unwrap();
     let entry = &store.entries(&[posts[0].id.clone()], &other.id).unwrap()[0];
     let verdict = entry.verdict.as_ref().unwrap();
-    assert_eq!((verdict.medal, verdict.reason.as_deref(), verdict.judge_version.as_str()), (MedalType::Gold, Some("crisp light"), "isolde-v1"));
-    assert_eq!(entry.stats.medals, MedalCounts { gold: 1, silver: 0, bronze: 1 });
+    assert_eq!(
+        (
+            verdict.medal,
+            verdict.reason.as_deref(),
+            verdict.judge_version.as_str()
+        ),
+        (MedalType::Gold, Some("crisp light"), "isolde-v1")
+    );
+    assert_eq!(
+        entry.stats.medals,
+        MedalCounts {
+            gold: 1,
+            silver: 0,
+            bronze: 1
+        }
+    );
 }
 
 pub fn comments_respect_the_cooldown_and_page_oldest_first(store: &dyn Storage) {
     let (_, reactor, other, posts) = social(store, 1);
     let p = &posts[0];
-    assert_eq!(store.add_comment(&comment(1, p, &reactor, 1_000), at(-10_000)).unwrap(), CommentOutcome::Added);
     assert_eq!(
-        store.add_comment(&comment(2, p, &reactor, 5_000), at(-5_000)).unwrap(),
+        store
+            .add_comment(&comment(1, p, &reactor, 1_000), at(-10_000))
+            .unwrap(),
+        CommentOutcome::Added
+    );
+    assert_eq!(
+        store
+            .add_comment(&comment(2, p, &reactor, 5_000), at(-5_000))
+            .unwrap(),
         CommentOutcome::CoolingDown { last_at: at(1_000) }
     );
-    assert_eq!(store.add_comment(&comment(3, p, &other, 5_000), at(-5_000)).unwrap(), CommentOutcome::Added);
-    assert_eq!(store.add_comment(&comment(4, p, &reactor, 11_000), at(1_000)).unwrap(), CommentOutcome::Added);
+    assert_eq!(
+        store
+            .add_comment(&comment(3, p, &other, 5_000), at(-5_000))
+            .unwrap(),
+        CommentOutcome::Added
+    );
+    assert_eq!(
+        store
+            .add_comment(&comment(4, p, &reactor, 11_000), at(1_000))
+            .unwrap(),
+        CommentOutcome::Added
+    );
 
     let all = store.comments(&p.id, None, 10).unwrap();
     let bodies: Vec<&str> = all.iter().map(|c| c.comment.body.as_str()).collect();
     assert_eq!(bodies, ["comment 1", "comment 3", "comment 4"]);
     assert_eq!(all[1].author.handle.as_str(), "other");
     let first = &all[0].comment;
-    let rest = store.comments(&p.id, Some((first.created_at, first.id.clone())), 1).unwrap();
+    let rest = store
+        .comments(&p.id, Some((first.created_at, first.id.clone())), 1)
+        .unwrap();
     assert_eq!(rest[0].comment.body.as_str(), "comment 3");
-    assert_eq!(store.entries(&[p.id.clone()], &reactor.id).unwrap()[0].stats.comments, 3);
+    assert_eq!(
+        store.entries(&[p.id.clone()], &reactor.id).unwrap()[0]
+            .stats
+            .comments,
+        3
+    );
 
-    let err = store.add_comment(&comment(9, &post(88, &reactor, 0, None), &other, 1), at(0)).unwrap_err();
+    let err = store
+        .add_comment(&comment(9, &post(88, &reactor, 0, None), &other, 1), at(0))
+        .unwrap_err();
     assert!(matches!(err, StoreError::NotFound(Entity::Post)), "{err:?}");
 }
 
@@ -808,10 +945,22 @@ pub fn latest_pages_newest_first_with_filters_and_viewer_state(store: &dyn Stora
     let (author, reactor, _, posts) = social(store, 5);
     let scheduled = post(60, &author, 0, Some(3_600_000));
     store.insert_post(&scheduled, rule(1_000), None).unwrap();
-    store.toggle_like(&posts[3].id, &reactor.id, at(10_000)).unwrap();
-    store.vote(&vote(&posts[3], &reactor, MedalType::Silver, 10_001), no_limit()).unwrap();
+    store
+        .toggle_like(&posts[3].id, &reactor.id, at(10_000))
+        .unwrap();
+    store
+        .vote(
+            &vote(&posts[3], &reactor, MedalType::Silver, 10_001),
+            no_limit(),
+        )
+        .unwrap();
 
-    let ids = |entries: &[aispace_domain::model::FeedEntry]| entries.iter().map(|e| e.post.id.clone()).collect::<Vec<_>>();
+    let ids = |entries: &[aispace_domain::model::FeedEntry]| {
+        entries
+            .iter()
+            .map(|e| e.post.id.clone())
+            .collect::<Vec<_>>()
+    };
     let all = FeedFilter::default();
     let page1 = store.latest(&all, None, 2, &reactor.id).unwrap();
     assert_eq!(ids(&page1), [posts[4].id.clone(), posts[3].id.clone()]);
@@ -820,38 +969,91 @@ pub fn latest_pages_newest_first_with_filters_and_viewer_state(store: &dyn Stora
     assert_eq!(page1[1].stats.likes, 1);
     assert_eq!(page1[1].author.handle.as_str(), "poster");
     let last = &page1[1].post;
-    let page2 = store.latest(&all, Some((last.published_at.unwrap(), last.id.clone())), 10, &reactor.id).unwrap();
-    assert_eq!(ids(&page2), [posts[2].id.clone(), posts[1].id.clone(), posts[0].id.clone()]);
+    let page2 = store
+        .latest(
+            &all,
+            Some((last.published_at.unwrap(), last.id.clone())),
+            10,
+            &reactor.id,
+        )
+        .unwrap();
+    assert_eq!(
+        ids(&page2),
+        [
+            posts[2].id.clone(),
+            posts[1].id.clone(),
+            posts[0].id.clone()
+        ]
+    );
 
-    let odd = FeedFilter { tag: Some("odd".into()), author: None };
-    assert_eq!(ids(&store.latest(&odd, None, 10, &reactor.id).unwrap()), [posts[3].id.clone(), posts[1].id.clone()]);
-    let by_reactor = FeedFilter { tag: None, author: Some(reactor.id.clone()) };
-    assert!(store.latest(&by_reactor, None, 10, &reactor.id).unwrap().is_empty());
-    assert_eq!(store.entries(&[scheduled.id.clone(), posts[0].id.clone()], &reactor.id).unwrap().len(), 1);
+    let odd = FeedFilter {
+        tag: Some("odd".into()),
+        author: None,
+    };
+    assert_eq!(
+        ids(&store.latest(&odd, None, 10, &reactor.id).unwrap()),
+        [posts[3].id.clone(), posts[1].id.clone()]
+    );
+    let by_reactor = FeedFilter {
+        tag: None,
+        author: Some(reactor.id.clone()),
+    };
+    assert!(
+        store
+            .latest(&by_reactor, None, 10, &reactor.id)
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .entries(&[scheduled.id.clone(), posts[0].id.clone()], &reactor.id)
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 pub fn engagement_is_counted_as_of_an_instant(store: &dyn Storage) {
     let (_, reactor, other, posts) = social(store, 2);
     let p = &posts[0];
     store.toggle_like(&p.id, &reactor.id, at(10_000)).unwrap();
-    store.vote(&vote(p, &other, MedalType::Gold, 11_000), no_limit()).unwrap();
-    store.add_comment(&comment(1, p, &other, 12_000), at(0)).unwrap();
+    store
+        .vote(&vote(p, &other, MedalType::Gold, 11_000), no_limit())
+        .unwrap();
+    store
+        .add_comment(&comment(1, p, &other, 12_000), at(0))
+        .unwrap();
     // After the snapshot instant (20 s): a like removed, a medal changed,
     // a new like and a new comment. None of it may change the snapshot.
     let snapshot = at(20_000);
     store.toggle_like(&p.id, &reactor.id, at(30_000)).unwrap();
-    store.vote(&vote(p, &other, MedalType::Bronze, 31_000), no_limit()).unwrap();
+    store
+        .vote(&vote(p, &other, MedalType::Bronze, 31_000), no_limit())
+        .unwrap();
     store.toggle_like(&p.id, &other.id, at(32_000)).unwrap();
-    store.add_comment(&comment(2, p, &reactor, 33_000), at(0)).unwrap();
+    store
+        .add_comment(&comment(2, p, &reactor, 33_000), at(0))
+        .unwrap();
 
-    let rows = store.engagement(&FeedFilter::default(), at(-1), snapshot).unwrap();
+    let rows = store
+        .engagement(&FeedFilter::default(), at(-1), snapshot)
+        .unwrap();
     let (_, published, stats) = rows.iter().find(|(id, _, _)| id == &p.id).unwrap();
     assert_eq!(*published, at(0));
     assert_eq!(stats.likes, 1);
     assert_eq!(stats.comments, 1);
-    assert_eq!(stats.medals, MedalCounts { gold: 1, silver: 0, bronze: 0 });
+    assert_eq!(
+        stats.medals,
+        MedalCounts {
+            gold: 1,
+            silver: 0,
+            bronze: 0
+        }
+    );
     // Posts published after the snapshot, or at/before `since`, are out.
-    let rows = store.engagement(&FeedFilter::default(), at(0), at(500)).unwrap();
+    let rows = store
+        .engagement(&FeedFilter::default(), at(0), at(500))
+        .unwrap();
     assert!(rows.is_empty(), "{rows:?}");
 }
 
@@ -861,7 +1063,9 @@ pub fn counters_stay_exact_under_concurrent_toggles(store: &dyn Storage) {
     let agents: Vec<Agent> = (10..18u64)
         .map(|n| {
             let a = agent(n, &format!("liker{n}"));
-            store.insert_agent_with_key(&a, &key(&format!("asp_liker{n:03}"), &a, 1)).unwrap();
+            store
+                .insert_agent_with_key(&a, &key(&format!("asp_liker{n:03}"), &a, 1))
+                .unwrap();
             a
         })
         .collect();
@@ -871,7 +1075,9 @@ pub fn counters_stay_exact_under_concurrent_toggles(store: &dyn Storage) {
                 for round in 0..(5 + i) {
                     store.toggle_like(&p.id, &a.id, at(round as i64)).unwrap();
                     let medal = [MedalType::Gold, MedalType::Silver, MedalType::Bronze][round % 3];
-                    store.vote(&vote(p, a, medal, round as i64), no_limit()).unwrap();
+                    store
+                        .vote(&vote(p, a, medal, round as i64), no_limit())
+                        .unwrap();
                 }
             });
         }
@@ -881,8 +1087,18 @@ pub fn counters_stay_exact_under_concurrent_toggles(store: &dyn Storage) {
     let entry = &store.entries(&[p.id.clone()], &agents[0].id).unwrap()[0];
     assert_eq!(entry.stats.likes, expected_likes);
     let m = entry.stats.medals;
-    assert_eq!(m.gold + m.silver + m.bronze, agents.len() as u64, "one medal per agent");
-    let asof = store.engagement(&FeedFilter::default(), at(-100_000), at(1_000_000)).unwrap();
+    assert_eq!(
+        m.gold + m.silver + m.bronze,
+        agents.len() as u64,
+        "one medal per agent"
+    );
+    let asof = store
+        .engagement(&FeedFilter::default(), at(-100_000), at(1_000_000))
+        .unwrap();
     let (_, _, stats) = asof.iter().find(|(id, _, _)| id == &p.id).unwrap();
-    assert_eq!((stats.likes, stats.medals), (entry.stats.likes, entry.stats.medals), "counters match the rows");
+    assert_eq!(
+        (stats.likes, stats.medals),
+        (entry.stats.likes, entry.stats.medals),
+        "counters match the rows"
+    );
 }
