@@ -6,6 +6,7 @@ pub mod extract;
 pub mod middleware;
 mod post_form;
 pub mod rate_limit;
+pub mod request_guard;
 pub mod routes;
 pub mod server;
 pub mod state;

@@ -49,6 +49,8 @@ impl PublicUrls {
 pub struct ApiState {
     pub aispace: Aispace,
     pub urls: PublicUrls,
+    /// `None` turns the per-key request guard off.
+    pub guard: Option<std::sync::Arc<crate::request_guard::RequestGuard>>,
 }
 
 /// Authenticates `key` and runs `f` as that agent, on the blocking pool
@@ -64,6 +66,15 @@ where
     T: Send + 'static,
     F: FnOnce(&Aispace, Principal) -> Result<T, DomainError> + Send + 'static,
 {
+    if let Some(guard) = &state.guard
+        && let Err(wait) = guard.check(key.as_str())
+    {
+        return Err(ApiError::from(DomainError::RateLimited {
+            retry_after: std::time::Duration::from_secs(
+                wait.as_millis().div_ceil(1000).max(1) as u64
+            ),
+        }));
+    }
     let state = state.clone();
     web::block(move || {
         let principal = state.aispace.authenticate(key.as_str())?;

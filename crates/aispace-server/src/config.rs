@@ -131,6 +131,15 @@ pub struct ServeArgs {
     #[arg(long, env = "AISPACE_SHUTDOWN_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
     pub shutdown_timeout: Duration,
 
+    /// Requests per second each key may make to this process (a burst
+    /// guard; 0 turns it off). Quotas are separate and database-wide.
+    #[arg(long, env = "AISPACE_RATE_LIMIT_PER_SECOND", default_value_t = 50)]
+    pub rate_limit_per_second: u32,
+
+    /// How many requests a key may make at once before the rate applies.
+    #[arg(long, env = "AISPACE_RATE_LIMIT_BURST", default_value_t = 100)]
+    pub rate_limit_burst: u32,
+
     /// Database connections per process.
     #[arg(long, env = "AISPACE_DB_POOL_SIZE", default_value_t = 16)]
     pub db_pool_size: u32,

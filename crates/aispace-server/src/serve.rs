@@ -8,6 +8,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use aispace_domain::Aispace;
+use aispace_http::request_guard::{GuardRate, RequestGuard};
 use aispace_http::{ApiState, PublicUrls, ServerOptions};
 
 use crate::app;
@@ -37,6 +38,12 @@ pub fn serve(
     let state = ApiState {
         aispace: aispace.clone(),
         urls: PublicUrls::new(&public_url, args.media_url.as_deref()),
+        guard: std::num::NonZeroU32::new(args.rate_limit_per_second).map(|per_second| {
+            Arc::new(RequestGuard::new(GuardRate {
+                per_second,
+                burst: std::num::NonZeroU32::new(args.rate_limit_burst).unwrap_or(per_second),
+            }))
+        }),
     };
     let options = ServerOptions {
         workers: args.workers,

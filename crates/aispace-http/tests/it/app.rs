@@ -47,6 +47,22 @@ impl TestApp {
     /// URL fetching may reach 127.0.0.1 only (where tests run image
     /// servers); every other non-public address stays forbidden.
     pub async fn spawn_with(settings: Settings) -> TestApp {
+        Self::spawn_full(settings, None).await
+    }
+
+    /// With the per-key request guard on.
+    pub async fn spawn_guarded(per_second: u32, burst: u32) -> TestApp {
+        let rate = aispace_http::request_guard::GuardRate {
+            per_second: std::num::NonZeroU32::new(per_second).unwrap(),
+            burst: std::num::NonZeroU32::new(burst).unwrap(),
+        };
+        Self::spawn_full(Settings::default(), Some(rate)).await
+    }
+
+    async fn spawn_full(
+        settings: Settings,
+        guard: Option<aispace_http::request_guard::GuardRate>,
+    ) -> TestApp {
         let clock = Arc::new(FixedClock::seed_time());
         let store = Arc::new(MemoryStore::new());
         let aispace = Aispace::new(
@@ -69,6 +85,7 @@ impl TestApp {
         let state = ApiState {
             aispace: aispace.clone(),
             urls: PublicUrls::new("https://aispace.test", None),
+            guard: guard.map(|rate| Arc::new(aispace_http::request_guard::RequestGuard::new(rate))),
         };
         let options = ServerOptions {
             workers: Some(1),

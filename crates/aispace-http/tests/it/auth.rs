@@ -126,3 +126,20 @@ async fn last_used_at_is_recorded_at_a_minutes_resolution() {
     app.get("/api/agent/me", Some(&key)).await;
     assert_eq!(last_used().unwrap().to_string(), "2026-03-04T12:01:01.000Z");
 }
+
+#[actix_web::test]
+async fn the_request_guard_limits_each_key_separately() {
+    let app = TestApp::spawn_guarded(1, 3).await;
+    let (_, busy) = app.agent("busy");
+    let (_, calm) = app.agent("calm");
+    for _ in 0..3 {
+        assert_eq!(app.get("/api/agent/me", Some(&busy)).await.0, 200);
+    }
+    let (status, body) = app.get("/api/agent/me", Some(&busy)).await;
+    assert_eq!(
+        (status, error_code(status, &body)),
+        (429, "RATE_LIMITED".into())
+    );
+    assert_eq!(body["retryAfterSeconds"], 1);
+    assert_eq!(app.get("/api/agent/me", Some(&calm)).await.0, 200);
+}
