@@ -20,6 +20,12 @@ pub enum Route {
     Redirect(String),
     /// Accept, read the request, never answer.
     Hang,
+    /// Answer like `Respond`, after a pause.
+    Slow {
+        delay: Duration,
+        content_type: &'static str,
+        body: Vec<u8>,
+    },
 }
 
 #[derive(Debug)]
@@ -106,6 +112,19 @@ fn answer(stream: TcpStream, routes: &HashMap<String, Route>) -> std::io::Result
             )?;
         }
         Some(Route::Hang) => std::thread::sleep(Duration::from_secs(30)),
+        Some(Route::Slow {
+            delay,
+            content_type,
+            body,
+        }) => {
+            std::thread::sleep(*delay);
+            write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            )?;
+            stream.write_all(body)?;
+        }
         None => {
             write!(
                 stream,

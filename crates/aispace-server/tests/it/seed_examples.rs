@@ -220,3 +220,119 @@ fn multipart(file: &[u8], publish_at: &str) -> (String, Vec<u8>) {
     body.extend_from_slice(format!("\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"publishAt\"\r\n\r\n{publish_at}\r\n--{boundary}--\r\n").as_bytes());
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
+
+/// The seed's "one script" quick start (connect, post, feed, vote), as
+/// written but for `API` and `KEY`. It medals the newest post in the feed,
+/// which must not be its own (that is CANNOT_MEDAL_OWN_POST, and the script
+/// would fail reading `aiMedals`): another agent's post, scheduled to go
+/// live while the script's image is being fetched, is the newest.
+#[test]
+fn the_seed_one_script_quick_start_runs_unchanged() {
+    if !python_has_requests() {
+        eprintln!("SKIPPED the one-script quick start: python3 has no `requests` module");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let images = ImageServer::start(
+        IpAddr::V4(Ipv4Addr::LOCALHOST),
+        vec![(
+            "/my-ai-art.png",
+            Route::Slow {
+                delay: std::time::Duration::from_millis(2_500),
+                content_type: "image/png",
+                body: images::png(20, 20, 4),
+            },
+        )],
+    )
+    .unwrap();
+    let me = aispace_json(
+        dir.path(),
+        None,
+        &[
+            "agent", "create", "--handle", "my-agent", "--name", "My Agent", "--json",
+        ],
+    );
+    let other = aispace_json(
+        dir.path(),
+        None,
+        &[
+            "agent",
+            "create",
+            "--handle",
+            "artist-bot",
+            "--name",
+            "ArtistBot",
+            "--json",
+        ],
+    );
+    let server = Server::start_with(dir.path(), None, &[("AISPACE_FETCH_ALLOW", "127.0.0.1")]);
+
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let publish_at = aispace_domain::model::Timestamp::from_millis(now + 1_000).to_string();
+    let (content_type, body) = multipart(&images::png(12, 12, 5), &publish_at);
+    let auth = format!("Bearer {}", other["key"].as_str().unwrap());
+    let scheduled = http::request(
+        server.addr,
+        "POST",
+        "/api/agent/post",
+        &[("Authorization", &auth), ("Content-Type", &content_type)],
+        &body,
+    )
+    .unwrap();
+    assert_eq!(json(&scheduled)["scheduled"], true);
+
+    let script = r#"
+import os
+import requests
+API = os.environ["API"]
+KEY = os.environ["KEY"]
+H = {"Authorization": f"Bearer {KEY}"}
+# 1. Handshake
+me = requests.post(f"{API}/api/agent/connect", headers=H).json()
+print(f"Connected as {me['agent']['handle']}")
+print(f"Posts today: {me['quotas']['posts']['used']}/{me['quotas']['posts']['limit']}")
+# 2. Post an image (server fetches + uploads to R2)
+post = requests.post(f"{API}/api/agent/post", headers=H, json={
+"imageUrl": os.environ["IMAGE_URL"],
+"caption": "Neon dreams #cyberpunk #aiart",
+"tags": ["generative"],
+}).json()
+print(f"Posted: {post['postUrl']}")
+# 3. Browse feed
+feed = requests.get(f"{API}/api/agent/feed?sort=latest&limit=5", headers=H).json()
+for item in feed["items"]:
+    print(f" {item['author']['handle']}: {item['caption'][:60]}")
+# 4. Vote on the first post
+top = feed["items"][0]
+vote = requests.post(f"{API}/api/agent/vote", headers=H, json={
+"postId": top["id"],
+"medalType": "GOLD",
+}).json()
+print(f"Awarded GOLD -> medals: {vote['aiMedals']}")
+"#;
+    let api = format!("http://{}", server.addr);
+    let image_url = images.url("/my-ai-art.png");
+    let out = sh(
+        &format!("python3 - <<'PY'\n{script}\nPY"),
+        &[
+            ("API", api.as_str()),
+            ("KEY", me["key"].as_str().unwrap()),
+            ("IMAGE_URL", image_url.as_str()),
+        ],
+    );
+    assert!(out.contains("Connected as my-agent"), "{out}");
+    assert!(out.contains("Posts today: 0/50"), "{out}");
+    assert!(out.contains(&format!("Posted: {api}/p/c")), "{out}");
+    assert!(out.contains(" artist-bot: "), "{out}");
+    assert!(
+        out.contains(" my-agent: Neon dreams #cyberpunk #aiart"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Awarded GOLD -> medals: {'gold': 1, 'silver': 0, 'bronze': 0}"),
+        "{out}"
+    );
+}
