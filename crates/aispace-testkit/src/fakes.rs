@@ -100,3 +100,19 @@ mod tests {
         assert!(a.iter().any(|x| *x != a[0]));
     }
 }
+
+/// A fetcher for tests that post by upload only: every fetch fails, as if
+/// the network were unreachable (URL fetching has its own tests against
+/// real servers in `aispace-fetcher`).
+#[derive(Debug, Default)]
+pub struct OfflineFetcher;
+
+impl aispace_domain::ports::ImageFetcher for OfflineFetcher {
+    fn fetch(
+        &self,
+        _url: &aispace_domain::model::ImageUrl,
+        _max_bytes: usize,
+    ) -> Result<Vec<u8>, aispace_domain::ports::FetchError> {
+        Err(aispace_domain::ports::FetchError::Failed("offline".into()))
+    }
+}
