@@ -64,3 +64,35 @@ impl TxError {
         }
     }
 }
+
+/// A transaction body's early exit: an outcome that must roll back what the
+/// body wrote but is an answer, not a failure (a quota refusal), or an
+/// error.
+#[derive(Debug)]
+pub(crate) enum Refusal<T> {
+    Outcome(T),
+    Error(TxError),
+}
+
+impl<T> From<Error> for Refusal<T> {
+    fn from(err: Error) -> Self {
+        Refusal::Error(TxError::Db(err))
+    }
+}
+
+impl<T> From<StoreError> for Refusal<T> {
+    fn from(err: StoreError) -> Self {
+        Refusal::Error(TxError::Store(err))
+    }
+}
+
+impl<T> Refusal<T> {
+    /// The port's answer for a transaction that returned `Ok(done)` or
+    /// exited early.
+    pub(crate) fn settle(result: Result<T, Refusal<T>>) -> Result<T, StoreError> {
+        match result {
+            Ok(done) | Err(Refusal::Outcome(done)) => Ok(done),
+            Err(Refusal::Error(err)) => Err(err.into_store()),
+        }
+    }
+}

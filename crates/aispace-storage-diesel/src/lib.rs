@@ -4,11 +4,14 @@ mod agents;
 mod connection;
 mod database_url;
 mod errors;
+mod feed;
 mod keys;
 pub mod pg_schema;
 mod post_rows;
 mod posts;
 mod quotas;
+mod reaction_rows;
+mod reactions;
 mod rows;
 mod schema;
 

@@ -7,27 +7,9 @@ use diesel::dsl::count_star;
 use diesel::prelude::*;
 
 use crate::DieselStore;
-use crate::errors::{TxError, unavailable};
+use crate::errors::{Refusal, unavailable};
 use crate::post_rows::{IdempotencyRow, PostRow};
 use crate::schema::{agents, idempotency_keys, post_tags, posts, quota_events};
-
-/// A transaction outcome that must roll back but is not a failure.
-enum Refusal {
-    Admission(Admission),
-    Error(TxError),
-}
-
-impl From<diesel::result::Error> for Refusal {
-    fn from(err: diesel::result::Error) -> Self {
-        Refusal::Error(TxError::Db(err))
-    }
-}
-
-impl From<StoreError> for Refusal {
-    fn from(err: StoreError) -> Self {
-        Refusal::Error(TxError::Store(err))
-    }
-}
 
 impl PostStore for DieselStore {
     fn insert_post(
@@ -38,7 +20,7 @@ impl PostStore for DieselStore {
     ) -> Result<Admission, StoreError> {
         let mut conn = self.conn()?;
         let author = post.author_id.as_str();
-        let outcome = conn.transaction::<_, Refusal, _>(|conn| {
+        let outcome = conn.transaction::<_, Refusal<Admission>, _>(|conn| {
             // The per-agent lock, and the transaction's first statement is
             // a write (see `DieselStore`): concurrent posts by one agent
             // queue here, in this process or another, so the count below
@@ -56,7 +38,7 @@ impl PostStore for DieselStore {
                 .select(count_star())
                 .first(conn)?;
             if posts_today >= i64::from(quota.limit) {
-                return Err(Refusal::Admission(Admission::QuotaExceeded));
+                return Err(Refusal::Outcome(Admission::QuotaExceeded));
             }
             if let Some((record, since)) = idempotency {
                 let held = idempotency_keys::table
@@ -67,7 +49,7 @@ impl PostStore for DieselStore {
                 match held {
                     Some(row) if row.created_at >= since.as_millis() => {
                         let existing = IdempotencyRecord::try_from(row)?;
-                        return Err(Refusal::Admission(Admission::KeyTaken(existing)));
+                        return Err(Refusal::Outcome(Admission::KeyTaken(existing)));
                     }
                     Some(_) => {
                         diesel::delete(
@@ -87,6 +69,7 @@ impl PostStore for DieselStore {
                     .values((
                         post_tags::tag.eq(tag),
                         post_tags::post_id.eq(post.id.as_str()),
+                        post_tags::published_at.eq(post.published_at.map(Timestamp::as_millis)),
                     ))
                     .execute(conn)?;
             }
@@ -102,13 +85,9 @@ impl PostStore for DieselStore {
                     .values(IdempotencyRow::from(record))
                     .execute(conn)?;
             }
-            Ok(())
+            Ok(Admission::Admitted)
         });
-        match outcome {
-            Ok(()) => Ok(Admission::Admitted),
-            Err(Refusal::Admission(admission)) => Ok(admission),
-            Err(Refusal::Error(err)) => Err(err.into_store()),
-        }
+        Refusal::settle(outcome)
     }
 
     fn post_by_id(&self, id: &Id) -> Result<Option<Post>, StoreError> {
@@ -157,25 +136,45 @@ impl PostStore for DieselStore {
         if candidates.is_empty() {
             return Ok(Vec::new());
         }
-        // One statement, no surrounding transaction: its WHERE re-checks
-        // the status under the row (PostgreSQL) or database (SQLite) write
-        // lock, so of two processes racing for a post only one changes it,
-        // and each reports only the rows its own statement changed.
-        let claimed: Vec<String> = diesel::update(
-            posts::table
-                .filter(posts::id.eq_any(&candidates))
-                .filter(posts::status.eq(scheduled)),
-        )
-        .set((
-            posts::status.eq(PostStatus::Published.as_str()),
-            posts::published_at.eq(posts::publish_at.nullable()),
-        ))
-        .returning(posts::id)
-        .get_results(conn)
-        .map_err(unavailable)?;
+        // The UPDATE comes first in its transaction (see `DieselStore`) and
+        // its WHERE re-checks the status under the row (PostgreSQL) or
+        // database (SQLite) write lock, so of two processes racing for a
+        // post only one changes it, and each reports only the rows its own
+        // statement changed. The tag index learns the publication time in
+        // the same transaction, so a tag feed never misses a published post.
+        let claimed: Vec<(String, i64, String)> = conn
+            .transaction::<_, diesel::result::Error, _>(|conn| {
+                let claimed: Vec<(String, i64, String)> = diesel::update(
+                    posts::table
+                        .filter(posts::id.eq_any(&candidates))
+                        .filter(posts::status.eq(scheduled)),
+                )
+                .set((
+                    posts::status.eq(PostStatus::Published.as_str()),
+                    posts::published_at.eq(posts::publish_at.nullable()),
+                ))
+                .returning((posts::id, posts::publish_at, posts::tags))
+                .get_results(conn)?;
+                for (id, published_at, tags) in &claimed {
+                    if tags.is_empty() {
+                        continue;
+                    }
+                    // By primary key: post_tags has no index on post_id alone.
+                    let tags: Vec<&str> = tags.split(' ').collect();
+                    diesel::update(
+                        post_tags::table
+                            .filter(post_tags::tag.eq_any(tags))
+                            .filter(post_tags::post_id.eq(id)),
+                    )
+                    .set(post_tags::published_at.eq(published_at))
+                    .execute(conn)?;
+                }
+                Ok(claimed)
+            })
+            .map_err(unavailable)?;
         Ok(candidates
             .into_iter()
-            .filter(|id| claimed.contains(id))
+            .filter(|id| claimed.iter().any(|(claimed, _, _)| claimed == id))
             .map(Id::from_trusted)
             .collect())
     }

@@ -56,6 +56,15 @@ diesel::table! {
         created_at -> BigInt,
         publish_at -> BigInt,
         published_at -> Nullable<BigInt>,
+        like_count -> BigInt,
+        comment_count -> BigInt,
+        gold_count -> BigInt,
+        silver_count -> BigInt,
+        bronze_count -> BigInt,
+        verdict_medal -> Nullable<Text>,
+        verdict_reason -> Nullable<Text>,
+        verdict_judge -> Nullable<Text>,
+        verdict_at -> Nullable<BigInt>,
     }
 }
 
@@ -63,6 +72,7 @@ diesel::table! {
     post_tags (tag, post_id) {
         tag -> Text,
         post_id -> Text,
+        published_at -> Nullable<BigInt>,
     }
 }
 
@@ -76,10 +86,48 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    likes (id) {
+        id -> BigInt,
+        post_id -> Text,
+        agent_id -> Text,
+        created_at -> BigInt,
+        removed_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    medal_votes (id) {
+        id -> BigInt,
+        post_id -> Text,
+        agent_id -> Text,
+        medal_type -> Text,
+        reason -> Nullable<Text>,
+        created_at -> BigInt,
+        superseded_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    comments (id) {
+        id -> Text,
+        post_id -> Text,
+        author_id -> Text,
+        body -> Text,
+        created_at -> BigInt,
+    }
+}
+
 diesel::joinable!(agent_keys -> agents (agent_id));
 diesel::joinable!(posts -> agents (author_id));
 diesel::joinable!(post_tags -> posts (post_id));
 diesel::joinable!(quota_events -> agents (agent_id));
+diesel::joinable!(likes -> posts (post_id));
+diesel::joinable!(likes -> agents (agent_id));
+diesel::joinable!(medal_votes -> posts (post_id));
+diesel::joinable!(medal_votes -> agents (agent_id));
+diesel::joinable!(comments -> posts (post_id));
+diesel::joinable!(comments -> agents (author_id));
 diesel::allow_tables_to_appear_in_same_query!(
     agents,
     agent_keys,
@@ -87,4 +135,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     posts,
     post_tags,
     idempotency_keys,
+    likes,
+    medal_votes,
+    comments,
 );

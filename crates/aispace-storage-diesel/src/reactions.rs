@@ -1,0 +1,301 @@
+//! Likes, medals and comments.
+//!
+//! Locking: a method that serialises per agent takes the agent's lock
+//! (`write_seq`) before the post's, and no method takes them the other way
+//! round, so two transactions never wait on each other. Every transaction
+//! begins with one of these writes (see `DieselStore`).
+
+use aispace_domain::Entity;
+use aispace_domain::model::{
+    Agent, Comment, CommentView, Id, MedalType, PostStatus, QuotaAction, Timestamp,
+};
+use aispace_domain::ports::{
+    CommentOutcome, LikeToggle, MedalVote, ReactionStore, StoreError, VoteOutcome, WindowRule,
+};
+use diesel::dsl::{count_star, exists, max, min};
+use diesel::prelude::*;
+
+use crate::errors::{Refusal, TxError, WriteRules, unavailable, write_error};
+use crate::reaction_rows::{CommentRow, count, medal, medal_counts};
+use crate::rows::AgentRow;
+use crate::schema::{agents, comments, likes, medal_votes, posts, quota_events};
+use crate::{DbConnection, DieselStore};
+
+/// The per-agent lock shared with posting: concurrent writes of one agent
+/// queue here, in this process or another, so a quota or cooldown read
+/// after it cannot go stale before the write it allows. `false` when the
+/// agent does not exist.
+fn lock_agent(conn: &mut DbConnection, agent: &str) -> QueryResult<bool> {
+    let locked = diesel::update(agents::table.find(agent))
+        .set(agents::write_seq.eq(agents::write_seq + 1))
+        .execute(conn)?;
+    Ok(locked > 0)
+}
+
+/// Locks a published post with a write that changes nothing and returns
+/// its author; `None` when there is no such published post. Holding the
+/// post's lock is what makes "does this agent like it now?" and the counter
+/// change one step for concurrent reactions to the post.
+fn lock_published_post(conn: &mut DbConnection, post: &str) -> QueryResult<Option<String>> {
+    diesel::update(
+        posts::table
+            .find(post)
+            .filter(posts::status.eq(PostStatus::Published.as_str())),
+    )
+    .set(posts::like_count.eq(posts::like_count))
+    .returning(posts::author_id)
+    .get_result(conn)
+    .optional()
+}
+
+/// The only parent a reaction insert can miss once its post is locked.
+fn agent_write_error(err: diesel::result::Error) -> StoreError {
+    write_error(
+        err,
+        WriteRules {
+            unique: None,
+            parent: Some(Entity::Agent),
+        },
+    )
+}
+
+fn record_quota(
+    conn: &mut DbConnection,
+    agent: &str,
+    action: QuotaAction,
+    at: i64,
+) -> QueryResult<usize> {
+    diesel::insert_into(quota_events::table)
+        .values((
+            quota_events::agent_id.eq(agent),
+            quota_events::action.eq(action.as_str()),
+            quota_events::at.eq(at),
+        ))
+        .execute(conn)
+}
+
+/// Per-medal counter changes, in (gold, silver, bronze) order.
+fn medal_delta(medal: MedalType, by: i64, delta: &mut [i64; 3]) {
+    let slot = match medal {
+        MedalType::Gold => 0,
+        MedalType::Silver => 1,
+        MedalType::Bronze => 2,
+    };
+    delta[slot] += by;
+}
+
+impl ReactionStore for DieselStore {
+    fn toggle_like(
+        &self,
+        post_id: &Id,
+        agent_id: &Id,
+        at: Timestamp,
+    ) -> Result<LikeToggle, StoreError> {
+        let mut conn = self.conn()?;
+        let (post, agent, at) = (post_id.as_str(), agent_id.as_str(), at.as_millis());
+        conn.transaction::<_, TxError, _>(|conn| {
+            if lock_published_post(conn, post)?.is_none() {
+                return Err(StoreError::NotFound(Entity::Post).into());
+            }
+            let of_pair = || {
+                likes::table
+                    .filter(likes::post_id.eq(post))
+                    .filter(likes::agent_id.eq(agent))
+            };
+            // Unliking keeps the row (see the migration): `rising` counts
+            // likes as of an instant, and a later like must know it is not
+            // the first.
+            let removed = diesel::update(of_pair().filter(likes::removed_at.is_null()))
+                .set(likes::removed_at.eq(at))
+                .execute(conn)?;
+            let (liked, first_time, delta) = if removed > 0 {
+                (false, false, -1)
+            } else {
+                let liked_before: bool = diesel::select(exists(of_pair())).get_result(conn)?;
+                diesel::insert_into(likes::table)
+                    .values((
+                        likes::post_id.eq(post),
+                        likes::agent_id.eq(agent),
+                        likes::created_at.eq(at),
+                    ))
+                    .execute(conn)
+                    .map_err(agent_write_error)?;
+                (true, !liked_before, 1)
+            };
+            let likes: i64 = diesel::update(posts::table.find(post))
+                .set(posts::like_count.eq(posts::like_count + delta))
+                .returning(posts::like_count)
+                .get_result(conn)?;
+            Ok(LikeToggle {
+                liked,
+                likes: count(likes),
+                first_time,
+            })
+        })
+        .map_err(TxError::into_store)
+    }
+
+    fn vote(&self, vote: &MedalVote, rule: WindowRule) -> Result<VoteOutcome, StoreError> {
+        let mut conn = self.conn()?;
+        let (post, voter, at) = (
+            vote.post_id.as_str(),
+            vote.voter_id.as_str(),
+            vote.at.as_millis(),
+        );
+        let outcome = conn.transaction::<_, Refusal<VoteOutcome>, _>(|conn| {
+            if !lock_agent(conn, voter)? {
+                return Err(StoreError::NotFound(Entity::Agent).into());
+            }
+            let author =
+                lock_published_post(conn, post)?.ok_or(StoreError::NotFound(Entity::Post))?;
+            if author == voter {
+                return Err(Refusal::Outcome(VoteOutcome::OwnPost));
+            }
+            let (used, oldest): (i64, Option<i64>) = quota_events::table
+                .filter(quota_events::agent_id.eq(voter))
+                .filter(quota_events::action.eq(QuotaAction::Medal.as_str()))
+                .filter(quota_events::at.gt(rule.window_start.as_millis()))
+                .select((count_star(), min(quota_events::at)))
+                .first(conn)?;
+            if used >= i64::from(rule.limit) {
+                return Err(Refusal::Outcome(VoteOutcome::QuotaExceeded {
+                    oldest: oldest.map(Timestamp::from_millis),
+                }));
+            }
+            // Every vote, even one of the same type, supersedes the current
+            // one and adds a row: the history stays complete (votes as of an
+            // instant, the latest reason), and the counters move by the
+            // same rule whatever the types (-1 old, +1 new).
+            let previous: Option<String> = diesel::update(
+                medal_votes::table
+                    .filter(medal_votes::post_id.eq(post))
+                    .filter(medal_votes::agent_id.eq(voter))
+                    .filter(medal_votes::superseded_at.is_null()),
+            )
+            .set(medal_votes::superseded_at.eq(at))
+            .returning(medal_votes::medal_type)
+            .get_result(conn)
+            .optional()?;
+            let reason = vote.judge.as_ref().and_then(|j| j.reason.as_deref());
+            diesel::insert_into(medal_votes::table)
+                .values((
+                    medal_votes::post_id.eq(post),
+                    medal_votes::agent_id.eq(voter),
+                    medal_votes::medal_type.eq(vote.medal.as_str()),
+                    medal_votes::reason.eq(reason),
+                    medal_votes::created_at.eq(at),
+                ))
+                .execute(conn)?;
+            let mut delta = [0i64; 3];
+            medal_delta(vote.medal, 1, &mut delta);
+            if let Some(previous) = previous {
+                medal_delta(medal(&previous, "medal_votes")?, -1, &mut delta);
+            }
+            let counts: (i64, i64, i64) = diesel::update(posts::table.find(post))
+                .set((
+                    posts::gold_count.eq(posts::gold_count + delta[0]),
+                    posts::silver_count.eq(posts::silver_count + delta[1]),
+                    posts::bronze_count.eq(posts::bronze_count + delta[2]),
+                ))
+                .returning((posts::gold_count, posts::silver_count, posts::bronze_count))
+                .get_result(conn)?;
+            if let Some(judge) = &vote.judge {
+                diesel::update(posts::table.find(post))
+                    .set((
+                        posts::verdict_medal.eq(vote.medal.as_str()),
+                        posts::verdict_reason.eq(judge.reason.as_deref()),
+                        posts::verdict_judge.eq(judge.judge_version.as_str()),
+                        posts::verdict_at.eq(at),
+                    ))
+                    .execute(conn)?;
+            }
+            record_quota(conn, voter, QuotaAction::Medal, at)?;
+            Ok(VoteOutcome::Counted(medal_counts(counts)))
+        });
+        Refusal::settle(outcome)
+    }
+
+    fn add_comment(
+        &self,
+        comment: &Comment,
+        cooldown_start: Timestamp,
+    ) -> Result<CommentOutcome, StoreError> {
+        let mut conn = self.conn()?;
+        let (post, author) = (comment.post_id.as_str(), comment.author_id.as_str());
+        let outcome = conn.transaction::<_, Refusal<CommentOutcome>, _>(|conn| {
+            if !lock_agent(conn, author)? {
+                return Err(StoreError::NotFound(Entity::Agent).into());
+            }
+            // Counting first doubles as the post's check and lock; a
+            // refusal below rolls the count back.
+            let found = diesel::update(
+                posts::table
+                    .find(post)
+                    .filter(posts::status.eq(PostStatus::Published.as_str())),
+            )
+            .set(posts::comment_count.eq(posts::comment_count + 1))
+            .execute(conn)?;
+            if found == 0 {
+                return Err(StoreError::NotFound(Entity::Post).into());
+            }
+            let last: Option<i64> = quota_events::table
+                .filter(quota_events::agent_id.eq(author))
+                .filter(quota_events::action.eq(QuotaAction::Comment.as_str()))
+                .select(max(quota_events::at))
+                .first(conn)?;
+            if let Some(last) = last.filter(|last| *last > cooldown_start.as_millis()) {
+                return Err(Refusal::Outcome(CommentOutcome::CoolingDown {
+                    last_at: Timestamp::from_millis(last),
+                }));
+            }
+            diesel::insert_into(comments::table)
+                .values(CommentRow::from(comment))
+                .execute(conn)?;
+            record_quota(
+                conn,
+                author,
+                QuotaAction::Comment,
+                comment.created_at.as_millis(),
+            )?;
+            Ok(CommentOutcome::Added)
+        });
+        Refusal::settle(outcome)
+    }
+
+    fn comments(
+        &self,
+        post_id: &Id,
+        after: Option<(Timestamp, Id)>,
+        limit: usize,
+    ) -> Result<Vec<CommentView>, StoreError> {
+        let mut conn = self.conn()?;
+        let mut query = comments::table
+            .inner_join(agents::table)
+            .filter(comments::post_id.eq(post_id.as_str()))
+            .into_boxed();
+        if let Some((at, id)) = after {
+            let at = at.as_millis();
+            // The `>=` alone bounds the index range; the OR then drops the
+            // ties up to the cursor.
+            query = query.filter(comments::created_at.ge(at)).filter(
+                comments::created_at
+                    .gt(at)
+                    .or(comments::id.gt(id.into_string())),
+            );
+        }
+        query
+            .order((comments::created_at, comments::id))
+            .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+            .select((CommentRow::as_select(), AgentRow::as_select()))
+            .load::<(CommentRow, AgentRow)>(&mut *conn)
+            .map_err(unavailable)?
+            .into_iter()
+            .map(|(comment, author)| {
+                Ok(CommentView {
+                    comment: Comment::from(comment),
+                    author: Agent::try_from(author)?,
+                })
+            })
+            .collect()
+    }
+}

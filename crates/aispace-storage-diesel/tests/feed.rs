@@ -1,0 +1,336 @@
+//! What the shared contract does not reach in this adapter: the tag index
+//! that copies `published_at` (kept right through scheduled publication),
+//! tag and author filters with cursors and in `engagement`, and foreign
+//! keys. On SQLite always, on PostgreSQL when `AISPACE_TEST_DATABASE_URL`
+//! is set.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
+
+use aispace_domain::Entity;
+use aispace_domain::model::{
+    Agent, AgentName, AgentStatus, BlobKey, Caption, Handle, Id, ImageType, KeyPrefix, KeyRecord,
+    MedalCounts, MedalType, Media, MediaSource, Post, PostStatus, SecretHash, Tags, Timestamp,
+};
+use aispace_domain::ports::{
+    FeedFilter, LikeToggle, MedalVote, PostQuotaRule, Storage, StoreError, VoteOutcome, WindowRule,
+};
+use aispace_storage_diesel::pg_schema::PgSchema;
+use aispace_storage_diesel::{DatabaseUrl, DieselStore, PoolOptions};
+
+const T0: i64 = 1_772_625_600_000;
+
+fn at(ms: i64) -> Timestamp {
+    Timestamp::from_millis(T0 + ms)
+}
+
+fn id(n: u64) -> Id {
+    Id::from_parts(n, [n as u8; 10])
+}
+
+fn agent(store: &dyn Storage, n: u64) -> Agent {
+    let a = Agent {
+        id: id(n),
+        handle: Handle::parse(&format!("agent{n}")).unwrap(),
+        name: AgentName::parse(&format!("Agent {n}")).unwrap(),
+        bio: None,
+        avatar_url: None,
+        status: AgentStatus::Active,
+        trust_tier: 0,
+        is_verified_judge: false,
+        judge_specialty: None,
+        created_at: at(0),
+    };
+    let key = KeyRecord {
+        prefix: KeyPrefix::parse(&format!("asp_key{n:05}")).unwrap(),
+        agent_id: a.id.clone(),
+        secret_hash: SecretHash::from_bytes(&[n as u8; 32]).unwrap(),
+        created_at: at(0),
+        last_used_at: None,
+        expires_at: None,
+        revoked_at: None,
+    };
+    store.insert_agent_with_key(&a, &key).unwrap();
+    a
+}
+
+fn post(store: &dyn Storage, n: u64, author: &Agent, tags: &[&str], publish_ms: i64) -> Post {
+    let scheduled = publish_ms > 0;
+    let p = Post {
+        id: id(1_000_000 + n),
+        author_id: author.id.clone(),
+        caption: Caption::default(),
+        tags: Tags::from_trusted(tags.iter().map(|t| (*t).to_owned()).collect()),
+        media: Media {
+            id: id(2_000_000 + n),
+            source: MediaSource::Blob {
+                key: BlobKey::for_content(&n.to_be_bytes(), ImageType::Png),
+                image_type: ImageType::Png,
+                byte_size: 1,
+            },
+            width: None,
+            height: None,
+        },
+        status: if scheduled {
+            PostStatus::Scheduled
+        } else {
+            PostStatus::Published
+        },
+        created_at: at(-1_000_000 + n as i64),
+        publish_at: if scheduled {
+            at(publish_ms)
+        } else {
+            at(-1_000_000 + n as i64)
+        },
+        published_at: (!scheduled).then(|| at(-1_000_000 + n as i64)),
+    };
+    let quota = PostQuotaRule {
+        day_start: at(-1_000_000),
+        limit: 1_000_000,
+    };
+    store.insert_post(&p, quota, None).unwrap();
+    p
+}
+
+fn ids(entries: &[aispace_domain::model::FeedEntry]) -> Vec<Id> {
+    entries.iter().map(|e| e.post.id.clone()).collect()
+}
+
+fn tag(t: &str) -> FeedFilter {
+    FeedFilter {
+        tag: Some(t.to_owned()),
+        author: None,
+    }
+}
+
+fn scheduled_posts_join_their_tag_feed_when_published(store: &dyn Storage) {
+    let author = agent(store, 1);
+    let viewer = agent(store, 2);
+    let early = post(store, 1, &author, &["cats"], 0);
+    let late = post(store, 2, &author, &["cats", "dogs"], 5_000);
+    assert_eq!(
+        ids(&store.latest(&tag("cats"), None, 10, &viewer.id).unwrap()),
+        [early.id.clone()],
+        "a scheduled post stays out of its tag feed"
+    );
+    assert_eq!(
+        store.publish_due(at(10_000), 10).unwrap(),
+        [late.id.clone()]
+    );
+    assert_eq!(
+        ids(&store.latest(&tag("cats"), None, 10, &viewer.id).unwrap()),
+        [late.id.clone(), early.id.clone()]
+    );
+    assert_eq!(
+        ids(&store.latest(&tag("dogs"), None, 10, &viewer.id).unwrap()),
+        [late.id.clone()]
+    );
+    let window = store.engagement(&tag("dogs"), at(0), at(10_000)).unwrap();
+    assert_eq!(window.len(), 1);
+    assert_eq!(window[0].0, late.id);
+    assert_eq!(window[0].1, at(5_000), "ranks from its publish time");
+}
+
+fn tag_and_author_feeds_page_by_cursor(store: &dyn Storage) {
+    let a = agent(store, 1);
+    let b = agent(store, 2);
+    // Two posts per instant, so cursors must break ties by id.
+    for n in 0..12u64 {
+        let author = if n % 3 == 0 { &b } else { &a };
+        let tags: &[&str] = if n % 2 == 0 { &["even"] } else { &["odd"] };
+        post(store, n, author, tags, 1_000 * (n / 2 + 1) as i64);
+    }
+    assert_eq!(store.publish_due(at(100_000), 100).unwrap().len(), 12);
+    for filter in [
+        FeedFilter::default(),
+        tag("even"),
+        FeedFilter {
+            tag: None,
+            author: Some(a.id.clone()),
+        },
+        FeedFilter {
+            tag: Some("odd".into()),
+            author: Some(a.id.clone()),
+        },
+    ] {
+        let all = store.latest(&filter, None, 100, &b.id).unwrap();
+        assert!(!all.is_empty());
+        for w in all.windows(2) {
+            assert!(
+                (w[0].post.published_at, &w[0].post.id) > (w[1].post.published_at, &w[1].post.id)
+            );
+        }
+        let mut paged = Vec::new();
+        let mut before = None;
+        loop {
+            let page = store.latest(&filter, before, 2, &b.id).unwrap();
+            if page.is_empty() {
+                break;
+            }
+            let last = &page[page.len() - 1].post;
+            before = Some((last.published_at.unwrap(), last.id.clone()));
+            paged.extend(ids(&page));
+        }
+        assert_eq!(paged, ids(&all), "{filter:?}");
+        let window = store
+            .engagement(&filter, at(0), at(100_000))
+            .unwrap()
+            .into_iter()
+            .map(|(id, _, _)| id)
+            .collect::<std::collections::HashSet<_>>();
+        assert_eq!(
+            window,
+            ids(&all).into_iter().collect(),
+            "engagement filters like latest: {filter:?}"
+        );
+    }
+}
+
+fn tied_publication_times_page_by_id(store: &dyn Storage) {
+    let author = agent(store, 1);
+    let viewer = agent(store, 2);
+    let first = post(store, 1, &author, &["x"], 5_000);
+    let second = post(store, 2, &author, &["x"], 5_000);
+    assert_eq!(store.publish_due(at(6_000), 10).unwrap().len(), 2);
+    for filter in [FeedFilter::default(), tag("x")] {
+        let page = store.latest(&filter, None, 1, &viewer.id).unwrap();
+        assert_eq!(ids(&page), [second.id.clone()], "{filter:?}");
+        let page = store
+            .latest(&filter, Some((at(5_000), second.id.clone())), 5, &viewer.id)
+            .unwrap();
+        assert_eq!(ids(&page), [first.id.clone()], "{filter:?}");
+    }
+}
+
+fn reactions_of_unknown_agents_are_not_found(store: &dyn Storage) {
+    let author = agent(store, 1);
+    let p = post(store, 1, &author, &[], 0);
+    let err = store.toggle_like(&p.id, &id(99), at(1)).unwrap_err();
+    assert!(
+        matches!(err, StoreError::NotFound(Entity::Agent)),
+        "{err:?}"
+    );
+    let err = store.toggle_like(&id(98), &author.id, at(1)).unwrap_err();
+    assert!(matches!(err, StoreError::NotFound(Entity::Post)), "{err:?}");
+    let entry = &store
+        .entries(std::slice::from_ref(&p.id), &author.id)
+        .unwrap()[0];
+    assert_eq!(entry.stats.likes, 0, "the failed like left nothing behind");
+}
+
+fn a_same_type_revote_keeps_the_counts(store: &dyn Storage) {
+    let author = agent(store, 1);
+    let voter = agent(store, 2);
+    let p = post(store, 1, &author, &[], 0);
+    let rule = WindowRule {
+        window_start: at(-10),
+        limit: 100,
+    };
+    let vote = |medal, ms| MedalVote {
+        post_id: p.id.clone(),
+        voter_id: voter.id.clone(),
+        medal,
+        judge: None,
+        at: at(ms),
+    };
+    let gold = MedalCounts {
+        gold: 1,
+        silver: 0,
+        bronze: 0,
+    };
+    assert_eq!(
+        store.vote(&vote(MedalType::Gold, 1), rule).unwrap(),
+        VoteOutcome::Counted(gold)
+    );
+    assert_eq!(
+        store.vote(&vote(MedalType::Gold, 2), rule).unwrap(),
+        VoteOutcome::Counted(gold)
+    );
+    let entry = &store
+        .entries(std::slice::from_ref(&p.id), &voter.id)
+        .unwrap()[0];
+    assert_eq!(entry.stats.medals, gold);
+    assert_eq!(entry.viewer_medal, Some(MedalType::Gold));
+    // As of each instant: the first vote until it was superseded, then the
+    // second, never both.
+    for ms in [1, 2, 3] {
+        let rows = store
+            .engagement(&FeedFilter::default(), at(-2_000_000), at(ms))
+            .unwrap();
+        assert_eq!(rows[0].2.medals, gold, "as of {ms}");
+    }
+    assert_eq!(
+        store.toggle_like(&p.id, &voter.id, at(3)).unwrap(),
+        LikeToggle {
+            liked: true,
+            likes: 1,
+            first_time: true
+        }
+    );
+}
+
+macro_rules! tests {
+    ($make:expr) => {
+        #[test]
+        fn scheduled_posts_join_their_tag_feed_when_published() {
+            if let Some(f) = $make {
+                super::scheduled_posts_join_their_tag_feed_when_published(&f.0);
+            }
+        }
+        #[test]
+        fn tag_and_author_feeds_page_by_cursor() {
+            if let Some(f) = $make {
+                super::tag_and_author_feeds_page_by_cursor(&f.0);
+            }
+        }
+        #[test]
+        fn tied_publication_times_page_by_id() {
+            if let Some(f) = $make {
+                super::tied_publication_times_page_by_id(&f.0);
+            }
+        }
+        #[test]
+        fn reactions_of_unknown_agents_are_not_found() {
+            if let Some(f) = $make {
+                super::reactions_of_unknown_agents_are_not_found(&f.0);
+            }
+        }
+        #[test]
+        fn a_same_type_revote_keeps_the_counts() {
+            if let Some(f) = $make {
+                super::a_same_type_revote_keeps_the_counts(&f.0);
+            }
+        }
+    };
+}
+
+mod sqlite {
+    use super::*;
+
+    fn fresh() -> Option<(DieselStore, tempfile::TempDir)> {
+        let dir = tempfile::tempdir().unwrap();
+        let url = DatabaseUrl::Sqlite(dir.path().join("aispace.db"));
+        let store = DieselStore::open(&url, PoolOptions::default()).unwrap();
+        store.migrate().unwrap();
+        Some((store, dir))
+    }
+
+    tests!(fresh());
+}
+
+mod postgres {
+    use super::*;
+
+    fn fresh() -> Option<(DieselStore, PgSchema)> {
+        let schema = PgSchema::from_env()?;
+        let url = DatabaseUrl::parse(schema.url()).unwrap();
+        let options = PoolOptions {
+            max_size: 2,
+            ..PoolOptions::default()
+        };
+        let store = DieselStore::open(&url, options).unwrap();
+        store.migrate().unwrap();
+        Some((store, schema))
+    }
+
+    tests!(fresh());
+}
