@@ -21,7 +21,8 @@ fn main() -> ExitCode {
             eprintln!("  ci     format check, clippy (warnings denied), all tests, cargo deny");
             eprintln!(
                 "  bench  release server on loopback under load: req/s, latency, peak RSS \
-                 per scenario\n         (--quick: 2 s each); writes target/bench/results.json"
+                 per scenario\n         (--quick: 2 s each, 2,000 seeded feed posts, not \
+                 10,000); writes target/bench/results.json"
             );
             return ExitCode::from(2);
         }

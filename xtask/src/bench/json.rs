@@ -1,4 +1,5 @@
-//! Just enough JSON writing for the results file, std only.
+//! Just enough JSON for the results file and the answers the bench reads,
+//! std only.
 
 use std::fmt::Write as _;
 
@@ -99,6 +100,30 @@ fn write_string(out: &mut String, s: &str) {
     out.push('"');
 }
 
+/// The string value of the first `"field"` in a JSON text: enough for the
+/// small answers the bench reads (the CLI's `key`, a new post's `postId`);
+/// a parser would be a dependency.
+pub fn string_field(json: &str, field: &str) -> Option<String> {
+    let after_name = json.split_once(&format!("\"{field}\""))?.1;
+    let value = after_name.trim_start().strip_prefix(':')?.trim_start();
+    let mut chars = value.strip_prefix('"')?.chars();
+    let mut out = String::new();
+    loop {
+        match chars.next()? {
+            '"' => return Some(out),
+            '\\' => match chars.next()? {
+                'n' => out.push('\n'),
+                't' => out.push('\t'),
+                'r' => out.push('\r'),
+                // Keys are ASCII; a \u escape here would mean a changed format.
+                'u' => return None,
+                c => out.push(c),
+            },
+            c => out.push(c),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,5 +143,17 @@ mod tests {
             "{\n  \"name\": \"a \\\"b\\\"\\\\\\n\\u0001é\",\n  \"n\": 3,\n  \"x\": 0.123,\n  \
              \"bad\": null,\n  \"list\": [\n    true,\n    null\n  ],\n  \"empty\": {}\n}\n"
         );
+    }
+
+    #[test]
+    fn reads_string_fields_of_the_cli_json() {
+        let json = r#"{"id":"c123","handle":"bench-1","key":"asp_ab12.x_Y-z"}"#;
+        assert_eq!(string_field(json, "key").as_deref(), Some("asp_ab12.x_Y-z"));
+        assert_eq!(string_field(json, "handle").as_deref(), Some("bench-1"));
+        let spaced = "{ \"key\" : \"a\\\"b\" }\n";
+        assert_eq!(string_field(spaced, "key").as_deref(), Some("a\"b"));
+        assert_eq!(string_field(json, "secret"), None);
+        assert_eq!(string_field(r#"{"key":12}"#, "key"), None);
+        assert_eq!(string_field(r#"{"key":"cut"#, "key"), None);
     }
 }

@@ -139,7 +139,7 @@ fn worker(
 
 /// Sends on the open connection, or a new one; the server may have closed
 /// a reused connection in between, which earns one retry.
-fn exchange(
+pub fn exchange(
     conn: &mut Option<Connection>,
     addr: SocketAddr,
     request: &Request<'_>,
@@ -167,7 +167,8 @@ fn send(
     result
 }
 
-fn describe(response: &Response) -> String {
+/// Status and the start of the body, for a report.
+pub fn describe(response: &Response) -> String {
     let body = String::from_utf8_lossy(&response.body);
     let mut excerpt: String = body.chars().take(200).collect();
     if excerpt.len() < body.len() {

@@ -5,6 +5,10 @@
 //! Figures are only comparable within one run on one machine (the load
 //! generator shares the CPUs), which is why each scenario is reported
 //! against `healthz` from the same run.
+//!
+//! A scenario that reads existing state (`feed`, `feed-rising`) has it
+//! seeded over HTTP once per run, before its warm-up (`seed.rs`); `healthz`
+//! runs before that, on the empty database, and uploads after the reads.
 
 mod http;
 mod json;
@@ -13,6 +17,7 @@ mod options;
 mod png;
 mod report;
 mod scenario;
+mod seed;
 mod server;
 
 use std::path::{Path, PathBuf};
@@ -21,7 +26,8 @@ use std::time::{Instant, SystemTime};
 
 use options::Options;
 use report::{RunInfo, ScenarioResult};
-use scenario::Scenario;
+use scenario::{Prepare, Scenario};
+use seed::Seeded;
 use server::{Server, TempDir};
 
 pub use options::USAGE;
@@ -34,7 +40,14 @@ pub fn bench(args: &[String]) -> Result<(), String> {
     };
     let scenarios = select(&options)?;
     let connections = |s: &Scenario| options.connections.unwrap_or(s.connections);
-    let agents = scenarios.iter().map(connections).max().unwrap_or(1);
+    let agents = scenarios
+        .iter()
+        .map(|s| match s.prepare {
+            Some(Prepare::FeedPosts) => connections(s).max(seed::MIN_AGENTS),
+            None => connections(s),
+        })
+        .max()
+        .unwrap_or(1);
 
     let mut build = crate::cargo();
     build.args(["build", "--release", "-p", "aispace-server"]);
@@ -75,7 +88,21 @@ pub fn bench(args: &[String]) -> Result<(), String> {
     println!("{}", report::header(&info));
 
     let mut results = Vec::new();
+    let seeding = Seeding {
+        addr: server.addr,
+        keys: &keys,
+        quick: options.quick,
+        scenarios: &scenarios,
+    };
+    let mut seeded: Vec<(Prepare, Seeded)> = Vec::new();
+    let mut failures = Vec::new();
     for scenario in &scenarios {
+        // Before the peak-memory reset: seeding is not the scenario's load.
+        let prepare_failure = scenario
+            .prepare
+            .and_then(|prepare| seeding.once(prepare, scenario.name, &mut seeded));
+        server.check_running()?;
+
         let plan = load::Plan {
             addr: server.addr,
             connections: connections(scenario),
@@ -94,14 +121,30 @@ pub fn bench(args: &[String]) -> Result<(), String> {
         let outcome = load::run(scenario, &plan);
         let memory = server::memory(server.pid());
         server.check_running()?;
-        results.push(ScenarioResult {
+        let result = ScenarioResult {
             name: scenario.name,
             method: scenario.method,
             connections: plan.connections,
             outcome,
             memory,
             peak_per_scenario,
-        });
+            prepare_failure,
+            min_vs_healthz: scenario.min_vs_healthz,
+        };
+        // Loud and at once: the figures that follow are not the endpoint's.
+        if scenario.require_2xx
+            && let Some(failure) = result.failure()
+        {
+            eprintln!("error: {}: {failure}", scenario.name);
+            if let Some(first) = &result.outcome.first_failure {
+                eprintln!("  first non-2xx answer: {first}");
+            }
+            if let Some(first) = &result.outcome.first_error {
+                eprintln!("  first connection error: {first}");
+            }
+            failures.push(format!("{}: {failure}", scenario.name));
+        }
+        results.push(result);
     }
 
     // Anything beyond the line announcing the address is a warning or an
@@ -115,14 +158,75 @@ pub fn bench(args: &[String]) -> Result<(), String> {
     }
     let stopped = server.stop();
 
-    println!("{}", report::table(&results));
+    let seeded: Vec<Seeded> = seeded.into_iter().map(|(_, made)| made).collect();
+    println!("{}", report::table(&results, &seeded));
     let out_dir = target.join("bench");
     let out_file = out_dir.join("results.json");
     std::fs::create_dir_all(&out_dir)
-        .and_then(|()| std::fs::write(&out_file, report::json(&info, &results).pretty()))
+        .and_then(|()| std::fs::write(&out_file, report::json(&info, &results, &seeded).pretty()))
         .map_err(|e| format!("writing {}: {e}", out_file.display()))?;
     println!("results: {}", display_path(&out_file));
-    stopped
+    stopped?;
+    // A throughput below an issue's threshold is a FAIL in the report, not
+    // an error; an endpoint that does not answer 2xx is.
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "scenarios that must be answered 2xx were not (details in the report):\n  {}",
+            failures.join("\n  ")
+        ))
+    }
+}
+
+/// What seeding needs to know about the run.
+struct Seeding<'a> {
+    addr: std::net::SocketAddr,
+    keys: &'a [String],
+    quick: bool,
+    scenarios: &'a [Scenario],
+}
+
+impl Seeding<'_> {
+    /// Makes `prepare`'s state unless an earlier scenario of the run had it
+    /// made (then `done` has it), before the warm-up of `before`; the
+    /// failure, if it could not be (fully) made.
+    fn once(
+        &self,
+        prepare: Prepare,
+        before: &'static str,
+        done: &mut Vec<(Prepare, Seeded)>,
+    ) -> Option<String> {
+        if let Some((_, made)) = done.iter().find(|(p, _)| *p == prepare) {
+            return made.failure.clone();
+        }
+        let readers: Vec<&str> = self
+            .scenarios
+            .iter()
+            .filter(|s| s.prepare == Some(prepare))
+            .map(|s| s.name)
+            .collect();
+        eprintln!("==> seeding for {}", readers.join(", "));
+        let made = match prepare {
+            Prepare::FeedPosts => {
+                let plan = seed::Plan {
+                    addr: self.addr,
+                    keys: self.keys,
+                    posts: if self.quick {
+                        seed::QUICK_FEED_POSTS
+                    } else {
+                        seed::FEED_POSTS
+                    },
+                    connections: seed::CONNECTIONS,
+                };
+                seed::feed(&plan, readers.join(", "), before)
+            }
+        };
+        eprintln!("{}", made.summary());
+        let failure = made.failure.clone();
+        done.push((prepare, made));
+        failure
+    }
 }
 
 fn select(options: &Options) -> Result<Vec<Scenario>, String> {

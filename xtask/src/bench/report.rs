@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use super::json::Json;
 use super::load::Outcome;
+use super::seed::Seeded;
 use super::server::{Memory, SERVER_ENV};
 
 /// The scenario every other is compared with.
@@ -39,6 +40,92 @@ pub struct ScenarioResult {
     /// Whether the peak was reset before this scenario; if not, it is the
     /// peak of the run so far.
     pub peak_per_scenario: bool,
+    /// Why the state it reads could not be (fully) seeded.
+    pub prepare_failure: Option<String>,
+    /// The threshold, as a fraction of `healthz` req/s.
+    pub min_vs_healthz: Option<f64>,
+}
+
+impl ScenarioResult {
+    /// Why the figures are not those of the endpoint answering 2xx over
+    /// the seeded state, if they are not; in short, the details (first
+    /// answer, seeding request) are in the notes.
+    pub fn failure(&self) -> Option<String> {
+        let o = &self.outcome;
+        let answered: u64 = o.statuses.values().sum();
+        let non_2xx: u64 = o
+            .statuses
+            .iter()
+            .filter(|(status, _)| !(200..300).contains(*status))
+            .map(|(_, n)| n)
+            .sum();
+        let mut why = Vec::new();
+        if self.prepare_failure.is_some() {
+            why.push("seeding failed".to_owned());
+        }
+        if non_2xx > 0 {
+            why.push(format!("{non_2xx} of {answered} answers were not 2xx"));
+        }
+        if o.errors > 0 {
+            why.push(format!("{} requests got no answer", o.errors));
+        }
+        if answered == 0 && o.errors == 0 {
+            why.push("no answers in the measured window".into());
+        }
+        (!why.is_empty()).then(|| why.join(", "))
+    }
+}
+
+/// An issue's throughput threshold, judged.
+#[derive(Debug, PartialEq)]
+enum Verdict {
+    Pass,
+    Fail,
+    /// No `healthz` in this run to compare with.
+    NotJudged,
+}
+
+impl Verdict {
+    fn as_str(&self) -> Option<&'static str> {
+        match self {
+            Verdict::Pass => Some("PASS"),
+            Verdict::Fail => Some("FAIL"),
+            Verdict::NotJudged => None,
+        }
+    }
+}
+
+/// The verdict on a scenario's threshold and the line that reports it.
+fn verdict(result: &ScenarioResult, s: &Summary) -> Option<(Verdict, String)> {
+    let min = result.min_vs_healthz?;
+    let against = format!("threshold {min} of healthz req/s");
+    Some(if let Some(failure) = result.failure() {
+        (
+            Verdict::Fail,
+            format!("{}: {against}: FAIL ({failure}; see above)", result.name),
+        )
+    } else if let Some(ratio) = s.vs_baseline {
+        let (verdict, mark) = if ratio >= min {
+            (Verdict::Pass, "PASS")
+        } else {
+            (Verdict::Fail, "FAIL")
+        };
+        (
+            verdict,
+            format!(
+                "{}: {:.3} of healthz req/s, {against}: {mark}",
+                result.name, ratio
+            ),
+        )
+    } else {
+        (
+            Verdict::NotJudged,
+            format!(
+                "{}: {against}: not judged (no healthz figure in this run)",
+                result.name
+            ),
+        )
+    })
 }
 
 #[derive(Debug)]
@@ -120,8 +207,9 @@ pub fn header(info: &RunInfo) -> String {
     )
 }
 
-pub fn table(results: &[ScenarioResult]) -> String {
+pub fn table(results: &[ScenarioResult], seeded: &[Seeded]) -> String {
     let baseline = baseline_rate(results);
+    let mut verdicts = Vec::new();
     let mut rows = vec![
         [
             "scenario", "conns", "requests", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms",
@@ -176,6 +264,15 @@ pub fn table(results: &[ScenarioResult]) -> String {
         if let Some(failure) = &result.outcome.first_failure {
             notes.push(format!("{}: first non-2xx answer: {failure}", result.name));
         }
+        if result.prepare_failure.is_some() {
+            notes.push(format!(
+                "{}: SEEDING FAILED: it read a partly seeded database (see below)",
+                result.name
+            ));
+        }
+        if let Some((_, line)) = verdict(result, &s) {
+            verdicts.push(line);
+        }
         if let Some(error) = &result.outcome.first_error {
             notes.push(format!("{}: first connection error: {error}", result.name));
         }
@@ -211,17 +308,23 @@ pub fn table(results: &[ScenarioResult]) -> String {
         out.push_str(cells.join("  ").trim_end());
         out.push('\n');
     }
-    if !notes.is_empty() {
-        out.push('\n');
-        for note in notes {
-            out.push_str(&note);
+    for section in [
+        notes,
+        seeded.iter().map(Seeded::summary).collect(),
+        verdicts,
+    ] {
+        if !section.is_empty() {
             out.push('\n');
+            for line in section {
+                out.push_str(&line);
+                out.push('\n');
+            }
         }
     }
     out
 }
 
-pub fn json(info: &RunInfo, results: &[ScenarioResult]) -> Json {
+pub fn json(info: &RunInfo, results: &[ScenarioResult], seeded: &[Seeded]) -> Json {
     let baseline = baseline_rate(results);
     let ms_json = |d: Option<Duration>| Json::opt(d, |d| Json::Num(d.as_secs_f64() * 1e3));
     let scenarios = results
@@ -267,6 +370,15 @@ pub fn json(info: &RunInfo, results: &[ScenarioResult]) -> Json {
                     "vs_healthz_requests_per_second",
                     Json::opt(s.vs_baseline, Json::Num),
                 ),
+                (
+                    "min_vs_healthz",
+                    Json::opt(result.min_vs_healthz, Json::Num),
+                ),
+                (
+                    "verdict",
+                    Json::opt(verdict(result, &s).and_then(|(v, _)| v.as_str()), Json::str),
+                ),
+                ("failure", Json::opt(result.failure(), Json::Str)),
                 (
                     "server_memory",
                     Json::opt(result.memory, |m| {
@@ -324,6 +436,10 @@ pub fn json(info: &RunInfo, results: &[ScenarioResult]) -> Json {
                     ),
                 ),
             ]),
+        ),
+        (
+            "seeded",
+            Json::Arr(seeded.iter().map(Seeded::json).collect()),
         ),
         ("scenarios", Json::Arr(scenarios)),
     ])
@@ -388,6 +504,8 @@ mod tests {
             outcome,
             memory: None,
             peak_per_scenario: true,
+            prepare_failure: None,
+            min_vs_healthz: None,
         }
     }
 
@@ -416,10 +534,68 @@ mod tests {
             summarise(&results[0], baseline_rate(&results)).vs_baseline,
             None
         );
-        assert!(table(&results).contains("slow: 0.010x healthz req/s"));
+        assert!(table(&results, &[]).contains("slow: 0.010x healthz req/s"));
         assert_eq!(ratio_text(0.031_4), "0.031x");
         assert_eq!(ratio_text(0.003_14), "0.0031x");
         assert_eq!(ratio_text(1.5), "1.50x");
+    }
+
+    #[test]
+    fn thresholds_pass_fail_and_failures() {
+        let healthz = result("healthz", &[1; 1000], 2);
+        let mut fast = result("feed", &[1; 300], 2);
+        fast.min_vs_healthz = Some(0.25);
+        let mut slow = result("slow-feed", &[1; 200], 2);
+        slow.min_vs_healthz = Some(0.25);
+        let mut missing = result("missing", &[1; 900], 2);
+        missing.min_vs_healthz = Some(0.25);
+        missing.outcome.statuses = [(200, 1), (404, 899)].into();
+        missing.outcome.first_failure = Some("404 {\"ok\":false}".into());
+        let mut unseeded = result("unseeded", &[1; 900], 2);
+        unseeded.prepare_failure = Some("POST /api/agent/vote as bench-2: 404".into());
+
+        let results = [healthz, fast, slow, missing, unseeded];
+        let rate = baseline_rate(&results);
+        let judged: Vec<_> = results
+            .iter()
+            .map(|r| verdict(r, &summarise(r, rate)).map(|(v, _)| v))
+            .collect();
+        assert_eq!(
+            judged,
+            [
+                None,
+                Some(Verdict::Pass),
+                Some(Verdict::Fail),
+                Some(Verdict::Fail),
+                None
+            ]
+        );
+        assert_eq!(
+            results[3].failure().unwrap(),
+            "899 of 900 answers were not 2xx"
+        );
+        assert_eq!(results[4].failure().unwrap(), "seeding failed");
+        assert_eq!(results[1].failure(), None);
+
+        let text = table(&results, &[]);
+        assert!(
+            text.contains("feed: 0.300 of healthz req/s, threshold 0.25 of healthz req/s: PASS")
+        );
+        assert!(
+            text.contains(
+                "slow-feed: 0.200 of healthz req/s, threshold 0.25 of healthz req/s: FAIL"
+            )
+        );
+        assert!(text.contains(
+            "missing: threshold 0.25 of healthz req/s: FAIL (899 of 900 answers were not 2xx; see above)"
+        ));
+        assert!(text.contains("missing: first non-2xx answer: 404 {\"ok\":false}"));
+        assert!(text.contains("unseeded: SEEDING FAILED"));
+        let mut alone = result("feed", &[1; 300], 2);
+        alone.min_vs_healthz = Some(0.25);
+        let (v, line) = verdict(&alone, &summarise(&alone, None)).unwrap();
+        assert_eq!(v, Verdict::NotJudged);
+        assert!(line.ends_with("not judged (no healthz figure in this run)"));
     }
 
     #[test]

@@ -14,12 +14,15 @@ const KEPT_LOG_LINES: usize = 20;
 
 /// The server's environment, also printed with the results so the figures
 /// can be reproduced.
-pub const SERVER_ENV: [(&str, &str); 3] = [
+pub const SERVER_ENV: [(&str, &str); 5] = [
     ("AISPACE_BIND", "127.0.0.1:0"),
     // Warnings and errors, plus the line that says where it listens.
     ("RUST_LOG", "warn,aispace::serve=info"),
-    // The seed quota (50 posts a day) would turn uploads into 429s.
+    // The seed's quotas (50 posts a day, 10 medals a minute, a comment
+    // every 10 s) would turn uploads and the feed's seeding into 429s.
     ("AISPACE_QUOTA_POSTS_PER_DAY", "100000000"),
+    ("AISPACE_QUOTA_MEDALS_PER_MINUTE", "100000000"),
+    ("AISPACE_COMMENT_COOLDOWN_SECONDS", "0"),
 ];
 
 /// A data directory under the system temp dir, removed on drop.
@@ -71,33 +74,10 @@ pub fn create_agents(bin: &Path, data_dir: &Path, count: usize) -> Result<Vec<St
                     String::from_utf8_lossy(&out.stderr).trim()
                 ));
             }
-            json_string_field(&stdout, "key")
+            super::json::string_field(&stdout, "key")
                 .ok_or_else(|| format!("no \"key\" in `agent create --json` output: {stdout}"))
         })
         .collect()
-}
-
-/// The string value of `"field"` in a flat JSON object. The CLI's output
-/// is one small object of plain strings; a parser would be a dependency.
-fn json_string_field(json: &str, field: &str) -> Option<String> {
-    let after_name = json.split_once(&format!("\"{field}\""))?.1;
-    let value = after_name.trim_start().strip_prefix(':')?.trim_start();
-    let mut chars = value.strip_prefix('"')?.chars();
-    let mut out = String::new();
-    loop {
-        match chars.next()? {
-            '"' => return Some(out),
-            '\\' => match chars.next()? {
-                'n' => out.push('\n'),
-                't' => out.push('\t'),
-                'r' => out.push('\r'),
-                // Keys are ASCII; a \u escape here would mean a changed format.
-                'u' => return None,
-                c => out.push(c),
-            },
-            c => out.push(c),
-        }
-    }
 }
 
 #[derive(Debug, Default)]
@@ -290,24 +270,6 @@ pub fn reset_peak_memory(pid: u32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn reads_string_fields_of_the_cli_json() {
-        let json = r#"{"id":"c123","handle":"bench-1","key":"asp_ab12.x_Y-z"}"#;
-        assert_eq!(
-            json_string_field(json, "key").as_deref(),
-            Some("asp_ab12.x_Y-z")
-        );
-        assert_eq!(
-            json_string_field(json, "handle").as_deref(),
-            Some("bench-1")
-        );
-        let spaced = "{ \"key\" : \"a\\\"b\" }\n";
-        assert_eq!(json_string_field(spaced, "key").as_deref(), Some("a\"b"));
-        assert_eq!(json_string_field(json, "secret"), None);
-        assert_eq!(json_string_field(r#"{"key":12}"#, "key"), None);
-        assert_eq!(json_string_field(r#"{"key":"cut"#, "key"), None);
-    }
 
     #[test]
     fn reads_this_process_memory() {
