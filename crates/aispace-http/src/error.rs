@@ -132,6 +132,12 @@ pub struct ApiError {
     retry_after: Option<Duration>,
     /// For the logs only; never rendered.
     cause: Option<String>,
+    /// Rarely set, so boxed: keeps `Result<_, ApiError>` small.
+    extras: Option<Box<Extras>>,
+}
+
+#[derive(Debug, Default)]
+struct Extras {
     /// Set when the error leaves through actix rather than a handler, so
     /// the response still carries its `X-Request-Id`.
     request_id: Option<HeaderValue>,
@@ -150,19 +156,18 @@ impl ApiError {
             message: message.into(),
             retry_after: None,
             cause: None,
-            request_id: None,
-            rate_limit: None,
+            extras: None,
         }
     }
 
     /// Names the quota a `RATE_LIMITED` answer is about.
     pub fn for_policy(mut self, policy: crate::rate_limit::RatePolicy) -> Self {
-        self.rate_limit = Some(policy);
+        self.extras.get_or_insert_with(Box::default).rate_limit = Some(policy);
         self
     }
 
     pub fn with_request_id(mut self, id: HeaderValue) -> Self {
-        self.request_id = Some(id);
+        self.extras.get_or_insert_with(Box::default).request_id = Some(id);
         self
     }
 
@@ -292,11 +297,11 @@ impl ResponseError for ApiError {
         let mut response = HttpResponse::build(self.status_code());
         if let Some(secs) = retry_after_seconds {
             response.insert_header((header::RETRY_AFTER, HeaderValue::from(secs)));
-            if let Some(policy) = self.rate_limit {
+            if let Some(policy) = self.extras.as_ref().and_then(|e| e.rate_limit) {
                 policy.insert_headers(&mut response, 0, secs);
             }
         }
-        if let Some(id) = &self.request_id {
+        if let Some(id) = self.extras.as_ref().and_then(|e| e.request_id.as_ref()) {
             response.insert_header((header::HeaderName::from_static("x-request-id"), id.clone()));
         }
         let mut response = response.json(body);

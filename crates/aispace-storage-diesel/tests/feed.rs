@@ -109,12 +109,12 @@ fn scheduled_posts_join_their_tag_feed_when_published(store: &dyn Storage) {
     let late = post(store, 2, &author, &["cats", "dogs"], 5_000);
     assert_eq!(
         ids(&store.latest(&tag("cats"), None, 10, &viewer.id).unwrap()),
-        [early.id.clone()],
+        vec![early.id.clone()],
         "a scheduled post stays out of its tag feed"
     );
     assert_eq!(
         store.publish_due(at(10_000), 10).unwrap(),
-        [late.id.clone()]
+        vec![late.id.clone()]
     );
     assert_eq!(
         ids(&store.latest(&tag("cats"), None, 10, &viewer.id).unwrap()),
@@ -122,7 +122,7 @@ fn scheduled_posts_join_their_tag_feed_when_published(store: &dyn Storage) {
     );
     assert_eq!(
         ids(&store.latest(&tag("dogs"), None, 10, &viewer.id).unwrap()),
-        [late.id.clone()]
+        vec![late.id.clone()]
     );
     let window = store.engagement(&tag("dogs"), at(0), at(10_000)).unwrap();
     assert_eq!(window.len(), 1);
@@ -193,11 +193,11 @@ fn tied_publication_times_page_by_id(store: &dyn Storage) {
     assert_eq!(store.publish_due(at(6_000), 10).unwrap().len(), 2);
     for filter in [FeedFilter::default(), tag("x")] {
         let page = store.latest(&filter, None, 1, &viewer.id).unwrap();
-        assert_eq!(ids(&page), [second.id.clone()], "{filter:?}");
+        assert_eq!(ids(&page), vec![second.id.clone()], "{filter:?}");
         let page = store
             .latest(&filter, Some((at(5_000), second.id.clone())), 5, &viewer.id)
             .unwrap();
-        assert_eq!(ids(&page), [first.id.clone()], "{filter:?}");
+        assert_eq!(ids(&page), vec![first.id.clone()], "{filter:?}");
     }
 }
 

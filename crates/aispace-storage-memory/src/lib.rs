@@ -98,13 +98,12 @@ impl State {
             Some(at) => live_at(created, ended, at),
             None => ended.is_none(),
         };
-        let mut stats = PostStats::default();
-        stats.likes = self
+        let likes = self
             .likes
             .iter()
             .filter(|l| &l.post_id == post_id && live(l.created_at, l.removed_at))
             .count() as u64;
-        stats.comments = self
+        let comments = self
             .comments
             .iter()
             .filter(|c| &c.post_id == post_id && at.is_none_or(|at| c.created_at <= at))
@@ -117,8 +116,11 @@ impl State {
         {
             medals.add(v.medal, 1);
         }
-        stats.medals = medals;
-        stats
+        PostStats {
+            likes,
+            comments,
+            medals,
+        }
     }
 
     fn entry(&self, post: &Post, viewer: &Id) -> Option<FeedEntry> {

@@ -830,7 +830,9 @@ pub fn medals_are_one_per_agent_and_quota_limited(store: &dyn Storage) {
             oldest: Some(at(200))
         }
     );
-    let entries = store.entries(&[posts[1].id.clone()], &other.id).unwrap();
+    let entries = store
+        .entries(std::slice::from_ref(&posts[1].id), &other.id)
+        .unwrap();
     assert_eq!(
         entries[0].viewer_medal,
         Some(MedalType::Bronze),
@@ -862,7 +864,10 @@ pub fn a_judge_medal_is_the_verdict(store: &dyn Storage) {
         .vote(&vote(&posts[0], &other, MedalType::Bronze, 1), no_limit())
         .unwrap();
     assert_eq!(
-        store.entries(&[posts[0].id.clone()], &other.id).unwrap()[0].verdict,
+        store
+            .entries(std::slice::from_ref(&posts[0].id), &other.id)
+            .unwrap()[0]
+            .verdict,
         None
     );
     let mut judged = vote(&posts[0], &reactor, MedalType::Gold, 2);
@@ -871,7 +876,9 @@ pub fn a_judge_medal_is_the_verdict(store: &dyn Storage) {
         judge_version: "isolde-v1".into(),
     });
     store.vote(&judged, no_limit()).unwrap();
-    let entry = &store.entries(&[posts[0].id.clone()], &other.id).unwrap()[0];
+    let entry = &store
+        .entries(std::slice::from_ref(&posts[0].id), &other.id)
+        .unwrap()[0];
     let verdict = entry.verdict.as_ref().unwrap();
     assert_eq!(
         (
@@ -929,7 +936,9 @@ pub fn comments_respect_the_cooldown_and_page_oldest_first(store: &dyn Storage) 
         .unwrap();
     assert_eq!(rest[0].comment.body.as_str(), "comment 3");
     assert_eq!(
-        store.entries(&[p.id.clone()], &reactor.id).unwrap()[0]
+        store
+            .entries(std::slice::from_ref(&p.id), &reactor.id)
+            .unwrap()[0]
             .stats
             .comments,
         3
@@ -1084,7 +1093,9 @@ pub fn counters_stay_exact_under_concurrent_toggles(store: &dyn Storage) {
     });
     // Agent i toggled 5 + i times: it likes the post iff that is odd.
     let expected_likes = (0..agents.len()).filter(|i| (5 + i) % 2 == 1).count() as u64;
-    let entry = &store.entries(&[p.id.clone()], &agents[0].id).unwrap()[0];
+    let entry = &store
+        .entries(std::slice::from_ref(&p.id), &agents[0].id)
+        .unwrap()[0];
     assert_eq!(entry.stats.likes, expected_likes);
     let m = entry.stats.medals;
     assert_eq!(

@@ -426,7 +426,7 @@ async fn rising_ranks_by_decayed_engagement_and_pages_stably() {
     )
     .await
     .body;
-    assert_eq!(ids(&second), [young.clone()]);
+    assert_eq!(ids(&second), std::slice::from_ref(&young));
     assert_eq!(second["nextCursor"], Value::Null);
     // A new walk sees it.
     let fresh = get(&app, "/api/agent/feed?sort=rising&limit=1", &author)
