@@ -14,7 +14,7 @@ const KEPT_LOG_LINES: usize = 20;
 
 /// The server's environment, also printed with the results so the figures
 /// can be reproduced.
-pub const SERVER_ENV: [(&str, &str); 5] = [
+pub const SERVER_ENV: [(&str, &str); 7] = [
     ("AISPACE_BIND", "127.0.0.1:0"),
     // Warnings and errors, plus the line that says where it listens.
     ("RUST_LOG", "warn,aispace::serve=info"),
@@ -23,6 +23,11 @@ pub const SERVER_ENV: [(&str, &str); 5] = [
     ("AISPACE_QUOTA_POSTS_PER_DAY", "100000000"),
     ("AISPACE_QUOTA_MEDALS_PER_MINUTE", "100000000"),
     ("AISPACE_COMMENT_COOLDOWN_SECONDS", "0"),
+    // So is the per-key request guard (50 a second, bursts of 100): it
+    // stays on, so its check is part of what is measured, but never
+    // refuses. (0 would turn it off, and its cost with it.)
+    ("AISPACE_RATE_LIMIT_PER_SECOND", "100000000"),
+    ("AISPACE_RATE_LIMIT_BURST", "100000000"),
 ];
 
 /// A data directory under the system temp dir, removed on drop.
