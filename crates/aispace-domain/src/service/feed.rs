@@ -66,7 +66,11 @@ impl Aispace {
                 self.latest(&filter, Some((at, id)), limit, viewer)
             }
             (FeedSort::Rising, None) => {
-                self.rising(&filter, self.ports.clock.now(), 0, limit, viewer)
+                // Whole seconds: first pages within one second share a
+                // ranking (reactions of the last second join the next walk).
+                let now = self.ports.clock.now().as_millis();
+                let snapshot = Timestamp::from_millis(now - now.rem_euclid(1_000));
+                self.rising(&filter, snapshot, 0, limit, viewer)
             }
             (FeedSort::Rising, Some(FeedCursor::Rising { snapshot, offset })) => {
                 self.rising(&filter, snapshot, offset, limit, viewer)
@@ -112,6 +116,37 @@ impl Aispace {
         limit: usize,
         viewer: &Id,
     ) -> Result<FeedPage, DomainError> {
+        let ranked = match self.rising.get(snapshot, filter) {
+            Some(ranked) => ranked,
+            None => {
+                let ranked = std::sync::Arc::new(self.rank(filter, snapshot)?);
+                self.rising.put(snapshot, filter.clone(), ranked.clone());
+                ranked
+            }
+        };
+        let end = (offset + limit).min(ranked.len());
+        let ids: Vec<Id> = ranked
+            .get(offset..end)
+            .unwrap_or_default()
+            .iter()
+            .map(|(_, _, id)| id.clone())
+            .collect();
+        let items = self.ports.store.entries(&ids, viewer)?;
+        let next_cursor = (end < ranked.len()).then(|| {
+            FeedCursor::Rising {
+                snapshot,
+                offset: end,
+            }
+            .encode()
+        });
+        Ok(FeedPage { items, next_cursor })
+    }
+
+    fn rank(
+        &self,
+        filter: &FeedFilter,
+        snapshot: Timestamp,
+    ) -> Result<Vec<(f64, Timestamp, Id)>, DomainError> {
         let since = Timestamp::from_millis(snapshot.as_millis().saturating_sub(RISING_WINDOW_MS));
         let mut ranked: Vec<(f64, Timestamp, Id)> = self
             .ports
@@ -133,22 +168,7 @@ impl Aispace {
                 .then_with(|| b.2.cmp(&a.2))
         });
         ranked.truncate(RISING_MAX_DEPTH);
-        let end = (offset + limit).min(ranked.len());
-        let ids: Vec<Id> = ranked
-            .get(offset..end)
-            .unwrap_or_default()
-            .iter()
-            .map(|(_, _, id)| id.clone())
-            .collect();
-        let items = self.ports.store.entries(&ids, viewer)?;
-        let next_cursor = (end < ranked.len()).then(|| {
-            FeedCursor::Rising {
-                snapshot,
-                offset: end,
-            }
-            .encode()
-        });
-        Ok(FeedPage { items, next_cursor })
+        Ok(ranked)
     }
 
     /// One published post as a feed item, for the caller.

@@ -9,6 +9,7 @@ mod keys;
 mod posts;
 mod quotas;
 mod reactions;
+mod rising_cache;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -64,11 +65,16 @@ impl Default for Settings {
 pub struct Aispace {
     ports: Ports,
     settings: Settings,
+    rising: Arc<rising_cache::RisingCache>,
 }
 
 impl Aispace {
     pub fn new(ports: Ports, settings: Settings) -> Self {
-        Aispace { ports, settings }
+        Aispace {
+            ports,
+            settings,
+            rising: Arc::default(),
+        }
     }
 
     pub fn settings(&self) -> &Settings {
