@@ -77,6 +77,17 @@ pub fn all() -> Vec<Scenario> {
         // The first page of the newest posts over the seeded database, as
         // each connection's agent sees it (its own likes and medals too).
         // Issue: at least a quarter of healthz's throughput.
+        // The cheapest authenticated request (key check, one quota read):
+        // what every API call pays before its own work.
+        Scenario {
+            name: "me",
+            method: "GET",
+            connections: 16,
+            path: |_| "/api/agent/me".to_owned(),
+            headers: bearer,
+            require_2xx: true,
+            ..Scenario::DEFAULT
+        },
         Scenario {
             name: "feed",
             method: "GET",
