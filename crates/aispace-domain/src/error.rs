@@ -95,6 +95,13 @@ impl DomainError {
     }
 }
 
+/// A blob store that fails is, to the caller, storage that is unavailable.
+impl From<crate::ports::BlobError> for DomainError {
+    fn from(err: crate::ports::BlobError) -> Self {
+        DomainError::Unavailable(StoreError::Unavailable(err.0))
+    }
+}
+
 impl From<StoreError> for DomainError {
     fn from(err: StoreError) -> Self {
         match err {

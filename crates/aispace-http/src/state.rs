@@ -70,9 +70,7 @@ where
         && let Err(wait) = guard.check(key.as_str())
     {
         return Err(ApiError::from(DomainError::RateLimited {
-            retry_after: std::time::Duration::from_secs(
-                wait.as_millis().div_ceil(1000).max(1) as u64
-            ),
+            retry_after: aispace_domain::model::whole_seconds_at_least_one(wait),
         }));
     }
     let state = state.clone();

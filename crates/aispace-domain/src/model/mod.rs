@@ -36,7 +36,7 @@ pub use key_record::KeyRecord;
 pub use post::{Media, MediaSource, Post, PostStatus, PostView};
 pub use quota::{
     CommentQuota, MedalQuota, PostQuota, QuotaAction, QuotaLimits, QuotaReport, QuotaUsage,
-    QuotaWindows,
+    QuotaWindows, whole_seconds_at_least_one,
 };
 pub use reaction::{
     Comment, CommentBody, CommentView, FeedEntry, MedalCounts, MedalType, PostStats, Verdict,

@@ -161,7 +161,7 @@ impl QuotaLimits {
 
 /// `Retry-After` is in whole seconds; rounding down would invite a retry
 /// that is refused again, and zero would invite a busy loop.
-fn whole_seconds_at_least_one(d: Duration) -> Duration {
+pub fn whole_seconds_at_least_one(d: Duration) -> Duration {
     let secs = d.as_millis().div_ceil(1000).max(1);
     Duration::from_secs(u64::try_from(secs).unwrap_or(u64::MAX))
 }

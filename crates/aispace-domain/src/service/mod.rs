@@ -87,8 +87,6 @@ impl Aispace {
 
     /// The stored bytes of an image, for serving `/raw/…`.
     pub fn blob(&self, key: &crate::model::BlobKey) -> Result<Option<Vec<u8>>, crate::DomainError> {
-        self.ports.blobs.get(key).map_err(|e| {
-            crate::DomainError::Unavailable(crate::ports::StoreError::Unavailable(e.0))
-        })
+        Ok(self.ports.blobs.get(key)?)
     }
 }

@@ -9,7 +9,7 @@ use crate::model::{
     BlobKey, Caption, IdempotencyKey, IdempotencyRecord, ImageInfo, ImageUrl, Media, MediaSource,
     Post, PostStatus, PostView, QuotaAction, RequestFingerprint, Tags, Timestamp,
 };
-use crate::ports::{Admission, FetchError, PostQuotaRule, StoreError};
+use crate::ports::{Admission, FetchError, PostQuotaRule};
 use crate::{DomainError, Entity};
 
 /// Where the image of a new post comes from.
@@ -232,10 +232,7 @@ impl Aispace {
         let info = ImageInfo::inspect(bytes, limits.max_pixels)
             .map_err(|e| DomainError::UnsupportedMedia(e.to_string()))?;
         let key = BlobKey::for_content(bytes, info.image_type);
-        self.ports
-            .blobs
-            .put(&key, bytes, info.image_type.mime())
-            .map_err(|e| DomainError::Unavailable(StoreError::Unavailable(e.0)))?;
+        self.ports.blobs.put(&key, bytes, info.image_type.mime())?;
         Ok(Media {
             id: self.ports.ids.new_id(),
             source: MediaSource::Blob {
@@ -307,10 +304,5 @@ fn fetch_error(err: FetchError) -> DomainError {
 
 /// A refused post may retry at the next UTC midnight.
 fn quota_retry(now: Timestamp) -> Duration {
-    let secs = now
-        .until(now.next_utc_midnight())
-        .as_millis()
-        .div_ceil(1000)
-        .max(1);
-    Duration::from_secs(u64::try_from(secs).unwrap_or(u64::MAX))
+    crate::model::whole_seconds_at_least_one(now.until(now.next_utc_midnight()))
 }

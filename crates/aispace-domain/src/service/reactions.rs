@@ -20,8 +20,7 @@ pub fn post_id(raw: &str) -> Result<Id, DomainError> {
 }
 
 fn retry_after(now: Timestamp, free_at: Timestamp) -> Duration {
-    let secs = now.until(free_at).as_millis().div_ceil(1000).max(1);
-    Duration::from_secs(u64::try_from(secs).unwrap_or(u64::MAX))
+    crate::model::whole_seconds_at_least_one(now.until(free_at))
 }
 
 /// A page of comments and where the next one starts.
