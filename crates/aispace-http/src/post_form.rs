@@ -53,6 +53,12 @@ fn tags_from_text(text: &str, into: &mut Vec<String>) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// A text field's bytes, moved (not copied) into a `String`.
+fn utf8(name: &str, data: Vec<u8>) -> Result<String, ApiError> {
+    String::from_utf8(data)
+        .map_err(|_| ApiError::invalid_body(format!("{name}: must be UTF-8 text")))
+}
+
 pub fn is_multipart(req: &HttpRequest) -> bool {
     req.headers()
         .get(CONTENT_TYPE)
@@ -181,10 +187,6 @@ pub async fn from_multipart(
             }
             data.extend_from_slice(&chunk);
         }
-        let text = || {
-            String::from_utf8(data.clone())
-                .map_err(|_| ApiError::invalid_body(format!("{name}: must be UTF-8 text")))
-        };
         match name.as_str() {
             "file" => {
                 if file.is_some() {
@@ -192,10 +194,10 @@ pub async fn from_multipart(
                 }
                 file = Some(data);
             }
-            "imageUrl" => image_url = Some(text()?).filter(|u| !u.trim().is_empty()),
-            "caption" => caption = Some(text()?),
-            "publishAt" => publish_at = Some(text()?),
-            "tags" | "tags[]" => tags_from_text(&text()?, &mut tags)?,
+            "imageUrl" => image_url = Some(utf8(&name, data)?).filter(|u| !u.trim().is_empty()),
+            "caption" => caption = Some(utf8(&name, data)?),
+            "publishAt" => publish_at = Some(utf8(&name, data)?),
+            "tags" | "tags[]" => tags_from_text(&utf8(&name, data)?, &mut tags)?,
             // Unknown fields are read (bounded) and ignored, as JSON's are.
             _ => {}
         }
