@@ -37,6 +37,7 @@ pub fn aispace(
     storage: &StorageArgs,
     quotas: QuotaLimits,
     posting: &PostingArgs,
+    feed_cache: Duration,
 ) -> Result<Aispace, CliError> {
     let blobs_dir = storage.data_dir().join("blobs");
     let blobs = ObjectStoreBlobs::local(&blobs_dir)
@@ -63,6 +64,7 @@ pub fn aispace(
                 max_pixels: posting.max_image_pixels,
                 ..PostingLimits::default()
             },
+            feed_cache,
             ..Settings::default()
         },
     ))

@@ -123,6 +123,13 @@ pub struct ServeArgs {
     #[arg(long, env = "AISPACE_MEDIA_URL")]
     pub media_url: Option<String>,
 
+    /// How long a `latest` feed page may be served again to other readers
+    /// (their own likes and medals are always read fresh). Writes through
+    /// this process end it at once; it bounds how long writes made through
+    /// another process go unseen. `0s` turns the cache off.
+    #[arg(long, env = "AISPACE_FEED_CACHE", default_value = "1s", value_parser = humantime::parse_duration)]
+    pub feed_cache: Duration,
+
     /// HTTP worker threads. Default: one per CPU core.
     #[arg(long, env = "AISPACE_WORKERS")]
     pub workers: Option<usize>,

@@ -24,7 +24,7 @@ pub fn serve(
     std::fs::create_dir_all(storage.data_dir())
         .map_err(|e| CliError::Io(format!("creating {}", storage.data_dir().display()), e))?;
     let store = app::open_store(storage, args.db_pool_size)?;
-    let aispace = app::aispace(store, storage, quotas.limits(), posting)?;
+    let aispace = app::aispace(store, storage, quotas.limits(), posting, args.feed_cache)?;
 
     let listener = TcpListener::bind(&args.bind)
         .map_err(|e| CliError::Io(format!("binding {}", args.bind), e))?;

@@ -1,25 +1,25 @@
 //! Feeds: published posts with their counters, verdict and the viewer's
 //! own reactions.
 //!
-//! A page costs three statements whatever its size: the posts (with
-//! authors and the counters kept on the post row), then the viewer's likes
-//! and medals among them. Reads take no transaction, as elsewhere in the
-//! adapter: each statement sees committed data, and a reaction committed
-//! between them shows in one part of the entry a moment before the other.
+//! A page is one statement whatever its size: the posts with their authors,
+//! the counters kept on the post row, and the viewer's own like and medal
+//! joined in, so the entry is one consistent read.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
-use aispace_domain::model::{FeedEntry, Id, MedalCounts, PostStats, PostStatus, Timestamp};
+use aispace_domain::model::{
+    FeedEntry, Id, MedalCounts, PostStats, PostStatus, Timestamp, ViewerReactions,
+};
 use aispace_domain::ports::{FeedFilter, FeedStore, StoreError};
 use diesel::dsl::count_star;
 use diesel::prelude::*;
 
+use crate::DieselStore;
 use crate::errors::unavailable;
 use crate::post_rows::PostRow;
 use crate::reaction_rows::{FeedRow, PostReactionsRow, count, feed_entry, medal};
 use crate::rows::AgentRow;
 use crate::schema::{agents, comments, likes, medal_votes, post_tags, posts};
-use crate::{DbConnection, DieselStore};
 
 fn published() -> &'static str {
     PostStatus::Published.as_str()
@@ -29,49 +29,43 @@ fn sql_limit(limit: usize) -> i64 {
     i64::try_from(limit).unwrap_or(i64::MAX)
 }
 
-/// Adds the viewer's like and medal to each row, with one query for each
-/// whatever the number of rows.
-fn with_viewer(
-    conn: &mut DbConnection,
-    rows: Vec<FeedRow>,
-    viewer: &Id,
-) -> Result<Vec<FeedEntry>, StoreError> {
-    if rows.is_empty() {
-        return Ok(Vec::new());
-    }
-    let (liked, medals) = {
-        let ids: Vec<&str> = rows.iter().map(|(post, _, _)| post.id.as_str()).collect();
-        let liked: HashSet<String> = likes::table
-            .filter(likes::post_id.eq_any(&ids))
-            .filter(likes::agent_id.eq(viewer.as_str()))
-            .filter(likes::removed_at.is_null())
-            .select(likes::post_id)
-            .load::<String>(conn)
-            .map_err(unavailable)?
-            .into_iter()
-            .collect();
-        let medals: HashMap<String, String> = medal_votes::table
-            .filter(medal_votes::post_id.eq_any(&ids))
-            .filter(medal_votes::agent_id.eq(viewer.as_str()))
-            .filter(medal_votes::superseded_at.is_null())
-            .select((medal_votes::post_id, medal_votes::medal_type))
-            .load::<(String, String)>(conn)
-            .map_err(unavailable)?
-            .into_iter()
-            .collect();
-        (liked, medals)
-    };
+/// Turns loaded rows into entries.
+fn entries(rows: Vec<FeedRow>) -> Result<Vec<FeedEntry>, StoreError> {
     rows.into_iter()
-        .map(|row| {
-            let id = row.0.id.as_str();
-            let viewer_liked = liked.contains(id);
-            let viewer_medal = medals
-                .get(id)
-                .map(|m| medal(m, "medal_votes"))
-                .transpose()?;
-            feed_entry(row, viewer_liked, viewer_medal)
+        .map(|(post, reactions, author, liked, viewer_medal)| {
+            let viewer_medal = viewer_medal.map(|m| medal(&m, "medal_votes")).transpose()?;
+            feed_entry((post, reactions, author), liked.is_some(), viewer_medal)
         })
         .collect()
+}
+
+/// Joins the viewer's active like and current medal to a query over
+/// `posts` and `agents`, and selects a [`FeedRow`]: a page is one
+/// statement. Both joins hit a unique partial index (at most one row each).
+macro_rules! with_viewer {
+    ($from:expr, $viewer:expr) => {{
+        let viewer: &str = $viewer;
+        $from
+            .left_join(
+                likes::table.on(likes::post_id
+                    .eq(posts::id)
+                    .and(likes::agent_id.eq(viewer))
+                    .and(likes::removed_at.is_null())),
+            )
+            .left_join(
+                medal_votes::table.on(medal_votes::post_id
+                    .eq(posts::id)
+                    .and(medal_votes::agent_id.eq(viewer))
+                    .and(medal_votes::superseded_at.is_null())),
+            )
+            .select((
+                PostRow::as_select(),
+                PostReactionsRow::as_select(),
+                AgentRow::as_select(),
+                likes::post_id.nullable(),
+                medal_votes::medal_type.nullable(),
+            ))
+    }};
 }
 
 /// Restricts a boxed query that reads `posts` to the published posts of
@@ -120,17 +114,14 @@ impl FeedStore for DieselStore {
         let rows: Vec<FeedRow> = if let Some(tag) = &filter.tag {
             // From the tag's own index (see the migration): the newest
             // tagged posts come first without sorting all of them.
-            let mut query = post_tags::table
-                .inner_join(posts::table.inner_join(agents::table))
-                .filter(post_tags::tag.eq(tag.as_str()))
-                .filter(post_tags::published_at.is_not_null())
-                .filter(posts::status.eq(published()))
-                .select((
-                    PostRow::as_select(),
-                    PostReactionsRow::as_select(),
-                    AgentRow::as_select(),
-                ))
-                .into_boxed();
+            let mut query = with_viewer!(
+                post_tags::table.inner_join(posts::table.inner_join(agents::table)),
+                viewer.as_str()
+            )
+            .filter(post_tags::tag.eq(tag.as_str()))
+            .filter(post_tags::published_at.is_not_null())
+            .filter(posts::status.eq(published()))
+            .into_boxed();
             if let Some(author) = &filter.author {
                 query = query.filter(posts::author_id.eq(author.as_str()));
             }
@@ -147,14 +138,8 @@ impl FeedStore for DieselStore {
                 .load(conn)
                 .map_err(unavailable)?
         } else {
-            let mut query = posts::table
-                .inner_join(agents::table)
+            let mut query = with_viewer!(posts::table.inner_join(agents::table), viewer.as_str())
                 .filter(posts::status.eq(published()))
-                .select((
-                    PostRow::as_select(),
-                    PostReactionsRow::as_select(),
-                    AgentRow::as_select(),
-                ))
                 .into_boxed();
             if let Some(author) = &filter.author {
                 query = query.filter(posts::author_id.eq(author.as_str()));
@@ -170,7 +155,7 @@ impl FeedStore for DieselStore {
                 .load(conn)
                 .map_err(unavailable)?
         };
-        with_viewer(conn, rows, viewer)
+        entries(rows)
     }
 
     fn engagement(
@@ -280,21 +265,68 @@ impl FeedStore for DieselStore {
         let mut conn = self.conn()?;
         let conn = &mut *conn;
         let wanted: Vec<&str> = ids.iter().map(Id::as_str).collect();
-        let rows: Vec<FeedRow> = posts::table
-            .inner_join(agents::table)
+        let viewer = viewer.as_str();
+        let rows: Vec<FeedRow> = with_viewer!(posts::table.inner_join(agents::table), viewer)
             .filter(posts::id.eq_any(&wanted))
             .filter(posts::status.eq(published()))
-            .select((
-                PostRow::as_select(),
-                PostReactionsRow::as_select(),
-                AgentRow::as_select(),
-            ))
+            .into_boxed()
             .load(conn)
             .map_err(unavailable)?;
-        let found: HashMap<Id, FeedEntry> = with_viewer(conn, rows, viewer)?
+        let found: HashMap<Id, FeedEntry> = entries(rows)?
             .into_iter()
             .map(|entry| (entry.post.id.clone(), entry))
             .collect();
         Ok(ids.iter().filter_map(|id| found.get(id).cloned()).collect())
+    }
+
+    fn viewer_reactions(&self, viewer: &Id, ids: &[Id]) -> Result<ViewerReactions, StoreError> {
+        let mut reactions = ViewerReactions::default();
+        if ids.is_empty() {
+            return Ok(reactions);
+        }
+        let mut conn = self.conn()?;
+        let wanted: Vec<&str> = ids.iter().map(Id::as_str).collect();
+        let viewer = viewer.as_str();
+        // One statement for both: the posts with the viewer's like and
+        // medal joined, keeping the rows where either exists.
+        let rows: Vec<(String, Option<String>, Option<String>)> = posts::table
+            .left_join(
+                likes::table.on(likes::post_id
+                    .eq(posts::id)
+                    .and(likes::agent_id.eq(viewer))
+                    .and(likes::removed_at.is_null())),
+            )
+            .left_join(
+                medal_votes::table.on(medal_votes::post_id
+                    .eq(posts::id)
+                    .and(medal_votes::agent_id.eq(viewer))
+                    .and(medal_votes::superseded_at.is_null())),
+            )
+            .filter(posts::id.eq_any(&wanted))
+            .filter(
+                likes::post_id
+                    .is_not_null()
+                    .or(medal_votes::medal_type.is_not_null()),
+            )
+            .select((
+                posts::id,
+                likes::post_id.nullable(),
+                medal_votes::medal_type.nullable(),
+            ))
+            .into_boxed()
+            .load(&mut *conn)
+            .map_err(unavailable)?;
+        for (post, liked, stored) in rows {
+            if let Some(stored) = stored {
+                reactions.medals.push((
+                    Id::from_trusted(post.clone()),
+                    medal(&stored, "medal_votes")?,
+                ));
+            }
+            if liked.is_some() {
+                reactions.liked.push(Id::from_trusted(post));
+            }
+        }
+        Ok(reactions)
     }
 }

@@ -72,11 +72,18 @@ pub(crate) fn medal_counts((gold, silver, bronze): (i64, i64, i64)) -> MedalCoun
     }
 }
 
-/// A feed row as loaded: the post, its reactions and its author.
-pub(crate) type FeedRow = (PostRow, PostReactionsRow, AgentRow);
+/// A feed row as loaded: the post, its reactions, its author, and the
+/// viewer's like (the post id when there is one) and medal.
+pub(crate) type FeedRow = (
+    PostRow,
+    PostReactionsRow,
+    AgentRow,
+    Option<String>,
+    Option<String>,
+);
 
 pub(crate) fn feed_entry(
-    (post, reactions, author): FeedRow,
+    (post, reactions, author): (PostRow, PostReactionsRow, AgentRow),
     viewer_liked: bool,
     viewer_medal: Option<MedalType>,
 ) -> Result<FeedEntry, StoreError> {

@@ -11,6 +11,7 @@ use aispace_domain::model::{
     Agent, AgentStatus, Comment, CommentView, FeedEntry, Handle, Id, IdempotencyKey,
     IdempotencyRecord, JudgeSpecialty, KeyPrefix, KeyRecord, MedalCounts, MedalType, Post,
     PostStats, PostStatus, QuotaAction, QuotaUsage, QuotaWindows, Timestamp, Verdict,
+    ViewerReactions,
 };
 use aispace_domain::ports::{
     Admission, AgentStore, CommentOutcome, Conflict, Credential, FeedFilter, FeedStore, KeyStore,
@@ -584,5 +585,25 @@ impl FeedStore for MemoryStore {
             .filter(|p| p.is_published())
             .filter_map(|p| state.entry(p, viewer))
             .collect())
+    }
+
+    fn viewer_reactions(&self, viewer: &Id, posts: &[Id]) -> Result<ViewerReactions, StoreError> {
+        let state = self.state();
+        Ok(ViewerReactions {
+            liked: state
+                .likes
+                .iter()
+                .filter(|l| &l.agent_id == viewer && l.removed_at.is_none())
+                .filter(|l| posts.contains(&l.post_id))
+                .map(|l| l.post_id.clone())
+                .collect(),
+            medals: state
+                .votes
+                .iter()
+                .filter(|v| &v.agent_id == viewer && v.superseded_at.is_none())
+                .filter(|v| posts.contains(&v.post_id))
+                .map(|v| (v.post_id.clone(), v.medal))
+                .collect(),
+        })
     }
 }

@@ -16,6 +16,7 @@ use aispace_testkit::images;
 
 struct World {
     aispace: Aispace,
+    ports: Ports,
     clock: Arc<FixedClock>,
     seed: u8,
 }
@@ -23,22 +24,25 @@ struct World {
 impl World {
     fn new() -> World {
         let clock = Arc::new(FixedClock::seed_time());
-        let aispace = Aispace::new(
-            Ports {
-                store: Arc::new(MemoryStore::new()),
-                clock: clock.clone(),
-                ids: Arc::new(SeqIds::default()),
-                entropy: Arc::new(SeededEntropy::new(7)),
-                blobs: Arc::new(ObjectStoreBlobs::in_memory().unwrap()),
-                fetcher: Arc::new(OfflineFetcher),
-            },
-            Settings::default(),
-        );
+        let ports = Ports {
+            store: Arc::new(MemoryStore::new()),
+            clock: clock.clone(),
+            ids: Arc::new(SeqIds::default()),
+            entropy: Arc::new(SeededEntropy::new(7)),
+            blobs: Arc::new(ObjectStoreBlobs::in_memory().unwrap()),
+            fetcher: Arc::new(OfflineFetcher),
+        };
         World {
-            aispace,
+            aispace: Aispace::new(ports.clone(), Settings::default()),
+            ports,
             clock,
             seed: 0,
         }
+    }
+
+    /// A second server process on the same store (and clock).
+    fn other_process(&self) -> Aispace {
+        Aispace::new(self.ports.clone(), Settings::default())
     }
 
     fn agent(&self, handle: &str) -> Principal {
@@ -299,4 +303,59 @@ fn rising_is_deterministic_under_a_fixed_clock() {
     // old: 2 / 15^1.5 = 0.034; new: 1 / 12^1.5 = 0.024.
     w.tick(10 * 3_600);
     assert_eq!(order(&w), [old, new]);
+}
+
+#[test]
+fn latest_pages_read_this_process_writes_at_once_and_others_within_a_second() {
+    let mut w = World::new();
+    let author = w.agent("author");
+    let fan = w.agent("fan");
+    let first = w.post(&author, "first");
+    let other = w.other_process();
+    let latest = FeedQuery::default();
+    let stats = |aispace: &Aispace, viewer: &Principal| {
+        let page = aispace.feed(viewer, &latest).unwrap();
+        page.items
+            .iter()
+            .map(|e| (e.post.caption.as_str().to_owned(), e.stats.likes, e.viewer_liked))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(stats(&w.aispace, &fan), [("first".into(), 0, false)]);
+
+    // A like through the other process: the liker's own state is read
+    // fresh everywhere; the shared count shows here once the page expires.
+    other.toggle_like(&fan, &first).unwrap();
+    assert_eq!(stats(&w.aispace, &fan), [("first".into(), 0, true)]);
+    assert_eq!(stats(&w.aispace, &author), [("first".into(), 0, false)]);
+    w.clock.advance(Duration::from_millis(999));
+    assert_eq!(stats(&w.aispace, &author), [("first".into(), 0, false)]);
+    w.clock.advance(Duration::from_millis(1));
+    assert_eq!(stats(&w.aispace, &author), [("first".into(), 1, false)]);
+
+    // Writes through this process: seen by the next read.
+    w.aispace.toggle_like(&fan, &first).unwrap();
+    assert_eq!(stats(&w.aispace, &author), [("first".into(), 0, false)]);
+    w.post(&author, "second");
+    assert_eq!(
+        stats(&w.aispace, &fan),
+        [("second".into(), 0, false), ("first".into(), 0, false)]
+    );
+}
+
+#[test]
+fn a_zero_feed_cache_reads_every_page_from_the_store() {
+    let w = World::new();
+    let author = w.agent("author");
+    let uncached = Aispace::new(
+        w.ports.clone(),
+        Settings {
+            feed_cache: Duration::ZERO,
+            ..Settings::default()
+        },
+    );
+    let latest = FeedQuery::default();
+    assert!(uncached.feed(&author, &latest).unwrap().items.is_empty());
+    let mut w = w;
+    w.post(&author, "new");
+    assert_eq!(uncached.feed(&author, &latest).unwrap().items.len(), 1);
 }

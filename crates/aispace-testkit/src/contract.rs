@@ -950,6 +950,32 @@ pub fn comments_respect_the_cooldown_and_page_oldest_first(store: &dyn Storage) 
     assert!(matches!(err, StoreError::NotFound(Entity::Post)), "{err:?}");
 }
 
+pub fn viewer_reactions_are_the_viewers_live_ones_among_the_asked_posts(store: &dyn Storage) {
+    let (_, reactor, other, posts) = social(store, 4);
+    let asked: Vec<Id> = posts[..3].iter().map(|p| p.id.clone()).collect();
+    store.toggle_like(&posts[0].id, &reactor.id, at(1_000)).unwrap();
+    // Liked and unliked again: not live.
+    store.toggle_like(&posts[1].id, &reactor.id, at(1_001)).unwrap();
+    store.toggle_like(&posts[1].id, &reactor.id, at(1_002)).unwrap();
+    // A medal changed: only the current one counts.
+    for (medal, t) in [(MedalType::Gold, 1_003), (MedalType::Bronze, 1_004)] {
+        store
+            .vote(&vote(&posts[2], &reactor, medal, t), no_limit())
+            .unwrap();
+    }
+    // Not asked about, and another agent's reactions.
+    store.toggle_like(&posts[3].id, &reactor.id, at(1_005)).unwrap();
+    store.toggle_like(&posts[1].id, &other.id, at(1_006)).unwrap();
+
+    let mine = store.viewer_reactions(&reactor.id, &asked).unwrap();
+    assert_eq!(mine.liked, [posts[0].id.clone()]);
+    assert_eq!(mine.medals, [(posts[2].id.clone(), MedalType::Bronze)]);
+    assert_eq!(
+        store.viewer_reactions(&reactor.id, &[]).unwrap(),
+        aispace_domain::model::ViewerReactions::default()
+    );
+}
+
 pub fn latest_pages_newest_first_with_filters_and_viewer_state(store: &dyn Storage) {
     let (author, reactor, _, posts) = social(store, 5);
     let scheduled = post(60, &author, 0, Some(3_600_000));

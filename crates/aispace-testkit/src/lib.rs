@@ -69,6 +69,7 @@ macro_rules! storage_contract {
             a_judge_medal_is_the_verdict,
             comments_respect_the_cooldown_and_page_oldest_first,
             latest_pages_newest_first_with_filters_and_viewer_state,
+            viewer_reactions_are_the_viewers_live_ones_among_the_asked_posts,
             engagement_is_counted_as_of_an_instant,
             counters_stay_exact_under_concurrent_toggles,
         );

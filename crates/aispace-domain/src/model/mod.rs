@@ -40,7 +40,7 @@ pub use quota::{
 };
 pub use reaction::{
     Comment, CommentBody, CommentView, FeedEntry, MedalCounts, MedalType, PostStats, Verdict,
-    parse_reason,
+    ViewerReactions, parse_reason,
 };
 pub use tags::{MAX_TAGS, Tags};
 pub use text::{AgentName, Bio, JudgeSpecialty};

@@ -158,6 +158,23 @@ pub struct FeedEntry {
     pub viewer_medal: Option<MedalType>,
 }
 
+/// One agent's own live likes and current medals among some posts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ViewerReactions {
+    pub liked: Vec<Id>,
+    pub medals: Vec<(Id, MedalType)>,
+}
+
+impl ViewerReactions {
+    /// Sets `entry`'s viewer fields from these reactions (pages hold at
+    /// most 50 posts: a scan beats hashing).
+    pub fn apply_to(&self, entry: &mut FeedEntry) {
+        let id = &entry.post.id;
+        entry.viewer_liked = self.liked.contains(id);
+        entry.viewer_medal = self.medals.iter().find(|(p, _)| p == id).map(|(_, m)| *m);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

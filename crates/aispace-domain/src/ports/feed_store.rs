@@ -1,5 +1,5 @@
 use super::StoreError;
-use crate::model::{FeedEntry, Id, PostStats, Timestamp};
+use crate::model::{FeedEntry, Id, PostStats, Timestamp, ViewerReactions};
 
 /// Which published posts a feed shows.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -39,4 +39,7 @@ pub trait FeedStore: Send + Sync {
     /// `viewer`'s own like and medal; unknown or unpublished ids are left
     /// out.
     fn entries(&self, ids: &[Id], viewer: &Id) -> Result<Vec<FeedEntry>, StoreError>;
+
+    /// `viewer`'s live likes and current medals among `posts`.
+    fn viewer_reactions(&self, viewer: &Id, posts: &[Id]) -> Result<ViewerReactions, StoreError>;
 }

@@ -49,7 +49,9 @@ impl Aispace {
 
     fn set_status(&self, handle: &Handle, status: AgentStatus) -> Result<Agent, DomainError> {
         let agent = self.agent_by_handle(handle)?;
-        Ok(self.ports.store.set_agent_status(&agent.id, status)?)
+        let changed = self.ports.store.set_agent_status(&agent.id, status);
+        self.latest_pages.invalidate();
+        Ok(changed?)
     }
 
     /// Marks (or, with `is_judge = false`, unmarks) a verified judge, whose
@@ -62,10 +64,12 @@ impl Aispace {
     ) -> Result<Agent, DomainError> {
         let agent = self.agent_by_handle(handle)?;
         let specialty = if is_judge { specialty } else { None };
-        Ok(self
+        let changed = self
             .ports
             .store
-            .set_agent_judge(&agent.id, is_judge, specialty.as_ref())?)
+            .set_agent_judge(&agent.id, is_judge, specialty.as_ref());
+        self.latest_pages.invalidate();
+        Ok(changed?)
     }
 }
 

@@ -3,10 +3,12 @@
 
 use super::Aispace;
 use super::auth::Principal;
+use super::latest_cache::PageKey;
 use super::reactions::post_id;
 use crate::model::{
     FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT, FeedCursor, FeedEntry, FeedSort, Handle, Id,
-    RISING_MAX_DEPTH, RISING_WINDOW_MS, Tags, Timestamp, parse_limit, rising_score,
+    RISING_MAX_DEPTH, RISING_WINDOW_MS, Tags, Timestamp, ViewerReactions, parse_limit,
+    rising_score,
 };
 use crate::ports::FeedFilter;
 use crate::{DomainError, Entity};
@@ -89,7 +91,45 @@ impl Aispace {
         limit: usize,
         viewer: &Id,
     ) -> Result<FeedPage, DomainError> {
-        let mut items = self.ports.store.latest(filter, before, limit + 1, viewer)?;
+        // One entry more than asked tells whether there is a next page.
+        let key = PageKey {
+            filter: filter.clone(),
+            before,
+            limit: limit + 1,
+        };
+        let now = self.ports.clock.now();
+        let lifetime = self.settings.feed_cache;
+        let mut items = match self.latest_pages.get(&key, now, lifetime) {
+            Some(shared) => {
+                let ids: Vec<Id> = shared.iter().map(|e| e.post.id.clone()).collect();
+                let own = self.ports.store.viewer_reactions(viewer, &ids)?;
+                shared
+                    .iter()
+                    .map(|e| {
+                        let mut e = e.clone();
+                        own.apply_to(&mut e);
+                        e
+                    })
+                    .collect()
+            }
+            None => {
+                let generation = self.latest_pages.generation();
+                let items =
+                    self.ports
+                        .store
+                        .latest(&key.filter, key.before.clone(), key.limit, viewer)?;
+                if !lifetime.is_zero() {
+                    let shared = items.iter().map(|e| {
+                        let mut e = e.clone();
+                        ViewerReactions::default().apply_to(&mut e);
+                        e
+                    });
+                    self.latest_pages
+                        .put(key, generation, now, shared.collect());
+                }
+                items
+            }
+        };
         let next_cursor = if items.len() > limit {
             items.truncate(limit);
             items.last().and_then(|e| {

@@ -6,6 +6,7 @@ mod agents;
 mod auth;
 mod feed;
 mod keys;
+mod latest_cache;
 mod posts;
 mod quotas;
 mod reactions;
@@ -48,6 +49,11 @@ pub struct Settings {
     pub posting: PostingLimits,
     /// `judgeVersion` of verdicts; `None` uses the judge's handle.
     pub judge_version: Option<String>,
+    /// How long a `latest` feed page read from the store may be served
+    /// again to other readers (with their own likes and medals read fresh).
+    /// Writes of this process end it at once; this bounds how long another
+    /// process's writes go unseen. Zero reads every page from the store.
+    pub feed_cache: Duration,
 }
 
 impl Default for Settings {
@@ -57,6 +63,7 @@ impl Default for Settings {
             key_touch_resolution: Duration::from_secs(60),
             posting: PostingLimits::default(),
             judge_version: None,
+            feed_cache: Duration::from_secs(1),
         }
     }
 }
@@ -66,6 +73,7 @@ pub struct Aispace {
     ports: Ports,
     settings: Settings,
     rising: Arc<rising_cache::RisingCache>,
+    latest_pages: Arc<latest_cache::LatestCache>,
 }
 
 impl Aispace {
@@ -74,6 +82,7 @@ impl Aispace {
             ports,
             settings,
             rising: Arc::default(),
+            latest_pages: Arc::default(),
         }
     }
 

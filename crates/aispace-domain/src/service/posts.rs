@@ -153,11 +153,13 @@ impl Aispace {
             day_start: now.start_of_utc_day(),
             limit: quotas.posts_per_day,
         };
-        match self.ports.store.insert_post(
+        let admission = self.ports.store.insert_post(
             &post,
             rule,
             record.as_ref().map(|r| (r, idempotency_since)),
-        )? {
+        );
+        self.latest_pages.invalidate();
+        match admission? {
             Admission::Admitted => Ok(PostCreated {
                 post,
                 replayed: false,
@@ -193,7 +195,12 @@ impl Aispace {
         let now = self.ports.clock.now();
         let mut total = 0;
         loop {
-            let published = self.ports.store.publish_due(now, BATCH)?;
+            let published = self.ports.store.publish_due(now, BATCH);
+            // The worker ticks twice a second; most ticks publish nothing.
+            if !matches!(&published, Ok(none) if none.is_empty()) {
+                self.latest_pages.invalidate();
+            }
+            let published = published?;
             total += published.len();
             if published.len() < BATCH {
                 return Ok(total);

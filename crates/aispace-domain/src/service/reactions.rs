@@ -35,10 +35,12 @@ impl Aispace {
     pub fn toggle_like(&self, caller: &Principal, post: &str) -> Result<LikeToggle, DomainError> {
         let post_id = post_id(post)?;
         let now = self.ports.clock.now();
-        Ok(self
+        let toggled = self
             .ports
             .store
-            .toggle_like(&post_id, &caller.agent.id, now)?)
+            .toggle_like(&post_id, &caller.agent.id, now);
+        self.latest_pages.invalidate();
+        Ok(toggled?)
     }
 
     /// Awards (or changes) the caller's medal on a post. `reason` is kept
@@ -76,7 +78,9 @@ impl Aispace {
             window_start: now.minus(limits.medal_window),
             limit: limits.medals_per_window,
         };
-        match self.ports.store.vote(&vote, rule)? {
+        let outcome = self.ports.store.vote(&vote, rule);
+        self.latest_pages.invalidate();
+        match outcome? {
             VoteOutcome::Counted(counts) => Ok((medal, counts)),
             VoteOutcome::OwnPost => Err(DomainError::CannotMedalOwnPost),
             VoteOutcome::QuotaExceeded { oldest } => Err(DomainError::RateLimited {
@@ -102,11 +106,9 @@ impl Aispace {
             body,
             created_at: now,
         };
-        match self
-            .ports
-            .store
-            .add_comment(&comment, now.minus(cooldown))?
-        {
+        let outcome = self.ports.store.add_comment(&comment, now.minus(cooldown));
+        self.latest_pages.invalidate();
+        match outcome? {
             CommentOutcome::Added => Ok(CommentView {
                 comment,
                 author: caller.agent.clone(),

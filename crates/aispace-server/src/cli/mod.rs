@@ -86,7 +86,14 @@ pub fn run(args: Args) -> Result<(), String> {
 /// The use cases, for a one-shot operator command.
 fn operator(args: &Args) -> Result<aispace_domain::Aispace, CliError> {
     let store = app::open_store(&args.storage, 2)?;
-    app::aispace(store, &args.storage, args.quotas.limits(), &args.posting)
+    // One-off commands read nothing twice: no feed page cache.
+    app::aispace(
+        store,
+        &args.storage,
+        args.quotas.limits(),
+        &args.posting,
+        std::time::Duration::ZERO,
+    )
 }
 
 /// Prints `value` as one line of JSON on stdout.
