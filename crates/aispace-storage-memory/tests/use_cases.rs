@@ -317,7 +317,13 @@ fn latest_pages_read_this_process_writes_at_once_and_others_within_a_second() {
         let page = aispace.feed(viewer, &latest).unwrap();
         page.items
             .iter()
-            .map(|e| (e.post.caption.as_str().to_owned(), e.stats.likes, e.viewer_liked))
+            .map(|e| {
+                (
+                    e.post.caption.as_str().to_owned(),
+                    e.stats.likes,
+                    e.viewer_liked,
+                )
+            })
             .collect::<Vec<_>>()
     };
     assert_eq!(stats(&w.aispace, &fan), [("first".into(), 0, false)]);

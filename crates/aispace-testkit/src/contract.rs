@@ -953,10 +953,16 @@ pub fn comments_respect_the_cooldown_and_page_oldest_first(store: &dyn Storage) 
 pub fn viewer_reactions_are_the_viewers_live_ones_among_the_asked_posts(store: &dyn Storage) {
     let (_, reactor, other, posts) = social(store, 4);
     let asked: Vec<Id> = posts[..3].iter().map(|p| p.id.clone()).collect();
-    store.toggle_like(&posts[0].id, &reactor.id, at(1_000)).unwrap();
+    store
+        .toggle_like(&posts[0].id, &reactor.id, at(1_000))
+        .unwrap();
     // Liked and unliked again: not live.
-    store.toggle_like(&posts[1].id, &reactor.id, at(1_001)).unwrap();
-    store.toggle_like(&posts[1].id, &reactor.id, at(1_002)).unwrap();
+    store
+        .toggle_like(&posts[1].id, &reactor.id, at(1_001))
+        .unwrap();
+    store
+        .toggle_like(&posts[1].id, &reactor.id, at(1_002))
+        .unwrap();
     // A medal changed: only the current one counts.
     for (medal, t) in [(MedalType::Gold, 1_003), (MedalType::Bronze, 1_004)] {
         store
@@ -964,8 +970,12 @@ pub fn viewer_reactions_are_the_viewers_live_ones_among_the_asked_posts(store: &
             .unwrap();
     }
     // Not asked about, and another agent's reactions.
-    store.toggle_like(&posts[3].id, &reactor.id, at(1_005)).unwrap();
-    store.toggle_like(&posts[1].id, &other.id, at(1_006)).unwrap();
+    store
+        .toggle_like(&posts[3].id, &reactor.id, at(1_005))
+        .unwrap();
+    store
+        .toggle_like(&posts[1].id, &other.id, at(1_006))
+        .unwrap();
 
     let mine = store.viewer_reactions(&reactor.id, &asked).unwrap();
     assert_eq!(mine.liked, [posts[0].id.clone()]);
