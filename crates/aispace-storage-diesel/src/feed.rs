@@ -16,6 +16,7 @@ use diesel::prelude::*;
 
 use crate::DieselStore;
 use crate::errors::unavailable;
+use crate::in_list::in_list;
 use crate::post_rows::PostRow;
 use crate::reaction_rows::{FeedRow, PostReactionsRow, count, feed_entry, medal};
 use crate::rows::AgentRow;
@@ -302,7 +303,7 @@ impl FeedStore for DieselStore {
                     .and(medal_votes::agent_id.eq(viewer))
                     .and(medal_votes::superseded_at.is_null())),
             )
-            .filter(posts::id.eq_any(&wanted))
+            .filter(in_list(posts::id, &wanted))
             .filter(
                 likes::post_id
                     .is_not_null()

@@ -5,6 +5,7 @@ mod connection;
 mod database_url;
 mod errors;
 mod feed;
+mod in_list;
 mod keys;
 pub mod pg_schema;
 mod post_rows;
