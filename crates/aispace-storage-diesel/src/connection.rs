@@ -13,6 +13,23 @@ pub enum DbConnection {
     Pg(PgConnection),
 }
 
+/// Runs `$body` with `$c` bound to the concrete connection inside a
+/// [`DbConnection`], type-checking it once per database: still one query in
+/// the source. For the hottest statements only: through the MultiConnection
+/// a statement's SQL is rendered again on every execution (to wrap it, to
+/// key the statement cache, to collect its binds), while on the concrete
+/// connection a statically typed statement is found in the cache by its
+/// type and its SQL is never rendered again.
+macro_rules! per_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::DbConnection::Sqlite($c) => $body,
+            $crate::DbConnection::Pg($c) => $body,
+        }
+    };
+}
+pub(crate) use per_backend;
+
 impl std::fmt::Debug for DbConnection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {

@@ -15,6 +15,7 @@ use diesel::dsl::count_star;
 use diesel::prelude::*;
 
 use crate::DieselStore;
+use crate::connection::per_backend;
 use crate::errors::unavailable;
 use crate::in_list::in_list;
 use crate::post_rows::PostRow;
@@ -286,47 +287,32 @@ impl FeedStore for DieselStore {
             return Ok(reactions);
         }
         let mut conn = self.conn()?;
+        let conn = &mut *conn;
         let wanted: Vec<&str> = ids.iter().map(Id::as_str).collect();
         let viewer = viewer.as_str();
-        // One statement for both: the posts with the viewer's like and
-        // medal joined, keeping the rows where either exists.
-        let rows: Vec<(String, Option<String>, Option<String>)> = posts::table
-            .left_join(
-                likes::table.on(likes::post_id
-                    .eq(posts::id)
-                    .and(likes::agent_id.eq(viewer))
-                    .and(likes::removed_at.is_null())),
-            )
-            .left_join(
-                medal_votes::table.on(medal_votes::post_id
-                    .eq(posts::id)
-                    .and(medal_votes::agent_id.eq(viewer))
-                    .and(medal_votes::superseded_at.is_null())),
-            )
-            .filter(in_list(posts::id, &wanted))
-            .filter(
-                likes::post_id
-                    .is_not_null()
-                    .or(medal_votes::medal_type.is_not_null()),
-            )
-            .select((
-                posts::id,
-                likes::post_id.nullable(),
-                medal_votes::medal_type.nullable(),
-            ))
-            .into_boxed()
-            .load(&mut *conn)
-            .map_err(unavailable)?;
-        for (post, liked, stored) in rows {
-            if let Some(stored) = stored {
-                reactions.medals.push((
-                    Id::from_trusted(post.clone()),
-                    medal(&stored, "medal_votes")?,
-                ));
-            }
-            if liked.is_some() {
-                reactions.liked.push(Id::from_trusted(post));
-            }
+        // Each is a probe per post into the (post_id, agent_id) unique
+        // partial index, without touching `posts`.
+        let (liked, medals) = per_backend!(conn, |c| likes::table
+            .filter(in_list(likes::post_id, &wanted))
+            .filter(likes::agent_id.eq(viewer))
+            .filter(likes::removed_at.is_null())
+            .select(likes::post_id)
+            .load::<String>(c)
+            .and_then(|liked| {
+                medal_votes::table
+                    .filter(in_list(medal_votes::post_id, &wanted))
+                    .filter(medal_votes::agent_id.eq(viewer))
+                    .filter(medal_votes::superseded_at.is_null())
+                    .select((medal_votes::post_id, medal_votes::medal_type))
+                    .load::<(String, String)>(c)
+                    .map(|medals| (liked, medals))
+            }))
+        .map_err(unavailable)?;
+        reactions.liked = liked.into_iter().map(Id::from_trusted).collect();
+        for (post, stored) in medals {
+            reactions
+                .medals
+                .push((Id::from_trusted(post), medal(&stored, "medal_votes")?));
         }
         Ok(reactions)
     }

@@ -3,6 +3,7 @@ use aispace_domain::model::{Agent, Id, KeyPrefix, KeyRecord, Timestamp};
 use aispace_domain::ports::{Conflict, Credential, KeyStore, StoreError};
 use diesel::prelude::*;
 
+use crate::connection::per_backend;
 use crate::errors::{TxError, WriteRules, unavailable, write_error};
 use crate::rows::{AgentRow, KeyRow};
 use crate::schema::{agent_keys, agents};
@@ -19,13 +20,14 @@ fn key_row(conn: &mut DbConnection, prefix: &str) -> QueryResult<Option<KeyRow>>
 impl KeyStore for DieselStore {
     fn credential(&self, prefix: &KeyPrefix) -> Result<Option<Credential>, StoreError> {
         let mut conn = self.conn()?;
-        let row = agent_keys::table
+        // Every authenticated request runs this.
+        let row = per_backend!(&mut *conn, |c| agent_keys::table
             .inner_join(agents::table)
             .filter(agent_keys::prefix.eq(prefix.as_str()))
             .select((KeyRow::as_select(), AgentRow::as_select()))
-            .first::<(KeyRow, AgentRow)>(&mut *conn)
-            .optional()
-            .map_err(unavailable)?;
+            .first::<(KeyRow, AgentRow)>(c)
+            .optional())
+        .map_err(unavailable)?;
         row.map(|(key, agent)| {
             Ok(Credential {
                 key: KeyRecord::try_from(key)?,
