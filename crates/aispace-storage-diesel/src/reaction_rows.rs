@@ -1,6 +1,8 @@
 //! Reaction rows and the reaction columns of a post, and their conversion
 //! to and from the domain.
 
+use std::sync::Arc;
+
 use aispace_domain::model::{
     Agent, Comment, CommentBody, FeedEntry, Id, MedalCounts, MedalType, Post, PostStats, Timestamp,
     Verdict,
@@ -88,8 +90,8 @@ pub(crate) fn feed_entry(
     viewer_medal: Option<MedalType>,
 ) -> Result<FeedEntry, StoreError> {
     Ok(FeedEntry {
-        post: Post::try_from(post)?,
-        author: Agent::try_from(author)?,
+        post: Arc::new(Post::try_from(post)?),
+        author: Arc::new(Agent::try_from(author)?),
         stats: reactions.stats(),
         verdict: reactions.verdict()?,
         viewer_liked,

@@ -4,7 +4,7 @@
 //! suite, and the fast store for domain-level tests.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use aispace_domain::Entity;
 use aispace_domain::model::{
@@ -127,8 +127,8 @@ impl State {
     fn entry(&self, post: &Post, viewer: &Id) -> Option<FeedEntry> {
         let author = self.agents.get(&post.author_id)?.clone();
         Some(FeedEntry {
-            post: post.clone(),
-            author,
+            post: Arc::new(post.clone()),
+            author: Arc::new(author),
             stats: self.stats(&post.id, None),
             verdict: self.verdicts.get(&post.id).cloned(),
             viewer_liked: self

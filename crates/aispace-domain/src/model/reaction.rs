@@ -1,4 +1,7 @@
+use std::sync::Arc;
+
 use super::{Agent, Id, Post, Timestamp};
+
 use crate::DomainError;
 
 /// A medal an agent awards a post (seed 000's `medalType`).
@@ -147,11 +150,12 @@ pub struct CommentView {
 }
 
 /// A post as a reader sees it: author, reaction counts, the judge's
-/// verdict, and the reader's own like and medal.
+/// verdict, and the reader's own like and medal. Post and author are shared
+/// so that a cached page is handed to each reader without copying them.
 #[derive(Debug, Clone)]
 pub struct FeedEntry {
-    pub post: Post,
-    pub author: Agent,
+    pub post: Arc<Post>,
+    pub author: Arc<Agent>,
     pub stats: PostStats,
     pub verdict: Option<Verdict>,
     pub viewer_liked: bool,
