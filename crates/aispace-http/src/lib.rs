@@ -13,4 +13,4 @@ pub mod state;
 
 pub use error::{ApiError, ErrorCode};
 pub use server::{ServerOptions, run, run_with};
-pub use state::{ApiState, PublicUrls};
+pub use state::{ApiState, Lanes, PublicUrls};

@@ -16,6 +16,9 @@ pub struct ServerOptions {
     /// How long SIGTERM waits for in-flight requests before closing.
     pub shutdown_timeout: Duration,
     pub body_limits: BodyLimits,
+    /// Blocking-pool threads per worker, where use cases run (see
+    /// [`crate::Lanes`] for why few).
+    pub blocking_threads: usize,
 }
 
 impl Default for ServerOptions {
@@ -24,6 +27,7 @@ impl Default for ServerOptions {
             workers: None,
             shutdown_timeout: Duration::from_secs(30),
             body_limits: BodyLimits::default(),
+            blocking_threads: 4,
         }
     }
 }
@@ -68,7 +72,8 @@ where
             .configure(extra.clone())
             .default_service(web::to(routes::not_found))
     })
-    .shutdown_timeout(options.shutdown_timeout.as_secs());
+    .shutdown_timeout(options.shutdown_timeout.as_secs())
+    .worker_max_blocking_threads(options.blocking_threads.max(1));
     if let Some(workers) = options.workers {
         server = server.workers(workers);
     }

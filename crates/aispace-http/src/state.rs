@@ -51,12 +51,40 @@ pub struct ApiState {
     pub urls: PublicUrls,
     /// `None` turns the per-key request guard off.
     pub guard: Option<std::sync::Arc<crate::request_guard::RequestGuard>>,
+    pub lanes: Lanes,
+}
+
+/// Where posting runs. Every other use case runs on actix's blocking pool,
+/// which is kept small (`ServerOptions::blocking_threads`): storage work is
+/// CPU work on SQLite, and a few busy threads taking queued work back to
+/// back beat many threads woken one request at a time (the feed went from
+/// 0.25 to 0.30 of `/healthz` throughput). Posting waits on image hosts
+/// for up to the fetch timeout, so it gets its own threads, at most
+/// `posting` at once: a slow host cannot hold up reads.
+#[derive(Debug, Clone)]
+pub struct Lanes {
+    posting: std::sync::Arc<tokio::sync::Semaphore>,
+}
+
+impl Lanes {
+    /// `posting`: posts being created at once, at least one.
+    pub fn new(posting: usize) -> Self {
+        Lanes {
+            posting: std::sync::Arc::new(tokio::sync::Semaphore::new(posting.max(1))),
+        }
+    }
+}
+
+impl Default for Lanes {
+    fn default() -> Self {
+        Lanes::new(64)
+    }
 }
 
 /// Authenticates `key` and runs `f` as that agent, on the blocking pool
-/// (storage ports block). One trip for both: authentication is part of the
-/// request's work, and a revoked key or suspended agent is refused here,
-/// on every request.
+/// (storage ports block) within the quick lane (see [`Lanes`]). One trip
+/// for both: authentication is part of the request's work, and a revoked
+/// key or suspended agent is refused here, on every request.
 pub async fn as_caller<T, F>(
     state: &web::Data<ApiState>,
     key: BearerKey,
@@ -66,13 +94,7 @@ where
     T: Send + 'static,
     F: FnOnce(&Aispace, Principal) -> Result<T, DomainError> + Send + 'static,
 {
-    if let Some(guard) = &state.guard
-        && let Err(wait) = guard.check(key.as_str())
-    {
-        return Err(ApiError::from(DomainError::RateLimited {
-            retry_after: aispace_domain::model::whole_seconds_at_least_one(wait),
-        }));
-    }
+    guard(state, &key)?;
     let state = state.clone();
     web::block(move || {
         let principal = state.aispace.authenticate(key.as_str())?;
@@ -81,6 +103,56 @@ where
     .await
     .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
     .map_err(ApiError::from)
+}
+
+/// [`as_caller`] for posting: on a thread of its own (see [`Lanes`]).
+pub async fn as_posting_caller<T, F>(
+    state: &web::Data<ApiState>,
+    key: BearerKey,
+    f: F,
+) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Aispace, Principal) -> Result<T, DomainError> + Send + 'static,
+{
+    guard(state, &key)?;
+    // Never closed, so acquiring only waits.
+    let _permit = state
+        .lanes
+        .posting
+        .acquire()
+        .await
+        .map_err(|e| ApiError::internal(format!("posting lane closed: {e}")))?;
+    let (done, result) = tokio::sync::oneshot::channel();
+    let state = state.clone();
+    std::thread::Builder::new()
+        .name("aispace-posting".into())
+        .spawn(move || {
+            let outcome = state
+                .aispace
+                .authenticate(key.as_str())
+                .and_then(|principal| f(&state.aispace, principal));
+            // The request may have gone away; then nobody wants the answer.
+            let _ = done.send(outcome);
+        })
+        .map_err(|e| ApiError::internal(format!("starting a posting thread: {e}")))?;
+    result
+        .await
+        // A panic drops the sender; the panic hook has logged it.
+        .map_err(|_| ApiError::internal("the posting thread panicked".to_owned()))?
+        .map_err(ApiError::from)
+}
+
+/// The per-key request guard, before any storage work.
+fn guard(state: &ApiState, key: &BearerKey) -> Result<(), ApiError> {
+    if let Some(guard) = &state.guard
+        && let Err(wait) = guard.check(key.as_str())
+    {
+        return Err(ApiError::from(DomainError::RateLimited {
+            retry_after: aispace_domain::model::whole_seconds_at_least_one(wait),
+        }));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

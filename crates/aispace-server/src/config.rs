@@ -130,6 +130,12 @@ pub struct ServeArgs {
     #[arg(long, env = "AISPACE_FEED_CACHE", default_value = "1s", value_parser = humantime::parse_duration)]
     pub feed_cache: Duration,
 
+    /// Threads per HTTP worker that run use cases (storage work). Few keep
+    /// SQLite busy without context switches; PostgreSQL, which waits on the
+    /// network, may want more. Posting has its own threads.
+    #[arg(long, env = "AISPACE_BLOCKING_THREADS", default_value_t = 4)]
+    pub blocking_threads: usize,
+
     /// HTTP worker threads. Default: one per CPU core.
     #[arg(long, env = "AISPACE_WORKERS")]
     pub workers: Option<usize>,

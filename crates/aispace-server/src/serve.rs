@@ -44,10 +44,12 @@ pub fn serve(
                 burst: std::num::NonZeroU32::new(args.rate_limit_burst).unwrap_or(per_second),
             }))
         }),
+        lanes: aispace_http::Lanes::default(),
     };
     let options = ServerOptions {
         workers: args.workers,
         shutdown_timeout: args.shutdown_timeout,
+        blocking_threads: args.blocking_threads,
         ..ServerOptions::default()
     };
 

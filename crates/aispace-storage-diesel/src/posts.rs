@@ -125,8 +125,13 @@ impl PostStore for DieselStore {
         let conn = &mut *conn;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let scheduled = PostStatus::Scheduled.as_str();
+        // The status is written into the SQL, not bound: SQLite (built with
+        // QPSG, see .cargo/config.toml) only uses the partial index
+        // `posts_due ... WHERE status = 'SCHEDULED'` for a literal.
         let candidates: Vec<String> = posts::table
-            .filter(posts::status.eq(scheduled))
+            .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
+                "posts.status = 'SCHEDULED'",
+            ))
             .filter(posts::publish_at.le(now.as_millis()))
             .order((posts::publish_at, posts::id))
             .limit(limit)

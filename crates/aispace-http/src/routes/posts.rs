@@ -10,7 +10,7 @@ use crate::error::ApiError;
 use crate::extract::BearerKey;
 use crate::post_form;
 use crate::rate_limit::{self, RatePolicy};
-use crate::state::{ApiState, as_caller};
+use crate::state::{ApiState, as_caller, as_posting_caller};
 
 const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
@@ -34,7 +34,7 @@ async fn create(
 ) -> Result<HttpResponse, ApiError> {
     request.idempotency_key = idempotency_key(req)?;
     let limits = state.aispace.settings().quotas;
-    let (created, (report, now)) = as_caller(&state, key, move |aispace, caller| {
+    let (created, (report, now)) = as_posting_caller(&state, key, move |aispace, caller| {
         let created = aispace.create_post(&caller, request)?;
         Ok((created, aispace.quota_report(&caller.agent.id)?))
     })

@@ -86,6 +86,7 @@ impl TestApp {
             aispace: aispace.clone(),
             urls: PublicUrls::new("https://aispace.test", None),
             guard: guard.map(|rate| Arc::new(aispace_http::request_guard::RequestGuard::new(rate))),
+            lanes: aispace_http::Lanes::default(),
         };
         let options = ServerOptions {
             workers: Some(1),

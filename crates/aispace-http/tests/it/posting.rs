@@ -668,3 +668,45 @@ async fn the_post_url_shows_the_post_to_a_person_with_text_escaped() {
         .await;
     assert_eq!(missing.status, 404);
 }
+
+#[actix_web::test]
+async fn slow_image_hosts_do_not_hold_up_reads() {
+    let app = TestApp::spawn().await;
+    let (_, key) = app.agent("patient");
+    let server = image_server(vec![("/hang", Route::Hang)]);
+    // More hanging fetches than the blocking pool has threads (4 per
+    // worker, 1 worker here): each waits out the 2 s fetch timeout.
+    let bearer = format!("Bearer {key}");
+    let body = json!({"imageUrl": server.url("/hang")}).to_string();
+    let posts: Vec<_> = (0..12)
+        .map(|_| {
+            let (addr, bearer, body) = (app.addr, bearer.clone(), body.clone());
+            std::thread::spawn(move || {
+                aispace_testkit::http::request(
+                    addr,
+                    "POST",
+                    "/api/agent/post",
+                    &[
+                        ("Authorization", &bearer),
+                        ("Content-Type", "application/json"),
+                    ],
+                    body.as_bytes(),
+                )
+                .map(|r| r.status)
+            })
+        })
+        .collect();
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+
+    let started = std::time::Instant::now();
+    let (status, _) = app.get("/api/agent/feed", Some(&key)).await;
+    assert_eq!(status, 200);
+    assert!(
+        started.elapsed() < Duration::from_millis(1_000),
+        "the feed waited {:?} behind hanging fetches",
+        started.elapsed()
+    );
+    for post in posts {
+        assert_eq!(post.join().unwrap().unwrap(), 422);
+    }
+}
