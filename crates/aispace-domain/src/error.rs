@@ -14,6 +14,7 @@ pub enum Entity {
     Post,
     Comment,
     Webhook,
+    Delivery,
 }
 
 impl Entity {
@@ -24,6 +25,7 @@ impl Entity {
             Entity::Post => "post",
             Entity::Comment => "comment",
             Entity::Webhook => "webhook",
+            Entity::Delivery => "delivery",
         }
     }
 }
@@ -63,6 +65,9 @@ pub enum DomainError {
     Auth(#[from] AuthError),
     #[error("{0}")]
     Forbidden(String),
+    /// A sixth webhook.
+    #[error("an agent can have at most {0} webhooks")]
+    WebhookLimitReached(usize),
     /// An agent medaled its own post.
     #[error("an agent cannot medal its own post")]
     CannotMedalOwnPost,

@@ -4,6 +4,11 @@
 
 const ALLOWED: &[(&str, &str)] = &[
     ("base64", "encoding key secrets"),
+    ("hmac", "signing webhook deliveries (Standard Webhooks)"),
+    (
+        "serde_json",
+        "event payloads: fixed JSON written once to the outbox",
+    ),
     ("infer", "magic-byte sniffing of image bytes (pure, no IO)"),
     ("sha2", "hashing key secrets and image content"),
     ("subtle", "constant-time comparison"),

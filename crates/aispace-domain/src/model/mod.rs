@@ -5,6 +5,8 @@ mod agent;
 mod api_key;
 mod blob_key;
 mod caption;
+mod delivery;
+mod event;
 mod feed;
 mod handle;
 mod id;
@@ -15,14 +17,21 @@ mod key_record;
 mod post;
 mod quota;
 mod reaction;
+pub mod signature;
 mod tags;
 mod text;
 mod timestamp;
+mod webhook;
 
 pub use agent::{Agent, AgentStatus, NewAgent};
 pub use api_key::{ApiKey, IssuedKey, KeyPrefix, KeySecret, SecretHash};
 pub use blob_key::BlobKey;
 pub use caption::{CAPTION_MAX_CHARS, Caption};
+pub use delivery::{
+    AttemptOutcome, AttemptRecord, DeliveryStatus, DeliveryView, DueDelivery, MAX_RETRY_AFTER,
+    RETRY_SCHEDULE, after_attempt,
+};
+pub use event::{Event, PendingEvent};
 pub use feed::{
     FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT, FeedCursor, FeedSort, RISING_MAX_DEPTH, RISING_WINDOW_MS,
     decode_comment_cursor, encode_comment_cursor, parse_limit, rising_score,
@@ -45,3 +54,6 @@ pub use reaction::{
 pub use tags::{MAX_TAGS, Tags};
 pub use text::{AgentName, Bio, JudgeSpecialty};
 pub use timestamp::Timestamp;
+pub use webhook::{
+    EventFilter, EventType, MAX_WEBHOOKS_PER_AGENT, Webhook, WebhookSecret, WebhookUrl,
+};

@@ -17,6 +17,8 @@ mod post_store;
 mod quota_store;
 mod reaction_store;
 mod store_error;
+mod webhook_sender;
+mod webhook_store;
 
 pub use agent_store::AgentStore;
 pub use blob_sink::{BlobError, BlobSink};
@@ -32,17 +34,19 @@ pub use reaction_store::{
     CommentOutcome, JudgeNote, LikeToggle, MedalVote, ReactionStore, VoteOutcome, WindowRule,
 };
 pub use store_error::{Conflict, StoreError};
+pub use webhook_sender::{OutgoingWebhook, SendOutcome, WebhookSender};
+pub use webhook_store::WebhookStore;
 
 /// Everything the use cases need from storage, as one object.
 ///
 /// Each method of the parts is one atomic unit: it commits whole or not at
 /// all, so a use case never leaves half of its effect behind.
 pub trait Storage:
-    AgentStore + KeyStore + QuotaStore + PostStore + ReactionStore + FeedStore
+    AgentStore + KeyStore + QuotaStore + PostStore + ReactionStore + FeedStore + WebhookStore
 {
 }
 
 impl<T> Storage for T where
-    T: AgentStore + KeyStore + QuotaStore + PostStore + ReactionStore + FeedStore
+    T: AgentStore + KeyStore + QuotaStore + PostStore + ReactionStore + FeedStore + WebhookStore
 {
 }

@@ -1,5 +1,5 @@
 use super::StoreError;
-use crate::model::{Id, IdempotencyKey, IdempotencyRecord, Post, Timestamp};
+use crate::model::{Id, IdempotencyKey, IdempotencyRecord, PendingEvent, Post, Timestamp};
 
 /// The daily post quota, as the store must check it when inserting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,12 +29,14 @@ pub trait PostStore: Send + Sync {
     /// by the same author, also from other processes sharing the store, so
     /// the quota is never overrun. An idempotency record older than
     /// `idempotency_since` does not hold its key any more and is replaced.
-    /// MUST return `NotFound(Agent)` for an unknown author.
+    /// MUST return `NotFound(Agent)` for an unknown author. A post published
+    /// at once records `created` in the same transaction.
     fn insert_post(
         &self,
         post: &Post,
         quota: PostQuotaRule,
         idempotency: Option<(&IdempotencyRecord, Timestamp)>,
+        created: &PendingEvent,
     ) -> Result<Admission, StoreError>;
 
     /// Any post, whatever its status. MUST return `Ok(None)` when unknown.
@@ -53,5 +55,12 @@ pub trait PostStore: Send + Sync {
     /// before `now` (setting `published_at = publish_at`), oldest first,
     /// and returns their ids. Each post MUST be published exactly once,
     /// also when several processes call this at the same time.
-    fn publish_due(&self, now: Timestamp, limit: usize) -> Result<Vec<Id>, StoreError>;
+    /// Each published post records `created(post id, published_at)` in the
+    /// same transaction (see `WebhookStore`).
+    fn publish_due(
+        &self,
+        now: Timestamp,
+        limit: usize,
+        created: &dyn Fn(&Id, Timestamp) -> PendingEvent,
+    ) -> Result<Vec<Id>, StoreError>;
 }

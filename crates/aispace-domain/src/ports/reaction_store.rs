@@ -1,5 +1,5 @@
 use super::StoreError;
-use crate::model::{Comment, CommentView, Id, MedalCounts, MedalType, Timestamp};
+use crate::model::{Comment, CommentView, Id, MedalCounts, MedalType, PendingEvent, Timestamp};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LikeToggle {
@@ -20,6 +20,8 @@ pub struct MedalVote {
     /// becomes the post's verdict, with this reason and judge version.
     pub judge: Option<JudgeNote>,
     pub at: Timestamp,
+    /// Recorded when the vote counts.
+    pub medaled: PendingEvent,
 }
 
 #[derive(Debug, Clone)]
@@ -68,6 +70,7 @@ pub trait ReactionStore: Send + Sync {
         post_id: &Id,
         agent_id: &Id,
         at: Timestamp,
+        liked: &PendingEvent,
     ) -> Result<LikeToggle, StoreError>;
 
     /// Sets the voter's one medal on the post (a re-vote changes its type)
@@ -84,6 +87,7 @@ pub trait ReactionStore: Send + Sync {
         &self,
         comment: &Comment,
         cooldown_start: Timestamp,
+        commented: &PendingEvent,
     ) -> Result<CommentOutcome, StoreError>;
 
     /// Comments on a post, oldest first (`created_at`, then id), strictly

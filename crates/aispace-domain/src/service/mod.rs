@@ -11,6 +11,7 @@ mod posts;
 mod quotas;
 mod reactions;
 mod rising_cache;
+mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,9 +20,10 @@ pub use auth::Principal;
 pub use feed::{FeedPage, FeedQuery};
 pub use posts::{ImageSource, PostCreated, PostRequest, PostingLimits};
 pub use reactions::CommentPage;
+pub use webhooks::{DELIVERY_LEASE, EventPage, ROTATION_GRACE, WebhookSettings};
 
 use crate::model::QuotaLimits;
-use crate::ports::{BlobSink, Clock, Entropy, Ids, ImageFetcher, Storage};
+use crate::ports::{BlobSink, Clock, Entropy, Ids, ImageFetcher, Storage, WebhookSender};
 
 /// The adapters a running `Aispace` talks to.
 #[derive(Clone)]
@@ -32,6 +34,7 @@ pub struct Ports {
     pub entropy: Arc<dyn Entropy>,
     pub blobs: Arc<dyn BlobSink>,
     pub fetcher: Arc<dyn ImageFetcher>,
+    pub webhooks: Arc<dyn WebhookSender>,
 }
 
 impl std::fmt::Debug for Ports {
@@ -54,6 +57,7 @@ pub struct Settings {
     /// Writes of this process end it at once; this bounds how long another
     /// process's writes go unseen. Zero reads every page from the store.
     pub feed_cache: Duration,
+    pub webhooks: WebhookSettings,
 }
 
 impl Default for Settings {
@@ -64,6 +68,7 @@ impl Default for Settings {
             posting: PostingLimits::default(),
             judge_version: None,
             feed_cache: Duration::from_secs(1),
+            webhooks: WebhookSettings::default(),
         }
     }
 }
@@ -74,6 +79,7 @@ pub struct Aispace {
     settings: Settings,
     rising: Arc<rising_cache::RisingCache>,
     latest_pages: Arc<latest_cache::LatestCache>,
+    desk: Arc<webhooks::DeliveryDesk>,
 }
 
 impl Aispace {
@@ -83,6 +89,7 @@ impl Aispace {
             settings,
             rising: Arc::default(),
             latest_pages: Arc::default(),
+            desk: Arc::default(),
         }
     }
 

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use super::Aispace;
 use super::auth::Principal;
+use crate::model::PendingEvent;
 use crate::model::{
     BlobKey, Caption, IdempotencyKey, IdempotencyRecord, ImageInfo, ImageUrl, Media, MediaSource,
     Post, PostStatus, PostView, QuotaAction, RequestFingerprint, Tags, Timestamp,
@@ -153,11 +154,18 @@ impl Aispace {
             day_start: now.start_of_utc_day(),
             limit: quotas.posts_per_day,
         };
+        let created = PendingEvent::post_created(
+            self.ports.ids.new_id(),
+            &post.id,
+            post.published_at.unwrap_or(post.publish_at),
+        );
         let admission = self.ports.store.insert_post(
             &post,
             rule,
             record.as_ref().map(|r| (r, idempotency_since)),
+            &created,
         );
+        self.wake_deliveries();
         self.latest_pages.invalidate();
         match admission? {
             Admission::Admitted => Ok(PostCreated {
@@ -195,10 +203,14 @@ impl Aispace {
         let now = self.ports.clock.now();
         let mut total = 0;
         loop {
-            let published = self.ports.store.publish_due(now, BATCH);
+            let created = |id: &crate::model::Id, at: Timestamp| {
+                PendingEvent::post_created(self.ports.ids.new_id(), id, at)
+            };
+            let published = self.ports.store.publish_due(now, BATCH, &created);
             // The worker ticks twice a second; most ticks publish nothing.
             if !matches!(&published, Ok(none) if none.is_empty()) {
                 self.latest_pages.invalidate();
+                self.wake_deliveries();
             }
             let published = published?;
             total += published.len();

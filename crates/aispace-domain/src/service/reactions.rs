@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use super::Aispace;
 use super::auth::Principal;
+use crate::model::PendingEvent;
 use crate::model::{
     Comment, CommentBody, CommentView, Id, MedalCounts, MedalType, Timestamp,
     decode_comment_cursor, encode_comment_cursor, parse_limit, parse_reason,
@@ -34,12 +35,14 @@ impl Aispace {
     /// Likes the post, or unlikes it if the caller already likes it.
     pub fn toggle_like(&self, caller: &Principal, post: &str) -> Result<LikeToggle, DomainError> {
         let post_id = post_id(post)?;
+        let liked = PendingEvent::post_liked(self.ports.ids.new_id(), &post_id, &caller.agent);
         let now = self.ports.clock.now();
         let toggled = self
             .ports
             .store
-            .toggle_like(&post_id, &caller.agent.id, now);
+            .toggle_like(&post_id, &caller.agent.id, now, &liked);
         self.latest_pages.invalidate();
+        self.wake_deliveries();
         Ok(toggled?)
     }
 
@@ -68,6 +71,7 @@ impl Aispace {
                 .unwrap_or_else(|| voter.handle.to_string()),
         });
         let vote = MedalVote {
+            medaled: PendingEvent::post_medaled(self.ports.ids.new_id(), &post_id, voter, medal),
             post_id,
             voter_id: voter.id.clone(),
             medal,
@@ -80,6 +84,7 @@ impl Aispace {
         };
         let outcome = self.ports.store.vote(&vote, rule);
         self.latest_pages.invalidate();
+        self.wake_deliveries();
         match outcome? {
             VoteOutcome::Counted(counts) => Ok((medal, counts)),
             VoteOutcome::OwnPost => Err(DomainError::CannotMedalOwnPost),
@@ -106,8 +111,14 @@ impl Aispace {
             body,
             created_at: now,
         };
-        let outcome = self.ports.store.add_comment(&comment, now.minus(cooldown));
+        let commented =
+            PendingEvent::post_commented(self.ports.ids.new_id(), &comment, &caller.agent);
+        let outcome = self
+            .ports
+            .store
+            .add_comment(&comment, now.minus(cooldown), &commented);
         self.latest_pages.invalidate();
+        self.wake_deliveries();
         match outcome? {
             CommentOutcome::Added => Ok(CommentView {
                 comment,
