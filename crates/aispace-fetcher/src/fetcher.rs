@@ -11,6 +11,7 @@ use crate::allow_list::AllowList;
 use crate::lookup::{NameLookup, SystemLookup};
 use crate::policy::AddressPolicy;
 use crate::resolver::{CheckingResolver, Refused};
+use crate::target::{TargetError, parse_target};
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_MAX_REDIRECTS: u32 = 3;
@@ -188,33 +189,12 @@ fn is_redirect(status: StatusCode) -> bool {
     matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308)
 }
 
-/// The WHATWG parser reads a host the way browsers do, so `0x7f.1`,
-/// `2130706433` and `%31%32%37.0.0.1` all come out as `127.0.0.1`; the
-/// normalised URL is what ureq sees, and its resolver checks the addresses
-/// the host really has. Userinfo is dropped: nobody needs to send
-/// credentials to fetch a public image, and `evil@` must not confuse
-/// anyone about the host.
+/// [`parse_target`], with the refusal as the fetcher reports it.
 fn target(raw: &str, base: Option<&Url>) -> Result<Url, FetchError> {
-    let parsed = match base {
-        Some(base) => base.join(raw),
-        None => Url::parse(raw),
-    };
-    let mut url = parsed
-        .map_err(|err| FetchError::Forbidden(format!("{raw:?} is not a usable URL: {err}")))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(FetchError::Forbidden(format!(
-            "scheme {:?} is not allowed; use http or https",
-            url.scheme()
-        )));
-    }
-    if url.host().is_none() {
-        return Err(FetchError::Forbidden(format!("{raw:?} names no host")));
-    }
-    // Both only fail for URLs without a host, ruled out above.
-    let _ = url.set_username("");
-    let _ = url.set_password(None);
-    url.set_fragment(None);
-    Ok(url)
+    parse_target(raw, base).map_err(|err| match err {
+        TargetError::Scheme(_) => FetchError::Forbidden(err.to_string()),
+        _ => FetchError::Forbidden(format!("{raw:?} {err}")),
+    })
 }
 
 #[cfg(test)]

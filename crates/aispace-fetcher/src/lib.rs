@@ -7,6 +7,8 @@ mod fetcher;
 mod lookup;
 mod policy;
 mod resolver;
+mod target;
+mod webhook_sender;
 
 pub use address::{AddressClass, classify, is_public};
 pub use allow_list::{ALLOW_ENV, AllowList};
@@ -16,3 +18,7 @@ pub use fetcher::{
 };
 pub use lookup::{NameLookup, SystemLookup};
 pub use policy::AddressPolicy;
+pub use webhook_sender::{
+    DEFAULT_WEBHOOK_TIMEOUT, DEFAULT_WEBHOOK_USER_AGENT, MAX_RESPONSE_BODY_BYTES,
+    UreqWebhookSender, WebhookSenderConfig,
+};

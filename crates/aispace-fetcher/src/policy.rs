@@ -4,7 +4,7 @@ use crate::address::{AddressClass, classify};
 use crate::allow_list::AllowList;
 
 /// The rule every outbound connection obeys: a public address, or one the
-/// operator allowed. Shared by the image fetcher and, later, the webhook
+/// operator allowed. Shared by the image fetcher and the webhook
 /// sender, so both refuse the same addresses.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AddressPolicy {

@@ -229,6 +229,9 @@ impl From<DomainError> for ApiError {
             DomainError::Conflict(message) => ApiError::new(ErrorCode::Conflict, message),
             DomainError::Auth(auth) => auth.into(),
             DomainError::Forbidden(message) => ApiError::new(ErrorCode::Forbidden, message),
+            DomainError::WebhookLimitReached(_) => {
+                ApiError::new(ErrorCode::WebhookLimitReached, err.to_string())
+            }
             DomainError::CannotMedalOwnPost => {
                 ApiError::new(ErrorCode::CannotMedalOwnPost, err.to_string())
             }

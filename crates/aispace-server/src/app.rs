@@ -6,8 +6,10 @@ use std::time::Duration;
 use aispace_blob::ObjectStoreBlobs;
 use aispace_domain::Aispace;
 use aispace_domain::model::QuotaLimits;
-use aispace_domain::service::{Ports, PostingLimits, Settings};
-use aispace_fetcher::{AllowList, FetchConfig, UreqFetcher};
+use aispace_domain::service::{Ports, PostingLimits, Settings, WebhookSettings};
+use aispace_fetcher::{
+    AllowList, FetchConfig, UreqFetcher, UreqWebhookSender, WebhookSenderConfig,
+};
 use aispace_storage_diesel::{DieselStore, PoolOptions};
 use aispace_system::{OsEntropy, SystemClock, UlidIds};
 
@@ -46,8 +48,15 @@ pub fn aispace(
         .map_err(|e| CliError::Config(format!("AISPACE_FETCH_ALLOW: {e}")))?;
     let fetcher = UreqFetcher::new(FetchConfig {
         timeout: posting.fetch_timeout,
-        allow,
+        allow: allow.clone(),
         ..FetchConfig::default()
+    });
+    // Deliveries reach what image fetching may reach, checked again on
+    // every attempt.
+    let webhooks = UreqWebhookSender::new(WebhookSenderConfig {
+        timeout: posting.webhook_timeout,
+        allow,
+        ..WebhookSenderConfig::default()
     });
     Ok(Aispace::new(
         Ports {
@@ -57,6 +66,7 @@ pub fn aispace(
             entropy: Arc::new(OsEntropy),
             blobs: Arc::new(blobs),
             fetcher: Arc::new(fetcher),
+            webhooks: Arc::new(webhooks),
         },
         Settings {
             quotas,
@@ -65,6 +75,11 @@ pub fn aispace(
                 ..PostingLimits::default()
             },
             feed_cache,
+            webhooks: WebhookSettings {
+                allow_http: posting.webhook_allow_http,
+                // A send takes at most the timeout (plus connecting).
+                lease: posting.webhook_timeout + Duration::from_secs(5),
+            },
             ..Settings::default()
         },
     ))

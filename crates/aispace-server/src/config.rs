@@ -106,6 +106,14 @@ pub struct PostingArgs {
         global = true
     )]
     pub max_image_pixels: u64,
+
+    /// Accept http:// webhook receivers (development); https only otherwise.
+    #[arg(long, env = "AISPACE_WEBHOOK_ALLOW_HTTP", default_value = "false", value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::Set, global = true)]
+    pub webhook_allow_http: bool,
+
+    /// Time limit of one webhook delivery attempt.
+    #[arg(long, env = "AISPACE_WEBHOOK_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration, global = true)]
+    pub webhook_timeout: Duration,
 }
 
 /// `aispace serve`'s own settings.
@@ -135,6 +143,11 @@ pub struct ServeArgs {
     /// network, may want more. Posting has its own threads.
     #[arg(long, env = "AISPACE_BLOCKING_THREADS", default_value_t = 4)]
     pub blocking_threads: usize,
+
+    /// Webhook delivery workers (each sends one delivery at a time, to a
+    /// webhook no other worker of the process is sending to).
+    #[arg(long, env = "AISPACE_DELIVERY_WORKERS", default_value_t = 8)]
+    pub delivery_workers: usize,
 
     /// HTTP worker threads. Default: one per CPU core.
     #[arg(long, env = "AISPACE_WORKERS")]

@@ -54,14 +54,26 @@ pub fn serve(
     };
 
     let stop = Arc::new(AtomicBool::new(false));
-    let scheduler = spawn_scheduler(aispace, stop.clone())
+    let scheduler = spawn_scheduler(aispace.clone(), stop.clone())
         .map_err(|e| CliError::Io("starting the scheduled-post worker".into(), e))?;
+    let couriers = (0..args.delivery_workers.max(1))
+        .map(|i| spawn_courier(i, aispace.clone(), stop.clone()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| CliError::Io("starting the webhook delivery workers".into(), e))?;
     tracing::info!(%addr, public_url, "aispace listening on http://{addr}");
     let served = actix_web::rt::System::new()
         .block_on(async move { aispace_http::run(listener, state, options)?.await });
     stop.store(true, Ordering::SeqCst);
     if scheduler.join().is_err() {
         tracing::error!("the scheduled-post worker panicked");
+    }
+    // Each finishes the attempt in hand (bounded by the send timeout); a
+    // delivery claimed but not attempted is leased and goes out after the
+    // lease, from this process's successor or another.
+    for courier in couriers {
+        if courier.join().is_err() {
+            tracing::error!("a webhook delivery worker panicked");
+        }
     }
     served.map_err(|e| CliError::Io("serving".into(), e))?;
     tracing::info!("aispace stopped");
@@ -89,6 +101,36 @@ fn spawn_scheduler(aispace: Aispace, stop: Arc<AtomicBool>) -> std::io::Result<J
                     }
                 }
                 std::thread::sleep(SCHEDULER_TICK);
+            }
+        })
+}
+
+/// How long an idle delivery worker sleeps before looking for due
+/// deliveries again: retries coming due and deliveries queued by other
+/// processes are picked up within this; actions of this process wake the
+/// workers at once.
+const COURIER_IDLE: Duration = Duration::from_millis(250);
+
+/// One webhook delivery worker: sends one due delivery at a time until
+/// `stop`. Several run per process (one delivery per webhook at a time
+/// across them), and several processes may run them on one database.
+fn spawn_courier(
+    index: usize,
+    aispace: Aispace,
+    stop: Arc<AtomicBool>,
+) -> std::io::Result<JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name(format!("aispace-courier-{index}"))
+        .spawn(move || {
+            while !stop.load(Ordering::SeqCst) {
+                match aispace.deliver_one() {
+                    Ok(true) => {}
+                    Ok(false) => aispace.wait_for_deliveries(COURIER_IDLE),
+                    Err(err) => {
+                        tracing::warn!(error = %err, "webhook delivery failed; retrying");
+                        std::thread::sleep(Duration::from_secs(1));
+                    }
+                }
             }
         })
 }

@@ -15,6 +15,8 @@ mod reaction_rows;
 mod reactions;
 mod rows;
 mod schema;
+mod webhook_rows;
+mod webhooks;
 
 use std::time::Duration;
 

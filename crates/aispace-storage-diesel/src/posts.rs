@@ -1,6 +1,6 @@
 use aispace_domain::Entity;
 use aispace_domain::model::{
-    Id, IdempotencyKey, IdempotencyRecord, Post, PostStatus, QuotaAction, Timestamp,
+    Id, IdempotencyKey, IdempotencyRecord, PendingEvent, Post, PostStatus, QuotaAction, Timestamp,
 };
 use aispace_domain::ports::{Admission, PostQuotaRule, PostStore, StoreError};
 use diesel::dsl::count_star;
@@ -10,6 +10,7 @@ use crate::DieselStore;
 use crate::errors::{Refusal, unavailable};
 use crate::post_rows::{IdempotencyRow, PostRow};
 use crate::schema::{agents, idempotency_keys, post_tags, posts, quota_events};
+use crate::webhooks::record_event;
 
 impl PostStore for DieselStore {
     fn insert_post(
@@ -17,6 +18,7 @@ impl PostStore for DieselStore {
         post: &Post,
         quota: PostQuotaRule,
         idempotency: Option<(&IdempotencyRecord, Timestamp)>,
+        created: &PendingEvent,
     ) -> Result<Admission, StoreError> {
         let mut conn = self.conn()?;
         let author = post.author_id.as_str();
@@ -85,6 +87,18 @@ impl PostStore for DieselStore {
                     .values(IdempotencyRow::from(record))
                     .execute(conn)?;
             }
+            // A scheduled post tells its author when `publish_due` makes it
+            // live.
+            if post.status == PostStatus::Published {
+                record_event(
+                    conn,
+                    created,
+                    &post.author_id,
+                    &post.author_id,
+                    false,
+                    post.created_at,
+                )?;
+            }
             Ok(Admission::Admitted)
         });
         Refusal::settle(outcome)
@@ -120,7 +134,12 @@ impl PostStore for DieselStore {
             .transpose()
     }
 
-    fn publish_due(&self, now: Timestamp, limit: usize) -> Result<Vec<Id>, StoreError> {
+    fn publish_due(
+        &self,
+        now: Timestamp,
+        limit: usize,
+        created: &dyn Fn(&Id, Timestamp) -> PendingEvent,
+    ) -> Result<Vec<Id>, StoreError> {
         let mut conn = self.conn()?;
         let conn = &mut *conn;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
@@ -146,10 +165,13 @@ impl PostStore for DieselStore {
         // database (SQLite) write lock, so of two processes racing for a
         // post only one changes it, and each reports only the rows its own
         // statement changed. The tag index learns the publication time in
-        // the same transaction, so a tag feed never misses a published post.
-        let claimed: Vec<(String, i64, String)> = conn
+        // the same transaction, so a tag feed never misses a published post,
+        // and so does each post's `post.created` event (stamped with the
+        // time of publication, `now`, so a reader of the events that has
+        // seen everything up to now does not miss it).
+        let claimed: Vec<(String, i64, String, String)> = conn
             .transaction::<_, diesel::result::Error, _>(|conn| {
-                let claimed: Vec<(String, i64, String)> = diesel::update(
+                let claimed: Vec<(String, i64, String, String)> = diesel::update(
                     posts::table
                         .filter(posts::id.eq_any(&candidates))
                         .filter(posts::status.eq(scheduled)),
@@ -158,9 +180,13 @@ impl PostStore for DieselStore {
                     posts::status.eq(PostStatus::Published.as_str()),
                     posts::published_at.eq(posts::publish_at.nullable()),
                 ))
-                .returning((posts::id, posts::publish_at, posts::tags))
+                .returning((posts::id, posts::publish_at, posts::tags, posts::author_id))
                 .get_results(conn)?;
-                for (id, published_at, tags) in &claimed {
+                for (id, published_at, tags, author) in &claimed {
+                    let post_id = Id::from_trusted(id.clone());
+                    let author = Id::from_trusted(author.clone());
+                    let event = created(&post_id, Timestamp::from_millis(*published_at));
+                    record_event(conn, &event, &author, &author, false, now)?;
                     if tags.is_empty() {
                         continue;
                     }
@@ -179,7 +205,7 @@ impl PostStore for DieselStore {
             .map_err(unavailable)?;
         Ok(candidates
             .into_iter()
-            .filter(|id| claimed.iter().any(|(claimed, _, _)| claimed == id))
+            .filter(|id| claimed.iter().any(|(claimed, ..)| claimed == id))
             .map(Id::from_trusted)
             .collect())
     }

@@ -3,11 +3,13 @@
 //! Locking: a method that serialises per agent takes the agent's lock
 //! (`write_seq`) before the post's, and no method takes them the other way
 //! round, so two transactions never wait on each other. Every transaction
-//! begins with one of these writes (see `DieselStore`).
+//! begins with one of these writes (see `DieselStore`). The event an action
+//! causes, if any, is recorded for the post's author in the action's
+//! transaction (see `webhooks::record_event`).
 
 use aispace_domain::Entity;
 use aispace_domain::model::{
-    Agent, Comment, CommentView, Id, MedalType, PostStatus, QuotaAction, Timestamp,
+    Agent, Comment, CommentView, Id, MedalType, PendingEvent, PostStatus, QuotaAction, Timestamp,
 };
 use aispace_domain::ports::{
     CommentOutcome, LikeToggle, MedalVote, ReactionStore, StoreError, VoteOutcome, WindowRule,
@@ -19,13 +21,14 @@ use crate::errors::{Refusal, TxError, WriteRules, unavailable, write_error};
 use crate::reaction_rows::{CommentRow, count, medal, medal_counts};
 use crate::rows::AgentRow;
 use crate::schema::{agents, comments, likes, medal_votes, posts, quota_events};
+use crate::webhooks::record_event;
 use crate::{DbConnection, DieselStore};
 
 /// The per-agent lock shared with posting: concurrent writes of one agent
 /// queue here, in this process or another, so a quota or cooldown read
 /// after it cannot go stale before the write it allows. `false` when the
 /// agent does not exist.
-fn lock_agent(conn: &mut DbConnection, agent: &str) -> QueryResult<bool> {
+pub(crate) fn lock_agent(conn: &mut DbConnection, agent: &str) -> QueryResult<bool> {
     let locked = diesel::update(agents::table.find(agent))
         .set(agents::write_seq.eq(agents::write_seq + 1))
         .execute(conn)?;
@@ -90,13 +93,15 @@ impl ReactionStore for DieselStore {
         post_id: &Id,
         agent_id: &Id,
         at: Timestamp,
+        liked: &PendingEvent,
     ) -> Result<LikeToggle, StoreError> {
         let mut conn = self.conn()?;
+        let when = at;
         let (post, agent, at) = (post_id.as_str(), agent_id.as_str(), at.as_millis());
         conn.transaction::<_, TxError, _>(|conn| {
-            if lock_published_post(conn, post)?.is_none() {
+            let Some(author) = lock_published_post(conn, post)? else {
                 return Err(StoreError::NotFound(Entity::Post).into());
-            }
+            };
             let of_pair = || {
                 likes::table
                     .filter(likes::post_id.eq(post))
@@ -108,7 +113,7 @@ impl ReactionStore for DieselStore {
             let removed = diesel::update(of_pair().filter(likes::removed_at.is_null()))
                 .set(likes::removed_at.eq(at))
                 .execute(conn)?;
-            let (liked, first_time, delta) = if removed > 0 {
+            let (now_liked, first_time, delta) = if removed > 0 {
                 (false, false, -1)
             } else {
                 let liked_before: bool = diesel::select(exists(of_pair())).get_result(conn)?;
@@ -126,8 +131,12 @@ impl ReactionStore for DieselStore {
                 .set(posts::like_count.eq(posts::like_count + delta))
                 .returning(posts::like_count)
                 .get_result(conn)?;
+            if now_liked {
+                let author = Id::from_trusted(author);
+                record_event(conn, liked, agent_id, &author, first_time, when)?;
+            }
             Ok(LikeToggle {
-                liked,
+                liked: now_liked,
                 likes: count(likes),
                 first_time,
             })
@@ -210,6 +219,8 @@ impl ReactionStore for DieselStore {
                     .execute(conn)?;
             }
             record_quota(conn, voter, QuotaAction::Medal, at)?;
+            let author = Id::from_trusted(author);
+            record_event(conn, &vote.medaled, &vote.voter_id, &author, false, vote.at)?;
             Ok(VoteOutcome::Counted(medal_counts(counts)))
         });
         Refusal::settle(outcome)
@@ -219,6 +230,7 @@ impl ReactionStore for DieselStore {
         &self,
         comment: &Comment,
         cooldown_start: Timestamp,
+        commented: &PendingEvent,
     ) -> Result<CommentOutcome, StoreError> {
         let mut conn = self.conn()?;
         let (post, author) = (comment.post_id.as_str(), comment.author_id.as_str());
@@ -228,16 +240,18 @@ impl ReactionStore for DieselStore {
             }
             // Counting first doubles as the post's check and lock; a
             // refusal below rolls the count back.
-            let found = diesel::update(
+            let post_author: Option<String> = diesel::update(
                 posts::table
                     .find(post)
                     .filter(posts::status.eq(PostStatus::Published.as_str())),
             )
             .set(posts::comment_count.eq(posts::comment_count + 1))
-            .execute(conn)?;
-            if found == 0 {
+            .returning(posts::author_id)
+            .get_result(conn)
+            .optional()?;
+            let Some(post_author) = post_author else {
                 return Err(StoreError::NotFound(Entity::Post).into());
-            }
+            };
             let last: Option<i64> = quota_events::table
                 .filter(quota_events::agent_id.eq(author))
                 .filter(quota_events::action.eq(QuotaAction::Comment.as_str()))
@@ -256,6 +270,15 @@ impl ReactionStore for DieselStore {
                 author,
                 QuotaAction::Comment,
                 comment.created_at.as_millis(),
+            )?;
+            let post_author = Id::from_trusted(post_author);
+            record_event(
+                conn,
+                commented,
+                &comment.author_id,
+                &post_author,
+                false,
+                comment.created_at,
             )?;
             Ok(CommentOutcome::Added)
         });

@@ -118,6 +118,56 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhooks (id) {
+        id -> Text,
+        agent_id -> Text,
+        url -> Text,
+        events -> Text,
+        secret -> Text,
+        previous_secret -> Nullable<Text>,
+        previous_secret_until -> Nullable<BigInt>,
+        active -> Bool,
+        disabled_reason -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    events (id) {
+        id -> Text,
+        agent_id -> Text,
+        #[sql_name = "type"]
+        kind -> Text,
+        data -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    deliveries (id) {
+        id -> BigInt,
+        event_id -> Text,
+        webhook_id -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> BigInt,
+        lease_until -> Nullable<BigInt>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    delivery_attempts (id) {
+        id -> BigInt,
+        delivery_id -> BigInt,
+        at -> BigInt,
+        status_code -> Nullable<Integer>,
+        latency_ms -> BigInt,
+        error -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(agent_keys -> agents (agent_id));
 diesel::joinable!(posts -> agents (author_id));
 diesel::joinable!(post_tags -> posts (post_id));
@@ -128,6 +178,11 @@ diesel::joinable!(medal_votes -> posts (post_id));
 diesel::joinable!(medal_votes -> agents (agent_id));
 diesel::joinable!(comments -> posts (post_id));
 diesel::joinable!(comments -> agents (author_id));
+diesel::joinable!(webhooks -> agents (agent_id));
+diesel::joinable!(events -> agents (agent_id));
+diesel::joinable!(deliveries -> events (event_id));
+diesel::joinable!(deliveries -> webhooks (webhook_id));
+diesel::joinable!(delivery_attempts -> deliveries (delivery_id));
 diesel::allow_tables_to_appear_in_same_query!(
     agents,
     agent_keys,
@@ -138,4 +193,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     likes,
     medal_votes,
     comments,
+    webhooks,
+    events,
+    deliveries,
+    delivery_attempts,
 );

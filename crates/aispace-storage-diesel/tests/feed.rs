@@ -6,10 +6,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use aispace_domain::Entity;
 use aispace_domain::model::{
-    Agent, AgentName, AgentStatus, BlobKey, Caption, Handle, Id, ImageType, KeyPrefix, KeyRecord,
-    MedalCounts, MedalType, Media, MediaSource, Post, PostStatus, SecretHash, Tags, Timestamp,
+    Agent, AgentName, AgentStatus, BlobKey, Caption, EventType, Handle, Id, ImageType, KeyPrefix,
+    KeyRecord, MedalCounts, MedalType, Media, MediaSource, PendingEvent, Post, PostStatus,
+    SecretHash, Tags, Timestamp,
 };
 use aispace_domain::ports::{
     FeedFilter, LikeToggle, MedalVote, PostQuotaRule, Storage, StoreError, VoteOutcome, WindowRule,
@@ -25,6 +28,27 @@ fn at(ms: i64) -> Timestamp {
 
 fn id(n: u64) -> Id {
     Id::from_parts(n, [n as u8; 10])
+}
+
+/// An event id never handed out before in this process.
+fn event_id() -> Id {
+    static NEXT: AtomicU64 = AtomicU64::new(1 << 40);
+    Id::from_parts(NEXT.fetch_add(1, Ordering::SeqCst), [0xee; 10])
+}
+
+/// An event to hand to an action; whether it is recorded is the store's
+/// rule.
+fn pending(kind: EventType) -> PendingEvent {
+    PendingEvent {
+        id: event_id(),
+        kind,
+        data: "{}".into(),
+    }
+}
+
+/// The `created` maker `publish_due` takes.
+fn created(post: &Id, published_at: Timestamp) -> PendingEvent {
+    PendingEvent::post_created(event_id(), post, published_at)
 }
 
 fn agent(store: &dyn Storage, n: u64) -> Agent {
@@ -87,7 +111,9 @@ fn post(store: &dyn Storage, n: u64, author: &Agent, tags: &[&str], publish_ms: 
         day_start: at(-1_000_000),
         limit: 1_000_000,
     };
-    store.insert_post(&p, quota, None).unwrap();
+    store
+        .insert_post(&p, quota, None, &pending(EventType::PostCreated))
+        .unwrap();
     p
 }
 
@@ -113,7 +139,7 @@ fn scheduled_posts_join_their_tag_feed_when_published(store: &dyn Storage) {
         "a scheduled post stays out of its tag feed"
     );
     assert_eq!(
-        store.publish_due(at(10_000), 10).unwrap(),
+        store.publish_due(at(10_000), 10, &created).unwrap(),
         vec![late.id.clone()]
     );
     assert_eq!(
@@ -139,7 +165,10 @@ fn tag_and_author_feeds_page_by_cursor(store: &dyn Storage) {
         let tags: &[&str] = if n % 2 == 0 { &["even"] } else { &["odd"] };
         post(store, n, author, tags, 1_000 * (n / 2 + 1) as i64);
     }
-    assert_eq!(store.publish_due(at(100_000), 100).unwrap().len(), 12);
+    assert_eq!(
+        store.publish_due(at(100_000), 100, &created).unwrap().len(),
+        12
+    );
     for filter in [
         FeedFilter::default(),
         tag("even"),
@@ -190,7 +219,7 @@ fn tied_publication_times_page_by_id(store: &dyn Storage) {
     let viewer = agent(store, 2);
     let first = post(store, 1, &author, &["x"], 5_000);
     let second = post(store, 2, &author, &["x"], 5_000);
-    assert_eq!(store.publish_due(at(6_000), 10).unwrap().len(), 2);
+    assert_eq!(store.publish_due(at(6_000), 10, &created).unwrap().len(), 2);
     for filter in [FeedFilter::default(), tag("x")] {
         let page = store.latest(&filter, None, 1, &viewer.id).unwrap();
         assert_eq!(ids(&page), vec![second.id.clone()], "{filter:?}");
@@ -204,12 +233,16 @@ fn tied_publication_times_page_by_id(store: &dyn Storage) {
 fn reactions_of_unknown_agents_are_not_found(store: &dyn Storage) {
     let author = agent(store, 1);
     let p = post(store, 1, &author, &[], 0);
-    let err = store.toggle_like(&p.id, &id(99), at(1)).unwrap_err();
+    let err = store
+        .toggle_like(&p.id, &id(99), at(1), &pending(EventType::PostLiked))
+        .unwrap_err();
     assert!(
         matches!(err, StoreError::NotFound(Entity::Agent)),
         "{err:?}"
     );
-    let err = store.toggle_like(&id(98), &author.id, at(1)).unwrap_err();
+    let err = store
+        .toggle_like(&id(98), &author.id, at(1), &pending(EventType::PostLiked))
+        .unwrap_err();
     assert!(matches!(err, StoreError::NotFound(Entity::Post)), "{err:?}");
     let entry = &store
         .entries(std::slice::from_ref(&p.id), &author.id)
@@ -231,6 +264,7 @@ fn a_same_type_revote_keeps_the_counts(store: &dyn Storage) {
         medal,
         judge: None,
         at: at(ms),
+        medaled: pending(EventType::PostMedaled),
     };
     let gold = MedalCounts {
         gold: 1,
@@ -259,7 +293,9 @@ fn a_same_type_revote_keeps_the_counts(store: &dyn Storage) {
         assert_eq!(rows[0].2.medals, gold, "as of {ms}");
     }
     assert_eq!(
-        store.toggle_like(&p.id, &voter.id, at(3)).unwrap(),
+        store
+            .toggle_like(&p.id, &voter.id, at(3), &pending(EventType::PostLiked))
+            .unwrap(),
         LikeToggle {
             liked: true,
             likes: 1,

@@ -8,15 +8,16 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use aispace_domain::Entity;
 use aispace_domain::model::{
-    Agent, AgentStatus, Comment, CommentView, FeedEntry, Handle, Id, IdempotencyKey,
-    IdempotencyRecord, JudgeSpecialty, KeyPrefix, KeyRecord, MedalCounts, MedalType, Post,
-    PostStats, PostStatus, QuotaAction, QuotaUsage, QuotaWindows, Timestamp, Verdict,
-    ViewerReactions,
+    Agent, AgentStatus, AttemptOutcome, AttemptRecord, Comment, CommentView, DeliveryStatus,
+    DeliveryView, DueDelivery, Event, EventType, FeedEntry, Handle, Id, IdempotencyKey,
+    IdempotencyRecord, JudgeSpecialty, KeyPrefix, KeyRecord, MedalCounts, MedalType, PendingEvent,
+    Post, PostStats, PostStatus, QuotaAction, QuotaUsage, QuotaWindows, Timestamp, Verdict,
+    ViewerReactions, Webhook, WebhookSecret,
 };
 use aispace_domain::ports::{
     Admission, AgentStore, CommentOutcome, Conflict, Credential, FeedFilter, FeedStore, KeyStore,
     LikeToggle, MedalVote, PostQuotaRule, PostStore, QuotaStore, ReactionStore, StoreError,
-    VoteOutcome, WindowRule,
+    VoteOutcome, WebhookStore, WindowRule,
 };
 
 #[derive(Debug, Default)]
@@ -40,6 +41,28 @@ struct State {
     votes: Vec<VoteRow>,
     comments: Vec<Comment>,
     verdicts: HashMap<Id, Verdict>,
+    /// In insertion order; listed oldest first by (created_at, id).
+    webhooks: Vec<Webhook>,
+    /// The outbox, pings included.
+    events: BTreeMap<Id, Event>,
+    /// In id order (ids increase).
+    deliveries: Vec<DeliveryRow>,
+    last_delivery_id: i64,
+}
+
+#[derive(Debug)]
+struct DeliveryRow {
+    id: i64,
+    event_id: Id,
+    webhook_id: Id,
+    status: DeliveryStatus,
+    /// Attempts finished so far.
+    attempts: u32,
+    /// When a PENDING delivery is due; `None` once it is settled.
+    next_attempt_at: Option<Timestamp>,
+    /// A claiming worker owns it until then.
+    lease_until: Option<Timestamp>,
+    history: Vec<AttemptRecord>,
 }
 
 #[derive(Debug)]
@@ -158,6 +181,55 @@ impl State {
         self.agents
             .get_mut(id)
             .ok_or(StoreError::NotFound(Entity::Agent))
+    }
+
+    /// Records `pending` for `agent_id` at `at` if its rule holds (`actor`
+    /// acted on a post of `agent_id`), fanning it out to every active
+    /// webhook of the agent that wants it.
+    fn record_event(
+        &mut self,
+        pending: &PendingEvent,
+        actor: &Id,
+        agent_id: &Id,
+        first_like: bool,
+        at: Timestamp,
+    ) {
+        if !PendingEvent::fires(pending.kind, actor, agent_id, first_like) {
+            return;
+        }
+        let event = pending.clone().into_event(agent_id.clone(), at);
+        let targets: Vec<Id> = self
+            .webhooks
+            .iter()
+            .filter(|w| &w.agent_id == agent_id && w.active && w.events.wants(event.kind))
+            .map(|w| w.id.clone())
+            .collect();
+        for webhook_id in targets {
+            self.queue_delivery(&event.id, webhook_id, at);
+        }
+        self.events.insert(event.id.clone(), event);
+    }
+
+    fn queue_delivery(&mut self, event_id: &Id, webhook_id: Id, due: Timestamp) -> i64 {
+        self.last_delivery_id += 1;
+        let id = self.last_delivery_id;
+        self.deliveries.push(DeliveryRow {
+            id,
+            event_id: event_id.clone(),
+            webhook_id,
+            status: DeliveryStatus::Pending,
+            attempts: 0,
+            next_attempt_at: Some(due),
+            lease_until: None,
+            history: Vec::new(),
+        });
+        id
+    }
+
+    fn webhook_of(&self, agent_id: &Id, webhook_id: &Id) -> Option<&Webhook> {
+        self.webhooks
+            .iter()
+            .find(|w| &w.id == webhook_id && &w.agent_id == agent_id)
     }
 }
 
@@ -323,6 +395,7 @@ impl PostStore for MemoryStore {
         post: &Post,
         quota: PostQuotaRule,
         idempotency: Option<(&IdempotencyRecord, Timestamp)>,
+        created: &PendingEvent,
     ) -> Result<Admission, StoreError> {
         let mut state = self.state();
         if !state.agents.contains_key(&post.author_id) {
@@ -351,6 +424,15 @@ impl PostStore for MemoryStore {
             .quota_ledger
             .push((post.author_id.clone(), QuotaAction::Post, post.created_at));
         state.posts.insert(post.id.clone(), post.clone());
+        if post.status == PostStatus::Published {
+            state.record_event(
+                created,
+                &post.author_id,
+                &post.author_id,
+                false,
+                post.created_at,
+            );
+        }
         Ok(Admission::Admitted)
     }
 
@@ -372,7 +454,12 @@ impl PostStore for MemoryStore {
             .cloned())
     }
 
-    fn publish_due(&self, now: Timestamp, limit: usize) -> Result<Vec<Id>, StoreError> {
+    fn publish_due(
+        &self,
+        now: Timestamp,
+        limit: usize,
+        created: &dyn Fn(&Id, Timestamp) -> PendingEvent,
+    ) -> Result<Vec<Id>, StoreError> {
         let mut state = self.state();
         let mut due: Vec<(Timestamp, Id)> = state
             .posts
@@ -382,11 +469,16 @@ impl PostStore for MemoryStore {
             .collect();
         due.sort();
         due.truncate(limit);
-        for (_, id) in &due {
-            if let Some(post) = state.posts.get_mut(id) {
-                post.status = PostStatus::Published;
-                post.published_at = Some(post.publish_at);
-            }
+        for (publish_at, id) in &due {
+            let Some(post) = state.posts.get_mut(id) else {
+                continue;
+            };
+            post.status = PostStatus::Published;
+            post.published_at = Some(*publish_at);
+            let author = post.author_id.clone();
+            // Recorded when it happens, so a reader of the events past an
+            // earlier cursor still sees it.
+            state.record_event(&created(id, *publish_at), &author, &author, false, now);
         }
         Ok(due.into_iter().map(|(_, id)| id).collect())
     }
@@ -398,9 +490,10 @@ impl ReactionStore for MemoryStore {
         post_id: &Id,
         agent_id: &Id,
         at: Timestamp,
+        liked: &PendingEvent,
     ) -> Result<LikeToggle, StoreError> {
         let mut state = self.state();
-        state.published(post_id)?;
+        let author = state.published(post_id)?.author_id.clone();
         let first_time = !state
             .likes
             .iter()
@@ -409,7 +502,7 @@ impl ReactionStore for MemoryStore {
             .likes
             .iter_mut()
             .find(|l| &l.post_id == post_id && &l.agent_id == agent_id && l.removed_at.is_none());
-        let liked = match active {
+        let now_liked = match active {
             Some(like) => {
                 like.removed_at = Some(at);
                 false
@@ -424,11 +517,15 @@ impl ReactionStore for MemoryStore {
                 true
             }
         };
+        let first_time = now_liked && first_time;
+        if now_liked {
+            state.record_event(liked, agent_id, &author, first_time, at);
+        }
         let likes = state.stats(post_id, None).likes;
         Ok(LikeToggle {
-            liked,
+            liked: now_liked,
             likes,
-            first_time: liked && first_time,
+            first_time,
         })
     }
 
@@ -437,7 +534,8 @@ impl ReactionStore for MemoryStore {
         if !state.agents.contains_key(&vote.voter_id) {
             return Err(StoreError::NotFound(Entity::Agent));
         }
-        if state.published(&vote.post_id)?.author_id == vote.voter_id {
+        let author = state.published(&vote.post_id)?.author_id.clone();
+        if author == vote.voter_id {
             return Ok(VoteOutcome::OwnPost);
         }
         let used = state.ledger_after(&vote.voter_id, QuotaAction::Medal, rule.window_start);
@@ -472,6 +570,7 @@ impl ReactionStore for MemoryStore {
                 },
             );
         }
+        state.record_event(&vote.medaled, &vote.voter_id, &author, false, vote.at);
         Ok(VoteOutcome::Counted(
             state.stats(&vote.post_id, None).medals,
         ))
@@ -481,12 +580,13 @@ impl ReactionStore for MemoryStore {
         &self,
         comment: &Comment,
         cooldown_start: Timestamp,
+        commented: &PendingEvent,
     ) -> Result<CommentOutcome, StoreError> {
         let mut state = self.state();
         if !state.agents.contains_key(&comment.author_id) {
             return Err(StoreError::NotFound(Entity::Agent));
         }
-        state.published(&comment.post_id)?;
+        let post_author = state.published(&comment.post_id)?.author_id.clone();
         if let Some(last_at) = state
             .ledger_after(&comment.author_id, QuotaAction::Comment, cooldown_start)
             .into_iter()
@@ -500,6 +600,13 @@ impl ReactionStore for MemoryStore {
             QuotaAction::Comment,
             comment.created_at,
         ));
+        state.record_event(
+            commented,
+            &comment.author_id,
+            &post_author,
+            false,
+            comment.created_at,
+        );
         Ok(CommentOutcome::Added)
     }
 
@@ -605,5 +712,254 @@ impl FeedStore for MemoryStore {
                 .map(|v| (v.post_id.clone(), v.medal))
                 .collect(),
         })
+    }
+}
+
+impl WebhookStore for MemoryStore {
+    fn insert_webhook(&self, webhook: &Webhook, max: usize) -> Result<bool, StoreError> {
+        let mut state = self.state();
+        if !state.agents.contains_key(&webhook.agent_id) {
+            return Err(StoreError::NotFound(Entity::Agent));
+        }
+        let owned = state
+            .webhooks
+            .iter()
+            .filter(|w| w.agent_id == webhook.agent_id)
+            .count();
+        if owned >= max {
+            return Ok(false);
+        }
+        state.webhooks.push(webhook.clone());
+        Ok(true)
+    }
+
+    fn webhooks(&self, agent_id: &Id) -> Result<Vec<Webhook>, StoreError> {
+        let state = self.state();
+        let mut found: Vec<Webhook> = state
+            .webhooks
+            .iter()
+            .filter(|w| &w.agent_id == agent_id)
+            .cloned()
+            .collect();
+        found.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(found)
+    }
+
+    fn delete_webhook(&self, agent_id: &Id, webhook_id: &Id) -> Result<bool, StoreError> {
+        let mut state = self.state();
+        if state.webhook_of(agent_id, webhook_id).is_none() {
+            return Ok(false);
+        }
+        state.webhooks.retain(|w| &w.id != webhook_id);
+        for d in state
+            .deliveries
+            .iter_mut()
+            .filter(|d| &d.webhook_id == webhook_id && d.status == DeliveryStatus::Pending)
+        {
+            d.status = DeliveryStatus::Cancelled;
+            d.next_attempt_at = None;
+            d.lease_until = None;
+        }
+        Ok(true)
+    }
+
+    fn rotate_secret(
+        &self,
+        agent_id: &Id,
+        webhook_id: &Id,
+        secret: &WebhookSecret,
+        previous_until: Timestamp,
+    ) -> Result<Option<Webhook>, StoreError> {
+        let mut state = self.state();
+        let Some(webhook) = state
+            .webhooks
+            .iter_mut()
+            .find(|w| &w.id == webhook_id && &w.agent_id == agent_id)
+        else {
+            return Ok(None);
+        };
+        let old = std::mem::replace(&mut webhook.secret, secret.clone());
+        webhook.previous_secret = Some((old, previous_until));
+        Ok(Some(webhook.clone()))
+    }
+
+    fn events(
+        &self,
+        agent_id: &Id,
+        after: Option<(Timestamp, Id)>,
+        limit: usize,
+    ) -> Result<Vec<Event>, StoreError> {
+        let state = self.state();
+        let mut found: Vec<&Event> = state
+            .events
+            .values()
+            .filter(|e| &e.agent_id == agent_id && e.kind != EventType::Ping)
+            .filter(|e| {
+                after
+                    .as_ref()
+                    .is_none_or(|(at, id)| (e.created_at, &e.id) > (*at, id))
+            })
+            .collect();
+        found.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(found.into_iter().take(limit).cloned().collect())
+    }
+
+    fn enqueue_ping(
+        &self,
+        agent_id: &Id,
+        webhook_id: &Id,
+        ping: &PendingEvent,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.state();
+        if state.webhook_of(agent_id, webhook_id).is_none() {
+            return Ok(false);
+        }
+        let event = ping.clone().into_event(agent_id.clone(), at);
+        state.queue_delivery(&event.id, webhook_id.clone(), at);
+        state.events.insert(event.id.clone(), event);
+        Ok(true)
+    }
+
+    fn claim_deliveries(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: usize,
+        busy: &[Id],
+    ) -> Result<Vec<DueDelivery>, StoreError> {
+        let mut state = self.state();
+        let mut due: Vec<(Timestamp, i64)> = state
+            .deliveries
+            .iter()
+            .filter(|d| d.status == DeliveryStatus::Pending && !busy.contains(&d.webhook_id))
+            .filter_map(|d| d.next_attempt_at.filter(|t| *t <= now).map(|t| (t, d.id)))
+            .collect();
+        due.sort();
+        let mut claimed = Vec::new();
+        for (_, id) in due {
+            if claimed.len() >= limit {
+                break;
+            }
+            let Some(row) = state.deliveries.iter().find(|d| d.id == id) else {
+                continue;
+            };
+            let (Some(event), Some(webhook)) = (
+                state.events.get(&row.event_id),
+                state.webhooks.iter().find(|w| w.id == row.webhook_id),
+            ) else {
+                continue;
+            };
+            claimed.push(DueDelivery {
+                id,
+                attempts: row.attempts,
+                event: event.clone(),
+                webhook: webhook.clone(),
+            });
+        }
+        for c in &claimed {
+            if let Some(row) = state.deliveries.iter_mut().find(|d| d.id == c.id) {
+                row.lease_until = Some(lease_until);
+            }
+        }
+        Ok(claimed)
+    }
+
+    fn finish_attempt(
+        &self,
+        delivery_id: i64,
+        attempt: &AttemptRecord,
+        outcome: &AttemptOutcome,
+    ) -> Result<(), StoreError> {
+        let mut state = self.state();
+        let row = state
+            .deliveries
+            .iter_mut()
+            .find(|d| d.id == delivery_id)
+            .ok_or(StoreError::NotFound(Entity::Delivery))?;
+        row.history.push(attempt.clone());
+        row.attempts += 1;
+        row.lease_until = None;
+        // A delivery settled meanwhile (its webhook deleted while the
+        // attempt was under way) keeps its status.
+        if row.status != DeliveryStatus::Pending {
+            return Ok(());
+        }
+        let (status, next) = match outcome {
+            AttemptOutcome::Delivered => (DeliveryStatus::Delivered, None),
+            AttemptOutcome::RetryAt(at) => (DeliveryStatus::Pending, Some(*at)),
+            AttemptOutcome::Failed { .. } => (DeliveryStatus::Failed, None),
+            AttemptOutcome::Cancelled => (DeliveryStatus::Cancelled, None),
+        };
+        row.status = status;
+        row.next_attempt_at = next;
+        let webhook_id = row.webhook_id.clone();
+        if let AttemptOutcome::Failed {
+            disable: Some(reason),
+        } = outcome
+            && let Some(webhook) = state.webhooks.iter_mut().find(|w| w.id == webhook_id)
+        {
+            webhook.active = false;
+            webhook.disabled_reason = Some(reason.clone());
+        }
+        Ok(())
+    }
+
+    fn deliveries(
+        &self,
+        agent_id: &Id,
+        webhook_id: &Id,
+        limit: usize,
+    ) -> Result<Option<Vec<DeliveryView>>, StoreError> {
+        let state = self.state();
+        if state.webhook_of(agent_id, webhook_id).is_none() {
+            return Ok(None);
+        }
+        Ok(Some(
+            state
+                .deliveries
+                .iter()
+                .rev()
+                .filter(|d| &d.webhook_id == webhook_id)
+                .filter_map(|d| {
+                    state.events.get(&d.event_id).map(|e| DeliveryView {
+                        delivery_id: d.id,
+                        event_id: e.id.clone(),
+                        event_type: e.kind.as_str(),
+                        status: d.status,
+                        attempts: d.attempts,
+                        next_attempt_at: d.next_attempt_at,
+                        last_attempt: d.history.last().cloned(),
+                    })
+                })
+                .take(limit)
+                .collect(),
+        ))
+    }
+
+    fn redeliver(
+        &self,
+        agent_id: &Id,
+        webhook_id: &Id,
+        delivery_id: i64,
+        now: Timestamp,
+    ) -> Result<Option<i64>, StoreError> {
+        let mut state = self.state();
+        if state.webhook_of(agent_id, webhook_id).is_none() {
+            return Ok(None);
+        }
+        let Some(event_id) = state
+            .deliveries
+            .iter()
+            .find(|d| d.id == delivery_id && &d.webhook_id == webhook_id)
+            .map(|d| d.event_id.clone())
+        else {
+            return Ok(None);
+        };
+        Ok(Some(state.queue_delivery(
+            &event_id,
+            webhook_id.clone(),
+            now,
+        )))
     }
 }

@@ -11,19 +11,21 @@ use aispace_domain::model::{AgentName, Handle, MedalType, NewAgent};
 use aispace_domain::service::{FeedQuery, ImageSource, Ports, PostRequest, Principal, Settings};
 use aispace_domain::{Aispace, DomainError, Entity};
 use aispace_storage_memory::MemoryStore;
-use aispace_testkit::fakes::{FixedClock, OfflineFetcher, SeededEntropy, SeqIds};
+use aispace_testkit::fakes::{FixedClock, OfflineFetcher, RecordingSender, SeededEntropy, SeqIds};
 use aispace_testkit::images;
 
 struct World {
     aispace: Aispace,
     ports: Ports,
     clock: Arc<FixedClock>,
+    sender: Arc<RecordingSender>,
     seed: u8,
 }
 
 impl World {
     fn new() -> World {
         let clock = Arc::new(FixedClock::seed_time());
+        let sender = Arc::new(RecordingSender::default());
         let ports = Ports {
             store: Arc::new(MemoryStore::new()),
             clock: clock.clone(),
@@ -31,11 +33,13 @@ impl World {
             entropy: Arc::new(SeededEntropy::new(7)),
             blobs: Arc::new(ObjectStoreBlobs::in_memory().unwrap()),
             fetcher: Arc::new(OfflineFetcher),
+            webhooks: sender.clone(),
         };
         World {
             aispace: Aispace::new(ports.clone(), Settings::default()),
             ports,
             clock,
+            sender,
             seed: 0,
         }
     }
@@ -364,4 +368,393 @@ fn a_zero_feed_cache_reads_every_page_from_the_store() {
     let mut w = w;
     w.post(&author, "new");
     assert_eq!(uncached.feed(&author, &latest).unwrap().items.len(), 1);
+}
+
+// ------------------------------------------------------------- webhooks
+
+mod webhooks {
+    use super::*;
+    use aispace_domain::model::signature::{self, VerifyError};
+    use aispace_domain::model::{DeliveryStatus, Webhook};
+    use aispace_domain::ports::SendOutcome;
+    use aispace_domain::service::WebhookSettings;
+    use aispace_testkit::fakes::SentWebhook;
+
+    const HOOK: &str = "https://hooks.example/in";
+
+    fn subscribe(w: &World, owner: &Principal) -> Webhook {
+        w.aispace.create_webhook(owner, HOOK, &[]).unwrap()
+    }
+
+    /// Runs the delivery worker until nothing is due; returns the sends.
+    fn deliver_all(w: &World) -> Vec<SentWebhook> {
+        let before = w.sender.sent().len();
+        while w.aispace.deliver_one().unwrap() {}
+        w.sender.sent().split_off(before)
+    }
+
+    fn now_unix(w: &World) -> i64 {
+        w.aispace.now().as_millis().div_euclid(1_000)
+    }
+
+    fn verify(w: &World, hook: &Webhook, sent: &SentWebhook) -> Result<(), VerifyError> {
+        verify_with(w, &hook.secret, sent)
+    }
+
+    fn verify_with(
+        w: &World,
+        secret: &aispace_domain::model::WebhookSecret,
+        sent: &SentWebhook,
+    ) -> Result<(), VerifyError> {
+        signature::verify(
+            secret,
+            &sent.id,
+            &sent.timestamp.to_string(),
+            &sent.signature,
+            sent.body.as_bytes(),
+            now_unix(w),
+        )
+    }
+
+    fn failing(status: u16) -> SendOutcome {
+        SendOutcome::Answered {
+            status,
+            retry_after: None,
+        }
+    }
+
+    #[test]
+    fn registration_checks_the_limit_the_events_and_the_url() {
+        let w = World::new();
+        let owner = w.agent("owner");
+        for _ in 0..5 {
+            subscribe(&w, &owner);
+        }
+        assert!(matches!(
+            w.aispace.create_webhook(&owner, HOOK, &[]),
+            Err(DomainError::WebhookLimitReached(5))
+        ));
+        assert_eq!(w.aispace.webhooks(&owner).unwrap().len(), 5);
+
+        let other = w.agent("other");
+        assert!(matches!(
+            w.aispace
+                .create_webhook(&other, HOOK, &["post.deleted".into()]),
+            Err(DomainError::Validation {
+                field: "events",
+                ..
+            })
+        ));
+        assert!(matches!(
+            w.aispace
+                .create_webhook(&other, "http://hooks.example/in", &[]),
+            Err(DomainError::ForbiddenUrl(_))
+        ));
+        let lax = Aispace::new(
+            w.ports.clone(),
+            Settings {
+                webhooks: WebhookSettings {
+                    allow_http: true,
+                    ..WebhookSettings::default()
+                },
+                ..Settings::default()
+            },
+        );
+        let plain = lax
+            .create_webhook(&other, "http://hooks.example/in", &["post.liked".into()])
+            .unwrap();
+        assert_eq!(plain.events.names(), ["post.liked"]);
+        assert!(plain.active && plain.secret.as_str().starts_with("whsec_"));
+
+        w.sender.deny("internal.example");
+        assert!(matches!(
+            w.aispace
+                .create_webhook(&other, "https://internal.example/x", &[]),
+            Err(DomainError::ForbiddenUrl(_))
+        ));
+        assert_eq!(w.aispace.webhooks(&other).unwrap(), [plain]);
+    }
+
+    #[test]
+    fn a_like_by_another_agent_is_delivered_once_and_signed() {
+        let mut w = World::new();
+        let author = w.agent("author");
+        let fan = w.agent("fan");
+        let post = w.post(&author, "p");
+        let hook = subscribe(&w, &author);
+
+        w.aispace.toggle_like(&author, &post).unwrap();
+        assert!(!w.aispace.deliver_one().unwrap(), "own likes notify nobody");
+
+        w.aispace.toggle_like(&fan, &post).unwrap();
+        assert!(w.aispace.deliver_one().unwrap());
+        assert!(!w.aispace.deliver_one().unwrap());
+        let sent = w.sender.sent();
+        assert_eq!(sent.len(), 1);
+        let delivery = &sent[0];
+        assert_eq!(delivery.url, HOOK);
+        assert_eq!(delivery.timestamp, now_unix(&w));
+        assert_eq!(verify(&w, &hook, delivery), Ok(()));
+        let body: serde_json::Value = serde_json::from_str(&delivery.body).unwrap();
+        assert_eq!(body["type"], "post.liked");
+        assert_eq!(body["data"]["postId"], post.as_str());
+        assert_eq!(body["data"]["agent"]["handle"], "fan");
+
+        let listed = w
+            .aispace
+            .webhook_deliveries(&author, hook.id.as_str())
+            .unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].event_id.as_str(), delivery.id);
+        assert_eq!(
+            (listed[0].status, listed[0].attempts),
+            (DeliveryStatus::Delivered, 1)
+        );
+        assert_eq!(
+            listed[0].last_attempt.as_ref().unwrap().status_code,
+            Some(200)
+        );
+
+        // Unlike and like again: no second notification.
+        w.aispace.toggle_like(&fan, &post).unwrap();
+        w.aispace.toggle_like(&fan, &post).unwrap();
+        assert!(deliver_all(&w).is_empty());
+    }
+
+    #[test]
+    fn failures_retry_on_the_schedule_and_gone_disables() {
+        let mut w = World::new();
+        let author = w.agent("author");
+        let fans: Vec<Principal> = (0..3).map(|i| w.agent(&format!("fan{i}"))).collect();
+        let post = w.post(&author, "p");
+        let hook = subscribe(&w, &author);
+
+        w.sender.answer(failing(500));
+        w.aispace.toggle_like(&fans[0], &post).unwrap();
+        let failed_at = w.aispace.now();
+        assert_eq!(deliver_all(&w).len(), 1);
+        let view = &w
+            .aispace
+            .webhook_deliveries(&author, hook.id.as_str())
+            .unwrap()[0];
+        assert_eq!((view.status, view.attempts), (DeliveryStatus::Pending, 1));
+        let wait = failed_at.until(view.next_attempt_at.unwrap());
+        assert!(
+            wait >= Duration::from_secs(5) && wait <= Duration::from_secs(6),
+            "5 s plus up to a fifth: {wait:?}"
+        );
+        let last = view.last_attempt.as_ref().unwrap();
+        assert_eq!(
+            (last.status_code, last.error.as_deref()),
+            (Some(500), Some("HTTP 500"))
+        );
+        assert!(deliver_all(&w).is_empty(), "not before its time");
+
+        w.tick(6);
+        let retried = deliver_all(&w);
+        assert_eq!(retried.len(), 1);
+        assert_eq!(verify(&w, &hook, &retried[0]), Ok(()));
+        let first = &w.sender.sent()[0];
+        assert_eq!(
+            retried[0].id, first.id,
+            "the same event id on every attempt"
+        );
+        assert_eq!(retried[0].body, first.body, "and the same bytes");
+        let view = &w
+            .aispace
+            .webhook_deliveries(&author, hook.id.as_str())
+            .unwrap()[0];
+        assert_eq!(
+            (view.status, view.attempts, view.next_attempt_at),
+            (DeliveryStatus::Delivered, 2, None)
+        );
+
+        // 410 Gone: given up at once, and the webhook is off.
+        w.sender.answer(failing(410));
+        w.aispace.toggle_like(&fans[1], &post).unwrap();
+        assert_eq!(deliver_all(&w).len(), 1);
+        let off = &w.aispace.webhooks(&author).unwrap()[0];
+        assert!(!off.active);
+        assert!(off.disabled_reason.as_deref().unwrap().contains("410"));
+        assert_eq!(
+            w.aispace
+                .webhook_deliveries(&author, hook.id.as_str())
+                .unwrap()[0]
+                .status,
+            DeliveryStatus::Failed
+        );
+        w.aispace.toggle_like(&fans[2], &post).unwrap();
+        assert!(
+            deliver_all(&w).is_empty(),
+            "a disabled webhook gets nothing"
+        );
+    }
+
+    #[test]
+    fn a_rotated_secret_signs_beside_the_old_one_for_a_day() {
+        let mut w = World::new();
+        let author = w.agent("author");
+        let fans: Vec<Principal> = (0..2).map(|i| w.agent(&format!("fan{i}"))).collect();
+        let posts: Vec<String> = (0..2).map(|_| w.post(&author, "p")).collect();
+        let old = subscribe(&w, &author);
+        let new = w
+            .aispace
+            .rotate_webhook_secret(&author, old.id.as_str())
+            .unwrap();
+        assert_ne!(new.secret, old.secret);
+
+        w.aispace.toggle_like(&fans[0], &posts[0]).unwrap();
+        let sent = deliver_all(&w);
+        assert_eq!(sent[0].signature.split(' ').count(), 2);
+        assert_eq!(verify(&w, &old, &sent[0]), Ok(()));
+        assert_eq!(verify(&w, &new, &sent[0]), Ok(()));
+
+        w.tick(24 * 3_600);
+        w.aispace.toggle_like(&fans[1], &posts[1]).unwrap();
+        let sent = deliver_all(&w);
+        assert_eq!(sent[0].signature.split(' ').count(), 1);
+        assert_eq!(verify(&w, &new, &sent[0]), Ok(()));
+        assert_eq!(verify(&w, &old, &sent[0]), Err(VerifyError::NoMatch));
+
+        assert!(matches!(
+            w.aispace.rotate_webhook_secret(&fans[0], old.id.as_str()),
+            Err(DomainError::NotFound(Entity::Webhook))
+        ));
+    }
+
+    #[test]
+    fn the_events_pull_lists_what_the_webhook_receives() {
+        let mut w = World::new();
+        let author = w.agent("author");
+        let fan = w.agent("fan");
+        let hook = subscribe(&w, &author);
+        let post = w.post(&author, "p");
+        w.tick(1);
+        w.aispace.toggle_like(&fan, &post).unwrap();
+        w.tick(1);
+        w.aispace.vote(&fan, &post, "GOLD", None).unwrap();
+        w.tick(1);
+        w.aispace.comment(&fan, &post, "lovely").unwrap();
+        w.aispace.comment(&author, &post, "thanks").unwrap();
+        w.tick(1);
+        let ping = w.aispace.ping_webhook(&author, hook.id.as_str()).unwrap();
+        let delivered: Vec<String> = deliver_all(&w).into_iter().map(|s| s.id).collect();
+        assert_eq!(delivered.len(), 5);
+        assert_eq!(delivered.last(), Some(&ping.to_string()));
+
+        let first = w.aispace.events(&author, None, Some("2")).unwrap();
+        let rest = w
+            .aispace
+            .events(&author, first.next_cursor.as_deref(), Some("2"))
+            .unwrap();
+        let pulled: Vec<String> = first
+            .events
+            .iter()
+            .chain(&rest.events)
+            .map(|e| e.id.to_string())
+            .collect();
+        assert_eq!(pulled, delivered[..4], "the same ids, the ping left out");
+        let kinds: Vec<&str> = first
+            .events
+            .iter()
+            .chain(&rest.events)
+            .map(|e| e.kind.as_str())
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "post.created",
+                "post.liked",
+                "post.medaled",
+                "post.commented"
+            ]
+        );
+        // A later poll from the last cursor sees nothing new yet.
+        let later = w
+            .aispace
+            .events(&author, rest.next_cursor.as_deref(), None)
+            .unwrap();
+        assert!(later.events.is_empty());
+        assert_eq!(later.next_cursor, rest.next_cursor);
+        assert!(
+            w.aispace
+                .events(&fan, None, None)
+                .unwrap()
+                .events
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_scheduled_post_notifies_when_it_is_published() {
+        let mut w = World::new();
+        let author = w.agent("author");
+        let hook = subscribe(&w, &author);
+        w.seed = w.seed.wrapping_add(1);
+        let publish_at = w.aispace.now().plus(Duration::from_secs(60));
+        let created = w
+            .aispace
+            .create_post(
+                &author,
+                PostRequest {
+                    image: ImageSource::Upload(images::png(3, 3, w.seed)),
+                    caption: None,
+                    tags: vec![],
+                    publish_at: Some(publish_at.to_string()),
+                    idempotency_key: None,
+                },
+            )
+            .unwrap();
+        assert!(deliver_all(&w).is_empty(), "not while scheduled");
+        w.tick(61);
+        assert_eq!(w.aispace.publish_due_posts().unwrap(), 1);
+        let sent = deliver_all(&w);
+        assert_eq!(sent.len(), 1);
+        assert_eq!(verify(&w, &hook, &sent[0]), Ok(()));
+        let body: serde_json::Value = serde_json::from_str(&sent[0].body).unwrap();
+        assert_eq!(body["type"], "post.created");
+        assert_eq!(body["data"]["postId"], created.post.id.as_str());
+        assert_eq!(body["data"]["publishedAt"], publish_at.to_string());
+    }
+
+    #[test]
+    fn deleting_a_webhook_stops_its_deliveries_and_redelivery_sends_again() {
+        let mut w = World::new();
+        let author = w.agent("author");
+        let fans: Vec<Principal> = (0..2).map(|i| w.agent(&format!("fan{i}"))).collect();
+        let post = w.post(&author, "p");
+        let keep = subscribe(&w, &author);
+        let drop = subscribe(&w, &author);
+        w.aispace.toggle_like(&fans[0], &post).unwrap();
+        assert_eq!(deliver_all(&w).len(), 2);
+
+        let first = w
+            .aispace
+            .webhook_deliveries(&author, keep.id.as_str())
+            .unwrap()[0]
+            .delivery_id;
+        let again = w
+            .aispace
+            .redeliver(&author, keep.id.as_str(), &first.to_string())
+            .unwrap();
+        assert!(again > first);
+        let resent = deliver_all(&w);
+        assert_eq!(resent.len(), 1);
+        assert_eq!(resent[0].id, w.sender.sent()[0].id);
+        assert!(matches!(
+            w.aispace
+                .redeliver(&fans[0], keep.id.as_str(), &first.to_string()),
+            Err(DomainError::NotFound(Entity::Delivery))
+        ));
+
+        w.aispace.toggle_like(&fans[1], &post).unwrap();
+        w.aispace.delete_webhook(&author, drop.id.as_str()).unwrap();
+        assert!(matches!(
+            w.aispace.delete_webhook(&author, drop.id.as_str()),
+            Err(DomainError::NotFound(Entity::Webhook))
+        ));
+        let sent = deliver_all(&w);
+        assert_eq!(sent.len(), 1, "only the kept webhook");
+        assert_eq!(w.aispace.webhooks(&author).unwrap(), [keep]);
+    }
 }

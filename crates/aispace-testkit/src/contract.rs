@@ -6,25 +6,49 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use aispace_domain::Entity;
 use aispace_domain::model::{
-    Agent, AgentName, AgentStatus, Bio, Handle, Id, JudgeSpecialty, KeyPrefix, KeyRecord,
-    QuotaAction, QuotaWindows, SecretHash, Timestamp,
+    Agent, AgentName, AgentStatus, Bio, EventType, Handle, Id, JudgeSpecialty, KeyPrefix,
+    KeyRecord, PendingEvent, QuotaAction, QuotaWindows, SecretHash, Timestamp,
 };
 use aispace_domain::ports::{Conflict, Storage, StoreError};
 
-const T0: i64 = 1_772_625_600_000; // 2026-03-04T12:00:00Z
+pub(crate) const T0: i64 = 1_772_625_600_000; // 2026-03-04T12:00:00Z
 
-fn at(offset_ms: i64) -> Timestamp {
+pub(crate) fn at(offset_ms: i64) -> Timestamp {
     Timestamp::from_millis(T0 + offset_ms)
 }
 
+/// An event id never handed out before in this process (events are
+/// unique rows, also across the tests sharing a store).
+pub(crate) fn fresh_event_id() -> Id {
+    static NEXT: AtomicU64 = AtomicU64::new(1 << 40);
+    Id::from_parts(NEXT.fetch_add(1, Ordering::SeqCst), [0xee; 10])
+}
+
+/// An event to hand to an action; whether it is recorded is the store's
+/// rule.
+pub(crate) fn pending(kind: EventType) -> PendingEvent {
+    PendingEvent {
+        id: fresh_event_id(),
+        kind,
+        data: r#"{"test":true}"#.into(),
+    }
+}
+
+/// The `created` maker `publish_due` takes.
+pub(crate) fn publish_event(post: &Id, published_at: Timestamp) -> PendingEvent {
+    PendingEvent::post_created(fresh_event_id(), post, published_at)
+}
+
 /// Ids with an explicit order, independent of any generator.
-fn id(n: u64) -> Id {
+pub(crate) fn id(n: u64) -> Id {
     Id::from_parts(n, [n as u8; 10])
 }
 
-fn agent(n: u64, handle: &str) -> Agent {
+pub(crate) fn agent(n: u64, handle: &str) -> Agent {
     Agent {
         id: id(n),
         handle: Handle::parse(handle).unwrap(),
@@ -39,7 +63,7 @@ fn agent(n: u64, handle: &str) -> Agent {
     }
 }
 
-fn key(prefix: &str, agent: &Agent, created_ms: i64) -> KeyRecord {
+pub(crate) fn key(prefix: &str, agent: &Agent, created_ms: i64) -> KeyRecord {
     let mut hash = [0u8; 32];
     for (i, b) in prefix.bytes().enumerate() {
         hash[i % 32] ^= b;
@@ -365,7 +389,7 @@ use aispace_domain::model::{
 };
 use aispace_domain::ports::{Admission, PostQuotaRule};
 
-fn post(n: u64, author: &Agent, created_ms: i64, publish_ms: Option<i64>) -> Post {
+pub(crate) fn post(n: u64, author: &Agent, created_ms: i64, publish_ms: Option<i64>) -> Post {
     let created = at(created_ms);
     let publish_at = publish_ms.map_or(created, at);
     let scheduled = publish_at > created;
@@ -395,14 +419,14 @@ fn post(n: u64, author: &Agent, created_ms: i64, publish_ms: Option<i64>) -> Pos
     }
 }
 
-fn rule(limit: u32) -> PostQuotaRule {
+pub(crate) fn rule(limit: u32) -> PostQuotaRule {
     PostQuotaRule {
         day_start: Timestamp::from_millis(T0).start_of_utc_day(),
         limit,
     }
 }
 
-fn with_author(store: &dyn Storage) -> Agent {
+pub(crate) fn with_author(store: &dyn Storage) -> Agent {
     let a = agent(1, "poster");
     store
         .insert_agent_with_key(&a, &key("asp_poster11", &a, 1))
@@ -440,7 +464,9 @@ pub fn posts_round_trip(store: &dyn Storage) {
 
     for p in [&blob, &external] {
         assert_eq!(
-            store.insert_post(p, rule(50), None).unwrap(),
+            store
+                .insert_post(p, rule(50), None, &pending(EventType::PostCreated))
+                .unwrap(),
             Admission::Admitted
         );
     }
@@ -460,20 +486,32 @@ pub fn posting_counts_against_the_daily_quota(store: &dyn Storage) {
 
     assert_eq!(
         store
-            .insert_post(&post(1, &author, 0, None), rule(2), None)
+            .insert_post(
+                &post(1, &author, 0, None),
+                rule(2),
+                None,
+                &pending(EventType::PostCreated)
+            )
             .unwrap(),
         Admission::Admitted
     );
     // Scheduled posts count when accepted.
     assert_eq!(
         store
-            .insert_post(&post(2, &author, 1, Some(3_600_000)), rule(2), None)
+            .insert_post(
+                &post(2, &author, 1, Some(3_600_000)),
+                rule(2),
+                None,
+                &pending(EventType::PostCreated)
+            )
             .unwrap(),
         Admission::Admitted
     );
     let third = post(3, &author, 2, None);
     assert_eq!(
-        store.insert_post(&third, rule(2), None).unwrap(),
+        store
+            .insert_post(&third, rule(2), None, &pending(EventType::PostCreated))
+            .unwrap(),
         Admission::QuotaExceeded
     );
     assert_eq!(
@@ -495,7 +533,12 @@ pub fn posting_counts_against_the_daily_quota(store: &dyn Storage) {
 pub fn posting_for_an_unknown_author_is_not_found(store: &dyn Storage) {
     let ghost = agent(9, "ghost");
     let err = store
-        .insert_post(&post(1, &ghost, 0, None), rule(50), None)
+        .insert_post(
+            &post(1, &ghost, 0, None),
+            rule(50),
+            None,
+            &pending(EventType::PostCreated),
+        )
         .unwrap_err();
     assert!(
         matches!(err, StoreError::NotFound(Entity::Agent)),
@@ -510,7 +553,12 @@ pub fn an_idempotency_key_holds_one_post(store: &dyn Storage) {
     let since = at(-86_400_000);
     assert_eq!(
         store
-            .insert_post(&first, rule(50), Some((&first_record, since)))
+            .insert_post(
+                &first,
+                rule(50),
+                Some((&first_record, since)),
+                &pending(EventType::PostCreated)
+            )
             .unwrap(),
         Admission::Admitted
     );
@@ -526,7 +574,12 @@ pub fn an_idempotency_key_holds_one_post(store: &dyn Storage) {
     let second_record = record(&author, "retry-1", &second, b"a", 10);
     assert_eq!(
         store
-            .insert_post(&second, rule(50), Some((&second_record, since)))
+            .insert_post(
+                &second,
+                rule(50),
+                Some((&second_record, since)),
+                &pending(EventType::PostCreated)
+            )
             .unwrap(),
         Admission::KeyTaken(first_record.clone())
     );
@@ -552,7 +605,12 @@ pub fn an_idempotency_key_holds_one_post(store: &dyn Storage) {
     let third_record = record(&author, "retry-1", &third, b"b", 86_400_001);
     assert_eq!(
         store
-            .insert_post(&third, rule(50), Some((&third_record, at(1))))
+            .insert_post(
+                &third,
+                rule(50),
+                Some((&third_record, at(1))),
+                &pending(EventType::PostCreated)
+            )
             .unwrap(),
         Admission::Admitted
     );
@@ -583,18 +641,26 @@ pub fn due_posts_are_published_once_oldest_first(store: &dyn Storage) {
     let early = post(2, &author, 0, Some(10_000));
     let future = post(3, &author, 0, Some(3_600_000));
     for p in [&late, &early, &future] {
-        store.insert_post(p, rule(50), None).unwrap();
+        store
+            .insert_post(p, rule(50), None, &pending(EventType::PostCreated))
+            .unwrap();
     }
-    assert_eq!(store.publish_due(at(5_000), 10).unwrap(), Vec::<Id>::new());
     assert_eq!(
-        store.publish_due(at(40_000), 1).unwrap(),
+        store.publish_due(at(5_000), 10, &publish_event).unwrap(),
+        Vec::<Id>::new()
+    );
+    assert_eq!(
+        store.publish_due(at(40_000), 1, &publish_event).unwrap(),
         vec![early.id.clone()]
     );
     assert_eq!(
-        store.publish_due(at(40_000), 10).unwrap(),
+        store.publish_due(at(40_000), 10, &publish_event).unwrap(),
         vec![late.id.clone()]
     );
-    assert_eq!(store.publish_due(at(40_000), 10).unwrap(), Vec::<Id>::new());
+    assert_eq!(
+        store.publish_due(at(40_000), 10, &publish_event).unwrap(),
+        Vec::<Id>::new()
+    );
 
     let published = store.post_by_id(&early.id).unwrap().unwrap();
     assert_eq!(published.status, PostStatus::Published);
@@ -618,7 +684,10 @@ pub fn the_post_quota_holds_under_concurrency(store: &dyn Storage) {
             s.spawn(move || {
                 for i in 0..5u64 {
                     let p = post(t * 100 + i, author, 0, None);
-                    match store.insert_post(&p, rule(10), None).unwrap() {
+                    match store
+                        .insert_post(&p, rule(10), None, &pending(EventType::PostCreated))
+                        .unwrap()
+                    {
                         Admission::Admitted => {
                             admitted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                         }
@@ -640,6 +709,7 @@ pub fn concurrent_publishers_publish_each_post_once(store: &dyn Storage) {
                 &post(n, &author, 0, Some(1_000 + n as i64)),
                 rule(100),
                 None,
+                &pending(EventType::PostCreated),
             )
             .unwrap();
     }
@@ -648,7 +718,7 @@ pub fn concurrent_publishers_publish_each_post_once(store: &dyn Storage) {
         for _ in 0..4 {
             s.spawn(|| {
                 loop {
-                    let batch = store.publish_due(at(100_000), 3).unwrap();
+                    let batch = store.publish_due(at(100_000), 3, &publish_event).unwrap();
                     if batch.is_empty() {
                         break;
                     }
@@ -673,7 +743,7 @@ use aispace_domain::ports::{
 
 /// An author with `n` published posts (one per second from T0), plus two
 /// more agents to react; returns (author, reactor, other, posts).
-fn social(store: &dyn Storage, n: u64) -> (Agent, Agent, Agent, Vec<Post>) {
+pub(crate) fn social(store: &dyn Storage, n: u64) -> (Agent, Agent, Agent, Vec<Post>) {
     let author = with_author(store);
     let reactor = agent(2, "reactor");
     let other = agent(3, "other");
@@ -690,7 +760,9 @@ fn social(store: &dyn Storage, n: u64) -> (Agent, Agent, Agent, Vec<Post>) {
                 p.tags = Tags::from_trusted(vec!["odd".into()]);
             }
             assert_eq!(
-                store.insert_post(&p, rule(1_000), None).unwrap(),
+                store
+                    .insert_post(&p, rule(1_000), None, &pending(EventType::PostCreated))
+                    .unwrap(),
                 Admission::Admitted
             );
             p
@@ -699,24 +771,25 @@ fn social(store: &dyn Storage, n: u64) -> (Agent, Agent, Agent, Vec<Post>) {
     (author, reactor, other, posts)
 }
 
-fn vote(post: &Post, voter: &Agent, medal: MedalType, at_ms: i64) -> MedalVote {
+pub(crate) fn vote(post: &Post, voter: &Agent, medal: MedalType, at_ms: i64) -> MedalVote {
     MedalVote {
         post_id: post.id.clone(),
         voter_id: voter.id.clone(),
         medal,
         judge: None,
         at: at(at_ms),
+        medaled: pending(EventType::PostMedaled),
     }
 }
 
-fn no_limit() -> WindowRule {
+pub(crate) fn no_limit() -> WindowRule {
     WindowRule {
         window_start: at(-60_000),
         limit: 1_000,
     }
 }
 
-fn comment(n: u64, post: &Post, author: &Agent, at_ms: i64) -> Comment {
+pub(crate) fn comment(n: u64, post: &Post, author: &Agent, at_ms: i64) -> Comment {
     Comment {
         id: id(5_000 + n),
         post_id: post.id.clone(),
@@ -729,7 +802,11 @@ fn comment(n: u64, post: &Post, author: &Agent, at_ms: i64) -> Comment {
 pub fn likes_toggle_and_count(store: &dyn Storage) {
     let (_, reactor, other, posts) = social(store, 1);
     let p = &posts[0];
-    let toggle = |a: &Agent, ms| store.toggle_like(&p.id, &a.id, at(ms)).unwrap();
+    let toggle = |a: &Agent, ms| {
+        store
+            .toggle_like(&p.id, &a.id, at(ms), &pending(EventType::PostLiked))
+            .unwrap()
+    };
     assert_eq!(
         toggle(&reactor, 10),
         LikeToggle {
@@ -764,9 +841,13 @@ pub fn likes_toggle_and_count(store: &dyn Storage) {
     );
 
     let scheduled = post(50, &reactor, 0, Some(3_600_000));
-    store.insert_post(&scheduled, rule(50), None).unwrap();
+    store
+        .insert_post(&scheduled, rule(50), None, &pending(EventType::PostCreated))
+        .unwrap();
     for missing in [&scheduled.id, &id(424_242)] {
-        let err = store.toggle_like(missing, &other.id, at(1)).unwrap_err();
+        let err = store
+            .toggle_like(missing, &other.id, at(1), &pending(EventType::PostLiked))
+            .unwrap_err();
         assert!(matches!(err, StoreError::NotFound(Entity::Post)), "{err:?}");
     }
 }
@@ -903,25 +984,41 @@ pub fn comments_respect_the_cooldown_and_page_oldest_first(store: &dyn Storage) 
     let p = &posts[0];
     assert_eq!(
         store
-            .add_comment(&comment(1, p, &reactor, 1_000), at(-10_000))
+            .add_comment(
+                &comment(1, p, &reactor, 1_000),
+                at(-10_000),
+                &pending(EventType::PostCommented)
+            )
             .unwrap(),
         CommentOutcome::Added
     );
     assert_eq!(
         store
-            .add_comment(&comment(2, p, &reactor, 5_000), at(-5_000))
+            .add_comment(
+                &comment(2, p, &reactor, 5_000),
+                at(-5_000),
+                &pending(EventType::PostCommented)
+            )
             .unwrap(),
         CommentOutcome::CoolingDown { last_at: at(1_000) }
     );
     assert_eq!(
         store
-            .add_comment(&comment(3, p, &other, 5_000), at(-5_000))
+            .add_comment(
+                &comment(3, p, &other, 5_000),
+                at(-5_000),
+                &pending(EventType::PostCommented)
+            )
             .unwrap(),
         CommentOutcome::Added
     );
     assert_eq!(
         store
-            .add_comment(&comment(4, p, &reactor, 11_000), at(1_000))
+            .add_comment(
+                &comment(4, p, &reactor, 11_000),
+                at(1_000),
+                &pending(EventType::PostCommented)
+            )
             .unwrap(),
         CommentOutcome::Added
     );
@@ -945,7 +1042,11 @@ pub fn comments_respect_the_cooldown_and_page_oldest_first(store: &dyn Storage) 
     );
 
     let err = store
-        .add_comment(&comment(9, &post(88, &reactor, 0, None), &other, 1), at(0))
+        .add_comment(
+            &comment(9, &post(88, &reactor, 0, None), &other, 1),
+            at(0),
+            &pending(EventType::PostCommented),
+        )
         .unwrap_err();
     assert!(matches!(err, StoreError::NotFound(Entity::Post)), "{err:?}");
 }
@@ -954,14 +1055,29 @@ pub fn viewer_reactions_are_the_viewers_live_ones_among_the_asked_posts(store: &
     let (_, reactor, other, posts) = social(store, 4);
     let asked: Vec<Id> = posts[..3].iter().map(|p| p.id.clone()).collect();
     store
-        .toggle_like(&posts[0].id, &reactor.id, at(1_000))
+        .toggle_like(
+            &posts[0].id,
+            &reactor.id,
+            at(1_000),
+            &pending(EventType::PostLiked),
+        )
         .unwrap();
     // Liked and unliked again: not live.
     store
-        .toggle_like(&posts[1].id, &reactor.id, at(1_001))
+        .toggle_like(
+            &posts[1].id,
+            &reactor.id,
+            at(1_001),
+            &pending(EventType::PostLiked),
+        )
         .unwrap();
     store
-        .toggle_like(&posts[1].id, &reactor.id, at(1_002))
+        .toggle_like(
+            &posts[1].id,
+            &reactor.id,
+            at(1_002),
+            &pending(EventType::PostLiked),
+        )
         .unwrap();
     // A medal changed: only the current one counts.
     for (medal, t) in [(MedalType::Gold, 1_003), (MedalType::Bronze, 1_004)] {
@@ -971,10 +1087,20 @@ pub fn viewer_reactions_are_the_viewers_live_ones_among_the_asked_posts(store: &
     }
     // Not asked about, and another agent's reactions.
     store
-        .toggle_like(&posts[3].id, &reactor.id, at(1_005))
+        .toggle_like(
+            &posts[3].id,
+            &reactor.id,
+            at(1_005),
+            &pending(EventType::PostLiked),
+        )
         .unwrap();
     store
-        .toggle_like(&posts[1].id, &other.id, at(1_006))
+        .toggle_like(
+            &posts[1].id,
+            &other.id,
+            at(1_006),
+            &pending(EventType::PostLiked),
+        )
         .unwrap();
 
     let mine = store.viewer_reactions(&reactor.id, &asked).unwrap();
@@ -989,9 +1115,21 @@ pub fn viewer_reactions_are_the_viewers_live_ones_among_the_asked_posts(store: &
 pub fn latest_pages_newest_first_with_filters_and_viewer_state(store: &dyn Storage) {
     let (author, reactor, _, posts) = social(store, 5);
     let scheduled = post(60, &author, 0, Some(3_600_000));
-    store.insert_post(&scheduled, rule(1_000), None).unwrap();
     store
-        .toggle_like(&posts[3].id, &reactor.id, at(10_000))
+        .insert_post(
+            &scheduled,
+            rule(1_000),
+            None,
+            &pending(EventType::PostCreated),
+        )
+        .unwrap();
+    store
+        .toggle_like(
+            &posts[3].id,
+            &reactor.id,
+            at(10_000),
+            &pending(EventType::PostLiked),
+        )
         .unwrap();
     store
         .vote(
@@ -1061,23 +1199,47 @@ pub fn latest_pages_newest_first_with_filters_and_viewer_state(store: &dyn Stora
 pub fn engagement_is_counted_as_of_an_instant(store: &dyn Storage) {
     let (_, reactor, other, posts) = social(store, 2);
     let p = &posts[0];
-    store.toggle_like(&p.id, &reactor.id, at(10_000)).unwrap();
+    store
+        .toggle_like(
+            &p.id,
+            &reactor.id,
+            at(10_000),
+            &pending(EventType::PostLiked),
+        )
+        .unwrap();
     store
         .vote(&vote(p, &other, MedalType::Gold, 11_000), no_limit())
         .unwrap();
     store
-        .add_comment(&comment(1, p, &other, 12_000), at(0))
+        .add_comment(
+            &comment(1, p, &other, 12_000),
+            at(0),
+            &pending(EventType::PostCommented),
+        )
         .unwrap();
     // After the snapshot instant (20 s): a like removed, a medal changed,
     // a new like and a new comment. None of it may change the snapshot.
     let snapshot = at(20_000);
-    store.toggle_like(&p.id, &reactor.id, at(30_000)).unwrap();
+    store
+        .toggle_like(
+            &p.id,
+            &reactor.id,
+            at(30_000),
+            &pending(EventType::PostLiked),
+        )
+        .unwrap();
     store
         .vote(&vote(p, &other, MedalType::Bronze, 31_000), no_limit())
         .unwrap();
-    store.toggle_like(&p.id, &other.id, at(32_000)).unwrap();
     store
-        .add_comment(&comment(2, p, &reactor, 33_000), at(0))
+        .toggle_like(&p.id, &other.id, at(32_000), &pending(EventType::PostLiked))
+        .unwrap();
+    store
+        .add_comment(
+            &comment(2, p, &reactor, 33_000),
+            at(0),
+            &pending(EventType::PostCommented),
+        )
         .unwrap();
 
     let rows = store
@@ -1118,7 +1280,14 @@ pub fn counters_stay_exact_under_concurrent_toggles(store: &dyn Storage) {
         for (i, a) in agents.iter().enumerate() {
             s.spawn(move || {
                 for round in 0..(5 + i) {
-                    store.toggle_like(&p.id, &a.id, at(round as i64)).unwrap();
+                    store
+                        .toggle_like(
+                            &p.id,
+                            &a.id,
+                            at(round as i64),
+                            &pending(EventType::PostLiked),
+                        )
+                        .unwrap();
                     let medal = [MedalType::Gold, MedalType::Silver, MedalType::Bronze][round % 3];
                     store
                         .vote(&vote(p, a, medal, round as i64), no_limit())

@@ -1,11 +1,12 @@
-//! Deterministic stand-ins for the clock, id and entropy ports.
+//! Deterministic stand-ins for the clock, id and entropy ports, an
+//! offline image fetcher and a recording webhook sender.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
-use aispace_domain::model::{Id, Timestamp};
-use aispace_domain::ports::{Clock, Entropy, Ids};
+use aispace_domain::model::{Id, Timestamp, WebhookUrl};
+use aispace_domain::ports::{Clock, Entropy, Ids, OutgoingWebhook, SendOutcome, WebhookSender};
 
 /// A clock that only moves when told to.
 #[derive(Debug)]
@@ -114,5 +115,127 @@ impl aispace_domain::ports::ImageFetcher for OfflineFetcher {
         _max_bytes: usize,
     ) -> Result<Vec<u8>, aispace_domain::ports::FetchError> {
         Err(aispace_domain::ports::FetchError::Failed("offline".into()))
+    }
+}
+
+/// One delivery as [`RecordingSender`] saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentWebhook {
+    pub url: String,
+    pub id: String,
+    pub timestamp: i64,
+    pub signature: String,
+    pub body: String,
+}
+
+/// A webhook sender that sends nothing: it records every delivery and
+/// answers with the outcomes queued by [`answer`](Self::answer) (then
+/// `200`), refusing URLs whose host was [`deny`](Self::deny)-ed.
+#[derive(Debug, Default)]
+pub struct RecordingSender {
+    sent: Mutex<Vec<SentWebhook>>,
+    answers: Mutex<std::collections::VecDeque<SendOutcome>>,
+    denied_hosts: Mutex<Vec<String>>,
+}
+
+impl RecordingSender {
+    /// The next sends answer these, in order.
+    pub fn answer(&self, outcome: SendOutcome) {
+        lock(&self.answers).push_back(outcome);
+    }
+
+    /// `check` refuses URLs with this host from now on.
+    pub fn deny(&self, host: &str) {
+        lock(&self.denied_hosts).push(host.to_ascii_lowercase());
+    }
+
+    /// Everything sent so far, oldest first.
+    pub fn sent(&self) -> Vec<SentWebhook> {
+        lock(&self.sent).clone()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The host of an http(s) URL: after the scheme and any userinfo, before
+/// the port, path, query or fragment.
+fn host_of(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = match host_port.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host_port.split(':').next().unwrap_or_default(),
+    };
+    host.to_ascii_lowercase()
+}
+
+impl WebhookSender for RecordingSender {
+    fn check(&self, url: &WebhookUrl) -> Result<(), String> {
+        let host = host_of(url.as_str());
+        if lock(&self.denied_hosts).contains(&host) {
+            Err(format!("{host} is not a public address"))
+        } else {
+            Ok(())
+        }
+    }
+
+    fn send(&self, delivery: &OutgoingWebhook<'_>) -> SendOutcome {
+        lock(&self.sent).push(SentWebhook {
+            url: delivery.url.as_str().to_owned(),
+            id: delivery.id.to_owned(),
+            timestamp: delivery.timestamp,
+            signature: delivery.signature.to_owned(),
+            body: delivery.body.to_owned(),
+        });
+        lock(&self.answers)
+            .pop_front()
+            .unwrap_or(SendOutcome::Answered {
+                status: 200,
+                retry_after: None,
+            })
+    }
+}
+
+#[cfg(test)]
+mod sender_tests {
+    use super::*;
+
+    #[test]
+    fn hosts_are_found_behind_userinfo_and_before_ports() {
+        for (url, host) in [
+            ("https://Example.com/hook", "example.com"),
+            ("http://u:p@10.0.0.1:8080/x?y", "10.0.0.1"),
+            ("https://[::1]:443/", "::1"),
+            ("https://a.b#frag", "a.b"),
+        ] {
+            assert_eq!(host_of(url), host, "{url}");
+        }
+    }
+
+    #[test]
+    fn answers_queued_outcomes_then_200_and_refuses_denied_hosts() {
+        let sender = RecordingSender::default();
+        let url = WebhookUrl::parse("https://hooks.example/in", false).unwrap();
+        assert!(sender.check(&url).is_ok());
+        sender.deny("hooks.example");
+        assert!(sender.check(&url).is_err());
+        sender.answer(SendOutcome::Failed("refused".into()));
+        let out = OutgoingWebhook {
+            url: &url,
+            id: "e1",
+            timestamp: 1,
+            signature: "v1,x",
+            body: "{}",
+        };
+        assert_eq!(sender.send(&out), SendOutcome::Failed("refused".into()));
+        assert!(matches!(
+            sender.send(&out),
+            SendOutcome::Answered { status: 200, .. }
+        ));
+        assert_eq!(sender.sent().len(), 2);
+        assert_eq!(sender.sent()[0].id, "e1");
     }
 }

@@ -4,14 +4,18 @@
 //!   of the storage ports' documented contracts against a fresh store; the
 //!   [`storage_contract!`] macro turns the whole suite into `#[test]`s for
 //!   one adapter, so every adapter is held to the same behaviour.
+//! - [`webhook_contract`]: the same for webhooks, the event outbox and
+//!   deliveries (and the events the action methods record).
 //! - [`fakes`]: a settable clock, sequential ids and seeded entropy, so use
-//!   cases run deterministically.
+//!   cases run deterministically; an offline fetcher and a recording
+//!   webhook sender.
 
 pub mod contract;
 pub mod fakes;
 pub mod http;
 pub mod image_server;
 pub mod images;
+pub mod webhook_contract;
 
 use aispace_domain::ports::Storage;
 
@@ -44,7 +48,7 @@ macro_rules! storage_contract {
         $crate::storage_contract!(@tests (|| Some($make)));
     };
     (@tests $make:tt) => {
-        $crate::storage_contract!(@each $make;
+        $crate::storage_contract!(@each $make, contract;
             agents_round_trip,
             taken_handle_is_a_conflict_and_stores_nothing,
             agents_list_oldest_first,
@@ -73,14 +77,27 @@ macro_rules! storage_contract {
             engagement_is_counted_as_of_an_instant,
             counters_stay_exact_under_concurrent_toggles,
         );
+        $crate::storage_contract!(@each $make, webhook_contract;
+            webhooks_are_at_most_max_per_agent_and_listed_oldest_first,
+            deleting_a_webhook_is_per_agent_and_cancels_its_pending_deliveries,
+            actions_record_events_for_the_post_author_only_when_their_rule_holds,
+            events_fan_out_to_the_recipients_active_webhooks_that_want_them,
+            claims_lease_deliveries_in_due_order_and_skip_busy_webhooks,
+            concurrent_claims_hand_out_each_delivery_once,
+            finishing_an_attempt_delivers_reschedules_or_gives_up,
+            deliveries_list_newest_first_and_redelivery_queues_the_event_again,
+            rotating_a_secret_keeps_the_previous_one_until_its_time,
+            events_page_oldest_first_after_a_cursor_without_pings,
+            a_ping_goes_to_the_named_webhook_only,
+        );
     };
-    (@each $make:tt; $($name:ident),* $(,)?) => {
+    (@each $make:tt, $module:ident; $($name:ident),* $(,)?) => {
         $(
             #[test]
             fn $name() {
                 #[allow(clippy::redundant_closure_call)]
                 match ($make)() {
-                    Some(fixture) => $crate::contract::$name(
+                    Some(fixture) => $crate::$module::$name(
                         $crate::StorageFixture::storage(&fixture),
                     ),
                     None => eprintln!(

@@ -20,7 +20,7 @@ pub use auth::Principal;
 pub use feed::{FeedPage, FeedQuery};
 pub use posts::{ImageSource, PostCreated, PostRequest, PostingLimits};
 pub use reactions::CommentPage;
-pub use webhooks::{DELIVERY_LEASE, EventPage, ROTATION_GRACE, WebhookSettings};
+pub use webhooks::{EventPage, ROTATION_GRACE, WebhookSettings};
 
 use crate::model::QuotaLimits;
 use crate::ports::{BlobSink, Clock, Entropy, Ids, ImageFetcher, Storage, WebhookSender};

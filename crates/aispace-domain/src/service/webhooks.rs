@@ -17,15 +17,23 @@ use crate::{DomainError, Entity};
 /// How long the old secret keeps signing after a rotation.
 pub const ROTATION_GRACE: Duration = Duration::from_secs(24 * 3600);
 
-/// How long a claimed delivery is a worker's own: longer than any send
-/// (the sender's timeout), so a live worker never loses it; a crashed
-/// worker's deliveries go out again after it.
-pub const DELIVERY_LEASE: Duration = Duration::from_secs(60);
-
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct WebhookSettings {
     /// `AISPACE_WEBHOOK_ALLOW_HTTP`: accept http:// receivers (development).
     pub allow_http: bool,
+    /// How long a claimed delivery is its worker's own. It MUST outlast
+    /// one send (the sender's timeout), so a live worker never loses a
+    /// delivery; a crashed worker's deliveries go out again after it.
+    pub lease: Duration,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        WebhookSettings {
+            allow_http: false,
+            lease: Duration::from_secs(15),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -192,10 +200,12 @@ impl Aispace {
         let now = self.ports.clock.now();
         let claimed = {
             let mut busy = self.desk.busy.lock().unwrap_or_else(|p| p.into_inner());
-            let mut claimed =
-                self.ports
-                    .store
-                    .claim_deliveries(now, now.plus(DELIVERY_LEASE), 1, &busy)?;
+            let mut claimed = self.ports.store.claim_deliveries(
+                now,
+                now.plus(self.settings.webhooks.lease),
+                1,
+                &busy,
+            )?;
             let Some(due) = claimed.pop() else {
                 return Ok(false);
             };

@@ -3,3 +3,4 @@
 mod fetch;
 mod forbidden;
 mod support;
+mod webhook;

@@ -4,7 +4,9 @@
 mod agent;
 pub mod post;
 mod quotas;
+mod webhook;
 
 pub use agent::AgentDto;
 pub use post::{PostCreatedDto, PostItemDto};
 pub use quotas::QuotasDto;
+pub use webhook::{DeliveryDto, EventDto, WebhookDto};

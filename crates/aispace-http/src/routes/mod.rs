@@ -7,6 +7,7 @@ mod media;
 mod pages;
 mod posts;
 mod reactions;
+mod webhooks;
 
 use actix_web::{Resource, web};
 
@@ -35,6 +36,34 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(reactions::list_comments))
                 .route(web::post().to(reactions::add_comment)),
         )
+        .service(
+            endpoint("/api/agent/webhooks", "GET, POST")
+                .route(web::get().to(webhooks::list))
+                .route(web::post().to(webhooks::create)),
+        )
+        .service(
+            endpoint("/api/agent/webhooks/{id}", "DELETE")
+                .route(web::delete().to(webhooks::delete)),
+        )
+        .service(
+            endpoint("/api/agent/webhooks/{id}/rotate-secret", "POST")
+                .route(web::post().to(webhooks::rotate_secret)),
+        )
+        .service(
+            endpoint("/api/agent/webhooks/{id}/test", "POST").route(web::post().to(webhooks::test)),
+        )
+        .service(
+            endpoint("/api/agent/webhooks/{id}/deliveries", "GET")
+                .route(web::get().to(webhooks::deliveries)),
+        )
+        .service(
+            endpoint(
+                "/api/agent/webhooks/{id}/deliveries/{delivery}/redeliver",
+                "POST",
+            )
+            .route(web::post().to(webhooks::redeliver)),
+        )
+        .service(endpoint("/api/agent/events", "GET").route(web::get().to(webhooks::events)))
         .service(endpoint("/raw/{name}", "GET").route(web::get().to(media::raw)))
         .service(endpoint("/p/{id}", "GET").route(web::get().to(pages::post_page)));
 }

@@ -6,7 +6,9 @@ use aispace_blob::ObjectStoreBlobs;
 use aispace_domain::Aispace;
 use aispace_domain::model::{AgentName, Handle, NewAgent};
 use aispace_domain::service::{Ports, Settings};
-use aispace_fetcher::{AllowList, FetchConfig, UreqFetcher};
+use aispace_fetcher::{
+    AllowList, FetchConfig, UreqFetcher, UreqWebhookSender, WebhookSenderConfig,
+};
 use aispace_http::{ApiState, PublicUrls, ServerOptions};
 use aispace_storage_memory::MemoryStore;
 use aispace_testkit::fakes::{FixedClock, SeededEntropy, SeqIds};
@@ -76,6 +78,11 @@ impl TestApp {
                     timeout: std::time::Duration::from_secs(2),
                     allow: AllowList::parse("127.0.0.1/32").unwrap(),
                     ..FetchConfig::default()
+                })),
+                webhooks: Arc::new(UreqWebhookSender::new(WebhookSenderConfig {
+                    timeout: std::time::Duration::from_secs(2),
+                    allow: AllowList::parse("127.0.0.1/32").unwrap(),
+                    ..WebhookSenderConfig::default()
                 })),
             },
             settings,

@@ -10,3 +10,4 @@ mod handshake;
 mod limits;
 mod posting;
 mod social;
+mod webhooks;

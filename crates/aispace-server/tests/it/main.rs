@@ -8,3 +8,4 @@ mod cli;
 mod process;
 mod seed_examples;
 mod serve;
+mod webhooks;

@@ -109,6 +109,28 @@ impl Server {
         http::request(self.addr, "POST", path, &[("Authorization", &auth)], b"").unwrap()
     }
 
+    pub fn post_json(&self, path: &str, key: &str, body: &serde_json::Value) -> Response {
+        let auth = format!("Bearer {key}");
+        let body = body.to_string();
+        http::request(
+            self.addr,
+            "POST",
+            path,
+            &[
+                ("Authorization", &auth),
+                ("Content-Type", "application/json"),
+            ],
+            body.as_bytes(),
+        )
+        .unwrap()
+    }
+
+    /// SIGKILL: no shutdown, no flushing; what was committed must survive.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
     /// Sends SIGTERM and waits for the process to exit.
     pub fn terminate(mut self) -> (ExitStatus, String) {
         let status = Command::new("kill")

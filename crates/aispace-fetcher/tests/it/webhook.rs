@@ -1,0 +1,438 @@
+//! Deliveries to receivers on loopback, let through by the allow list, and
+//! the refusals when they are not.
+
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use aispace_domain::model::WebhookUrl;
+use aispace_domain::ports::{OutgoingWebhook, SendOutcome, WebhookSender};
+use aispace_fetcher::{AllowList, UreqWebhookSender, WebhookSenderConfig};
+
+use crate::support::{FakeDns, Rebinding, closed_port};
+
+/// What a receiver does with one delivery.
+#[derive(Clone)]
+enum Answer {
+    /// Writes this response verbatim.
+    Raw(String),
+    /// 200, then data until the client hangs up.
+    Endless,
+    /// Reads the request and never answers.
+    Silent,
+}
+
+fn status(code: u16) -> Answer {
+    Answer::Raw(format!(
+        "HTTP/1.1 {code} Whatever\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    ))
+}
+
+/// One request as received: the head, split up, and the body.
+#[derive(Debug, Clone)]
+struct Received {
+    request_line: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Received {
+    /// Every value of header `name` (case-insensitive).
+    fn header(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+}
+
+struct Receiver {
+    addr: SocketAddr,
+    connections: Arc<AtomicUsize>,
+    received: Arc<Mutex<Vec<Received>>>,
+}
+
+impl Receiver {
+    /// On `ip`, a port of the system's choosing.
+    fn start(ip: &str, answer: Answer) -> Receiver {
+        Receiver::start_on(ip, 0, answer)
+    }
+
+    fn start_on(ip: &str, port: u16, answer: Answer) -> Receiver {
+        let listener = TcpListener::bind((ip, port)).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let connections = Arc::new(AtomicUsize::new(0));
+        let received = Arc::new(Mutex::new(Vec::new()));
+        {
+            let connections = Arc::clone(&connections);
+            let received = Arc::clone(&received);
+            thread::spawn(move || {
+                for stream in listener.incoming() {
+                    let Ok(stream) = stream else { continue };
+                    connections.fetch_add(1, Ordering::SeqCst);
+                    let received = Arc::clone(&received);
+                    let answer = answer.clone();
+                    thread::spawn(move || {
+                        // The client hanging up early is part of some tests.
+                        let _ = serve(stream, &answer, &received);
+                    });
+                }
+            });
+        }
+        Receiver {
+            addr,
+            connections,
+            received,
+        }
+    }
+
+    fn url(&self, path: &str) -> WebhookUrl {
+        WebhookUrl::parse(&format!("http://{}{path}", self.addr), true).unwrap()
+    }
+
+    fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+
+    fn received(&self) -> Vec<Received> {
+        self.received.lock().unwrap().clone()
+    }
+}
+
+fn serve(stream: TcpStream, answer: &Answer, received: &Mutex<Vec<Received>>) -> io::Result<()> {
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut request_line = String::new();
+    reader.read_line(&mut request_line)?;
+    let mut headers = Vec::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 || line == "\r\n" {
+            break;
+        }
+        let (name, value) = line.trim_end().split_once(':').unwrap();
+        headers.push((name.to_owned(), value.trim().to_owned()));
+    }
+    let length = headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+        .map_or(0, |(_, v)| v.parse::<usize>().unwrap());
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body)?;
+    received.lock().unwrap().push(Received {
+        request_line: request_line.trim_end().to_owned(),
+        headers,
+        body,
+    });
+
+    let mut out = stream;
+    match answer {
+        Answer::Raw(response) => out.write_all(response.as_bytes())?,
+        Answer::Endless => {
+            write!(out, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n")?;
+            let chunk = [0x42_u8; 16 * 1024];
+            loop {
+                out.write_all(&chunk)?;
+            }
+        }
+        Answer::Silent => thread::sleep(Duration::from_secs(5)),
+    }
+    out.flush()
+}
+
+fn allow(list: &str) -> WebhookSenderConfig {
+    WebhookSenderConfig {
+        allow: AllowList::parse(list).unwrap(),
+        ..WebhookSenderConfig::default()
+    }
+}
+
+/// A second or two at most if something were ever wrongly let through.
+fn short(config: WebhookSenderConfig) -> WebhookSenderConfig {
+    WebhookSenderConfig {
+        timeout: Duration::from_millis(500),
+        ..config
+    }
+}
+
+const SIGNATURE: &str = "v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4= v1,bm9wZQ==";
+
+fn delivery<'a>(url: &'a WebhookUrl, body: &'a str) -> OutgoingWebhook<'a> {
+    OutgoingWebhook {
+        url,
+        id: "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W",
+        timestamp: 1_714_000_000,
+        signature: SIGNATURE,
+        body,
+    }
+}
+
+fn answered(status: u16) -> SendOutcome {
+    SendOutcome::Answered {
+        status,
+        retry_after: None,
+    }
+}
+
+#[track_caller]
+fn failed(outcome: SendOutcome, context: &str) -> String {
+    match outcome {
+        SendOutcome::Failed(message) => message,
+        other => panic!("{context}: expected Failed, got {other:?}"),
+    }
+}
+
+#[test]
+fn headers_and_body_arrive_exactly_as_given() {
+    let receiver = Receiver::start("127.0.0.1", status(204));
+    let sender = UreqWebhookSender::new(WebhookSenderConfig {
+        user_agent: "aispace-test/9".to_owned(),
+        ..allow("127.0.0.1/32")
+    });
+    let url = receiver.url("/hooks/in?team=a%20b");
+    let body = "{\"type\":\"post.created\",\"data\":{\"title\":\"caf\u{e9} \\n \u{1f3a8}\"}}\n";
+
+    assert_eq!(sender.send(&delivery(&url, body)), answered(204));
+
+    let received = receiver.received();
+    assert_eq!(received.len(), 1);
+    let request = &received[0];
+    assert_eq!(request.request_line, "POST /hooks/in?team=a%20b HTTP/1.1");
+    assert_eq!(
+        request.header("webhook-id"),
+        ["msg_2KWPBgLlAfxdpx2AI54pPJ85f4W"]
+    );
+    assert_eq!(request.header("webhook-timestamp"), ["1714000000"]);
+    assert_eq!(request.header("webhook-signature"), [SIGNATURE]);
+    assert_eq!(request.header("content-type"), ["application/json"]);
+    assert_eq!(request.header("user-agent"), ["aispace-test/9"]);
+    assert_eq!(
+        request.header("content-length"),
+        [body.len().to_string().as_str()]
+    );
+    assert_eq!(request.body, body.as_bytes());
+}
+
+#[test]
+fn the_default_user_agent_is_sent() {
+    let receiver = Receiver::start("127.0.0.1", status(200));
+    let sender = UreqWebhookSender::new(allow("127.0.0.1"));
+    let url = receiver.url("/");
+
+    assert_eq!(sender.send(&delivery(&url, "{}")), answered(200));
+    assert_eq!(
+        receiver.received()[0].header("user-agent"),
+        ["aispace-webhooks/0.1"]
+    );
+}
+
+#[test]
+fn statuses_other_than_2xx_are_answers() {
+    for code in [500, 410, 404, 429] {
+        let receiver = Receiver::start("127.0.0.1", status(code));
+        let sender = UreqWebhookSender::new(allow("127.0.0.1"));
+        let url = receiver.url("/hook");
+
+        assert_eq!(sender.send(&delivery(&url, "{}")), answered(code), "{code}");
+    }
+}
+
+#[test]
+fn a_redirect_is_answered_not_followed() {
+    let target = Receiver::start("127.0.0.1", status(200));
+    let redirector = Receiver::start(
+        "127.0.0.1",
+        Answer::Raw(format!(
+            "HTTP/1.1 302 Found\r\nLocation: http://{}/elsewhere\r\nContent-Length: 0\r\n\r\n",
+            target.addr
+        )),
+    );
+    let sender = UreqWebhookSender::new(allow("127.0.0.1"));
+    let url = redirector.url("/hook");
+
+    assert_eq!(sender.send(&delivery(&url, "{}")), answered(302));
+    assert_eq!(redirector.received().len(), 1);
+    assert_eq!(target.connections(), 0);
+}
+
+#[test]
+fn retry_after_in_seconds_is_read() {
+    let receiver = Receiver::start(
+        "127.0.0.1",
+        Answer::Raw(
+            "HTTP/1.1 503 Busy\r\nRetry-After: 120\r\nContent-Length: 4\r\n\r\nbusy".to_owned(),
+        ),
+    );
+    let sender = UreqWebhookSender::new(allow("127.0.0.1"));
+    let url = receiver.url("/hook");
+
+    assert_eq!(
+        sender.send(&delivery(&url, "{}")),
+        SendOutcome::Answered {
+            status: 503,
+            retry_after: Some(Duration::from_secs(120)),
+        }
+    );
+}
+
+#[test]
+fn an_unreadable_retry_after_is_no_retry_after() {
+    let receiver = Receiver::start(
+        "127.0.0.1",
+        Answer::Raw(
+            "HTTP/1.1 429 Slow\r\nRetry-After: soon\r\nContent-Length: 0\r\n\r\n".to_owned(),
+        ),
+    );
+    let sender = UreqWebhookSender::new(allow("127.0.0.1"));
+    let url = receiver.url("/hook");
+
+    assert_eq!(sender.send(&delivery(&url, "{}")), answered(429));
+}
+
+#[test]
+fn an_endless_response_body_is_cut_not_a_failure() {
+    let receiver = Receiver::start("127.0.0.1", Answer::Endless);
+    let sender = UreqWebhookSender::new(allow("127.0.0.1"));
+    let url = receiver.url("/hook");
+
+    let started = Instant::now();
+    assert_eq!(sender.send(&delivery(&url, "{}")), answered(200));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn a_hanging_receiver_fails_within_the_timeout() {
+    let receiver = Receiver::start("127.0.0.1", Answer::Silent);
+    let sender = UreqWebhookSender::new(short(allow("127.0.0.1")));
+    let url = receiver.url("/hook/s3cret-token");
+
+    let started = Instant::now();
+    let message = failed(sender.send(&delivery(&url, "{}")), "silent");
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed >= Duration::from_millis(450),
+        "gave up early: {elapsed:?}"
+    );
+    assert!(elapsed < Duration::from_millis(1500), "took {elapsed:?}");
+    assert!(message.contains("500ms"), "{message}");
+    assert!(!message.contains("s3cret"), "{message}");
+    assert_eq!(receiver.received().len(), 1, "the request was sent");
+}
+
+#[test]
+fn a_refused_connection_fails_without_naming_the_path() {
+    let port = closed_port("127.0.0.1");
+    let sender = UreqWebhookSender::new(short(allow("127.0.0.1")));
+    let url = WebhookUrl::parse(
+        &format!("http://127.0.0.1:{port}/hook/s3cret-token?key=t0p"),
+        true,
+    )
+    .unwrap();
+
+    let message = failed(sender.send(&delivery(&url, "{}")), "closed port");
+    assert!(message.contains(&format!("127.0.0.1:{port}")), "{message}");
+    for secret in ["s3cret", "t0p", SIGNATURE] {
+        assert!(!message.contains(secret), "{message}");
+    }
+}
+
+#[test]
+fn loopback_is_refused_unless_allowed() {
+    let receiver = Receiver::start("127.0.0.1", status(200));
+    let sender = UreqWebhookSender::new(short(WebhookSenderConfig::default()));
+    let url = receiver.url("/hook");
+
+    let reason = sender.check(&url).unwrap_err();
+    assert!(reason.contains("loopback"), "{reason}");
+    let message = failed(sender.send(&delivery(&url, "{}")), "loopback");
+    assert!(message.contains("loopback"), "{message}");
+    assert_eq!(receiver.connections(), 0);
+
+    let allowed = UreqWebhookSender::new(short(allow("127.0.0.1")));
+    assert_eq!(allowed.check(&url), Ok(()));
+    assert_eq!(receiver.connections(), 0, "check looks up, never connects");
+}
+
+#[test]
+fn private_and_special_addresses_are_refused_by_check() {
+    let dns = FakeDns::new(&[
+        ("internal.test", &["10.0.0.1"]),
+        ("mixed.test", &["93.184.215.14", "169.254.169.254"]),
+        ("public.test", &["93.184.215.14", "2606:4700::6810:85e5"]),
+    ]);
+    let sender = UreqWebhookSender::with_lookup(short(allow("127.0.0.1")), dns);
+    let check = |url: &str| sender.check(&WebhookUrl::from_trusted(url.to_owned()));
+
+    for (url, named) in [
+        ("https://10.0.0.1/hook", "10.0.0.1"),
+        ("https://192.168.1.1/hook", "192.168.1.1"),
+        (
+            "http://169.254.169.254/latest/meta-data/",
+            "169.254.169.254",
+        ),
+        ("https://[::1]/hook", "::1"),
+        ("https://[fd00::1]/hook", "fd00::1"),
+        ("https://0x0a.1/hook", "10.0.0.1"),
+        ("https://internal.test/hook", "internal.test"),
+        ("https://mixed.test/hook", "169.254.169.254"),
+    ] {
+        let reason = check(url).unwrap_err();
+        assert!(reason.contains(named), "{url}: {reason}");
+        assert!(!reason.contains("/hook"), "{url}: {reason}");
+    }
+    assert_eq!(check("https://public.test/hook"), Ok(()));
+    assert_eq!(check("https://93.184.215.14/hook"), Ok(()));
+}
+
+#[test]
+fn check_refuses_unknown_names_and_other_schemes() {
+    let dns = FakeDns::new(&[("empty.test", &[])]);
+    let sender = UreqWebhookSender::with_lookup(short(WebhookSenderConfig::default()), dns);
+    let check = |url: &str| sender.check(&WebhookUrl::from_trusted(url.to_owned()));
+
+    for url in [
+        "https://nowhere.test/hook",
+        "https://empty.test/hook",
+        "ftp://93.184.215.14/hook",
+        "file:///etc/passwd",
+        "not a url",
+    ] {
+        assert!(check(url).is_err(), "{url}");
+    }
+    let reason = check("https://nowhere.test/hook").unwrap_err();
+    assert!(reason.contains("nowhere.test"), "{reason}");
+}
+
+#[test]
+fn send_checks_the_addresses_again_at_delivery_time() {
+    // Allowed when registered, rebound to a forbidden address since.
+    let allowed = Receiver::start("127.0.0.2", status(200));
+    // Same port on the forbidden address: connecting there is what a
+    // missed check would do.
+    let forbidden = Receiver::start_on("127.0.0.1", allowed.addr.port(), status(200));
+    let dns = Arc::new(Rebinding {
+        first: "127.0.0.2".parse().unwrap(),
+        then: "127.0.0.1".parse::<IpAddr>().unwrap(),
+        calls: AtomicUsize::new(0),
+    });
+    let sender = UreqWebhookSender::with_lookup(short(allow("127.0.0.2")), dns.clone());
+    let url = WebhookUrl::parse(
+        &format!("http://rebind.test:{}/hook", allowed.addr.port()),
+        true,
+    )
+    .unwrap();
+
+    assert_eq!(sender.check(&url), Ok(()));
+    let message = failed(sender.send(&delivery(&url, "{}")), "rebound");
+    assert!(message.contains("not a public address"), "{message}");
+    assert_eq!(dns.calls.load(Ordering::SeqCst), 2);
+    assert_eq!(allowed.connections(), 0);
+    assert_eq!(forbidden.connections(), 0);
+}
