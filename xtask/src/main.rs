@@ -22,7 +22,8 @@ fn main() -> ExitCode {
             eprintln!(
                 "  bench  release server on loopback under load: req/s, latency, peak RSS \
                  per scenario\n         (--quick: 2 s each, 2,000 seeded feed posts, not \
-                 10,000); writes target/bench/results.json"
+                 10,000),\n         then `webhooks`: like→delivery delay and deliveries/s to a \
+                 receiver on loopback;\n         writes target/bench/results.json"
             );
             return ExitCode::from(2);
         }

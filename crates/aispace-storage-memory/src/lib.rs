@@ -833,6 +833,7 @@ impl WebhookStore for MemoryStore {
             .deliveries
             .iter()
             .filter(|d| d.status == DeliveryStatus::Pending && !busy.contains(&d.webhook_id))
+            .filter(|d| d.lease_until.is_none_or(|l| l <= now))
             .filter_map(|d| d.next_attempt_at.filter(|t| *t <= now).map(|t| (t, d.id)))
             .collect();
         due.sort();

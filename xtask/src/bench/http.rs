@@ -216,8 +216,12 @@ pub fn read_response<R: BufRead>(reader: &mut R, method: &str) -> Result<Respons
 }
 
 /// One CRLF-terminated line without its terminator. At the start of a
-/// response, a clean end of stream is [`HttpError::Closed`].
-fn read_line<R: BufRead>(reader: &mut R, start_of_response: bool) -> Result<String, HttpError> {
+/// message (a response, or a request to `webhooks.rs`'s receiver), a clean
+/// end of stream is [`HttpError::Closed`].
+pub(super) fn read_line<R: BufRead>(
+    reader: &mut R,
+    start_of_response: bool,
+) -> Result<String, HttpError> {
     let mut line = Vec::new();
     let n = reader.take(MAX_HEAD).read_until(b'\n', &mut line)?;
     if n == 0 {
@@ -250,7 +254,7 @@ fn parse_status_line(line: &str) -> Result<(bool, u16), HttpError> {
     Ok((version == "HTTP/1.0", status))
 }
 
-fn read_chunked<R: BufRead>(reader: &mut R) -> Result<Vec<u8>, HttpError> {
+pub(super) fn read_chunked<R: BufRead>(reader: &mut R) -> Result<Vec<u8>, HttpError> {
     let mut body = Vec::new();
     loop {
         let line = read_line(reader, false)?;

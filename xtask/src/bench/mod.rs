@@ -9,6 +9,10 @@
 //! A scenario that reads existing state (`feed`, `feed-rising`) has it
 //! seeded over HTTP once per run, before its warm-up (`seed.rs`); `healthz`
 //! runs before that, on the empty database, and uploads after the reads.
+//!
+//! `webhooks` (`webhooks.rs`) is selected like a scenario but measures
+//! something else: how soon and how fast likes become deliveries at a
+//! receiver in this process. A full run makes it last.
 
 mod http;
 mod json;
@@ -19,6 +23,7 @@ mod report;
 mod scenario;
 mod seed;
 mod server;
+mod webhooks;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -35,17 +40,19 @@ pub use options::USAGE;
 pub fn bench(args: &[String]) -> Result<(), String> {
     let Some(options) = Options::parse(args)? else {
         println!("{USAGE}");
-        println!("scenarios: {}", names(&scenario::all()));
+        println!("scenarios: {}", all_names());
         return Ok(());
     };
-    let scenarios = select(&options)?;
+    let (scenarios, measure_webhooks) = select(&options)?;
     let connections = |s: &Scenario| options.connections.unwrap_or(s.connections);
+    let webhook_connections = options.connections.unwrap_or(webhooks::CONNECTIONS);
     let agents = scenarios
         .iter()
         .map(|s| match s.prepare {
             Some(Prepare::FeedPosts) => connections(s).max(seed::MIN_AGENTS),
             None => connections(s),
         })
+        .chain(measure_webhooks.then(|| webhooks::agents(webhook_connections)))
         .max()
         .unwrap_or(1);
 
@@ -147,6 +154,30 @@ pub fn bench(args: &[String]) -> Result<(), String> {
         results.push(result);
     }
 
+    // After the throughput scenarios: its posts and likes would change
+    // what the feed scenarios read.
+    let mut webhook_figures = None;
+    if measure_webhooks {
+        server.check_running()?;
+        eprintln!(
+            "==> {}: receiver on 127.0.0.1, likes on {webhook_connections} connections",
+            webhooks::NAME
+        );
+        let measured = webhooks::measure(&webhooks::Plan {
+            addr: server.addr,
+            keys: &keys,
+            quick: options.quick,
+            connections: webhook_connections,
+        });
+        server.check_running()?;
+        eprintln!("{}", measured.summary());
+        if let Some(failure) = measured.failure() {
+            eprintln!("error: {}: {failure}", webhooks::NAME);
+            failures.push(format!("{}: {failure}", webhooks::NAME));
+        }
+        webhook_figures = Some(measured);
+    }
+
     // Anything beyond the line announcing the address is a warning or an
     // error worth a look before trusting the figures.
     if server.log_lines() > 1 {
@@ -159,11 +190,19 @@ pub fn bench(args: &[String]) -> Result<(), String> {
     let stopped = server.stop();
 
     let seeded: Vec<Seeded> = seeded.into_iter().map(|(_, made)| made).collect();
-    println!("{}", report::table(&results, &seeded));
+    println!(
+        "{}",
+        report::table(&results, &seeded, webhook_figures.as_ref())
+    );
     let out_dir = target.join("bench");
     let out_file = out_dir.join("results.json");
     std::fs::create_dir_all(&out_dir)
-        .and_then(|()| std::fs::write(&out_file, report::json(&info, &results, &seeded).pretty()))
+        .and_then(|()| {
+            std::fs::write(
+                &out_file,
+                report::json(&info, &results, &seeded, webhook_figures.as_ref()).pretty(),
+            )
+        })
         .map_err(|e| format!("writing {}: {e}", out_file.display()))?;
     println!("results: {}", display_path(&out_file));
     stopped?;
@@ -173,7 +212,8 @@ pub fn bench(args: &[String]) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "scenarios that must be answered 2xx were not (details in the report):\n  {}",
+            "scenarios that must be answered 2xx were not, or webhooks went missing (details \
+             in the report):\n  {}",
             failures.join("\n  ")
         ))
     }
@@ -229,32 +269,36 @@ impl Seeding<'_> {
     }
 }
 
-fn select(options: &Options) -> Result<Vec<Scenario>, String> {
+/// The selected scenarios, and whether `webhooks` is measured (after
+/// them).
+fn select(options: &Options) -> Result<(Vec<Scenario>, bool), String> {
     let all = scenario::all();
     if options.scenarios.is_empty() {
-        return Ok(all);
+        return Ok((all, true));
     }
-    if let Some(unknown) = options
-        .scenarios
-        .iter()
-        .find(|name| !all.iter().any(|s| s.name == name.as_str()))
-    {
+    if let Some(unknown) = options.scenarios.iter().find(|name| {
+        name.as_str() != webhooks::NAME && !all.iter().any(|s| s.name == name.as_str())
+    }) {
         return Err(format!(
             "no scenario {unknown:?}; there are: {}",
-            names(&all)
+            all_names()
         ));
     }
+    let webhooks = options.scenarios.iter().any(|n| n == webhooks::NAME);
     // In the canonical order, so the baseline runs first when selected.
-    Ok(all
+    let scenarios = all
         .into_iter()
         .filter(|s| options.scenarios.iter().any(|n| n == s.name))
-        .collect())
+        .collect();
+    Ok((scenarios, webhooks))
 }
 
-fn names(scenarios: &[Scenario]) -> String {
-    scenarios
+/// Every name `--scenario` takes, in the order of a full run.
+fn all_names() -> String {
+    scenario::all()
         .iter()
         .map(|s| s.name)
+        .chain([webhooks::NAME])
         .collect::<Vec<_>>()
         .join(", ")
 }

@@ -10,6 +10,7 @@ use super::json::Json;
 use super::load::Outcome;
 use super::seed::Seeded;
 use super::server::{Memory, SERVER_ENV};
+use super::webhooks::Measured as Webhooks;
 
 /// The scenario every other is compared with.
 const BASELINE: &str = "healthz";
@@ -207,7 +208,9 @@ pub fn header(info: &RunInfo) -> String {
     )
 }
 
-pub fn table(results: &[ScenarioResult], seeded: &[Seeded]) -> String {
+/// The scenarios' table, then notes, what was seeded, verdicts and the
+/// `webhooks` figures.
+pub fn table(results: &[ScenarioResult], seeded: &[Seeded], webhooks: Option<&Webhooks>) -> String {
     let baseline = baseline_rate(results);
     let mut verdicts = Vec::new();
     let mut rows = vec![
@@ -294,7 +297,13 @@ pub fn table(results: &[ScenarioResult], seeded: &[Seeded]) -> String {
         .collect();
     let last = widths.len() - 1;
     let mut out = String::new();
-    for row in &rows {
+    // Only the header when `webhooks` is all there is: leave it out.
+    let rows = if results.is_empty() {
+        &rows[..0]
+    } else {
+        &rows[..]
+    };
+    for row in rows {
         let cells: Vec<String> = row
             .iter()
             .zip(&widths)
@@ -312,6 +321,7 @@ pub fn table(results: &[ScenarioResult], seeded: &[Seeded]) -> String {
         notes,
         seeded.iter().map(Seeded::summary).collect(),
         verdicts,
+        webhooks.map(Webhooks::summary).into_iter().collect(),
     ] {
         if !section.is_empty() {
             out.push('\n');
@@ -324,7 +334,12 @@ pub fn table(results: &[ScenarioResult], seeded: &[Seeded]) -> String {
     out
 }
 
-pub fn json(info: &RunInfo, results: &[ScenarioResult], seeded: &[Seeded]) -> Json {
+pub fn json(
+    info: &RunInfo,
+    results: &[ScenarioResult],
+    seeded: &[Seeded],
+    webhooks: Option<&Webhooks>,
+) -> Json {
     let baseline = baseline_rate(results);
     let ms_json = |d: Option<Duration>| Json::opt(d, |d| Json::Num(d.as_secs_f64() * 1e3));
     let scenarios = results
@@ -442,6 +457,7 @@ pub fn json(info: &RunInfo, results: &[ScenarioResult], seeded: &[Seeded]) -> Js
             Json::Arr(seeded.iter().map(Seeded::json).collect()),
         ),
         ("scenarios", Json::Arr(scenarios)),
+        ("webhooks", Json::opt(webhooks, Webhooks::json)),
     ])
 }
 
@@ -534,7 +550,7 @@ mod tests {
             summarise(&results[0], baseline_rate(&results)).vs_baseline,
             None
         );
-        assert!(table(&results, &[]).contains("slow: 0.010x healthz req/s"));
+        assert!(table(&results, &[], None).contains("slow: 0.010x healthz req/s"));
         assert_eq!(ratio_text(0.031_4), "0.031x");
         assert_eq!(ratio_text(0.003_14), "0.0031x");
         assert_eq!(ratio_text(1.5), "1.50x");
@@ -577,7 +593,7 @@ mod tests {
         assert_eq!(results[4].failure().unwrap(), "seeding failed");
         assert_eq!(results[1].failure(), None);
 
-        let text = table(&results, &[]);
+        let text = table(&results, &[], None);
         assert!(
             text.contains("feed: 0.300 of healthz req/s, threshold 0.25 of healthz req/s: PASS")
         );

@@ -134,12 +134,7 @@ pub fn feed(plan: &Plan<'_>, for_scenarios: String, before: &'static str) -> See
         ));
         return seeded;
     }
-    let run = Run {
-        plan,
-        abort: AtomicBool::new(false),
-        failure: Mutex::new(None),
-        requests: AtomicUsize::new(0),
-    };
+    let run = Run::new(plan);
 
     eprintln!(
         "    seeding {} posts by {agents} agents on {} connections…",
@@ -213,32 +208,52 @@ pub fn feed(plan: &Plan<'_>, for_scenarios: String, before: &'static str) -> See
         });
     }
 
-    seeded.requests = run.requests.into_inner();
-    seeded.failure = run
-        .failure
-        .into_inner()
-        .unwrap_or_else(PoisonError::into_inner);
+    seeded.requests = run.requests();
+    seeded.failure = run.failure();
     seeded.elapsed = started.elapsed();
     seeded
 }
 
-/// One seeding step over many items, shared by its connections.
-struct Run<'a> {
+/// One seeding step over many items, shared by its connections (also
+/// what `webhooks.rs` sends its posts and likes with).
+pub(super) struct Run<'a> {
     plan: &'a Plan<'a>,
     abort: AtomicBool,
     failure: Mutex<Option<String>>,
     requests: AtomicUsize,
 }
 
-impl Run<'_> {
-    fn aborted(&self) -> bool {
+impl<'a> Run<'a> {
+    pub(super) fn new(plan: &'a Plan<'a>) -> Run<'a> {
+        Run {
+            plan,
+            abort: AtomicBool::new(false),
+            failure: Mutex::new(None),
+            requests: AtomicUsize::new(0),
+        }
+    }
+
+    /// Requests sent so far.
+    pub(super) fn requests(&self) -> usize {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// The first step that failed, if one did.
+    pub(super) fn failure(&self) -> Option<String> {
+        self.failure
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub(super) fn aborted(&self) -> bool {
         self.abort.load(Ordering::Relaxed)
     }
 
     /// `step(client, i)` for every `i < count`, connection `c` taking
     /// `c, c + connections, …`; results by `i`, `None` where not reached.
     /// The first error stops every connection.
-    fn each<T: Send>(
+    pub(super) fn each<T: Send>(
         &self,
         count: usize,
         step: impl Fn(&mut Client<'_>, usize) -> Result<T, String> + Sync,
@@ -297,13 +312,20 @@ impl Run<'_> {
 }
 
 /// One keep-alive connection of a seeding step.
-struct Client<'a> {
+pub(super) struct Client<'a> {
     run: &'a Run<'a>,
     conn: Option<Connection>,
 }
 
 impl Client<'_> {
-    fn post(&mut self, path: &str, agent: usize, json: &str) -> Result<Response, String> {
+    /// `json` as agent `agent` (an index into the plan's keys); the answer
+    /// if it is 2xx.
+    pub(super) fn post(
+        &mut self,
+        path: &str,
+        agent: usize,
+        json: &str,
+    ) -> Result<Response, String> {
         let mut headers = self.auth(agent);
         if !json.is_empty() {
             headers.push(("Content-Type", "application/json".to_owned()));
@@ -348,7 +370,7 @@ impl Client<'_> {
     }
 }
 
-fn excerpt(text: &str) -> String {
+pub(super) fn excerpt(text: &str) -> String {
     let mut out: String = text.chars().take(200).collect();
     if out.len() < text.len() {
         out.push('…');

@@ -14,7 +14,7 @@ const KEPT_LOG_LINES: usize = 20;
 
 /// The server's environment, also printed with the results so the figures
 /// can be reproduced.
-pub const SERVER_ENV: [(&str, &str); 7] = [
+pub const SERVER_ENV: [(&str, &str); 9] = [
     ("AISPACE_BIND", "127.0.0.1:0"),
     // Warnings and errors, plus the line that says where it listens.
     ("RUST_LOG", "warn,aispace::serve=info"),
@@ -28,6 +28,10 @@ pub const SERVER_ENV: [(&str, &str); 7] = [
     // refuses. (0 would turn it off, and its cost with it.)
     ("AISPACE_RATE_LIMIT_PER_SECOND", "100000000"),
     ("AISPACE_RATE_LIMIT_BURST", "100000000"),
+    // The `webhooks` measurement's receiver: plain http on loopback, which
+    // the server refuses by default (https and public addresses only).
+    ("AISPACE_WEBHOOK_ALLOW_HTTP", "true"),
+    ("AISPACE_FETCH_ALLOW", "127.0.0.1/32"),
 ];
 
 /// A data directory under the system temp dir, removed on drop.

@@ -21,8 +21,11 @@ fn allow_http() -> Settings {
     }
 }
 
-/// Accepts `n` requests, answering 204, and returns (headers, body) of each.
-fn receiver(n: usize) -> (String, std::thread::JoinHandle<Vec<(Vec<String>, String)>>) {
+/// A received request: `name: value` header lines (names lower-cased), body.
+type Received = (Vec<String>, String);
+
+/// Accepts `n` requests, answering 204, and returns each.
+fn receiver(n: usize) -> (String, std::thread::JoinHandle<Vec<Received>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
     let handle = std::thread::spawn(move || {
