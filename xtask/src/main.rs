@@ -70,6 +70,13 @@ fn has_cargo_subcommand(name: &str) -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+fn python_has(module: &str) -> bool {
+    Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
 fn ci() -> Result<(), String> {
     let started = Instant::now();
 
@@ -88,6 +95,23 @@ fn ci() -> Result<(), String> {
         "warnings",
     ]);
     run("clippy", clippy)?;
+
+    // The OpenAPI tests (crates/aispace-http/tests/it/openapi.rs) validate
+    // the document and live answers with Python's openapi-spec-validator;
+    // under CI they fail without it.
+    if !python_has("openapi_spec_validator") {
+        let mut pip = Command::new("python3");
+        pip.args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--root-user-action=ignore",
+            "openapi-spec-validator==0.9.0",
+        ]);
+        run("install openapi-spec-validator", pip)?;
+    }
 
     if std::env::var_os("AISPACE_TEST_DATABASE_URL").is_none() {
         eprintln!(

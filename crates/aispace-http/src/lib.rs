@@ -4,6 +4,8 @@ pub mod dto;
 pub mod error;
 pub mod extract;
 pub mod middleware;
+pub mod openapi;
+pub mod pages;
 mod post_form;
 pub mod rate_limit;
 pub mod request_guard;

@@ -111,6 +111,33 @@ pub fn all() -> Vec<Scenario> {
             require_2xx: true,
             ..Scenario::DEFAULT
         },
+        // The pages people see (issue 6), over the seeded posts, without a
+        // key: the home grid and one post with its medals and comments.
+        // Closed-loop latency is the time to the last byte of these small
+        // pages, an upper bound of their time to first byte.
+        Scenario {
+            name: "page-home",
+            method: "GET",
+            connections: 16,
+            path: |_| "/".to_owned(),
+            prepare: Some(Prepare::FeedPosts),
+            require_2xx: true,
+            ..Scenario::DEFAULT
+        },
+        Scenario {
+            name: "page-post",
+            method: "GET",
+            connections: 16,
+            path: |_| {
+                let id = super::seed::SAMPLE_POST
+                    .get()
+                    .map_or("missing", String::as_str);
+                format!("/p/{id}")
+            },
+            prepare: Some(Prepare::FeedPosts),
+            require_2xx: true,
+            ..Scenario::DEFAULT
+        },
         // Fewer connections: each keeps a core busy moving a megabyte.
         Scenario {
             name: "upload-1mb-png",

@@ -109,6 +109,9 @@ impl Seeded {
     }
 }
 
+/// A seeded post's id, for the scenarios that read one post's page.
+pub static SAMPLE_POST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
 /// Posts for the feed scenarios (`plan.posts` of them, spread over the
 /// agents), then reactions on them as [`Seeded::MIX`] says, then one
 /// request of the first feed page to check that it shows them.
@@ -150,6 +153,15 @@ pub fn feed(plan: &Plan<'_>, for_scenarios: String, before: &'static str) -> See
             .ok_or_else(|| format!("no \"postId\" in the answer to a post: {}", excerpt(&text)))
     });
     seeded.posts = ids.iter().flatten().count();
+    // The most recent post with a like, a medal and a comment (see MIX).
+    if let Some((_, Some(id))) = ids
+        .iter()
+        .enumerate()
+        .rev()
+        .find(|(i, id)| i % 6 == 0 && id.is_some())
+    {
+        let _ = SAMPLE_POST.set(id.clone());
+    }
 
     if !run.aborted() {
         eprintln!(

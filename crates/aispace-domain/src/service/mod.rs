@@ -7,6 +7,7 @@ mod auth;
 mod feed;
 mod keys;
 mod latest_cache;
+mod pages;
 mod posts;
 mod quotas;
 mod reactions;
@@ -18,6 +19,7 @@ use std::time::Duration;
 
 pub use auth::Principal;
 pub use feed::{FeedPage, FeedQuery};
+pub use pages::{AgentProfile, PostPage, ProfileStats};
 pub use posts::{ImageSource, PostCreated, PostRequest, PostingLimits};
 pub use reactions::CommentPage;
 pub use webhooks::{EventPage, ROTATION_GRACE, WebhookSettings};

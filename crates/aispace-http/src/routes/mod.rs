@@ -9,9 +9,30 @@ mod posts;
 mod reactions;
 mod webhooks;
 
-use actix_web::{Resource, web};
+use actix_web::{HttpRequest, HttpResponse, Resource, web};
 
-pub use fallback::not_found;
+use crate::state::ApiState;
+
+/// Unknown paths: the JSON envelope's `NOT_FOUND` on the machine surfaces
+/// (`/api/…`, `/raw/…`, `/healthz`), the 404 page everywhere else.
+pub async fn not_found(req: HttpRequest) -> HttpResponse {
+    match req.app_data::<web::Data<ApiState>>() {
+        Some(state) if !pages::is_machine_path(req.path()) => pages::unknown_page(state),
+        _ => fallback::not_found(req).await,
+    }
+}
+
+/// A page: `GET` and `HEAD`, anything else `METHOD_NOT_ALLOWED`.
+fn page<F, Args>(path: &str, handler: F) -> Resource
+where
+    F: actix_web::Handler<Args> + Clone,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    endpoint(path, "GET, HEAD")
+        .route(web::get().to(handler.clone()))
+        .route(web::head().to(handler))
+}
 
 /// A resource whose wrong methods get `METHOD_NOT_ALLOWED` (with `Allow`)
 /// in the envelope rather than actix's empty 405.
@@ -64,6 +85,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(webhooks::redeliver)),
         )
         .service(endpoint("/api/agent/events", "GET").route(web::get().to(webhooks::events)))
+        .service(endpoint("/api/openapi.json", "GET").route(web::get().to(crate::openapi::openapi)))
         .service(endpoint("/raw/{name}", "GET").route(web::get().to(media::raw)))
-        .service(endpoint("/p/{id}", "GET").route(web::get().to(pages::post_page)));
+        .service(page("/", pages::home))
+        .service(page("/p/{id}", pages::post))
+        .service(page("/a/{handle}", pages::agent))
+        .service(page("/t/{tag}", pages::tag))
+        .service(page("/developers", pages::developers))
+        .service(page("/assets/site.css", pages::stylesheet));
 }

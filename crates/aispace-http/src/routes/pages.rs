@@ -1,119 +1,185 @@
-//! The page behind `postUrl` (`/p/{id}`), so a person can "open it to
-//! confirm the post is live" (seed 000). Deliberately plain until the pages
-//! of SPEC §5 arrive; every user-provided text is escaped.
-
-use std::fmt::Write as _;
+//! The pages for people (SPEC §5): each handler parses, runs one public
+//! read on the blocking pool, and renders with [`crate::pages`]. No key is
+//! needed; failures are pages too (404 for what does not exist).
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpResponse, web};
-use aispace_domain::model::Id;
-use aispace_domain::{DomainError, Entity};
+use actix_web::{HttpRequest, HttpResponse, web};
+use aispace_domain::model::Tags;
+use aispace_domain::service::FeedQuery;
+use aispace_domain::{Aispace, DomainError};
+use serde::Deserialize;
 
-use crate::dto::post::media_url;
 use crate::error::ApiError;
+use crate::pages;
 use crate::state::ApiState;
 
-/// Escapes text for HTML element content and quoted attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#x27;"),
-            c => out.push(c),
+/// The query of every page; anything else in it is ignored.
+#[derive(Debug, Default, Deserialize)]
+struct PageQuery {
+    cursor: Option<String>,
+    comments: Option<String>,
+}
+
+/// Lenient on purpose: a page with a query it cannot read is still the
+/// page (a cursor it does not know is reported by the use case).
+fn page_query(req: &HttpRequest) -> PageQuery {
+    web::Query::<PageQuery>::from_query(req.query_string())
+        .map(web::Query::into_inner)
+        .unwrap_or_default()
+        .nonempty()
+}
+
+impl PageQuery {
+    fn nonempty(self) -> Self {
+        PageQuery {
+            cursor: self.cursor.filter(|c| !c.is_empty()),
+            comments: self.comments.filter(|c| !c.is_empty()),
         }
     }
-    out
 }
 
-fn page(status: StatusCode, title: &str, body: &str) -> HttpResponse {
-    let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{}</title><style>body{{font-family:system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem}}\
-         img{{max-width:100%;height:auto}}.tags a{{margin-right:.5rem}}</style></head><body>{body}</body></html>",
-        escape(title)
-    );
-    HttpResponse::build(status)
-        .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
-        .insert_header((
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("default-src 'none'; img-src * data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"),
-        ))
-        .insert_header((header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-        .insert_header((header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin")))
-        .body(html)
+/// Runs a read on the blocking pool (storage ports block).
+async fn read<T, F>(state: &web::Data<ApiState>, f: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Aispace) -> Result<T, DomainError> + Send + 'static,
+{
+    let state = state.clone();
+    web::block(move || f(&state.aispace))
+        .await
+        .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
+        .map_err(ApiError::from)
 }
 
-fn not_found_page() -> HttpResponse {
-    page(
-        StatusCode::NOT_FOUND,
-        "Not found · aispace",
-        "<h1>Not found</h1><p>This post does not exist or is not published yet.</p>",
+fn failure(state: &ApiState, err: ApiError, missing: &str) -> HttpResponse {
+    use crate::error::ErrorCode;
+    match err.code() {
+        ErrorCode::NotFound | ErrorCode::PostNotFound => pages::not_found(&state.urls, missing),
+        _ => pages::error(&state.urls, err),
+    }
+}
+
+/// `GET /`: the latest posts.
+pub async fn home(state: web::Data<ApiState>, req: HttpRequest) -> HttpResponse {
+    let query = page_query(&req);
+    let paged = query.cursor.is_some();
+    let feed = FeedQuery {
+        cursor: query.cursor,
+        ..FeedQuery::default()
+    };
+    match read(&state, move |aispace| aispace.public_feed(&feed)).await {
+        Ok(page) => pages::respond(
+            StatusCode::OK,
+            &state.urls,
+            pages::home_page(&page, &state.urls, paged),
+        ),
+        Err(err) => failure(&state, err, "This page does not exist."),
+    }
+}
+
+/// `GET /t/{tag}`: posts with a tag.
+pub async fn tag(
+    state: web::Data<ApiState>,
+    req: HttpRequest,
+    tag: web::Path<String>,
+) -> HttpResponse {
+    let Some(tag) = Tags::parse_one(&tag) else {
+        return pages::not_found(&state.urls, "There is no such tag.");
+    };
+    let query = page_query(&req);
+    let paged = query.cursor.is_some();
+    let feed = FeedQuery {
+        cursor: query.cursor,
+        tag: Some(tag.clone()),
+        ..FeedQuery::default()
+    };
+    match read(&state, move |aispace| aispace.public_feed(&feed)).await {
+        Ok(page) => pages::respond(
+            StatusCode::OK,
+            &state.urls,
+            pages::tag_page(&tag, &page, &state.urls, paged),
+        ),
+        Err(err) => failure(&state, err, "There is no such tag."),
+    }
+}
+
+/// `GET /p/{id}`: one post (the `postUrl`).
+pub async fn post(
+    state: web::Data<ApiState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> HttpResponse {
+    let query = page_query(&req);
+    let paged = query.comments.is_some();
+    let id = id.into_inner();
+    match read(&state, move |aispace| {
+        aispace.public_post(&id, query.comments.as_deref())
+    })
+    .await
+    {
+        Ok(page) => pages::respond(
+            StatusCode::OK,
+            &state.urls,
+            pages::post_page(&page, &state.urls, paged),
+        ),
+        Err(err) => failure(
+            &state,
+            err,
+            "This post does not exist or is not published yet.",
+        ),
+    }
+}
+
+/// `GET /a/{handle}`: an agent's profile and posts.
+pub async fn agent(
+    state: web::Data<ApiState>,
+    req: HttpRequest,
+    handle: web::Path<String>,
+) -> HttpResponse {
+    let query = page_query(&req);
+    let paged = query.cursor.is_some();
+    let handle = handle.into_inner();
+    let found = read(&state, move |aispace| {
+        let profile = aispace.agent_profile(&handle)?;
+        let posts = aispace.public_feed(&FeedQuery {
+            cursor: query.cursor,
+            author: Some(profile.agent.handle.as_str().to_owned()),
+            ..FeedQuery::default()
+        })?;
+        Ok((profile, posts))
+    })
+    .await;
+    match found {
+        Ok((profile, posts)) => pages::respond(
+            StatusCode::OK,
+            &state.urls,
+            pages::agent_page(&profile, &posts, &state.urls, paged),
+        ),
+        Err(err) => failure(&state, err, "There is no agent with this handle."),
+    }
+}
+
+/// `GET /developers`: the API reference.
+pub async fn developers(state: web::Data<ApiState>) -> HttpResponse {
+    pages::respond(
+        StatusCode::OK,
+        &state.urls,
+        pages::developers_page(&state.urls),
     )
 }
 
-pub async fn post_page(
-    state: web::Data<ApiState>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let Some(id) = Id::parse(&id) else {
-        return Ok(not_found_page());
-    };
-    let lookup = state.clone();
-    let view = match web::block(move || lookup.aispace.published_post(&id))
-        .await
-        .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
-    {
-        Ok(view) => view,
-        Err(DomainError::NotFound(Entity::Post | Entity::Agent)) => return Ok(not_found_page()),
-        Err(other) => return Err(other.into()),
-    };
-    let post = &view.post;
-    let mut body = String::new();
-    let _ = write!(
-        body,
-        "<article><img src=\"{}\" alt=\"{}\"{}>",
-        escape(&media_url(post, &state.urls)),
-        escape(post.caption.as_str()),
-        match (post.media.width, post.media.height) {
-            (Some(w), Some(h)) => format!(" width=\"{w}\" height=\"{h}\""),
-            _ => String::new(),
-        }
-    );
-    let _ = write!(
-        body,
-        "<p class=\"caption\">{}</p><p class=\"tags\">",
-        escape(post.caption.as_str())
-    );
-    for tag in post.tags.as_slice() {
-        let _ = write!(body, "<a href=\"/t/{0}\">#{0}</a>", escape(tag));
-    }
-    let _ = write!(
-        body,
-        "</p><p class=\"author\">by <a href=\"{}\">{}</a> (@{}) · {}</p></article>",
-        escape(&state.urls.profile_url(view.author.handle.as_str())),
-        escape(view.author.name.as_str()),
-        escape(view.author.handle.as_str()),
-        post.published_at.map(|t| t.to_string()).unwrap_or_default()
-    );
-    let title = format!("{} · aispace", view.author.name.as_str());
-    Ok(page(StatusCode::OK, &title, &body))
+/// `GET /assets/site.css`.
+pub async fn stylesheet() -> HttpResponse {
+    pages::stylesheet()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// Whether an unknown path belongs to a machine surface, which answers in
+/// the JSON envelope; every other unknown path gets the 404 page.
+pub fn is_machine_path(path: &str) -> bool {
+    path == "/api" || path.starts_with("/api/") || path.starts_with("/raw/") || path == "/healthz"
+}
 
-    #[test]
-    fn escapes_everything_that_could_open_markup() {
-        assert_eq!(
-            escape(r#"<img src=x onerror="alert(1)"> & 'q'"#),
-            "&lt;img src=x onerror=&quot;alert(1)&quot;&gt; &amp; &#x27;q&#x27;"
-        );
-    }
+/// The 404 page for unknown paths outside the API.
+pub fn unknown_page(state: &ApiState) -> HttpResponse {
+    pages::not_found(&state.urls, "There is nothing at this address.")
 }

@@ -8,6 +8,8 @@ mod auth;
 mod envelope;
 mod handshake;
 mod limits;
+mod openapi;
+mod pages;
 mod posting;
 mod social;
 mod webhooks;

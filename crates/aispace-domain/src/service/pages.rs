@@ -1,0 +1,217 @@
+//! What a person sees without a key (SPEC §5): the `latest` feed, one post
+//! with its first comments, and an agent's profile. Reads only, and with no
+//! viewer: nothing is "liked by you", so a cached `latest` page is served
+//! as it is, without even the per-reader reactions read of [`Aispace::feed`].
+
+use super::Aispace;
+use super::feed::{FeedPage, FeedQuery};
+use super::latest_cache::PageKey;
+use super::reactions::{COMMENTS_DEFAULT_LIMIT, CommentPage, post_id};
+use crate::model::{
+    Agent, FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT, FeedCursor, FeedEntry, FeedSort, Handle, Id,
+    MedalCounts, Tags, Timestamp, ViewerReactions, decode_comment_cursor, encode_comment_cursor,
+    parse_limit,
+};
+use crate::ports::FeedFilter;
+use crate::{DomainError, Entity};
+
+/// The viewer of anonymous reads. `~` is outside every id's alphabet
+/// ([`Id::parse`] refuses it; [`Id::from_parts`] never makes it), so no
+/// stored like or medal can be this viewer's.
+fn nobody() -> Id {
+    Id::from_trusted("~nobody".to_owned())
+}
+
+/// A published post as a person sees it, with the first page of its
+/// comments (oldest first).
+#[derive(Debug, Clone)]
+pub struct PostPage {
+    pub entry: FeedEntry,
+    pub comments: CommentPage,
+}
+
+/// An agent and what its published posts have gathered.
+#[derive(Debug, Clone)]
+pub struct AgentProfile {
+    pub agent: Agent,
+    pub stats: ProfileStats,
+}
+
+/// Totals over an agent's published posts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ProfileStats {
+    pub posts: u64,
+    pub likes: u64,
+    pub comments: u64,
+    pub medals: MedalCounts,
+}
+
+impl Aispace {
+    /// The `latest` feed without a viewer (`sort`, when given, must be
+    /// `latest`). Shares the `latest` page cache with [`Aispace::feed`]: a
+    /// page read by an agent serves people too, and the other way round.
+    /// An unknown `author` has no posts.
+    pub fn public_feed(&self, query: &FeedQuery) -> Result<FeedPage, DomainError> {
+        if FeedSort::parse(query.sort.as_deref())? != FeedSort::Latest {
+            return Err(DomainError::validation("sort", "pages show latest only"));
+        }
+        let limit = parse_limit(query.limit.as_deref(), FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT)?;
+        let before = match query
+            .cursor
+            .as_deref()
+            .map(FeedCursor::decode)
+            .transpose()?
+        {
+            None => None,
+            Some(FeedCursor::Latest(at, id)) => Some((at, id)),
+            Some(FeedCursor::Rising { .. }) => {
+                return Err(DomainError::validation(
+                    "cursor",
+                    "belongs to the other sort order",
+                ));
+            }
+        };
+        let tag = query
+            .tag
+            .as_deref()
+            .map(|t| {
+                Tags::parse_one(t).ok_or_else(|| {
+                    DomainError::validation("tag", "must be 1 to 32 characters of a-z, 0-9 and _")
+                })
+            })
+            .transpose()?;
+        let author = match query.author.as_deref() {
+            None => None,
+            Some(raw) => match self.ports.store.agent_by_handle(&Handle::parse(raw)?)? {
+                Some(agent) => Some(agent.id),
+                None => {
+                    return Ok(FeedPage {
+                        items: Vec::new(),
+                        next_cursor: None,
+                    });
+                }
+            },
+        };
+        // One entry more than asked tells whether there is a next page
+        // (and makes the key the one `feed` uses for the same page).
+        let key = PageKey {
+            filter: FeedFilter { tag, author },
+            before,
+            limit: limit + 1,
+        };
+        let now = self.ports.clock.now();
+        let lifetime = self.settings.feed_cache;
+        let mut items: Vec<FeedEntry> = match self.latest_pages.get(&key, now, lifetime) {
+            // Cached pages hold no reader's reactions: just right here.
+            Some(shared) => shared.to_vec(),
+            None => {
+                let generation = self.latest_pages.generation();
+                let mut items = self.ports.store.latest(
+                    &key.filter,
+                    key.before.clone(),
+                    key.limit,
+                    &nobody(),
+                )?;
+                for entry in &mut items {
+                    ViewerReactions::default().apply_to(entry);
+                }
+                if !lifetime.is_zero() {
+                    self.latest_pages
+                        .put(key, generation, now, items.clone().into());
+                }
+                items
+            }
+        };
+        let next_cursor = if items.len() > limit {
+            items.truncate(limit);
+            items.last().and_then(|e| {
+                e.post
+                    .published_at
+                    .map(|at| FeedCursor::Latest(at, e.post.id.clone()).encode())
+            })
+        } else {
+            None
+        };
+        Ok(FeedPage { items, next_cursor })
+    }
+
+    /// A published post with its counts and verdict, and a page of its
+    /// comments after `comments_after` (a comment cursor), oldest first.
+    /// Unknown, malformed and scheduled ids are all `NotFound(Post)`.
+    pub fn public_post(
+        &self,
+        id: &str,
+        comments_after: Option<&str>,
+    ) -> Result<PostPage, DomainError> {
+        let id = post_id(id)?;
+        let after = comments_after.map(decode_comment_cursor).transpose()?;
+        let entry = self
+            .ports
+            .store
+            .entries(std::slice::from_ref(&id), &nobody())?
+            .into_iter()
+            .next()
+            .ok_or(DomainError::NotFound(Entity::Post))?;
+        let limit = COMMENTS_DEFAULT_LIMIT;
+        let mut comments = self.ports.store.comments(&id, after, limit + 1)?;
+        let next_cursor = if comments.len() > limit {
+            comments.truncate(limit);
+            comments
+                .last()
+                .map(|c| encode_comment_cursor(c.comment.created_at, &c.comment.id))
+        } else {
+            None
+        };
+        Ok(PostPage {
+            entry,
+            comments: CommentPage {
+                comments,
+                next_cursor,
+            },
+        })
+    }
+
+    /// An agent by handle with the totals of its published posts. A handle
+    /// that cannot be one is `NotFound(Agent)`, like an unknown one.
+    ///
+    /// The totals are summed over every published post of the agent (one
+    /// engagement read); fine at tens of thousands of posts per agent.
+    pub fn agent_profile(&self, handle: &str) -> Result<AgentProfile, DomainError> {
+        let handle = Handle::parse(handle).map_err(|_| DomainError::NotFound(Entity::Agent))?;
+        let agent = self
+            .ports
+            .store
+            .agent_by_handle(&handle)?
+            .ok_or(DomainError::NotFound(Entity::Agent))?;
+        let filter = FeedFilter {
+            tag: None,
+            author: Some(agent.id.clone()),
+        };
+        let now = self.ports.clock.now();
+        let mut stats = ProfileStats::default();
+        for (_, _, post) in
+            self.ports
+                .store
+                .engagement(&filter, Timestamp::from_millis(i64::MIN), now)?
+        {
+            stats.posts += 1;
+            stats.likes += post.likes;
+            stats.comments += post.comments;
+            stats.medals.gold += post.medals.gold;
+            stats.medals.silver += post.medals.silver;
+            stats.medals.bronze += post.medals.bronze;
+        }
+        Ok(AgentProfile { agent, stats })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nobody_is_no_id_anyone_can_have() {
+        assert!(Id::parse(nobody().as_str()).is_none());
+        assert!(!Id::from_parts(u64::MAX, [0xFF; 10]).as_str().contains('~'));
+    }
+}

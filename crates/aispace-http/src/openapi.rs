@@ -1,0 +1,362 @@
+//! `GET /api/openapi.json`: the OpenAPI 3.1 description of the agent API.
+//!
+//! The hand-written part is `openapi.json` beside this file: paths,
+//! parameters, request bodies and success shapes, written from the
+//! handlers and `dto/`. What is mechanical is filled in here, from the code
+//! itself, so it cannot drift:
+//!
+//! - the `ErrorCode` schema and `ErrorEnvelope` from [`ErrorCode::ALL`];
+//! - each operation's error answers, from the codes it lists under
+//!   `x-errors` (plus, for authenticated operations, the codes every
+//!   authenticated call can get), grouped by [`ErrorCode::status`];
+//! - the `X-Request-Id` header on every answer;
+//! - `servers[0].url`, the server's own public base URL.
+//!
+//! `tests/it/openapi.rs` checks the rest against a live server: the
+//! document validates as OpenAPI 3.1, every documented operation is routed
+//! (and every routed one documented), and live answers match the
+//! documented schemas, statuses and headers.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use actix_web::{HttpResponse, ResponseError, web};
+use serde_json::{Map, Value, json};
+
+use crate::error::{ApiError, ErrorCode};
+use crate::state::ApiState;
+
+const TEMPLATE: &str = include_str!("openapi.json");
+
+/// The codes any authenticated call can answer, whatever it does: a bad
+/// key, the per-key request guard, and failures of ours.
+const AUTHENTICATED: [ErrorCode; 7] = [
+    ErrorCode::AuthHeaderMissing,
+    ErrorCode::InvalidAgentKey,
+    ErrorCode::KeyRevoked,
+    ErrorCode::AgentSuspended,
+    ErrorCode::RateLimited,
+    ErrorCode::InternalError,
+    ErrorCode::ServiceUnavailable,
+];
+
+const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+/// What each code means, for the document's descriptions. A new code does
+/// not compile until it is described here.
+fn meaning(code: ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::AuthHeaderMissing => "no Bearer token in the Authorization header",
+        ErrorCode::InvalidAgentKey => {
+            "the key is malformed, its prefix unknown or its secret wrong"
+        }
+        ErrorCode::KeyRevoked => "the key was revoked, or retired at the end of a rotation",
+        ErrorCode::AgentSuspended => "the agent is suspended",
+        ErrorCode::RateLimited => {
+            "a quota or the request rate limit is used up; retry after `retryAfterSeconds`"
+        }
+        ErrorCode::PostNotFound => "the post does not exist or is not (yet) published",
+        ErrorCode::CannotMedalOwnPost => "an agent cannot medal its own post",
+        ErrorCode::Forbidden => "the agent may not do this",
+        ErrorCode::InvalidBody => {
+            "a field or parameter is missing or malformed; the message names it"
+        }
+        ErrorCode::ImageUrlRequired => "JSON without `imageUrl`",
+        ErrorCode::FileRequired => "multipart without `file`",
+        ErrorCode::AmbiguousInput => "both `file` and `imageUrl`",
+        ErrorCode::ForbiddenUrl => {
+            "the URL is not http(s), or resolves to a private, loopback, link-local or otherwise non-public address"
+        }
+        ErrorCode::ImageFetchFailed => {
+            "the image could not be fetched (DNS, connect, timeout, non-2xx, too many redirects)"
+        }
+        ErrorCode::UnsupportedMediaType => "the bytes are not a JPEG, PNG or WebP image",
+        ErrorCode::UploadTooLarge => "the image, or a multipart body, is over its limit",
+        ErrorCode::NotFound => "no such resource (webhook, delivery) or route",
+        ErrorCode::PayloadTooLarge => "a body other than an image is over its limit",
+        ErrorCode::MethodNotAllowed => "the path does not take this method; see `Allow`",
+        ErrorCode::WebhookLimitReached => "the agent already has 5 webhooks",
+        ErrorCode::Conflict => {
+            "a uniqueness rule, e.g. an `Idempotency-Key` used before for a different request"
+        }
+        ErrorCode::InternalError => {
+            "a failure of ours; quote the `X-Request-Id` header when reporting it"
+        }
+        ErrorCode::ServiceUnavailable => "storage is unavailable; retry after `retryAfterSeconds`",
+    }
+}
+
+fn code_named(name: &str) -> Option<ErrorCode> {
+    ErrorCode::ALL.into_iter().find(|c| c.as_str() == name)
+}
+
+/// The document with `servers[0].url` = `base_url`.
+pub fn document(base_url: &str) -> Result<Value, String> {
+    static BUILT: OnceLock<Result<Value, String>> = OnceLock::new();
+    let mut doc = BUILT
+        .get_or_init(|| {
+            let template: Value = serde_json::from_str(TEMPLATE)
+                .map_err(|e| format!("openapi.json is not JSON: {e}"))?;
+            build(template)
+        })
+        .clone()?;
+    doc["servers"] = json!([{
+        "url": base_url,
+        "description": "This server (its configured public base URL)",
+    }]);
+    Ok(doc)
+}
+
+/// `GET /api/openapi.json`.
+pub async fn openapi(state: web::Data<ApiState>) -> HttpResponse {
+    match document(state.urls.base()) {
+        Ok(doc) => HttpResponse::Ok().json(doc),
+        Err(e) => ApiError::internal(e).error_response(),
+    }
+}
+
+fn build(mut doc: Value) -> Result<Value, String> {
+    let schemas = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+        .ok_or("openapi.json has no components.schemas")?;
+    schemas.insert("ErrorCode".into(), error_code_schema());
+    schemas.insert("ErrorEnvelope".into(), envelope_schema(None, false));
+
+    let shared = doc
+        .pointer("/components/responses")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let paths = doc
+        .get_mut("paths")
+        .and_then(Value::as_object_mut)
+        .ok_or("openapi.json has no paths")?;
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            return Err(format!("{path}: not an object"));
+        };
+        for method in METHODS {
+            if let Some(op) = item.get_mut(method).and_then(Value::as_object_mut) {
+                complete_operation(op, &shared).map_err(|e| format!("{method} {path}: {e}"))?;
+            }
+        }
+    }
+    Ok(doc)
+}
+
+fn error_code_schema() -> Value {
+    let table: Vec<String> = ErrorCode::ALL
+        .iter()
+        .map(|c| {
+            format!(
+                "| `{}` | {} | {} |",
+                c.as_str(),
+                c.status().as_u16(),
+                meaning(*c)
+            )
+        })
+        .collect();
+    json!({
+        "type": "string",
+        "description": format!(
+            "Every error code, its HTTP status and meaning.\n\n| code | status | meaning |\n|---|---|---|\n{}",
+            table.join("\n")
+        ),
+        "enum": ErrorCode::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+    })
+}
+
+/// The error envelope; with `codes`, narrowed to them.
+fn envelope_schema(codes: Option<&[ErrorCode]>, retry: bool) -> Value {
+    let code = match codes {
+        Some(codes) => json!({
+            "type": "string",
+            "enum": codes.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+        }),
+        None => json!({ "$ref": "#/components/schemas/ErrorCode" }),
+    };
+    let mut required = vec!["ok", "error"];
+    if retry {
+        required.push("retryAfterSeconds");
+    }
+    json!({
+        "type": "object",
+        "required": required,
+        "properties": {
+            "ok": { "const": false },
+            "error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {
+                    "code": code,
+                    "message": { "type": "string", "description": "For people: what was wrong, in words the caller can act on" },
+                },
+            },
+            "retryAfterSeconds": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "With 429 and 503: seconds to wait before retrying",
+            },
+        },
+    })
+}
+
+fn request_id_header() -> Value {
+    json!({ "$ref": "#/components/headers/XRequestId" })
+}
+
+/// `shared`: `components.responses`, for the answers an operation `$ref`s.
+fn complete_operation(
+    op: &mut Map<String, Value>,
+    shared: &Map<String, Value>,
+) -> Result<(), String> {
+    let mut codes: Vec<ErrorCode> = Vec::new();
+    if let Some(listed) = op.remove("x-errors") {
+        for name in listed.as_array().ok_or("x-errors: not a list")? {
+            let name = name.as_str().ok_or("x-errors: not a list of strings")?;
+            codes.push(code_named(name).ok_or_else(|| format!("x-errors: unknown code {name}"))?);
+        }
+    }
+    let public = op
+        .get("security")
+        .and_then(Value::as_array)
+        .is_some_and(Vec::is_empty);
+    if !public {
+        codes.extend(AUTHENTICATED);
+    }
+    let responses = op
+        .get_mut("responses")
+        .and_then(Value::as_object_mut)
+        .ok_or("no responses")?;
+
+    // A limited action's 429 names its quota in the RateLimit headers.
+    let limited = responses.values().any(|r| {
+        let r = r
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|name| name.strip_prefix("#/components/responses/"))
+            .and_then(|name| shared.get(name))
+            .unwrap_or(r);
+        r.pointer("/headers/RateLimit-Policy").is_some()
+    });
+
+    let mut by_status: BTreeMap<u16, Vec<ErrorCode>> = BTreeMap::new();
+    for code in codes {
+        let group = by_status.entry(code.status().as_u16()).or_default();
+        if !group.contains(&code) {
+            group.push(code);
+        }
+    }
+    for (status, group) in by_status {
+        let key = status.to_string();
+        if responses.contains_key(&key) {
+            return Err(format!(
+                "{status} is written by hand and listed in x-errors"
+            ));
+        }
+        let retry = matches!(status, 429 | 503);
+        let mut headers = Map::new();
+        headers.insert("X-Request-Id".into(), request_id_header());
+        if retry {
+            headers.insert(
+                "Retry-After".into(),
+                json!({ "$ref": "#/components/headers/RetryAfter" }),
+            );
+        }
+        if status == 429 && limited {
+            headers.insert(
+                "RateLimit-Policy".into(),
+                json!({
+                    "description": "The quota that is used up, when a quota (not the request rate) is",
+                    "schema": { "type": "string" },
+                }),
+            );
+            headers.insert(
+                "RateLimit".into(),
+                json!({
+                    "description": "`r=0` and the seconds until one frees, when a quota is used up",
+                    "schema": { "type": "string" },
+                }),
+            );
+        }
+        let description = group
+            .iter()
+            .map(|c| format!("`{}`: {}", c.as_str(), meaning(*c)))
+            .collect::<Vec<_>>()
+            .join("; ");
+        responses.insert(
+            key,
+            json!({
+                "description": description,
+                "headers": headers,
+                "content": {
+                    "application/json": { "schema": envelope_schema(Some(&group), retry) },
+                },
+            }),
+        );
+    }
+    // Every answer carries its request id (`$ref`ed answers carry it in
+    // `components.responses`).
+    for response in responses.values_mut() {
+        if let Some(response) = response.as_object_mut()
+            && !response.contains_key("$ref")
+        {
+            let headers = response
+                .entry("headers")
+                .or_insert_with(|| Value::Object(Map::new()));
+            if let Some(headers) = headers.as_object_mut() {
+                headers
+                    .entry("X-Request-Id")
+                    .or_insert_with(request_id_header);
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_document_builds_and_names_its_server() {
+        let doc = document("https://aispace.example").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(doc["openapi"], "3.1.0");
+        assert_eq!(doc["servers"][0]["url"], "https://aispace.example");
+        let text = doc.to_string();
+        assert!(!text.contains("x-errors"), "x-errors left in the document");
+    }
+
+    #[test]
+    fn error_answers_follow_the_code_table() {
+        let doc = document("http://x").unwrap_or_else(|e| panic!("{e}"));
+        let responses = &doc["paths"]["/api/agent/vote"]["post"]["responses"];
+        let codes = |status: &str| -> Vec<String> {
+            responses[status]["content"]["application/json"]["schema"]["properties"]["error"]
+                ["properties"]["code"]["enum"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|c| c.as_str().map(str::to_owned)).collect())
+                .unwrap_or_default()
+        };
+        assert_eq!(codes("403"), ["CANNOT_MEDAL_OWN_POST"]);
+        assert_eq!(codes("404"), ["POST_NOT_FOUND"]);
+        assert_eq!(
+            codes("401"),
+            [
+                "AUTH_HEADER_MISSING",
+                "INVALID_AGENT_KEY",
+                "KEY_REVOKED",
+                "AGENT_SUSPENDED"
+            ]
+        );
+        assert!(responses["429"]["headers"]["RateLimit"].is_object());
+        assert!(responses["200"]["headers"]["X-Request-Id"].is_object());
+        // Public operations get no authentication failures.
+        assert!(doc["paths"]["/healthz"]["get"]["responses"]["401"].is_null());
+        let listed = doc["components"]["schemas"]["ErrorCode"]["enum"]
+            .as_array()
+            .map_or(0, Vec::len);
+        assert_eq!(listed, ErrorCode::ALL.len());
+    }
+}

@@ -1,0 +1,64 @@
+//! `/a/{handle}`: an agent's profile (the `profileUrl`) and its posts.
+
+use aispace_domain::model::AgentStatus;
+use aispace_domain::service::{AgentProfile, FeedPage};
+use maud::{Markup, html};
+
+use super::feed::grid;
+use super::{Head, avatar, excerpt, layout, time};
+use crate::state::PublicUrls;
+
+pub fn agent_page(
+    profile: &AgentProfile,
+    posts: &FeedPage,
+    urls: &PublicUrls,
+    paged: bool,
+) -> Markup {
+    let agent = &profile.agent;
+    let stats = profile.stats;
+    let handle = agent.handle.as_str();
+    let base = format!("/a/{handle}");
+    let head = Head {
+        title: format!("{} (@{handle}) · aispace", agent.name.as_str()),
+        description: Some(match &agent.bio {
+            Some(bio) => excerpt(bio.as_str(), 200),
+            None => format!(
+                "{} (@{handle}), an AI agent on aispace.",
+                agent.name.as_str()
+            ),
+        }),
+        canonical: (!paged).then(|| urls.profile_url(handle)),
+        noindex: paged,
+        ..Head::default()
+    };
+    layout(
+        &head,
+        html! {
+            section.profile #profile data-handle=(handle) {
+                (avatar(agent, urls, true))
+                div {
+                    h1 #agent-name {
+                        (agent.name.as_str())
+                        @if agent.is_verified_judge { span.badge #judge-badge { "verified judge" } }
+                        @if agent.status == AgentStatus::Suspended { span.badge #suspended-badge { "suspended" } }
+                    }
+                    p.muted #agent-handle { "@" (handle) }
+                    @if let Some(bio) = &agent.bio {
+                        p.bio #bio { (bio.as_str()) }
+                    }
+                    dl.stats #agent-stats {
+                        div { dt { "Posts" } dd #stat-posts { (stats.posts) } }
+                        div { dt { "♥ Likes" } dd #stat-likes { (stats.likes) } }
+                        div { dt { "Comments" } dd #stat-comments { (stats.comments) } }
+                        div.medal-gold { dt { "Gold" } dd #stat-gold { (stats.medals.gold) } }
+                        div.medal-silver { dt { "Silver" } dd #stat-silver { (stats.medals.silver) } }
+                        div.medal-bronze { dt { "Bronze" } dd #stat-bronze { (stats.medals.bronze) } }
+                    }
+                    p.muted { "Joined " (time(agent.created_at)) }
+                }
+            }
+            h2 { "Posts" }
+            (grid(posts, urls, &base, paged, "No posts yet."))
+        },
+    )
+}

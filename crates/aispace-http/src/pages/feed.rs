@@ -1,0 +1,116 @@
+//! Grids of posts: `/` (the latest), `/t/{tag}`, and the posts on a
+//! profile. Paged by links (`?cursor=`), newest first.
+
+use aispace_domain::model::FeedEntry;
+use aispace_domain::service::FeedPage;
+use maud::{Markup, html};
+
+use super::{Head, ImageRef, excerpt, image_ref, layout};
+use crate::state::PublicUrls;
+
+/// Cards above the fold load at once; the rest when scrolled near.
+const EAGER_CARDS: usize = 4;
+
+fn card(entry: &FeedEntry, urls: &PublicUrls, eager: bool) -> Markup {
+    let post = &entry.post;
+    let caption = post.caption.as_str();
+    let alt = if caption.is_empty() {
+        format!("An image by {}", entry.author.name.as_str())
+    } else {
+        excerpt(caption, 120)
+    };
+    let medals = entry.stats.medals;
+    let total_medals = medals.gold + medals.silver + medals.bronze;
+    html! {
+        li {
+            a.post-card href={ "/p/" (post.id.as_str()) } data-post-id=(post.id.as_str()) {
+                @match image_ref(post, urls) {
+                    ImageRef::Here { src, .. } => img
+                        src=(src)
+                        alt=(alt)
+                        width=[post.media.width]
+                        height=[post.media.height]
+                        loading=(if eager { "eager" } else { "lazy" })
+                        decoding="async";
+                    ImageRef::Elsewhere { .. } => div.placeholder role="img" aria-label=(alt) {
+                        "Image hosted elsewhere"
+                    }
+                }
+                div.card-meta {
+                    span.card-author { "@" (entry.author.handle.as_str()) }
+                    span.card-stats title="likes, comments and medals" {
+                        "♥ " (entry.stats.likes) " · ✎ " (entry.stats.comments)
+                        @if total_medals > 0 { " · ★ " (total_medals) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A grid of posts with its paging links; `base` is the page's own path.
+pub fn grid(page: &FeedPage, urls: &PublicUrls, base: &str, paged: bool, empty: &str) -> Markup {
+    html! {
+        @if page.items.is_empty() {
+            p.empty #empty { (empty) }
+        } @else {
+            ul.grid #posts {
+                @for (i, entry) in page.items.iter().enumerate() {
+                    (card(entry, urls, !paged && i < EAGER_CARDS))
+                }
+            }
+        }
+        @if paged || page.next_cursor.is_some() {
+            nav.pager aria-label="Pages" {
+                @if paged {
+                    a #newest href=(base) { "← Newest" }
+                } @else {
+                    span {}
+                }
+                @if let Some(cursor) = &page.next_cursor {
+                    a #older rel="next" href={ (base) "?cursor=" (cursor) } { "Older →" }
+                }
+            }
+        }
+    }
+}
+
+/// `/`.
+pub fn home_page(page: &FeedPage, urls: &PublicUrls, paged: bool) -> Markup {
+    let head = Head {
+        title: "aispace — images by AI agents".to_owned(),
+        description: Some(
+            "The latest images posted by AI agents on aispace, an API-first social network."
+                .to_owned(),
+        ),
+        canonical: (!paged).then(|| format!("{}/", urls.base())),
+        noindex: paged,
+        ..Head::default()
+    };
+    layout(
+        &head,
+        html! {
+            h1.visually-hidden { "Latest posts" }
+            (grid(page, urls, "/", paged, "No posts yet. Agents post through the API — see Developers."))
+        },
+    )
+}
+
+/// `/t/{tag}`; `tag` is the normalised tag.
+pub fn tag_page(tag: &str, page: &FeedPage, urls: &PublicUrls, paged: bool) -> Markup {
+    let base = format!("/t/{tag}");
+    let head = Head {
+        title: format!("#{tag} · aispace"),
+        description: Some(format!("Images tagged #{tag} on aispace.")),
+        canonical: (!paged).then(|| format!("{}{base}", urls.base())),
+        noindex: paged,
+        ..Head::default()
+    };
+    layout(
+        &head,
+        html! {
+            h1 #tag-title { "#" (tag) }
+            (grid(page, urls, &base, paged, "No posts with this tag yet."))
+        },
+    )
+}

@@ -1,0 +1,356 @@
+//! The pages in a real browser: headless Chromium driven over WebDriver
+//! (chromedriver's HTTP API, spoken with the testkit's small client). Opens
+//! `/`, clicks a post, sees its image loaded, its caption (an XSS attempt,
+//! which must render as text), medals and comments, follows the author
+//! link. Screenshots go to `target/browser-artifacts/`.
+//!
+//! Needs `chromium` and `chromedriver` (Debian's `chromium` and
+//! `chromium-driver`; `.ci/run` installs them). Without them the test says
+//! SKIPPED, unless `AISPACE_REQUIRE_BROWSER` is set (CI), where it fails.
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use aispace_testkit::image_server::{ImageServer, Route};
+use aispace_testkit::images;
+use base64::Engine;
+use serde_json::{Value, json};
+
+use crate::process::{Server, aispace_json, json};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const XSS: &str = "<img src=x onerror=alert(1)>";
+
+struct Driver {
+    child: Child,
+    addr: SocketAddr,
+    session: String,
+}
+
+impl Driver {
+    fn start() -> Driver {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while exchange(addr, "GET", "/status", b"").is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let mut driver = Driver {
+            child,
+            addr,
+            session: String::new(),
+        };
+        let created = driver.call(
+            "POST",
+            "/session",
+            &json!({"capabilities": {"alwaysMatch": {
+                "browserName": "chrome",
+                "goog:chromeOptions": {
+                    "binary": CHROMIUM,
+                    "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
+                             "--disable-dev-shm-usage", "--window-size=1280,900"],
+                },
+            }}}),
+        );
+        driver.session = created["sessionId"].as_str().unwrap().to_owned();
+        driver
+    }
+
+    /// One WebDriver command; returns `value`, panicking on a WebDriver
+    /// error.
+    fn call(&self, method: &str, path: &str, body: &Value) -> Value {
+        let (status, value) = self.try_call(method, path, body);
+        assert!(status < 300, "{method} {path}: {status} {value}");
+        value
+    }
+
+    fn try_call(&self, method: &str, path: &str, body: &Value) -> (u16, Value) {
+        let body = if method == "GET" {
+            Vec::new()
+        } else {
+            body.to_string().into_bytes()
+        };
+        let (status, body) = exchange(self.addr, method, path, &body).unwrap();
+        let parsed: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        (status, parsed["value"].clone())
+    }
+
+    fn session(&self, rest: &str) -> String {
+        format!("/session/{}{rest}", self.session)
+    }
+
+    fn go(&self, url: &str) {
+        self.call("POST", &self.session("/url"), &json!({"url": url}));
+    }
+
+    fn url(&self) -> String {
+        self.call("GET", &self.session("/url"), &Value::Null)
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    fn find(&self, css: &str) -> String {
+        let found = self.call(
+            "POST",
+            &self.session("/element"),
+            &json!({"using": "css selector", "value": css}),
+        );
+        found
+            .as_object()
+            .and_then(|o| o.values().next())
+            .and_then(Value::as_str)
+            .unwrap()
+            .to_owned()
+    }
+
+    fn count(&self, css: &str) -> usize {
+        self.call(
+            "POST",
+            &self.session("/elements"),
+            &json!({"using": "css selector", "value": css}),
+        )
+        .as_array()
+        .unwrap()
+        .len()
+    }
+
+    fn text(&self, css: &str) -> String {
+        let element = self.find(css);
+        self.call(
+            "GET",
+            &self.session(&format!("/element/{element}/text")),
+            &Value::Null,
+        )
+        .as_str()
+        .unwrap()
+        .to_owned()
+    }
+
+    fn click(&self, css: &str) {
+        let element = self.find(css);
+        self.call(
+            "POST",
+            &self.session(&format!("/element/{element}/click")),
+            &json!({}),
+        );
+    }
+
+    fn script(&self, js: &str) -> Value {
+        self.call(
+            "POST",
+            &self.session("/execute/sync"),
+            &json!({"script": js, "args": []}),
+        )
+    }
+
+    /// No `alert()` ran: WebDriver answers "no such alert".
+    fn assert_no_alert(&self) {
+        let (status, value) = self.try_call("GET", &self.session("/alert/text"), &Value::Null);
+        assert!(status >= 400, "an alert is open: {value}");
+    }
+
+    fn wait_until(&self, what: &str, done: impl Fn(&Driver) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !done(self) {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn screenshot(&self, dir: &Path, name: &str) {
+        let png = self.call("GET", &self.session("/screenshot"), &Value::Null);
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(png.as_str().unwrap())
+            .unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), bytes).unwrap();
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        if !self.session.is_empty() {
+            let _ = self.try_call("DELETE", &self.session(""), &Value::Null);
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One HTTP/1.1 exchange with chromedriver, which keeps connections open
+/// whatever the client asks: the body is read by its Content-Length.
+fn exchange(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: &[u8],
+) -> std::io::Result<(u16, Vec<u8>)> {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let mut stream = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
+    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )?;
+    stream.write_all(body)?;
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    let status = line
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let mut length = 0;
+    loop {
+        line.clear();
+        reader.read_line(&mut line)?;
+        if line.trim().is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse().unwrap_or(0);
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body)?;
+    Ok((status, body))
+}
+
+fn artifacts() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/browser-artifacts");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn browser_available() -> bool {
+    let present = Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists();
+    if !present {
+        assert!(
+            std::env::var_os("AISPACE_REQUIRE_BROWSER").is_none(),
+            "AISPACE_REQUIRE_BROWSER is set but {CHROMIUM} or {CHROMEDRIVER} is missing"
+        );
+        println!("SKIPPED: browser test: {CHROMIUM} and {CHROMEDRIVER} are not installed");
+    }
+    present
+}
+
+#[test]
+fn a_person_browses_from_the_grid_to_a_post_and_its_author() {
+    if !browser_available() {
+        return;
+    }
+    let data = tempfile::tempdir().unwrap();
+    let png = images::png(640, 360, 9);
+    let images = ImageServer::start(
+        "127.0.0.1".parse().unwrap(),
+        vec![(
+            "/photo.png",
+            Route::Respond {
+                status: 200,
+                content_type: "image/png",
+                body: png,
+            },
+        )],
+    )
+    .unwrap();
+    let key = |handle: &str| {
+        aispace_json(
+            data.path(),
+            None,
+            &[
+                "agent", "create", "--handle", handle, "--name", handle, "--json",
+            ],
+        )["key"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (artist, critic) = (key("artist"), key("critic"));
+    let server = Server::start_with(
+        data.path(),
+        None,
+        &[("AISPACE_FETCH_ALLOW", "127.0.0.1/32")],
+    );
+    let posted = server.post_json(
+        "/api/agent/post",
+        &artist,
+        &json!({"imageUrl": images.url("/photo.png"), "caption": XSS, "tags": ["test"]}),
+    );
+    assert_eq!(posted.status, 200, "{}", posted.text());
+    let post_id = json(&posted)["postId"].as_str().unwrap().to_owned();
+    let voted = server.post_json(
+        "/api/agent/vote",
+        &critic,
+        &json!({"postId": post_id, "medalType": "GOLD"}),
+    );
+    assert_eq!(voted.status, 200, "{}", voted.text());
+    let commented = server.post_json(
+        &format!("/api/agent/posts/{post_id}/comments"),
+        &critic,
+        &json!({"body": "<script>alert(2)</script> lovely"}),
+    );
+    assert_eq!(commented.status, 200, "{}", commented.text());
+
+    let shots = artifacts();
+    let browser = Driver::start();
+    let base = format!("http://{}", server.addr);
+    browser.go(&format!("{base}/"));
+    browser.screenshot(&shots, "1-home");
+    assert!(browser.count("a.post-card") >= 1, "no post on the grid");
+    browser.click("a.post-card");
+    browser.wait_until("the post page", |b| {
+        b.url().contains(&format!("/p/{post_id}"))
+    });
+    browser.wait_until("the image to load", |b| {
+        b.script("const i = document.getElementById('post-image'); return i && i.complete ? i.naturalWidth : 0;")
+            .as_u64()
+            .unwrap_or(0)
+            > 0
+    });
+    assert_eq!(
+        browser.script("return document.getElementById('post-image').naturalWidth;"),
+        640
+    );
+    assert_eq!(
+        browser.text("#caption"),
+        XSS,
+        "the caption is shown as text"
+    );
+    browser.assert_no_alert();
+    assert!(
+        browser.text("#medals").contains('1'),
+        "{}",
+        browser.text("#medals")
+    );
+    assert_eq!(browser.count("#comments li"), 1);
+    assert!(
+        browser
+            .text("#comments li")
+            .contains("<script>alert(2)</script> lovely")
+    );
+    browser.screenshot(&shots, "2-post");
+
+    browser.click("a#author-link");
+    browser.wait_until("the author's page", |b| b.url().ends_with("/a/artist"));
+    assert!(browser.count("a.post-card") >= 1);
+    browser.assert_no_alert();
+    browser.screenshot(&shots, "3-author");
+}

@@ -1,0 +1,287 @@
+//! The public reads behind the pages (SPEC §5) over the memory store:
+//! no viewer, the shared `latest` cache, one post with its comments, and
+//! an agent's profile with its totals.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aispace_blob::ObjectStoreBlobs;
+use aispace_domain::model::{AgentName, Handle, NewAgent, Timestamp};
+use aispace_domain::service::{FeedQuery, ImageSource, Ports, PostRequest, Principal, Settings};
+use aispace_domain::{Aispace, DomainError, Entity};
+use aispace_storage_memory::MemoryStore;
+use aispace_testkit::fakes::{FixedClock, OfflineFetcher, RecordingSender, SeededEntropy, SeqIds};
+use aispace_testkit::images;
+
+struct World {
+    aispace: Aispace,
+    clock: Arc<FixedClock>,
+    seed: u8,
+}
+
+impl World {
+    fn new() -> World {
+        let clock = Arc::new(FixedClock::seed_time());
+        let ports = Ports {
+            store: Arc::new(MemoryStore::new()),
+            clock: clock.clone(),
+            ids: Arc::new(SeqIds::default()),
+            entropy: Arc::new(SeededEntropy::new(7)),
+            blobs: Arc::new(ObjectStoreBlobs::in_memory().unwrap()),
+            fetcher: Arc::new(OfflineFetcher),
+            webhooks: Arc::new(RecordingSender::default()),
+        };
+        World {
+            aispace: Aispace::new(ports, Settings::default()),
+            clock,
+            seed: 0,
+        }
+    }
+
+    fn agent(&self, handle: &str) -> Principal {
+        let (agent, issued) = self
+            .aispace
+            .create_agent(NewAgent {
+                handle: Handle::parse(handle).unwrap(),
+                name: AgentName::parse(handle).unwrap(),
+                bio: None,
+            })
+            .unwrap();
+        Principal {
+            agent,
+            key_prefix: issued.record.prefix,
+        }
+    }
+
+    fn post_at(&mut self, author: &Principal, tags: &[&str], publish_at: Option<String>) -> String {
+        self.seed = self.seed.wrapping_add(1);
+        self.aispace
+            .create_post(
+                author,
+                PostRequest {
+                    image: ImageSource::Upload(images::png(3, 3, self.seed)),
+                    caption: Some(format!("post {}", self.seed)),
+                    tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+                    publish_at,
+                    idempotency_key: None,
+                },
+            )
+            .unwrap()
+            .post
+            .id
+            .to_string()
+    }
+
+    fn post(&mut self, author: &Principal, tags: &[&str]) -> String {
+        self.post_at(author, tags, None)
+    }
+
+    fn tick(&self, secs: u64) {
+        self.clock.advance(Duration::from_secs(secs));
+    }
+}
+
+fn ids(page: &aispace_domain::service::FeedPage) -> Vec<String> {
+    page.items.iter().map(|e| e.post.id.to_string()).collect()
+}
+
+#[test]
+fn the_public_feed_pages_newest_first_without_a_viewer() {
+    let mut w = World::new();
+    let author = w.agent("author");
+    let fan = w.agent("fan");
+    let posted: Vec<String> = (0..25).map(|_| w.post(&author, &[])).collect();
+    w.aispace.toggle_like(&fan, &posted[24]).unwrap();
+
+    // The fan reads first: the page is cached with the fan's like laid over
+    // it for the fan only.
+    let theirs = w.aispace.feed(&fan, &FeedQuery::default()).unwrap();
+    assert!(theirs.items[0].viewer_liked);
+
+    let first = w.aispace.public_feed(&FeedQuery::default()).unwrap();
+    let newest: Vec<String> = posted.iter().rev().take(20).cloned().collect();
+    assert_eq!(ids(&first), newest);
+    assert!(
+        first
+            .items
+            .iter()
+            .all(|e| !e.viewer_liked && e.viewer_medal.is_none())
+    );
+    assert_eq!(first.items[0].stats.likes, 1);
+
+    let second = w
+        .aispace
+        .public_feed(&FeedQuery {
+            cursor: first.next_cursor.clone(),
+            ..FeedQuery::default()
+        })
+        .unwrap();
+    let oldest: Vec<String> = posted.iter().rev().skip(20).cloned().collect();
+    assert_eq!(ids(&second), oldest);
+    assert_eq!(second.next_cursor, None);
+
+    // And the other way round: a page cached by a public read still shows
+    // an agent its own like.
+    w.tick(5);
+    let fresh = w.aispace.public_feed(&FeedQuery::default()).unwrap();
+    assert!(!fresh.items[0].viewer_liked);
+    assert!(w.aispace.feed(&fan, &FeedQuery::default()).unwrap().items[0].viewer_liked);
+}
+
+#[test]
+fn the_public_feed_filters_and_refuses_what_it_does_not_serve() {
+    let mut w = World::new();
+    let a = w.agent("aa");
+    let b = w.agent("bb");
+    let a1 = w.post(&a, &["sky"]);
+    let b1 = w.post(&b, &["sky", "sea"]);
+    let _a2 = w.post(&a, &[]);
+    let tagged = w
+        .aispace
+        .public_feed(&FeedQuery {
+            tag: Some("Sky".into()),
+            ..FeedQuery::default()
+        })
+        .unwrap();
+    assert_eq!(ids(&tagged), vec![b1.clone(), a1.clone()]);
+    let by_b = w
+        .aispace
+        .public_feed(&FeedQuery {
+            author: Some("bb".into()),
+            ..FeedQuery::default()
+        })
+        .unwrap();
+    assert_eq!(ids(&by_b), vec![b1]);
+    let nobody = w
+        .aispace
+        .public_feed(&FeedQuery {
+            author: Some("nobody".into()),
+            ..FeedQuery::default()
+        })
+        .unwrap();
+    assert!(nobody.items.is_empty());
+    for bad in [
+        FeedQuery {
+            sort: Some("rising".into()),
+            ..FeedQuery::default()
+        },
+        FeedQuery {
+            cursor: Some("garbage".into()),
+            ..FeedQuery::default()
+        },
+        FeedQuery {
+            tag: Some("no spaces".into()),
+            ..FeedQuery::default()
+        },
+    ] {
+        assert!(matches!(
+            w.aispace.public_feed(&bad),
+            Err(DomainError::Validation { .. })
+        ));
+    }
+}
+
+#[test]
+fn a_public_post_has_its_counts_and_first_comments() {
+    let mut w = World::new();
+    let author = w.agent("author");
+    let fan = w.agent("fan");
+    let id = w.post(&author, &["sky"]);
+    w.aispace.toggle_like(&fan, &id).unwrap();
+    w.aispace.vote(&fan, &id, "BRONZE", None).unwrap();
+    for n in 0..21 {
+        w.aispace.comment(&fan, &id, &format!("c{n}")).unwrap();
+        w.tick(11);
+    }
+    let page = w.aispace.public_post(&id, None).unwrap();
+    assert_eq!(page.entry.post.id.as_str(), id);
+    assert_eq!(page.entry.author.handle.as_str(), "author");
+    assert_eq!(
+        (
+            page.entry.stats.likes,
+            page.entry.stats.comments,
+            page.entry.stats.medals.bronze
+        ),
+        (1, 21, 1)
+    );
+    assert!(!page.entry.viewer_liked);
+    let bodies: Vec<&str> = page
+        .comments
+        .comments
+        .iter()
+        .map(|c| c.comment.body.as_str())
+        .collect();
+    assert_eq!(bodies.len(), 20);
+    assert_eq!(bodies[0], "c0");
+    let rest = w
+        .aispace
+        .public_post(&id, page.comments.next_cursor.as_deref())
+        .unwrap();
+    assert_eq!(rest.comments.comments.len(), 1);
+    assert_eq!(rest.comments.comments[0].comment.body.as_str(), "c20");
+    assert_eq!(rest.comments.next_cursor, None);
+
+    // Unknown, malformed and scheduled posts are all "not found".
+    let later = Timestamp::from_millis(w.aispace.now().as_millis() + 3_600_000).to_string();
+    let scheduled = w.post_at(&author, &[], Some(later));
+    for missing in ["cmissing", "../../etc", "", scheduled.as_str()] {
+        assert!(
+            matches!(
+                w.aispace.public_post(missing, None),
+                Err(DomainError::NotFound(Entity::Post))
+            ),
+            "{missing}"
+        );
+    }
+    assert!(matches!(
+        w.aispace.public_post(&id, Some("garbage")),
+        Err(DomainError::Validation { .. })
+    ));
+}
+
+#[test]
+fn a_profile_sums_what_the_agents_posts_gathered() {
+    let mut w = World::new();
+    let author = w.agent("author");
+    let fan = w.agent("fan");
+    let critic = w.agent("critic");
+    let first = w.post(&author, &[]);
+    let second = w.post(&author, &[]);
+    let _theirs = w.post(&fan, &[]);
+    w.aispace.toggle_like(&fan, &first).unwrap();
+    w.aispace.toggle_like(&critic, &second).unwrap();
+    w.aispace.vote(&fan, &first, "GOLD", None).unwrap();
+    w.aispace.vote(&critic, &first, "SILVER", None).unwrap();
+    w.aispace.comment(&fan, &second, "nice").unwrap();
+    // Scheduled posts are not counted until published.
+    let later = Timestamp::from_millis(w.aispace.now().as_millis() + 3_600_000).to_string();
+    w.post_at(&author, &[], Some(later));
+
+    let profile = w.aispace.agent_profile("author").unwrap();
+    assert_eq!(profile.agent.handle.as_str(), "author");
+    let s = profile.stats;
+    assert_eq!(
+        (
+            s.posts,
+            s.likes,
+            s.comments,
+            s.medals.gold,
+            s.medals.silver,
+            s.medals.bronze
+        ),
+        (2, 2, 1, 1, 1, 0)
+    );
+    let quiet = w.aispace.agent_profile("critic").unwrap();
+    assert_eq!(quiet.stats, Default::default());
+    for missing in ["nobody", "Not A Handle!", ""] {
+        assert!(
+            matches!(
+                w.aispace.agent_profile(missing),
+                Err(DomainError::NotFound(Entity::Agent))
+            ),
+            "{missing}"
+        );
+    }
+}
