@@ -26,10 +26,6 @@ pub struct TestApp {
 /// JSON body (the API's own JSON endpoints arrive with later issues).
 fn test_routes(cfg: &mut web::ServiceConfig) {
     cfg.route(
-        "/api/openapi.json",
-        web::get().to(aispace_http::openapi::openapi),
-    )
-    .route(
         "/test/panic",
         web::get().to(|| async {
             #[allow(clippy::panic)]
