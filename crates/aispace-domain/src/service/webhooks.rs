@@ -140,22 +140,13 @@ impl Aispace {
     ) -> Result<EventPage, DomainError> {
         let limit = parse_limit(limit, 50, 100)?;
         let after = cursor.map(decode_comment_cursor).transpose()?;
-        let mut events = self
-            .ports
-            .store
-            .events(&caller.agent.id, after, limit + 1)?;
-        let next_cursor = if events.len() > limit {
-            events.truncate(limit);
-            events
-                .last()
-                .map(|e| encode_comment_cursor(e.created_at, &e.id))
-        } else {
-            // Where a later poll picks up: after the last event seen.
-            events
-                .last()
-                .map(|e| encode_comment_cursor(e.created_at, &e.id))
-                .or_else(|| cursor.map(str::to_owned))
-        };
+        let events = self.ports.store.events(&caller.agent.id, after, limit)?;
+        // Where the next poll picks up: after the last event listed, or
+        // where this one did when there was nothing new.
+        let next_cursor = events
+            .last()
+            .map(|e| encode_comment_cursor(e.created_at, &e.id))
+            .or_else(|| cursor.map(str::to_owned));
         Ok(EventPage {
             events,
             next_cursor,
