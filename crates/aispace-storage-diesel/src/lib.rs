@@ -32,6 +32,10 @@ use errors::unavailable;
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 
+/// The PostgreSQL advisory lock key of `migrate` ("aisp" in ASCII): one
+/// process migrates at a time.
+const MIGRATION_LOCK: i64 = 0x6169_7370;
+
 type Pool = r2d2::Pool<ConnectionManager>;
 type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
 
@@ -95,9 +99,26 @@ impl DieselStore {
         let mut conn = self.conn()?;
         let applied = match &mut *conn {
             DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
-            DbConnection::Pg(c) => c
-                .run_pending_migrations(POSTGRES_MIGRATIONS)
-                .map(|v| v.len()),
+            DbConnection::Pg(c) => {
+                // Diesel's harness checks what is applied, then applies the
+                // rest, with no lock: processes starting together on one
+                // database raced to create the same tables. A session
+                // advisory lock lets one migrate while the others wait and
+                // then find nothing left to do.
+                use diesel::RunQueryDsl;
+                diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
+                    .execute(c)
+                    .map_err(unavailable)?;
+                let applied = c
+                    .run_pending_migrations(POSTGRES_MIGRATIONS)
+                    .map(|v| v.len());
+                // Unlocked whether or not migrating worked: the pooled
+                // connection lives on, and so would a held lock.
+                diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))
+                    .execute(c)
+                    .map_err(unavailable)?;
+                applied
+            }
         };
         applied.map_err(StoreError::Unavailable)
     }
