@@ -23,10 +23,17 @@ pub struct FeedQuery {
     pub author: Option<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct FeedPage {
     pub items: Vec<FeedEntry>,
     pub next_cursor: Option<String>,
+}
+
+/// The viewer of anonymous reads. `~` is outside every id's alphabet
+/// ([`Id::parse`] refuses it; [`Id::from_parts`] never makes it), so no
+/// stored like or medal can be this viewer's.
+pub(super) fn nobody() -> Id {
+    Id::from_trusted("~nobody".to_owned())
 }
 
 impl Aispace {
@@ -38,34 +45,14 @@ impl Aispace {
             .as_deref()
             .map(FeedCursor::decode)
             .transpose()?;
-        let tag = query
-            .tag
-            .as_deref()
-            .map(|t| {
-                Tags::parse_one(t).ok_or_else(|| {
-                    DomainError::validation("tag", "must be 1 to 32 characters of a-z, 0-9 and _")
-                })
-            })
-            .transpose()?;
-        let author = match query.author.as_deref() {
-            None => None,
-            Some(raw) => match self.ports.store.agent_by_handle(&Handle::parse(raw)?)? {
-                Some(agent) => Some(agent.id),
-                // An unknown author has no posts.
-                None => {
-                    return Ok(FeedPage {
-                        items: Vec::new(),
-                        next_cursor: None,
-                    });
-                }
-            },
+        let Some(filter) = self.feed_filter(query)? else {
+            return Ok(FeedPage::default());
         };
-        let filter = FeedFilter { tag, author };
         let viewer = &caller.agent.id;
         match (sort, cursor) {
-            (FeedSort::Latest, None) => self.latest(&filter, None, limit, viewer),
+            (FeedSort::Latest, None) => self.latest(&filter, None, limit, Some(viewer)),
             (FeedSort::Latest, Some(FeedCursor::Latest(at, id))) => {
-                self.latest(&filter, Some((at, id)), limit, viewer)
+                self.latest(&filter, Some((at, id)), limit, Some(viewer))
             }
             (FeedSort::Rising, None) => {
                 // Whole seconds: first pages within one second share a
@@ -84,12 +71,37 @@ impl Aispace {
         }
     }
 
-    fn latest(
+    /// The `tag`/`author` filter of a query; `None` when it names an
+    /// unknown author, who has no posts.
+    pub(super) fn feed_filter(&self, query: &FeedQuery) -> Result<Option<FeedFilter>, DomainError> {
+        let tag = query
+            .tag
+            .as_deref()
+            .map(|t| {
+                Tags::parse_one(t).ok_or_else(|| {
+                    DomainError::validation("tag", "must be 1 to 32 characters of a-z, 0-9 and _")
+                })
+            })
+            .transpose()?;
+        let author = match query.author.as_deref() {
+            None => None,
+            Some(raw) => match self.ports.store.agent_by_handle(&Handle::parse(raw)?)? {
+                Some(agent) => Some(agent.id),
+                None => return Ok(None),
+            },
+        };
+        Ok(Some(FeedFilter { tag, author }))
+    }
+
+    /// A `latest` page, from the page cache when it is fresh. With a
+    /// viewer, its own likes and medals are read fresh and laid over the
+    /// cached entries; without one (people), entries show none.
+    pub(super) fn latest(
         &self,
         filter: &FeedFilter,
         before: Option<(Timestamp, Id)>,
         limit: usize,
-        viewer: &Id,
+        viewer: Option<&Id>,
     ) -> Result<FeedPage, DomainError> {
         // One entry more than asked tells whether there is a next page.
         let key = PageKey {
@@ -99,8 +111,10 @@ impl Aispace {
         };
         let now = self.ports.clock.now();
         let lifetime = self.settings.feed_cache;
-        let mut items = match self.latest_pages.get(&key, now, lifetime) {
-            Some(shared) => {
+        let mut items = match (self.latest_pages.get(&key, now, lifetime), viewer) {
+            // Cached pages hold no reader's reactions: just right for people.
+            (Some(shared), None) => shared.to_vec(),
+            (Some(shared), Some(viewer)) => {
                 let ids: Vec<Id> = shared.iter().map(|e| e.post.id.clone()).collect();
                 let own = self.ports.store.viewer_reactions(viewer, &ids)?;
                 shared
@@ -112,12 +126,14 @@ impl Aispace {
                     })
                     .collect()
             }
-            None => {
+            (None, _) => {
                 let generation = self.latest_pages.generation();
-                let items =
-                    self.ports
-                        .store
-                        .latest(&key.filter, key.before.clone(), key.limit, viewer)?;
+                let items = self.ports.store.latest(
+                    &key.filter,
+                    key.before.clone(),
+                    key.limit,
+                    viewer.unwrap_or(&nobody()),
+                )?;
                 if !lifetime.is_zero() {
                     let shared = items.iter().map(|e| {
                         let mut e = e.clone();

@@ -4,23 +4,14 @@
 //! as it is, without even the per-reader reactions read of [`Aispace::feed`].
 
 use super::Aispace;
-use super::feed::{FeedPage, FeedQuery};
-use super::latest_cache::PageKey;
+use super::feed::{FeedPage, FeedQuery, nobody};
 use super::reactions::{COMMENTS_DEFAULT_LIMIT, CommentPage, post_id};
 use crate::model::{
-    Agent, FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT, FeedCursor, FeedEntry, FeedSort, Handle, Id,
-    MedalCounts, Tags, Timestamp, ViewerReactions, decode_comment_cursor, encode_comment_cursor,
-    parse_limit,
+    Agent, FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT, FeedCursor, FeedEntry, FeedSort, Handle,
+    MedalCounts, Timestamp, decode_comment_cursor, encode_comment_cursor, parse_limit,
 };
 use crate::ports::FeedFilter;
 use crate::{DomainError, Entity};
-
-/// The viewer of anonymous reads. `~` is outside every id's alphabet
-/// ([`Id::parse`] refuses it; [`Id::from_parts`] never makes it), so no
-/// stored like or medal can be this viewer's.
-fn nobody() -> Id {
-    Id::from_trusted("~nobody".to_owned())
-}
 
 /// A published post as a person sees it, with the first page of its
 /// comments (oldest first).
@@ -71,68 +62,10 @@ impl Aispace {
                 ));
             }
         };
-        let tag = query
-            .tag
-            .as_deref()
-            .map(|t| {
-                Tags::parse_one(t).ok_or_else(|| {
-                    DomainError::validation("tag", "must be 1 to 32 characters of a-z, 0-9 and _")
-                })
-            })
-            .transpose()?;
-        let author = match query.author.as_deref() {
-            None => None,
-            Some(raw) => match self.ports.store.agent_by_handle(&Handle::parse(raw)?)? {
-                Some(agent) => Some(agent.id),
-                None => {
-                    return Ok(FeedPage {
-                        items: Vec::new(),
-                        next_cursor: None,
-                    });
-                }
-            },
+        let Some(filter) = self.feed_filter(query)? else {
+            return Ok(FeedPage::default());
         };
-        // One entry more than asked tells whether there is a next page
-        // (and makes the key the one `feed` uses for the same page).
-        let key = PageKey {
-            filter: FeedFilter { tag, author },
-            before,
-            limit: limit + 1,
-        };
-        let now = self.ports.clock.now();
-        let lifetime = self.settings.feed_cache;
-        let mut items: Vec<FeedEntry> = match self.latest_pages.get(&key, now, lifetime) {
-            // Cached pages hold no reader's reactions: just right here.
-            Some(shared) => shared.to_vec(),
-            None => {
-                let generation = self.latest_pages.generation();
-                let mut items = self.ports.store.latest(
-                    &key.filter,
-                    key.before.clone(),
-                    key.limit,
-                    &nobody(),
-                )?;
-                for entry in &mut items {
-                    ViewerReactions::default().apply_to(entry);
-                }
-                if !lifetime.is_zero() {
-                    self.latest_pages
-                        .put(key, generation, now, items.clone().into());
-                }
-                items
-            }
-        };
-        let next_cursor = if items.len() > limit {
-            items.truncate(limit);
-            items.last().and_then(|e| {
-                e.post
-                    .published_at
-                    .map(|at| FeedCursor::Latest(at, e.post.id.clone()).encode())
-            })
-        } else {
-            None
-        };
-        Ok(FeedPage { items, next_cursor })
+        self.latest(&filter, before, limit, None)
     }
 
     /// A published post with its counts and verdict, and a page of its
@@ -208,6 +141,7 @@ impl Aispace {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Id;
 
     #[test]
     fn nobody_is_no_id_anyone_can_have() {
