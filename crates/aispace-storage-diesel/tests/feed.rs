@@ -17,8 +17,6 @@ use aispace_domain::model::{
 use aispace_domain::ports::{
     FeedFilter, LikeToggle, MedalVote, PostQuotaRule, Storage, StoreError, VoteOutcome, WindowRule,
 };
-use aispace_storage_diesel::pg_schema::PgSchema;
-use aispace_storage_diesel::{DatabaseUrl, DieselStore, PoolOptions};
 
 const T0: i64 = 1_772_625_600_000;
 
@@ -339,34 +337,12 @@ macro_rules! tests {
     };
 }
 
+mod common;
+
 mod sqlite {
-    use super::*;
-
-    fn fresh() -> Option<(DieselStore, tempfile::TempDir)> {
-        let dir = tempfile::tempdir().unwrap();
-        let url = DatabaseUrl::Sqlite(dir.path().join("aispace.db"));
-        let store = DieselStore::open(&url, PoolOptions::default()).unwrap();
-        store.migrate().unwrap();
-        Some((store, dir))
-    }
-
-    tests!(fresh());
+    tests!(super::common::fresh_sqlite());
 }
 
 mod postgres {
-    use super::*;
-
-    fn fresh() -> Option<(DieselStore, PgSchema)> {
-        let schema = PgSchema::from_env()?;
-        let url = DatabaseUrl::parse(schema.url()).unwrap();
-        let options = PoolOptions {
-            max_size: 2,
-            ..PoolOptions::default()
-        };
-        let store = DieselStore::open(&url, options).unwrap();
-        store.migrate().unwrap();
-        Some((store, schema))
-    }
-
-    tests!(fresh());
+    tests!(super::common::fresh_postgres(2));
 }
