@@ -1,3 +1,5 @@
+use std::time::Duration;
+
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
 use diesel::sqlite::SqliteConnection;
@@ -60,6 +62,9 @@ pub enum ConnectError {
     Directory(#[from] std::io::Error),
 }
 
+/// How long after a database failure connections are checked before use.
+const CHECK_AFTER_TROUBLE: Duration = Duration::from_secs(30);
+
 #[derive(Debug)]
 pub(crate) struct ConnectionManager {
     url: DatabaseUrl,
@@ -89,11 +94,20 @@ impl r2d2::ManageConnection for ConnectionManager {
         }
     }
 
+    /// Runs on every checkout, but asks the database only for a while
+    /// after a failure: then each pooled connection proves it is alive
+    /// before a request gets it, and dead ones are replaced, so the pool
+    /// recovers as soon as the database is back.
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), ConnectError> {
-        Ok(conn.batch_execute("SELECT 1")?)
+        if crate::errors::trouble::within(CHECK_AFTER_TROUBLE) {
+            conn.batch_execute("SELECT 1")?;
+        }
+        Ok(())
     }
 
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
+    /// A connection whose transaction could not be closed (its rollback
+    /// failed) is not reused.
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        diesel::r2d2::R2D2Connection::is_broken(conn)
     }
 }

@@ -6,7 +6,40 @@ use aispace_domain::ports::{Conflict, StoreError};
 use diesel::result::{DatabaseErrorKind, Error};
 
 pub(crate) fn unavailable(err: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    trouble::record();
     StoreError::unavailable(err)
+}
+
+/// When the database last failed us. A connection the server dropped (a
+/// restart, a failover, a network cut) fails only the statement that finds
+/// out, and Diesel's pool would hand it out again and again; checking every
+/// connection before use costs a round trip per request. So connections
+/// are checked only for a while after a failure, when a dead one is likely
+/// (see `ConnectionManager::is_valid`). Process-wide on purpose: a false
+/// alarm from another pool costs a few `SELECT 1`, nothing else.
+pub(crate) mod trouble {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::time::{Duration, Instant};
+
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    /// Milliseconds after `EPOCH`, plus one (0: no trouble yet).
+    static LAST: AtomicU64 = AtomicU64::new(0);
+
+    fn now_ms() -> u64 {
+        let since = EPOCH.get_or_init(Instant::now).elapsed().as_millis();
+        u64::try_from(since).unwrap_or(u64::MAX).saturating_add(1)
+    }
+
+    pub(crate) fn record() {
+        LAST.store(now_ms(), Ordering::Relaxed);
+    }
+
+    pub(crate) fn within(window: Duration) -> bool {
+        let last = LAST.load(Ordering::Relaxed);
+        let window = u64::try_from(window.as_millis()).unwrap_or(u64::MAX);
+        last != 0 && now_ms().saturating_sub(last) <= window
+    }
 }
 
 /// What a failed write means, given which uniqueness rule and which parent

@@ -85,10 +85,8 @@ impl DieselStore {
         let pool = r2d2::Pool::builder()
             .max_size(options.max_size)
             .connection_timeout(options.connection_timeout)
-            // r2d2 would run `SELECT 1` before every checkout, doubling the
-            // statements of a request; a broken connection shows up as the
-            // query's own error instead, which maps to SERVICE_UNAVAILABLE.
-            .test_on_check_out(false)
+            // `is_valid` is cheap unless the database failed recently.
+            .test_on_check_out(true)
             .build(ConnectionManager::new(url.clone()))
             .map_err(unavailable)?;
         Ok(DieselStore { pool })

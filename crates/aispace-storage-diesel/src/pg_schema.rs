@@ -5,7 +5,9 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use diesel::Connection;
+use diesel::dsl::sql;
+use diesel::sql_types::{BigInt, Nullable, Text};
+use diesel::{Connection, RunQueryDsl};
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
 
@@ -55,6 +57,27 @@ impl PgSchema {
 
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// The number `expr` evaluates to in this schema, e.g.
+    /// `(SELECT count(*) FROM posts)`: lets tests of whole processes check
+    /// what the database holds, not only what a server answers.
+    #[allow(clippy::expect_used)]
+    pub fn number(&self, expr: &str) -> i64 {
+        let mut conn = PgConnection::establish(&self.url).expect("connecting to the test schema");
+        diesel::select(sql::<BigInt>(expr))
+            .get_result(&mut conn)
+            .unwrap_or_else(|e| panic!("{expr}: {e}"))
+    }
+
+    /// The text `expr` evaluates to (`None` for SQL NULL), e.g. a
+    /// `string_agg` over rows.
+    #[allow(clippy::expect_used)]
+    pub fn text(&self, expr: &str) -> Option<String> {
+        let mut conn = PgConnection::establish(&self.url).expect("connecting to the test schema");
+        diesel::select(sql::<Nullable<Text>>(expr))
+            .get_result(&mut conn)
+            .unwrap_or_else(|e| panic!("{expr}: {e}"))
     }
 }
 

@@ -9,7 +9,8 @@ use diesel::prelude::*;
 use crate::DieselStore;
 use crate::errors::{Refusal, unavailable};
 use crate::post_rows::{IdempotencyRow, PostRow};
-use crate::schema::{agents, idempotency_keys, post_tags, posts, quota_events};
+use crate::schema::{idempotency_keys, post_tags, posts, quota_events};
+use crate::reactions::lock_agent;
 use crate::webhooks::record_event;
 
 impl PostStore for DieselStore {
@@ -27,10 +28,7 @@ impl PostStore for DieselStore {
             // a write (see `DieselStore`): concurrent posts by one agent
             // queue here, in this process or another, so the count below
             // cannot go stale before the insert.
-            let locked = diesel::update(agents::table.find(author))
-                .set(agents::write_seq.eq(agents::write_seq + 1))
-                .execute(conn)?;
-            if locked == 0 {
+            if !lock_agent(conn, author)? {
                 return Err(StoreError::NotFound(Entity::Agent).into());
             }
             let posts_today: i64 = quota_events::table

@@ -6,7 +6,9 @@
 
 mod browser;
 mod cli;
+mod faults;
 mod process;
+mod receiver;
 mod seed_examples;
 mod serve;
 mod webhooks;

@@ -125,6 +125,42 @@ impl Server {
         .unwrap()
     }
 
+    /// A multipart upload of `png` to `/api/agent/post`, with the other
+    /// form fields given (e.g. `publishAt`) and extra headers (e.g.
+    /// `Idempotency-Key`).
+    pub fn upload(
+        &self,
+        key: &str,
+        png: &[u8],
+        fields: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> Response {
+        let boundary = "aispace-process-test-boundary";
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n\
+             Content-Type: image/png\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(png);
+        for (name, value) in fields {
+            body.extend_from_slice(
+                format!(
+                    "\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}"
+                )
+                .as_bytes(),
+            );
+        }
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let auth = format!("Bearer {key}");
+        let content_type = format!("multipart/form-data; boundary={boundary}");
+        let mut all = vec![
+            ("Authorization", auth.as_str()),
+            ("Content-Type", content_type.as_str()),
+        ];
+        all.extend_from_slice(headers);
+        http::request(self.addr, "POST", "/api/agent/post", &all, &body).unwrap()
+    }
+
     /// SIGKILL: no shutdown, no flushing; what was committed must survive.
     pub fn kill(mut self) {
         self.child.kill().unwrap();
