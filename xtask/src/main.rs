@@ -3,9 +3,11 @@
 
 mod bench;
 
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
-use std::time::Instant;
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -119,6 +121,14 @@ fn ci() -> Result<(), String> {
              and pass without running (.ci/run sets it)"
         );
     }
+    // The S3 tests need an S3-compatible server; one given from outside is
+    // used as it is, otherwise a local moto runs for the tests' duration
+    // (the guard stops it on every way out, failures included).
+    let s3 = if std::env::var_os(S3_ENDPOINT_VAR).is_some_and(|v| !v.is_empty()) {
+        None
+    } else {
+        Some(MotoServer::start()?)
+    };
     let mut tests = cargo();
     tests.args([
         "nextest",
@@ -127,11 +137,15 @@ fn ci() -> Result<(), String> {
         "--locked",
         "--no-fail-fast",
     ]);
-    run("tests (nextest)", tests)?;
-
     let mut doc_tests = cargo();
     doc_tests.args(["test", "--workspace", "--locked", "--doc"]);
+    if let Some(server) = &s3 {
+        tests.env(S3_ENDPOINT_VAR, &server.endpoint);
+        doc_tests.env(S3_ENDPOINT_VAR, &server.endpoint);
+    }
+    run("tests (nextest)", tests)?;
     run("doc tests", doc_tests)?;
+    drop(s3);
 
     if !has_cargo_subcommand("deny") {
         let mut install = cargo();
@@ -147,4 +161,117 @@ fn ci() -> Result<(), String> {
 
     eprintln!("ci: all green in {:.1}s", started.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// Where tests find the S3-compatible server (aispace_testkit::s3).
+const S3_ENDPOINT_VAR: &str = "AISPACE_TEST_S3_ENDPOINT";
+
+/// Pinned so that every machine tests against the same S3 behaviour.
+const MOTO_REQUIREMENT: &str = "moto[server]==5.2.5";
+
+/// How long moto may take to answer after it starts (it imports a lot).
+const MOTO_START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// moto's S3 server on a free loopback port, stopped when dropped.
+struct MotoServer {
+    child: Child,
+    endpoint: String,
+}
+
+impl MotoServer {
+    /// Installs moto into `target/tools/moto` (once), starts it and waits
+    /// until it answers HTTP.
+    fn start() -> Result<MotoServer, String> {
+        let venv = root().join("target").join("tools").join("moto");
+        let server = venv.join("bin").join("moto_server");
+        if !server.exists() {
+            let mut create = Command::new("python3");
+            create.args(["-m", "venv"]).arg(&venv);
+            run("create a venv for moto (S3 test server)", create)?;
+            let mut pip = Command::new(venv.join("bin").join("pip"));
+            pip.args([
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                MOTO_REQUIREMENT,
+            ]);
+            run("install moto (S3 test server)", pip)?;
+        }
+
+        let step = "start S3 test server (moto)";
+        eprintln!("==> {step}");
+        let started = Instant::now();
+        // Ask the OS for a free port; moto binds it a moment later (another
+        // process taking it in between would show as a start failure).
+        let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .and_then(|listener| listener.local_addr())
+            .map_err(|e| format!("{step}: finding a free port: {e}"))?
+            .port();
+        let log_path = venv.with_file_name("moto-server.log");
+        let log = std::fs::File::create(&log_path)
+            .map_err(|e| format!("{step}: creating {}: {e}", log_path.display()))?;
+        let log_too = log
+            .try_clone()
+            .map_err(|e| format!("{step}: {}: {e}", log_path.display()))?;
+        let child = Command::new(&server)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(log_too)
+            .spawn()
+            .map_err(|e| format!("{step}: could not start {}: {e}", server.display()))?;
+        // The guard exists from here on, so every failure below stops moto.
+        let mut moto = MotoServer {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        };
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        let deadline = Instant::now() + MOTO_START_TIMEOUT;
+        while !answers_http(addr) {
+            if let Ok(Some(status)) = moto.child.try_wait() {
+                return Err(format!(
+                    "{step}: moto_server exited ({status}); see {}",
+                    log_path.display()
+                ));
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "{step}: moto_server did not answer on {} within {} s; see {}",
+                    moto.endpoint,
+                    MOTO_START_TIMEOUT.as_secs(),
+                    log_path.display()
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        eprintln!(
+            "<== {step}: {} in {:.1}s",
+            moto.endpoint,
+            started.elapsed().as_secs_f64()
+        );
+        Ok(moto)
+    }
+}
+
+impl Drop for MotoServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Whether something on `addr` answers a plain HTTP request.
+fn answers_http(addr: SocketAddr) -> bool {
+    let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_secs(1)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    if stream
+        .write_all(b"GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+        .is_err()
+    {
+        return false;
+    }
+    let mut start = [0u8; 5];
+    stream.read_exact(&mut start).is_ok() && &start == b"HTTP/"
 }

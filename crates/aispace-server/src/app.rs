@@ -33,7 +33,51 @@ pub fn open_store(storage: &StorageArgs, pool_size: u32) -> Result<DieselStore, 
     Ok(store)
 }
 
-/// Images live under `<data dir>/blobs` (keys `raw/<sha256>.<ext>`).
+/// Where images live (keys `raw/<sha256>.<ext>`): the bucket of
+/// `AISPACE_BLOB_URL`, or `<data dir>/blobs`. Opening sends no request;
+/// [`check_blobs`] does.
+pub fn open_blobs(storage: &StorageArgs) -> Result<ObjectStoreBlobs, CliError> {
+    match storage.blob_url() {
+        Some(url) => ObjectStoreBlobs::open_url(url)
+            .map_err(|e| CliError::Config(format!("AISPACE_BLOB_URL: {}", causes(&e)))),
+        None => {
+            let dir = storage.local_blobs_dir();
+            ObjectStoreBlobs::local(&dir)
+                .map_err(|e| CliError::Io(format!("opening {}", dir.display()), e))
+        }
+    }
+}
+
+/// One cheap request to the image store, so that a wrong bucket, endpoint
+/// or credentials stop `serve` at start-up rather than fail every upload.
+pub fn check_blobs(storage: &StorageArgs, blobs: &ObjectStoreBlobs) -> Result<(), CliError> {
+    blobs.check().map_err(|e| {
+        let setting = if storage.blob_url().is_some() {
+            "AISPACE_BLOB_URL"
+        } else {
+            "image storage"
+        };
+        CliError::Config(format!("{setting}: {}", causes(&e)))
+    })
+}
+
+/// An error and its causes on one line, each said once (object_store's
+/// errors repeat their cause in their own message).
+fn causes(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let said = cause.to_string();
+        if !text.contains(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// The use cases over `store` and the configured image storage.
 pub fn aispace(
     store: DieselStore,
     storage: &StorageArgs,
@@ -41,9 +85,18 @@ pub fn aispace(
     posting: &PostingArgs,
     feed_cache: Duration,
 ) -> Result<Aispace, CliError> {
-    let blobs_dir = storage.data_dir().join("blobs");
-    let blobs = ObjectStoreBlobs::local(&blobs_dir)
-        .map_err(|e| CliError::Io(format!("opening {}", blobs_dir.display()), e))?;
+    let blobs = open_blobs(storage)?;
+    aispace_with_blobs(store, blobs, quotas, posting, feed_cache)
+}
+
+/// [`aispace`] with the image storage already opened (and checked).
+pub fn aispace_with_blobs(
+    store: DieselStore,
+    blobs: ObjectStoreBlobs,
+    quotas: QuotaLimits,
+    posting: &PostingArgs,
+    feed_cache: Duration,
+) -> Result<Aispace, CliError> {
     let allow = AllowList::parse(&posting.fetch_allow)
         .map_err(|e| CliError::Config(format!("AISPACE_FETCH_ALLOW: {e}")))?;
     let fetcher = UreqFetcher::new(FetchConfig {

@@ -26,6 +26,12 @@ pub struct StorageArgs {
     /// another SQLite file. Unset: `<data dir>/aispace.db`.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
     pub database_url: Option<String>,
+
+    /// `s3://bucket/prefix` keeps images in an S3-compatible bucket, its
+    /// client set up by the usual `AWS_*` variables (`AWS_ENDPOINT_URL` for
+    /// a store other than AWS). Unset: `<data dir>/blobs`.
+    #[arg(long, env = "AISPACE_BLOB_URL", global = true)]
+    pub blob_url: Option<String>,
 }
 
 impl StorageArgs {
@@ -44,6 +50,20 @@ impl StorageArgs {
 
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
+    }
+
+    /// The bucket for images, if one is set (an empty value is unset, as
+    /// for `DATABASE_URL`).
+    pub fn blob_url(&self) -> Option<&str> {
+        self.blob_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|url| !url.is_empty())
+    }
+
+    /// Where images go when no bucket is set.
+    pub fn local_blobs_dir(&self) -> PathBuf {
+        self.data_dir.join("blobs")
     }
 }
 

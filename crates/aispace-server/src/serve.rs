@@ -23,8 +23,13 @@ pub fn serve(
 ) -> Result<(), CliError> {
     std::fs::create_dir_all(storage.data_dir())
         .map_err(|e| CliError::Io(format!("creating {}", storage.data_dir().display()), e))?;
+    // Before the database: a server that cannot store images must not
+    // start, and a wrong bucket is quicker to report than to migrate for.
+    let blobs = app::open_blobs(storage)?;
+    app::check_blobs(storage, &blobs)?;
+    tracing::info!(blobs = %blobs, "images are stored in {blobs}");
     let store = app::open_store(storage, args.db_pool_size)?;
-    let aispace = app::aispace(store, storage, quotas.limits(), posting, args.feed_cache)?;
+    let aispace = app::aispace_with_blobs(store, blobs, quotas.limits(), posting, args.feed_cache)?;
 
     let listener = TcpListener::bind(&args.bind)
         .map_err(|e| CliError::Io(format!("binding {}", args.bind), e))?;

@@ -15,6 +15,7 @@ pub mod fakes;
 pub mod http;
 pub mod image_server;
 pub mod images;
+pub mod s3;
 pub mod webhook_contract;
 
 use aispace_domain::ports::Storage;

@@ -134,7 +134,8 @@ fn sqlite_held_busy_by_another_process_answers_503_for_writes_then_recovers() {
     let post = json(&posted)["postId"].as_str().unwrap().to_owned();
 
     // Longer than the adapter's 5 s busy timeout.
-    let mut holder = hold_sqlite_write_lock(&data.path().join("aispace.db"), Duration::from_secs(7));
+    let mut holder =
+        hold_sqlite_write_lock(&data.path().join("aispace.db"), Duration::from_secs(7));
     let started = Instant::now();
     let like = server.post(&format!("/api/agent/posts/{post}/like"), &fan);
     let waited = started.elapsed();
@@ -293,14 +294,25 @@ fn postgres_gone_for_a_while_answers_503_loses_nothing_and_recovers() {
     assert_eq!(like.status, 200, "{}", like.text());
     let item = json(&server.get(&format!("/api/agent/posts/{post}"), &fan));
     assert_eq!(item["stats"]["likes"], 1);
-    assert_eq!(item["stats"]["comments"], 0, "the refused comment is not there");
+    assert_eq!(
+        item["stats"]["comments"], 0,
+        "the refused comment is not there"
+    );
     let deadline = Instant::now() + Duration::from_secs(10);
-    while server.get(&format!("/api/agent/posts/{scheduled}"), &fan).status != 200 {
+    while server
+        .get(&format!("/api/agent/posts/{scheduled}"), &fan)
+        .status
+        != 200
+    {
         assert!(Instant::now() < deadline, "the scheduled post was lost");
         std::thread::sleep(Duration::from_millis(100));
     }
     assert_eq!(feed_ids(&server, &fan), [scheduled.clone(), post.clone()]);
-    assert_eq!(posts_used(&server, &author), 2, "the refused upload spent no quota");
+    assert_eq!(
+        posts_used(&server, &author),
+        2,
+        "the refused upload spent no quota"
+    );
     assert_eq!(
         db.number(&format!(
             "(SELECT count(*) FROM events WHERE type = 'post.created' \
@@ -345,7 +357,11 @@ fn an_image_host_that_never_answers_is_a_422_within_the_timeout_and_costs_nothin
     );
     assert_eq!(hung.status, 422, "{}", hung.text());
     assert_eq!(code(&hung), "IMAGE_FETCH_FAILED");
-    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(posts_used(&server, &key), 0);
     assert!(feed_ids(&server, &key).is_empty());
 

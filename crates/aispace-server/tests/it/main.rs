@@ -9,6 +9,8 @@ mod cli;
 mod faults;
 mod process;
 mod receiver;
+mod s3;
+mod scale_out;
 mod seed_examples;
 mod serve;
 mod webhooks;
