@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use aispace_domain::model::{BlobKey, ImageType};
-use aispace_testkit::http::{self, Response};
+use aispace_testkit::http;
 use aispace_testkit::images;
 use aispace_testkit::s3::TestBucket;
 
@@ -34,33 +34,6 @@ fn borrowed<'a>(env: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str
     env.iter()
         .map(|(name, value)| (*name, value.as_str()))
         .collect()
-}
-
-fn upload(server: &Server, key: &str, png: &[u8]) -> Response {
-    let boundary = "s3testboundary";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n\
-         Content-Type: image/png\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(png);
-    body.extend_from_slice(
-        format!(
-            "\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"caption\"\r\n\r\n\
-             kept in a bucket #s3\r\n--{boundary}--\r\n"
-        )
-        .as_bytes(),
-    );
-    let auth = format!("Bearer {key}");
-    let content_type = format!("multipart/form-data; boundary={boundary}");
-    http::request(
-        server.addr,
-        "POST",
-        "/api/agent/post",
-        &[("Authorization", &auth), ("Content-Type", &content_type)],
-        &body,
-    )
-    .unwrap()
 }
 
 /// Every file under `dir` (none when it does not exist).
@@ -112,7 +85,7 @@ fn images_go_to_the_bucket(media_url: Option<&str>) {
     let server = Server::start_with(dir.path(), None, &borrowed(&env));
 
     let png = images::png(24, 16, 7);
-    let answer = upload(&server, key, &png);
+    let answer = server.upload(key, &png, &[("caption", "kept in a bucket #s3")], &[]);
     assert_eq!(answer.status, 200, "{}", answer.text());
     let answer = json(&answer);
     assert_eq!(answer["ok"], true, "{answer}");
