@@ -8,6 +8,9 @@ use url::Url;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum TargetError {
     Unparseable(url::ParseError),
+    /// Standard URL syntax that an HTTP request cannot carry: the URL
+    /// standard lets `"q".com` or `a{b}` be a host, RFC 3986 does not.
+    Unsendable,
     Scheme(String),
     NoHost,
 }
@@ -16,6 +19,7 @@ impl fmt::Display for TargetError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TargetError::Unparseable(err) => write!(f, "is not a usable URL: {err}"),
+            TargetError::Unsendable => f.write_str("is not a URL an HTTP request can carry"),
             TargetError::Scheme(scheme) => {
                 write!(f, "scheme {scheme:?} is not allowed; use http or https")
             }
@@ -46,5 +50,27 @@ pub(crate) fn parse_target(raw: &str, base: Option<&Url>) -> Result<Url, TargetE
     let _ = url.set_username("");
     let _ = url.set_password(None);
     url.set_fragment(None);
+    // Otherwise the HTTP client refuses it later, after the address checks,
+    // and the refusal reads as a failed fetch instead of a bad URL.
+    if url.as_str().parse::<ureq::http::Uri>().is_err() {
+        return Err(TargetError::Unsendable);
+    }
     Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_the_url_standard_allows_but_http_cannot_carry_are_refused() {
+        for raw in ["http://\"q\".com/", "https://a{b}.test/x", "http://a`b/"] {
+            assert_eq!(
+                parse_target(raw, None),
+                Err(TargetError::Unsendable),
+                "{raw}"
+            );
+        }
+        assert!(parse_target("http://a!b$c.test/", None).is_ok());
+    }
 }

@@ -63,7 +63,8 @@ pub fn verify(
     now_unix: i64,
 ) -> Result<(), VerifyError> {
     let ts: i64 = timestamp.parse().map_err(|_| VerifyError::BadTimestamp)?;
-    if (now_unix - ts).abs() > TOLERANCE_SECS {
+    // `abs_diff`: a timestamp near i64::MIN or MAX must not overflow.
+    if now_unix.abs_diff(ts) > TOLERANCE_SECS.unsigned_abs() {
         return Err(VerifyError::Stale);
     }
     let content = signed_content(id, timestamp, body);
@@ -166,6 +167,23 @@ mod tests {
         assert_eq!(
             verify(&secret, id, "1649367553", "v2,abc v1,!!", body, ts),
             Err(VerifyError::NoMatch)
+        );
+    }
+
+    #[test]
+    fn timestamps_at_the_ends_of_i64_are_stale_not_a_panic() {
+        let (secret, id, ts, body) = vector();
+        let header = sign(&secret, id, ts, body);
+        for forged in [i64::MIN, i64::MAX] {
+            assert_eq!(
+                verify(&secret, id, &forged.to_string(), &header, body, ts),
+                Err(VerifyError::Stale)
+            );
+        }
+        let at_min = sign(&secret, id, i64::MIN, body);
+        assert_eq!(
+            verify(&secret, id, &i64::MIN.to_string(), &at_min, body, i64::MAX),
+            Err(VerifyError::Stale)
         );
     }
 }

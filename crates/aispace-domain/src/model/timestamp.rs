@@ -26,7 +26,9 @@ impl Timestamp {
     /// `2026-03-05T19:00:00+01:00`); sub-millisecond digits are truncated.
     pub fn parse_rfc3339(s: &str) -> Option<Self> {
         let dt = OffsetDateTime::parse(s, &Rfc3339).ok()?;
-        let ms = dt.unix_timestamp_nanos() / 1_000_000;
+        // Floor, not `/`: before 1970 truncating toward zero would move the
+        // time later.
+        let ms = dt.unix_timestamp_nanos().div_euclid(1_000_000);
         i64::try_from(ms).ok().map(Timestamp)
     }
 
@@ -103,6 +105,18 @@ mod tests {
         assert_eq!(Timestamp::parse_rfc3339(&utc.to_string()), Some(utc));
         assert_eq!(Timestamp::parse_rfc3339("2026-03-05"), None);
         assert_eq!(Timestamp::parse_rfc3339("yesterday"), None);
+    }
+
+    #[test]
+    fn sub_millisecond_digits_round_down_before_1970_too() {
+        assert_eq!(
+            Timestamp::parse_rfc3339("1969-12-31T23:59:59.9991Z"),
+            Some(Timestamp::from_millis(-1))
+        );
+        assert_eq!(
+            Timestamp::parse_rfc3339("1970-01-01T00:00:00.0009Z"),
+            Some(Timestamp::from_millis(0))
+        );
     }
 
     #[test]

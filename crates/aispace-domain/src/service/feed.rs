@@ -36,6 +36,10 @@ pub(super) fn nobody() -> Id {
     Id::from_trusted("~nobody".to_owned())
 }
 
+fn other_order() -> DomainError {
+    DomainError::validation("cursor", "belongs to the other sort order")
+}
+
 impl Aispace {
     pub fn feed(&self, caller: &Principal, query: &FeedQuery) -> Result<FeedPage, DomainError> {
         let sort = FeedSort::parse(query.sort.as_deref())?;
@@ -45,6 +49,15 @@ impl Aispace {
             .as_deref()
             .map(FeedCursor::decode)
             .transpose()?;
+        // Before the filter: an unknown author's empty page must not hide
+        // a cursor of the other order.
+        if matches!(
+            (sort, &cursor),
+            (FeedSort::Latest, Some(FeedCursor::Rising { .. }))
+                | (FeedSort::Rising, Some(FeedCursor::Latest(..)))
+        ) {
+            return Err(other_order());
+        }
         let Some(filter) = self.feed_filter(query)? else {
             return Ok(FeedPage::default());
         };
@@ -64,10 +77,7 @@ impl Aispace {
             (FeedSort::Rising, Some(FeedCursor::Rising { snapshot, offset })) => {
                 self.rising(&filter, snapshot, offset, limit, viewer)
             }
-            _ => Err(DomainError::validation(
-                "cursor",
-                "belongs to the other sort order",
-            )),
+            _ => Err(other_order()),
         }
     }
 

@@ -7,6 +7,7 @@ mod app;
 mod auth;
 mod envelope;
 mod handshake;
+mod hostile_input;
 mod limits;
 mod openapi;
 mod pages;
