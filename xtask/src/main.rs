@@ -16,16 +16,18 @@ fn main() -> ExitCode {
         Some("bench") => bench::bench(&args[1..]),
         _ => {
             eprintln!("usage: cargo xtask ci");
+            eprintln!("       {}", bench::USAGE.trim_start_matches("usage: "));
             eprintln!(
-                "       cargo xtask bench [--quick] [--scenario NAME]... [--duration SECS] \
-                 [--connections N]"
+                "  ci     format check, clippy (warnings denied), all tests, a 20 s soak, cargo deny"
             );
-            eprintln!("  ci     format check, clippy (warnings denied), all tests, cargo deny");
             eprintln!(
                 "  bench  release server on loopback under load: req/s, latency, peak RSS \
                  per scenario\n         (--quick: 2 s each, 2,000 seeded feed posts, not \
                  10,000),\n         then `webhooks`: like→delivery delay and deliveries/s to a \
-                 receiver on loopback;\n         writes target/bench/results.json"
+                 receiver on loopback;\n         writes target/bench/results.json\n         \
+                 --soak: mixed traffic from 64 agents under the real quotas for 3 min \
+                 (--duration);\n         fails on any error but RATE_LIMITED or on memory \
+                 growth; writes target/bench/soak.json"
             );
             return ExitCode::from(2);
         }
@@ -146,6 +148,17 @@ fn ci() -> Result<(), String> {
     run("tests (nextest)", tests)?;
     run("doc tests", doc_tests)?;
     drop(s3);
+
+    // The soak's short form (issue 8): mixed traffic under the real limits
+    // on the debug build the tests just built; `cargo xtask bench --soak`
+    // is the long one.
+    eprintln!("==> soak (short)");
+    let started_soak = Instant::now();
+    bench::bench(&["--soak", "--duration", "20", "--debug-build"].map(String::from))?;
+    eprintln!(
+        "<== soak (short): {:.1}s",
+        started_soak.elapsed().as_secs_f64()
+    );
 
     if !has_cargo_subcommand("deny") {
         let mut install = cargo();

@@ -159,8 +159,9 @@ pub struct ServeArgs {
     pub feed_cache: Duration,
 
     /// Threads per HTTP worker that run use cases (storage work). Few keep
-    /// SQLite busy without context switches; PostgreSQL, which waits on the
-    /// network, may want more. Posting has its own threads.
+    /// SQLite busy without context switches; on PostgreSQL 4, 8 and 16
+    /// measured the same on 2 cores (`cargo xtask bench --database postgres
+    /// --server-env AISPACE_BLOCKING_THREADS=N`). Posting has its own.
     #[arg(long, env = "AISPACE_BLOCKING_THREADS", default_value_t = 4)]
     pub blocking_threads: usize,
 

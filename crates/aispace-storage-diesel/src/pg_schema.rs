@@ -5,11 +5,11 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use diesel::connection::SimpleConnection;
 use diesel::dsl::sql;
+use diesel::pg::PgConnection;
 use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::{Connection, RunQueryDsl};
-use diesel::connection::SimpleConnection;
-use diesel::pg::PgConnection;
 
 /// The variable naming the PostgreSQL database tests may use.
 pub const TEST_DATABASE_URL_VAR: &str = "AISPACE_TEST_DATABASE_URL";

@@ -9,8 +9,8 @@ use diesel::prelude::*;
 use crate::DieselStore;
 use crate::errors::{Refusal, unavailable};
 use crate::post_rows::{IdempotencyRow, PostRow};
-use crate::schema::{idempotency_keys, post_tags, posts, quota_events};
 use crate::reactions::lock_agent;
+use crate::schema::{idempotency_keys, post_tags, posts, quota_events};
 use crate::webhooks::record_event;
 
 impl PostStore for DieselStore {

@@ -24,6 +24,8 @@ pub struct Plan<'a> {
     pub duration: Duration,
     /// One key per connection (reused round-robin if fewer).
     pub keys: &'a [String],
+    /// What `Slot::sample_post` says.
+    pub sample_post: Option<&'a str>,
 }
 
 #[derive(Debug, Default)]
@@ -53,7 +55,11 @@ pub fn run(scenario: &Scenario, plan: &Plan<'_>) -> Outcome {
                     .keys
                     .get(connection % plan.keys.len().max(1))
                     .map_or("", String::as_str);
-                scope.spawn(move || worker(scenario, plan.addr, key, measure_from, until))
+                let slot = Slot {
+                    key,
+                    sample_post: plan.sample_post,
+                };
+                scope.spawn(move || worker(scenario, plan.addr, slot, measure_from, until))
             })
             .collect();
         workers
@@ -89,14 +95,13 @@ pub fn run(scenario: &Scenario, plan: &Plan<'_>) -> Outcome {
 fn worker(
     scenario: &Scenario,
     addr: SocketAddr,
-    key: &str,
+    slot: Slot<'_>,
     measure_from: Instant,
     until: Instant,
 ) -> Outcome {
     let mut tally = Outcome::default();
     let mut conn = None;
     while Instant::now() < until {
-        let slot = Slot { key };
         // Built before the clock starts: preparing a body is the client's
         // cost, not the server's latency.
         let path = (scenario.path)(&slot);

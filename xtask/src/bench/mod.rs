@@ -1,19 +1,57 @@
-//! `cargo xtask bench`: builds the release server, starts it on a fresh
-//! data dir on loopback, runs each scenario against it in turn and reports
-//! throughput, latency, statuses and the server's memory.
+//! `cargo xtask bench`: builds the release server, then, for each database
+//! (`--database sqlite|postgres`; by default SQLite, and PostgreSQL too
+//! when `AISPACE_BENCH_DATABASE_URL` or `AISPACE_TEST_DATABASE_URL` is
+//! set, see `database.rs`), starts it on a fresh data dir on loopback
+//! (PostgreSQL: in a fresh schema, dropped afterwards), runs each scenario
+//! against it in turn and reports throughput, latency, statuses and the
+//! server's memory; then compares the databases.
 //!
 //! Figures are only comparable within one run on one machine (the load
 //! generator shares the CPUs), which is why each scenario is reported
-//! against `healthz` from the same run.
+//! against `healthz` from the same server, and PostgreSQL against SQLite
+//! from the same invocation. The databases run one after the other, each
+//! with its own server process, agents, data dir and seed; every server's
+//! environment is printed (and written) in full (`server.rs`).
 //!
 //! A scenario that reads existing state (`feed`, `feed-rising`) has it
-//! seeded over HTTP once per run, before its warm-up (`seed.rs`); `healthz`
-//! runs before that, on the empty database, and uploads after the reads.
+//! seeded over HTTP once per database, before its warm-up (`seed.rs`);
+//! `healthz` runs before that, on the empty database, and uploads after
+//! the reads. On PostgreSQL the seed ends with `ANALYZE` of the run's
+//! schema, as autovacuum would do after such a load: without statistics
+//! the feed's query is planned as a nested loop that takes seconds.
+//!
+//! `--server-env NAME=VALUE` changes a server setting on every database
+//! (say `AISPACE_BLOCKING_THREADS`, to compare values); it is printed with
+//! the rest of the environment and is part of the command line recorded.
 //!
 //! `webhooks` (`webhooks.rs`) is selected like a scenario but measures
 //! something else: how soon and how fast likes become deliveries at a
-//! receiver in this process. A full run makes it last.
+//! receiver in this process. A full run makes it last, on each database.
+//!
+//! `target/bench/results.json` keeps the fields it had before databases
+//! were added, and adds some; a reader of the old layout still works and
+//! finds SQLite's figures first:
+//!
+//! - `scenarios[]`, `seeded[]`: every database's, in run order, each with
+//!   a `database` field (`"sqlite"` or `"postgres"`); `vs_healthz_…` is
+//!   against the healthz of the same database's server; `seeded[]` has
+//!   `analyze_seconds` (PostgreSQL's `ANALYZE`, else null).
+//! - `webhooks`: the first database's measurement (with `database`), or
+//!   null; every database's is in `runs[].webhooks`.
+//! - `settings.server_env`: the settings every server gets;
+//!   `settings.databases` lists the databases run and
+//!   `settings.postgres_skipped` why PostgreSQL was not (or null).
+//! - `runs[]`: one per database: `database`, `server` (`pid`, `addr`, the
+//!   full `env` with `DATABASE_URL` redacted, `postgres`: `url`,
+//!   `url_from`, `schema`, `version`, or null; `agents_seconds`),
+//!   `scenarios` (names), `webhooks`, `failures`, `error` (why the run
+//!   ended early, or null), `seconds`.
+//! - `comparison`: null unless both ran; else per scenario both measured,
+//!   `requests_per_second`, `p50_ms`, `p99_ms`, `peak_rss_kib`, each
+//!   `{sqlite, postgres, ratio}` with `ratio` = postgres / sqlite, and
+//!   `comparable` (neither failed); `webhooks` likewise.
 
+mod database;
 mod http;
 mod json;
 mod load;
@@ -23,17 +61,19 @@ mod report;
 mod scenario;
 mod seed;
 mod server;
+mod soak;
 mod webhooks;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Instant, SystemTime};
 
+use database::{Database, PgSchema, PgUrl};
 use options::Options;
-use report::{RunInfo, ScenarioResult};
+use report::{PgInfo, Run, RunInfo, ScenarioResult, ServerInfo};
 use scenario::{Prepare, Scenario};
 use seed::Seeded;
-use server::{Server, TempDir};
+use server::{Server, ServerEnv, TempDir};
 
 pub use options::USAGE;
 
@@ -41,9 +81,21 @@ pub fn bench(args: &[String]) -> Result<(), String> {
     let Some(options) = Options::parse(args)? else {
         println!("{USAGE}");
         println!("scenarios: {}", all_names());
+        println!(
+            "databases: sqlite, postgres (default: both when {} or {} is set, else sqlite)",
+            database::BENCH_URL_VAR,
+            database::TEST_URL_VAR
+        );
         return Ok(());
     };
+    if options.soak {
+        return soak::run(&options);
+    }
     let (scenarios, measure_webhooks) = select(&options)?;
+    let selection = database::select(&options.databases, |name| std::env::var(name).ok())?;
+    if let Some(skipped) = &selection.skipped {
+        eprintln!("note: {skipped}");
+    }
     let connections = |s: &Scenario| options.connections.unwrap_or(s.connections);
     let webhook_connections = options.connections.unwrap_or(webhooks::CONNECTIONS);
     let agents = scenarios
@@ -64,16 +116,6 @@ pub fn bench(args: &[String]) -> Result<(), String> {
         .join("release")
         .join(format!("aispace{}", std::env::consts::EXE_SUFFIX));
 
-    // Declared before the server so it is removed after the server stops.
-    let data_dir = TempDir::create()?;
-    let started = Instant::now();
-    let keys = server::create_agents(&bin, data_dir.path(), agents)?;
-    eprintln!(
-        "created {agents} agents in {:.1}s",
-        started.elapsed().as_secs_f64()
-    );
-    let mut server = Server::start(&bin, data_dir.path())?;
-
     let info = RunInfo {
         command: command_line(args),
         started: SystemTime::now(),
@@ -88,134 +130,240 @@ pub fn bench(args: &[String]) -> Result<(), String> {
             .strip_prefix(crate::root())
             .unwrap_or(&bin)
             .to_path_buf(),
-        server_addr: server.addr,
-        server_pid: server.pid(),
         agents,
+        databases: selection.databases.clone(),
+        postgres_skipped: selection.skipped.clone(),
     };
     println!("{}", report::header(&info));
 
-    let mut results = Vec::new();
-    let seeding = Seeding {
-        addr: server.addr,
-        keys: &keys,
-        quick: options.quick,
+    let plan = Plan {
+        bin: &bin,
+        options: &options,
         scenarios: &scenarios,
+        measure_webhooks,
+        webhook_connections,
+        agents,
+        postgres: selection.postgres.as_ref(),
+        info: &info,
     };
-    let mut seeded: Vec<(Prepare, Seeded)> = Vec::new();
-    let mut failures = Vec::new();
-    for scenario in &scenarios {
-        // Before the peak-memory reset: seeding is not the scenario's load.
-        let prepare_failure = scenario
-            .prepare
-            .and_then(|prepare| seeding.once(prepare, scenario.name, &mut seeded));
-        server.check_running()?;
-
-        let plan = load::Plan {
-            addr: server.addr,
-            connections: connections(scenario),
-            warmup: info.warmup,
-            duration: info.duration,
-            keys: &keys,
-        };
-        eprintln!(
-            "==> {}: {} connections, {:.1}s + {:.1}s",
-            scenario.name,
-            plan.connections,
-            plan.warmup.as_secs_f64(),
-            plan.duration.as_secs_f64()
-        );
-        let peak_per_scenario = server::reset_peak_memory(server.pid());
-        let outcome = load::run(scenario, &plan);
-        let memory = server::memory(server.pid());
-        server.check_running()?;
-        let result = ScenarioResult {
-            name: scenario.name,
-            method: scenario.method,
-            connections: plan.connections,
-            outcome,
-            memory,
-            peak_per_scenario,
-            prepare_failure,
-            min_vs_healthz: scenario.min_vs_healthz,
-        };
-        // Loud and at once: the figures that follow are not the endpoint's.
-        if scenario.require_2xx
-            && let Some(failure) = result.failure()
-        {
-            eprintln!("error: {}: {failure}", scenario.name);
-            if let Some(first) = &result.outcome.first_failure {
-                eprintln!("  first non-2xx answer: {first}");
-            }
-            if let Some(first) = &result.outcome.first_error {
-                eprintln!("  first connection error: {first}");
-            }
-            failures.push(format!("{}: {failure}", scenario.name));
-        }
-        results.push(result);
+    let mut runs = Vec::new();
+    for &database in &selection.databases {
+        let run = plan.run(database);
+        println!("{}", report::run_table(&run));
+        runs.push(run);
+    }
+    if let Some(comparison) = report::comparison(&runs) {
+        println!("{comparison}");
     }
 
-    // After the throughput scenarios: its posts and likes would change
-    // what the feed scenarios read.
-    let mut webhook_figures = None;
-    if measure_webhooks {
-        server.check_running()?;
-        eprintln!(
-            "==> {}: receiver on 127.0.0.1, likes on {webhook_connections} connections",
-            webhooks::NAME
-        );
-        let measured = webhooks::measure(&webhooks::Plan {
-            addr: server.addr,
-            keys: &keys,
-            quick: options.quick,
-            connections: webhook_connections,
-        });
-        server.check_running()?;
-        eprintln!("{}", measured.summary());
-        if let Some(failure) = measured.failure() {
-            eprintln!("error: {}: {failure}", webhooks::NAME);
-            failures.push(format!("{}: {failure}", webhooks::NAME));
-        }
-        webhook_figures = Some(measured);
-    }
-
-    // Anything beyond the line announcing the address is a warning or an
-    // error worth a look before trusting the figures.
-    if server.log_lines() > 1 {
-        eprintln!(
-            "note: the server logged {} lines; the first ones:\n{}",
-            server.log_lines(),
-            server.log_excerpt()
-        );
-    }
-    let stopped = server.stop();
-
-    let seeded: Vec<Seeded> = seeded.into_iter().map(|(_, made)| made).collect();
-    println!(
-        "{}",
-        report::table(&results, &seeded, webhook_figures.as_ref())
-    );
     let out_dir = target.join("bench");
     let out_file = out_dir.join("results.json");
     std::fs::create_dir_all(&out_dir)
-        .and_then(|()| {
-            std::fs::write(
-                &out_file,
-                report::json(&info, &results, &seeded, webhook_figures.as_ref()).pretty(),
-            )
-        })
+        .and_then(|()| std::fs::write(&out_file, report::json(&info, &runs).pretty()))
         .map_err(|e| format!("writing {}: {e}", out_file.display()))?;
     println!("results: {}", display_path(&out_file));
-    stopped?;
+    if let Some(skipped) = &selection.skipped {
+        println!("note: {skipped}");
+    }
+
     // A throughput below an issue's threshold is a FAIL in the report, not
-    // an error; an endpoint that does not answer 2xx is.
-    if failures.is_empty() {
+    // an error; an endpoint that does not answer 2xx is, and so is a
+    // database whose run could not be made.
+    let mut problems = Vec::new();
+    for run in &runs {
+        let label = run.database.label();
+        if let Some(error) = &run.error {
+            problems.push(format!("{label}: the run failed: {error}"));
+        }
+        for failure in &run.failures {
+            problems.push(format!("{label}: {failure}"));
+        }
+    }
+    if problems.is_empty() {
         Ok(())
     } else {
         Err(format!(
-            "scenarios that must be answered 2xx were not, or webhooks went missing (details \
-             in the report):\n  {}",
-            failures.join("\n  ")
+            "a database's run failed, or scenarios that must be answered 2xx were not, or \
+             webhooks went missing (details in the report):\n  {}",
+            problems.join("\n  ")
         ))
+    }
+}
+
+/// What every database's run shares.
+struct Plan<'a> {
+    bin: &'a Path,
+    options: &'a Options,
+    scenarios: &'a [Scenario],
+    measure_webhooks: bool,
+    webhook_connections: usize,
+    agents: usize,
+    postgres: Option<&'a PgUrl>,
+    info: &'a RunInfo,
+}
+
+impl Plan<'_> {
+    /// The selected scenarios (and `webhooks`) on `database`'s own server;
+    /// what could be measured, and why not the rest.
+    fn run(&self, database: Database) -> Run {
+        let started = Instant::now();
+        let mut run = Run::new(database);
+        println!("{}", report::title(database));
+        eprintln!("==> {}", database.label());
+        if let Err(e) = self.drive(&mut run) {
+            eprintln!("error: {}: {e}", database.label());
+            run.error = Some(e);
+        }
+        run.elapsed = started.elapsed();
+        run
+    }
+
+    fn drive(&self, run: &mut Run) -> Result<(), String> {
+        let database = run.database;
+        let tag = database.name();
+        // Declared first, so dropped last: after the server stopped.
+        let schema = match database {
+            Database::Sqlite => None,
+            Database::Postgres => {
+                let pg = self
+                    .postgres
+                    .ok_or("no PostgreSQL URL (a bug: database::select checks it)")?;
+                let schema = PgSchema::create(&pg.url)?;
+                eprintln!(
+                    "created PostgreSQL schema {} in {}",
+                    schema.name(),
+                    database::redact(&pg.url)
+                );
+                let info = PgInfo {
+                    url: database::redact(&pg.url),
+                    url_var: pg.var,
+                    schema: schema.name().to_owned(),
+                    version: database::show(&pg.url, "server_version"),
+                    autovacuum: database::show(&pg.url, "autovacuum"),
+                };
+                Some((schema, info))
+            }
+        };
+        let env = ServerEnv::new(
+            database,
+            schema.as_ref().map(|(s, _)| s.url()),
+            &self.options.server_env,
+        );
+        // Before the server, so removed after it stopped.
+        let data_dir = TempDir::create()?;
+        let started = Instant::now();
+        let keys = server::create_agents(self.bin, data_dir.path(), &env, self.agents)?;
+        let agents_elapsed = started.elapsed();
+        eprintln!(
+            "created {} agents in {:.1}s",
+            self.agents,
+            agents_elapsed.as_secs_f64()
+        );
+        let mut server = Server::start(self.bin, data_dir.path(), &env)?;
+        let info = ServerInfo {
+            pid: server.pid(),
+            addr: server.addr,
+            env,
+            postgres: schema.as_ref().map(|(_, info)| info.clone()),
+            agents_elapsed,
+        };
+        println!("{}", report::server_header(&info, self.agents));
+        run.server = Some(info);
+
+        let seeding = Seeding {
+            addr: server.addr,
+            keys: &keys,
+            quick: self.options.quick,
+            scenarios: self.scenarios,
+            analyze: schema.as_ref().map(|(schema, _)| schema),
+        };
+        let mut made = Vec::new();
+        for scenario in self.scenarios {
+            // Before the peak-memory reset: seeding is not the scenario's load.
+            let prepare_failure = scenario.prepare.and_then(|prepare| {
+                seeding.once(prepare, scenario.name, &mut made, &mut run.seeded)
+            });
+            server.check_running()?;
+
+            let plan = load::Plan {
+                addr: server.addr,
+                connections: self.options.connections.unwrap_or(scenario.connections),
+                warmup: self.info.warmup,
+                duration: self.info.duration,
+                keys: &keys,
+                sample_post: run.seeded.iter().find_map(|s| s.sample_post.as_deref()),
+            };
+            eprintln!(
+                "==> [{tag}] {}: {} connections, {:.1}s + {:.1}s",
+                scenario.name,
+                plan.connections,
+                plan.warmup.as_secs_f64(),
+                plan.duration.as_secs_f64()
+            );
+            let peak_per_scenario = server::reset_peak_memory(server.pid());
+            let outcome = load::run(scenario, &plan);
+            let memory = server::memory(server.pid());
+            server.check_running()?;
+            let result = ScenarioResult {
+                name: scenario.name,
+                method: scenario.method,
+                connections: plan.connections,
+                outcome,
+                memory,
+                peak_per_scenario,
+                prepare_failure,
+                min_vs_healthz: scenario.min_vs_healthz,
+            };
+            // Loud and at once: the figures that follow are not the endpoint's.
+            if scenario.require_2xx
+                && let Some(failure) = result.failure()
+            {
+                eprintln!("error: [{tag}] {}: {failure}", scenario.name);
+                if let Some(first) = &result.outcome.first_failure {
+                    eprintln!("  first non-2xx answer: {first}");
+                }
+                if let Some(first) = &result.outcome.first_error {
+                    eprintln!("  first connection error: {first}");
+                }
+                run.failures.push(format!("{}: {failure}", scenario.name));
+            }
+            run.results.push(result);
+        }
+
+        // After the throughput scenarios: its posts and likes would change
+        // what the feed scenarios read.
+        if self.measure_webhooks {
+            server.check_running()?;
+            eprintln!(
+                "==> [{tag}] {}: receiver on 127.0.0.1, likes on {} connections",
+                webhooks::NAME,
+                self.webhook_connections
+            );
+            let measured = webhooks::measure(&webhooks::Plan {
+                addr: server.addr,
+                keys: &keys,
+                quick: self.options.quick,
+                connections: self.webhook_connections,
+            });
+            server.check_running()?;
+            eprintln!("{}", measured.summary());
+            if let Some(failure) = measured.failure() {
+                eprintln!("error: [{tag}] {}: {failure}", webhooks::NAME);
+                run.failures.push(format!("{}: {failure}", webhooks::NAME));
+            }
+            run.webhooks = Some(measured);
+        }
+
+        // Anything beyond the server's start-up information is a warning
+        // or an error worth a look before trusting the figures.
+        if server.notable_log_lines() > 0 {
+            eprintln!(
+                "note: [{tag}] the server logged {} lines; the first ones:\n{}",
+                server.log_lines(),
+                server.log_excerpt()
+            );
+        }
+        server.stop()
     }
 }
 
@@ -225,20 +373,23 @@ struct Seeding<'a> {
     keys: &'a [String],
     quick: bool,
     scenarios: &'a [Scenario],
+    /// PostgreSQL: the schema to `ANALYZE` (see `seed::Plan::analyze`).
+    analyze: Option<&'a PgSchema>,
 }
 
 impl Seeding<'_> {
     /// Makes `prepare`'s state unless an earlier scenario of the run had it
-    /// made (then `done` has it), before the warm-up of `before`; the
-    /// failure, if it could not be (fully) made.
+    /// made (then `made` lists it, at the index of its `seeded`), before the
+    /// warm-up of `before`; the failure, if it could not be (fully) made.
     fn once(
         &self,
         prepare: Prepare,
         before: &'static str,
-        done: &mut Vec<(Prepare, Seeded)>,
+        made: &mut Vec<Prepare>,
+        seeded: &mut Vec<Seeded>,
     ) -> Option<String> {
-        if let Some((_, made)) = done.iter().find(|(p, _)| *p == prepare) {
-            return made.failure.clone();
+        if let Some(i) = made.iter().position(|p| *p == prepare) {
+            return seeded[i].failure.clone();
         }
         let readers: Vec<&str> = self
             .scenarios
@@ -247,7 +398,7 @@ impl Seeding<'_> {
             .map(|s| s.name)
             .collect();
         eprintln!("==> seeding for {}", readers.join(", "));
-        let made = match prepare {
+        let done = match prepare {
             Prepare::FeedPosts => {
                 let plan = seed::Plan {
                     addr: self.addr,
@@ -258,13 +409,15 @@ impl Seeding<'_> {
                         seed::FEED_POSTS
                     },
                     connections: seed::CONNECTIONS,
+                    analyze: self.analyze,
                 };
                 seed::feed(&plan, readers.join(", "), before)
             }
         };
-        eprintln!("{}", made.summary());
-        let failure = made.failure.clone();
-        done.push((prepare, made));
+        eprintln!("{}", done.summary());
+        let failure = done.failure.clone();
+        made.push(prepare);
+        seeded.push(done);
         failure
     }
 }
@@ -322,13 +475,23 @@ fn command_line(args: &[String]) -> String {
     let mut line = String::from("cargo xtask bench");
     for arg in args {
         line.push(' ');
-        if arg.is_empty() || arg.contains(|c: char| c.is_whitespace() || "'\"$\\".contains(c)) {
-            line.push_str(&format!("'{}'", arg.replace('\'', r"'\''")));
-        } else {
-            line.push_str(arg);
-        }
+        line.push_str(&shell_word(arg));
     }
     line
+}
+
+/// `word` as a shell reads it back: as it is when it is plain, else in
+/// single quotes.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=,@%+".contains(c));
+    if plain {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
 }
 
 fn git(args: &[&str]) -> Option<String> {
@@ -340,4 +503,30 @@ fn git(args: &[&str]) -> Option<String> {
     out.status
         .success()
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_lines_quote_what_a_shell_would_read_otherwise() {
+        let args: Vec<String> = [
+            "--scenario",
+            "feed",
+            "--server-env",
+            "RUST_LOG=warn,aispace=info",
+            "--x=a b",
+            "it's",
+            "",
+            "postgres://h/db?options=-csearch_path%3Ds&x=1",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(
+            command_line(&args),
+            "cargo xtask bench --scenario feed --server-env RUST_LOG=warn,aispace=info \
+             '--x=a b' 'it'\\''s' '' 'postgres://h/db?options=-csearch_path%3Ds&x=1'"
+        );
+    }
 }

@@ -2,8 +2,15 @@
 
 use std::time::Duration;
 
-pub const USAGE: &str =
-    "usage: cargo xtask bench [--quick] [--scenario NAME]... [--duration SECS] [--connections N]";
+use super::database::Database;
+
+pub const USAGE: &str = "usage: cargo xtask bench [--quick] [--scenario NAME]... \
+     [--database sqlite|postgres]... [--duration SECS] [--connections N] \
+     [--server-env NAME=VALUE]...\n       \
+     cargo xtask bench --soak [--duration SECS] [--connections N] [--debug-build]";
+
+/// Set by the bench for every server; `--server-env` may not change them.
+const RESERVED_ENV: [&str; 3] = ["AISPACE_BIND", "AISPACE_DATA_DIR", "DATABASE_URL"];
 
 const DEFAULT_DURATION: Duration = Duration::from_secs(10);
 const QUICK_DURATION: Duration = Duration::from_secs(2);
@@ -15,6 +22,16 @@ pub struct Options {
     pub scenarios: Vec<String>,
     duration: Option<Duration>,
     pub connections: Option<usize>,
+    /// Empty: SQLite, and PostgreSQL when a URL is set (see `database.rs`).
+    pub databases: Vec<Database>,
+    /// Extra server settings for every database's server, after (so over)
+    /// the bench's own: for comparing a setting's values, reproducibly.
+    pub server_env: Vec<(String, String)>,
+    /// `--soak`: mixed traffic under the real limits instead of scenarios
+    /// (`soak.rs`); `--duration` is then the whole soak.
+    pub soak: bool,
+    /// Run the debug build (`cargo xtask ci`'s short soak: already built).
+    pub debug_build: bool,
 }
 
 impl Options {
@@ -35,6 +52,8 @@ impl Options {
             };
             match flag {
                 "--quick" => options.quick = true,
+                "--soak" => options.soak = true,
+                "--debug-build" => options.debug_build = true,
                 "--scenario" => options.scenarios.push(value()?),
                 "--duration" => {
                     let raw = value()?;
@@ -54,11 +73,21 @@ impl Options {
                         .ok_or_else(|| format!("--connections {raw}: want 1 to 1024"))?;
                     options.connections = Some(n);
                 }
+                "--database" => options.databases.push(Database::parse(&value()?)?),
+                "--server-env" => {
+                    let raw = value()?;
+                    options.server_env.push(server_env(&raw)?);
+                }
                 "-h" | "--help" => return Ok(None),
                 other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
             }
         }
         Ok(Some(options))
+    }
+
+    /// `--duration` as given.
+    pub fn explicit_duration(&self) -> Option<Duration> {
+        self.duration
     }
 
     /// Measured time per scenario: `--duration`, else 2 s with `--quick`,
@@ -81,6 +110,29 @@ impl Options {
         };
         warmup.min(self.duration())
     }
+}
+
+/// `NAME=VALUE` of `--server-env`: an upper-case variable name the bench
+/// does not set itself.
+fn server_env(raw: &str) -> Result<(String, String), String> {
+    let (name, value) = raw
+        .split_once('=')
+        .ok_or_else(|| format!("--server-env {raw}: want NAME=VALUE"))?;
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+    {
+        return Err(format!(
+            "--server-env {raw}: {name:?} is not a variable name (A-Z, 0-9, _)"
+        ));
+    }
+    if RESERVED_ENV.contains(&name) {
+        return Err(format!(
+            "--server-env {raw}: the bench sets {name} itself (see --database)"
+        ));
+    }
+    Ok((name.to_owned(), value.to_owned()))
 }
 
 #[cfg(test)]
@@ -124,6 +176,33 @@ mod tests {
     }
 
     #[test]
+    fn databases_and_server_env() {
+        let o = parse(&[]).unwrap().unwrap();
+        assert!(o.databases.is_empty() && o.server_env.is_empty());
+        let o = parse(&[
+            "--database",
+            "postgres",
+            "--database=sqlite",
+            "--server-env",
+            "AISPACE_BLOCKING_THREADS=16",
+            "--server-env=AISPACE_FEED_CACHE=0s",
+            "--server-env",
+            "RUST_LOG=info,x=debug",
+        ])
+        .unwrap()
+        .unwrap();
+        assert_eq!(o.databases, [Database::Postgres, Database::Sqlite]);
+        assert_eq!(
+            o.server_env,
+            [
+                ("AISPACE_BLOCKING_THREADS".into(), "16".into()),
+                ("AISPACE_FEED_CACHE".into(), "0s".into()),
+                ("RUST_LOG".into(), "info,x=debug".into()),
+            ]
+        );
+    }
+
+    #[test]
     fn bad_flags_are_errors() {
         for args in [
             &["--duration"][..],
@@ -132,6 +211,13 @@ mod tests {
             &["--connections", "0"],
             &["--fast"],
             &["healthz"],
+            &["--database"],
+            &["--database", "mysql"],
+            &["--server-env", "AISPACE_BLOCKING_THREADS"],
+            &["--server-env", "=4"],
+            &["--server-env", "aispace_workers=1"],
+            &["--server-env", "DATABASE_URL=postgres://h/db"],
+            &["--server-env", "AISPACE_DATA_DIR=/tmp"],
         ] {
             assert!(parse(args).is_err(), "{args:?}");
         }

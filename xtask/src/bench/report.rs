@@ -1,20 +1,22 @@
-//! Turning outcomes into figures: the table on stdout and
-//! `target/bench/results.json`, both carrying the command and settings
-//! that produced them.
+//! Turning outcomes into figures: a table per database on stdout, a
+//! comparison of the databases, and `target/bench/results.json`, all
+//! carrying the command and settings that produced them.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
+use super::database::Database;
 use super::json::Json;
 use super::load::Outcome;
 use super::seed::Seeded;
-use super::server::{Memory, SERVER_ENV};
+use super::server::{Memory, SERVER_ENV, ServerEnv};
 use super::webhooks::Measured as Webhooks;
 
 /// The scenario every other is compared with.
 const BASELINE: &str = "healthz";
 
+/// The invocation: what every database's run shares.
 #[derive(Debug)]
 pub struct RunInfo {
     pub command: String,
@@ -26,9 +28,68 @@ pub struct RunInfo {
     pub warmup: Duration,
     pub connections_override: Option<usize>,
     pub server_bin: PathBuf,
-    pub server_addr: SocketAddr,
-    pub server_pid: u32,
     pub agents: usize,
+    pub databases: Vec<Database>,
+    /// Why PostgreSQL is not among them, when it was not asked for.
+    pub postgres_skipped: Option<String>,
+}
+
+/// One database's server, as it was started.
+#[derive(Debug)]
+pub struct ServerInfo {
+    pub pid: u32,
+    pub addr: SocketAddr,
+    pub env: ServerEnv,
+    pub postgres: Option<PgInfo>,
+    /// Creating the agents with the CLI, before the server started.
+    pub agents_elapsed: Duration,
+}
+
+/// Where a PostgreSQL run kept its state.
+#[derive(Debug, Clone)]
+pub struct PgInfo {
+    /// The base URL without user info, and the variable it came from.
+    pub url: String,
+    pub url_var: &'static str,
+    pub schema: String,
+    pub version: Option<String>,
+    /// The server's `autovacuum` setting.
+    pub autovacuum: Option<String>,
+}
+
+/// One database's run: its server, figures and what went wrong.
+#[derive(Debug)]
+pub struct Run {
+    pub database: Database,
+    /// `None` when it failed before its server started.
+    pub server: Option<ServerInfo>,
+    pub results: Vec<ScenarioResult>,
+    pub seeded: Vec<Seeded>,
+    pub webhooks: Option<Webhooks>,
+    /// Scenarios that had to answer 2xx and did not, missing webhooks.
+    pub failures: Vec<String>,
+    /// Why the run ended early, or its server did not stop cleanly.
+    pub error: Option<String>,
+    pub elapsed: Duration,
+}
+
+impl Run {
+    pub fn new(database: Database) -> Run {
+        Run {
+            database,
+            server: None,
+            results: Vec::new(),
+            seeded: Vec::new(),
+            webhooks: None,
+            failures: Vec::new(),
+            error: None,
+            elapsed: Duration::ZERO,
+        }
+    }
+
+    fn result(&self, name: &str) -> Option<&ScenarioResult> {
+        self.results.iter().find(|r| r.name == name)
+    }
 }
 
 #[derive(Debug)]
@@ -180,17 +241,29 @@ pub fn header(info: &RunInfo) -> String {
         Some(c) => c.clone(),
         None => "unknown".into(),
     };
-    let env: Vec<String> = SERVER_ENV.iter().map(|(k, v)| format!("{k}={v}")).collect();
     let connections = info
         .connections_override
         .map_or_else(|| "per scenario".into(), |n| n.to_string());
+    let databases: Vec<&str> = info.databases.iter().map(|d| d.label()).collect();
+    let mut databases = if databases.len() > 1 {
+        format!(
+            "{}, one after the other, each with its own server and data",
+            databases.join(" then ")
+        )
+    } else {
+        format!("{}, on a server and data of its own", databases.join(""))
+    };
+    if let Some(skipped) = &info.postgres_skipped {
+        databases.push_str(&format!("\n          {skipped}"));
+    }
     format!(
         "$ {}\n\
          when:     {}\n\
          commit:   {commit}\n\
-         host:     {} CPUs, {} {} (server and load generator share them)\n\
-         server:   {} serve, pid {}, on {}, fresh SQLite data dir, {} agents\n\
-         env:      {}\n\
+         host:     {} CPUs, {} {} (server, database and load generator share them)\n\
+         server:   {} serve, {} agents; settings: the env shown per database, the rest \
+                   at the server's defaults\n\
+         database: {databases}\n\
          load:     {} s warm-up + {} s measured per scenario, connections {connections}, \
                    keep-alive HTTP/1.1, one agent key per connection\n",
         info.command,
@@ -199,13 +272,184 @@ pub fn header(info: &RunInfo) -> String {
         std::env::consts::OS,
         std::env::consts::ARCH,
         info.server_bin.display(),
-        info.server_pid,
-        info.server_addr,
         info.agents,
-        env.join(" "),
         info.warmup.as_secs_f64(),
         info.duration.as_secs_f64(),
     )
+}
+
+/// The line a database's part of the report starts with.
+pub fn title(database: Database) -> String {
+    title_line(&format!("{} ({})", database.label(), database.name()))
+}
+
+/// Where and how a database's server runs, printed when it has started.
+pub fn server_header(info: &ServerInfo, agents: usize) -> String {
+    let state = match &info.postgres {
+        None => "SQLite and images in a fresh data dir".to_owned(),
+        Some(pg) => format!(
+            "PostgreSQL{} (autovacuum={}) schema {} (fresh, dropped at the end) in {} (from \
+             {}), images in a fresh data dir",
+            pg.version
+                .as_ref()
+                .map_or_else(String::new, |v| format!(" {v}")),
+            pg.autovacuum.as_deref().unwrap_or("?"),
+            pg.schema,
+            pg.url,
+            pg.url_var,
+        ),
+    };
+    format!(
+        "server:   pid {}, on {}, {state}; {agents} agents created with the CLI in {:.1} s\n\
+         env:      {}\n",
+        info.pid,
+        info.addr,
+        info.agents_elapsed.as_secs_f64(),
+        info.env.line(),
+    )
+}
+
+/// A database's table and notes, under its title, with why the run ended
+/// early if it did.
+pub fn run_table(run: &Run) -> String {
+    let mut out = format!(
+        "--- {} ({}): figures\n",
+        run.database.label(),
+        run.database.name()
+    );
+    if run.results.is_empty() && run.webhooks.is_none() {
+        out.push_str("(no figures)\n");
+    } else {
+        out.push_str(&table(&run.results, &run.seeded, run.webhooks.as_ref()));
+    }
+    if let Some(error) = &run.error {
+        out.push_str(&format!("\n{} RUN FAILED: {error}\n", run.database.label()));
+    }
+    out
+}
+
+/// Each figure of PostgreSQL's run over SQLite's, for the scenarios (and
+/// `webhooks`) both measured; `None` unless both ran.
+pub fn comparison(runs: &[Run]) -> Option<String> {
+    let (sqlite, postgres) = pair(runs)?;
+    let mib = |m: Option<Memory>| m.map(|m| m.peak_rss_kib as f64 / 1024.0);
+    let mut rows = vec![
+        ["scenario", "req/s", "p50 ms", "p99 ms", "peak RSS MiB"]
+            .map(String::from)
+            .to_vec(),
+    ];
+    let mut failed = Vec::new();
+    for (a, b) in compared(sqlite, postgres) {
+        let (sa, sb) = (summarise(a, None), summarise(b, None));
+        let ms = |d: Option<Duration>| d.map(|d| d.as_secs_f64() * 1e3);
+        rows.push(vec![
+            a.name.to_owned(),
+            versus(Some(sa.per_second), Some(sb.per_second), 1),
+            versus(ms(sa.p50), ms(sb.p50), 2),
+            versus(ms(sa.p99), ms(sb.p99), 2),
+            versus(mib(a.memory), mib(b.memory), 1),
+        ]);
+        for (run, result) in [(sqlite, a), (postgres, b)] {
+            if let Some(failure) = result.failure() {
+                failed.push(format!(
+                    "{} on {}: {failure}",
+                    result.name,
+                    run.database.label()
+                ));
+            }
+        }
+    }
+    if rows.len() == 1 && !(sqlite.webhooks.is_some() && postgres.webhooks.is_some()) {
+        return None;
+    }
+    let mut out = format!(
+        "{}\nPostgreSQL / SQLite: each cell is SQLite → PostgreSQL (PostgreSQL ÷ SQLite), same \
+         scenario and load, each on its own server:\n",
+        title_line("comparison")
+    );
+    if rows.len() > 1 {
+        out.push_str(&align(&rows));
+    }
+    if let (Some(a), Some(b)) = (&sqlite.webhooks, &postgres.webhooks) {
+        let p50 = |w: &Webhooks| super::webhooks::percentile(&w.delays_ms, 50.0);
+        out.push_str(&format!(
+            "webhooks: deliveries/s {}, like→delivery delay p50 ms {}\n",
+            versus(a.deliveries_per_second(), b.deliveries_per_second(), 0),
+            versus(p50(a), p50(b), 1),
+        ));
+    }
+    out.push_str(
+        "peak RSS is the aispace process's only: SQLite's page cache lives in it, PostgreSQL's \
+         server processes are not counted.\n",
+    );
+    for line in failed {
+        out.push_str(&format!("not comparable: {line}\n"));
+    }
+    Some(out)
+}
+
+/// The SQLite and PostgreSQL runs, if both ran.
+fn pair(runs: &[Run]) -> Option<(&Run, &Run)> {
+    let find = |d: Database| runs.iter().find(|r| r.database == d);
+    Some((find(Database::Sqlite)?, find(Database::Postgres)?))
+}
+
+/// Scenarios both runs measured, in the first run's order.
+fn compared<'a>(a: &'a Run, b: &'a Run) -> Vec<(&'a ScenarioResult, &'a ScenarioResult)> {
+    a.results
+        .iter()
+        .filter_map(|ra| Some((ra, b.result(ra.name)?)))
+        .collect()
+}
+
+/// `a → b (b÷a x)`.
+fn versus(a: Option<f64>, b: Option<f64>, decimals: usize) -> String {
+    let value = |v: Option<f64>| v.map_or_else(|| "-".into(), |v| format!("{v:.decimals$}"));
+    let ratio = match (a, b) {
+        (Some(a), Some(b)) if a > 0.0 => format!(" ({})", ratio_text(b / a)),
+        _ => String::new(),
+    };
+    format!("{} → {}{ratio}", value(a), value(b))
+}
+
+fn title_line(text: &str) -> String {
+    format!(
+        "=== {text} {}",
+        "=".repeat(60usize.saturating_sub(text.len()))
+    )
+}
+
+/// Columns padded to their widest cell: the first left-aligned, the
+/// others right-aligned, the last as it is.
+fn align(rows: &[Vec<String>]) -> String {
+    let Some(first) = rows.first() else {
+        return String::new();
+    };
+    let widths: Vec<usize> = (0..first.len())
+        .map(|col| {
+            rows.iter()
+                .map(|r| r[col].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let last = widths.len() - 1;
+    let mut out = String::new();
+    for row in rows {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(col, (cell, &width))| match col {
+                0 => format!("{cell:<width$}"),
+                c if c == last => cell.clone(),
+                _ => format!("{cell:>width$}"),
+            })
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
 }
 
 /// The scenarios' table, then notes, what was seeded, verdicts and the
@@ -287,36 +531,12 @@ pub fn table(results: &[ScenarioResult], seeded: &[Seeded], webhooks: Option<&We
         }
     }
 
-    let widths: Vec<usize> = (0..rows[0].len())
-        .map(|col| {
-            rows.iter()
-                .map(|r| r[col].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let last = widths.len() - 1;
-    let mut out = String::new();
     // Only the header when `webhooks` is all there is: leave it out.
-    let rows = if results.is_empty() {
-        &rows[..0]
+    let mut out = if results.is_empty() {
+        String::new()
     } else {
-        &rows[..]
+        align(&rows)
     };
-    for row in rows {
-        let cells: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .enumerate()
-            .map(|(col, (cell, &width))| match col {
-                0 => format!("{cell:<width$}"),
-                c if c == last => cell.clone(),
-                _ => format!("{cell:>width$}"),
-            })
-            .collect();
-        out.push_str(cells.join("  ").trim_end());
-        out.push('\n');
-    }
     for section in [
         notes,
         seeded.iter().map(Seeded::summary).collect(),
@@ -334,84 +554,28 @@ pub fn table(results: &[ScenarioResult], seeded: &[Seeded], webhooks: Option<&We
     out
 }
 
-pub fn json(
-    info: &RunInfo,
-    results: &[ScenarioResult],
-    seeded: &[Seeded],
-    webhooks: Option<&Webhooks>,
-) -> Json {
-    let baseline = baseline_rate(results);
-    let ms_json = |d: Option<Duration>| Json::opt(d, |d| Json::Num(d.as_secs_f64() * 1e3));
-    let scenarios = results
-        .iter()
-        .map(|result| {
-            let s = summarise(result, baseline);
-            let o = &result.outcome;
-            Json::obj([
-                ("name", Json::str(result.name)),
-                ("method", Json::str(result.method)),
-                ("connections", Json::Int(result.connections as u64)),
-                ("requests", Json::Int(s.requests as u64)),
-                ("requests_per_second", Json::Num(s.per_second)),
-                (
-                    "latency_ms",
-                    Json::obj([
-                        ("p50", ms_json(s.p50)),
-                        ("p90", ms_json(s.p90)),
-                        ("p99", ms_json(s.p99)),
-                        ("max", ms_json(s.max)),
-                    ]),
-                ),
-                (
-                    "status_counts",
-                    Json::Obj(
-                        o.statuses
-                            .iter()
-                            .map(|(status, n)| (status.to_string(), Json::Int(*n)))
-                            .collect(),
-                    ),
-                ),
-                ("errors", Json::Int(o.errors)),
-                ("first_error", Json::opt(o.first_error.clone(), Json::Str)),
-                (
-                    "first_non_2xx",
-                    Json::opt(o.first_failure.clone(), Json::Str),
-                ),
-                (
-                    "accepted_mb_per_second",
-                    Json::opt(s.mb_per_second, Json::Num),
-                ),
-                (
-                    "vs_healthz_requests_per_second",
-                    Json::opt(s.vs_baseline, Json::Num),
-                ),
-                (
-                    "min_vs_healthz",
-                    Json::opt(result.min_vs_healthz, Json::Num),
-                ),
-                (
-                    "verdict",
-                    Json::opt(verdict(result, &s).and_then(|(v, _)| v.as_str()), Json::str),
-                ),
-                ("failure", Json::opt(result.failure(), Json::Str)),
-                (
-                    "server_memory",
-                    Json::opt(result.memory, |m| {
-                        Json::obj([
-                            ("peak_rss_kib", Json::Int(m.peak_rss_kib)),
-                            ("rss_kib", Json::Int(m.rss_kib)),
-                            ("peak_is_per_scenario", Json::Bool(result.peak_per_scenario)),
-                        ])
-                    }),
-                ),
-            ])
-        })
-        .collect();
-
+/// results.json; its layout is described in `mod.rs`.
+pub fn json(info: &RunInfo, runs: &[Run]) -> Json {
     let unix = info
         .started
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
+    let scenarios = runs
+        .iter()
+        .flat_map(|run| {
+            let baseline = baseline_rate(&run.results);
+            run.results
+                .iter()
+                .map(move |r| tagged(run.database, scenario_json(r, baseline)))
+        })
+        .collect();
+    let seeded = runs
+        .iter()
+        .flat_map(|run| run.seeded.iter().map(|s| tagged(run.database, s.json())))
+        .collect();
+    let first_webhooks = runs
+        .iter()
+        .find_map(|run| Some(tagged(run.database, run.webhooks.as_ref()?.json())));
     Json::obj([
         ("command", Json::str(info.command.clone())),
         ("started_unix", Json::Int(unix)),
@@ -450,15 +614,214 @@ pub fn json(
                             .collect(),
                     ),
                 ),
+                (
+                    "databases",
+                    Json::Arr(info.databases.iter().map(|d| Json::str(d.name())).collect()),
+                ),
+                (
+                    "postgres_skipped",
+                    Json::opt(info.postgres_skipped.clone(), Json::Str),
+                ),
+            ]),
+        ),
+        ("seeded", Json::Arr(seeded)),
+        ("scenarios", Json::Arr(scenarios)),
+        ("webhooks", first_webhooks.unwrap_or(Json::Null)),
+        ("runs", Json::Arr(runs.iter().map(run_json).collect())),
+        ("comparison", comparison_json(runs).unwrap_or(Json::Null)),
+    ])
+}
+
+/// `json` with `"database"` as its first field.
+fn tagged(database: Database, json: Json) -> Json {
+    match json {
+        Json::Obj(mut fields) => {
+            fields.insert(0, ("database".to_owned(), Json::str(database.name())));
+            Json::Obj(fields)
+        }
+        other => other,
+    }
+}
+
+fn ms_json(d: Option<Duration>) -> Json {
+    Json::opt(d, |d| Json::Num(d.as_secs_f64() * 1e3))
+}
+
+fn scenario_json(result: &ScenarioResult, baseline: Option<f64>) -> Json {
+    let s = summarise(result, baseline);
+    let o = &result.outcome;
+    Json::obj([
+        ("name", Json::str(result.name)),
+        ("method", Json::str(result.method)),
+        ("connections", Json::Int(result.connections as u64)),
+        ("requests", Json::Int(s.requests as u64)),
+        ("requests_per_second", Json::Num(s.per_second)),
+        (
+            "latency_ms",
+            Json::obj([
+                ("p50", ms_json(s.p50)),
+                ("p90", ms_json(s.p90)),
+                ("p99", ms_json(s.p99)),
+                ("max", ms_json(s.max)),
             ]),
         ),
         (
-            "seeded",
-            Json::Arr(seeded.iter().map(Seeded::json).collect()),
+            "status_counts",
+            Json::Obj(
+                o.statuses
+                    .iter()
+                    .map(|(status, n)| (status.to_string(), Json::Int(*n)))
+                    .collect(),
+            ),
+        ),
+        ("errors", Json::Int(o.errors)),
+        ("first_error", Json::opt(o.first_error.clone(), Json::Str)),
+        (
+            "first_non_2xx",
+            Json::opt(o.first_failure.clone(), Json::Str),
+        ),
+        (
+            "accepted_mb_per_second",
+            Json::opt(s.mb_per_second, Json::Num),
+        ),
+        (
+            "vs_healthz_requests_per_second",
+            Json::opt(s.vs_baseline, Json::Num),
+        ),
+        (
+            "min_vs_healthz",
+            Json::opt(result.min_vs_healthz, Json::Num),
+        ),
+        (
+            "verdict",
+            Json::opt(verdict(result, &s).and_then(|(v, _)| v.as_str()), Json::str),
+        ),
+        ("failure", Json::opt(result.failure(), Json::Str)),
+        (
+            "server_memory",
+            Json::opt(result.memory, |m| {
+                Json::obj([
+                    ("peak_rss_kib", Json::Int(m.peak_rss_kib)),
+                    ("rss_kib", Json::Int(m.rss_kib)),
+                    ("peak_is_per_scenario", Json::Bool(result.peak_per_scenario)),
+                ])
+            }),
+        ),
+    ])
+}
+
+fn run_json(run: &Run) -> Json {
+    let server = run.server.as_ref().map(|server| {
+        Json::obj([
+            ("pid", Json::Int(u64::from(server.pid))),
+            ("addr", Json::str(server.addr.to_string())),
+            (
+                "env",
+                Json::Obj(
+                    server
+                        .env
+                        .shown()
+                        .into_iter()
+                        .map(|(k, v)| (k, Json::Str(v)))
+                        .collect(),
+                ),
+            ),
+            (
+                "postgres",
+                Json::opt(server.postgres.as_ref(), |pg| {
+                    Json::obj([
+                        ("url", Json::str(pg.url.clone())),
+                        ("url_from", Json::str(pg.url_var)),
+                        ("schema", Json::str(pg.schema.clone())),
+                        ("version", Json::opt(pg.version.clone(), Json::Str)),
+                        ("autovacuum", Json::opt(pg.autovacuum.clone(), Json::Str)),
+                    ])
+                }),
+            ),
+            (
+                "agents_seconds",
+                Json::Num(server.agents_elapsed.as_secs_f64()),
+            ),
+        ])
+    });
+    Json::obj([
+        ("database", Json::str(run.database.name())),
+        ("server", server.unwrap_or(Json::Null)),
+        (
+            "scenarios",
+            Json::Arr(run.results.iter().map(|r| Json::str(r.name)).collect()),
+        ),
+        ("webhooks", Json::opt(run.webhooks.as_ref(), Webhooks::json)),
+        (
+            "failures",
+            Json::Arr(run.failures.iter().cloned().map(Json::Str).collect()),
+        ),
+        ("error", Json::opt(run.error.clone(), Json::Str)),
+        ("seconds", Json::Num(run.elapsed.as_secs_f64())),
+    ])
+}
+
+fn comparison_json(runs: &[Run]) -> Option<Json> {
+    let (sqlite, postgres) = pair(runs)?;
+    let figure = |a: Option<f64>, b: Option<f64>| {
+        Json::obj([
+            (Database::Sqlite.name(), Json::opt(a, Json::Num)),
+            (Database::Postgres.name(), Json::opt(b, Json::Num)),
+            (
+                "ratio",
+                Json::opt(
+                    a.zip(b).filter(|(a, _)| *a > 0.0).map(|(a, b)| b / a),
+                    Json::Num,
+                ),
+            ),
+        ])
+    };
+    let ms = |d: Option<Duration>| d.map(|d| d.as_secs_f64() * 1e3);
+    let kib = |m: Option<Memory>| m.map(|m| m.peak_rss_kib as f64);
+    let scenarios = compared(sqlite, postgres)
+        .into_iter()
+        .map(|(a, b)| {
+            let (sa, sb) = (summarise(a, None), summarise(b, None));
+            Json::obj([
+                ("name", Json::str(a.name)),
+                (
+                    "requests_per_second",
+                    figure(Some(sa.per_second), Some(sb.per_second)),
+                ),
+                ("p50_ms", figure(ms(sa.p50), ms(sb.p50))),
+                ("p99_ms", figure(ms(sa.p99), ms(sb.p99))),
+                ("peak_rss_kib", figure(kib(a.memory), kib(b.memory))),
+                (
+                    "comparable",
+                    Json::Bool(a.failure().is_none() && b.failure().is_none()),
+                ),
+            ])
+        })
+        .collect();
+    let webhooks = match (&sqlite.webhooks, &postgres.webhooks) {
+        (Some(a), Some(b)) => {
+            let p50 = |w: &Webhooks| super::webhooks::percentile(&w.delays_ms, 50.0);
+            Json::obj([
+                (
+                    "deliveries_per_second",
+                    figure(a.deliveries_per_second(), b.deliveries_per_second()),
+                ),
+                ("delay_p50_ms", figure(p50(a), p50(b))),
+            ])
+        }
+        _ => Json::Null,
+    };
+    Some(Json::obj([
+        (
+            "note",
+            Json::str(
+                "ratio = postgres / sqlite; peak RSS is the aispace process's only (not \
+                 PostgreSQL's server processes)",
+            ),
         ),
         ("scenarios", Json::Arr(scenarios)),
-        ("webhooks", Json::opt(webhooks, Webhooks::json)),
-    ])
+        ("webhooks", webhooks),
+    ]))
 }
 
 fn ms(d: Option<Duration>) -> String {
@@ -612,6 +975,98 @@ mod tests {
         let (v, line) = verdict(&alone, &summarise(&alone, None)).unwrap();
         assert_eq!(v, Verdict::NotJudged);
         assert!(line.ends_with("not judged (no healthz figure in this run)"));
+    }
+
+    fn run_of(database: Database, results: Vec<ScenarioResult>) -> Run {
+        Run {
+            results,
+            ..Run::new(database)
+        }
+    }
+
+    fn info(databases: Vec<Database>) -> RunInfo {
+        RunInfo {
+            command: "cargo xtask bench".into(),
+            started: SystemTime::UNIX_EPOCH,
+            commit: None,
+            dirty: false,
+            cpus: 2,
+            duration: Duration::from_secs(2),
+            warmup: Duration::from_millis(500),
+            connections_override: None,
+            server_bin: PathBuf::from("target/release/aispace"),
+            agents: 16,
+            databases,
+            postgres_skipped: None,
+        }
+    }
+
+    fn field<'a>(json: &'a Json, name: &str) -> Option<&'a Json> {
+        match json {
+            Json::Obj(fields) => fields.iter().find(|(k, _)| k == name).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn databases_are_compared_postgres_over_sqlite() {
+        let runs = [
+            run_of(
+                Database::Sqlite,
+                vec![
+                    result("healthz", &[1; 1000], 2),
+                    result("feed", &[2; 400], 2),
+                ],
+            ),
+            run_of(
+                Database::Postgres,
+                vec![
+                    result("healthz", &[1; 800], 2),
+                    result("feed", &[8; 100], 2),
+                    result("only-here", &[1; 10], 2),
+                ],
+            ),
+        ];
+        let text = comparison(&runs).unwrap();
+        let feed = text.lines().find(|l| l.starts_with("feed")).unwrap();
+        assert!(feed.contains("200.0 → 50.0 (0.25x)"), "{feed}");
+        assert!(feed.contains("2.00 → 8.00 (4.00x)"), "{feed}");
+        assert!(!text.contains("only-here"));
+        assert!(comparison(&runs[..1]).is_none());
+
+        // Each run against its own healthz.
+        let table = run_table(&runs[1]);
+        assert!(table.starts_with("--- PostgreSQL (postgres): figures"));
+        assert!(table.contains("feed: 0.12x healthz req/s"), "{table}");
+
+        let json = json(&info(vec![Database::Sqlite, Database::Postgres]), &runs);
+        let Some(Json::Arr(scenarios)) = field(&json, "scenarios") else {
+            panic!("no scenarios")
+        };
+        let tags: Vec<_> = scenarios
+            .iter()
+            .map(|s| match (field(s, "database"), field(s, "name")) {
+                (Some(Json::Str(d)), Some(Json::Str(n))) => format!("{d}/{n}"),
+                _ => "?".into(),
+            })
+            .collect();
+        assert_eq!(
+            tags,
+            [
+                "sqlite/healthz",
+                "sqlite/feed",
+                "postgres/healthz",
+                "postgres/feed",
+                "postgres/only-here"
+            ]
+        );
+        let Some(Json::Arr(runs_json)) = field(&json, "runs") else {
+            panic!("no runs")
+        };
+        assert_eq!(runs_json.len(), 2);
+        let text = json.pretty();
+        assert!(text.contains("\"ratio\": 0.25"), "{text}");
+        assert!(text.contains("\"webhooks\": null"));
     }
 
     #[test]

@@ -19,6 +19,8 @@ pub struct Slot<'a> {
     /// This connection's own agent key: one agent per connection, so
     /// per-agent locks and quotas do not serialise the load.
     pub key: &'a str,
+    /// A seeded post of this run's server (see `seed.rs`), if seeded.
+    pub sample_post: Option<&'a str>,
 }
 
 /// State a scenario needs before its load starts; each is made at most
@@ -128,12 +130,7 @@ pub fn all() -> Vec<Scenario> {
             name: "page-post",
             method: "GET",
             connections: 16,
-            path: |_| {
-                let id = super::seed::SAMPLE_POST
-                    .get()
-                    .map_or("missing", String::as_str);
-                format!("/p/{id}")
-            },
+            path: |slot| format!("/p/{}", slot.sample_post.unwrap_or("missing")),
             prepare: Some(Prepare::FeedPosts),
             require_2xx: true,
             ..Scenario::DEFAULT

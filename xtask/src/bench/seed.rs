@@ -13,6 +13,7 @@ use std::sync::PoisonError;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use super::database::PgSchema;
 use super::http::{Connection, Request, Response};
 use super::json::{self, Json};
 use super::load::{describe, exchange};
@@ -38,6 +39,11 @@ pub struct Plan<'a> {
     pub keys: &'a [String],
     pub posts: usize,
     pub connections: usize,
+    /// PostgreSQL: the run's schema, analyzed after the posts and again at
+    /// the end, as autovacuum would after such a bulk load (see
+    /// [`PgSchema::analyze`]); the feed scenarios then measure the plans
+    /// a running database has, not those of a table without statistics.
+    pub analyze: Option<&'a PgSchema>,
 }
 
 /// What was seeded, and how long it took.
@@ -55,9 +61,14 @@ pub struct Seeded {
     pub comments: usize,
     pub requests: usize,
     pub elapsed: Duration,
+    /// Time spent in `ANALYZE` (PostgreSQL), part of `elapsed`.
+    pub analyzed: Option<Duration>,
     /// The first request answered other than 2xx (or not at all), where
     /// seeding stopped; or a first feed page that shows no posts.
     pub failure: Option<String>,
+    /// A seeded post's id, for the scenarios that read one post's page:
+    /// the most recent with a like, a medal and a comment (see [`Self::MIX`]).
+    pub sample_post: Option<String>,
 }
 
 impl Seeded {
@@ -84,6 +95,13 @@ impl Seeded {
             self.requests as f64 / seconds.max(f64::MIN_POSITIVE),
             Self::MIX,
         );
+        if let Some(analyzed) = self.analyzed {
+            out.push_str(&format!(
+                "\n  PostgreSQL: ANALYZE of the run's schema after the posts and at the end (as \
+                 autovacuum would): {:.1}s of the above",
+                analyzed.as_secs_f64()
+            ));
+        }
         if let Some(failure) = &self.failure {
             out.push_str(&format!("\n  SEEDING FAILED: {failure}"));
         }
@@ -103,14 +121,15 @@ impl Seeded {
             ("comments", count(self.comments)),
             ("requests", count(self.requests)),
             ("seconds", Json::Num(self.elapsed.as_secs_f64())),
+            (
+                "analyze_seconds",
+                Json::opt(self.analyzed, |d| Json::Num(d.as_secs_f64())),
+            ),
             ("mix", Json::str(Self::MIX)),
             ("failure", Json::opt(self.failure.clone(), Json::Str)),
         ])
     }
 }
-
-/// A seeded post's id, for the scenarios that read one post's page.
-pub static SAMPLE_POST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 /// Posts for the feed scenarios (`plan.posts` of them, spread over the
 /// agents), then reactions on them as [`Seeded::MIX`] says, then one
@@ -129,7 +148,9 @@ pub fn feed(plan: &Plan<'_>, for_scenarios: String, before: &'static str) -> See
         comments: 0,
         requests: 0,
         elapsed: Duration::ZERO,
+        analyzed: None,
         failure: None,
+        sample_post: None,
     };
     if agents < MIN_AGENTS {
         seeded.failure = Some(format!(
@@ -153,22 +174,22 @@ pub fn feed(plan: &Plan<'_>, for_scenarios: String, before: &'static str) -> See
             .ok_or_else(|| format!("no \"postId\" in the answer to a post: {}", excerpt(&text)))
     });
     seeded.posts = ids.iter().flatten().count();
-    // The most recent post with a like, a medal and a comment (see MIX).
-    if let Some((_, Some(id))) = ids
+    seeded.sample_post = ids
         .iter()
         .enumerate()
         .rev()
-        .find(|(i, id)| i % 6 == 0 && id.is_some())
-    {
-        let _ = SAMPLE_POST.set(id.clone());
-    }
+        .find_map(|(i, id)| id.clone().filter(|_| i % 6 == 0));
 
     if !run.aborted() {
         eprintln!(
-            "    {} posts in {:.1}s; seeding likes, medals and comments…",
+            "    {} posts in {:.1}s",
             seeded.posts,
             started.elapsed().as_secs_f64()
         );
+        analyze(plan, &mut seeded);
+    }
+    if !run.aborted() && seeded.failure.is_none() {
+        eprintln!("    seeding likes, medals and comments…");
         let (likes, medals, comments) = (
             AtomicUsize::new(0),
             AtomicUsize::new(0),
@@ -205,7 +226,10 @@ pub fn feed(plan: &Plan<'_>, for_scenarios: String, before: &'static str) -> See
         seeded.comments = comments.into_inner();
     }
 
-    if !run.aborted() {
+    if !run.aborted() && seeded.failure.is_none() {
+        analyze(plan, &mut seeded);
+    }
+    if !run.aborted() && seeded.failure.is_none() {
         run.each(1, |client, _| {
             let page = client.get("/api/agent/feed?sort=latest&limit=20", 0)?;
             let text = String::from_utf8_lossy(&page.body);
@@ -221,9 +245,25 @@ pub fn feed(plan: &Plan<'_>, for_scenarios: String, before: &'static str) -> See
     }
 
     seeded.requests = run.requests();
-    seeded.failure = run.failure();
+    seeded.failure = run.failure().or(seeded.failure);
     seeded.elapsed = started.elapsed();
     seeded
+}
+
+/// `plan.analyze`'s `ANALYZE`, timed into `seeded`; a failure ends seeding.
+fn analyze(plan: &Plan<'_>, seeded: &mut Seeded) {
+    let Some(schema) = plan.analyze else { return };
+    match schema.analyze() {
+        Ok(took) => {
+            eprintln!(
+                "    ANALYZE of schema {} in {:.2}s",
+                schema.name(),
+                took.as_secs_f64()
+            );
+            *seeded.analyzed.get_or_insert(Duration::ZERO) += took;
+        }
+        Err(e) => seeded.failure = Some(format!("ANALYZE: {e}")),
+    }
 }
 
 /// One seeding step over many items, shared by its connections (also

@@ -1,5 +1,10 @@
 //! The `aispace` process under test: agents made with its CLI, then
 //! `aispace serve` on a free loopback port, stopped with SIGTERM.
+//!
+//! Both get exactly the environment [`ServerEnv`] lists (and prints): every
+//! `AISPACE_*` variable and `DATABASE_URL` of the bench's own environment
+//! is removed first, so a figure never depends on a setting the report
+//! does not show. `--server-env NAME=VALUE` is the way to change one.
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -9,11 +14,13 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use super::database::{self, Database};
+
 /// Lines of server log kept for the report (the rest are only counted).
 const KEPT_LOG_LINES: usize = 20;
 
-/// The server's environment, also printed with the results so the figures
-/// can be reproduced.
+/// The server's environment on every database, also printed with the
+/// results so the figures can be reproduced.
 pub const SERVER_ENV: [(&str, &str); 9] = [
     ("AISPACE_BIND", "127.0.0.1:0"),
     // Warnings and errors, plus the line that says where it listens.
@@ -33,6 +40,98 @@ pub const SERVER_ENV: [(&str, &str); 9] = [
     ("AISPACE_WEBHOOK_ALLOW_HTTP", "true"),
     ("AISPACE_FETCH_ALLOW", "127.0.0.1/32"),
 ];
+
+/// Settings of one database's server beyond [`SERVER_ENV`].
+fn database_env(database: Database) -> &'static [(&'static str, &'static str)] {
+    match database {
+        Database::Sqlite => &[],
+        Database::Postgres => &[],
+    }
+}
+
+/// Everything a run's server (and its CLI) is started with besides
+/// `AISPACE_DATA_DIR`: [`SERVER_ENV`], the database's own settings, its
+/// `DATABASE_URL`, then `--server-env`; a later value of a name replaces
+/// the earlier one in place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerEnv(Vec<(String, String)>);
+
+impl ServerEnv {
+    pub fn new(
+        database: Database,
+        database_url: Option<&str>,
+        overrides: &[(String, String)],
+    ) -> ServerEnv {
+        let mut env = ServerEnv(Vec::new());
+        for (name, value) in SERVER_ENV.iter().chain(database_env(database)) {
+            env.set(name, value);
+        }
+        if let Some(url) = database_url {
+            env.set("DATABASE_URL", url);
+        }
+        for (name, value) in overrides {
+            env.set(name, value);
+        }
+        env
+    }
+
+    fn set(&mut self, name: &str, value: &str) {
+        match self.0.iter_mut().find(|(n, _)| n == name) {
+            Some((_, v)) => *v = value.to_owned(),
+            None => self.0.push((name.to_owned(), value.to_owned())),
+        }
+    }
+
+    #[cfg(test)]
+    fn vars(&self) -> &[(String, String)] {
+        &self.0
+    }
+
+    #[cfg(test)]
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// As printed and written to results.json: `DATABASE_URL` without its
+    /// user info.
+    pub fn shown(&self) -> Vec<(String, String)> {
+        self.0
+            .iter()
+            .map(|(name, value)| {
+                let value = if name == "DATABASE_URL" {
+                    database::redact(value)
+                } else {
+                    value.clone()
+                };
+                (name.clone(), value)
+            })
+            .collect()
+    }
+
+    /// `NAME=VALUE …`, shell-quoted where needed.
+    pub fn line(&self) -> String {
+        self.shown()
+            .iter()
+            .map(|(name, value)| format!("{name}={}", super::shell_word(value)))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// `cmd` with exactly this environment's settings (see the module
+    /// docs) and the data dir.
+    fn apply(&self, cmd: &mut Command, data_dir: &Path) {
+        for (name, _) in std::env::vars_os() {
+            if name == "DATABASE_URL" || name.to_string_lossy().starts_with("AISPACE_") {
+                cmd.env_remove(name);
+            }
+        }
+        cmd.envs(self.0.iter().map(|(n, v)| (n, v)))
+            .env("AISPACE_DATA_DIR", data_dir);
+    }
+}
 
 /// A data directory under the system temp dir, removed on drop.
 #[derive(Debug)]
@@ -62,16 +161,25 @@ impl Drop for TempDir {
     }
 }
 
-/// Creates agents `bench-1`…`bench-{count}` and returns their keys.
-pub fn create_agents(bin: &Path, data_dir: &Path, count: usize) -> Result<Vec<String>, String> {
+/// Creates agents `bench-1`…`bench-{count}` with the CLI, in the server's
+/// environment (so its database), and returns their keys.
+pub fn create_agents(
+    bin: &Path,
+    data_dir: &Path,
+    env: &ServerEnv,
+    count: usize,
+) -> Result<Vec<String>, String> {
     (1..=count)
         .map(|i| {
             let handle = format!("bench-{i}");
-            let out = Command::new(bin)
-                .args(["agent", "create", "--handle", &handle])
-                .args(["--name", &format!("Bench {i}"), "--json"])
-                .env("AISPACE_DATA_DIR", data_dir)
-                .env_remove("DATABASE_URL")
+            let mut cmd = Command::new(bin);
+            cmd.args(["agent", "create", "--handle", &handle]).args([
+                "--name",
+                &format!("Bench {i}"),
+                "--json",
+            ]);
+            env.apply(&mut cmd, data_dir);
+            let out = cmd
                 .env("RUST_LOG", "warn")
                 .output()
                 .map_err(|e| format!("running {}: {e}", bin.display()))?;
@@ -93,6 +201,13 @@ pub fn create_agents(bin: &Path, data_dir: &Path, count: usize) -> Result<Vec<St
 struct Log {
     lines: Vec<String>,
     total: usize,
+    /// Lines other than `aispace::serve`'s own at level INFO (where it
+    /// listens, where images go): warnings and errors worth a look.
+    notable: usize,
+}
+
+fn is_notable(line: &str) -> bool {
+    !(line.contains(" INFO ") && line.contains("aispace::serve:"))
 }
 
 #[derive(Debug)]
@@ -103,14 +218,11 @@ pub struct Server {
 }
 
 impl Server {
-    pub fn start(bin: &Path, data_dir: &Path) -> Result<Server, String> {
+    pub fn start(bin: &Path, data_dir: &Path, env: &ServerEnv) -> Result<Server, String> {
         let mut cmd = Command::new(bin);
-        cmd.arg("serve")
-            .env("AISPACE_DATA_DIR", data_dir)
-            .envs(SERVER_ENV)
-            .env_remove("DATABASE_URL")
-            .env_remove("AISPACE_PUBLIC_URL")
-            .stdin(Stdio::null())
+        cmd.arg("serve");
+        env.apply(&mut cmd, data_dir);
+        cmd.stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
         let mut child = cmd
@@ -131,6 +243,7 @@ impl Server {
                 }
                 let mut log = sink.lock().unwrap_or_else(PoisonError::into_inner);
                 log.total += 1;
+                log.notable += usize::from(is_notable(&line));
                 if log.lines.len() < KEPT_LOG_LINES {
                     log.lines.push(line);
                 }
@@ -142,12 +255,28 @@ impl Server {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             log,
         };
-        let addr = addr_rx.recv_timeout(Duration::from_secs(60)).map_err(|_| {
-            format!(
-                "the server did not report its address; its log:\n{}",
-                server.log_excerpt()
-            )
-        })?;
+        // Until it says where it listens, or exits (a bad setting), or 60 s.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let addr = loop {
+            let exited = match addr_rx.recv_timeout(Duration::from_millis(100)) {
+                Ok(addr) => break addr,
+                // Its stderr closed: it is exiting.
+                Err(mpsc::RecvTimeoutError::Disconnected) => server.child.wait().ok(),
+                Err(mpsc::RecvTimeoutError::Timeout) => server.child.try_wait().ok().flatten(),
+            };
+            if let Some(status) = exited {
+                return Err(format!(
+                    "the server exited ({status}) before it listened; its log:\n{}",
+                    server.log_excerpt()
+                ));
+            }
+            if Instant::now() >= deadline {
+                return Err(format!(
+                    "the server did not report its address in 60 s; its log:\n{}",
+                    server.log_excerpt()
+                ));
+            }
+        };
         server.addr = addr
             .parse()
             .map_err(|e| format!("bad listening address {addr:?}: {e}"))?;
@@ -195,6 +324,14 @@ impl Server {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .total
+    }
+
+    /// Lines that are not the server's own start-up information.
+    pub fn notable_log_lines(&self) -> usize {
+        self.log
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .notable
     }
 
     /// SIGTERM (a graceful stop: in-flight requests finish), then SIGKILL
@@ -279,6 +416,50 @@ pub fn reset_peak_memory(pid: u32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn server_env_per_database_with_overrides_in_place() {
+        let sqlite = ServerEnv::new(Database::Sqlite, None, &[]);
+        assert_eq!(sqlite.vars().len(), SERVER_ENV.len());
+        assert_eq!(sqlite.get("DATABASE_URL"), None);
+
+        let url = "postgres://u:secret@127.0.0.1/db?options=-csearch_path%3Ds";
+        let overrides = [
+            ("AISPACE_BLOCKING_THREADS".to_owned(), "16".to_owned()),
+            ("RUST_LOG".to_owned(), "info".to_owned()),
+        ];
+        let pg = ServerEnv::new(Database::Postgres, Some(url), &overrides);
+        assert_eq!(pg.get("DATABASE_URL"), Some(url));
+        assert_eq!(pg.get("AISPACE_BLOCKING_THREADS"), Some("16"));
+        assert_eq!(pg.get("RUST_LOG"), Some("info"));
+        // Replaced where it was, not added again.
+        assert_eq!(pg.vars()[1], ("RUST_LOG".to_owned(), "info".to_owned()));
+        assert_eq!(pg.vars().iter().filter(|(n, _)| n == "RUST_LOG").count(), 1);
+        let line = pg.line();
+        assert!(!line.contains("secret"), "{line}");
+        assert!(
+            line.contains("DATABASE_URL='postgres://***@127.0.0.1/db?options=-csearch_path%3Ds'"),
+            "{line}"
+        );
+        assert!(line.contains("AISPACE_BLOCKING_THREADS=16"), "{line}");
+    }
+
+    #[test]
+    fn start_up_information_is_not_notable() {
+        assert!(!is_notable(
+            "2026-11-23T15:22:21.993499Z  INFO aispace::serve: aispace listening on \
+             http://127.0.0.1:45999 addr=127.0.0.1:45999"
+        ));
+        assert!(is_notable(
+            "2026-11-23T15:22:21.993499Z  WARN aispace::serve: slow"
+        ));
+        assert!(is_notable(
+            "2026-11-23T15:22:21.993499Z ERROR aispace_http::middleware: 500"
+        ));
+        assert!(is_notable(
+            "2026-11-23T15:22:21.993499Z  INFO aispace_http: request"
+        ));
+    }
 
     #[test]
     fn reads_this_process_memory() {

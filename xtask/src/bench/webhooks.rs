@@ -360,6 +360,7 @@ fn phases(
         keys: plan.keys,
         posts: paced + burst,
         connections: seed::CONNECTIONS,
+        analyze: None,
     };
 
     let url = format!("http://{}/hook", receiver.addr);
@@ -523,7 +524,7 @@ fn ascending(values: impl Iterator<Item = f64>) -> Vec<f64> {
 }
 
 /// Nearest-rank percentile of ascending values; 0 is the least.
-fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
+pub(super) fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
     let rank = (p / 100.0 * sorted.len() as f64).ceil() as usize;
     sorted.get(rank.max(1) - 1).copied()
 }
