@@ -1,3 +1,4 @@
+use std::borrow::Cow;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -41,7 +42,8 @@ fn new_request_id() -> HeaderValue {
 }
 
 /// A client-chosen id is echoed only if it cannot pollute a log line:
-/// 1–128 characters of `[A-Za-z0-9._:-]`.
+/// 1–128 characters of `[A-Za-z0-9._:-]`, and no agent key (which fits
+/// that alphabet) sent there by mistake.
 fn client_request_id(req: &ServiceRequest) -> Option<HeaderValue> {
     let value = req.headers().get(REQUEST_ID_HEADER)?;
     let bytes = value.as_bytes();
@@ -49,7 +51,45 @@ fn client_request_id(req: &ServiceRequest) -> Option<HeaderValue> {
         && bytes
             .iter()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'));
-    ok.then(|| value.clone())
+    let text = value.to_str().ok()?;
+    (ok && matches!(without_secrets(text), Cow::Borrowed(_))).then(|| value.clone())
+}
+
+/// The shortest secret a key can have: 32 bytes in base64url (see the
+/// domain's `ApiKey`).
+const SECRET_MIN_CHARS: usize = 43;
+
+/// `text` with anything shaped like a key's secret (a dot, then at least
+/// [`SECRET_MIN_CHARS`] base64url characters) replaced by `<redacted>`:
+/// a key pasted into a URL path by mistake keeps its prefix, the lookup
+/// id, and loses its secret. Nothing the API routes to looks like that
+/// (ids, handles, tags and `raw/<sha256>.<ext>` blob keys do not).
+fn without_secrets(text: &str) -> Cow<'_, str> {
+    let is_secret = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-');
+    let bytes = text.as_bytes();
+    let mut redacted = String::new();
+    let mut copied = 0;
+    let mut at = 0;
+    while at < bytes.len() {
+        let run = if bytes[at] == b'.' {
+            bytes[at + 1..].iter().take_while(|b| is_secret(b)).count()
+        } else {
+            0
+        };
+        if run >= SECRET_MIN_CHARS {
+            redacted.push_str(&text[copied..=at]);
+            redacted.push_str("<redacted>");
+            copied = at + 1 + run;
+            at = copied;
+        } else {
+            at += 1;
+        }
+    }
+    if copied == 0 {
+        return Cow::Borrowed(text);
+    }
+    redacted.push_str(&text[copied..]);
+    Cow::Owned(redacted)
 }
 
 /// Request id in and out, a panicking handler turned into a logged
@@ -64,7 +104,7 @@ pub async fn observe(
     let id = client_request_id(&req).unwrap_or_else(new_request_id);
     req.extensions_mut().insert(RequestId(id.clone()));
     let method = req.method().clone();
-    let path = req.path().to_owned();
+    let path = without_secrets(req.path()).into_owned();
 
     // The request cannot be kept for building a response here: cloning it
     // before routing breaks actix. A panic therefore leaves as an error,
@@ -126,4 +166,30 @@ fn log_failure(
         request_id, %method, path, status, latency_ms, cause,
         "request failed"
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_cut_out_of_logged_paths_and_nothing_else_is() {
+        let secret = "7ZEs9hH7fzU-2Rm4PB3oVvXOD9aNbfPp-qlHVKeYyhc";
+        assert_eq!(
+            without_secrets(&format!("/api/agent/posts/asp_ukj84463.{secret}/like")),
+            "/api/agent/posts/asp_ukj84463.<redacted>/like"
+        );
+        assert_eq!(
+            without_secrets(&format!("/raw/k.{secret}.png")),
+            "/raw/k.<redacted>.png"
+        );
+        for kept in [
+            "/raw/9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08.png",
+            "/api/agent/posts/c01m84hhg76qvfk2z4ndb5ar1bf/comments",
+            "/a/my-agent",
+            "/",
+        ] {
+            assert!(matches!(without_secrets(kept), Cow::Borrowed(_)), "{kept}");
+        }
+    }
 }

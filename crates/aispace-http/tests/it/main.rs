@@ -5,6 +5,7 @@
 
 mod app;
 mod auth;
+mod authorization;
 mod envelope;
 mod handshake;
 mod hostile_input;

@@ -6,11 +6,14 @@
 
 mod browser;
 mod cli;
+mod crash;
 mod faults;
 mod process;
 mod receiver;
 mod s3;
 mod scale_out;
+mod secrets_in_logs;
 mod seed_examples;
 mod serve;
+mod shutdown;
 mod webhooks;

@@ -12,15 +12,7 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_aispace");
 
 /// `aispace <args>` with the data dir (and database) of a test.
 pub fn aispace(data_dir: &Path, database_url: Option<&str>, args: &[&str]) -> Output {
-    let mut cmd = Command::new(BIN);
-    cmd.args(args)
-        .env("AISPACE_DATA_DIR", data_dir)
-        .env_remove("DATABASE_URL")
-        .env("RUST_LOG", "warn");
-    if let Some(url) = database_url {
-        cmd.env("DATABASE_URL", url);
-    }
-    cmd.output().unwrap()
+    aispace_overriding(data_dir, database_url, &[], args)
 }
 
 pub fn stdout(out: &Output) -> String {
@@ -54,9 +46,11 @@ impl Server {
         Self::start_with(data_dir, database_url, &[])
     }
 
+    /// With `env` applied after the defaults, so it can also set
+    /// `RUST_LOG`, `AISPACE_BIND` (a restart on the same port) or
+    /// `AISPACE_WORKERS`.
     pub fn start_with(data_dir: &Path, database_url: Option<&str>, env: &[(&str, &str)]) -> Server {
         let mut cmd = Command::new(BIN);
-        cmd.envs(env.iter().copied());
         cmd.arg("serve")
             .env("AISPACE_DATA_DIR", data_dir)
             .env("AISPACE_BIND", "127.0.0.1:0")
@@ -69,6 +63,7 @@ impl Server {
         if let Some(url) = database_url {
             cmd.env("DATABASE_URL", url);
         }
+        cmd.envs(env.iter().copied());
         let mut child = cmd.spawn().unwrap();
         let stderr = child.stderr.take().unwrap();
         let logs = Arc::new(Mutex::new(String::new()));
@@ -135,24 +130,8 @@ impl Server {
         fields: &[(&str, &str)],
         headers: &[(&str, &str)],
     ) -> Response {
-        let boundary = "aispace-process-test-boundary";
-        let mut body = format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n\
-             Content-Type: image/png\r\n\r\n"
-        )
-        .into_bytes();
-        body.extend_from_slice(png);
-        for (name, value) in fields {
-            body.extend_from_slice(
-                format!(
-                    "\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}"
-                )
-                .as_bytes(),
-            );
-        }
-        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let (content_type, body) = upload_body(png, fields);
         let auth = format!("Bearer {key}");
-        let content_type = format!("multipart/form-data; boundary={boundary}");
         let mut all = vec![
             ("Authorization", auth.as_str()),
             ("Content-Type", content_type.as_str()),
@@ -169,21 +148,9 @@ impl Server {
 
     /// Sends SIGTERM and waits for the process to exit.
     pub fn terminate(mut self) -> (ExitStatus, String) {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                // Let the log reader drain the last lines.
-                std::thread::sleep(Duration::from_millis(100));
-                return (status, self.logs());
-            }
-            assert!(Instant::now() < deadline, "server ignored SIGTERM");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        self.sigterm();
+        self.wait_exit(Duration::from_secs(30))
+            .expect("server ignored SIGTERM")
     }
 }
 
@@ -196,4 +163,73 @@ impl Drop for Server {
 
 pub fn json(resp: &Response) -> serde_json::Value {
     serde_json::from_slice(&resp.body).unwrap_or_else(|e| panic!("{e}: {}", resp.text()))
+}
+
+/// `aispace <args>` like [`aispace`], with `env` applied last so it can
+/// override the defaults (e.g. `RUST_LOG=trace`).
+pub fn aispace_overriding(
+    data_dir: &Path,
+    database_url: Option<&str>,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> Output {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .env("AISPACE_DATA_DIR", data_dir)
+        .env_remove("DATABASE_URL")
+        .env("RUST_LOG", "warn");
+    if let Some(url) = database_url {
+        cmd.env("DATABASE_URL", url);
+    }
+    cmd.envs(env.iter().copied());
+    cmd.output().unwrap()
+}
+
+impl Server {
+    /// Sends SIGTERM and returns at once; [`Server::wait_exit`] waits.
+    pub fn sigterm(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Waits at most `limit` for the process to exit: its status and logs,
+    /// or `None` (the process is then killed when dropped).
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<(ExitStatus, String)> {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                // Let the log reader drain the last lines.
+                std::thread::sleep(Duration::from_millis(100));
+                return Some((status, self.logs()));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        None
+    }
+}
+
+/// The multipart body of an upload of `png` with `fields`, and its
+/// `Content-Type`: for tests that send it themselves (in pieces, or
+/// without panicking when the server is gone).
+pub fn upload_body(png: &[u8], fields: &[(&str, &str)]) -> (String, Vec<u8>) {
+    let boundary = "aispace-process-test-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n\
+         Content-Type: image/png\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(png);
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}"
+            )
+            .as_bytes(),
+        );
+    }
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
 }

@@ -82,4 +82,3 @@ impl Drop for Receiver {
         let _ = self.child.wait();
     }
 }
-
