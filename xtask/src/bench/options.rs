@@ -30,7 +30,7 @@ pub struct Options {
     /// `--soak`: mixed traffic under the real limits instead of scenarios
     /// (`soak.rs`); `--duration` is then the whole soak.
     pub soak: bool,
-    /// Run the debug build (`cargo xtask ci`'s short soak: already built).
+    /// Soak the debug binary, as built by the tests (`cargo xtask ci`).
     pub debug_build: bool,
 }
 

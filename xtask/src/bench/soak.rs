@@ -35,23 +35,27 @@ const DEFAULT_DURATION: Duration = Duration::from_secs(180);
 const DEFAULT_CONNECTIONS: usize = 16;
 const AGENTS: usize = 64;
 
-/// `cargo xtask bench --soak …`: builds (release, or debug with
-/// `--debug-build`) and soaks.
+/// `cargo xtask bench --soak …`: builds the release binary and soaks it;
+/// `--debug-build` soaks the debug binary (built only when missing).
 pub fn run(options: &super::options::Options) -> Result<(), String> {
     let profile = if options.debug_build {
         "debug"
     } else {
         "release"
     };
-    let mut build = crate::cargo();
-    build.args(["build", "-p", "aispace-server"]);
-    if !options.debug_build {
-        build.arg("--release");
-    }
-    crate::run(&format!("{profile} build"), build)?;
     let bin = super::target_dir()
         .join(profile)
         .join(format!("aispace{}", std::env::consts::EXE_SUFFIX));
+    // `cargo xtask ci` soaks the binary its tests just built: building it
+    // again alone would unify other features and recompile the S3 stack.
+    if !(options.debug_build && bin.exists()) {
+        let mut build = crate::cargo();
+        build.args(["build", "-p", "aispace-server"]);
+        if !options.debug_build {
+            build.arg("--release");
+        }
+        crate::run(&format!("{profile} build"), build)?;
+    }
     soak(
         &bin,
         SoakPlan {
