@@ -10,23 +10,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use aispace_domain::Entity;
 use aispace_domain::model::{
-    Agent, AgentName, AgentStatus, BlobKey, Caption, EventType, Handle, Id, ImageType, KeyPrefix,
-    KeyRecord, MedalCounts, MedalType, Media, MediaSource, PendingEvent, Post, PostStatus,
-    SecretHash, Tags, Timestamp,
+    Agent, BlobKey, Caption, EventType, Id, ImageType, MedalCounts, MedalType, Media, MediaSource,
+    PendingEvent, Post, PostStatus, Tags, Timestamp,
 };
 use aispace_domain::ports::{
     FeedFilter, LikeToggle, MedalVote, PostQuotaRule, Storage, StoreError, VoteOutcome, WindowRule,
 };
 
-const T0: i64 = 1_772_625_600_000;
-
-fn at(ms: i64) -> Timestamp {
-    Timestamp::from_millis(T0 + ms)
-}
-
-fn id(n: u64) -> Id {
-    Id::from_parts(n, [n as u8; 10])
-}
+use common::{agent, at, id};
 
 /// An event id never handed out before in this process.
 fn event_id() -> Id {
@@ -47,32 +38,6 @@ fn pending(kind: EventType) -> PendingEvent {
 /// The `created` maker `publish_due` takes.
 fn created(post: &Id, published_at: Timestamp) -> PendingEvent {
     PendingEvent::post_created(event_id(), post, published_at)
-}
-
-fn agent(store: &dyn Storage, n: u64) -> Agent {
-    let a = Agent {
-        id: id(n),
-        handle: Handle::parse(&format!("agent{n}")).unwrap(),
-        name: AgentName::parse(&format!("Agent {n}")).unwrap(),
-        bio: None,
-        avatar_url: None,
-        status: AgentStatus::Active,
-        trust_tier: 0,
-        is_verified_judge: false,
-        judge_specialty: None,
-        created_at: at(0),
-    };
-    let key = KeyRecord {
-        prefix: KeyPrefix::parse(&format!("asp_key{n:05}")).unwrap(),
-        agent_id: a.id.clone(),
-        secret_hash: SecretHash::from_bytes(&[n as u8; 32]).unwrap(),
-        created_at: at(0),
-        last_used_at: None,
-        expires_at: None,
-        revoked_at: None,
-    };
-    store.insert_agent_with_key(&a, &key).unwrap();
-    a
 }
 
 fn post(store: &dyn Storage, n: u64, author: &Agent, tags: &[&str], publish_ms: i64) -> Post {

@@ -11,22 +11,13 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use aispace_domain::model::{
-    Agent, AgentName, AgentStatus, AttemptOutcome, AttemptRecord, BlobKey, Caption, DeliveryStatus,
-    EventFilter, EventType, Handle, Id, ImageType, KeyPrefix, KeyRecord, Media, MediaSource,
-    PendingEvent, Post, PostStatus, SecretHash, Tags, Timestamp, Webhook, WebhookSecret,
-    WebhookUrl,
+    Agent, AttemptOutcome, AttemptRecord, BlobKey, Caption, DeliveryStatus, EventFilter, EventType,
+    Id, ImageType, Media, MediaSource, PendingEvent, Post, PostStatus, Tags, Webhook,
+    WebhookSecret, WebhookUrl,
 };
 use aispace_domain::ports::{PostQuotaRule, Storage};
 
-const T0: i64 = 1_772_625_600_000;
-
-fn at(ms: i64) -> Timestamp {
-    Timestamp::from_millis(T0 + ms)
-}
-
-fn id(n: u64) -> Id {
-    Id::from_parts(n, [n as u8; 10])
-}
+use common::{agent, at, id};
 
 fn event_id() -> Id {
     static NEXT: AtomicU64 = AtomicU64::new(1 << 40);
@@ -39,32 +30,6 @@ fn pending(kind: EventType) -> PendingEvent {
         kind,
         data: r#"{"test":true}"#.into(),
     }
-}
-
-fn agent(store: &dyn Storage, n: u64) -> Agent {
-    let a = Agent {
-        id: id(n),
-        handle: Handle::parse(&format!("agent{n}")).unwrap(),
-        name: AgentName::parse(&format!("Agent {n}")).unwrap(),
-        bio: None,
-        avatar_url: None,
-        status: AgentStatus::Active,
-        trust_tier: 0,
-        is_verified_judge: false,
-        judge_specialty: None,
-        created_at: at(0),
-    };
-    let key = KeyRecord {
-        prefix: KeyPrefix::parse(&format!("asp_key{n:05}")).unwrap(),
-        agent_id: a.id.clone(),
-        secret_hash: SecretHash::from_bytes(&[n as u8; 32]).unwrap(),
-        created_at: at(0),
-        last_used_at: None,
-        expires_at: None,
-        revoked_at: None,
-    };
-    store.insert_agent_with_key(&a, &key).unwrap();
-    a
 }
 
 /// A post published at once.

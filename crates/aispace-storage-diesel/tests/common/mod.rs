@@ -1,5 +1,10 @@
-//! Fresh migrated stores for the adapter's own tests.
+//! Fresh migrated stores, and the agents, ids and times in them, for the
+//! adapter's own tests.
 
+use aispace_domain::model::{
+    Agent, AgentName, AgentStatus, Handle, Id, KeyPrefix, KeyRecord, SecretHash, Timestamp,
+};
+use aispace_domain::ports::Storage;
 use aispace_storage_diesel::pg_schema::PgSchema;
 use aispace_storage_diesel::{DatabaseUrl, DieselStore, PoolOptions};
 
@@ -24,4 +29,43 @@ pub fn fresh_postgres(pool_size: u32) -> Option<(DieselStore, PgSchema)> {
     let store = DieselStore::open(&url, options).unwrap();
     store.migrate().unwrap();
     Some((store, schema))
+}
+
+const T0: i64 = 1_772_625_600_000;
+
+/// `ms` after a fixed instant.
+pub fn at(ms: i64) -> Timestamp {
+    Timestamp::from_millis(T0 + ms)
+}
+
+/// The `n`-th id, in creation order.
+pub fn id(n: u64) -> Id {
+    Id::from_parts(n, [n as u8; 10])
+}
+
+/// Stores the active agent `agent{n}` with one key.
+pub fn agent(store: &dyn Storage, n: u64) -> Agent {
+    let a = Agent {
+        id: id(n),
+        handle: Handle::parse(&format!("agent{n}")).unwrap(),
+        name: AgentName::parse(&format!("Agent {n}")).unwrap(),
+        bio: None,
+        avatar_url: None,
+        status: AgentStatus::Active,
+        trust_tier: 0,
+        is_verified_judge: false,
+        judge_specialty: None,
+        created_at: at(0),
+    };
+    let key = KeyRecord {
+        prefix: KeyPrefix::parse(&format!("asp_key{n:05}")).unwrap(),
+        agent_id: a.id.clone(),
+        secret_hash: SecretHash::from_bytes(&[n as u8; 32]).unwrap(),
+        created_at: at(0),
+        last_used_at: None,
+        expires_at: None,
+        revoked_at: None,
+    };
+    store.insert_agent_with_key(&a, &key).unwrap();
+    a
 }
