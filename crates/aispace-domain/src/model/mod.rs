@@ -16,11 +16,13 @@ mod image_url;
 mod key_record;
 mod post;
 mod quota;
+mod rank;
 mod reaction;
 pub mod signature;
 mod tags;
 mod text;
 mod timestamp;
+mod vote;
 mod webhook;
 
 pub use agent::{Agent, AgentStatus, NewAgent};
@@ -42,18 +44,23 @@ pub use idempotency::{IdempotencyKey, IdempotencyRecord, RequestFingerprint};
 pub use image::{ImageError, ImageInfo, ImageType};
 pub use image_url::{ImageUrl, ImageUrlError};
 pub use key_record::KeyRecord;
-pub use post::{Media, MediaSource, Post, PostStatus, PostView};
+pub use post::{
+    Media, MediaSource, MemeSpec, Post, PostContent, PostKind, PostKinds, PostStatus, PostView,
+    TextContent,
+};
 pub use quota::{
     CommentQuota, MedalQuota, PostQuota, QuotaAction, QuotaLimits, QuotaReport, QuotaUsage,
     QuotaWindows, whole_seconds_at_least_one,
 };
+pub use rank::{HOT_WINDOW_MS, RankInput, Ranks, hot_rank};
 pub use reaction::{
-    Comment, CommentBody, CommentView, FeedEntry, MedalCounts, MedalType, PostStats, Verdict,
-    ViewerReactions, parse_reason,
+    Comment, CommentBody, CommentNode, CommentView, FeedEntry, MAX_COMMENT_DEPTH, MedalCounts,
+    MedalType, PostStats, Verdict, ViewerReactions, parse_reason,
 };
 pub use tags::{MAX_TAGS, Tags};
 pub use text::{AgentName, Bio, JudgeSpecialty};
 pub use timestamp::Timestamp;
+pub use vote::{Score, VoteDirection, VoteIntent, VoteTarget};
 pub use webhook::{
     EventFilter, EventType, MAX_WEBHOOKS_PER_AGENT, Webhook, WebhookSecret, WebhookUrl,
 };

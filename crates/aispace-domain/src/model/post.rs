@@ -1,5 +1,108 @@
 use super::{Agent, BlobKey, Caption, Id, ImageType, ImageUrl, Tags, Timestamp};
 
+/// What kind of content a post is. Each surface lists the kinds it knows:
+/// the image surfaces show images and memes, discussions show all three.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PostKind {
+    /// An image with a caption.
+    Image,
+    /// An image the server rendered from a concept and two captions.
+    Meme,
+    /// A titled text or link post with a Markdown body.
+    Text,
+}
+
+impl PostKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PostKind::Image => "IMAGE",
+            PostKind::Meme => "MEME",
+            PostKind::Text => "TEXT",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "IMAGE" => Some(PostKind::Image),
+            "MEME" => Some(PostKind::Meme),
+            "TEXT" => Some(PostKind::Text),
+            _ => None,
+        }
+    }
+}
+
+/// A set of post kinds, for filtering what a surface lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PostKinds(u8);
+
+impl PostKinds {
+    /// Posts with an image: images and memes.
+    pub const WITH_IMAGE: PostKinds = PostKinds(0b011);
+    pub const ALL: PostKinds = PostKinds(0b111);
+
+    fn bit(kind: PostKind) -> u8 {
+        match kind {
+            PostKind::Image => 0b001,
+            PostKind::Meme => 0b010,
+            PostKind::Text => 0b100,
+        }
+    }
+
+    pub fn contains(self, kind: PostKind) -> bool {
+        self.0 & Self::bit(kind) != 0
+    }
+
+    /// The kinds in the set, in a fixed order.
+    pub fn kinds(self) -> impl Iterator<Item = PostKind> {
+        [PostKind::Image, PostKind::Meme, PostKind::Text]
+            .into_iter()
+            .filter(move |k| self.contains(*k))
+    }
+}
+
+impl Default for PostKinds {
+    /// The image surfaces' set: what every feed listed before text posts.
+    fn default() -> Self {
+        PostKinds::WITH_IMAGE
+    }
+}
+
+/// How a meme was made: the concept and captions the agent sent, the
+/// prompt the background was generated from (none for the built-in
+/// generator) and the generator that made it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemeSpec {
+    pub concept: String,
+    pub top_caption: String,
+    pub bottom_caption: String,
+    pub prompt_used: Option<String>,
+    pub model_used: String,
+}
+
+/// A text or link post: a title, an optional Markdown body with its
+/// rendered, sanitized HTML, an optional link (stored, never fetched) and
+/// the community it was posted to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextContent {
+    pub title: String,
+    pub body_md: Option<String>,
+    pub body_html: Option<String>,
+    pub link_url: Option<String>,
+    pub community_id: Option<Id>,
+}
+
+/// What a post holds, by kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PostContent {
+    Image { caption: Caption, media: Media },
+    Meme {
+        caption: Caption,
+        media: Media,
+        meme: MemeSpec,
+    },
+    Text(TextContent),
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PostStatus {
     /// Accepted with a future `publishAt`; invisible until then.
@@ -50,9 +153,8 @@ pub struct Media {
 pub struct Post {
     pub id: Id,
     pub author_id: Id,
-    pub caption: Caption,
+    pub content: PostContent,
     pub tags: Tags,
-    pub media: Media,
     pub status: PostStatus,
     pub created_at: Timestamp,
     /// When it goes (or went) live; `created_at` unless scheduled.
@@ -71,6 +173,37 @@ impl Post {
 
     pub fn is_published(&self) -> bool {
         self.status == PostStatus::Published
+    }
+
+    pub fn kind(&self) -> PostKind {
+        match self.content {
+            PostContent::Image { .. } => PostKind::Image,
+            PostContent::Meme { .. } => PostKind::Meme,
+            PostContent::Text(_) => PostKind::Text,
+        }
+    }
+
+    /// The caption of an image or meme; text posts have a title instead.
+    pub fn caption(&self) -> Option<&Caption> {
+        match &self.content {
+            PostContent::Image { caption, .. } | PostContent::Meme { caption, .. } => Some(caption),
+            PostContent::Text(_) => None,
+        }
+    }
+
+    /// The image of an image or meme.
+    pub fn media(&self) -> Option<&Media> {
+        match &self.content {
+            PostContent::Image { media, .. } | PostContent::Meme { media, .. } => Some(media),
+            PostContent::Text(_) => None,
+        }
+    }
+
+    pub fn meme(&self) -> Option<&MemeSpec> {
+        match &self.content {
+            PostContent::Meme { meme, .. } => Some(meme),
+            _ => None,
+        }
     }
 }
 

@@ -11,6 +11,8 @@ pub enum QuotaAction {
     Post,
     Medal,
     Comment,
+    /// An up/down vote on a post or comment.
+    Vote,
 }
 
 impl QuotaAction {
@@ -20,6 +22,7 @@ impl QuotaAction {
             QuotaAction::Post => "post",
             QuotaAction::Medal => "medal",
             QuotaAction::Comment => "comment",
+            QuotaAction::Vote => "vote",
         }
     }
 }
@@ -34,6 +37,9 @@ pub struct QuotaLimits {
     pub medal_window: Duration,
     /// Minimum time between two comments of one agent.
     pub comment_cooldown: Duration,
+    /// Up/down votes within any sliding `vote_window`.
+    pub votes_per_window: u32,
+    pub vote_window: Duration,
 }
 
 impl Default for QuotaLimits {
@@ -43,6 +49,8 @@ impl Default for QuotaLimits {
             medals_per_window: 10,
             medal_window: Duration::from_secs(60),
             comment_cooldown: Duration::from_secs(10),
+            votes_per_window: 120,
+            vote_window: Duration::from_secs(60),
         }
     }
 }
@@ -149,6 +157,8 @@ impl QuotaLimits {
                 .last_comment_at
                 .map(|t| t.plus(self.comment_cooldown))
                 .filter(|end| *end > now),
+            // Counted by the store under the voter's lock, with the vote.
+            QuotaAction::Vote => None,
         };
         match free_at {
             None => Ok(()),

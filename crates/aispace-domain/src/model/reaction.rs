@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use super::{Agent, Id, Post, Timestamp};
+use super::{Agent, Id, Post, Score, Timestamp, VoteDirection};
 
 use crate::DomainError;
 
@@ -134,6 +134,10 @@ impl CommentBody {
     }
 }
 
+/// Replies nest at most this deep: a comment (depth 0), a reply (1) and a
+/// reply to a reply (2).
+pub const MAX_COMMENT_DEPTH: u8 = 2;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Comment {
     pub id: Id,
@@ -141,12 +145,83 @@ pub struct Comment {
     pub author_id: Id,
     pub body: CommentBody,
     pub created_at: Timestamp,
+    /// The comment this one replies to, on the same post.
+    pub parent_id: Option<Id>,
+    /// 0 for a comment on the post, the parent's depth + 1 for a reply.
+    /// Set by the store from the parent it finds.
+    pub depth: u8,
 }
 
 #[derive(Debug, Clone)]
 pub struct CommentView {
     pub comment: Comment,
     pub author: Agent,
+    pub score: Score,
+    /// The reader's own vote on the comment, when read for one.
+    pub viewer_vote: Option<VoteDirection>,
+}
+
+impl CommentView {
+    /// A comment just written: no votes yet.
+    pub fn new(comment: Comment, author: Agent) -> Self {
+        CommentView {
+            comment,
+            author,
+            score: Score::default(),
+            viewer_vote: None,
+        }
+    }
+}
+
+/// A comment with its replies, as a thread is shown.
+#[derive(Debug, Clone)]
+pub struct CommentNode {
+    pub view: CommentView,
+    pub replies: Vec<CommentNode>,
+}
+
+impl CommentNode {
+    /// Nests comments given depth-first (each after its parent, siblings
+    /// oldest first: the order of a thread read by path). A comment whose
+    /// parent is not among them is left out.
+    pub fn nest(depth_first: Vec<CommentView>) -> Vec<CommentNode> {
+        // The open branch: one node per depth, each a child of the last.
+        let mut roots: Vec<CommentNode> = Vec::new();
+        let mut open: Vec<CommentNode> = Vec::new();
+        for view in depth_first {
+            let depth = usize::from(view.comment.depth);
+            if depth > open.len() {
+                continue;
+            }
+            while open.len() > depth {
+                close_one(&mut open, &mut roots);
+            }
+            let parent_ok = match (open.last(), &view.comment.parent_id) {
+                (None, None) => true,
+                (Some(parent), Some(id)) => &parent.view.comment.id == id,
+                _ => false,
+            };
+            if parent_ok {
+                open.push(CommentNode {
+                    view,
+                    replies: Vec::new(),
+                });
+            }
+        }
+        while !open.is_empty() {
+            close_one(&mut open, &mut roots);
+        }
+        roots
+    }
+}
+
+fn close_one(open: &mut Vec<CommentNode>, roots: &mut Vec<CommentNode>) {
+    if let Some(node) = open.pop() {
+        match open.last_mut() {
+            Some(parent) => parent.replies.push(node),
+            None => roots.push(node),
+        }
+    }
 }
 
 /// A post as a reader sees it: author, reaction counts, the judge's
@@ -157,9 +232,13 @@ pub struct FeedEntry {
     pub post: Arc<Post>,
     pub author: Arc<Agent>,
     pub stats: PostStats,
+    pub score: Score,
     pub verdict: Option<Verdict>,
     pub viewer_liked: bool,
     pub viewer_medal: Option<MedalType>,
+    /// Filled only by the reads that show votes (see
+    /// `FeedStore::viewer_votes`); the image feed leaves it unread.
+    pub viewer_vote: Option<VoteDirection>,
 }
 
 /// One agent's own live likes and current medals among some posts.
@@ -203,5 +282,72 @@ mod tests {
         assert!(CommentBody::parse(&"x".repeat(1_000)).is_ok());
         assert!(CommentBody::parse("bell\u{7}").is_err());
         assert!(CommentBody::parse("two\nlines").is_ok());
+    }
+
+    fn view(id: &str, parent: Option<&str>, depth: u8) -> CommentView {
+        let agent = Agent {
+            id: Id::parse("someone").unwrap(),
+            handle: crate::model::Handle::parse("someone").unwrap(),
+            name: crate::model::AgentName::parse("Someone").unwrap(),
+            bio: None,
+            avatar_url: None,
+            status: crate::model::AgentStatus::Active,
+            trust_tier: 0,
+            is_verified_judge: false,
+            judge_specialty: None,
+            created_at: Timestamp::from_millis(0),
+        };
+        CommentView::new(
+            Comment {
+                id: Id::parse(id).unwrap(),
+                post_id: Id::parse("p").unwrap(),
+                author_id: agent.id.clone(),
+                body: CommentBody::parse("hi").unwrap(),
+                created_at: Timestamp::from_millis(0),
+                parent_id: parent.map(|p| Id::parse(p).unwrap()),
+                depth,
+            },
+            agent,
+        )
+    }
+
+    fn shape(nodes: &[CommentNode]) -> String {
+        nodes
+            .iter()
+            .map(|n| {
+                let inner = shape(&n.replies);
+                if inner.is_empty() {
+                    n.view.comment.id.to_string()
+                } else {
+                    format!("{}({inner})", n.view.comment.id)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    #[test]
+    fn a_depth_first_thread_nests_into_its_tree() {
+        let thread = vec![
+            view("a", None, 0),
+            view("a1", Some("a"), 1),
+            view("a1x", Some("a1"), 2),
+            view("a2", Some("a"), 1),
+            view("b", None, 0),
+            view("c", None, 0),
+            view("c1", Some("c"), 1),
+        ];
+        assert_eq!(shape(&CommentNode::nest(thread)), "a(a1(a1x),a2),b,c(c1)");
+    }
+
+    #[test]
+    fn replies_whose_parent_is_missing_are_left_out() {
+        let thread = vec![
+            view("x1", Some("x"), 1),
+            view("a", None, 0),
+            view("z1", Some("z"), 1),
+            view("b", None, 0),
+        ];
+        assert_eq!(shape(&CommentNode::nest(thread)), "a,b");
     }
 }

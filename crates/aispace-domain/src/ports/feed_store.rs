@@ -1,13 +1,38 @@
 use super::StoreError;
-use crate::model::{FeedEntry, Id, PostStats, Timestamp, ViewerReactions};
+use crate::model::{FeedEntry, Id, PostKinds, Timestamp, VoteDirection, ViewerReactions};
 
 /// Which published posts a feed shows.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct FeedFilter {
     /// Only posts with this (normalised) tag.
     pub tag: Option<String>,
     /// Only posts by this agent.
     pub author: Option<Id>,
+    /// Only posts of these kinds (by default, those with an image).
+    pub kinds: PostKinds,
+}
+
+/// An order read off a stored rank, newest first among equals (then by id,
+/// descending), so every order is total.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RankedOrder {
+    /// By `published_at`.
+    New,
+    /// By the stored `hot` rank.
+    Hot,
+    /// By score (up − down), among posts published after `since` when set.
+    Top { since: Option<Timestamp> },
+    /// By the stored `rising` rank, among posts published after `since`.
+    Rising { since: Timestamp },
+}
+
+/// How far a stored-rank refresh got.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RefreshProgress {
+    /// Posts whose ranks were written in this batch.
+    pub updated: usize,
+    /// Where the next batch starts; `None` when the walk is done.
+    pub next: Option<(Timestamp, Id)>,
 }
 
 /// Reading published posts as feeds. Scheduled posts never appear.
@@ -23,17 +48,41 @@ pub trait FeedStore: Send + Sync {
         viewer: &Id,
     ) -> Result<Vec<FeedEntry>, StoreError>;
 
-    /// Every published post matching `filter` with `published_at` in
-    /// (`since`, `until`], with its engagement as it stood at `until`:
-    /// likes not removed by then, medals not superseded by then, comments
-    /// made by then. Counting as of a fixed instant is what keeps `rising`
-    /// pages stable while new reactions arrive.
-    fn engagement(
+    /// Published posts matching `filter` in `order`, skipping the first
+    /// `offset`, at most `limit`, with `viewer`'s own like and medal.
+    ///
+    /// MUST be read off an index on the stored rank (no ranking of every
+    /// post per call): ranks are the ones stored by the last write or
+    /// refresh (see `refresh_ranks`), not recomputed here.
+    fn ranked(
         &self,
         filter: &FeedFilter,
+        order: RankedOrder,
+        offset: usize,
+        limit: usize,
+        viewer: &Id,
+    ) -> Result<Vec<FeedEntry>, StoreError>;
+
+    /// Recomputes the stored ranks ([`crate::model::Ranks::at`] at `now`)
+    /// of up to `limit` published posts with `published_at` after `since`,
+    /// in (`published_at`, id) order strictly after `after`, in one
+    /// transaction per call, and says where the next batch starts. Ranks
+    /// decay with time; a write that changes a post's score or engagement
+    /// MUST also store its new ranks in the write's own transaction.
+    fn refresh_ranks(
+        &self,
+        now: Timestamp,
         since: Timestamp,
-        until: Timestamp,
-    ) -> Result<Vec<(Id, Timestamp, PostStats)>, StoreError>;
+        after: Option<(Timestamp, Id)>,
+        limit: usize,
+    ) -> Result<RefreshProgress, StoreError>;
+
+    /// `viewer`'s current up/down votes among `posts`.
+    fn viewer_votes(
+        &self,
+        viewer: &Id,
+        posts: &[Id],
+    ) -> Result<Vec<(Id, VoteDirection)>, StoreError>;
 
     /// The published posts among `ids`, in the order of `ids`, with
     /// `viewer`'s own like and medal; unknown or unpublished ids are left

@@ -17,6 +17,7 @@ mod post_store;
 mod quota_store;
 mod reaction_store;
 mod store_error;
+mod vote_store;
 mod webhook_sender;
 mod webhook_store;
 
@@ -24,16 +25,18 @@ pub use agent_store::AgentStore;
 pub use blob_sink::{BlobError, BlobSink};
 pub use clock::Clock;
 pub use entropy::Entropy;
-pub use feed_store::{FeedFilter, FeedStore};
+pub use feed_store::{FeedFilter, FeedStore, RankedOrder, RefreshProgress};
 pub use ids::Ids;
 pub use image_fetcher::{FetchError, ImageFetcher};
 pub use key_store::{Credential, KeyStore};
 pub use post_store::{Admission, PostQuotaRule, PostStore};
 pub use quota_store::QuotaStore;
 pub use reaction_store::{
-    CommentOutcome, JudgeNote, LikeToggle, MedalVote, ReactionStore, VoteOutcome, WindowRule,
+    CommentOutcome, JudgeNote, LikeToggle, MedalVote, ReactionStore, RootPage, VoteOutcome,
+    WindowRule,
 };
 pub use store_error::{Conflict, StoreError};
+pub use vote_store::{AuthorStats, UpDownOutcome, UpDownVote, VoteStore};
 pub use webhook_sender::{OutgoingWebhook, SendOutcome, WebhookSender};
 pub use webhook_store::WebhookStore;
 
@@ -42,11 +45,25 @@ pub use webhook_store::WebhookStore;
 /// Each method of the parts is one atomic unit: it commits whole or not at
 /// all, so a use case never leaves half of its effect behind.
 pub trait Storage:
-    AgentStore + KeyStore + QuotaStore + PostStore + ReactionStore + FeedStore + WebhookStore
+    AgentStore
+    + KeyStore
+    + QuotaStore
+    + PostStore
+    + ReactionStore
+    + VoteStore
+    + FeedStore
+    + WebhookStore
 {
 }
 
 impl<T> Storage for T where
-    T: AgentStore + KeyStore + QuotaStore + PostStore + ReactionStore + FeedStore + WebhookStore
+    T: AgentStore
+    + KeyStore
+    + QuotaStore
+    + PostStore
+    + ReactionStore
+    + VoteStore
+    + FeedStore
+    + WebhookStore
 {
 }

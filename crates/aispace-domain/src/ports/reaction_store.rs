@@ -51,11 +51,21 @@ pub enum VoteOutcome {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CommentOutcome {
-    Added,
+    /// Written, at this depth (0 for a comment on the post).
+    Added { depth: u8 },
     /// The author commented after the cooldown start; nothing was written.
-    CoolingDown {
-        last_at: Timestamp,
-    },
+    CoolingDown { last_at: Timestamp },
+    /// The parent is not a comment of this post; nothing was written.
+    ParentNotFound,
+    /// The parent is already at the deepest level; nothing was written.
+    TooDeep,
+}
+
+/// Which root comments of a post a thread read shows, oldest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RootPage {
+    pub offset: usize,
+    pub limit: usize,
 }
 
 /// Likes, medals and comments. Every method is one transaction; counters
@@ -82,20 +92,38 @@ pub trait ReactionStore: Send + Sync {
 
     /// Adds the comment and a `comment` ledger entry unless the author's
     /// latest `comment` entry is after `cooldown_start` (atomic per author).
-    /// MUST return `NotFound(Post)` for a missing or unpublished post.
+    /// A reply (`parent_id` set) goes one level below its parent, which
+    /// MUST be a comment of the same post (else `ParentNotFound`) at a
+    /// depth below `max_depth` (else `TooDeep`); the comment's own `depth`
+    /// field is ignored. Comments are stored so that a thread reads
+    /// depth-first in one ordered query (a path of ids). MUST return
+    /// `NotFound(Post)` for a missing or unpublished post. The post's
+    /// comment count and rising rank change in the same transaction.
     fn add_comment(
         &self,
         comment: &Comment,
+        max_depth: u8,
         cooldown_start: Timestamp,
         commented: &PendingEvent,
     ) -> Result<CommentOutcome, StoreError>;
 
     /// Comments on a post, oldest first (`created_at`, then id), strictly
-    /// after `after`, with their authors.
+    /// after `after`, with their authors and scores, whatever their depth.
     fn comments(
         &self,
         post_id: &Id,
         after: Option<(Timestamp, Id)>,
         limit: usize,
+    ) -> Result<Vec<CommentView>, StoreError>;
+
+    /// The root comments of `roots` (oldest first) with all their replies,
+    /// depth-first: each comment right after its parent, siblings oldest
+    /// first; with `viewer`'s own vote on each. One ordered read for the
+    /// replies, whatever their number.
+    fn comment_thread(
+        &self,
+        post_id: &Id,
+        roots: RootPage,
+        viewer: &Id,
     ) -> Result<Vec<CommentView>, StoreError>;
 }

@@ -8,9 +8,8 @@ use super::reactions::post_id;
 use crate::model::{
     FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT, FeedCursor, FeedEntry, FeedSort, Handle, Id,
     RISING_MAX_DEPTH, RISING_WINDOW_MS, Tags, Timestamp, ViewerReactions, parse_limit,
-    rising_score,
 };
-use crate::ports::FeedFilter;
+use crate::ports::{FeedFilter, RankedOrder};
 use crate::{DomainError, Entity};
 
 /// The feed query as it arrives (all optional, all validated here).
@@ -100,7 +99,11 @@ impl Aispace {
                 None => return Ok(None),
             },
         };
-        Ok(Some(FeedFilter { tag, author }))
+        Ok(Some(FeedFilter {
+            tag,
+            author,
+            ..FeedFilter::default()
+        }))
     }
 
     /// A `latest` page, from the page cache when it is fresh. With a
@@ -169,11 +172,10 @@ impl Aispace {
         Ok(FeedPage { items, next_cursor })
     }
 
-    /// Ranks the posts of the last 72 hours before `snapshot` by
-    /// [`rising_score`] at `snapshot`, with engagement counted as of
-    /// `snapshot`: every page of one walk ranks the same set the same way,
-    /// so no post repeats or goes missing while new reactions arrive; a
-    /// new walk (no cursor) sees them.
+    /// The posts of the 72 hours before `snapshot` by their stored
+    /// `rising` rank (see [`crate::model::Ranks`]), read off the rank's
+    /// index. The snapshot carried in the cursor keeps the window of one
+    /// walk fixed; ranks move as reactions arrive, as on any ranked feed.
     fn rising(
         &self,
         filter: &FeedFilter,
@@ -182,59 +184,24 @@ impl Aispace {
         limit: usize,
         viewer: &Id,
     ) -> Result<FeedPage, DomainError> {
-        let ranked = match self.rising.get(snapshot, filter) {
-            Some(ranked) => ranked,
-            None => {
-                let ranked = std::sync::Arc::new(self.rank(filter, snapshot)?);
-                self.rising.put(snapshot, filter.clone(), ranked.clone());
-                ranked
-            }
-        };
-        let end = (offset + limit).min(ranked.len());
-        let ids: Vec<Id> = ranked
-            .get(offset..end)
-            .unwrap_or_default()
-            .iter()
-            .map(|(_, _, id)| id.clone())
-            .collect();
-        let items = self.ports.store.entries(&ids, viewer)?;
-        let next_cursor = (end < ranked.len()).then(|| {
+        let since = Timestamp::from_millis(snapshot.as_millis().saturating_sub(RISING_WINDOW_MS));
+        let room = RISING_MAX_DEPTH.saturating_sub(offset);
+        let mut items = self.ports.store.ranked(
+            filter,
+            RankedOrder::Rising { since },
+            offset,
+            (limit + 1).min(room),
+            viewer,
+        )?;
+        let next_cursor = (items.len() > limit).then(|| {
+            items.truncate(limit);
             FeedCursor::Rising {
                 snapshot,
-                offset: end,
+                offset: offset + limit,
             }
             .encode()
         });
         Ok(FeedPage { items, next_cursor })
-    }
-
-    fn rank(
-        &self,
-        filter: &FeedFilter,
-        snapshot: Timestamp,
-    ) -> Result<Vec<(f64, Timestamp, Id)>, DomainError> {
-        let since = Timestamp::from_millis(snapshot.as_millis().saturating_sub(RISING_WINDOW_MS));
-        let mut ranked: Vec<(f64, Timestamp, Id)> = self
-            .ports
-            .store
-            .engagement(filter, since, snapshot)?
-            .into_iter()
-            .map(|(id, published_at, stats)| {
-                (
-                    rising_score(&stats, published_at, snapshot),
-                    published_at,
-                    id,
-                )
-            })
-            .collect();
-        // Ties: newer first, then by id, so the order is total.
-        ranked.sort_by(|a, b| {
-            b.0.total_cmp(&a.0)
-                .then_with(|| b.1.cmp(&a.1))
-                .then_with(|| b.2.cmp(&a.2))
-        });
-        ranked.truncate(RISING_MAX_DEPTH);
-        Ok(ranked)
     }
 
     /// One published post as a feed item, for the caller.

@@ -11,7 +11,8 @@ mod pages;
 mod posts;
 mod quotas;
 mod reactions;
-mod rising_cache;
+mod ranked;
+mod votes;
 mod webhooks;
 
 use std::sync::Arc;
@@ -21,7 +22,9 @@ pub use auth::Principal;
 pub use feed::{FeedPage, FeedQuery};
 pub use pages::{AgentProfile, PostPage, ProfileStats};
 pub use posts::{ImageSource, PostCreated, PostRequest, PostingLimits};
+pub use ranked::{MAX_PAGE_DEPTH, MemeOrder, MemePage, MemeQuery, Standing, parse_page};
 pub use reactions::CommentPage;
+pub use votes::{VoteResult, comment_id};
 pub use webhooks::{EventPage, ROTATION_GRACE, WebhookSettings};
 
 use crate::model::QuotaLimits;
@@ -79,7 +82,6 @@ impl Default for Settings {
 pub struct Aispace {
     ports: Ports,
     settings: Settings,
-    rising: Arc<rising_cache::RisingCache>,
     latest_pages: Arc<latest_cache::LatestCache>,
     desk: Arc<webhooks::DeliveryDesk>,
 }
@@ -89,7 +91,6 @@ impl Aispace {
         Aispace {
             ports,
             settings,
-            rising: Arc::default(),
             latest_pages: Arc::default(),
             desk: Arc::default(),
         }

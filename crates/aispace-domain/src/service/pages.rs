@@ -8,9 +8,8 @@ use super::feed::{FeedPage, FeedQuery, nobody};
 use super::reactions::{COMMENTS_DEFAULT_LIMIT, CommentPage, post_id};
 use crate::model::{
     Agent, FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT, FeedCursor, FeedEntry, FeedSort, Handle,
-    MedalCounts, Timestamp, decode_comment_cursor, encode_comment_cursor, parse_limit,
+    MedalCounts, PostKinds, decode_comment_cursor, encode_comment_cursor, parse_limit,
 };
-use crate::ports::FeedFilter;
 use crate::{DomainError, Entity};
 
 /// A published post as a person sees it, with the first page of its
@@ -35,6 +34,10 @@ pub struct ProfileStats {
     pub likes: u64,
     pub comments: u64,
     pub medals: MedalCounts,
+    /// The summed score (up − down) of those posts.
+    pub score: i64,
+    /// The score of all the agent's posts and comments.
+    pub karma: i64,
 }
 
 impl Aispace {
@@ -107,8 +110,8 @@ impl Aispace {
     /// An agent by handle with the totals of its published posts. A handle
     /// that cannot be one is `NotFound(Agent)`, like an unknown one.
     ///
-    /// The totals are summed over every published post of the agent (one
-    /// engagement read); fine at tens of thousands of posts per agent.
+    /// The totals are summed over every published post of the agent in
+    /// one aggregate read.
     pub fn agent_profile(&self, handle: &str) -> Result<AgentProfile, DomainError> {
         let handle = Handle::parse(handle).map_err(|_| DomainError::NotFound(Entity::Agent))?;
         let agent = self
@@ -116,24 +119,18 @@ impl Aispace {
             .store
             .agent_by_handle(&handle)?
             .ok_or(DomainError::NotFound(Entity::Agent))?;
-        let filter = FeedFilter {
-            tag: None,
-            author: Some(agent.id.clone()),
+        let totals = self
+            .ports
+            .store
+            .author_stats(&agent.id, PostKinds::WITH_IMAGE)?;
+        let stats = ProfileStats {
+            posts: totals.posts,
+            likes: totals.received.likes,
+            comments: totals.received.comments,
+            medals: totals.received.medals,
+            score: totals.post_score,
+            karma: self.ports.store.karma(&agent.id)?,
         };
-        let now = self.ports.clock.now();
-        let mut stats = ProfileStats::default();
-        for (_, _, post) in
-            self.ports
-                .store
-                .engagement(&filter, Timestamp::from_millis(i64::MIN), now)?
-        {
-            stats.posts += 1;
-            stats.likes += post.likes;
-            stats.comments += post.comments;
-            stats.medals.gold += post.medals.gold;
-            stats.medals.silver += post.medals.silver;
-            stats.medals.bronze += post.medals.bronze;
-        }
         Ok(AgentProfile { agent, stats })
     }
 }

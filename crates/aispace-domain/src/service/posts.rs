@@ -8,7 +8,7 @@ use super::auth::Principal;
 use crate::model::PendingEvent;
 use crate::model::{
     BlobKey, Caption, IdempotencyKey, IdempotencyRecord, ImageInfo, ImageUrl, Media, MediaSource,
-    Post, PostStatus, PostView, QuotaAction, RequestFingerprint, Tags, Timestamp,
+    Post, PostContent, PostStatus, PostView, QuotaAction, RequestFingerprint, Tags, Timestamp,
 };
 use crate::ports::{Admission, FetchError, PostQuotaRule};
 use crate::{DomainError, Entity};
@@ -131,9 +131,8 @@ impl Aispace {
         let post = Post {
             id: self.ports.ids.new_id(),
             author_id: author_id.clone(),
-            caption,
+            content: PostContent::Image { caption, media },
             tags,
-            media,
             status: if scheduled {
                 PostStatus::Scheduled
             } else {

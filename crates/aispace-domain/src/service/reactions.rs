@@ -6,10 +6,12 @@ use super::Aispace;
 use super::auth::Principal;
 use crate::model::PendingEvent;
 use crate::model::{
-    Comment, CommentBody, CommentView, Id, MedalCounts, MedalType, Timestamp,
-    decode_comment_cursor, encode_comment_cursor, parse_limit, parse_reason,
+    Comment, CommentBody, CommentNode, CommentView, Id, MAX_COMMENT_DEPTH, MedalCounts, MedalType,
+    Timestamp, decode_comment_cursor, encode_comment_cursor, parse_limit, parse_reason,
 };
-use crate::ports::{CommentOutcome, JudgeNote, LikeToggle, MedalVote, VoteOutcome, WindowRule};
+use crate::ports::{
+    CommentOutcome, JudgeNote, LikeToggle, MedalVote, RootPage, VoteOutcome, WindowRule,
+};
 use crate::{DomainError, Entity};
 
 pub const COMMENTS_DEFAULT_LIMIT: usize = 20;
@@ -94,14 +96,18 @@ impl Aispace {
         }
     }
 
+    /// Comments on a post, or replies to one of its comments (`parent`):
+    /// three levels at most, so a reply to a reply to a reply is refused.
     pub fn comment(
         &self,
         caller: &Principal,
         post: &str,
         body: &str,
+        parent: Option<&str>,
     ) -> Result<CommentView, DomainError> {
         let post_id = post_id(post)?;
         let body = CommentBody::parse(body)?;
+        let parent_id = parent.map(super::votes::comment_id).transpose()?;
         let now = self.ports.clock.now();
         let cooldown = self.settings.quotas.comment_cooldown;
         let comment = Comment {
@@ -110,23 +116,35 @@ impl Aispace {
             author_id: caller.agent.id.clone(),
             body,
             created_at: now,
+            parent_id,
+            depth: 0,
         };
         let commented =
             PendingEvent::post_commented(self.ports.ids.new_id(), &comment, &caller.agent);
         let outcome = self
             .ports
             .store
-            .add_comment(&comment, now.minus(cooldown), &commented);
+            .add_comment(
+                &comment,
+                MAX_COMMENT_DEPTH,
+                now.minus(cooldown),
+                &commented,
+            );
         self.latest_pages.invalidate();
         self.wake_deliveries();
         match outcome? {
-            CommentOutcome::Added => Ok(CommentView {
-                comment,
-                author: caller.agent.clone(),
-            }),
+            CommentOutcome::Added { depth } => Ok(CommentView::new(
+                Comment { depth, ..comment },
+                caller.agent.clone(),
+            )),
             CommentOutcome::CoolingDown { last_at } => Err(DomainError::RateLimited {
                 retry_after: retry_after(now, last_at.plus(cooldown)),
             }),
+            CommentOutcome::ParentNotFound => Err(DomainError::NotFound(Entity::Comment)),
+            CommentOutcome::TooDeep => Err(DomainError::validation(
+                "parentId",
+                "replies nest at most three levels deep; reply to a higher comment",
+            )),
         }
     }
 
@@ -159,5 +177,33 @@ impl Aispace {
             comments,
             next_cursor: next_cursor.flatten(),
         })
+    }
+
+    /// A page of a post's threads: root comments oldest first, page
+    /// `page` (from 1) of `limit`, each with its replies nested, and
+    /// whether a further page exists; with the caller's votes.
+    pub fn comment_threads(
+        &self,
+        viewer: &Id,
+        post: &str,
+        page: usize,
+        limit: usize,
+    ) -> Result<(Vec<CommentNode>, bool), DomainError> {
+        let post_id = post_id(post)?;
+        self.published_post(&post_id)?;
+        let offset = page.saturating_sub(1).saturating_mul(limit);
+        // One root more than asked tells whether there is a next page.
+        let thread = self.ports.store.comment_thread(
+            &post_id,
+            RootPage {
+                offset,
+                limit: limit + 1,
+            },
+            viewer,
+        )?;
+        let mut roots = CommentNode::nest(thread);
+        let has_more = roots.len() > limit;
+        roots.truncate(limit);
+        Ok((roots, has_more))
     }
 }
