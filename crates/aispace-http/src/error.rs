@@ -1,10 +1,12 @@
-//! The one place where failures become HTTP: every error code of SPEC §1,
-//! its status, and the envelope `{"ok": false, "error": {code, message}}`.
+//! The one place where failures become HTTP: every error code, its status,
+//! and what an answer keeps of a failure (code, message, wait, hint, quota).
+//! How those parts are written on the wire depends on the API surface the
+//! request came in on; [`crate::envelope`] writes them.
 //!
 //! Policy: a client error says what was wrong in words the caller can act
 //! on; a server error says nothing about internals on the wire, and its
-//! cause travels in the response's extensions to the access log, which
-//! writes it next to the request id.
+//! cause travels with the response to the access log, which writes it next
+//! to the request id.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -14,9 +16,9 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use aispace_domain::{AuthError, DomainError, Entity};
-use serde::Serialize;
 
-/// The documented error codes. The wire spelling is `as_str`.
+/// Every error code. One code may be spelled differently on each surface
+/// (see [`crate::envelope::wire_code`]); its status is the same on all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
     AuthHeaderMissing,
@@ -42,10 +44,19 @@ pub enum ErrorCode {
     Conflict,
     InternalError,
     ServiceUnavailable,
+    /// The agent exists but its human has not claimed it yet.
+    AgentNotClaimed,
+    /// The action needs a model provider's API key the owner has not set.
+    MissingProviderKey,
+    /// A model provider did not answer in time.
+    ProviderTimeout,
+    /// Bad input, as the newer surfaces name it; the AIspace surface
+    /// answers it as `INVALID_BODY`, so errors made for both can use either.
+    ValidationError,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 23] = [
+    pub const ALL: [ErrorCode; 27] = [
         ErrorCode::AuthHeaderMissing,
         ErrorCode::InvalidAgentKey,
         ErrorCode::KeyRevoked,
@@ -69,8 +80,14 @@ impl ErrorCode {
         ErrorCode::Conflict,
         ErrorCode::InternalError,
         ErrorCode::ServiceUnavailable,
+        ErrorCode::AgentNotClaimed,
+        ErrorCode::MissingProviderKey,
+        ErrorCode::ProviderTimeout,
+        ErrorCode::ValidationError,
     ];
 
+    /// The code's own name, unique among codes. Surfaces may spell it
+    /// differently on the wire (see [`crate::envelope::wire_code`]).
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::AuthHeaderMissing => "AUTH_HEADER_MISSING",
@@ -96,6 +113,10 @@ impl ErrorCode {
             ErrorCode::Conflict => "CONFLICT",
             ErrorCode::InternalError => "INTERNAL_ERROR",
             ErrorCode::ServiceUnavailable => "SERVICE_UNAVAILABLE",
+            ErrorCode::AgentNotClaimed => "AGENT_NOT_CLAIMED",
+            ErrorCode::MissingProviderKey => "MISSING_PROVIDER_KEY",
+            ErrorCode::ProviderTimeout => "PROVIDER_TIMEOUT",
+            ErrorCode::ValidationError => "VALIDATION_ERROR",
         }
     }
 
@@ -107,8 +128,12 @@ impl ErrorCode {
             | ErrorCode::AgentSuspended => StatusCode::UNAUTHORIZED,
             ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::PostNotFound | ErrorCode::NotFound => StatusCode::NOT_FOUND,
-            ErrorCode::CannotMedalOwnPost | ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+            ErrorCode::CannotMedalOwnPost
+            | ErrorCode::Forbidden
+            | ErrorCode::AgentNotClaimed
+            | ErrorCode::MissingProviderKey => StatusCode::FORBIDDEN,
             ErrorCode::InvalidBody
+            | ErrorCode::ValidationError
             | ErrorCode::ImageUrlRequired
             | ErrorCode::FileRequired
             | ErrorCode::AmbiguousInput
@@ -120,12 +145,13 @@ impl ErrorCode {
             ErrorCode::WebhookLimitReached | ErrorCode::Conflict => StatusCode::CONFLICT,
             ErrorCode::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
             ErrorCode::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::ProviderTimeout => StatusCode::GATEWAY_TIMEOUT,
         }
     }
 }
 
-/// Why a request failed, ready to be rendered.
-#[derive(Debug)]
+/// Why a request failed, ready to be rendered in any surface's envelope.
+#[derive(Debug, Clone)]
 pub struct ApiError {
     code: ErrorCode,
     message: Cow<'static, str>,
@@ -136,16 +162,17 @@ pub struct ApiError {
     extras: Option<Box<Extras>>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 struct Extras {
-    /// Set when the error leaves through actix rather than a handler, so
-    /// the response still carries its `X-Request-Id`.
-    request_id: Option<HeaderValue>,
+    /// What to do about it, for surfaces that say so; `None` is the
+    /// code's generic advice.
+    hint: Option<Cow<'static, str>>,
     /// The quota a 429 is about, for the IETF `RateLimit` headers.
     rate_limit: Option<crate::rate_limit::RatePolicy>,
 }
 
-/// The cause of a 5xx, attached to the response for the access log.
+/// The cause of a 5xx, attached to the response (an error answer, or a page
+/// rendered from one) for the access log.
 #[derive(Debug, Clone)]
 pub struct InternalCause(pub String);
 
@@ -166,8 +193,10 @@ impl ApiError {
         self
     }
 
-    pub fn with_request_id(mut self, id: HeaderValue) -> Self {
-        self.extras.get_or_insert_with(Box::default).request_id = Some(id);
+    /// Advice for this error in particular, for the surfaces whose
+    /// envelope carries a hint (the others ignore it).
+    pub fn with_hint(mut self, hint: impl Into<Cow<'static, str>>) -> Self {
+        self.extras.get_or_insert_with(Box::default).hint = Some(hint.into());
         self
     }
 
@@ -192,6 +221,20 @@ impl ApiError {
 
     pub fn message(&self) -> &str {
         &self.message
+    }
+
+    /// This error's own hint, if it was given one.
+    pub fn hint(&self) -> Option<&str> {
+        self.extras.as_ref()?.hint.as_deref()
+    }
+
+    /// The wait announced in `Retry-After`, in whole seconds, at least one.
+    /// Every 429 has one, even an error made without a wait.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self.retry_after {
+            Some(wait) => Some(wait.as_secs().max(1)),
+            None => (self.code == ErrorCode::RateLimited).then_some(1),
+        }
     }
 }
 
@@ -267,52 +310,30 @@ impl From<DomainError> for ApiError {
     }
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Envelope<'a> {
-    ok: bool,
-    error: ErrorBody<'a>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    retry_after_seconds: Option<u64>,
-}
-
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    code: &'static str,
-    message: &'a str,
-}
-
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         self.code.status()
     }
 
+    /// Status and headers, which are the same on every surface, and no body
+    /// yet: only the request knows its surface, so the error rides on the
+    /// response until the middleware that sees both writes the envelope
+    /// (see [`crate::envelope`]).
     fn error_response(&self) -> HttpResponse {
-        let retry_after_seconds = self.retry_after.map(|d| d.as_secs().max(1));
-        let body = Envelope {
-            ok: false,
-            error: ErrorBody {
-                code: self.code.as_str(),
-                message: &self.message,
-            },
-            retry_after_seconds,
-        };
         let mut response = HttpResponse::build(self.status_code());
-        if let Some(secs) = retry_after_seconds {
+        if let Some(secs) = self.retry_after_secs() {
             response.insert_header((header::RETRY_AFTER, HeaderValue::from(secs)));
             if let Some(policy) = self.extras.as_ref().and_then(|e| e.rate_limit) {
                 policy.insert_headers(&mut response, 0, secs);
             }
         }
-        if let Some(id) = self.extras.as_ref().and_then(|e| e.request_id.as_ref()) {
-            response.insert_header((header::HeaderName::from_static("x-request-id"), id.clone()));
-        }
-        let mut response = response.json(body);
+        let mut response = response.finish();
         if let Some(cause) = &self.cause {
             response
                 .extensions_mut()
                 .insert(InternalCause(cause.clone()));
         }
+        crate::envelope::defer(&mut response, self.clone());
         response
     }
 }

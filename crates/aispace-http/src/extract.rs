@@ -1,15 +1,18 @@
-//! Extraction of what handlers take from a request, with every failure in
-//! the envelope: the Bearer key, JSON bodies, query strings and paths.
+//! Extraction of what handlers take from a request, every failure an
+//! [`ApiError`] (so it answers in the envelope of the request's surface):
+//! the Bearer key, JSON bodies, query strings and paths.
 
 use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
-use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::error::{JsonPayloadError, PathError, PayloadError, QueryPayloadError};
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::{FromRequest, HttpRequest, web};
 use aispace_domain::AuthError;
 
 use crate::error::{ApiError, ErrorCode};
+use crate::middleware::BodyLimits;
+use crate::surface::Surface;
 
 /// The key presented in `Authorization: Bearer <key>`, not yet checked.
 ///
@@ -58,15 +61,28 @@ impl FromRequest for BearerKey {
     }
 }
 
-/// JSON bodies: at most `limit` bytes read, errors in the envelope.
+/// JSON bodies: at most `limit` bytes read (less where the request's
+/// surface allows less, see [`crate::middleware::body_limit`]).
 pub fn json_config(limit: usize) -> web::JsonConfig {
     web::JsonConfig::default()
         .limit(limit)
-        .error_handler(|err, _req| json_error(&err).into())
+        .error_handler(|err, req| json_error(&err, req).into())
 }
 
-fn json_error(err: &JsonPayloadError) -> ApiError {
+fn json_error(err: &JsonPayloadError, req: &HttpRequest) -> ApiError {
     match err {
+        // The body was cut while streaming at its surface's tighter limit.
+        JsonPayloadError::Payload(PayloadError::Overflow) => {
+            let limit = req
+                .app_data::<web::Data<BodyLimits>>()
+                .map_or_else(BodyLimits::default, |l| *l.get_ref())
+                .for_surface(Surface::of_path(req.path()))
+                .json;
+            ApiError::new(
+                ErrorCode::PayloadTooLarge,
+                format!("JSON body is over the limit of {limit} bytes"),
+            )
+        }
         JsonPayloadError::Overflow { limit }
         | JsonPayloadError::OverflowKnownLength { limit, .. } => ApiError::new(
             ErrorCode::PayloadTooLarge,

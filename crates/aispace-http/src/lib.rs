@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod dto;
+pub mod envelope;
 pub mod error;
 pub mod extract;
 pub mod middleware;
@@ -12,7 +13,9 @@ pub mod request_guard;
 pub mod routes;
 pub mod server;
 pub mod state;
+pub mod surface;
 
 pub use error::{ApiError, ErrorCode};
 pub use server::{ServerOptions, run, run_with};
 pub use state::{ApiState, Lanes, PublicUrls};
+pub use surface::Surface;

@@ -83,6 +83,14 @@ fn meaning(code: ErrorCode) -> &'static str {
             "a failure of ours; quote the `X-Request-Id` header when reporting it"
         }
         ErrorCode::ServiceUnavailable => "storage is unavailable; retry after `retryAfterSeconds`",
+        ErrorCode::AgentNotClaimed => "the agent has not been claimed by its human yet",
+        ErrorCode::MissingProviderKey => {
+            "the owner has not set the model provider's API key this action needs"
+        }
+        ErrorCode::ProviderTimeout => "the model provider did not answer in time",
+        ErrorCode::ValidationError => {
+            "bad input on the newer API surfaces; this API answers it as `INVALID_BODY`"
+        }
     }
 }
 

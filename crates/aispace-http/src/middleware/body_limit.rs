@@ -1,16 +1,25 @@
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use actix_web::ResponseError;
 use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::error::PayloadError;
 use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use actix_web::middleware::Next;
-use actix_web::{ResponseError, web};
+use actix_web::web::{self, Bytes};
+use futures_util::{Stream, StreamExt};
 
 use crate::error::{ApiError, ErrorCode};
+use crate::surface::Surface;
 
-/// Body size limits by kind (SPEC §1).
+/// Body size limits by kind. `json` and `multipart` hold on every surface
+/// but LOL-65B, whose JSON bodies get `lol65b_json`.
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimits {
     pub json: usize,
     pub multipart: usize,
+    pub lol65b_json: usize,
 }
 
 impl Default for BodyLimits {
@@ -18,6 +27,7 @@ impl Default for BodyLimits {
         BodyLimits {
             json: 64 * 1024,
             multipart: 5 * 1024 * 1024 + 64 * 1024,
+            lol65b_json: 10 * 1024,
         }
     }
 }
@@ -35,30 +45,49 @@ impl BodyLimits {
             (self.json, ErrorCode::PayloadTooLarge)
         }
     }
+
+    /// The limits that hold on `surface`.
+    pub fn for_surface(&self, surface: Surface) -> BodyLimits {
+        match surface {
+            Surface::Lol65b => BodyLimits {
+                json: self.lol65b_json,
+                ..*self
+            },
+            Surface::Aispace | Surface::Doseofai => *self,
+        }
+    }
 }
 
-/// Refuses a body whose declared length is over its limit before reading
-/// any of it. Bodies without a length (chunked) are cut by the extractors,
-/// which stop reading at the same limits.
+/// Refuses a body whose declared length is over its surface's limit before
+/// reading any of it. Bodies without a length (chunked) are cut while they
+/// are read: by the extractors, configured with the limits of most
+/// surfaces, and here for a surface with tighter ones.
 pub async fn body_limit(
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let limits = req
-        .app_data::<web::Data<BodyLimits>>()
-        .map_or_else(BodyLimits::default, |l| *l.get_ref());
     let declared = req
         .headers()
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    if let Some(declared) = declared {
-        let content_type = req
-            .headers()
-            .get(CONTENT_TYPE)
-            .map_or(&b""[..], |v| v.as_bytes());
-        let (limit, code) = limits.for_content_type(content_type);
-        if declared > limit as u64 {
+    // Most requests (every GET) have no body: nothing to judge or cut.
+    if declared.is_none() && matches!(req.parts().1, Payload::None) {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
+    let base = req
+        .app_data::<web::Data<BodyLimits>>()
+        .map_or_else(BodyLimits::default, |l| *l.get_ref());
+    let content_type = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .map_or(&b""[..], |v| v.as_bytes());
+    let (extractors_cut_at, _) = base.for_content_type(content_type);
+    let (limit, code) = base
+        .for_surface(Surface::of_path(req.path()))
+        .for_content_type(content_type);
+    match declared {
+        Some(declared) if declared > limit as u64 => {
             let error = ApiError::new(
                 code,
                 format!("request body of {declared} bytes is over the limit of {limit} bytes"),
@@ -66,6 +95,46 @@ pub async fn body_limit(
             let response = error.error_response();
             return Ok(req.into_response(response));
         }
+        None if limit < extractors_cut_at => {
+            let (_, payload) = req.parts_mut();
+            let cut = Capped {
+                inner: payload.take(),
+                left: limit,
+            };
+            *payload = Payload::Stream {
+                payload: Box::pin(cut),
+            };
+        }
+        _ => {}
     }
     Ok(next.call(req).await?.map_into_boxed_body())
+}
+
+/// A body stream that fails with `Overflow` past `left` more bytes; the
+/// extractors reading it answer `PAYLOAD_TOO_LARGE`.
+struct Capped {
+    inner: Payload,
+    left: usize,
+}
+
+impl Stream for Capped {
+    type Item = Result<Bytes, PayloadError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let chunk = match self.inner.poll_next_unpin(cx) {
+            Poll::Ready(Some(Ok(chunk))) => chunk,
+            other => return other,
+        };
+        match self.left.checked_sub(chunk.len()) {
+            Some(left) => {
+                self.left = left;
+                Poll::Ready(Some(Ok(chunk)))
+            }
+            None => {
+                // Nothing more is read once the limit is passed.
+                self.inner = Payload::None;
+                Poll::Ready(Some(Err(PayloadError::Overflow)))
+            }
+        }
+    }
 }

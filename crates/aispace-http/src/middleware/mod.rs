@@ -1,7 +1,9 @@
 //! The middleware every request goes through, outermost first:
-//! [`observe`] (request id, panic containment, one access-log line) and
+//! [`observe`] (request id, error answers written in the envelope of the
+//! request's surface, panic containment, one access-log line) and
 //! [`body_limit`] (refuses oversized bodies from their `Content-Length`
-//! before a byte of them is read).
+//! before a byte of them is read, and cuts streamed ones where the surface
+//! allows less than the extractors do).
 
 mod body_limit;
 mod observe;

@@ -6,11 +6,14 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use actix_web::HttpMessage;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::error::InternalError;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use futures_util::FutureExt;
 
+use crate::envelope;
 use crate::error::{ApiError, InternalCause};
+use crate::surface::Surface;
 
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -92,7 +95,8 @@ fn without_secrets(text: &str) -> Cow<'_, str> {
     Cow::Owned(redacted)
 }
 
-/// Request id in and out, a panicking handler turned into a logged
+/// Request id in and out, error answers written in the envelope of the
+/// request's surface, a panicking handler turned into a logged
 /// `INTERNAL_ERROR` (the connection stays up), and one log line per
 /// request: id, method, path, status, latency. Query strings and headers
 /// are never logged: they can carry keys and cursors.
@@ -103,14 +107,14 @@ pub async fn observe(
     let started = Instant::now();
     let id = client_request_id(&req).unwrap_or_else(new_request_id);
     req.extensions_mut().insert(RequestId(id.clone()));
+    let surface = Surface::of_path(req.path());
     let method = req.method().clone();
     let path = without_secrets(req.path()).into_owned();
 
     // The request cannot be kept for building a response here: cloning it
-    // before routing breaks actix. A panic therefore leaves as an error,
-    // which actix renders with `ApiError`'s own response (request id
-    // included), and is logged here.
-    let mut response = match AssertUnwindSafe(next.call(req)).catch_unwind().await {
+    // before routing breaks actix. A panic therefore leaves as an error
+    // carrying its finished answer, and is logged here.
+    let response = match AssertUnwindSafe(next.call(req)).catch_unwind().await {
         Ok(Ok(response)) => response.map_into_boxed_body(),
         Ok(Err(err)) => {
             log_failure(
@@ -121,7 +125,10 @@ pub async fn observe(
                 err.as_response_error().status_code().as_u16(),
                 &err.to_string(),
             );
-            return Err(err);
+            return Err(match err.as_error::<ApiError>() {
+                Some(error) => finished(surface, error.clone(), id),
+                None => err,
+            });
         }
         Err(panic) => {
             let what = panic
@@ -131,10 +138,11 @@ pub async fn observe(
                 .unwrap_or_else(|| "unknown panic payload".to_owned());
             let cause = format!("handler panicked: {what}");
             log_failure(&id, &method, &path, started, 500, &cause);
-            return Err(ApiError::internal(cause).with_request_id(id).into());
+            return Err(finished(surface, ApiError::internal(cause), id));
         }
     };
 
+    let mut response = envelope::complete(response, surface);
     response.headers_mut().insert(REQUEST_ID_HEADER, id.clone());
     let status = response.status().as_u16();
     if let Some(InternalCause(cause)) = response.response().extensions().get::<InternalCause>() {
@@ -149,6 +157,14 @@ pub async fn observe(
         );
     }
     Ok(response)
+}
+
+/// An error that leaves as an error, with its answer already written:
+/// actix sends that answer as it is.
+fn finished(surface: Surface, error: ApiError, id: HeaderValue) -> actix_web::Error {
+    let mut response = envelope::render(surface, &error);
+    response.headers_mut().insert(REQUEST_ID_HEADER, id);
+    InternalError::from_response(error, response).into()
 }
 
 fn log_failure(

@@ -13,8 +13,9 @@ use actix_web::{HttpRequest, HttpResponse, Resource, web};
 
 use crate::state::ApiState;
 
-/// Unknown paths: the JSON envelope's `NOT_FOUND` on the machine surfaces
-/// (`/api/…`, `/raw/…`, `/healthz`), the 404 page everywhere else.
+/// Unknown paths: `NOT_FOUND` in the envelope of the path's surface on the
+/// machine paths (`/api/…`, `/raw/…`, `/healthz`), the 404 page everywhere
+/// else.
 pub async fn not_found(req: HttpRequest) -> HttpResponse {
     match req.app_data::<web::Data<ApiState>>() {
         Some(state) if !pages::is_machine_path(req.path()) => pages::unknown_page(state),
@@ -35,8 +36,9 @@ where
 }
 
 /// A resource whose wrong methods get `METHOD_NOT_ALLOWED` (with `Allow`)
-/// in the envelope rather than actix's empty 405.
-fn endpoint(path: &str, allow: &'static str) -> Resource {
+/// in the envelope of its surface rather than actix's empty 405. Every API
+/// route is mounted through it, on any surface.
+pub fn endpoint(path: &str, allow: &'static str) -> Resource {
     web::resource(path).default_service(web::to(move || fallback::method_not_allowed(allow)))
 }
 

@@ -3,13 +3,17 @@ use std::sync::Arc;
 
 use actix_web::web;
 use aispace_blob::ObjectStoreBlobs;
-use aispace_domain::Aispace;
 use aispace_domain::model::{AgentName, Handle, NewAgent};
+use aispace_domain::ports::StoreError;
 use aispace_domain::service::{Ports, Settings};
+use aispace_domain::{Aispace, DomainError};
 use aispace_fetcher::{
     AllowList, FetchConfig, UreqFetcher, UreqWebhookSender, WebhookSenderConfig,
 };
-use aispace_http::{ApiState, PublicUrls, ServerOptions};
+use aispace_http::extract::BearerKey;
+use aispace_http::routes::endpoint;
+use aispace_http::state::as_caller;
+use aispace_http::{ApiError, ApiState, ErrorCode, PublicUrls, ServerOptions};
 use aispace_storage_memory::MemoryStore;
 use aispace_testkit::fakes::{FixedClock, SeededEntropy, SeqIds};
 use serde_json::Value;
@@ -22,23 +26,76 @@ pub struct TestApp {
     pub client: awc::Client,
 }
 
-/// Routes only tests mount: a handler that panics, and one that reads a
-/// JSON body (the API's own JSON endpoints arrive with later issues).
+/// Routes only tests mount: a handler that panics, one that reads a JSON
+/// body, and one answering any error code made the way the app makes it;
+/// and on each newer surface, mounted the way its routes are, a panicking,
+/// a JSON-reading and an authenticated endpoint.
 fn test_routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(
-        "/test/panic",
-        web::get().to(|| async {
+    for prefix in ["/api/v1", "/api/discuss"] {
+        surface_routes(cfg, prefix);
+    }
+    cfg.route("/api/agent/test/error/{code}", web::get().to(error_named))
+        .route(
+            "/test/panic",
+            web::get().to(|| async {
+                #[allow(clippy::panic)]
+                if true {
+                    panic!("deliberate test panic");
+                }
+                "unreachable"
+            }),
+        )
+        .route(
+            "/test/echo-json",
+            web::post().to(|body: web::Json<Value>| async move { web::Json(body.into_inner()) }),
+        );
+}
+
+fn surface_routes(cfg: &mut web::ServiceConfig, prefix: &str) {
+    cfg.service(endpoint(&format!("{prefix}/test/echo-json"), "POST").route(
+        web::post().to(|body: web::Json<Value>| async move { web::Json(body.into_inner()) }),
+    ))
+    .service(
+        endpoint(&format!("{prefix}/test/panic"), "GET").route(web::get().to(|| async {
             #[allow(clippy::panic)]
             if true {
                 panic!("deliberate test panic");
             }
             "unreachable"
-        }),
+        })),
     )
-    .route(
-        "/test/echo-json",
-        web::post().to(|body: web::Json<Value>| async move { web::Json(body.into_inner()) }),
+    .service(
+        endpoint(&format!("{prefix}/test/me"), "GET").route(web::get().to(
+            |state: web::Data<ApiState>, key: BearerKey| async move {
+                as_caller(&state, key, |_, principal| {
+                    Ok(web::Json(
+                        serde_json::json!({ "handle": principal.agent.handle.as_str() }),
+                    ))
+                })
+                .await
+            },
+        )),
     );
+}
+
+/// The error named in the path: the domain's own for the codes the domain
+/// makes with extra parts (a wait, a hidden cause), a plain one otherwise.
+async fn error_named(code: web::Path<String>) -> Result<&'static str, ApiError> {
+    let code = ErrorCode::ALL
+        .into_iter()
+        .find(|c| c.as_str() == code.as_str())
+        .unwrap();
+    Err(match code {
+        ErrorCode::RateLimited => DomainError::RateLimited {
+            retry_after: std::time::Duration::from_secs(7),
+        }
+        .into(),
+        ErrorCode::ServiceUnavailable => {
+            DomainError::Unavailable(StoreError::Unavailable("disk on fire".into())).into()
+        }
+        ErrorCode::InternalError => ApiError::internal("secret cause"),
+        code => ApiError::new(code, "what went wrong"),
+    })
 }
 
 impl TestApp {

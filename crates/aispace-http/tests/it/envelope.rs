@@ -150,7 +150,7 @@ async fn keys_never_reach_the_logs() {
 
 /// Sends raw bytes and returns what the server answered, reading until it
 /// closes the connection or a timeout passes.
-fn raw_exchange(addr: std::net::SocketAddr, request: &[u8]) -> String {
+pub fn raw_exchange(addr: std::net::SocketAddr, request: &[u8]) -> String {
     let mut stream = TcpStream::connect(addr).unwrap();
     stream
         .set_read_timeout(Some(std::time::Duration::from_secs(5)))
@@ -247,4 +247,99 @@ async fn malformed_json_is_an_invalid_body() {
         (status, error_code(status, &body)),
         (400, "INVALID_BODY".into())
     );
+}
+
+/// Every code's answer on the AIspace surface, byte for byte: status,
+/// content type and body text. Clients parse these; they must not drift.
+#[actix_web::test]
+async fn every_code_keeps_its_aispace_wire_shape() {
+    const PLAIN: &str = r#""message":"what went wrong"}}"#;
+    let table: &[(&str, u16, String)] = &[
+        ("AUTH_HEADER_MISSING", 401, plain("AUTH_HEADER_MISSING")),
+        ("INVALID_AGENT_KEY", 401, plain("INVALID_AGENT_KEY")),
+        ("KEY_REVOKED", 401, plain("KEY_REVOKED")),
+        ("AGENT_SUSPENDED", 401, plain("AGENT_SUSPENDED")),
+        (
+            "RATE_LIMITED",
+            429,
+            r#"{"ok":false,"error":{"code":"RATE_LIMITED","message":"rate limited; retry in 7 s"},"retryAfterSeconds":7}"#.into(),
+        ),
+        ("POST_NOT_FOUND", 404, plain("POST_NOT_FOUND")),
+        ("CANNOT_MEDAL_OWN_POST", 403, plain("CANNOT_MEDAL_OWN_POST")),
+        ("FORBIDDEN", 403, plain("FORBIDDEN")),
+        ("INVALID_BODY", 400, plain("INVALID_BODY")),
+        ("IMAGE_URL_REQUIRED", 400, plain("IMAGE_URL_REQUIRED")),
+        ("FILE_REQUIRED", 400, plain("FILE_REQUIRED")),
+        ("AMBIGUOUS_INPUT", 400, plain("AMBIGUOUS_INPUT")),
+        ("FORBIDDEN_URL", 400, plain("FORBIDDEN_URL")),
+        ("IMAGE_FETCH_FAILED", 422, plain("IMAGE_FETCH_FAILED")),
+        ("UNSUPPORTED_MEDIA_TYPE", 415, plain("UNSUPPORTED_MEDIA_TYPE")),
+        ("UPLOAD_TOO_LARGE", 413, plain("UPLOAD_TOO_LARGE")),
+        ("NOT_FOUND", 404, plain("NOT_FOUND")),
+        ("PAYLOAD_TOO_LARGE", 413, plain("PAYLOAD_TOO_LARGE")),
+        ("METHOD_NOT_ALLOWED", 405, plain("METHOD_NOT_ALLOWED")),
+        ("WEBHOOK_LIMIT_REACHED", 409, plain("WEBHOOK_LIMIT_REACHED")),
+        ("CONFLICT", 409, plain("CONFLICT")),
+        (
+            "INTERNAL_ERROR",
+            500,
+            r#"{"ok":false,"error":{"code":"INTERNAL_ERROR","message":"internal error; quote the X-Request-Id header when reporting it"}}"#.into(),
+        ),
+        (
+            "SERVICE_UNAVAILABLE",
+            503,
+            r#"{"ok":false,"error":{"code":"SERVICE_UNAVAILABLE","message":"storage is unavailable; retry shortly"},"retryAfterSeconds":1}"#.into(),
+        ),
+        ("AGENT_NOT_CLAIMED", 403, plain("AGENT_NOT_CLAIMED")),
+        ("MISSING_PROVIDER_KEY", 403, plain("MISSING_PROVIDER_KEY")),
+        ("PROVIDER_TIMEOUT", 504, plain("PROVIDER_TIMEOUT")),
+        // Bad input made for the newer surfaces keeps this surface's name.
+        (
+            "VALIDATION_ERROR",
+            400,
+            r#"{"ok":false,"error":{"code":"INVALID_BODY","message":"what went wrong"}}"#.into(),
+        ),
+    ];
+    fn plain(code: &str) -> String {
+        format!(r#"{{"ok":false,"error":{{"code":"{code}",{PLAIN}"#)
+    }
+    assert_eq!(
+        table.iter().map(|(c, _, _)| *c).collect::<Vec<_>>(),
+        aispace_http::ErrorCode::ALL
+            .iter()
+            .map(|c| c.as_str())
+            .collect::<Vec<_>>(),
+        "every code is pinned"
+    );
+    let app = TestApp::spawn().await;
+    for (code, status, body) in table {
+        let mut resp = app
+            .client
+            .get(app.url(&format!("/api/agent/test/error/{code}")))
+            .send()
+            .await
+            .unwrap();
+        let text = resp.body().await.unwrap();
+        assert_eq!(
+            (resp.status().as_u16(), std::str::from_utf8(&text).unwrap()),
+            (*status, body.as_str()),
+            "{code}"
+        );
+        assert_eq!(
+            resp.headers().get("content-type").unwrap(),
+            "application/json",
+            "{code}"
+        );
+        assert!(resp.headers().contains_key("x-request-id"), "{code}");
+        let retry = resp
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap());
+        let expected = match *code {
+            "RATE_LIMITED" => Some("7"),
+            "SERVICE_UNAVAILABLE" => Some("1"),
+            _ => None,
+        };
+        assert_eq!(retry, expected, "{code}");
+    }
 }

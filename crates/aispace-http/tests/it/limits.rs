@@ -44,6 +44,10 @@ fn every_code_has_the_documented_status() {
         ("CONFLICT", 409),
         ("INTERNAL_ERROR", 500),
         ("SERVICE_UNAVAILABLE", 503),
+        ("AGENT_NOT_CLAIMED", 403),
+        ("MISSING_PROVIDER_KEY", 403),
+        ("PROVIDER_TIMEOUT", 504),
+        ("VALIDATION_ERROR", 400),
     ];
     let actual: Vec<(&str, u16)> = ErrorCode::ALL
         .iter()

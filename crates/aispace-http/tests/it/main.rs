@@ -14,4 +14,5 @@ mod openapi;
 mod pages;
 mod posting;
 mod social;
+mod surfaces;
 mod webhooks;
