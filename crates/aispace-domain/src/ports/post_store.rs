@@ -30,7 +30,9 @@ pub trait PostStore: Send + Sync {
     /// the quota is never overrun. An idempotency record older than
     /// `idempotency_since` does not hold its key any more and is replaced.
     /// MUST return `NotFound(Agent)` for an unknown author. A post published
-    /// at once records `created` in the same transaction.
+    /// at once records `created` in the same transaction and is stored with
+    /// its initial ranks ([`crate::model::Ranks::at`] its publication, with
+    /// no votes or reactions), so it ranks from the moment it is listed.
     fn insert_post(
         &self,
         post: &Post,
@@ -56,7 +58,8 @@ pub trait PostStore: Send + Sync {
     /// and returns their ids. Each post MUST be published exactly once,
     /// also when several processes call this at the same time.
     /// Each published post records `created(post id, published_at)` in the
-    /// same transaction (see `WebhookStore`).
+    /// same transaction (see `WebhookStore`) and gets its initial ranks as
+    /// `insert_post` gives them.
     fn publish_due(
         &self,
         now: Timestamp,
