@@ -23,7 +23,7 @@ fn main() -> ExitCode {
             eprintln!(
                 "  bench  release server on loopback under load: req/s, latency, peak RSS \
                  per scenario\n         (--quick: 2 s each, 2,000 seeded feed posts, not \
-                 10,000),\n         then `webhooks`: like→delivery delay and deliveries/s to a \
+                 10,000; --feed-posts N: N),\n         then `webhooks`: like→delivery delay and deliveries/s to a \
                  receiver on loopback;\n         writes target/bench/results.json\n         \
                  --soak: mixed traffic from 64 agents under the real quotas for 3 min \
                  (--duration);\n         fails on any error but RATE_LIMITED or on memory \
@@ -149,7 +149,7 @@ fn ci() -> Result<(), String> {
     run("doc tests", doc_tests)?;
     drop(s3);
 
-    // The soak's short form (issue 8): mixed traffic under the real limits
+    // The soak's short form: mixed traffic under the real limits
     // on the debug build the tests just built; `cargo xtask bench --soak`
     // is the long one.
     eprintln!("==> soak (short)");

@@ -124,6 +124,22 @@ pub fn string_field(json: &str, field: &str) -> Option<String> {
     }
 }
 
+/// The integer value of the first `"field"` in a JSON text, as
+/// [`string_field`] reads strings (a vote's `agentVote`).
+pub fn int_field(json: &str, field: &str) -> Option<i64> {
+    let after_name = json.split_once(&format!("\"{field}\""))?.1;
+    let value = after_name.trim_start().strip_prefix(':')?.trim_start();
+    let digits = value.strip_prefix('-').unwrap_or(value);
+    let end = digits
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(digits.len());
+    // A fraction or exponent would make it another number.
+    if end == 0 || matches!(digits[end..].chars().next(), Some('.' | 'e' | 'E')) {
+        return None;
+    }
+    value[..value.len() - digits.len() + end].parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,5 +171,25 @@ mod tests {
         assert_eq!(string_field(json, "secret"), None);
         assert_eq!(string_field(r#"{"key":12}"#, "key"), None);
         assert_eq!(string_field(r#"{"key":"cut"#, "key"), None);
+    }
+
+    #[test]
+    fn reads_integer_fields_of_a_vote_answer() {
+        let json = r#"{"score":-3,"agentVote":1}"#;
+        assert_eq!(int_field(json, "agentVote"), Some(1));
+        assert_eq!(int_field(json, "score"), Some(-3));
+        assert_eq!(int_field("{ \"agentVote\" : -1 }", "agentVote"), Some(-1));
+        assert_eq!(int_field(r#"{"data":{"score":12}}"#, "score"), Some(12));
+        for bad in [
+            r#"{"agentVote":null}"#,
+            r#"{"agentVote":"1"}"#,
+            r#"{"agentVote":1.5}"#,
+            r#"{"agentVote":1e2}"#,
+            r#"{"agentVote":-}"#,
+            r#"{"agentVote":}"#,
+            r#"{"score":1}"#,
+        ] {
+            assert_eq!(int_field(bad, "agentVote"), None, "{bad}");
+        }
     }
 }

@@ -13,12 +13,17 @@
 //! with its own server process, agents, data dir and seed; every server's
 //! environment is printed (and written) in full (`server.rs`).
 //!
-//! A scenario that reads existing state (`feed`, `feed-rising`) has it
-//! seeded over HTTP once per database, before its warm-up (`seed.rs`);
-//! `healthz` runs before that, on the empty database, and uploads after
-//! the reads. On PostgreSQL the seed ends with `ANALYZE` of the run's
-//! schema, as autovacuum would do after such a load: without statistics
-//! the feed's query is planned as a nested loop that takes seconds.
+//! A scenario that reads existing state (`feed`, `feed-rising`,
+//! `memes-hot`, …) has it seeded over HTTP once per database, before its
+//! warm-up (`seed.rs`): `--feed-posts N` posts (10,000 by default, 2,000
+//! with `--quick`), all published just before, so all inside the 72-hour
+//! rising window: the rising feed's worst case. The report and
+//! results.json give each run's count; agents are added as the count
+//! grows (`seed::agents_for`). `healthz` runs before the seeding, on the
+//! empty database, and uploads after the reads. On PostgreSQL the seed
+//! ends with `ANALYZE` of the run's schema, as autovacuum would do after
+//! such a load: without statistics the feed's query is planned as a
+//! nested loop that takes seconds.
 //!
 //! `--server-env NAME=VALUE` changes a server setting on every database
 //! (say `AISPACE_BLOCKING_THREADS`, to compare values); it is printed with
@@ -34,11 +39,16 @@
 //!
 //! - `scenarios[]`, `seeded[]`: every database's, in run order, each with
 //!   a `database` field (`"sqlite"` or `"postgres"`); `vs_healthz_…` is
-//!   against the healthz of the same database's server; `seeded[]` has
-//!   `analyze_seconds` (PostgreSQL's `ANALYZE`, else null).
+//!   against the healthz of the same database's server; a scenario's
+//!   `feed_posts` is the number of seeded posts it read (null if it reads
+//!   none); `seeded[]` has `analyze_seconds` (PostgreSQL's `ANALYZE`, else
+//!   null), `up_votes`, `down_votes` and `posts_seconds` (publishing the
+//!   posts, part of `seconds`).
 //! - `webhooks`: the first database's measurement (with `database`), or
 //!   null; every database's is in `runs[].webhooks`.
-//! - `settings.server_env`: the settings every server gets;
+//! - `settings.feed_posts`: `--feed-posts` or its default, null when no
+//!   selected scenario reads seeded posts; `settings.server_env`: the
+//!   settings every server gets;
 //!   `settings.databases` lists the databases run and
 //!   `settings.postgres_skipped` why PostgreSQL was not (or null).
 //! - `runs[]`: one per database: `database`, `server` (`pid`, `addr`, the
@@ -98,10 +108,11 @@ pub fn bench(args: &[String]) -> Result<(), String> {
     }
     let connections = |s: &Scenario| options.connections.unwrap_or(s.connections);
     let webhook_connections = options.connections.unwrap_or(webhooks::CONNECTIONS);
+    let feed_posts = options.feed_posts();
     let agents = scenarios
         .iter()
         .map(|s| match s.prepare {
-            Some(Prepare::FeedPosts) => connections(s).max(seed::MIN_AGENTS),
+            Some(Prepare::FeedPosts) => connections(s).max(seed::agents_for(feed_posts)),
             None => connections(s),
         })
         .chain(measure_webhooks.then(|| webhooks::agents(webhook_connections)))
@@ -131,6 +142,10 @@ pub fn bench(args: &[String]) -> Result<(), String> {
             .unwrap_or(&bin)
             .to_path_buf(),
         agents,
+        feed_posts: scenarios
+            .iter()
+            .any(|s| s.prepare == Some(Prepare::FeedPosts))
+            .then_some(feed_posts),
         databases: selection.databases.clone(),
         postgres_skipped: selection.skipped.clone(),
     };
@@ -166,7 +181,7 @@ pub fn bench(args: &[String]) -> Result<(), String> {
         println!("note: {skipped}");
     }
 
-    // A throughput below an issue's threshold is a FAIL in the report, not
+    // A throughput below a scenario's threshold is a FAIL in the report, not
     // an error; an endpoint that does not answer 2xx is, and so is a
     // database whose run could not be made.
     let mut problems = Vec::new();
@@ -273,7 +288,7 @@ impl Plan<'_> {
         let seeding = Seeding {
             addr: server.addr,
             keys: &keys,
-            quick: self.options.quick,
+            feed_posts: self.options.feed_posts(),
             scenarios: self.scenarios,
             analyze: schema.as_ref().map(|(schema, _)| schema),
         };
@@ -283,6 +298,10 @@ impl Plan<'_> {
             let prepare_failure = scenario.prepare.and_then(|prepare| {
                 seeding.once(prepare, scenario.name, &mut made, &mut run.seeded)
             });
+            let feed_posts = scenario
+                .prepare
+                .and_then(|prepare| made.iter().position(|p| *p == prepare))
+                .map(|i| run.seeded[i].posts);
             server.check_running()?;
 
             let plan = load::Plan {
@@ -312,6 +331,7 @@ impl Plan<'_> {
                 memory,
                 peak_per_scenario,
                 prepare_failure,
+                feed_posts,
                 min_vs_healthz: scenario.min_vs_healthz,
             };
             // Loud and at once: the figures that follow are not the endpoint's.
@@ -371,7 +391,7 @@ impl Plan<'_> {
 struct Seeding<'a> {
     addr: std::net::SocketAddr,
     keys: &'a [String],
-    quick: bool,
+    feed_posts: usize,
     scenarios: &'a [Scenario],
     /// PostgreSQL: the schema to `ANALYZE` (see `seed::Plan::analyze`).
     analyze: Option<&'a PgSchema>,
@@ -403,11 +423,7 @@ impl Seeding<'_> {
                 let plan = seed::Plan {
                     addr: self.addr,
                     keys: self.keys,
-                    posts: if self.quick {
-                        seed::QUICK_FEED_POSTS
-                    } else {
-                        seed::FEED_POSTS
-                    },
+                    posts: self.feed_posts,
                     connections: seed::CONNECTIONS,
                     analyze: self.analyze,
                 };

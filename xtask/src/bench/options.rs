@@ -3,10 +3,11 @@
 use std::time::Duration;
 
 use super::database::Database;
+use super::seed;
 
 pub const USAGE: &str = "usage: cargo xtask bench [--quick] [--scenario NAME]... \
      [--database sqlite|postgres]... [--duration SECS] [--connections N] \
-     [--server-env NAME=VALUE]...\n       \
+     [--feed-posts N] [--server-env NAME=VALUE]...\n       \
      cargo xtask bench --soak [--duration SECS] [--connections N] [--debug-build]";
 
 /// Set by the bench for every server; `--server-env` may not change them.
@@ -15,6 +16,10 @@ const RESERVED_ENV: [&str; 3] = ["AISPACE_BIND", "AISPACE_DATA_DIR", "DATABASE_U
 const DEFAULT_DURATION: Duration = Duration::from_secs(10);
 const QUICK_DURATION: Duration = Duration::from_secs(2);
 
+/// The most `--feed-posts` takes: a guard against a mistyped count, as a
+/// million posts already take hours to seed over HTTP on a small host.
+const MAX_FEED_POSTS: usize = 1_000_000;
+
 #[derive(Debug, Default, PartialEq)]
 pub struct Options {
     pub quick: bool,
@@ -22,6 +27,7 @@ pub struct Options {
     pub scenarios: Vec<String>,
     duration: Option<Duration>,
     pub connections: Option<usize>,
+    feed_posts: Option<usize>,
     /// Empty: SQLite, and PostgreSQL when a URL is set (see `database.rs`).
     pub databases: Vec<Database>,
     /// Extra server settings for every database's server, after (so over)
@@ -73,6 +79,15 @@ impl Options {
                         .ok_or_else(|| format!("--connections {raw}: want 1 to 1024"))?;
                     options.connections = Some(n);
                 }
+                "--feed-posts" => {
+                    let raw = value()?;
+                    let n = raw
+                        .parse()
+                        .ok()
+                        .filter(|n| (1..=MAX_FEED_POSTS).contains(n))
+                        .ok_or_else(|| format!("--feed-posts {raw}: want 1 to {MAX_FEED_POSTS}"))?;
+                    options.feed_posts = Some(n);
+                }
                 "--database" => options.databases.push(Database::parse(&value()?)?),
                 "--server-env" => {
                     let raw = value()?;
@@ -97,6 +112,16 @@ impl Options {
             QUICK_DURATION
         } else {
             DEFAULT_DURATION
+        })
+    }
+
+    /// Posts seeded for the scenarios that read them: `--feed-posts`, else
+    /// the smaller quick count with `--quick`, else the usual one.
+    pub fn feed_posts(&self) -> usize {
+        self.feed_posts.unwrap_or(if self.quick {
+            seed::QUICK_FEED_POSTS
+        } else {
+            seed::FEED_POSTS
         })
     }
 
@@ -176,6 +201,29 @@ mod tests {
     }
 
     #[test]
+    fn feed_posts_default_quick_and_explicit() {
+        assert_eq!(parse(&[]).unwrap().unwrap().feed_posts(), seed::FEED_POSTS);
+        let quick = parse(&["--quick"]).unwrap().unwrap();
+        assert_eq!(quick.feed_posts(), seed::QUICK_FEED_POSTS);
+        for (args, posts) in [
+            (&["--feed-posts", "100000"][..], 100_000),
+            (&["--feed-posts=20"], 20),
+            (&["--feed-posts", "1"], 1),
+            (&["--feed-posts=1000000"], MAX_FEED_POSTS),
+            // Explicit beats --quick, in either order.
+            (&["--quick", "--feed-posts", "50000"], 50_000),
+            (&["--feed-posts", "50000", "--quick"], 50_000),
+        ] {
+            let o = parse(args).unwrap().unwrap();
+            assert_eq!(o.feed_posts(), posts, "{args:?}");
+        }
+        let o = parse(&["--quick", "--feed-posts", "50000"])
+            .unwrap()
+            .unwrap();
+        assert_eq!(o.duration(), QUICK_DURATION);
+    }
+
+    #[test]
     fn databases_and_server_env() {
         let o = parse(&[]).unwrap().unwrap();
         assert!(o.databases.is_empty() && o.server_env.is_empty());
@@ -209,6 +257,13 @@ mod tests {
             &["--duration", "0"],
             &["--duration", "x"],
             &["--connections", "0"],
+            &["--feed-posts"],
+            &["--feed-posts", "0"],
+            &["--feed-posts", "-5"],
+            &["--feed-posts", "1e5"],
+            &["--feed-posts", "1000001"],
+            &["--feed-posts", "100,000"],
+            &["--feed-posts=ten"],
             &["--fast"],
             &["healthz"],
             &["--database"],

@@ -29,6 +29,9 @@ pub struct RunInfo {
     pub connections_override: Option<usize>,
     pub server_bin: PathBuf,
     pub agents: usize,
+    /// Posts seeded for the scenarios that read them (`--feed-posts`), if
+    /// any selected scenario does.
+    pub feed_posts: Option<usize>,
     pub databases: Vec<Database>,
     /// Why PostgreSQL is not among them, when it was not asked for.
     pub postgres_skipped: Option<String>,
@@ -104,7 +107,9 @@ pub struct ScenarioResult {
     pub peak_per_scenario: bool,
     /// Why the state it reads could not be (fully) seeded.
     pub prepare_failure: Option<String>,
-    /// The issue's threshold, as a fraction of `healthz` req/s.
+    /// The seeded posts it read, if it reads them.
+    pub feed_posts: Option<usize>,
+    /// The scenario's threshold, as a fraction of `healthz` req/s.
     pub min_vs_healthz: Option<f64>,
 }
 
@@ -138,7 +143,7 @@ impl ScenarioResult {
     }
 }
 
-/// An issue's throughput threshold, judged.
+/// A scenario's throughput threshold, judged.
 #[derive(Debug, PartialEq)]
 enum Verdict {
     Pass,
@@ -256,6 +261,16 @@ pub fn header(info: &RunInfo) -> String {
     if let Some(skipped) = &info.postgres_skipped {
         databases.push_str(&format!("\n          {skipped}"));
     }
+    let seed = info.feed_posts.map_or_else(
+        || "nothing (no selected scenario reads seeded posts)".to_owned(),
+        |posts| {
+            format!(
+                "{} posts (--feed-posts) with reactions and votes, over HTTP, once per \
+                 database, published just before the scenarios that read them",
+                thousands(posts)
+            )
+        },
+    );
     format!(
         "$ {}\n\
          when:     {}\n\
@@ -264,6 +279,7 @@ pub fn header(info: &RunInfo) -> String {
          server:   {} serve, {} agents; settings: the env shown per database, the rest \
                    at the server's defaults\n\
          database: {databases}\n\
+         seed:     {seed}\n\
          load:     {} s warm-up + {} s measured per scenario, connections {connections}, \
                    keep-alive HTTP/1.1, one agent key per connection\n",
         info.command,
@@ -459,8 +475,8 @@ pub fn table(results: &[ScenarioResult], seeded: &[Seeded], webhooks: Option<&We
     let mut verdicts = Vec::new();
     let mut rows = vec![
         [
-            "scenario", "conns", "requests", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms",
-            "errors", "peak RSS", "RSS", "statuses",
+            "scenario", "posts", "conns", "requests", "req/s", "p50 ms", "p90 ms", "p99 ms",
+            "max ms", "errors", "peak RSS", "RSS", "statuses",
         ]
         .map(String::from)
         .to_vec(),
@@ -477,6 +493,7 @@ pub fn table(results: &[ScenarioResult], seeded: &[Seeded], webhooks: Option<&We
         let mib = |kib: u64| format!("{:.1} MiB", kib as f64 / 1024.0);
         rows.push(vec![
             result.name.to_owned(),
+            result.feed_posts.map_or_else(|| "-".into(), thousands),
             result.connections.to_string(),
             s.requests.to_string(),
             format!("{:.1}", s.per_second),
@@ -606,6 +623,10 @@ pub fn json(info: &RunInfo, runs: &[Run]) -> Json {
                 ),
                 ("agents", Json::Int(info.agents as u64)),
                 (
+                    "feed_posts",
+                    Json::opt(info.feed_posts, |n| Json::Int(n as u64)),
+                ),
+                (
                     "server_env",
                     Json::Obj(
                         SERVER_ENV
@@ -653,6 +674,10 @@ fn scenario_json(result: &ScenarioResult, baseline: Option<f64>) -> Json {
     Json::obj([
         ("name", Json::str(result.name)),
         ("method", Json::str(result.method)),
+        (
+            "feed_posts",
+            Json::opt(result.feed_posts, |n| Json::Int(n as u64)),
+        ),
         ("connections", Json::Int(result.connections as u64)),
         ("requests", Json::Int(s.requests as u64)),
         ("requests_per_second", Json::Num(s.per_second)),
@@ -824,6 +849,19 @@ fn comparison_json(runs: &[Run]) -> Option<Json> {
     ]))
 }
 
+/// `100,000`: post counts as the report's prose writes them.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 fn ms(d: Option<Duration>) -> String {
     d.map_or_else(|| "-".into(), |d| format!("{:.2}", d.as_secs_f64() * 1e3))
 }
@@ -884,6 +922,7 @@ mod tests {
             memory: None,
             peak_per_scenario: true,
             prepare_failure: None,
+            feed_posts: None,
             min_vs_healthz: None,
         }
     }
@@ -996,6 +1035,7 @@ mod tests {
             connections_override: None,
             server_bin: PathBuf::from("target/release/aispace"),
             agents: 16,
+            feed_posts: Some(100_000),
             databases,
             postgres_skipped: None,
         }
@@ -1067,6 +1107,67 @@ mod tests {
         let text = json.pretty();
         assert!(text.contains("\"ratio\": 0.25"), "{text}");
         assert!(text.contains("\"webhooks\": null"));
+    }
+
+    #[test]
+    fn each_run_states_its_post_count() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(10_000), "10,000");
+        assert_eq!(thousands(100_000), "100,000");
+        assert_eq!(thousands(1_000_000), "1,000,000");
+
+        let info = info(vec![Database::Sqlite]);
+        assert!(
+            header(&info).contains("\nseed:     100,000 posts (--feed-posts)"),
+            "{}",
+            header(&info)
+        );
+        let mut feed = result("feed-rising", &[2; 400], 2);
+        feed.feed_posts = Some(100_000);
+        let runs = [run_of(
+            Database::Sqlite,
+            vec![result("healthz", &[1; 1000], 2), feed],
+        )];
+        let table = run_table(&runs[0]);
+        let row = |name: &str| {
+            table
+                .lines()
+                .find(|l| l.starts_with(name))
+                .unwrap()
+                .split_whitespace()
+                .nth(1)
+                .unwrap()
+                .to_owned()
+        };
+        assert_eq!(
+            (row("healthz"), row("feed-rising")),
+            ("-".into(), "100,000".into())
+        );
+
+        let json = json(&info, &runs);
+        let settings = field(&json, "settings").unwrap();
+        assert!(matches!(
+            field(settings, "feed_posts"),
+            Some(Json::Int(100_000))
+        ));
+        let Some(Json::Arr(scenarios)) = field(&json, "scenarios") else {
+            panic!("no scenarios")
+        };
+        assert!(matches!(
+            field(&scenarios[0], "feed_posts"),
+            Some(Json::Null)
+        ));
+        assert!(matches!(
+            field(&scenarios[1], "feed_posts"),
+            Some(Json::Int(100_000))
+        ));
+
+        let unseeded = RunInfo {
+            feed_posts: None,
+            ..info
+        };
+        assert!(header(&unseeded).contains("seed:     nothing"));
     }
 
     #[test]

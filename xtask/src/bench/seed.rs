@@ -3,9 +3,10 @@
 //! published posts with reactions, not over an empty table.
 //!
 //! Requests go out on several keep-alive connections at once, each request
-//! with the key of the agent acting (author, liker, voter, commenter), so
-//! the work is spread like the load's and per-agent locks do not serialise
-//! it. Seeding stops at the first answer that is not 2xx and reports it.
+//! with the key of the agent acting (author, liker, medal giver, up/down
+//! voter, commenter), so the work is spread like the load's and per-agent
+//! locks do not serialise it. Seeding stops at the first answer that is
+//! not 2xx and reports it.
 
 use std::net::SocketAddr;
 use std::sync::Mutex;
@@ -18,17 +19,40 @@ use super::http::{Connection, Request, Response};
 use super::json::{self, Json};
 use super::load::{describe, exchange};
 
-/// Posts the feed scenarios read, and with `--quick` (seeding 10,000 takes
-/// a while; fewer still makes the first page cost the same, though the
-/// rising window holds fewer candidates).
+/// Posts the feed scenarios read unless `--feed-posts` says otherwise,
+/// and with `--quick` (seeding 10,000 takes a while; fewer still makes the
+/// first page cost the same, though the rising window holds fewer
+/// candidates).
 pub const FEED_POSTS: usize = 10_000;
 pub const QUICK_FEED_POSTS: usize = 2_000;
 
 /// Concurrent seeding connections.
 pub const CONNECTIONS: usize = 8;
 
-/// A medal needs a voter other than the author.
-pub const MIN_AGENTS: usize = 2;
+/// Who acts on post `i`: agent `i + offset` (mod the agents), the author
+/// being offset 0 (see [`Seeded::MIX`]).
+const LIKER: usize = 1;
+const COMMENTER: usize = 2;
+const DOWN_VOTER: usize = 3;
+
+/// With fewer, an offset above would name the author (who may not vote on
+/// its own post) or the same agent twice (a down-vote would replace the
+/// up-vote instead of adding to the post's votes).
+pub const MIN_AGENTS: usize = DOWN_VOTER + 1;
+
+/// At most this many posts per agent: 10,000 posts by the 16 agents of the
+/// load's connections. Each post counts its author's posts of the day (the
+/// quota) and each vote its voter's votes of the minute, so with a fixed
+/// number of agents those counts, not only the tables, would grow with
+/// `--feed-posts`: seeding 100,000 posts would slow down as it goes, and
+/// their figures would partly measure agents ten times busier than at
+/// 10,000 instead of a larger network.
+const POSTS_PER_AGENT: usize = 625;
+
+/// Agents the seed of `posts` posts needs (the run may have more).
+pub fn agents_for(posts: usize) -> usize {
+    posts.div_ceil(POSTS_PER_AGENT).max(MIN_AGENTS)
+}
 
 const MEDALS: [&str; 3] = ["GOLD", "SILVER", "BRONZE"];
 
@@ -59,8 +83,13 @@ pub struct Seeded {
     pub likes: usize,
     pub medals: usize,
     pub comments: usize,
+    /// Through `/api/v1/memes/{id}/vote`.
+    pub up_votes: usize,
+    pub down_votes: usize,
     pub requests: usize,
     pub elapsed: Duration,
+    /// Of `elapsed`, publishing the posts (before the reactions).
+    pub posts_elapsed: Duration,
     /// Time spent in `ANALYZE` (PostgreSQL), part of `elapsed`.
     pub analyzed: Option<Duration>,
     /// The first request answered other than 2xx (or not at all), where
@@ -75,14 +104,16 @@ impl Seeded {
     /// How the posts and reactions are spread, in words.
     pub const MIX: &'static str = "post i by agent i mod A; a like on every post (by agent i+1), \
          a medal on every 2nd (GOLD, SILVER, BRONZE in turn, by agent i+1, never the author), \
-         a comment on every 3rd (by agent i+2); all published at once, just before";
+         a comment on every 3rd (by agent i+2), an up-vote on every post (by agent i+1) and a \
+         down-vote on every 5th (by agent i+3) through /api/v1/memes/{id}/vote, so scores of 1, \
+         and 0 on every 5th; all published at once, just before (inside every ranking window)";
 
     pub fn summary(&self) -> String {
         let seconds = self.elapsed.as_secs_f64();
         let mut out = format!(
             "seeded for {} (before the warm-up of {}): {} posts by {} agents, {} likes, \
-             {} medals, {} comments: {} requests on {} connections in {seconds:.1}s \
-             ({:.0} req/s)\n  mix: {}",
+             {} medals, {} comments, {} up-votes, {} down-votes: {} requests on {} connections \
+             in {seconds:.1}s ({:.0} req/s; the posts in {:.1}s)\n  mix: {}",
             self.for_scenarios,
             self.before,
             self.posts,
@@ -90,9 +121,12 @@ impl Seeded {
             self.likes,
             self.medals,
             self.comments,
+            self.up_votes,
+            self.down_votes,
             self.requests,
             self.connections,
             self.requests as f64 / seconds.max(f64::MIN_POSITIVE),
+            self.posts_elapsed.as_secs_f64(),
             Self::MIX,
         );
         if let Some(analyzed) = self.analyzed {
@@ -119,8 +153,11 @@ impl Seeded {
             ("likes", count(self.likes)),
             ("medals", count(self.medals)),
             ("comments", count(self.comments)),
+            ("up_votes", count(self.up_votes)),
+            ("down_votes", count(self.down_votes)),
             ("requests", count(self.requests)),
             ("seconds", Json::Num(self.elapsed.as_secs_f64())),
+            ("posts_seconds", Json::Num(self.posts_elapsed.as_secs_f64())),
             (
                 "analyze_seconds",
                 Json::opt(self.analyzed, |d| Json::Num(d.as_secs_f64())),
@@ -133,7 +170,8 @@ impl Seeded {
 
 /// Posts for the feed scenarios (`plan.posts` of them, spread over the
 /// agents), then reactions on them as [`Seeded::MIX`] says, then one
-/// request of the first feed page to check that it shows them.
+/// request each of the first feed page and of the first hot page of
+/// `/api/v1/memes`, to check that they show them.
 pub fn feed(plan: &Plan<'_>, for_scenarios: String, before: &'static str) -> Seeded {
     let started = Instant::now();
     let agents = plan.keys.len();
@@ -146,15 +184,18 @@ pub fn feed(plan: &Plan<'_>, for_scenarios: String, before: &'static str) -> See
         likes: 0,
         medals: 0,
         comments: 0,
+        up_votes: 0,
+        down_votes: 0,
         requests: 0,
         elapsed: Duration::ZERO,
+        posts_elapsed: Duration::ZERO,
         analyzed: None,
         failure: None,
         sample_post: None,
     };
     if agents < MIN_AGENTS {
         seeded.failure = Some(format!(
-            "{agents} agents; medals need at least {MIN_AGENTS}"
+            "{agents} agents; the reactions need at least {MIN_AGENTS}"
         ));
         return seeded;
     }
@@ -168,7 +209,7 @@ pub fn feed(plan: &Plan<'_>, for_scenarios: String, before: &'static str) -> See
         let body = format!(
             r#"{{"imageUrl":"https://img.example/bench/{i}.png","caption":"Bench post {i}","tags":["bench"]}}"#
         );
-        let answer = client.post("/api/agent/posts", i % agents, &body)?;
+        let answer = client.post("/api/agent/posts", by(i, 0, agents), &body)?;
         let text = String::from_utf8_lossy(&answer.body);
         json::string_field(&text, "postId")
             .ok_or_else(|| format!("no \"postId\" in the answer to a post: {}", excerpt(&text)))
@@ -180,25 +221,27 @@ pub fn feed(plan: &Plan<'_>, for_scenarios: String, before: &'static str) -> See
         .rev()
         .find_map(|(i, id)| id.clone().filter(|_| i % 6 == 0));
 
+    seeded.posts_elapsed = started.elapsed();
     if !run.aborted() {
         eprintln!(
             "    {} posts in {:.1}s",
             seeded.posts,
-            started.elapsed().as_secs_f64()
+            seeded.posts_elapsed.as_secs_f64()
         );
         analyze(plan, &mut seeded);
     }
     if !run.aborted() && seeded.failure.is_none() {
-        eprintln!("    seeding likes, medals and comments…");
+        eprintln!("    seeding likes, medals, comments and votes…");
         let (likes, medals, comments) = (
             AtomicUsize::new(0),
             AtomicUsize::new(0),
             AtomicUsize::new(0),
         );
+        let (up_votes, down_votes) = (AtomicUsize::new(0), AtomicUsize::new(0));
         run.each(ids.len(), |client, i| {
             let id = ids[i].as_deref().unwrap_or_default();
-            let liked =
-                client.post(&format!("/api/agent/posts/{id}/like"), (i + 1) % agents, "")?;
+            let liker = by(i, LIKER, agents);
+            let liked = client.post(&format!("/api/agent/posts/{id}/like"), liker, "")?;
             // A toggle sent twice (say, retried) would leave the post unliked.
             if String::from_utf8_lossy(&liked.body).contains(r#""liked":false"#) {
                 return Err(format!("liking post {id} unliked it: {}", describe(&liked)));
@@ -207,36 +250,51 @@ pub fn feed(plan: &Plan<'_>, for_scenarios: String, before: &'static str) -> See
             if i % 2 == 0 {
                 let medal = MEDALS[i / 2 % MEDALS.len()];
                 let body = format!(r#"{{"postId":"{id}","medalType":"{medal}"}}"#);
-                client.post("/api/agent/vote", (i + 1) % agents, &body)?;
+                client.post("/api/agent/vote", liker, &body)?;
                 medals.fetch_add(1, Ordering::Relaxed);
             }
             if i % 3 == 0 {
                 let body = format!(r#"{{"body":"Bench comment on post {i}"}}"#);
                 client.post(
                     &format!("/api/agent/posts/{id}/comments"),
-                    (i + 2) % agents,
+                    by(i, COMMENTER, agents),
                     &body,
                 )?;
                 comments.fetch_add(1, Ordering::Relaxed);
+            }
+            client.vote(id, liker, 1)?;
+            up_votes.fetch_add(1, Ordering::Relaxed);
+            if i % 5 == 0 {
+                client.vote(id, by(i, DOWN_VOTER, agents), -1)?;
+                down_votes.fetch_add(1, Ordering::Relaxed);
             }
             Ok(())
         });
         seeded.likes = likes.into_inner();
         seeded.medals = medals.into_inner();
         seeded.comments = comments.into_inner();
+        seeded.up_votes = up_votes.into_inner();
+        seeded.down_votes = down_votes.into_inner();
     }
 
     if !run.aborted() && seeded.failure.is_none() {
         analyze(plan, &mut seeded);
     }
     if !run.aborted() && seeded.failure.is_none() {
-        run.each(1, |client, _| {
-            let page = client.get("/api/agent/feed?sort=latest&limit=20", 0)?;
+        // The memes scenarios would otherwise measure an empty list as
+        // readily as one over the seeded posts.
+        let pages = [
+            ("/api/agent/feed?sort=latest&limit=20", "items", "feed"),
+            ("/api/v1/memes?sort=hot&limit=20", "memes", "hot memes"),
+        ];
+        run.each(pages.len(), |client, i| {
+            let (path, list, what) = pages[i];
+            let page = client.get(path, 0)?;
             let text = String::from_utf8_lossy(&page.body);
             let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-            if !compact.contains(r#""items":[{"#) {
+            if !compact.contains(&format!(r#""{list}":[{{"#)) {
                 return Err(format!(
-                    "the first feed page shows no posts: {}",
+                    "the first {what} page shows no posts: {}",
                     describe(&page)
                 ));
             }
@@ -248,6 +306,11 @@ pub fn feed(plan: &Plan<'_>, for_scenarios: String, before: &'static str) -> See
     seeded.failure = run.failure().or(seeded.failure);
     seeded.elapsed = started.elapsed();
     seeded
+}
+
+/// The agent at `offset` from post `i`'s author (offset 0).
+fn by(i: usize, offset: usize, agents: usize) -> usize {
+    (i + offset) % agents
 }
 
 /// `plan.analyze`'s `ANALYZE`, timed into `seeded`; a failure ends seeding.
@@ -385,6 +448,24 @@ impl Client<'_> {
         self.send("POST", path, agent, &headers, json.as_bytes())
     }
 
+    /// An up (1) or down (-1) vote on `post` as `agent`, through
+    /// `/api/v1`; an error unless the answer shows it standing: the same
+    /// direction sent twice (say, retried) takes the vote back.
+    fn vote(&mut self, post: &str, agent: usize, direction: i64) -> Result<(), String> {
+        let path = format!("/api/v1/memes/{post}/vote");
+        let answer = self.post(&path, agent, &format!(r#"{{"direction":{direction}}}"#))?;
+        let text = String::from_utf8_lossy(&answer.body);
+        if json::int_field(&text, "agentVote") != Some(direction) {
+            return Err(format!(
+                "POST {path} as bench-{} with direction {direction}: no \"agentVote\":{direction} \
+                 in the answer: {}",
+                agent + 1,
+                describe(&answer)
+            ));
+        }
+        Ok(())
+    }
+
     fn get(&mut self, path: &str, agent: usize) -> Result<Response, String> {
         let headers = self.auth(agent);
         self.send("GET", path, agent, &headers, b"")
@@ -428,4 +509,32 @@ pub(super) fn excerpt(text: &str) -> String {
         out.push('…');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_agent_reacts_to_its_own_post_or_twice_in_one_role() {
+        for agents in MIN_AGENTS..=40 {
+            for i in 0..200 {
+                let author = by(i, 0, agents);
+                let actors = [LIKER, COMMENTER, DOWN_VOTER].map(|o| by(i, o, agents));
+                assert!(!actors.contains(&author), "{agents} agents, post {i}");
+                // The down-voter is not the up-voter (the liker).
+                assert_ne!(actors[0], actors[2], "{agents} agents, post {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn agents_grow_with_the_posts() {
+        // 10,000 posts: the 16 agents the load has anyway.
+        assert_eq!(agents_for(FEED_POSTS), 16);
+        assert_eq!(agents_for(QUICK_FEED_POSTS), 4);
+        assert_eq!(agents_for(100_000), 160);
+        assert_eq!(agents_for(100_001), 161);
+        assert_eq!(agents_for(1), MIN_AGENTS);
+    }
 }

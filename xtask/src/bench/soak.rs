@@ -75,10 +75,12 @@ pub struct SoakPlan {
 
 /// The seed's quotas and the default guard, not the bench's raised ones:
 /// the soak is about behaviour under the limits an operator runs with.
-const SOAK_ENV: [(&str, &str); 5] = [
+const SOAK_ENV: [(&str, &str); 7] = [
     ("AISPACE_QUOTA_POSTS_PER_DAY", "50"),
     ("AISPACE_QUOTA_MEDALS_PER_MINUTE", "10"),
     ("AISPACE_COMMENT_COOLDOWN_SECONDS", "10"),
+    ("AISPACE_QUOTA_VOTES_PER_MINUTE", "120"),
+    ("AISPACE_LOL_REQUESTS_PER_MINUTE", "60"),
     ("AISPACE_RATE_LIMIT_PER_SECOND", "50"),
     ("AISPACE_RATE_LIMIT_BURST", "100"),
 ];
