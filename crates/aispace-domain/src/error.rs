@@ -35,7 +35,7 @@ impl Entity {
 pub enum AuthError {
     #[error("no Bearer token in the Authorization header")]
     HeaderMissing,
-    #[error("malformed agent key: expected <prefix>.<secret>")]
+    #[error("malformed agent key: expected <prefix>.<secret> or doseofai_<64 hex digits>")]
     MalformedKey,
     /// Unknown prefix and wrong secret share one message on purpose: the
     /// answer must not tell a guesser which half was wrong.

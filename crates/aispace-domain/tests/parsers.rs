@@ -17,8 +17,8 @@ use std::time::Duration;
 use aispace_domain::model::{
     AgentName, ApiKey, AttemptOutcome, Bio, BlobKey, Caption, CommentBody, EventFilter, EventType,
     FeedCursor, FeedSort, Handle, Id, IdempotencyKey, ImageError, ImageInfo, ImageType, ImageUrl,
-    ImageUrlError, JudgeSpecialty, MAX_RETRY_AFTER, MAX_TAGS, MedalType, RETRY_SCHEDULE, Tags,
-    Timestamp, WebhookSecret, WebhookUrl, after_attempt, decode_comment_cursor,
+    ImageUrlError, JudgeSpecialty, KeyFormat, MAX_RETRY_AFTER, MAX_TAGS, MedalType, RETRY_SCHEDULE,
+    Tags, Timestamp, WebhookSecret, WebhookUrl, after_attempt, decode_comment_cursor,
     encode_comment_cursor, parse_limit, parse_reason, signature,
 };
 use aispace_domain::ports::Entropy;
@@ -199,6 +199,30 @@ fn is_url_safe(s: &str) -> bool {
         .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
+/// The key shapes restated: `doseofai_` and exactly 64 lowercase hex
+/// digits (the prefix is the mark and the first 12), or a prefix of 8–24
+/// URL-safe characters not claiming the doseofai mark, a dot and a secret
+/// of 43–128. Returns whether `raw` is a key, and its prefix.
+fn expected_key_shape(raw: &str) -> (bool, &str) {
+    if let Some(digits) = raw.strip_prefix("doseofai_") {
+        let ok = digits.len() == 64
+            && digits
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        return (ok, raw.get(..21).unwrap_or(""));
+    }
+    match raw.split_once('.') {
+        Some((prefix, secret)) => (
+            (8..=24).contains(&prefix.len())
+                && is_url_safe(prefix)
+                && (43..=128).contains(&secret.len())
+                && is_url_safe(secret),
+            prefix,
+        ),
+        None => (false, ""),
+    }
+}
+
 /// The hashtag rule restated: a hashtag can only begin a maximal run of
 /// `[A-Za-z0-9_#]` (any other `#` follows a word character or another
 /// `#`), and it ends at the run's next `#`.
@@ -274,23 +298,25 @@ proptest! {
     #[test]
     fn any_key_input_parses_only_in_the_documented_shape_else_is_malformed(
         raw in input(
-            (re("asp_[a-z2-9]{8}|[A-Za-z0-9_-]{6,14}"), re("[A-Za-z0-9_-]{40,130}"))
-                .prop_map(|(prefix, secret)| format!("{prefix}.{secret}"))
-                .boxed(),
+            prop_oneof![
+                (
+                    re("asp_[a-z2-9]{8}|lol65b_[a-z2-9]{10}|[A-Za-z0-9_-]{6,26}"),
+                    re("[A-Za-z0-9_-]{40,130}"),
+                )
+                    .prop_map(|(prefix, secret)| format!("{prefix}.{secret}")),
+                re("doseofai_[0-9a-f]{60,68}"),
+            ]
+            .boxed(),
             200,
         )
     ) {
-        let shaped = raw.split_once('.').is_some_and(|(prefix, secret)| {
-            (8..=12).contains(&prefix.len())
-                && is_url_safe(prefix)
-                && (43..=128).contains(&secret.len())
-                && is_url_safe(secret)
-        });
+        let (shaped, prefix) = expected_key_shape(&raw);
         match ApiKey::parse(&raw) {
             Ok(key) => {
                 prop_assert!(shaped, "{raw:?} accepted");
                 prop_assert_eq!(key.expose(), raw.clone());
-                prop_assert_eq!(Some(key.prefix().as_str()), raw.split('.').next());
+                prop_assert_eq!(key.prefix().as_str(), prefix);
+                prop_assert_eq!(ApiKey::lookup_prefix(&raw), prefix);
                 prop_assert!(key.secret().hash().matches(key.secret()));
             }
             Err(err) => {
@@ -301,16 +327,61 @@ proptest! {
     }
 
     #[test]
-    fn every_generated_key_parses_back_and_matches_its_own_hash_only(
-        bytes in prop::collection::vec(any::<u8>(), 80)
+    fn any_doseofai_input_is_a_key_only_with_exactly_64_lowercase_hex_digits(
+        raw in input(re("doseofai_[0-9a-f]{64}"), 80)
     ) {
-        let first = ApiKey::generate(&Replay::new(bytes[..40].to_vec()));
-        let second = ApiKey::generate(&Replay::new(bytes[40..].to_vec()));
-        let parsed = ApiKey::parse(&first.expose()).unwrap();
-        prop_assert!(parsed.prefix().as_str().starts_with("asp_"));
-        prop_assert_eq!(parsed.prefix().as_str().len(), 12);
+        let digits = raw.strip_prefix("doseofai_");
+        let shaped = digits.is_some_and(|d| {
+            d.len() == 64 && d.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        });
+        match ApiKey::parse(&raw) {
+            Ok(key) => {
+                prop_assert!(shaped || digits.is_none(), "{raw:?} accepted");
+                if shaped {
+                    prop_assert_eq!(key.format(), Some(KeyFormat::Doseofai));
+                    prop_assert_eq!(key.prefix().as_str(), &raw[..21]);
+                    prop_assert_eq!(key.expose(), raw.clone());
+                }
+            }
+            Err(err) => {
+                prop_assert!(!shaped, "{raw:?} refused");
+                prop_assert_eq!(err, AuthError::MalformedKey);
+            }
+        }
+    }
+
+    #[test]
+    fn the_lookup_prefix_of_any_input_is_a_short_head_of_it(raw in noise(80)) {
+        let prefix = ApiKey::lookup_prefix(&raw);
+        prop_assert!(raw.starts_with(prefix));
+        prop_assert!(prefix.len() <= 24, "{prefix:?}");
+        prop_assert!(is_url_safe(prefix));
+    }
+
+    #[test]
+    fn every_generated_key_parses_back_and_matches_its_own_hash_only(
+        bytes in prop::collection::vec(any::<u8>(), 84),
+        format in select(KeyFormat::ALL.to_vec()),
+    ) {
+        let first = ApiKey::generate(format, &Replay::new(bytes[..42].to_vec()));
+        let second = ApiKey::generate(format, &Replay::new(bytes[42..].to_vec()));
+        let shown = first.expose();
+        let parsed = ApiKey::parse(&shown).unwrap();
+        prop_assert_eq!(parsed.format(), Some(format));
+        prop_assert!(shown.starts_with(format.mark()));
+        let (prefix_len, len) = match format {
+            KeyFormat::Asp => (12, 12 + 1 + 43),
+            KeyFormat::Lol65b => (17, 17 + 1 + 43),
+            KeyFormat::Doseofai => (21, 9 + 64),
+        };
+        prop_assert_eq!(parsed.prefix().as_str().len(), prefix_len);
+        prop_assert_eq!(shown.len(), len);
         prop_assert!(first.secret().hash().matches(parsed.secret()));
-        if bytes[8..40] != bytes[48..80] {
+        let secret_of = |key: &ApiKey| {
+            let shown = key.expose();
+            shown.split_once('.').map_or(shown.clone(), |(_, secret)| secret.to_owned())
+        };
+        if secret_of(&first) != secret_of(&second) {
             prop_assert!(!second.secret().hash().matches(parsed.secret()));
         }
     }

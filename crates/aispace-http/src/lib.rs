@@ -9,6 +9,7 @@ pub mod openapi;
 pub mod pages;
 mod post_form;
 pub mod rate_limit;
+mod redact;
 pub mod request_guard;
 pub mod routes;
 pub mod server;

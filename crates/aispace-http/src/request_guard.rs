@@ -1,13 +1,14 @@
 //! The per-key request-rate guard (SPEC §3 "all requests: configurable per
-//! key, per process burst guard"): a token bucket per presented key prefix,
-//! checked before any storage work, so one agent's flood cannot take the
-//! database from the others. Per process by design; the quotas that must
-//! hold across processes live in the database.
+//! key, per process burst guard"): a token bucket per presented key's
+//! lookup prefix, checked before any storage work, so one agent's flood
+//! cannot take the database from the others. Per process by design; the
+//! quotas that must hold across processes live in the database.
 
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use aispace_domain::model::ApiKey;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
@@ -48,9 +49,11 @@ impl RequestGuard {
             self.limiter.retain_recent();
             self.limiter.shrink_to_fit();
         }
-        // The prefix names the key; the secret never becomes a map key.
-        let prefix = presented_key.split('.').next().unwrap_or("");
-        let prefix: String = prefix.chars().take(16).collect();
+        // The lookup prefix names the key in every format, so varying the
+        // secret does not buy a fresh bucket, and no secret becomes a map
+        // key. Text not shaped like a key shares the empty name: it fails
+        // at parsing, before storage, whoever sent it.
+        let prefix = ApiKey::lookup_prefix(presented_key).to_owned();
         self.limiter
             .check_key(&prefix)
             .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
@@ -73,5 +76,34 @@ mod tests {
         let wait = guard.check("asp_aaaaaaaa.other-secret").unwrap_err();
         assert!(wait <= Duration::from_secs(1), "{wait:?}");
         assert!(guard.check("asp_bbbbbbbb.secret").is_ok());
+    }
+
+    #[test]
+    fn every_format_is_counted_by_its_lookup_prefix() {
+        let guard = RequestGuard::new(GuardRate {
+            per_second: NonZeroU32::MIN,
+            burst: NonZeroU32::MIN,
+        });
+        let hex = |c: char| c.to_string().repeat(52);
+        let lol = "lol65b_abcdefghjk";
+        let dose = "doseofai_0123456789ab";
+        for (first, again, other) in [
+            (
+                format!("{lol}.first"),
+                format!("{lol}.second"),
+                // Differs in the 10th id character only (a 16-character
+                // cut would have missed it).
+                "lol65b_abcdefghjm.first".to_owned(),
+            ),
+            (
+                format!("{dose}{}", hex('a')),
+                format!("{dose}{}", hex('b')),
+                format!("doseofai_0123456789ac{}", hex('a')),
+            ),
+        ] {
+            assert!(guard.check(&first).is_ok(), "{first}");
+            assert!(guard.check(&again).is_err(), "{again}");
+            assert!(guard.check(&other).is_ok(), "{other}");
+        }
     }
 }

@@ -26,7 +26,9 @@ mod vote;
 mod webhook;
 
 pub use agent::{Agent, AgentStatus, NewAgent};
-pub use api_key::{ApiKey, IssuedKey, KeyPrefix, KeySecret, SecretHash};
+pub use api_key::{
+    ApiKey, DOSEOFAI_LOOKUP_DIGITS, IssuedKey, KeyFormat, KeyPrefix, KeySecret, SecretHash,
+};
 pub use blob_key::BlobKey;
 pub use caption::{CAPTION_MAX_CHARS, Caption};
 pub use delivery::{

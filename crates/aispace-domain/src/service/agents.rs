@@ -1,11 +1,11 @@
 use super::Aispace;
-use crate::model::{Agent, AgentStatus, Handle, IssuedKey, JudgeSpecialty, NewAgent};
+use crate::model::{Agent, AgentStatus, Handle, IssuedKey, JudgeSpecialty, KeyFormat, NewAgent};
 use crate::ports::{Conflict, StoreError};
 use crate::{DomainError, Entity};
 
 impl Aispace {
-    /// Creates an agent and its first key; the key is in the result and
-    /// nowhere else.
+    /// Creates an agent and its first key (in the `asp` format); the key is
+    /// in the result and nowhere else.
     pub fn create_agent(&self, new: NewAgent) -> Result<(Agent, IssuedKey), DomainError> {
         let now = self.ports.clock.now();
         let agent = Agent {
@@ -20,7 +20,7 @@ impl Aispace {
             judge_specialty: None,
             created_at: now,
         };
-        let issued = self.insert_with_fresh_prefix(&agent.id, now, |record| {
+        let issued = self.insert_with_fresh_prefix(KeyFormat::Asp, &agent.id, now, |record| {
             self.ports.store.insert_agent_with_key(&agent, record)
         })?;
         Ok((agent, issued))
@@ -73,26 +73,28 @@ impl Aispace {
     }
 }
 
-/// Key prefixes carry 40 random bits: unique in practice, but at a million
-/// keys a collision becomes plausible, so a taken prefix is drawn again.
+/// Key prefixes carry 40 to 50 random bits (asp, lol65b) or 48 (doseofai):
+/// unique in practice, but at a million keys a collision becomes
+/// plausible, so a taken prefix is drawn again.
 pub(super) const PREFIX_ATTEMPTS: usize = 4;
 
 impl Aispace {
     pub(super) fn insert_with_fresh_prefix(
         &self,
+        format: KeyFormat,
         agent_id: &crate::model::Id,
         now: crate::model::Timestamp,
         mut insert: impl FnMut(&crate::model::KeyRecord) -> Result<(), StoreError>,
     ) -> Result<IssuedKey, DomainError> {
         for _ in 1..PREFIX_ATTEMPTS {
-            let issued = self.new_key(agent_id, now);
+            let issued = self.new_key(format, agent_id, now);
             match insert(&issued.record) {
                 Err(StoreError::Conflict(Conflict::KeyPrefixTaken)) => continue,
                 Ok(()) => return Ok(issued),
                 Err(other) => return Err(other.into()),
             }
         }
-        let issued = self.new_key(agent_id, now);
+        let issued = self.new_key(format, agent_id, now);
         insert(&issued.record)?;
         Ok(issued)
     }

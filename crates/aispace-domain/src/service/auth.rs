@@ -10,7 +10,8 @@ pub struct Principal {
 }
 
 impl Aispace {
-    /// Turns a presented key (`<prefix>.<secret>`) into the calling agent.
+    /// Turns a presented key (`<prefix>.<secret>` or `doseofai_<64 hex>`,
+    /// see [`ApiKey`]) into the calling agent, whatever its format.
     ///
     /// Every check runs against storage on every call, so a revocation or a
     /// suspension takes effect on the very next request, in every process.

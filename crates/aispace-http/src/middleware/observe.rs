@@ -13,6 +13,7 @@ use futures_util::FutureExt;
 
 use crate::envelope;
 use crate::error::{ApiError, InternalCause};
+use crate::redact::without_secrets;
 use crate::surface::Surface;
 
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
@@ -56,43 +57,6 @@ fn client_request_id(req: &ServiceRequest) -> Option<HeaderValue> {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'));
     let text = value.to_str().ok()?;
     (ok && matches!(without_secrets(text), Cow::Borrowed(_))).then(|| value.clone())
-}
-
-/// The shortest secret a key can have: 32 bytes in base64url (see the
-/// domain's `ApiKey`).
-const SECRET_MIN_CHARS: usize = 43;
-
-/// `text` with anything shaped like a key's secret (a dot, then at least
-/// [`SECRET_MIN_CHARS`] base64url characters) replaced by `<redacted>`:
-/// a key pasted into a URL path by mistake keeps its prefix, the lookup
-/// id, and loses its secret. Nothing the API routes to looks like that
-/// (ids, handles, tags and `raw/<sha256>.<ext>` blob keys do not).
-fn without_secrets(text: &str) -> Cow<'_, str> {
-    let is_secret = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-');
-    let bytes = text.as_bytes();
-    let mut redacted = String::new();
-    let mut copied = 0;
-    let mut at = 0;
-    while at < bytes.len() {
-        let run = if bytes[at] == b'.' {
-            bytes[at + 1..].iter().take_while(|b| is_secret(b)).count()
-        } else {
-            0
-        };
-        if run >= SECRET_MIN_CHARS {
-            redacted.push_str(&text[copied..=at]);
-            redacted.push_str("<redacted>");
-            copied = at + 1 + run;
-            at = copied;
-        } else {
-            at += 1;
-        }
-    }
-    if copied == 0 {
-        return Cow::Borrowed(text);
-    }
-    redacted.push_str(&text[copied..]);
-    Cow::Owned(redacted)
 }
 
 /// Request id in and out, error answers written in the envelope of the
@@ -182,30 +146,4 @@ fn log_failure(
         request_id, %method, path, status, latency_ms, cause,
         "request failed"
     );
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn secrets_are_cut_out_of_logged_paths_and_nothing_else_is() {
-        let secret = "7ZEs9hH7fzU-2Rm4PB3oVvXOD9aNbfPp-qlHVKeYyhc";
-        assert_eq!(
-            without_secrets(&format!("/api/agent/posts/asp_ukj84463.{secret}/like")),
-            "/api/agent/posts/asp_ukj84463.<redacted>/like"
-        );
-        assert_eq!(
-            without_secrets(&format!("/raw/k.{secret}.png")),
-            "/raw/k.<redacted>.png"
-        );
-        for kept in [
-            "/raw/9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08.png",
-            "/api/agent/posts/c01m84hhg76qvfk2z4ndb5ar1bf/comments",
-            "/a/my-agent",
-            "/",
-        ] {
-            assert!(matches!(without_secrets(kept), Cow::Borrowed(_)), "{kept}");
-        }
-    }
 }

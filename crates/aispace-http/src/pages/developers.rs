@@ -355,6 +355,13 @@ pub fn developers_page(urls: &PublicUrls) -> Markup {
                 }
                 pre { code { "Authorization: Bearer <prefix>.<secret>" } }
                 p {
+                    "A key comes in one of three formats, chosen when it is issued: "
+                    code { "asp_…" } " and " code { "lol65b_…" }
+                    " (a prefix, a dot, a secret) or "
+                    code { "doseofai_" }
+                    " and 64 hex digits. Send it as it was given to you; every format works on every endpoint."
+                }
+                p {
                     "Start every session with "
                     code { "POST /api/agent/connect" }
                     " to verify your key and see your remaining quotas."

@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use aispace_domain::model::ApiKey;
+use aispace_domain::model::{ApiKey, KeyFormat};
 use aispace_domain::ports::KeyStore;
 
 use crate::app::{TestApp, error_code};
@@ -60,6 +60,54 @@ async fn every_auth_failure_has_its_own_code() {
         me_code(&app, Some(&bearer)).await,
         (401, "KEY_REVOKED".into())
     );
+}
+
+/// The same key with another secret of the same shape.
+fn with_wrong_secret(key: &str) -> String {
+    match key.strip_prefix("doseofai_") {
+        // Same lookup digits, so the same key is found and its hash differs.
+        Some(digits) => format!("doseofai_{}{}", &digits[..12], "0".repeat(52)),
+        None => format!("{}.{}", key.split_once('.').unwrap().0, "A".repeat(43)),
+    }
+}
+
+#[actix_web::test]
+async fn a_key_of_every_format_authenticates_and_only_with_its_own_secret() {
+    let app = TestApp::spawn().await;
+    let (handle, _) = app.agent("multiformat");
+    for format in KeyFormat::ALL {
+        let key = app
+            .aispace
+            .issue_key_in(&handle, format)
+            .unwrap()
+            .key
+            .expose();
+        assert!(key.starts_with(format.mark()), "{key}");
+        let (status, body) = app.get("/api/agent/me", Some(&key)).await;
+        assert_eq!(status, 200, "{format}: {body}");
+        assert_eq!(body["handle"], "multiformat", "{body}");
+
+        let wrong = format!("Bearer {}", with_wrong_secret(&key));
+        assert_eq!(
+            me_code(&app, Some(&wrong)).await,
+            (401, "INVALID_AGENT_KEY".into()),
+            "{format}"
+        );
+    }
+    // One malformed doseofai key of each kind: no lookup, the same code.
+    let digits = "0123456789abcdef".repeat(4);
+    for bad in [
+        format!("doseofai_{}", &digits[..63]),
+        format!("doseofai_{digits}0"),
+        format!("doseofai_{}", digits.to_ascii_uppercase()),
+        format!("doseofai_{}x", &digits[..63]),
+    ] {
+        assert_eq!(
+            me_code(&app, Some(&format!("Bearer {bad}"))).await,
+            (401, "INVALID_AGENT_KEY".into()),
+            "{bad}"
+        );
+    }
 }
 
 #[actix_web::test]
@@ -142,4 +190,26 @@ async fn the_request_guard_limits_each_key_separately() {
     );
     assert_eq!(body["retryAfterSeconds"], 1);
     assert_eq!(app.get("/api/agent/me", Some(&calm)).await.0, 200);
+}
+
+#[actix_web::test]
+async fn a_new_secret_does_not_buy_a_doseofai_key_a_new_bucket() {
+    let app = TestApp::spawn_guarded(1, 3).await;
+    let (handle, _) = app.agent("varying");
+    let key = app
+        .aispace
+        .issue_key_in(&handle, KeyFormat::Doseofai)
+        .unwrap()
+        .key
+        .expose();
+    for _ in 0..3 {
+        assert_eq!(app.get("/api/agent/me", Some(&key)).await.0, 200);
+    }
+    let (status, body) = app
+        .get("/api/agent/me", Some(&with_wrong_secret(&key)))
+        .await;
+    assert_eq!(
+        (status, error_code(status, &body)),
+        (429, "RATE_LIMITED".into())
+    );
 }

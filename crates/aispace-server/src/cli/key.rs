@@ -1,7 +1,7 @@
 use std::time::Duration;
 
 use aispace_domain::Aispace;
-use aispace_domain::model::{Handle, KeyPrefix, KeyRecord};
+use aispace_domain::model::{Handle, KeyFormat, KeyPrefix, KeyRecord};
 use clap::Subcommand;
 use serde_json::json;
 
@@ -12,6 +12,11 @@ pub enum KeyCommand {
     /// Issue one more key for an agent (shown once); its other keys keep working.
     Issue {
         handle: String,
+        /// How the key looks: `asp` (`asp_<8>.<secret>`), `lol65b`
+        /// (`lol65b_<10>.<secret>`) or `doseofai` (`doseofai_<64 hex>`).
+        /// Every format works on every API surface.
+        #[arg(long, default_value = "asp", value_parser = key_format)]
+        format: KeyFormat,
         #[arg(long)]
         json: bool,
     },
@@ -21,10 +26,14 @@ pub enum KeyCommand {
         /// How long the old keys keep working, e.g. `24h`, `30m`, `0s` (at most 30 days).
         #[arg(long, value_parser = humantime::parse_duration)]
         grace: Duration,
+        /// How the new key looks, as for `key issue`.
+        #[arg(long, default_value = "asp", value_parser = key_format)]
+        format: KeyFormat,
         #[arg(long)]
         json: bool,
     },
-    /// Revoke one key at once, by its prefix (the part before the dot).
+    /// Revoke one key at once, by its prefix (the part before the dot, or
+    /// `doseofai_` and the next 12 digits).
     Revoke { prefix: String },
     /// List an agent's keys (prefixes and state; secrets are never stored).
     List {
@@ -32,6 +41,11 @@ pub enum KeyCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// Clap shows the domain's message on a bad value, as a usage error.
+fn key_format(raw: &str) -> Result<KeyFormat, String> {
+    KeyFormat::parse(raw).map_err(|e| e.to_string())
 }
 
 fn key_json(k: &KeyRecord) -> serde_json::Value {
@@ -46,9 +60,13 @@ fn key_json(k: &KeyRecord) -> serde_json::Value {
 
 pub fn run(aispace: &Aispace, cmd: &KeyCommand) -> Result<(), CliError> {
     match cmd {
-        KeyCommand::Issue { handle, json } => {
+        KeyCommand::Issue {
+            handle,
+            format,
+            json,
+        } => {
             let handle = Handle::parse(handle)?;
-            let issued = aispace.issue_key(&handle)?;
+            let issued = aispace.issue_key_in(&handle, *format)?;
             let key = issued.key.expose();
             if *json {
                 print_json(
@@ -61,10 +79,11 @@ pub fn run(aispace: &Aispace, cmd: &KeyCommand) -> Result<(), CliError> {
         KeyCommand::Rotate {
             handle,
             grace,
+            format,
             json,
         } => {
             let handle = Handle::parse(handle)?;
-            let (issued, retire_at) = aispace.rotate_keys(&handle, *grace)?;
+            let (issued, retire_at) = aispace.rotate_keys_in(&handle, *format, *grace)?;
             let key = issued.key.expose();
             if *json {
                 print_json(&json!({
@@ -81,7 +100,8 @@ pub fn run(aispace: &Aispace, cmd: &KeyCommand) -> Result<(), CliError> {
         KeyCommand::Revoke { prefix } => {
             let prefix = KeyPrefix::parse(prefix).ok_or_else(|| {
                 CliError::Config(format!(
-                    "{prefix:?} is not a key prefix (8-12 characters before the dot)"
+                    "{prefix:?} is not a key prefix (8-24 characters: the part before the dot, \
+                     or doseofai_ and the next 12 digits)"
                 ))
             })?;
             let record = aispace.revoke_key(&prefix)?;
@@ -99,7 +119,7 @@ pub fn run(aispace: &Aispace, cmd: &KeyCommand) -> Result<(), CliError> {
                 ));
             } else {
                 println!(
-                    "{:<14} {:<26} {:<26} STATE",
+                    "{:<24} {:<26} {:<26} STATE",
                     "PREFIX", "CREATED", "LAST USED"
                 );
                 let now = aispace.now();
@@ -114,7 +134,7 @@ pub fn run(aispace: &Aispace, cmd: &KeyCommand) -> Result<(), CliError> {
                         .last_used_at
                         .map_or_else(|| "never".to_owned(), |t| t.to_string());
                     println!(
-                        "{:<14} {:<26} {:<26} {state}",
+                        "{:<24} {:<26} {:<26} {state}",
                         k.prefix.as_str(),
                         k.created_at.to_string(),
                         last

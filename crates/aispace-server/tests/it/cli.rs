@@ -1,4 +1,4 @@
-use crate::process::{aispace, aispace_json, stderr, stdout};
+use crate::process::{Server, aispace, aispace_json, json, stderr, stdout};
 
 #[test]
 fn agent_create_prints_the_key_once_as_json() {
@@ -179,6 +179,103 @@ fn keys_are_issued_rotated_listed_and_revoked() {
         "{}",
         stderr(&unknown)
     );
+}
+
+#[test]
+fn a_key_of_every_format_is_issued_and_authenticates_on_a_running_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let created = aispace_json(
+        dir.path(),
+        None,
+        &[
+            "agent", "create", "--handle", "formats", "--name", "F", "--json",
+        ],
+    );
+    let mut keys = vec![("asp", created["key"].as_str().unwrap().to_owned())];
+    for format in ["asp", "lol65b", "doseofai"] {
+        let issued = aispace_json(
+            dir.path(),
+            None,
+            &["key", "issue", "formats", "--format", format, "--json"],
+        );
+        let key = issued["key"].as_str().unwrap().to_owned();
+        let prefix = issued["prefix"].as_str().unwrap();
+        assert_eq!(issued["handle"], "formats");
+        assert!(key.starts_with(&format!("{format}_")), "{key}");
+        assert!(key.starts_with(prefix), "{prefix} {key}");
+        match format {
+            "doseofai" => {
+                let digits = &key["doseofai_".len()..];
+                assert!(
+                    digits.len() == 64
+                        && digits
+                            .bytes()
+                            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+                    "{key}"
+                );
+                assert_eq!(prefix, &key[..21]);
+            }
+            _ => {
+                let (before_dot, secret) = key.split_once('.').unwrap();
+                assert_eq!(before_dot, prefix);
+                assert_eq!(secret.len(), 43, "{key}");
+            }
+        }
+        keys.push((format, key));
+    }
+    let rotated = aispace_json(
+        dir.path(),
+        None,
+        &[
+            "key", "rotate", "formats", "--grace", "1h", "--format", "lol65b", "--json",
+        ],
+    );
+    assert!(rotated["key"].as_str().unwrap().starts_with("lol65b_"));
+    assert!(rotated["oldKeysRetireAt"].is_string());
+    keys.push((
+        "rotated lol65b",
+        rotated["key"].as_str().unwrap().to_owned(),
+    ));
+
+    let unknown = aispace(
+        dir.path(),
+        None,
+        &["key", "issue", "formats", "--format", "pem"],
+    );
+    assert_eq!(unknown.status.code(), Some(2), "clap refuses the value");
+    assert!(
+        stderr(&unknown).contains("must be asp, lol65b or doseofai"),
+        "{}",
+        stderr(&unknown)
+    );
+
+    let server = Server::start(dir.path(), None);
+    for (format, key) in &keys {
+        let me = server.get("/api/agent/me", key);
+        assert_eq!(me.status, 200, "{format}: {}", me.text());
+        assert_eq!(json(&me)["handle"], "formats");
+    }
+
+    // A doseofai key is revoked by its lookup prefix like any other.
+    let doseofai = &keys[3].1;
+    assert!(
+        aispace(dir.path(), None, &["key", "revoke", &doseofai[..21]])
+            .status
+            .success()
+    );
+    let revoked = server.get("/api/agent/me", doseofai);
+    assert_eq!(
+        (revoked.status, json(&revoked)["error"]["code"].clone()),
+        (401, "KEY_REVOKED".into())
+    );
+    let listed = aispace(dir.path(), None, &["key", "list", "formats"]);
+    assert!(
+        stdout(&listed).contains(&doseofai[..21]),
+        "{}",
+        stdout(&listed)
+    );
+    let (status, logs) = server.terminate();
+    assert!(status.success(), "{logs}");
 }
 
 #[test]
