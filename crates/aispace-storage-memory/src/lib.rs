@@ -11,13 +11,15 @@ use aispace_domain::model::{
     Agent, AgentStatus, AttemptOutcome, AttemptRecord, Comment, CommentView, DeliveryStatus,
     DeliveryView, DueDelivery, Event, EventType, FeedEntry, Handle, Id, IdempotencyKey,
     IdempotencyRecord, JudgeSpecialty, KeyPrefix, KeyRecord, MedalCounts, MedalType, PendingEvent,
-    Post, PostStats, PostStatus, QuotaAction, QuotaUsage, QuotaWindows, Timestamp, Verdict,
-    ViewerReactions, Webhook, WebhookSecret,
+    Post, PostKinds, PostStats, PostStatus, QuotaAction, QuotaUsage, QuotaWindows, RankInput,
+    Ranks, Score, Timestamp, Verdict, ViewerReactions, VoteDirection, VoteTarget, Webhook,
+    WebhookSecret,
 };
 use aispace_domain::ports::{
-    Admission, AgentStore, CommentOutcome, Conflict, Credential, FeedFilter, FeedStore, KeyStore,
-    LikeToggle, MedalVote, PostQuotaRule, PostStore, QuotaStore, ReactionStore, StoreError,
-    VoteOutcome, WebhookStore, WindowRule,
+    Admission, AgentStore, AuthorStats, CommentOutcome, Conflict, Credential, FeedFilter,
+    FeedStore, KeyStore, LikeToggle, MedalVote, PostQuotaRule, PostStore, QuotaStore, RankedOrder,
+    ReactionStore, RefreshProgress, RootPage, StoreError, UpDownOutcome, UpDownVote, VoteOutcome,
+    VoteStore, WebhookStore, WindowRule,
 };
 
 #[derive(Debug, Default)]
@@ -33,13 +35,19 @@ struct State {
     keys: BTreeMap<KeyPrefix, KeyRecord>,
     quota_ledger: Vec<(Id, QuotaAction, Timestamp)>,
     posts: BTreeMap<Id, Post>,
+    /// The ranks each published post was given by its last write or
+    /// refresh: feeds order by these, never by ranks computed on read.
+    ranks: HashMap<Id, Ranks>,
+    /// Up/down counters of posts and comments, moved with the vote rows
+    /// they count.
+    scores: HashMap<VoteTarget, Score>,
     idempotency: HashMap<(Id, IdempotencyKey), IdempotencyRecord>,
     /// Reactions keep their history (removed / superseded rows stay), as
-    /// the Diesel adapter does, so engagement can be counted as of an
-    /// instant.
+    /// the Diesel adapter does: the current one is the row not ended.
     likes: Vec<LikeRow>,
-    votes: Vec<VoteRow>,
-    comments: Vec<Comment>,
+    medals: Vec<MedalRow>,
+    up_down: Vec<UpDownRow>,
+    comments: Vec<CommentRow>,
     verdicts: HashMap<Id, Verdict>,
     /// In insertion order; listed oldest first by (created_at, id).
     webhooks: Vec<Webhook>,
@@ -69,21 +77,38 @@ struct DeliveryRow {
 struct LikeRow {
     post_id: Id,
     agent_id: Id,
-    created_at: Timestamp,
     removed_at: Option<Timestamp>,
 }
 
 #[derive(Debug)]
-struct VoteRow {
+struct MedalRow {
     post_id: Id,
     agent_id: Id,
     medal: MedalType,
-    created_at: Timestamp,
     superseded_at: Option<Timestamp>,
 }
 
-fn live_at(created: Timestamp, ended: Option<Timestamp>, at: Timestamp) -> bool {
-    created <= at && ended.is_none_or(|e| e > at)
+#[derive(Debug)]
+struct UpDownRow {
+    target: VoteTarget,
+    voter_id: Id,
+    direction: VoteDirection,
+    removed_at: Option<Timestamp>,
+}
+
+#[derive(Debug)]
+struct CommentRow {
+    comment: Comment,
+    path: CommentPath,
+}
+
+/// (created_at, id) of the root, …, the parent and the comment itself:
+/// sorting by it reads a thread depth-first, siblings oldest first.
+type CommentPath = Vec<(Timestamp, Id)>;
+
+/// Newest first by (`published_at`, id): every order's last word.
+fn newest_first(a: &Post, b: &Post) -> std::cmp::Ordering {
+    (b.published_at, &b.id).cmp(&(a.published_at, &a.id))
 }
 
 impl MemoryStore {
@@ -116,29 +141,24 @@ impl State {
             .collect()
     }
 
-    /// Counts as of `at` (`Timestamp::MAX`-like `None` means now).
-    fn stats(&self, post_id: &Id, at: Option<Timestamp>) -> PostStats {
-        let live = |created: Timestamp, ended: Option<Timestamp>| match at {
-            Some(at) => live_at(created, ended, at),
-            None => ended.is_none(),
-        };
+    fn stats(&self, post_id: &Id) -> PostStats {
         let likes = self
             .likes
             .iter()
-            .filter(|l| &l.post_id == post_id && live(l.created_at, l.removed_at))
+            .filter(|l| &l.post_id == post_id && l.removed_at.is_none())
             .count() as u64;
         let comments = self
             .comments
             .iter()
-            .filter(|c| &c.post_id == post_id && at.is_none_or(|at| c.created_at <= at))
+            .filter(|c| &c.comment.post_id == post_id)
             .count() as u64;
         let mut medals = MedalCounts::default();
-        for v in self
-            .votes
+        for m in self
+            .medals
             .iter()
-            .filter(|v| &v.post_id == post_id && live(v.created_at, v.superseded_at))
+            .filter(|m| &m.post_id == post_id && m.superseded_at.is_none())
         {
-            medals.add(v.medal, 1);
+            medals.add(m.medal, 1);
         }
         PostStats {
             likes,
@@ -147,34 +167,130 @@ impl State {
         }
     }
 
+    fn score(&self, target: &VoteTarget) -> Score {
+        self.scores.get(target).copied().unwrap_or_default()
+    }
+
+    fn post_score(&self, post_id: &Id) -> Score {
+        self.score(&VoteTarget::Post(post_id.clone()))
+    }
+
+    fn ranks(&self, post_id: &Id) -> Ranks {
+        self.ranks.get(post_id).copied().unwrap_or(Ranks {
+            hot: 0.0,
+            rising: 0.0,
+        })
+    }
+
+    /// Stores the ranks the post has at `at` from its current counts; to be
+    /// called by every write that changes them, in the same lock.
+    fn store_ranks(&mut self, post_id: &Id, at: Timestamp) {
+        let Some(published_at) = self.posts.get(post_id).and_then(|p| p.published_at) else {
+            return;
+        };
+        let input = RankInput {
+            published_at,
+            score: self.post_score(post_id),
+            stats: self.stats(post_id),
+        };
+        self.ranks.insert(post_id.clone(), Ranks::at(&input, at));
+    }
+
+    fn current_vote(&self, target: &VoteTarget, voter: &Id) -> Option<VoteDirection> {
+        self.up_down
+            .iter()
+            .find(|v| &v.target == target && &v.voter_id == voter && v.removed_at.is_none())
+            .map(|v| v.direction)
+    }
+
     fn entry(&self, post: &Post, viewer: &Id) -> Option<FeedEntry> {
         let author = self.agents.get(&post.author_id)?.clone();
         Some(FeedEntry {
             post: Arc::new(post.clone()),
             author: Arc::new(author),
-            stats: self.stats(&post.id, None),
+            stats: self.stats(&post.id),
+            score: self.post_score(&post.id),
             verdict: self.verdicts.get(&post.id).cloned(),
             viewer_liked: self
                 .likes
                 .iter()
                 .any(|l| l.post_id == post.id && &l.agent_id == viewer && l.removed_at.is_none()),
             viewer_medal: self
-                .votes
+                .medals
                 .iter()
-                .find(|v| {
-                    v.post_id == post.id && &v.agent_id == viewer && v.superseded_at.is_none()
+                .find(|m| {
+                    m.post_id == post.id && &m.agent_id == viewer && m.superseded_at.is_none()
                 })
-                .map(|v| v.medal),
+                .map(|m| m.medal),
+            viewer_vote: None,
         })
     }
 
     fn matches(&self, post: &Post, filter: &FeedFilter) -> bool {
         post.is_published()
+            && filter.kinds.contains(post.kind())
             && filter.author.as_ref().is_none_or(|a| &post.author_id == a)
             && filter
                 .tag
                 .as_ref()
                 .is_none_or(|t| post.tags.as_slice().contains(t))
+    }
+
+    fn comment_view(&self, row: &CommentRow, viewer: Option<&Id>) -> Option<CommentView> {
+        let author = self.agents.get(&row.comment.author_id)?.clone();
+        let target = VoteTarget::Comment(row.comment.id.clone());
+        Some(CommentView {
+            comment: row.comment.clone(),
+            author,
+            score: self.score(&target),
+            viewer_vote: viewer.and_then(|v| self.current_vote(&target, v)),
+        })
+    }
+
+    /// The comment a vote names, if it is on a published post.
+    fn votable_comment(&self, comment_id: &Id) -> Option<&Comment> {
+        self.comments
+            .iter()
+            .map(|c| &c.comment)
+            .find(|c| &c.id == comment_id)
+            .filter(|c| self.posts.get(&c.post_id).is_some_and(Post::is_published))
+    }
+
+    /// The agent's published posts of `kinds`.
+    fn published_by<'a>(
+        &'a self,
+        agent_id: &'a Id,
+        kinds: PostKinds,
+    ) -> impl Iterator<Item = &'a Post> + 'a {
+        self.posts.values().filter(move |p| {
+            p.is_published() && &p.author_id == agent_id && kinds.contains(p.kind())
+        })
+    }
+
+    /// The agent's comments on published posts.
+    fn comments_by<'a>(&'a self, agent_id: &'a Id) -> impl Iterator<Item = &'a Comment> + 'a {
+        self.comments
+            .iter()
+            .map(|c| &c.comment)
+            .filter(move |c| &c.author_id == agent_id)
+            .filter(|c| self.posts.get(&c.post_id).is_some_and(Post::is_published))
+    }
+
+    /// Where a new comment goes: its depth and thread path, or why it
+    /// cannot go there.
+    fn place(&self, comment: &Comment, max_depth: u8) -> Result<(u8, CommentPath), CommentOutcome> {
+        let Some(parent_id) = &comment.parent_id else {
+            return Ok((0, Vec::new()));
+        };
+        let parent = self
+            .comments
+            .iter()
+            .find(|c| &c.comment.id == parent_id && c.comment.post_id == comment.post_id)
+            .ok_or(CommentOutcome::ParentNotFound)?;
+        if parent.comment.depth >= max_depth {
+            return Err(CommentOutcome::TooDeep);
+        }
+        Ok((parent.comment.depth + 1, parent.path.clone()))
     }
 
     fn agent_mut(&mut self, id: &Id) -> Result<&mut Agent, StoreError> {
@@ -425,6 +541,8 @@ impl PostStore for MemoryStore {
             .push((post.author_id.clone(), QuotaAction::Post, post.created_at));
         state.posts.insert(post.id.clone(), post.clone());
         if post.status == PostStatus::Published {
+            // A new post enters the ranked feeds with its rank at publication.
+            state.store_ranks(&post.id, post.published_at.unwrap_or(post.created_at));
             state.record_event(
                 created,
                 &post.author_id,
@@ -476,6 +594,7 @@ impl PostStore for MemoryStore {
             post.status = PostStatus::Published;
             post.published_at = Some(*publish_at);
             let author = post.author_id.clone();
+            state.store_ranks(id, *publish_at);
             // Recorded when it happens, so a reader of the events past an
             // earlier cursor still sees it.
             state.record_event(&created(id, *publish_at), &author, &author, false, now);
@@ -511,17 +630,17 @@ impl ReactionStore for MemoryStore {
                 state.likes.push(LikeRow {
                     post_id: post_id.clone(),
                     agent_id: agent_id.clone(),
-                    created_at: at,
                     removed_at: None,
                 });
                 true
             }
         };
+        state.store_ranks(post_id, at);
         let first_time = now_liked && first_time;
         if now_liked {
             state.record_event(liked, agent_id, &author, first_time, at);
         }
-        let likes = state.stats(post_id, None).likes;
+        let likes = state.stats(post_id).likes;
         Ok(LikeToggle {
             liked: now_liked,
             likes,
@@ -544,16 +663,15 @@ impl ReactionStore for MemoryStore {
                 oldest: used.into_iter().min(),
             });
         }
-        for current in state.votes.iter_mut().filter(|v| {
-            v.post_id == vote.post_id && v.agent_id == vote.voter_id && v.superseded_at.is_none()
+        for current in state.medals.iter_mut().filter(|m| {
+            m.post_id == vote.post_id && m.agent_id == vote.voter_id && m.superseded_at.is_none()
         }) {
             current.superseded_at = Some(vote.at);
         }
-        state.votes.push(VoteRow {
+        state.medals.push(MedalRow {
             post_id: vote.post_id.clone(),
             agent_id: vote.voter_id.clone(),
             medal: vote.medal,
-            created_at: vote.at,
             superseded_at: None,
         });
         state
@@ -570,15 +688,15 @@ impl ReactionStore for MemoryStore {
                 },
             );
         }
+        state.store_ranks(&vote.post_id, vote.at);
         state.record_event(&vote.medaled, &vote.voter_id, &author, false, vote.at);
-        Ok(VoteOutcome::Counted(
-            state.stats(&vote.post_id, None).medals,
-        ))
+        Ok(VoteOutcome::Counted(state.stats(&vote.post_id).medals))
     }
 
     fn add_comment(
         &self,
         comment: &Comment,
+        max_depth: u8,
         cooldown_start: Timestamp,
         commented: &PendingEvent,
     ) -> Result<CommentOutcome, StoreError> {
@@ -587,6 +705,12 @@ impl ReactionStore for MemoryStore {
             return Err(StoreError::NotFound(Entity::Agent));
         }
         let post_author = state.published(&comment.post_id)?.author_id.clone();
+        // A reply that can never be written is refused before the cooldown
+        // is looked at: waiting would not help it.
+        let (depth, mut path) = match state.place(comment, max_depth) {
+            Ok(place) => place,
+            Err(refused) => return Ok(refused),
+        };
         if let Some(last_at) = state
             .ledger_after(&comment.author_id, QuotaAction::Comment, cooldown_start)
             .into_iter()
@@ -594,12 +718,20 @@ impl ReactionStore for MemoryStore {
         {
             return Ok(CommentOutcome::CoolingDown { last_at });
         }
-        state.comments.push(comment.clone());
+        path.push((comment.created_at, comment.id.clone()));
+        state.comments.push(CommentRow {
+            comment: Comment {
+                depth,
+                ..comment.clone()
+            },
+            path,
+        });
         state.quota_ledger.push((
             comment.author_id.clone(),
             QuotaAction::Comment,
             comment.created_at,
         ));
+        state.store_ranks(&comment.post_id, comment.created_at);
         state.record_event(
             commented,
             &comment.author_id,
@@ -607,7 +739,7 @@ impl ReactionStore for MemoryStore {
             false,
             comment.created_at,
         );
-        Ok(CommentOutcome::Added)
+        Ok(CommentOutcome::Added { depth })
     }
 
     fn comments(
@@ -617,27 +749,150 @@ impl ReactionStore for MemoryStore {
         limit: usize,
     ) -> Result<Vec<CommentView>, StoreError> {
         let state = self.state();
-        let mut found: Vec<&Comment> = state
+        let mut found: Vec<&CommentRow> = state
             .comments
             .iter()
-            .filter(|c| &c.post_id == post_id)
+            .filter(|c| &c.comment.post_id == post_id)
             .filter(|c| {
                 after
                     .as_ref()
-                    .is_none_or(|(at, id)| (c.created_at, &c.id) > (*at, id))
+                    .is_none_or(|(at, id)| (c.comment.created_at, &c.comment.id) > (*at, id))
             })
             .collect();
-        found.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        found.sort_by(|a, b| {
+            (a.comment.created_at, &a.comment.id).cmp(&(b.comment.created_at, &b.comment.id))
+        });
         Ok(found
             .into_iter()
             .take(limit)
-            .filter_map(|c| {
-                state.agents.get(&c.author_id).map(|author| CommentView {
-                    comment: c.clone(),
-                    author: author.clone(),
-                })
-            })
+            .filter_map(|c| state.comment_view(c, None))
             .collect())
+    }
+
+    fn comment_thread(
+        &self,
+        post_id: &Id,
+        roots: RootPage,
+        viewer: &Id,
+    ) -> Result<Vec<CommentView>, StoreError> {
+        let state = self.state();
+        let mut on_post: Vec<&CommentRow> = state
+            .comments
+            .iter()
+            .filter(|c| &c.comment.post_id == post_id)
+            .collect();
+        on_post.sort_by(|a, b| a.path.cmp(&b.path));
+        let shown: Vec<&Id> = on_post
+            .iter()
+            .filter(|c| c.comment.parent_id.is_none())
+            .map(|c| &c.comment.id)
+            .skip(roots.offset)
+            .take(roots.limit)
+            .collect();
+        Ok(on_post
+            .iter()
+            .filter(|c| shown.contains(&&c.path[0].1))
+            .filter_map(|c| state.comment_view(c, Some(viewer)))
+            .collect())
+    }
+}
+
+impl VoteStore for MemoryStore {
+    fn up_down_vote(
+        &self,
+        vote: &UpDownVote,
+        rule: WindowRule,
+    ) -> Result<UpDownOutcome, StoreError> {
+        let mut state = self.state();
+        if !state.agents.contains_key(&vote.voter_id) {
+            return Err(StoreError::NotFound(Entity::Agent));
+        }
+        let author = match &vote.target {
+            VoteTarget::Post(id) => state.published(id)?.author_id.clone(),
+            VoteTarget::Comment(id) => state
+                .votable_comment(id)
+                .ok_or(StoreError::NotFound(Entity::Comment))?
+                .author_id
+                .clone(),
+        };
+        if author == vote.voter_id {
+            return Ok(UpDownOutcome::OwnContent);
+        }
+        let used = state.ledger_after(&vote.voter_id, QuotaAction::Vote, rule.window_start);
+        if used.len() >= rule.limit as usize {
+            return Ok(UpDownOutcome::QuotaExceeded {
+                oldest: used.into_iter().min(),
+            });
+        }
+        let current = state.current_vote(&vote.target, &vote.voter_id);
+        let next = vote.intent.apply(current);
+        if next != current {
+            if let Some(row) = state.up_down.iter_mut().find(|v| {
+                v.target == vote.target && v.voter_id == vote.voter_id && v.removed_at.is_none()
+            }) {
+                row.removed_at = Some(vote.at);
+            }
+            if let Some(direction) = next {
+                state.up_down.push(UpDownRow {
+                    target: vote.target.clone(),
+                    voter_id: vote.voter_id.clone(),
+                    direction,
+                    removed_at: None,
+                });
+            }
+            let moved = state.score(&vote.target).moved(current, next);
+            state.scores.insert(vote.target.clone(), moved);
+            if let VoteTarget::Post(post_id) = &vote.target {
+                state.store_ranks(post_id, vote.at);
+            }
+        }
+        state
+            .quota_ledger
+            .push((vote.voter_id.clone(), QuotaAction::Vote, vote.at));
+        Ok(UpDownOutcome::Counted {
+            score: state.score(&vote.target),
+            current: next,
+        })
+    }
+
+    fn karma(&self, agent_id: &Id) -> Result<i64, StoreError> {
+        let state = self.state();
+        let posts: i64 = state
+            .published_by(agent_id, PostKinds::ALL)
+            .map(|p| state.post_score(&p.id).value())
+            .sum();
+        let comments: i64 = state
+            .comments_by(agent_id)
+            .map(|c| state.score(&VoteTarget::Comment(c.id.clone())).value())
+            .sum();
+        Ok(posts + comments)
+    }
+
+    fn author_stats(&self, agent_id: &Id, kinds: PostKinds) -> Result<AuthorStats, StoreError> {
+        let state = self.state();
+        let mut stats = AuthorStats::default();
+        let mut top: Option<(i64, &Post)> = None;
+        for post in state.published_by(agent_id, kinds) {
+            let score = state.post_score(&post.id).value();
+            let received = state.stats(&post.id);
+            stats.posts += 1;
+            stats.post_score += score;
+            stats.received.likes += received.likes;
+            stats.received.comments += received.comments;
+            let medals = &mut stats.received.medals;
+            medals.gold += received.medals.gold;
+            medals.silver += received.medals.silver;
+            medals.bronze += received.medals.bronze;
+            let better = top.is_none_or(|(best, current)| {
+                (score, post.published_at, &post.id) > (best, current.published_at, &current.id)
+            });
+            if better {
+                top = Some((score, post));
+            }
+        }
+        stats.comments_written = state.comments_by(agent_id).count() as u64;
+        stats.top_post = top.map(|(_, p)| p.id.clone());
+        Ok(stats)
     }
 }
 
@@ -659,7 +914,7 @@ impl FeedStore for MemoryStore {
                 before.as_ref().is_none_or(|(at, id)| key < (*at, id))
             })
             .collect();
-        posts.sort_by(|a, b| (b.published_at, &b.id).cmp(&(a.published_at, &a.id)));
+        posts.sort_by(|a, b| newest_first(a, b));
         Ok(posts
             .into_iter()
             .take(limit)
@@ -667,20 +922,91 @@ impl FeedStore for MemoryStore {
             .collect())
     }
 
-    fn engagement(
+    fn ranked(
         &self,
         filter: &FeedFilter,
-        since: Timestamp,
-        until: Timestamp,
-    ) -> Result<Vec<(Id, Timestamp, PostStats)>, StoreError> {
+        order: RankedOrder,
+        offset: usize,
+        limit: usize,
+        viewer: &Id,
+    ) -> Result<Vec<FeedEntry>, StoreError> {
         let state = self.state();
-        Ok(state
+        let since = match order {
+            RankedOrder::New | RankedOrder::Hot | RankedOrder::Top { since: None } => None,
+            RankedOrder::Top { since: Some(since) } | RankedOrder::Rising { since } => Some(since),
+        };
+        let mut posts: Vec<&Post> = state
             .posts
             .values()
             .filter(|p| state.matches(p, filter))
-            .filter_map(|p| p.published_at.map(|at| (p, at)))
-            .filter(|(_, at)| *at > since && *at <= until)
-            .map(|(p, at)| (p.id.clone(), at, state.stats(&p.id, Some(until))))
+            .filter(|p| since.is_none_or(|since| p.published_at.is_some_and(|at| at > since)))
+            .collect();
+        posts.sort_by(|a, b| {
+            let first = match order {
+                RankedOrder::New => std::cmp::Ordering::Equal,
+                RankedOrder::Hot => state.ranks(&b.id).hot.total_cmp(&state.ranks(&a.id).hot),
+                RankedOrder::Top { .. } => state
+                    .post_score(&b.id)
+                    .value()
+                    .cmp(&state.post_score(&a.id).value()),
+                RankedOrder::Rising { .. } => state
+                    .ranks(&b.id)
+                    .rising
+                    .total_cmp(&state.ranks(&a.id).rising),
+            };
+            first.then_with(|| newest_first(a, b))
+        });
+        Ok(posts
+            .into_iter()
+            .skip(offset)
+            .take(limit)
+            .filter_map(|p| state.entry(p, viewer))
+            .collect())
+    }
+
+    fn refresh_ranks(
+        &self,
+        now: Timestamp,
+        since: Timestamp,
+        after: Option<(Timestamp, Id)>,
+        limit: usize,
+    ) -> Result<RefreshProgress, StoreError> {
+        let mut state = self.state();
+        let mut due: Vec<(Timestamp, Id)> = state
+            .posts
+            .values()
+            .filter(|p| p.is_published())
+            .filter_map(|p| p.published_at.map(|at| (at, p.id.clone())))
+            .filter(|(at, _)| *at > since)
+            .filter(|key| after.as_ref().is_none_or(|after| key > after))
+            .collect();
+        due.sort();
+        // Knowing what is left, the walk ends with its last batch rather
+        // than with one more, empty call.
+        let more = due.len() > limit;
+        due.truncate(limit);
+        for (_, id) in &due {
+            state.store_ranks(id, now);
+        }
+        Ok(RefreshProgress {
+            updated: due.len(),
+            next: due.last().filter(|_| more).cloned(),
+        })
+    }
+
+    fn viewer_votes(
+        &self,
+        viewer: &Id,
+        posts: &[Id],
+    ) -> Result<Vec<(Id, VoteDirection)>, StoreError> {
+        let state = self.state();
+        Ok(posts
+            .iter()
+            .filter_map(|id| {
+                state
+                    .current_vote(&VoteTarget::Post(id.clone()), viewer)
+                    .map(|d| (id.clone(), d))
+            })
             .collect())
     }
 
@@ -705,11 +1031,11 @@ impl FeedStore for MemoryStore {
                 .map(|l| l.post_id.clone())
                 .collect(),
             medals: state
-                .votes
+                .medals
                 .iter()
-                .filter(|v| &v.agent_id == viewer && v.superseded_at.is_none())
-                .filter(|v| posts.contains(&v.post_id))
-                .map(|v| (v.post_id.clone(), v.medal))
+                .filter(|m| &m.agent_id == viewer && m.superseded_at.is_none())
+                .filter(|m| posts.contains(&m.post_id))
+                .map(|m| (m.post_id.clone(), m.medal))
                 .collect(),
         })
     }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aispace_blob::ObjectStoreBlobs;
-use aispace_domain::model::{AgentName, Handle, NewAgent, Timestamp};
+use aispace_domain::model::{AgentName, Handle, NewAgent, Timestamp, VoteDirection, VoteIntent};
 use aispace_domain::service::{FeedQuery, ImageSource, Ports, PostRequest, Principal, Settings};
 use aispace_domain::{Aispace, DomainError, Entity};
 use aispace_storage_memory::MemoryStore;
@@ -192,7 +192,9 @@ fn a_public_post_has_its_counts_and_first_comments() {
     w.aispace.toggle_like(&fan, &id).unwrap();
     w.aispace.vote(&fan, &id, "BRONZE", None).unwrap();
     for n in 0..21 {
-        w.aispace.comment(&fan, &id, &format!("c{n}")).unwrap();
+        w.aispace
+            .comment(&fan, &id, &format!("c{n}"), None)
+            .unwrap();
         w.tick(11);
     }
     let page = w.aispace.public_post(&id, None).unwrap();
@@ -249,12 +251,30 @@ fn a_profile_sums_what_the_agents_posts_gathered() {
     let critic = w.agent("critic");
     let first = w.post(&author, &[]);
     let second = w.post(&author, &[]);
-    let _theirs = w.post(&fan, &[]);
+    let theirs = w.post(&fan, &[]);
     w.aispace.toggle_like(&fan, &first).unwrap();
     w.aispace.toggle_like(&critic, &second).unwrap();
     w.aispace.vote(&fan, &first, "GOLD", None).unwrap();
     w.aispace.vote(&critic, &first, "SILVER", None).unwrap();
-    w.aispace.comment(&fan, &second, "nice").unwrap();
+    let thanks = w.aispace.comment(&fan, &second, "nice", None).unwrap();
+    // Score and karma count up/down votes: the posts' 2 − 1, and the
+    // author's comment on the fan's post.
+    let up = VoteIntent::Toggle(VoteDirection::Up);
+    w.aispace.vote_on_post(&fan, &first, up).unwrap();
+    w.aispace.vote_on_post(&critic, &first, up).unwrap();
+    w.aispace
+        .vote_on_post(&critic, &second, VoteIntent::Toggle(VoteDirection::Down))
+        .unwrap();
+    let on_theirs = w
+        .aispace
+        .comment(&author, &theirs, "and yours", None)
+        .unwrap();
+    w.aispace
+        .vote_on_comment(&critic, on_theirs.comment.id.as_str(), up)
+        .unwrap();
+    w.aispace
+        .vote_on_comment(&author, thanks.comment.id.as_str(), up)
+        .unwrap();
     // Scheduled posts are not counted until published.
     let later = Timestamp::from_millis(w.aispace.now().as_millis() + 3_600_000).to_string();
     w.post_at(&author, &[], Some(later));
@@ -272,6 +292,12 @@ fn a_profile_sums_what_the_agents_posts_gathered() {
             s.medals.bronze
         ),
         (2, 2, 1, 1, 1, 0)
+    );
+    assert_eq!((s.score, s.karma), (1, 2));
+    let fan_profile = w.aispace.agent_profile("fan").unwrap().stats;
+    assert_eq!(
+        (fan_profile.posts, fan_profile.score, fan_profile.karma),
+        (1, 0, 1)
     );
     let quiet = w.aispace.agent_profile("critic").unwrap();
     assert_eq!(quiet.stats, Default::default());

@@ -385,10 +385,24 @@ pub fn quota_ledger_is_per_agent(store: &dyn Storage) {
 
 use aispace_domain::model::{
     BlobKey, Caption, IdempotencyKey, IdempotencyRecord, ImageType, ImageUrl, Media, MediaSource,
-    Post, PostStatus, RequestFingerprint, Tags,
+    MemeSpec, Post, PostContent, PostStatus, RequestFingerprint, Tags, TextContent,
 };
 use aispace_domain::ports::{Admission, PostQuotaRule};
 
+fn media(n: u64) -> Media {
+    Media {
+        id: id(2_000 + n),
+        source: MediaSource::Blob {
+            key: BlobKey::for_content(&n.to_be_bytes(), ImageType::Png),
+            image_type: ImageType::Png,
+            byte_size: 1234,
+        },
+        width: Some(1024),
+        height: Some(768),
+    }
+}
+
+/// Image post `n`, published at `created_ms` unless `publish_ms` is later.
 pub(crate) fn post(n: u64, author: &Agent, created_ms: i64, publish_ms: Option<i64>) -> Post {
     let created = at(created_ms);
     let publish_at = publish_ms.map_or(created, at);
@@ -396,18 +410,11 @@ pub(crate) fn post(n: u64, author: &Agent, created_ms: i64, publish_ms: Option<i
     Post {
         id: id(1_000 + n),
         author_id: author.id.clone(),
-        caption: Caption::parse(Some(&format!("post {n} #tagged"))).unwrap(),
-        tags: Tags::from_trusted(vec!["aiart".into(), "tagged".into()]),
-        media: Media {
-            id: id(2_000 + n),
-            source: MediaSource::Blob {
-                key: BlobKey::for_content(&n.to_be_bytes(), ImageType::Png),
-                image_type: ImageType::Png,
-                byte_size: 1234,
-            },
-            width: Some(1024),
-            height: Some(768),
+        content: PostContent::Image {
+            caption: Caption::parse(Some(&format!("post {n} #tagged"))).unwrap(),
+            media: media(n),
         },
+        tags: Tags::from_trusted(vec!["aiart".into(), "tagged".into()]),
         status: if scheduled {
             PostStatus::Scheduled
         } else {
@@ -417,6 +424,51 @@ pub(crate) fn post(n: u64, author: &Agent, created_ms: i64, publish_ms: Option<i
         publish_at,
         published_at: (!scheduled).then_some(created),
     }
+}
+
+/// Meme post `n`, published at `created_ms`.
+pub(crate) fn meme_post(n: u64, author: &Agent, created_ms: i64) -> Post {
+    let image = post(n, author, created_ms, None);
+    Post {
+        content: PostContent::Meme {
+            caption: Caption::parse(Some("when the build is green")).unwrap(),
+            media: media(n),
+            meme: MemeSpec {
+                concept: "a cat at a keyboard".into(),
+                top_caption: "WHEN THE BUILD".into(),
+                bottom_caption: "IS GREEN".into(),
+                prompt_used: Some("a cat typing, studio light".into()),
+                model_used: "imagegen-2".into(),
+            },
+        },
+        ..image
+    }
+}
+
+/// Text post `n`, published at `created_ms`.
+pub(crate) fn text_post(n: u64, author: &Agent, created_ms: i64) -> Post {
+    let image = post(n, author, created_ms, None);
+    Post {
+        content: PostContent::Text(TextContent {
+            title: format!("text post {n}"),
+            body_md: Some("Some **bold** words".into()),
+            body_html: Some("<p>Some <strong>bold</strong> words</p>".into()),
+            link_url: Some("https://example.com/read".into()),
+            community_id: None,
+        }),
+        ..image
+    }
+}
+
+/// Inserts a post well inside the quota; returns it.
+pub(crate) fn publish(store: &dyn Storage, post: Post) -> Post {
+    assert_eq!(
+        store
+            .insert_post(&post, rule(1_000), None, &pending(EventType::PostCreated))
+            .unwrap(),
+        Admission::Admitted
+    );
+    post
 }
 
 pub(crate) fn rule(limit: u32) -> PostQuotaRule {
@@ -454,13 +506,18 @@ pub fn posts_round_trip(store: &dyn Storage) {
     let author = with_author(store);
     let blob = post(1, &author, 0, None);
     let mut external = post(2, &author, 5, Some(60_000));
-    external.media.source = MediaSource::External {
-        url: ImageUrl::parse("https://example.com/a.png").unwrap(),
-    };
-    external.media.width = None;
-    external.media.height = None;
     external.tags = Tags::default();
-    external.caption = Caption::default();
+    external.content = PostContent::Image {
+        caption: Caption::default(),
+        media: Media {
+            source: MediaSource::External {
+                url: ImageUrl::parse("https://example.com/a.png").unwrap(),
+            },
+            width: None,
+            height: None,
+            ..media(2)
+        },
+    };
 
     for p in [&blob, &external] {
         assert_eq!(
@@ -473,6 +530,39 @@ pub fn posts_round_trip(store: &dyn Storage) {
     assert_eq!(store.post_by_id(&blob.id).unwrap(), Some(blob));
     assert_eq!(store.post_by_id(&external.id).unwrap(), Some(external));
     assert_eq!(store.post_by_id(&id(999_999)).unwrap(), None);
+}
+
+pub fn every_kind_of_post_round_trips(store: &dyn Storage) {
+    let author = with_author(store);
+    let meme = meme_post(1, &author, 0);
+    let mut built_in = meme_post(2, &author, 1);
+    if let PostContent::Meme { meme, .. } = &mut built_in.content {
+        meme.prompt_used = None;
+    }
+    let text = text_post(3, &author, 2);
+    let title_only = Post {
+        content: PostContent::Text(TextContent {
+            title: "just a title".into(),
+            body_md: None,
+            body_html: None,
+            link_url: None,
+            community_id: None,
+        }),
+        tags: Tags::default(),
+        ..text_post(4, &author, 3)
+    };
+    for p in [&meme, &built_in, &text, &title_only] {
+        let p = publish(store, p.clone());
+        assert_eq!(
+            store.post_by_id(&p.id).unwrap().as_ref(),
+            Some(&p),
+            "{:?}",
+            p.kind()
+        );
+    }
+    // Read by id, a post is an entry whatever its kind.
+    let asked = [text.id.clone(), meme.id.clone()];
+    assert_eq!(ids(&store.entries(&asked, &author.id).unwrap()), asked);
 }
 
 pub fn posting_counts_against_the_daily_quota(store: &dyn Storage) {
@@ -736,10 +826,18 @@ pub fn concurrent_publishers_publish_each_post_once(store: &dyn Storage) {
 
 // ------------------------------------------------------ reactions, feeds
 
-use aispace_domain::model::{Comment, CommentBody, MedalCounts, MedalType};
-use aispace_domain::ports::{
-    CommentOutcome, FeedFilter, JudgeNote, LikeToggle, MedalVote, VoteOutcome, WindowRule,
+use aispace_domain::model::VoteDirection::{Down, Up};
+use aispace_domain::model::{
+    Comment, CommentBody, FeedEntry, MAX_COMMENT_DEPTH, MedalCounts, MedalType, PostKinds,
+    PostStats, QuotaUsage, Score, VoteDirection, VoteIntent, VoteTarget,
 };
+use aispace_domain::ports::{
+    AuthorStats, CommentOutcome, FeedFilter, JudgeNote, LikeToggle, MedalVote, RankedOrder,
+    RefreshProgress, RootPage, UpDownOutcome, UpDownVote, VoteOutcome, WindowRule,
+};
+
+const HOUR: i64 = 3_600_000;
+const DAY: i64 = 24 * HOUR;
 
 /// An author with `n` published posts (one per second from T0), plus two
 /// more agents to react; returns (author, reactor, other, posts).
@@ -759,19 +857,49 @@ pub(crate) fn social(store: &dyn Storage, n: u64) -> (Agent, Agent, Agent, Vec<P
             if i % 2 == 1 {
                 p.tags = Tags::from_trusted(vec!["odd".into()]);
             }
-            assert_eq!(
-                store
-                    .insert_post(&p, rule(1_000), None, &pending(EventType::PostCreated))
-                    .unwrap(),
-                Admission::Admitted
-            );
-            p
+            publish(store, p)
         })
         .collect();
     (author, reactor, other, posts)
 }
 
-pub(crate) fn vote(post: &Post, voter: &Agent, medal: MedalType, at_ms: i64) -> MedalVote {
+/// `n` more agents with ids from `first`, to like and vote in numbers.
+fn crowd(store: &dyn Storage, first: u64, n: u64) -> Vec<Agent> {
+    (first..first + n)
+        .map(|i| {
+            let a = agent(i, &format!("crowd{i}"));
+            store
+                .insert_agent_with_key(&a, &key(&format!("asp_crowd{i:03}"), &a, 1))
+                .unwrap();
+            a
+        })
+        .collect()
+}
+
+fn ids(entries: &[FeedEntry]) -> Vec<Id> {
+    entries.iter().map(|e| e.post.id.clone()).collect()
+}
+
+fn ids_of(posts: &[&Post]) -> Vec<Id> {
+    posts.iter().map(|p| p.id.clone()).collect()
+}
+
+/// The post as a feed entry, read for `viewer`.
+fn entry(store: &dyn Storage, post: &Post, viewer: &Agent) -> FeedEntry {
+    store
+        .entries(std::slice::from_ref(&post.id), &viewer.id)
+        .unwrap()
+        .pop()
+        .expect("a published post")
+}
+
+fn like(store: &dyn Storage, post: &Post, by: &Agent, at_ms: i64) {
+    store
+        .toggle_like(&post.id, &by.id, at(at_ms), &pending(EventType::PostLiked))
+        .unwrap();
+}
+
+pub(crate) fn medal_vote(post: &Post, voter: &Agent, medal: MedalType, at_ms: i64) -> MedalVote {
     MedalVote {
         post_id: post.id.clone(),
         voter_id: voter.id.clone(),
@@ -796,7 +924,43 @@ pub(crate) fn comment(n: u64, post: &Post, author: &Agent, at_ms: i64) -> Commen
         author_id: author.id.clone(),
         body: CommentBody::parse(&format!("comment {n}")).unwrap(),
         created_at: at(at_ms),
+        parent_id: None,
+        depth: 0,
     }
+}
+
+/// Comment `n` in reply to `parent`, on the parent's post.
+fn reply(n: u64, parent: &Comment, author: &Agent, at_ms: i64) -> Comment {
+    Comment {
+        id: id(5_000 + n),
+        post_id: parent.post_id.clone(),
+        author_id: author.id.clone(),
+        body: CommentBody::parse(&format!("reply {n}")).unwrap(),
+        created_at: at(at_ms),
+        parent_id: Some(parent.id.clone()),
+        depth: 0,
+    }
+}
+
+/// Adds the comment clear of any cooldown, nesting as deep as the domain
+/// allows.
+fn add(store: &dyn Storage, comment: &Comment) -> CommentOutcome {
+    store
+        .add_comment(
+            comment,
+            MAX_COMMENT_DEPTH,
+            comment.created_at,
+            &pending(EventType::PostCommented),
+        )
+        .unwrap()
+}
+
+fn usage(store: &dyn Storage, agent: &Agent) -> QuotaUsage {
+    let windows = QuotaWindows {
+        day_start: rule(1).day_start,
+        medal_window_start: at(-60_000),
+    };
+    store.quota_usage(&agent.id, &windows).unwrap()
 }
 
 pub fn likes_toggle_and_count(store: &dyn Storage) {
@@ -856,13 +1020,19 @@ pub fn medals_are_one_per_agent_and_quota_limited(store: &dyn Storage) {
     let (author, reactor, other, posts) = social(store, 3);
     assert_eq!(
         store
-            .vote(&vote(&posts[0], &author, MedalType::Gold, 1), no_limit())
+            .vote(
+                &medal_vote(&posts[0], &author, MedalType::Gold, 1),
+                no_limit()
+            )
             .unwrap(),
         VoteOutcome::OwnPost
     );
     assert_eq!(
         store
-            .vote(&vote(&posts[0], &reactor, MedalType::Gold, 2), no_limit())
+            .vote(
+                &medal_vote(&posts[0], &reactor, MedalType::Gold, 2),
+                no_limit()
+            )
             .unwrap(),
         VoteOutcome::Counted(MedalCounts {
             gold: 1,
@@ -872,7 +1042,10 @@ pub fn medals_are_one_per_agent_and_quota_limited(store: &dyn Storage) {
     );
     assert_eq!(
         store
-            .vote(&vote(&posts[0], &other, MedalType::Gold, 3), no_limit())
+            .vote(
+                &medal_vote(&posts[0], &other, MedalType::Gold, 3),
+                no_limit()
+            )
             .unwrap(),
         VoteOutcome::Counted(MedalCounts {
             gold: 2,
@@ -883,7 +1056,10 @@ pub fn medals_are_one_per_agent_and_quota_limited(store: &dyn Storage) {
     // A re-vote changes the type; it does not add a medal.
     assert_eq!(
         store
-            .vote(&vote(&posts[0], &reactor, MedalType::Silver, 4), no_limit())
+            .vote(
+                &medal_vote(&posts[0], &reactor, MedalType::Silver, 4),
+                no_limit()
+            )
             .unwrap(),
         VoteOutcome::Counted(MedalCounts {
             gold: 1,
@@ -898,14 +1074,14 @@ pub fn medals_are_one_per_agent_and_quota_limited(store: &dyn Storage) {
         limit: 2,
     };
     store
-        .vote(&vote(&posts[1], &other, MedalType::Bronze, 200), two)
+        .vote(&medal_vote(&posts[1], &other, MedalType::Bronze, 200), two)
         .unwrap();
     store
-        .vote(&vote(&posts[2], &other, MedalType::Bronze, 300), two)
+        .vote(&medal_vote(&posts[2], &other, MedalType::Bronze, 300), two)
         .unwrap();
     assert_eq!(
         store
-            .vote(&vote(&posts[1], &other, MedalType::Gold, 400), two)
+            .vote(&medal_vote(&posts[1], &other, MedalType::Gold, 400), two)
             .unwrap(),
         VoteOutcome::QuotaExceeded {
             oldest: Some(at(200))
@@ -925,14 +1101,14 @@ pub fn medals_are_one_per_agent_and_quota_limited(store: &dyn Storage) {
     };
     assert!(matches!(
         store
-            .vote(&vote(&posts[1], &other, MedalType::Gold, 400), later)
+            .vote(&medal_vote(&posts[1], &other, MedalType::Gold, 400), later)
             .unwrap(),
         VoteOutcome::Counted(_)
     ));
 
     let err = store
         .vote(
-            &vote(&post(77, &author, 0, None), &other, MedalType::Gold, 1),
+            &medal_vote(&post(77, &author, 0, None), &other, MedalType::Gold, 1),
             no_limit(),
         )
         .unwrap_err();
@@ -942,7 +1118,10 @@ pub fn medals_are_one_per_agent_and_quota_limited(store: &dyn Storage) {
 pub fn a_judge_medal_is_the_verdict(store: &dyn Storage) {
     let (_, reactor, other, posts) = social(store, 1);
     store
-        .vote(&vote(&posts[0], &other, MedalType::Bronze, 1), no_limit())
+        .vote(
+            &medal_vote(&posts[0], &other, MedalType::Bronze, 1),
+            no_limit(),
+        )
         .unwrap();
     assert_eq!(
         store
@@ -951,7 +1130,7 @@ pub fn a_judge_medal_is_the_verdict(store: &dyn Storage) {
             .verdict,
         None
     );
-    let mut judged = vote(&posts[0], &reactor, MedalType::Gold, 2);
+    let mut judged = medal_vote(&posts[0], &reactor, MedalType::Gold, 2);
     judged.judge = Some(JudgeNote {
         reason: Some("crisp light".into()),
         judge_version: "isolde-v1".into(),
@@ -986,16 +1165,18 @@ pub fn comments_respect_the_cooldown_and_page_oldest_first(store: &dyn Storage) 
         store
             .add_comment(
                 &comment(1, p, &reactor, 1_000),
+                MAX_COMMENT_DEPTH,
                 at(-10_000),
                 &pending(EventType::PostCommented)
             )
             .unwrap(),
-        CommentOutcome::Added
+        CommentOutcome::Added { depth: 0 }
     );
     assert_eq!(
         store
             .add_comment(
                 &comment(2, p, &reactor, 5_000),
+                MAX_COMMENT_DEPTH,
                 at(-5_000),
                 &pending(EventType::PostCommented)
             )
@@ -1006,27 +1187,33 @@ pub fn comments_respect_the_cooldown_and_page_oldest_first(store: &dyn Storage) 
         store
             .add_comment(
                 &comment(3, p, &other, 5_000),
+                MAX_COMMENT_DEPTH,
                 at(-5_000),
                 &pending(EventType::PostCommented)
             )
             .unwrap(),
-        CommentOutcome::Added
+        CommentOutcome::Added { depth: 0 }
     );
     assert_eq!(
         store
             .add_comment(
                 &comment(4, p, &reactor, 11_000),
+                MAX_COMMENT_DEPTH,
                 at(1_000),
                 &pending(EventType::PostCommented)
             )
             .unwrap(),
-        CommentOutcome::Added
+        CommentOutcome::Added { depth: 0 }
     );
 
     let all = store.comments(&p.id, None, 10).unwrap();
     let bodies: Vec<&str> = all.iter().map(|c| c.comment.body.as_str()).collect();
     assert_eq!(bodies, ["comment 1", "comment 3", "comment 4"]);
     assert_eq!(all[1].author.handle.as_str(), "other");
+    assert!(
+        all.iter()
+            .all(|c| c.score == Score::default() && c.comment.depth == 0)
+    );
     let first = &all[0].comment;
     let rest = store
         .comments(&p.id, Some((first.created_at, first.id.clone())), 1)
@@ -1044,6 +1231,7 @@ pub fn comments_respect_the_cooldown_and_page_oldest_first(store: &dyn Storage) 
     let err = store
         .add_comment(
             &comment(9, &post(88, &reactor, 0, None), &other, 1),
+            MAX_COMMENT_DEPTH,
             at(0),
             &pending(EventType::PostCommented),
         )
@@ -1082,7 +1270,7 @@ pub fn viewer_reactions_are_the_viewers_live_ones_among_the_asked_posts(store: &
     // A medal changed: only the current one counts.
     for (medal, t) in [(MedalType::Gold, 1_003), (MedalType::Bronze, 1_004)] {
         store
-            .vote(&vote(&posts[2], &reactor, medal, t), no_limit())
+            .vote(&medal_vote(&posts[2], &reactor, medal, t), no_limit())
             .unwrap();
     }
     // Not asked about, and another agent's reactions.
@@ -1133,17 +1321,11 @@ pub fn latest_pages_newest_first_with_filters_and_viewer_state(store: &dyn Stora
         .unwrap();
     store
         .vote(
-            &vote(&posts[3], &reactor, MedalType::Silver, 10_001),
+            &medal_vote(&posts[3], &reactor, MedalType::Silver, 10_001),
             no_limit(),
         )
         .unwrap();
 
-    let ids = |entries: &[aispace_domain::model::FeedEntry]| {
-        entries
-            .iter()
-            .map(|e| e.post.id.clone())
-            .collect::<Vec<_>>()
-    };
     let all = FeedFilter::default();
     let page1 = store.latest(&all, None, 2, &reactor.id).unwrap();
     assert_eq!(ids(&page1), [posts[4].id.clone(), posts[3].id.clone()]);
@@ -1171,15 +1353,15 @@ pub fn latest_pages_newest_first_with_filters_and_viewer_state(store: &dyn Stora
 
     let odd = FeedFilter {
         tag: Some("odd".into()),
-        author: None,
+        ..FeedFilter::default()
     };
     assert_eq!(
         ids(&store.latest(&odd, None, 10, &reactor.id).unwrap()),
         [posts[3].id.clone(), posts[1].id.clone()]
     );
     let by_reactor = FeedFilter {
-        tag: None,
         author: Some(reactor.id.clone()),
+        ..FeedFilter::default()
     };
     assert!(
         store
@@ -1196,101 +1378,18 @@ pub fn latest_pages_newest_first_with_filters_and_viewer_state(store: &dyn Stora
     );
 }
 
-pub fn engagement_is_counted_as_of_an_instant(store: &dyn Storage) {
-    let (_, reactor, other, posts) = social(store, 2);
-    let p = &posts[0];
-    store
-        .toggle_like(
-            &p.id,
-            &reactor.id,
-            at(10_000),
-            &pending(EventType::PostLiked),
-        )
-        .unwrap();
-    store
-        .vote(&vote(p, &other, MedalType::Gold, 11_000), no_limit())
-        .unwrap();
-    store
-        .add_comment(
-            &comment(1, p, &other, 12_000),
-            at(0),
-            &pending(EventType::PostCommented),
-        )
-        .unwrap();
-    // After the snapshot instant (20 s): a like removed, a medal changed,
-    // a new like and a new comment. None of it may change the snapshot.
-    let snapshot = at(20_000);
-    store
-        .toggle_like(
-            &p.id,
-            &reactor.id,
-            at(30_000),
-            &pending(EventType::PostLiked),
-        )
-        .unwrap();
-    store
-        .vote(&vote(p, &other, MedalType::Bronze, 31_000), no_limit())
-        .unwrap();
-    store
-        .toggle_like(&p.id, &other.id, at(32_000), &pending(EventType::PostLiked))
-        .unwrap();
-    store
-        .add_comment(
-            &comment(2, p, &reactor, 33_000),
-            at(0),
-            &pending(EventType::PostCommented),
-        )
-        .unwrap();
-
-    let rows = store
-        .engagement(&FeedFilter::default(), at(-1), snapshot)
-        .unwrap();
-    let (_, published, stats) = rows.iter().find(|(id, _, _)| id == &p.id).unwrap();
-    assert_eq!(*published, at(0));
-    assert_eq!(stats.likes, 1);
-    assert_eq!(stats.comments, 1);
-    assert_eq!(
-        stats.medals,
-        MedalCounts {
-            gold: 1,
-            silver: 0,
-            bronze: 0
-        }
-    );
-    // Posts published after the snapshot, or at/before `since`, are out.
-    let rows = store
-        .engagement(&FeedFilter::default(), at(0), at(500))
-        .unwrap();
-    assert!(rows.is_empty(), "{rows:?}");
-}
-
 pub fn counters_stay_exact_under_concurrent_toggles(store: &dyn Storage) {
     let (_, _, _, posts) = social(store, 1);
     let p = &posts[0];
-    let agents: Vec<Agent> = (10..18u64)
-        .map(|n| {
-            let a = agent(n, &format!("liker{n}"));
-            store
-                .insert_agent_with_key(&a, &key(&format!("asp_liker{n:03}"), &a, 1))
-                .unwrap();
-            a
-        })
-        .collect();
+    let agents = crowd(store, 10, 8);
     std::thread::scope(|s| {
         for (i, a) in agents.iter().enumerate() {
             s.spawn(move || {
                 for round in 0..(5 + i) {
-                    store
-                        .toggle_like(
-                            &p.id,
-                            &a.id,
-                            at(round as i64),
-                            &pending(EventType::PostLiked),
-                        )
-                        .unwrap();
+                    like(store, p, a, round as i64);
                     let medal = [MedalType::Gold, MedalType::Silver, MedalType::Bronze][round % 3];
                     store
-                        .vote(&vote(p, a, medal, round as i64), no_limit())
+                        .vote(&medal_vote(p, a, medal, round as i64), no_limit())
                         .unwrap();
                 }
             });
@@ -1298,23 +1397,969 @@ pub fn counters_stay_exact_under_concurrent_toggles(store: &dyn Storage) {
     });
     // Agent i toggled 5 + i times: it likes the post iff that is odd.
     let expected_likes = (0..agents.len()).filter(|i| (5 + i) % 2 == 1).count() as u64;
-    let entry = &store
-        .entries(std::slice::from_ref(&p.id), &agents[0].id)
-        .unwrap()[0];
-    assert_eq!(entry.stats.likes, expected_likes);
-    let m = entry.stats.medals;
+    let counted = entry(store, p, &agents[0]).stats;
+    assert_eq!(counted.likes, expected_likes);
+    let m = counted.medals;
     assert_eq!(
         m.gold + m.silver + m.bronze,
         agents.len() as u64,
         "one medal per agent"
     );
-    let asof = store
-        .engagement(&FeedFilter::default(), at(-100_000), at(1_000_000))
-        .unwrap();
-    let (_, _, stats) = asof.iter().find(|(id, _, _)| id == &p.id).unwrap();
+    // The counters equal the rows behind them: every agent's own like and
+    // medal, read one by one.
+    let mut likes = 0;
+    let mut medals = MedalCounts::default();
+    for a in &agents {
+        let own = store
+            .viewer_reactions(&a.id, std::slice::from_ref(&p.id))
+            .unwrap();
+        likes += own.liked.len() as u64;
+        for (_, medal) in own.medals {
+            medals.add(medal, 1);
+        }
+    }
+    assert_eq!((counted.likes, counted.medals), (likes, medals));
+}
+
+// ---------------------------------------------------------------- votes
+
+fn on_post(p: &Post) -> VoteTarget {
+    VoteTarget::Post(p.id.clone())
+}
+
+fn on_comment(c: &Comment) -> VoteTarget {
+    VoteTarget::Comment(c.id.clone())
+}
+
+fn up_down(target: &VoteTarget, voter: &Agent, intent: VoteIntent, at_ms: i64) -> UpDownVote {
+    UpDownVote {
+        target: target.clone(),
+        voter_id: voter.id.clone(),
+        intent,
+        at: at(at_ms),
+    }
+}
+
+/// Votes with no quota in the way.
+fn cast(
+    store: &dyn Storage,
+    target: &VoteTarget,
+    voter: &Agent,
+    intent: VoteIntent,
+    at_ms: i64,
+) -> UpDownOutcome {
+    store
+        .up_down_vote(&up_down(target, voter, intent, at_ms), no_limit())
+        .unwrap()
+}
+
+/// A target's score and `viewer`'s vote on it, as the reads show them
+/// (`post` is the post the target is, or is on).
+fn seen_by(
+    store: &dyn Storage,
+    target: &VoteTarget,
+    post: &Id,
+    viewer: &Agent,
+) -> (Score, Option<VoteDirection>) {
+    match target {
+        VoteTarget::Post(id) => {
+            let score = store
+                .entries(std::slice::from_ref(id), &viewer.id)
+                .unwrap()
+                .pop()
+                .expect("a published post")
+                .score;
+            let vote = store
+                .viewer_votes(&viewer.id, std::slice::from_ref(id))
+                .unwrap()
+                .pop()
+                .map(|(_, d)| d);
+            (score, vote)
+        }
+        VoteTarget::Comment(id) => {
+            let all = RootPage {
+                offset: 0,
+                limit: 1_000,
+            };
+            let view = store
+                .comment_thread(post, all, &viewer.id)
+                .unwrap()
+                .into_iter()
+                .find(|v| &v.comment.id == id)
+                .expect("the comment is in its thread");
+            (view.score, view.viewer_vote)
+        }
+    }
+}
+
+fn counted(up: u64, down: u64, current: Option<VoteDirection>) -> UpDownOutcome {
+    UpDownOutcome::Counted {
+        score: Score { up, down },
+        current,
+    }
+}
+
+pub fn up_down_votes_toggle_or_set_one_current_vote_per_agent(store: &dyn Storage) {
+    let (author, reactor, other, posts) = social(store, 1);
+    let p = &posts[0];
+    let c = comment(1, p, &author, 1_000);
+    add(store, &c);
+    use VoteIntent::{Set, Toggle};
+    // (voter, intent, what the store answers)
+    let steps = [
+        (&reactor, Toggle(Up), counted(1, 0, Some(Up))),
+        // The same way twice takes the vote back.
+        (&reactor, Toggle(Up), counted(0, 0, None)),
+        (&reactor, Toggle(Down), counted(0, 1, Some(Down))),
+        // The other way moves the one vote.
+        (&reactor, Toggle(Up), counted(1, 0, Some(Up))),
+        (&other, Set(Some(Down)), counted(1, 1, Some(Down))),
+        // Set to what it is: nothing moves.
+        (&other, Set(Some(Down)), counted(1, 1, Some(Down))),
+        (&other, Set(Some(Up)), counted(2, 0, Some(Up))),
+        (&other, Set(None), counted(1, 0, None)),
+        (&other, Set(None), counted(1, 0, None)),
+        (&other, Toggle(Down), counted(1, 1, Some(Down))),
+    ];
+    // Each target starts from nothing: votes on the post are not the
+    // comment's.
+    for target in [on_post(p), on_comment(&c)] {
+        for (i, (voter, intent, outcome)) in steps.iter().enumerate() {
+            assert_eq!(
+                cast(store, &target, voter, *intent, 2_000 + i as i64),
+                *outcome,
+                "{target:?}, step {i}"
+            );
+        }
+        let level = Score { up: 1, down: 1 };
+        assert_eq!(level.value(), 0);
+        assert_eq!(seen_by(store, &target, &p.id, &reactor), (level, Some(Up)));
+        assert_eq!(seen_by(store, &target, &p.id, &other), (level, Some(Down)));
+        assert_eq!(seen_by(store, &target, &p.id, &author), (level, None));
+    }
     assert_eq!(
-        (stats.likes, stats.medals),
-        (entry.stats.likes, entry.stats.medals),
-        "counters match the rows"
+        store.comments(&p.id, None, 10).unwrap()[0].score,
+        Score { up: 1, down: 1 }
+    );
+}
+
+pub fn voting_on_own_content_is_refused_and_spends_nothing(store: &dyn Storage) {
+    let (author, reactor, _, posts) = social(store, 1);
+    let p = &posts[0];
+    let c = comment(1, p, &reactor, 1_000);
+    add(store, &c);
+    let one = WindowRule {
+        window_start: at(-60_000),
+        limit: 1,
+    };
+    let own = [(&author, on_post(p)), (&reactor, on_comment(&c))];
+    for (voter, target) in &own {
+        for intent in [VoteIntent::Toggle(Up), VoteIntent::Set(Some(Down))] {
+            assert_eq!(
+                store
+                    .up_down_vote(&up_down(target, voter, intent, 2_000), one)
+                    .unwrap(),
+                UpDownOutcome::OwnContent,
+                "{target:?}"
+            );
+        }
+        assert_eq!(
+            seen_by(store, target, &p.id, voter),
+            (Score::default(), None)
+        );
+    }
+    // Refused votes took none of the one vote the window allows.
+    let (author_on_comment, reactor_on_post) = (on_comment(&c), on_post(p));
+    for (voter, target) in [(&author, &author_on_comment), (&reactor, &reactor_on_post)] {
+        assert_eq!(
+            store
+                .up_down_vote(&up_down(target, voter, VoteIntent::Toggle(Up), 3_000), one)
+                .unwrap(),
+            counted(1, 0, Some(Up)),
+            "{target:?}"
+        );
+    }
+}
+
+pub fn voting_on_a_missing_target_is_not_found(store: &dyn Storage) {
+    let (author, reactor, _, posts) = social(store, 1);
+    let scheduled = publish(store, post(50, &author, 0, Some(3_600_000)));
+    let missing = [
+        (VoteTarget::Post(scheduled.id.clone()), Entity::Post),
+        (VoteTarget::Post(id(424_242)), Entity::Post),
+        (VoteTarget::Comment(id(525_252)), Entity::Comment),
+        // A post's id names no comment.
+        (VoteTarget::Comment(posts[0].id.clone()), Entity::Comment),
+    ];
+    for (target, entity) in missing {
+        let err = store
+            .up_down_vote(
+                &up_down(&target, &reactor, VoteIntent::Toggle(Up), 1),
+                no_limit(),
+            )
+            .unwrap_err();
+        assert!(
+            matches!(err, StoreError::NotFound(e) if e == entity),
+            "{target:?}: {err:?}"
+        );
+    }
+}
+
+pub fn votes_count_against_a_sliding_window_quota(store: &dyn Storage) {
+    let (_, reactor, other, posts) = social(store, 2);
+    let c = comment(1, &posts[0], &other, 50);
+    add(store, &c);
+    let two = WindowRule {
+        window_start: at(100),
+        limit: 2,
+    };
+    let vote = |target: &VoteTarget, voter: &Agent, intent, ms, rule| {
+        store
+            .up_down_vote(&up_down(target, voter, intent, ms), rule)
+            .unwrap()
+    };
+    let (first, second) = (on_post(&posts[0]), on_post(&posts[1]));
+    // Votes on posts and on comments share one window.
+    vote(&first, &reactor, VoteIntent::Toggle(Up), 200, two);
+    vote(&on_comment(&c), &reactor, VoteIntent::Toggle(Up), 300, two);
+    assert_eq!(
+        vote(&second, &reactor, VoteIntent::Toggle(Down), 400, two),
+        UpDownOutcome::QuotaExceeded {
+            oldest: Some(at(200))
+        }
+    );
+    // Taking a vote back is a vote too.
+    assert!(matches!(
+        vote(&first, &reactor, VoteIntent::Set(None), 400, two),
+        UpDownOutcome::QuotaExceeded { .. }
+    ));
+    assert_eq!(
+        seen_by(store, &second, &posts[1].id, &reactor),
+        (Score::default(), None),
+        "a refused vote changes nothing"
+    );
+    assert_eq!(
+        seen_by(store, &first, &posts[0].id, &reactor),
+        (Score { up: 1, down: 0 }, Some(Up))
+    );
+    // Each voter has its own window.
+    assert_eq!(
+        vote(&second, &other, VoteIntent::Toggle(Up), 400, two),
+        counted(1, 0, Some(Up))
+    );
+    // An entry at the window start has left it: a slot is free.
+    let later = WindowRule {
+        window_start: at(200),
+        limit: 2,
+    };
+    assert_eq!(
+        vote(&second, &reactor, VoteIntent::Toggle(Down), 400, later),
+        counted(1, 1, Some(Down))
+    );
+    // Votes are their own ledger action, not medals.
+    assert_eq!(usage(store, &reactor), QuotaUsage::default());
+}
+
+pub fn vote_counters_stay_exact_under_concurrent_votes(store: &dyn Storage) {
+    let (_, reactor, other, posts) = social(store, 2);
+    let comments = [
+        comment(1, &posts[0], &reactor, 100),
+        comment(2, &posts[1], &other, 100),
+    ];
+    for c in &comments {
+        add(store, c);
+    }
+    let targets = [
+        (on_post(&posts[0]), &posts[0].id),
+        (on_post(&posts[1]), &posts[1].id),
+        (on_comment(&comments[0]), &posts[0].id),
+        (on_comment(&comments[1]), &posts[1].id),
+    ];
+    let voters = crowd(store, 10, 8);
+    let intents = [
+        VoteIntent::Toggle(Up),
+        VoteIntent::Toggle(Down),
+        VoteIntent::Set(Some(Up)),
+        VoteIntent::Set(Some(Down)),
+        VoteIntent::Set(None),
+        VoteIntent::Toggle(Up),
+    ];
+    std::thread::scope(|s| {
+        for t in 0..8usize {
+            let (voters, targets) = (&voters, &targets);
+            s.spawn(move || {
+                for i in 0..50usize {
+                    // Threads vote as the same voters on the same targets at
+                    // once: each vote must see the one before it.
+                    let voter = &voters[(t + i) % voters.len()];
+                    let (target, _) = &targets[(3 * t + i) % targets.len()];
+                    let intent = intents[(t + 2 * i) % intents.len()];
+                    let outcome = cast(store, target, voter, intent, i as i64);
+                    assert!(
+                        matches!(outcome, UpDownOutcome::Counted { .. }),
+                        "{outcome:?}"
+                    );
+                }
+            });
+        }
+    });
+    for (target, post) in &targets {
+        let mut from_votes = Score::default();
+        let mut shown = None;
+        for voter in &voters {
+            let (score, vote) = seen_by(store, target, post, voter);
+            from_votes = from_votes.moved(None, vote);
+            assert!(shown.is_none_or(|s| s == score), "one score for all");
+            shown = Some(score);
+        }
+        assert_eq!(
+            shown,
+            Some(from_votes),
+            "{target:?}: the counters are the current votes"
+        );
+    }
+}
+
+pub fn viewer_votes_are_the_viewers_current_ones_among_the_asked_posts(store: &dyn Storage) {
+    let (_, reactor, other, posts) = social(store, 4);
+    let votes = [
+        (&reactor, 0, Up),
+        (&reactor, 1, Down),
+        // Cast and taken back: no vote.
+        (&reactor, 2, Up),
+        (&reactor, 2, Up),
+        // Not asked about.
+        (&reactor, 3, Up),
+        (&other, 0, Down),
+    ];
+    for (i, (voter, n, direction)) in votes.into_iter().enumerate() {
+        cast(
+            store,
+            &on_post(&posts[n]),
+            voter,
+            VoteIntent::Toggle(direction),
+            i as i64,
+        );
+    }
+    let asked = ids_of(&[&posts[0], &posts[1], &posts[2]]);
+    let mut mine = store.viewer_votes(&reactor.id, &asked).unwrap();
+    mine.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        mine,
+        [(posts[0].id.clone(), Up), (posts[1].id.clone(), Down)]
+    );
+    assert_eq!(
+        store.viewer_votes(&other.id, &asked).unwrap(),
+        [(posts[0].id.clone(), Down)]
+    );
+    assert!(store.viewer_votes(&reactor.id, &[]).unwrap().is_empty());
+}
+
+pub fn karma_sums_the_scores_of_an_agents_posts_and_comments(store: &dyn Storage) {
+    let (author, reactor, other, posts) = social(store, 2);
+    let fans = crowd(store, 10, 2);
+    let text = publish(store, text_post(9, &author, 5_000));
+    let by_reactor = comment(1, &posts[0], &reactor, 100);
+    let by_author = comment(2, &posts[1], &author, 100);
+    add(store, &by_reactor);
+    add(store, &by_author);
+    let votes = [
+        // The author's posts, of any kind: 2 − 1, 1 and 1.
+        (on_post(&posts[0]), &reactor, Up),
+        (on_post(&posts[0]), &other, Up),
+        (on_post(&posts[0]), &fans[0], Down),
+        (on_post(&posts[1]), &fans[1], Up),
+        (on_post(&text), &fans[1], Up),
+        // The reactor's comment: 2; the author's: −1.
+        (on_comment(&by_reactor), &author, Up),
+        (on_comment(&by_reactor), &other, Up),
+        (on_comment(&by_author), &reactor, Down),
+    ];
+    for (i, (target, voter, direction)) in votes.iter().enumerate() {
+        cast(
+            store,
+            target,
+            voter,
+            VoteIntent::Set(Some(*direction)),
+            200 + i as i64,
+        );
+    }
+    let karma = |a: &Agent| store.karma(&a.id).unwrap();
+    assert_eq!((karma(&author), karma(&reactor), karma(&other)), (2, 2, 0));
+
+    // A vote taken back and one turned round: karma follows at once.
+    cast(
+        store,
+        &on_post(&posts[0]),
+        &fans[0],
+        VoteIntent::Set(None),
+        300,
+    );
+    cast(
+        store,
+        &on_comment(&by_reactor),
+        &other,
+        VoteIntent::Toggle(Down),
+        301,
+    );
+    assert_eq!((karma(&author), karma(&reactor), karma(&other)), (3, 0, 0));
+}
+
+pub fn author_stats_total_the_published_posts_of_the_kinds_asked(store: &dyn Storage) {
+    let (author, reactor, other, posts) = social(store, 2);
+    let fan = &crowd(store, 10, 1)[0];
+    let meme = publish(store, meme_post(10, &author, 2_000));
+    let text = publish(store, text_post(11, &author, 3_000));
+    // Scheduled: counted nowhere until published.
+    publish(store, post(12, &author, 4_000, Some(HOUR)));
+    let votes = [
+        (&posts[0], &reactor, Up),
+        (&posts[0], &other, Up),
+        (&posts[1], &reactor, Down),
+        (&meme, &reactor, Up),
+        (&meme, &other, Up),
+        (&text, &reactor, Up),
+        (&text, &other, Up),
+        (&text, fan, Up),
+    ];
+    for (i, (p, voter, direction)) in votes.into_iter().enumerate() {
+        cast(
+            store,
+            &on_post(p),
+            voter,
+            VoteIntent::Toggle(direction),
+            i as i64,
+        );
+    }
+    like(store, &posts[0], &reactor, 10);
+    store
+        .vote(&medal_vote(&meme, &other, MedalType::Gold, 11), no_limit())
+        .unwrap();
+    add(store, &comment(1, &posts[1], &other, 12));
+    add(store, &comment(2, &posts[0], &author, 13));
+    add(store, &comment(3, &text, &reactor, 14));
+
+    let image_stats = AuthorStats {
+        posts: 3,
+        post_score: 2 - 1 + 2,
+        received: PostStats {
+            likes: 1,
+            comments: 2,
+            medals: MedalCounts {
+                gold: 1,
+                silver: 0,
+                bronze: 0,
+            },
+        },
+        comments_written: 1,
+        // Level with posts[0] at 2: the newer one.
+        top_post: Some(meme.id.clone()),
+    };
+    assert_eq!(
+        store
+            .author_stats(&author.id, PostKinds::WITH_IMAGE)
+            .unwrap(),
+        image_stats
+    );
+    let all_stats = AuthorStats {
+        posts: 4,
+        post_score: 6,
+        received: PostStats {
+            comments: 3,
+            ..image_stats.received
+        },
+        top_post: Some(text.id.clone()),
+        ..image_stats.clone()
+    };
+    assert_eq!(
+        store.author_stats(&author.id, PostKinds::ALL).unwrap(),
+        all_stats
+    );
+    assert_eq!(
+        store.author_stats(&reactor.id, PostKinds::ALL).unwrap(),
+        AuthorStats {
+            comments_written: 1,
+            ..AuthorStats::default()
+        }
+    );
+    assert_eq!(
+        store.author_stats(&fan.id, PostKinds::ALL).unwrap(),
+        AuthorStats::default()
+    );
+}
+
+// -------------------------------------------------------------- threads
+
+pub fn replies_nest_three_levels_deep_under_a_parent_on_the_same_post(store: &dyn Storage) {
+    let (_, reactor, other, posts) = social(store, 2);
+    let p = &posts[0];
+    let root = comment(1, p, &reactor, 1_000);
+    let answer = reply(2, &root, &other, 2_000);
+    let deepest = reply(3, &answer, &reactor, 3_000);
+    assert_eq!(add(store, &root), CommentOutcome::Added { depth: 0 });
+    assert_eq!(add(store, &answer), CommentOutcome::Added { depth: 1 });
+    assert_eq!(
+        add(
+            store,
+            &Comment {
+                depth: 7,
+                ..deepest.clone()
+            }
+        ),
+        CommentOutcome::Added { depth: 2 },
+        "the depth comes from the parent, not the caller"
+    );
+
+    // (reply, max_depth, outcome): nothing of any of them is written.
+    let refused = [
+        (
+            reply(4, &deepest, &other, 4_000),
+            MAX_COMMENT_DEPTH,
+            CommentOutcome::TooDeep,
+        ),
+        (reply(5, &answer, &other, 4_000), 1, CommentOutcome::TooDeep),
+        (
+            Comment {
+                post_id: posts[1].id.clone(),
+                ..reply(6, &root, &other, 4_000)
+            },
+            MAX_COMMENT_DEPTH,
+            CommentOutcome::ParentNotFound,
+        ),
+        (
+            Comment {
+                parent_id: Some(id(999_999)),
+                ..reply(7, &root, &other, 4_000)
+            },
+            MAX_COMMENT_DEPTH,
+            CommentOutcome::ParentNotFound,
+        ),
+    ];
+    for (c, max_depth, outcome) in refused {
+        assert_eq!(
+            store
+                .add_comment(
+                    &c,
+                    max_depth,
+                    c.created_at,
+                    &pending(EventType::PostCommented)
+                )
+                .unwrap(),
+            outcome,
+            "{}",
+            c.body.as_str()
+        );
+    }
+
+    let stored: Vec<(Id, Option<Id>, u8)> = store
+        .comments(&p.id, None, 10)
+        .unwrap()
+        .into_iter()
+        .map(|v| (v.comment.id, v.comment.parent_id, v.comment.depth))
+        .collect();
+    assert_eq!(
+        stored,
+        [
+            (root.id.clone(), None, 0),
+            (answer.id.clone(), Some(root.id.clone()), 1),
+            (deepest.id.clone(), Some(answer.id.clone()), 2),
+        ]
+    );
+    assert!(store.comments(&posts[1].id, None, 10).unwrap().is_empty());
+    assert_eq!(entry(store, p, &other).stats.comments, 3);
+    assert_eq!(
+        usage(store, &other).last_comment_at,
+        Some(at(2_000)),
+        "a refused reply starts no cooldown"
+    );
+}
+
+pub fn a_thread_is_a_page_of_roots_with_every_reply_depth_first(store: &dyn Storage) {
+    let (author, reactor, other, posts) = social(store, 2);
+    let p = &posts[0];
+    // Written in this order (ids follow time); a thread reads otherwise.
+    let r1 = comment(1, p, &reactor, 1_000);
+    let r2 = comment(2, p, &other, 2_000);
+    let r1a = reply(3, &r1, &other, 3_000);
+    let r3 = comment(4, p, &reactor, 4_000);
+    let r2a = reply(5, &r2, &reactor, 5_000);
+    let r1b = reply(6, &r1, &author, 6_000);
+    let r1a1 = reply(7, &r1a, &reactor, 7_000);
+    let r4 = comment(8, p, &other, 8_000);
+    let elsewhere = comment(9, &posts[1], &reactor, 9_000);
+    for c in [&r1, &r2, &r1a, &r3, &r2a, &r1b, &r1a1, &r4, &elsewhere] {
+        assert!(matches!(add(store, c), CommentOutcome::Added { .. }));
+    }
+
+    let thread = |offset, limit| -> Vec<Id> {
+        store
+            .comment_thread(&p.id, RootPage { offset, limit }, &author.id)
+            .unwrap()
+            .into_iter()
+            .map(|v| v.comment.id)
+            .collect()
+    };
+    let pages: [(usize, usize, Vec<&Comment>); 5] = [
+        (0, 10, vec![&r1, &r1a, &r1a1, &r1b, &r2, &r2a, &r3, &r4]),
+        (0, 2, vec![&r1, &r1a, &r1a1, &r1b, &r2, &r2a]),
+        (1, 1, vec![&r2, &r2a]),
+        (2, 5, vec![&r3, &r4]),
+        (4, 2, vec![]),
+    ];
+    for (offset, limit, expected) in pages {
+        let expected: Vec<Id> = expected.iter().map(|c| c.id.clone()).collect();
+        assert_eq!(thread(offset, limit), expected, "roots {offset}+{limit}");
+    }
+
+    cast(
+        store,
+        &on_comment(&r1a),
+        &author,
+        VoteIntent::Toggle(Up),
+        10_000,
+    );
+    cast(
+        store,
+        &on_comment(&r1a),
+        &reactor,
+        VoteIntent::Toggle(Up),
+        10_001,
+    );
+    cast(
+        store,
+        &on_comment(&r2),
+        &author,
+        VoteIntent::Toggle(Down),
+        10_002,
+    );
+    let read_by = |viewer: &Agent| -> Vec<(Id, u8, Score, Option<VoteDirection>)> {
+        store
+            .comment_thread(
+                &p.id,
+                RootPage {
+                    offset: 0,
+                    limit: 2,
+                },
+                &viewer.id,
+            )
+            .unwrap()
+            .into_iter()
+            .map(|v| (v.comment.id, v.comment.depth, v.score, v.viewer_vote))
+            .collect()
+    };
+    let none = Score::default();
+    let row = |c: &Comment, depth, score, vote| (c.id.clone(), depth, score, vote);
+    assert_eq!(
+        read_by(&author),
+        [
+            row(&r1, 0, none, None),
+            row(&r1a, 1, Score { up: 2, down: 0 }, Some(Up)),
+            row(&r1a1, 2, none, None),
+            row(&r1b, 1, none, None),
+            row(&r2, 0, Score { up: 0, down: 1 }, Some(Down)),
+            row(&r2a, 1, none, None),
+        ]
+    );
+    assert!(
+        read_by(&other).iter().all(|(_, _, _, vote)| vote.is_none()),
+        "another reader sees none of the author's votes"
+    );
+    assert_eq!(
+        seen_by(store, &on_comment(&r1a), &p.id, &reactor),
+        (Score { up: 2, down: 0 }, Some(Up))
+    );
+}
+
+// -------------------------------------------------------------- ranking
+
+fn listed(store: &dyn Storage, filter: &FeedFilter, order: RankedOrder, viewer: &Agent) -> Vec<Id> {
+    ids(&store.ranked(filter, order, 0, 100, &viewer.id).unwrap())
+}
+
+pub fn ranked_orders_read_stored_ranks_and_break_ties_newest_first(store: &dyn Storage) {
+    let author = with_author(store);
+    let voters = crowd(store, 10, 3);
+    let p = [
+        publish(store, post(0, &author, 0, None)),
+        publish(store, post(1, &author, HOUR, None)),
+        publish(store, post(2, &author, 2 * HOUR, None)),
+        publish(store, post(3, &author, 2 * HOUR, None)),
+        publish(store, post(4, &author, 20 * HOUR, None)),
+    ];
+    let published = |n: usize| p[n].published_at.unwrap().as_millis() - T0;
+    // Each post's ranks are those of its last write, seconds after it went
+    // up: (post, voter, direction, seconds after publication).
+    let votes = [
+        (0, 0, Up, 1),
+        (0, 1, Up, 2),
+        (0, 2, Up, 3),
+        (1, 0, Up, 1),
+        (1, 1, Down, 2),
+        (2, 0, Up, 10),
+        (3, 0, Up, 10),
+        (4, 0, Down, 1),
+        (4, 1, Down, 2),
+    ];
+    for (n, voter, direction, secs) in votes {
+        cast(
+            store,
+            &on_post(&p[n]),
+            &voters[voter],
+            VoteIntent::Toggle(direction),
+            published(n) + secs * 1_000,
+        );
+    }
+    like(store, &p[2], &voters[1], published(2) + 10_000);
+
+    let orders = [
+        (RankedOrder::New, vec![4, 3, 2, 1, 0]),
+        // p2 and p3 have the same score, publication and last write: the
+        // larger id first. p4 at −2 ranks as p1 at 0 (a score below zero
+        // weighs as zero): the newer first.
+        (RankedOrder::Hot, vec![0, 3, 2, 4, 1]),
+        (RankedOrder::Top { since: None }, vec![0, 3, 2, 1, 4]),
+        // Strictly after `since`: p1, published at it, is out.
+        (
+            RankedOrder::Top {
+                since: Some(at(HOUR)),
+            },
+            vec![3, 2, 4],
+        ),
+        (
+            RankedOrder::Top {
+                since: Some(at(20 * HOUR)),
+            },
+            vec![],
+        ),
+        // p2's like first; then the sooner a post's last write came after
+        // its publication, the higher (p4 and p1 tie: the newer first).
+        (RankedOrder::Rising { since: at(-1) }, vec![2, 4, 1, 0, 3]),
+        (RankedOrder::Rising { since: at(HOUR) }, vec![2, 4, 3]),
+    ];
+    for (order, expected) in orders {
+        let expected: Vec<&Post> = expected.into_iter().map(|n| &p[n]).collect();
+        assert_eq!(
+            listed(store, &FeedFilter::default(), order, &voters[1]),
+            ids_of(&expected),
+            "{order:?}"
+        );
+    }
+
+    let hot = store
+        .ranked(
+            &FeedFilter::default(),
+            RankedOrder::Hot,
+            0,
+            10,
+            &voters[1].id,
+        )
+        .unwrap();
+    assert_eq!(hot[0].score, Score { up: 3, down: 0 });
+    assert_eq!(hot[4].score, Score { up: 1, down: 1 });
+    assert!(hot[2].viewer_liked && !hot[1].viewer_liked);
+    assert_eq!(hot[2].stats.likes, 1);
+}
+
+pub fn ranked_pages_by_offset_and_filters_by_tag_and_author(store: &dyn Storage) {
+    let (author, reactor, other, posts) = social(store, 5);
+    let theirs = publish(store, post(10, &reactor, 5_000, None));
+    cast(
+        store,
+        &on_post(&posts[2]),
+        &other,
+        VoteIntent::Toggle(Up),
+        6_000,
+    );
+    let all = FeedFilter::default();
+    let odd = FeedFilter {
+        tag: Some("odd".into()),
+        ..FeedFilter::default()
+    };
+    let by_author = FeedFilter {
+        author: Some(author.id.clone()),
+        ..FeedFilter::default()
+    };
+    let [p0, p1, p2, p3, p4] = [&posts[0], &posts[1], &posts[2], &posts[3], &posts[4]];
+    let pages: [(&FeedFilter, RankedOrder, usize, usize, Vec<&Post>); 7] = [
+        (&all, RankedOrder::New, 0, 2, vec![&theirs, p4]),
+        (&all, RankedOrder::New, 2, 3, vec![p3, p2, p1]),
+        (&all, RankedOrder::New, 5, 10, vec![p0]),
+        (&all, RankedOrder::New, 6, 10, vec![]),
+        (&odd, RankedOrder::Hot, 0, 10, vec![p3, p1]),
+        (
+            &by_author,
+            RankedOrder::Top { since: None },
+            0,
+            10,
+            vec![p2, p4, p3, p1, p0],
+        ),
+        (
+            &by_author,
+            RankedOrder::Top { since: None },
+            1,
+            2,
+            vec![p4, p3],
+        ),
+    ];
+    for (filter, order, offset, limit, expected) in pages {
+        assert_eq!(
+            ids(&store
+                .ranked(filter, order, offset, limit, &other.id)
+                .unwrap()),
+            ids_of(&expected),
+            "{filter:?} {order:?} {offset}+{limit}"
+        );
+    }
+}
+
+pub fn only_the_kinds_asked_are_listed(store: &dyn Storage) {
+    let author = with_author(store);
+    let image = publish(store, post(0, &author, 0, None));
+    let meme = publish(store, meme_post(1, &author, 1_000));
+    let text = publish(store, text_post(2, &author, 2_000));
+    assert_eq!(FeedFilter::default().kinds, PostKinds::WITH_IMAGE);
+    let every_kind = FeedFilter {
+        kinds: PostKinds::ALL,
+        ..FeedFilter::default()
+    };
+    let orders = [
+        RankedOrder::New,
+        RankedOrder::Hot,
+        RankedOrder::Top { since: None },
+        RankedOrder::Rising { since: at(-1) },
+    ];
+    for (filter, expected) in [
+        (FeedFilter::default(), vec![&meme, &image]),
+        (every_kind, vec![&text, &meme, &image]),
+    ] {
+        let expected = ids_of(&expected);
+        assert_eq!(
+            ids(&store.latest(&filter, None, 10, &author.id).unwrap()),
+            expected,
+            "latest {:?}",
+            filter.kinds
+        );
+        for order in orders {
+            assert_eq!(
+                listed(store, &filter, order, &author),
+                expected,
+                "{order:?} {:?}",
+                filter.kinds
+            );
+        }
+    }
+}
+
+pub fn reactions_store_the_posts_new_rising_rank(store: &dyn Storage) {
+    let (author, reactor, other, _) = social(store, 0);
+    // Published at one instant: untouched, they tie, the larger id first.
+    let [q0, q1, q2] = [0, 1, 2].map(|n| publish(store, post(n, &author, 0, None)));
+    let rising = || {
+        listed(
+            store,
+            &FeedFilter::default(),
+            RankedOrder::Rising { since: at(-1) },
+            &other,
+        )
+    };
+    assert_eq!(rising(), ids_of(&[&q2, &q1, &q0]));
+    // An hour on: rising = engagement / 3^1.5.
+    like(store, &q0, &reactor, HOUR); // 2
+    assert_eq!(rising(), ids_of(&[&q0, &q2, &q1]));
+    store
+        .vote(
+            &medal_vote(&q1, &reactor, MedalType::Gold, HOUR),
+            no_limit(),
+        )
+        .unwrap(); // 6
+    assert_eq!(rising(), ids_of(&[&q1, &q0, &q2]));
+    add(store, &comment(1, &q2, &other, HOUR)); // 3
+    assert_eq!(rising(), ids_of(&[&q1, &q2, &q0]));
+    // A changed medal counts as it is now: bronze makes 3, level with q2.
+    store
+        .vote(
+            &medal_vote(&q1, &reactor, MedalType::Bronze, HOUR),
+            no_limit(),
+        )
+        .unwrap();
+    assert_eq!(rising(), ids_of(&[&q2, &q1, &q0]));
+}
+
+pub fn refreshing_ranks_recomputes_them_at_now_in_batches(store: &dyn Storage) {
+    let author = with_author(store);
+    let voters = crowd(store, 10, 10);
+    let week_old = publish(store, post(0, &author, -(7 * DAY + 12 * HOUR), None));
+    let a = publish(store, post(1, &author, 0, None));
+    let b = publish(store, post(2, &author, 6 * HOUR, None));
+    let c = publish(store, post(3, &author, 7 * HOUR, None));
+    // Up-votes as each post went up, so its stored rank is that of a
+    // brand-new post with this score.
+    for (p, ups) in [(&week_old, 10), (&a, 3), (&b, 1)] {
+        let published = p.published_at.unwrap().as_millis() - T0;
+        for voter in &voters[..ups] {
+            cast(store, &on_post(p), voter, VoteIntent::Toggle(Up), published);
+        }
+    }
+    let hot = || listed(store, &FeedFilter::default(), RankedOrder::Hot, &author);
+    assert_eq!(hot(), ids_of(&[&week_old, &a, &b, &c]));
+
+    let now = at(8 * HOUR);
+    // Only posts published after `since` are written: b and c. One hour
+    // old at 0 now ranks above two hours old at 1.
+    assert_eq!(
+        store.refresh_ranks(now, at(5 * HOUR), None, 10).unwrap(),
+        RefreshProgress {
+            updated: 2,
+            next: None
+        }
+    );
+    assert_eq!(hot(), ids_of(&[&week_old, &a, &c, &b]));
+
+    // The whole window in batches of three, in (published_at, id) order,
+    // each after the last one written.
+    let since = at(8 * HOUR - 8 * DAY);
+    let first = store.refresh_ranks(now, since, None, 3).unwrap();
+    assert_eq!(
+        first,
+        RefreshProgress {
+            updated: 3,
+            next: Some((b.published_at.unwrap(), b.id.clone()))
+        }
+    );
+    assert_eq!(
+        store.refresh_ranks(now, since, first.next, 3).unwrap(),
+        RefreshProgress {
+            updated: 1,
+            next: None
+        }
+    );
+    // Decay passed the older, higher-scored posts: a at 8 hours is below
+    // b and c, and a post over a week old ranks 0.
+    assert_eq!(hot(), ids_of(&[&c, &b, &a, &week_old]));
+    assert_eq!(
+        listed(
+            store,
+            &FeedFilter::default(),
+            RankedOrder::Top { since: None },
+            &author
+        ),
+        ids_of(&[&week_old, &a, &b, &c]),
+        "score does not decay"
+    );
+    assert_eq!(
+        listed(
+            store,
+            &FeedFilter::default(),
+            RankedOrder::Rising {
+                since: at(8 * HOUR - 3 * DAY)
+            },
+            &author
+        ),
+        ids_of(&[&c, &b, &a])
+    );
+    assert_eq!(
+        store.refresh_ranks(now, now, None, 3).unwrap(),
+        RefreshProgress::default(),
+        "nothing published after `since`"
     );
 }

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use aispace_domain::model::{
     Agent, AttemptOutcome, AttemptRecord, Comment, CommentBody, DeliveryStatus, DueDelivery, Event,
-    EventFilter, EventType, Id, MedalType, PendingEvent, Post, Timestamp, Webhook, WebhookSecret,
-    WebhookUrl,
+    EventFilter, EventType, Id, MAX_COMMENT_DEPTH, MedalType, PendingEvent, Post, Timestamp,
+    Webhook, WebhookSecret, WebhookUrl,
 };
 use aispace_domain::ports::{
     Admission, CommentOutcome, MedalVote, Storage, VoteOutcome, WindowRule,
@@ -74,6 +74,8 @@ fn comment_on(n: u64, p: &Post, by: &Agent, ms: i64) -> Comment {
         author_id: by.id.clone(),
         body: CommentBody::parse(&format!("nice {n}")).unwrap(),
         created_at: at(ms),
+        parent_id: None,
+        depth: 0,
     }
 }
 
@@ -249,19 +251,26 @@ pub fn actions_record_events_for_the_post_author_only_when_their_rule_holds(stor
     store
         .add_comment(
             &comment_on(1, &p, &author, 30),
+            MAX_COMMENT_DEPTH,
             at(-10_000),
             &event(30, EventType::PostCommented),
         )
         .unwrap();
     let commented = event(31, EventType::PostCommented);
     store
-        .add_comment(&comment_on(2, &p, &reactor, 31), at(-10_000), &commented)
+        .add_comment(
+            &comment_on(2, &p, &reactor, 31),
+            MAX_COMMENT_DEPTH,
+            at(-10_000),
+            &commented,
+        )
         .unwrap();
     expect(&commented, 31);
     assert!(matches!(
         store
             .add_comment(
                 &comment_on(3, &p, &reactor, 32),
+                MAX_COMMENT_DEPTH,
                 at(0),
                 &event(32, EventType::PostCommented)
             )
@@ -308,7 +317,12 @@ pub fn events_fan_out_to_the_recipients_active_webhooks_that_want_them(store: &d
     like(store, p, &reactor, 100, &liked);
     let commented = event(2, EventType::PostCommented);
     store
-        .add_comment(&comment_on(1, p, &other, 200), at(0), &commented)
+        .add_comment(
+            &comment_on(1, p, &other, 200),
+            MAX_COMMENT_DEPTH,
+            at(0),
+            &commented,
+        )
         .unwrap();
 
     let listed = |w: &Webhook| {
@@ -368,7 +382,12 @@ pub fn claims_lease_deliveries_in_due_order_and_skip_busy_webhooks(store: &dyn S
     like(store, p, &reactor, 100, &liked);
     let commented = event(2, EventType::PostCommented);
     store
-        .add_comment(&comment_on(1, p, &other, 200), at(0), &commented)
+        .add_comment(
+            &comment_on(1, p, &other, 200),
+            MAX_COMMENT_DEPTH,
+            at(0),
+            &commented,
+        )
         .unwrap();
 
     assert!(claim(store, 99, 10, &[]).is_empty(), "nothing is due yet");
@@ -550,7 +569,12 @@ pub fn deliveries_list_newest_first_and_redelivery_queues_the_event_again(store:
         .unwrap();
     let commented = event(3, EventType::PostCommented);
     store
-        .add_comment(&comment_on(1, p, &other, 300), at(0), &commented)
+        .add_comment(
+            &comment_on(1, p, &other, 300),
+            MAX_COMMENT_DEPTH,
+            at(0),
+            &commented,
+        )
         .unwrap();
 
     let page = store.deliveries(&author.id, &w1.id, 2).unwrap().unwrap();
@@ -725,7 +749,12 @@ pub fn events_page_oldest_first_after_a_cursor_without_pings(store: &dyn Storage
     );
     let commented = event(5, EventType::PostCommented);
     store
-        .add_comment(&comment_on(1, &p, &reactor, 200), at(0), &commented)
+        .add_comment(
+            &comment_on(1, &p, &reactor, 200),
+            MAX_COMMENT_DEPTH,
+            at(0),
+            &commented,
+        )
         .unwrap();
 
     let ids = |events: Vec<Event>| events.into_iter().map(|e| e.id).collect::<Vec<_>>();
