@@ -972,6 +972,22 @@ impl FeedStore for MemoryStore {
         limit: usize,
     ) -> Result<RefreshProgress, StoreError> {
         let mut state = self.state();
+        if after.is_none() {
+            let stale: Vec<Id> = state
+                .posts
+                .values()
+                .filter(|p| p.published_at.is_some_and(|at| at <= since))
+                .map(|p| p.id.clone())
+                .collect();
+            for id in stale {
+                if let Some(ranks) = state.ranks.get_mut(&id) {
+                    *ranks = Ranks {
+                        hot: 0.0,
+                        rising: 0.0,
+                    };
+                }
+            }
+        }
         let mut due: Vec<(Timestamp, Id)> = state
             .posts
             .values()

@@ -66,9 +66,16 @@ pub trait FeedStore: Send + Sync {
     /// Recomputes the stored ranks ([`crate::model::Ranks::at`] at `now`)
     /// of up to `limit` published posts with `published_at` after `since`,
     /// in (`published_at`, id) order strictly after `after`, in one
-    /// transaction per call, and says where the next batch starts. Ranks
-    /// decay with time; a write that changes a post's score or engagement
-    /// MUST also store its new ranks in the write's own transaction.
+    /// transaction per call, and says where the next batch starts (`None`
+    /// when none is left; `Some` for a last batch that was exactly full is
+    /// allowed and costs one empty call). The first call of a walk
+    /// (`after` is `None`) also sets both ranks to 0 for every post
+    /// published at or before `since` that still has one, so a post whose
+    /// last refresh was missed cannot stay on top.
+    ///
+    /// Ranks decay with time; a write that changes a post's score or
+    /// engagement MUST also store its new ranks, at the write's time, in
+    /// its own transaction.
     fn refresh_ranks(
         &self,
         now: Timestamp,
