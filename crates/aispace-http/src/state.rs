@@ -51,7 +51,24 @@ pub struct ApiState {
     pub urls: PublicUrls,
     /// `None` turns the per-key request guard off.
     pub guard: Option<std::sync::Arc<crate::request_guard::RequestGuard>>,
+    /// The LOL-65B surface's own per-key request quota (`/api/v1/…`),
+    /// checked besides `guard`; `None` turns it off. See [`per_minute`].
+    pub lol_guard: Option<std::sync::Arc<crate::request_guard::RequestGuard>>,
     pub lanes: Lanes,
+}
+
+/// A guard for `requests` requests a minute per key (`None` for 0: off): a
+/// bucket of `requests` that refills at `requests / 60` a second. The
+/// guard's rate is in whole requests per second, so the refill is rounded
+/// to the nearest (at least one): exact for multiples of 60, such as the
+/// default 60; the burst is always exact.
+pub fn per_minute(requests: u32) -> Option<crate::request_guard::RequestGuard> {
+    let burst = std::num::NonZeroU32::new(requests)?;
+    let per_second = std::num::NonZeroU32::new(requests.saturating_add(30) / 60)
+        .unwrap_or(std::num::NonZeroU32::MIN);
+    Some(crate::request_guard::RequestGuard::new(
+        crate::request_guard::GuardRate { per_second, burst },
+    ))
 }
 
 /// Where posting runs. Every other use case runs on actix's blocking pool,
@@ -94,7 +111,7 @@ where
     T: Send + 'static,
     F: FnOnce(&Aispace, Principal) -> Result<T, DomainError> + Send + 'static,
 {
-    guard(state, &key)?;
+    guard(state.guard.as_deref(), &key)?;
     let state = state.clone();
     web::block(move || {
         let principal = state.aispace.authenticate(key.as_str())?;
@@ -115,7 +132,7 @@ where
     T: Send + 'static,
     F: FnOnce(&Aispace, Principal) -> Result<T, DomainError> + Send + 'static,
 {
-    guard(state, &key)?;
+    guard(state.guard.as_deref(), &key)?;
     // Never closed, so acquiring only waits.
     let _permit = state
         .lanes
@@ -143,9 +160,26 @@ where
         .map_err(ApiError::from)
 }
 
-/// The per-key request guard, before any storage work.
-fn guard(state: &ApiState, key: &BearerKey) -> Result<(), ApiError> {
-    if let Some(guard) = &state.guard
+/// [`as_caller`] on the LOL-65B surface: its own request quota first.
+pub async fn as_lol_caller<T, F>(
+    state: &web::Data<ApiState>,
+    key: BearerKey,
+    f: F,
+) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Aispace, Principal) -> Result<T, DomainError> + Send + 'static,
+{
+    guard(state.lol_guard.as_deref(), &key)?;
+    as_caller(state, key, f).await
+}
+
+/// A per-key request guard, before any storage work.
+fn guard(
+    guard: Option<&crate::request_guard::RequestGuard>,
+    key: &BearerKey,
+) -> Result<(), ApiError> {
+    if let Some(guard) = guard
         && let Err(wait) = guard.check(key.as_str())
     {
         return Err(ApiError::from(DomainError::RateLimited {

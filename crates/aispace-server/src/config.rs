@@ -70,6 +70,7 @@ impl StorageArgs {
 /// The quotas of SPEC §3; defaults are the seed's.
 #[derive(Debug, Clone, Args)]
 pub struct QuotaArgs {
+    /// Posts each agent may publish per UTC day.
     #[arg(
         long,
         env = "AISPACE_QUOTA_POSTS_PER_DAY",
@@ -78,6 +79,7 @@ pub struct QuotaArgs {
     )]
     pub quota_posts_per_day: u32,
 
+    /// Medals each agent may award in any sliding 60 seconds.
     #[arg(
         long,
         env = "AISPACE_QUOTA_MEDALS_PER_MINUTE",
@@ -86,6 +88,7 @@ pub struct QuotaArgs {
     )]
     pub quota_medals_per_minute: u32,
 
+    /// Seconds an agent waits between two comments.
     #[arg(
         long,
         env = "AISPACE_COMMENT_COOLDOWN_SECONDS",
@@ -93,6 +96,16 @@ pub struct QuotaArgs {
         global = true
     )]
     pub comment_cooldown_seconds: u64,
+
+    /// Up/down votes (on posts and comments) each agent may cast in any
+    /// sliding 60 seconds, counted in the database across processes.
+    #[arg(
+        long,
+        env = "AISPACE_QUOTA_VOTES_PER_MINUTE",
+        default_value_t = 120,
+        global = true
+    )]
+    pub quota_votes_per_minute: u32,
 }
 
 impl QuotaArgs {
@@ -102,6 +115,8 @@ impl QuotaArgs {
             medals_per_window: self.quota_medals_per_minute,
             medal_window: Duration::from_secs(60),
             comment_cooldown: Duration::from_secs(self.comment_cooldown_seconds),
+            votes_per_window: self.quota_votes_per_minute,
+            vote_window: Duration::from_secs(60),
         }
     }
 }
@@ -186,6 +201,19 @@ pub struct ServeArgs {
     /// How many requests a key may make at once before the rate applies.
     #[arg(long, env = "AISPACE_RATE_LIMIT_BURST", default_value_t = 100)]
     pub rate_limit_burst: u32,
+
+    /// Requests per minute each key may make to the LOL-65B API
+    /// (`/api/v1/…`) on this process, on top of the guard above (0 turns
+    /// it off). Answers beyond it are 429 with `Retry-After`.
+    #[arg(long, env = "AISPACE_LOL_REQUESTS_PER_MINUTE", default_value_t = 60)]
+    pub lol_requests_per_minute: u32,
+
+    /// Seconds between two refreshes of the stored hot and rising ranks,
+    /// which decay with age (a vote or comment updates its post's at once).
+    /// The refresh also runs once at start. 0 turns it off, for processes
+    /// beside one that runs it.
+    #[arg(long, env = "AISPACE_RANK_REFRESH_SECONDS", default_value_t = 300)]
+    pub rank_refresh_seconds: u64,
 
     /// Database connections per process.
     #[arg(long, env = "AISPACE_DB_POOL_SIZE", default_value_t = 16)]

@@ -1,7 +1,9 @@
 //! `aispace serve`: migrate, bind, serve until SIGTERM (graceful) or
-//! SIGINT; the scheduled-post worker runs beside the HTTP workers.
+//! SIGINT; the scheduled-post, rank-refresh and webhook delivery workers
+//! run beside the HTTP workers.
 
 use std::net::TcpListener;
+use std::num::NonZeroU64;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -49,6 +51,7 @@ pub fn serve(
                 burst: std::num::NonZeroU32::new(args.rate_limit_burst).unwrap_or(per_second),
             }))
         }),
+        lol_guard: aispace_http::state::per_minute(args.lol_requests_per_minute).map(Arc::new),
         lanes: aispace_http::Lanes::default(),
     };
     let options = ServerOptions {
@@ -61,6 +64,17 @@ pub fn serve(
     let stop = Arc::new(AtomicBool::new(false));
     let scheduler = spawn_scheduler(aispace.clone(), stop.clone())
         .map_err(|e| CliError::Io("starting the scheduled-post worker".into(), e))?;
+    let ranker = match NonZeroU64::new(args.rank_refresh_seconds) {
+        Some(every) => Some(
+            spawn_ranker(
+                aispace.clone(),
+                Duration::from_secs(every.get()),
+                stop.clone(),
+            )
+            .map_err(|e| CliError::Io("starting the rank-refresh worker".into(), e))?,
+        ),
+        None => None,
+    };
     let couriers = (0..args.delivery_workers.max(1))
         .map(|i| spawn_courier(i, aispace.clone(), stop.clone()))
         .collect::<Result<Vec<_>, _>>()
@@ -71,6 +85,11 @@ pub fn serve(
     stop.store(true, Ordering::SeqCst);
     if scheduler.join().is_err() {
         tracing::error!("the scheduled-post worker panicked");
+    }
+    // A refresh under way finishes first: its batches are short
+    // transactions over the posts of the last eight days.
+    if ranker.is_some_and(|ranker| ranker.join().is_err()) {
+        tracing::error!("the rank-refresh worker panicked");
     }
     // Each finishes the attempt in hand (bounded by the send timeout); a
     // delivery claimed but not attempted is leased and goes out after the
@@ -106,6 +125,38 @@ fn spawn_scheduler(aispace: Aispace, stop: Arc<AtomicBool>) -> std::io::Result<J
                     }
                 }
                 std::thread::sleep(SCHEDULER_TICK);
+            }
+        })
+}
+
+/// How often the rank-refresh worker looks at `stop` while it waits.
+const RANKER_POLL: Duration = Duration::from_millis(200);
+
+/// Refreshes the stored ranks of recent posts once at start and then every
+/// `every` until `stop`. Ranks decay with age while a post sits unvoted,
+/// and feeds read them off an index, so without this an old post keeps the
+/// rank of its last vote. Each batch is its own short transaction, so
+/// voters wait for one batch at most; when several processes refresh, each
+/// writes the ranks as of its own clock and the latest write stands.
+fn spawn_ranker(
+    aispace: Aispace,
+    every: Duration,
+    stop: Arc<AtomicBool>,
+) -> std::io::Result<JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("aispace-ranker".into())
+        .spawn(move || {
+            while !stop.load(Ordering::SeqCst) {
+                match aispace.refresh_ranks() {
+                    Ok(n) => tracing::info!(updated = n, "refreshed post ranks"),
+                    Err(err) => {
+                        tracing::warn!(error = %err, "refreshing post ranks failed; retrying at the next refresh")
+                    }
+                }
+                let next = std::time::Instant::now() + every;
+                while !stop.load(Ordering::SeqCst) && std::time::Instant::now() < next {
+                    std::thread::sleep(RANKER_POLL);
+                }
             }
         })
 }

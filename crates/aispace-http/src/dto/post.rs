@@ -1,4 +1,4 @@
-use aispace_domain::model::{FeedEntry, MediaSource, Post};
+use aispace_domain::model::{FeedEntry, Media, MediaSource, Post, PostContent};
 use serde::Serialize;
 
 use crate::state::PublicUrls;
@@ -24,8 +24,8 @@ pub enum PostCreatedDto {
     },
 }
 
-pub fn media_url(post: &Post, urls: &PublicUrls) -> String {
-    match &post.media.source {
+pub fn media_url(media: &Media, urls: &PublicUrls) -> String {
+    match &media.source {
         MediaSource::Blob { key, .. } => urls.media_url(key.as_str()),
         MediaSource::External { url } => url.as_str().to_owned(),
     }
@@ -48,10 +48,21 @@ impl PostCreatedDto {
                 ok: true,
                 post_id: post.id.to_string(),
                 post_url: urls.post_url(post.id.as_str()),
-                media_url: media_url(post, urls),
+                // Posts made here always have an image; a text post (made
+                // elsewhere) has no media to point at.
+                media_url: post.media().map(|m| media_url(m, urls)).unwrap_or_default(),
                 created_at: post.created_at.to_string(),
             }
         }
+    }
+}
+
+/// The text shown as a post's caption: its caption, or a text post's
+/// title (text posts have no caption).
+pub fn caption_text(post: &Post) -> &str {
+    match &post.content {
+        PostContent::Image { caption, .. } | PostContent::Meme { caption, .. } => caption.as_str(),
+        PostContent::Text(text) => &text.title,
     }
 }
 
@@ -63,7 +74,8 @@ pub struct PostItemDto<'a> {
     pub caption: &'a str,
     pub published_at: Option<String>,
     pub author: AuthorDto<'a>,
-    pub media: [MediaDto<'a>; 1],
+    /// One image; empty only for a text post, which has none.
+    pub media: Vec<MediaDto<'a>>,
     pub tags: &'a [String],
     pub stats: StatsDto,
     pub ai_verdict: Option<VerdictDto<'a>>,
@@ -129,7 +141,7 @@ impl<'a> PostItemDto<'a> {
         let post = &entry.post;
         PostItemDto {
             id: post.id.as_str(),
-            caption: post.caption.as_str(),
+            caption: caption_text(post),
             published_at: post.published_at.map(|t| t.to_string()),
             author: AuthorDto {
                 kind: "agent",
@@ -138,13 +150,17 @@ impl<'a> PostItemDto<'a> {
                 name: entry.author.name.as_str(),
                 avatar_url: entry.author.avatar_url.as_deref(),
             },
-            media: [MediaDto {
-                id: post.media.id.as_str(),
-                kind: "IMAGE",
-                url: media_url(post, urls),
-                width: post.media.width,
-                height: post.media.height,
-            }],
+            media: post
+                .media()
+                .map(|media| MediaDto {
+                    id: media.id.as_str(),
+                    kind: "IMAGE",
+                    url: media_url(media, urls),
+                    width: media.width,
+                    height: media.height,
+                })
+                .into_iter()
+                .collect(),
             tags: post.tags.as_slice(),
             stats: StatsDto {
                 likes: entry.stats.likes,

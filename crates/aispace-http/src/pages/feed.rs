@@ -6,6 +6,7 @@ use aispace_domain::service::FeedPage;
 use maud::{Markup, html};
 
 use super::{Head, ImageRef, excerpt, image_ref, layout};
+use crate::dto::post::caption_text;
 use crate::state::PublicUrls;
 
 /// Cards above the fold load at once; the rest when scrolled near.
@@ -13,7 +14,8 @@ const EAGER_CARDS: usize = 4;
 
 fn card(entry: &FeedEntry, urls: &PublicUrls, eager: bool) -> Markup {
     let post = &entry.post;
-    let caption = post.caption.as_str();
+    let caption = caption_text(post);
+    let (width, height) = post.media().map_or((None, None), |m| (m.width, m.height));
     let alt = if caption.is_empty() {
         format!("An image by {}", entry.author.name.as_str())
     } else {
@@ -25,16 +27,17 @@ fn card(entry: &FeedEntry, urls: &PublicUrls, eager: bool) -> Markup {
         li {
             a.post-card href={ "/p/" (post.id.as_str()) } data-post-id=(post.id.as_str()) {
                 @match image_ref(post, urls) {
-                    ImageRef::Here { src, .. } => img
+                    Some(ImageRef::Here { src, .. }) => img
                         src=(src)
                         alt=(alt)
-                        width=[post.media.width]
-                        height=[post.media.height]
+                        width=[width]
+                        height=[height]
                         loading=(if eager { "eager" } else { "lazy" })
                         decoding="async";
-                    ImageRef::Elsewhere { .. } => div.placeholder role="img" aria-label=(alt) {
+                    Some(ImageRef::Elsewhere { .. }) => div.placeholder role="img" aria-label=(alt) {
                         "Image hosted elsewhere"
                     }
+                    None => div.placeholder { (alt) }
                 }
                 div.card-meta {
                     span.card-author { "@" (entry.author.handle.as_str()) }

@@ -266,8 +266,10 @@ pub enum ImageRef {
     Elsewhere { url: String },
 }
 
-pub fn image_ref(post: &Post, urls: &PublicUrls) -> ImageRef {
-    match &post.media.source {
+/// `None` for a text post, which has no image.
+pub fn image_ref(post: &Post, urls: &PublicUrls) -> Option<ImageRef> {
+    let media = post.media()?;
+    Some(match &media.source {
         MediaSource::Blob { key, .. } => {
             let absolute = urls.media_url(key.as_str());
             let src = local_path(&absolute, urls).unwrap_or_else(|| absolute.clone());
@@ -276,7 +278,7 @@ pub fn image_ref(post: &Post, urls: &PublicUrls) -> ImageRef {
         MediaSource::External { url } => ImageRef::Elsewhere {
             url: url.as_str().to_owned(),
         },
-    }
+    })
 }
 
 /// `url` as a path when it is on this site.

@@ -6,13 +6,14 @@ use aispace_domain::service::PostPage;
 use maud::{Markup, html};
 
 use super::{Card, Head, ImageRef, avatar, excerpt, image_ref, layout, time};
+use crate::dto::post::caption_text;
 use crate::state::PublicUrls;
 
 pub fn post_page(page: &PostPage, urls: &PublicUrls, comments_paged: bool) -> Markup {
     let entry = &page.entry;
     let post = &entry.post;
     let author = &entry.author;
-    let caption = post.caption.as_str();
+    let caption = caption_text(post);
     let post_url = urls.post_url(post.id.as_str());
     let byline = format!("{} (@{})", author.name.as_str(), author.handle.as_str());
     let alt = if caption.is_empty() {
@@ -26,23 +27,24 @@ pub fn post_page(page: &PostPage, urls: &PublicUrls, comments_paged: bool) -> Ma
         excerpt(caption, 200)
     };
     let image = image_ref(post, urls);
-    let size = post.media.width.zip(post.media.height);
-    let card = Card {
+    let (width, height) = post.media().map_or((None, None), |m| (m.width, m.height));
+    // A text post has no image to preview.
+    let card = image.as_ref().map(|image| Card {
         title: format!("{byline} on aispace"),
         description: description.clone(),
         url: post_url.clone(),
-        image: match &image {
+        image: match image {
             ImageRef::Here { absolute, .. } => absolute.clone(),
             ImageRef::Elsewhere { url } => url.clone(),
         },
-        image_size: size,
+        image_size: width.zip(height),
         image_alt: alt.clone(),
-    };
+    });
     let head = Head {
         title: format!("{byline}: {} · aispace", excerpt(caption, 60)),
         description: Some(description),
         canonical: Some(post_url),
-        card: Some(card),
+        card,
         noindex: comments_paged,
     };
     let stats = entry.stats;
@@ -52,18 +54,20 @@ pub fn post_page(page: &PostPage, urls: &PublicUrls, comments_paged: bool) -> Ma
         &head,
         html! {
             article.post #post data-post-id=(post.id.as_str()) {
-                figure.post-media {
-                    @match &image {
-                        ImageRef::Here { src, .. } => img #post-image
-                            src=(src)
-                            alt=(alt)
-                            width=[post.media.width]
-                            height=[post.media.height]
-                            decoding="async";
-                        ImageRef::Elsewhere { url } => div.placeholder #post-image-elsewhere {
-                            p { "This image is hosted on another site and is not loaded here." }
-                            a #post-image-link href=(url) rel="nofollow noopener noreferrer ugc" {
-                                "Open the image"
+                @if let Some(image) = &image {
+                    figure.post-media {
+                        @match image {
+                            ImageRef::Here { src, .. } => img #post-image
+                                src=(src)
+                                alt=(alt)
+                                width=[width]
+                                height=[height]
+                                decoding="async";
+                            ImageRef::Elsewhere { url } => div.placeholder #post-image-elsewhere {
+                                p { "This image is hosted on another site and is not loaded here." }
+                                a #post-image-link href=(url) rel="nofollow noopener noreferrer ugc" {
+                                    "Open the image"
+                                }
                             }
                         }
                     }

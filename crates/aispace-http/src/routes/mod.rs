@@ -3,6 +3,7 @@
 mod fallback;
 mod handshake;
 mod health;
+mod lol;
 mod media;
 mod pages;
 mod posts;
@@ -95,4 +96,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(page("/t/{tag}", pages::tag))
         .service(page("/developers", pages::developers))
         .service(page("/assets/site.css", pages::stylesheet));
+    lol::configure(cfg);
 }

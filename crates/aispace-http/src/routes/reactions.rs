@@ -85,8 +85,11 @@ pub async fn like(
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CommentBody {
     body: String,
+    /// The comment this one replies to; absent for a comment on the post.
+    parent_id: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -94,6 +97,8 @@ pub struct CommentBody {
 struct CommentDto<'a> {
     id: &'a str,
     post_id: &'a str,
+    /// `null` for a comment on the post itself.
+    parent_id: Option<&'a str>,
     body: &'a str,
     created_at: String,
     author: crate::dto::post::AuthorDto<'a>,
@@ -105,6 +110,7 @@ impl<'a> CommentDto<'a> {
         CommentDto {
             id: view.comment.id.as_str(),
             post_id: view.comment.post_id.as_str(),
+            parent_id: view.comment.parent_id.as_ref().map(|id| id.as_str()),
             body: view.comment.body.as_str(),
             created_at: view.comment.created_at.to_string(),
             author: crate::dto::post::AuthorDto {
@@ -132,9 +138,9 @@ pub async fn add_comment(
 ) -> Result<HttpResponse, ApiError> {
     let limits = state.aispace.settings().quotas;
     let post_id = path.into_inner();
-    let text = body.into_inner().body;
+    let body = body.into_inner();
     let (view, (report, now)) = as_caller(&state, key, move |aispace, caller| {
-        let view = aispace.comment(&caller, &post_id, &text)?;
+        let view = aispace.comment(&caller, &post_id, &body.body, body.parent_id.as_deref())?;
         Ok((view, aispace.quota_report(&caller.agent.id)?))
     })
     .await

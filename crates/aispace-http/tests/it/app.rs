@@ -106,7 +106,7 @@ impl TestApp {
     /// URL fetching may reach 127.0.0.1 only (where tests run image
     /// servers); every other non-public address stays forbidden.
     pub async fn spawn_with(settings: Settings) -> TestApp {
-        Self::spawn_full(settings, None).await
+        Self::spawn_full(settings, None, 0).await
     }
 
     /// With the per-key request guard on.
@@ -115,12 +115,19 @@ impl TestApp {
             per_second: std::num::NonZeroU32::new(per_second).unwrap(),
             burst: std::num::NonZeroU32::new(burst).unwrap(),
         };
-        Self::spawn_full(Settings::default(), Some(rate)).await
+        Self::spawn_full(Settings::default(), Some(rate), 0).await
+    }
+
+    /// With the LOL-65B surface's per-key quota of `per_minute` requests
+    /// (off in the other constructors, so tests may call it freely).
+    pub async fn spawn_lol_guarded(per_minute: u32) -> TestApp {
+        Self::spawn_full(Settings::default(), None, per_minute).await
     }
 
     async fn spawn_full(
         settings: Settings,
         guard: Option<aispace_http::request_guard::GuardRate>,
+        lol_per_minute: u32,
     ) -> TestApp {
         let clock = Arc::new(FixedClock::seed_time());
         let store = Arc::new(MemoryStore::new());
@@ -150,6 +157,7 @@ impl TestApp {
             aispace: aispace.clone(),
             urls: PublicUrls::new("https://aispace.test", None),
             guard: guard.map(|rate| Arc::new(aispace_http::request_guard::RequestGuard::new(rate))),
+            lol_guard: aispace_http::state::per_minute(lol_per_minute).map(Arc::new),
             lanes: aispace_http::Lanes::default(),
         };
         let options = ServerOptions {

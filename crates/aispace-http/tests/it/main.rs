@@ -10,6 +10,7 @@ mod envelope;
 mod handshake;
 mod hostile_input;
 mod limits;
+mod lol;
 mod openapi;
 mod pages;
 mod posting;

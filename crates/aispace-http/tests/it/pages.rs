@@ -520,4 +520,19 @@ async fn the_developers_page_speaks_with_this_servers_address() {
         );
     }
     assert!(html.contains("webhook-signature"));
+    for path in [
+        "/api/v1/memes",
+        "/api/v1/memes/{id}",
+        "/api/v1/memes/{id}/vote",
+        "/api/v1/memes/{id}/comments",
+        "/api/v1/agents/me",
+    ] {
+        assert!(
+            html.contains(&format!("<td><code>{path}</code></td>")),
+            "{path} is not listed"
+        );
+    }
+    assert!(html.contains(
+        "curl &quot;https://aispace.test/api/v1/memes?sort=top&amp;period=7d&amp;page=1&amp;limit=20&quot; \\"
+    ));
 }

@@ -8,6 +8,7 @@ mod browser;
 mod cli;
 mod crash;
 mod faults;
+mod lol65b_examples;
 mod process;
 mod receiver;
 mod s3;

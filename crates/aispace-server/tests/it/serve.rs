@@ -1,4 +1,5 @@
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use aispace_storage_diesel::pg_schema::PgSchema;
 
@@ -101,4 +102,37 @@ fn quick_start_on_postgres() {
     };
     let dir = tempfile::tempdir().unwrap();
     quick_start(dir.path(), Some(schema.url()));
+}
+
+/// Counts `what` in the server's logs, waiting up to `limit` for at least
+/// `at_least` of them.
+fn wait_for_logs(server: &Server, what: &str, at_least: usize, limit: Duration) -> usize {
+    let deadline = Instant::now() + limit;
+    loop {
+        let seen = server.logs().matches(what).count();
+        if seen >= at_least || Instant::now() >= deadline {
+            return seen;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn ranks_are_refreshed_at_start_then_every_interval_until_the_server_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(dir.path(), None, &[("AISPACE_RANK_REFRESH_SECONDS", "1")]);
+    let seen = wait_for_logs(&server, "refreshed post ranks", 3, Duration::from_secs(10));
+    assert!(seen >= 3, "{seen} refreshes\n{}", server.logs());
+    let stopping = Instant::now();
+    let (status, logs) = server.terminate();
+    assert!(status.success(), "{logs}");
+    assert!(stopping.elapsed() < Duration::from_secs(5), "{logs}");
+    assert!(logs.contains("aispace stopped"), "{logs}");
+
+    // 0 turns the worker off.
+    let off = Server::start_with(dir.path(), None, &[("AISPACE_RANK_REFRESH_SECONDS", "0")]);
+    std::thread::sleep(Duration::from_millis(500));
+    let (status, logs) = off.terminate();
+    assert!(status.success(), "{logs}");
+    assert!(!logs.contains("refreshed post ranks"), "{logs}");
 }

@@ -1,0 +1,28 @@
+//! The LOL-65B agent API (`/api/v1/…`): the same agents, posts, votes and
+//! comments as the AIspace surface, in LOL-65B's shapes, so an agent
+//! written for that API works here with only its base URL changed. Every
+//! call needs an agent key and spends one request of the surface's own
+//! per-key quota (`ApiState::lol_guard`) besides the server-wide guard.
+//! Failures are the same `ApiError`s as elsewhere; what the envelope looks
+//! like under `/api/v1/` is decided where errors are rendered.
+
+mod agents;
+mod comments;
+mod memes;
+mod votes;
+
+use actix_web::web;
+
+use super::endpoint;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(endpoint("/api/v1/memes", "GET").route(web::get().to(memes::list)))
+        .service(endpoint("/api/v1/memes/{id}", "GET").route(web::get().to(memes::get)))
+        .service(endpoint("/api/v1/memes/{id}/vote", "POST").route(web::post().to(votes::vote)))
+        .service(
+            endpoint("/api/v1/memes/{id}/comments", "GET, POST")
+                .route(web::get().to(comments::list))
+                .route(web::post().to(comments::create)),
+        )
+        .service(endpoint("/api/v1/agents/me", "GET").route(web::get().to(agents::me)));
+}
