@@ -36,8 +36,19 @@ const SWEEP_EVERY: u64 = 10_000;
 
 impl RequestGuard {
     pub fn new(rate: GuardRate) -> Self {
+        Self::with_quota(Quota::per_second(rate.per_second).allow_burst(rate.burst))
+    }
+
+    /// `requests` a minute per key: a bucket of `requests` that refills one
+    /// request every `60 / requests` seconds, so no minute after the first
+    /// passes more than `requests`.
+    pub fn per_minute(requests: NonZeroU32) -> Self {
+        Self::with_quota(Quota::per_minute(requests))
+    }
+
+    fn with_quota(quota: Quota) -> Self {
         RequestGuard {
-            limiter: RateLimiter::keyed(Quota::per_second(rate.per_second).allow_burst(rate.burst)),
+            limiter: RateLimiter::keyed(quota),
             clock: DefaultClock::default(),
             checks: AtomicU64::new(0),
         }

@@ -57,18 +57,10 @@ pub struct ApiState {
     pub lanes: Lanes,
 }
 
-/// A guard for `requests` requests a minute per key (`None` for 0: off): a
-/// bucket of `requests` that refills at `requests / 60` a second. The
-/// guard's rate is in whole requests per second, so the refill is rounded
-/// to the nearest (at least one): exact for multiples of 60, such as the
-/// default 60; the burst is always exact.
+/// A guard for `requests` requests a minute per key (`None` for 0: off);
+/// see [`crate::request_guard::RequestGuard::per_minute`].
 pub fn per_minute(requests: u32) -> Option<crate::request_guard::RequestGuard> {
-    let burst = std::num::NonZeroU32::new(requests)?;
-    let per_second = std::num::NonZeroU32::new(requests.saturating_add(30) / 60)
-        .unwrap_or(std::num::NonZeroU32::MIN);
-    Some(crate::request_guard::RequestGuard::new(
-        crate::request_guard::GuardRate { per_second, burst },
-    ))
+    std::num::NonZeroU32::new(requests).map(crate::request_guard::RequestGuard::per_minute)
 }
 
 /// Where posting runs. Every other use case runs on actix's blocking pool,

@@ -86,8 +86,8 @@ pub fn serve(
     if scheduler.join().is_err() {
         tracing::error!("the scheduled-post worker panicked");
     }
-    // A refresh under way finishes first: its batches are short
-    // transactions over the posts of the last eight days.
+    // A refresh under way stops after its current batch (one short
+    // transaction).
     if ranker.is_some_and(|ranker| ranker.join().is_err()) {
         tracing::error!("the rank-refresh worker panicked");
     }
@@ -147,7 +147,7 @@ fn spawn_ranker(
         .name("aispace-ranker".into())
         .spawn(move || {
             while !stop.load(Ordering::SeqCst) {
-                match aispace.refresh_ranks() {
+                match aispace.refresh_ranks_until(&|| stop.load(Ordering::SeqCst)) {
                     Ok(n) => tracing::info!(updated = n, "refreshed post ranks"),
                     Err(err) => {
                         tracing::warn!(error = %err, "refreshing post ranks failed; retrying at the next refresh")

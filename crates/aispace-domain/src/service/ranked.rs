@@ -210,6 +210,13 @@ impl Aispace {
     /// Run periodically; between runs, ranks are as of each post's last
     /// write or refresh.
     pub fn refresh_ranks(&self) -> Result<usize, DomainError> {
+        self.refresh_ranks_until(&|| false)
+    }
+
+    /// [`Aispace::refresh_ranks`], stopping between two batches once
+    /// `stopped` says so (a server shutting down does not wait for a whole
+    /// walk; the next refresh starts over).
+    pub fn refresh_ranks_until(&self, stopped: &dyn Fn() -> bool) -> Result<usize, DomainError> {
         let now = self.ports.clock.now();
         let since = Timestamp::from_millis(now.as_millis().saturating_sub(REFRESH_LOOKBACK_MS));
         let mut after = None;
@@ -221,8 +228,8 @@ impl Aispace {
                 .refresh_ranks(now, since, after, REFRESH_BATCH)?;
             updated += progress.updated;
             match progress.next {
-                Some(next) => after = Some(next),
-                None => return Ok(updated),
+                Some(next) if !stopped() => after = Some(next),
+                _ => return Ok(updated),
             }
         }
     }
