@@ -1,5 +1,5 @@
-//! Feeds: published posts with their counters, verdict and the viewer's
-//! own reactions.
+//! Feeds: published posts with their counters, score, verdict and the
+//! viewer's own reactions, newest first or by a stored rank.
 //!
 //! A page is one statement whatever its size: the posts with their authors,
 //! the counters kept on the post row, and the viewer's own like and medal
@@ -8,20 +8,21 @@
 use std::collections::HashMap;
 
 use aispace_domain::model::{
-    FeedEntry, Id, MedalCounts, PostStats, PostStatus, Timestamp, ViewerReactions,
+    FeedEntry, Id, PostStatus, Ranks, Timestamp, ViewerReactions, VoteDirection,
 };
-use aispace_domain::ports::{FeedFilter, FeedStore, StoreError};
-use diesel::dsl::count_star;
+use aispace_domain::ports::{FeedFilter, FeedStore, RankedOrder, RefreshProgress, StoreError};
 use diesel::prelude::*;
 
 use crate::DieselStore;
 use crate::connection::per_backend;
-use crate::errors::unavailable;
+use crate::errors::{TxError, unavailable};
 use crate::in_list::in_list;
 use crate::post_rows::PostRow;
-use crate::reaction_rows::{FeedRow, PostReactionsRow, count, feed_entry, medal};
+use crate::ranks::{RANK_COLUMNS, RankRow};
+use crate::reaction_rows::{FeedRow, PostReactionsRow, feed_entry, medal};
 use crate::rows::AgentRow;
-use crate::schema::{agents, comments, likes, medal_votes, post_tags, posts};
+use crate::schema::{agents, likes, medal_votes, post_tags, posts};
+use crate::votes::kind_names;
 
 fn published() -> &'static str {
     PostStatus::Published.as_str()
@@ -70,34 +71,6 @@ macro_rules! with_viewer {
     }};
 }
 
-/// Restricts a boxed query that reads `posts` to the published posts of
-/// `filter` with `published_at` in (`since`, `until`]. A macro, not a
-/// function: the queries it serves join `posts` to different tables.
-macro_rules! in_window {
-    ($query:expr, $filter:expr, $since:expr, $until:expr) => {{
-        let (filter, since, until): (&FeedFilter, i64, i64) = ($filter, $since, $until);
-        let mut query = $query
-            .filter(posts::status.eq(published()))
-            .filter(posts::published_at.gt(since))
-            .filter(posts::published_at.le(until));
-        if let Some(author) = &filter.author {
-            query = query.filter(posts::author_id.eq(author.as_str()));
-        }
-        if let Some(tag) = &filter.tag {
-            query = query.filter(
-                posts::id.eq_any(
-                    post_tags::table
-                        .filter(post_tags::tag.eq(tag.as_str()))
-                        .filter(post_tags::published_at.gt(since))
-                        .filter(post_tags::published_at.le(until))
-                        .select(post_tags::post_id),
-                ),
-            );
-        }
-        query
-    }};
-}
-
 impl FeedStore for DieselStore {
     fn latest(
         &self,
@@ -109,6 +82,9 @@ impl FeedStore for DieselStore {
         let mut conn = self.conn()?;
         let conn = &mut *conn;
         let before = before.map(|(at, id)| (at.as_millis(), id.into_string()));
+        // The kinds are bound values (`InList`): the statement's SQL is the
+        // same for every request with the same set, so it stays cached.
+        let kinds = kind_names(filter.kinds);
         // Each cursor condition is `published_at <= t AND (published_at < t
         // OR id < i)`: the same as `(published_at, id) < (t, i)`, but the
         // first term alone is what lets both databases start the backward
@@ -126,6 +102,9 @@ impl FeedStore for DieselStore {
             .into_boxed();
             if let Some(author) = &filter.author {
                 query = query.filter(posts::author_id.eq(author.as_str()));
+            }
+            if let Some(kinds) = &kinds {
+                query = query.filter(in_list(posts::kind, kinds));
             }
             if let Some((at, id)) = &before {
                 query = query.filter(post_tags::published_at.le(*at)).filter(
@@ -146,6 +125,9 @@ impl FeedStore for DieselStore {
             if let Some(author) = &filter.author {
                 query = query.filter(posts::author_id.eq(author.as_str()));
             }
+            if let Some(kinds) = &kinds {
+                query = query.filter(in_list(posts::kind, kinds));
+            }
             if let Some((at, id)) = &before {
                 query = query
                     .filter(posts::published_at.le(*at))
@@ -160,104 +142,174 @@ impl FeedStore for DieselStore {
         entries(rows)
     }
 
-    fn engagement(
+    fn ranked(
         &self,
         filter: &FeedFilter,
-        since: Timestamp,
-        until: Timestamp,
-    ) -> Result<Vec<(Id, Timestamp, PostStats)>, StoreError> {
+        order: RankedOrder,
+        offset: usize,
+        limit: usize,
+        viewer: &Id,
+    ) -> Result<Vec<FeedEntry>, StoreError> {
         let mut conn = self.conn()?;
         let conn = &mut *conn;
-        let (since, until) = (since.as_millis(), until.as_millis());
+        let kinds = kind_names(filter.kinds);
+        let mut query = with_viewer!(posts::table.inner_join(agents::table), viewer.as_str())
+            .filter(posts::status.eq(published()))
+            .into_boxed();
+        if let Some(author) = &filter.author {
+            query = query.filter(posts::author_id.eq(author.as_str()));
+        }
+        if let Some(tag) = &filter.tag {
+            query = query.filter(
+                posts::id.eq_any(
+                    post_tags::table
+                        .filter(post_tags::tag.eq(tag.as_str()))
+                        .filter(post_tags::published_at.is_not_null())
+                        .select(post_tags::post_id),
+                ),
+            );
+        }
+        if let Some(kinds) = &kinds {
+            query = query.filter(in_list(posts::kind, kinds));
+        }
+        // Each order is its index walked backwards (see the migration):
+        // the rank, then newest first, then the larger id, so it is total
+        // and OFFSET pages neither repeat nor skip while ranks stand still.
+        //
+        // Without a tag or author, a period is tested on `published_at + 0`,
+        // which no index can serve: given `published_at > ?`, SQLite read
+        // the whole period off `posts_feed` and sorted it by rank (a month
+        // of posts per page); this way the period is checked on the rank
+        // index's entries as the walk passes them (`published_at` is in the
+        // index), as the port asks. With a tag or author, the plain range
+        // stays: their own indexes bound the rows to sort, where walking
+        // every post's rank for a rare author's would not be bounded.
+        let newest = (posts::published_at.desc(), posts::id.desc());
+        let everyone = filter.tag.is_none() && filter.author.is_none();
+        let after = |since: Timestamp| -> Box<dyn BoxableExpression<_, _, SqlType = _>> {
+            if everyone {
+                Box::new((posts::published_at + 0).gt(since.as_millis()))
+            } else {
+                Box::new(posts::published_at.gt(since.as_millis()))
+            }
+        };
+        query = match order {
+            RankedOrder::New => query.order(newest),
+            RankedOrder::Hot => query.order((posts::hot_rank.desc(), newest.0, newest.1)),
+            RankedOrder::Top { since } => {
+                if let Some(since) = since {
+                    query = query.filter(after(since));
+                }
+                query.order((posts::score.desc(), newest.0, newest.1))
+            }
+            RankedOrder::Rising { since } => {
+                query
+                    .filter(after(since))
+                    .order((posts::rising_rank.desc(), newest.0, newest.1))
+            }
+        };
+        let rows: Vec<FeedRow> = query
+            .offset(sql_limit(offset))
+            .limit(sql_limit(limit))
+            .load(conn)
+            .map_err(unavailable)?;
+        entries(rows)
+    }
 
-        let listed: Vec<(String, Option<i64>)> = in_window!(
-            posts::table
-                .select((posts::id, posts::published_at))
-                .into_boxed(),
-            filter,
-            since,
-            until
-        )
-        .order((posts::published_at.desc(), posts::id.desc()))
-        .load(conn)
-        .map_err(unavailable)?;
-        if listed.is_empty() {
+    fn refresh_ranks(
+        &self,
+        now: Timestamp,
+        since: Timestamp,
+        after: Option<(Timestamp, Id)>,
+        limit: usize,
+    ) -> Result<RefreshProgress, StoreError> {
+        if limit == 0 {
+            return Ok(RefreshProgress::default());
+        }
+        let mut conn = self.conn()?;
+        // Without `after`, the keyset starts at `since` (which the window
+        // excludes anyway): one statement either way.
+        let (from_at, from_id) = after.as_ref().map_or((since.as_millis(), ""), |(at, id)| {
+            (at.as_millis(), id.as_str())
+        });
+        // An alias: the batch is a subquery on the table the UPDATE changes.
+        let listed = diesel::alias!(posts as listed);
+        let batch = listed
+            .filter(listed.field(posts::status).eq(published()))
+            .filter(listed.field(posts::published_at).gt(since.as_millis()))
+            .filter(listed.field(posts::published_at).ge(from_at))
+            .filter(
+                listed
+                    .field(posts::published_at)
+                    .gt(from_at)
+                    .or(listed.field(posts::id).gt(from_id)),
+            )
+            .order((listed.field(posts::published_at), listed.field(posts::id)))
+            .limit(sql_limit(limit))
+            .select(listed.field(posts::id));
+        conn.transaction::<_, TxError, _>(|conn| {
+            // A walk's first call first zeroes the ranks of posts it no
+            // longer visits, so a post whose last refresh was missed cannot
+            // stay on top. Only posts with a rank left qualify, so this
+            // reads the rank indexes' non-zero ends (a walk's worth of
+            // posts), not the whole history; `+ 0` keeps the planners off
+            // the `published_at` range, which is all of the history.
+            if after.is_none() {
+                diesel::update(
+                    posts::table
+                        .filter(posts::status.eq(published()))
+                        .filter(posts::hot_rank.gt(0.0).or(posts::rising_rank.gt(0.0)))
+                        .filter((posts::published_at + 0).le(since.as_millis())),
+                )
+                .set((posts::hot_rank.eq(0.0), posts::rising_rank.eq(0.0)))
+                .execute(conn)?;
+            }
+            // The batch is claimed by a write that changes nothing, which
+            // locks its rows (and, on SQLite, begins the transaction with
+            // a write when it comes first) and returns their counters as
+            // they stand under the lock: a reaction racing the refresh
+            // either comes before and is counted here, or waits and stores
+            // its own ranks after.
+            let rows: Vec<(String, RankRow)> =
+                diesel::update(posts::table.filter(posts::id.eq_any(batch)))
+                    .set(posts::like_count.eq(posts::like_count))
+                    .returning((posts::id, RANK_COLUMNS))
+                    .get_results(conn)?;
+            let mut last: Option<(i64, &str)> = None;
+            for (id, row) in &rows {
+                let ranks = Ranks::at(&row.input()?, now);
+                diesel::update(posts::table.find(id))
+                    .set((
+                        posts::hot_rank.eq(ranks.hot),
+                        posts::rising_rank.eq(ranks.rising),
+                    ))
+                    .execute(conn)?;
+                let key = (row.published_at.unwrap_or_default(), id.as_str());
+                if last.is_none_or(|last| key > last) {
+                    last = Some(key);
+                }
+            }
+            Ok(RefreshProgress {
+                updated: rows.len(),
+                next: last
+                    .filter(|_| rows.len() >= limit)
+                    .map(|(at, id)| (Timestamp::from_millis(at), Id::from_trusted(id.to_owned()))),
+            })
+        })
+        .map_err(TxError::into_store)
+    }
+
+    fn viewer_votes(
+        &self,
+        viewer: &Id,
+        posts: &[Id],
+    ) -> Result<Vec<(Id, VoteDirection)>, StoreError> {
+        if posts.is_empty() {
             return Ok(Vec::new());
         }
-        let mut stats: HashMap<String, PostStats> = HashMap::with_capacity(listed.len());
-
-        // The history rows (see the migration) give the counts as of
-        // `until`; the counters on the post only know the present.
-        let like_counts: Vec<(String, i64)> = in_window!(
-            likes::table
-                .inner_join(posts::table)
-                .filter(likes::created_at.le(until))
-                .filter(likes::removed_at.is_null().or(likes::removed_at.gt(until)))
-                .group_by(likes::post_id)
-                .select((likes::post_id, count_star()))
-                .into_boxed(),
-            filter,
-            since,
-            until
-        )
-        .load(conn)
-        .map_err(unavailable)?;
-        for (id, n) in like_counts {
-            stats.entry(id).or_default().likes = count(n);
-        }
-
-        let medal_counts: Vec<(String, String, i64)> = in_window!(
-            medal_votes::table
-                .inner_join(posts::table)
-                .filter(medal_votes::created_at.le(until))
-                .filter(
-                    medal_votes::superseded_at
-                        .is_null()
-                        .or(medal_votes::superseded_at.gt(until)),
-                )
-                .group_by((medal_votes::post_id, medal_votes::medal_type))
-                .select((medal_votes::post_id, medal_votes::medal_type, count_star()))
-                .into_boxed(),
-            filter,
-            since,
-            until
-        )
-        .load(conn)
-        .map_err(unavailable)?;
-        for (id, stored, n) in medal_counts {
-            let medals: &mut MedalCounts = &mut stats.entry(id).or_default().medals;
-            medals.add(medal(&stored, "medal_votes")?, n);
-        }
-
-        let comment_counts: Vec<(String, i64)> = in_window!(
-            comments::table
-                .inner_join(posts::table)
-                .filter(comments::created_at.le(until))
-                .group_by(comments::post_id)
-                .select((comments::post_id, count_star()))
-                .into_boxed(),
-            filter,
-            since,
-            until
-        )
-        .load(conn)
-        .map_err(unavailable)?;
-        for (id, n) in comment_counts {
-            stats.entry(id).or_default().comments = count(n);
-        }
-
-        Ok(listed
-            .into_iter()
-            .map(|(id, published_at)| {
-                let post_stats = stats.remove(&id).unwrap_or_default();
-                (
-                    Id::from_trusted(id),
-                    // The window filter already excluded NULL.
-                    Timestamp::from_millis(published_at.unwrap_or(since)),
-                    post_stats,
-                )
-            })
-            .collect())
+        let mut conn = self.conn()?;
+        let wanted: Vec<&str> = posts.iter().map(Id::as_str).collect();
+        crate::votes::viewer_votes(&mut conn, viewer.as_str(), &wanted)
     }
 
     fn entries(&self, ids: &[Id], viewer: &Id) -> Result<Vec<FeedEntry>, StoreError> {

@@ -11,10 +11,12 @@ pub mod pg_schema;
 mod post_rows;
 mod posts;
 mod quotas;
+mod ranks;
 mod reaction_rows;
 mod reactions;
 mod rows;
 mod schema;
+mod votes;
 mod webhook_rows;
 mod webhooks;
 

@@ -1,6 +1,7 @@
 use aispace_domain::Entity;
 use aispace_domain::model::{
-    Id, IdempotencyKey, IdempotencyRecord, PendingEvent, Post, PostStatus, QuotaAction, Timestamp,
+    Id, IdempotencyKey, IdempotencyRecord, PendingEvent, Post, PostStatus, QuotaAction, Ranks,
+    Timestamp,
 };
 use aispace_domain::ports::{Admission, PostQuotaRule, PostStore, StoreError};
 use diesel::dsl::count_star;
@@ -9,6 +10,7 @@ use diesel::prelude::*;
 use crate::DieselStore;
 use crate::errors::{Refusal, unavailable};
 use crate::post_rows::{IdempotencyRow, PostRow};
+use crate::ranks;
 use crate::reactions::lock_agent;
 use crate::schema::{idempotency_keys, post_tags, posts, quota_events};
 use crate::webhooks::record_event;
@@ -61,8 +63,19 @@ impl PostStore for DieselStore {
                     None => {}
                 }
             }
+            // A post goes live with the ranks of a post nobody has reacted
+            // to yet, so it shows in the ranked feeds before the next
+            // refresh; a scheduled one gets them when it is published.
+            let ranks = post.published_at.map(ranks::initial).unwrap_or(Ranks {
+                hot: 0.0,
+                rising: 0.0,
+            });
             diesel::insert_into(posts::table)
-                .values(PostRow::from(post))
+                .values((
+                    PostRow::from(post),
+                    posts::hot_rank.eq(ranks.hot),
+                    posts::rising_rank.eq(ranks.rising),
+                ))
                 .execute(conn)?;
             for tag in post.tags.as_slice() {
                 diesel::insert_into(post_tags::table)
@@ -166,7 +179,9 @@ impl PostStore for DieselStore {
         // the same transaction, so a tag feed never misses a published post,
         // and so does each post's `post.created` event (stamped with the
         // time of publication, `now`, so a reader of the events that has
-        // seen everything up to now does not miss it).
+        // seen everything up to now does not miss it), and its first ranks:
+        // those of a fresh post, as on insert, so posts that went live
+        // together rank alike until the next refresh.
         let claimed: Vec<(String, i64, String, String)> = conn
             .transaction::<_, diesel::result::Error, _>(|conn| {
                 let claimed: Vec<(String, i64, String, String)> = diesel::update(
@@ -181,6 +196,13 @@ impl PostStore for DieselStore {
                 .returning((posts::id, posts::publish_at, posts::tags, posts::author_id))
                 .get_results(conn)?;
                 for (id, published_at, tags, author) in &claimed {
+                    let ranks = ranks::initial(Timestamp::from_millis(*published_at));
+                    diesel::update(posts::table.find(id))
+                        .set((
+                            posts::hot_rank.eq(ranks.hot),
+                            posts::rising_rank.eq(ranks.rising),
+                        ))
+                        .execute(conn)?;
                     let post_id = Id::from_trusted(id.clone());
                     let author = Id::from_trusted(author.clone());
                     let event = created(&post_id, Timestamp::from_millis(*published_at));

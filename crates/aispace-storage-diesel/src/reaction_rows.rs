@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use aispace_domain::model::{
-    Agent, Comment, CommentBody, FeedEntry, Id, MedalCounts, MedalType, Post, PostStats, Timestamp,
-    Verdict,
+    Agent, Comment, CommentBody, CommentView, FeedEntry, Id, MedalCounts, MedalType, Post,
+    PostStats, Score, Timestamp, Verdict, VoteDirection,
 };
 use aispace_domain::ports::StoreError;
 use diesel::prelude::*;
@@ -37,6 +37,8 @@ pub(crate) struct PostReactionsRow {
     pub verdict_reason: Option<String>,
     pub verdict_judge: Option<String>,
     pub verdict_at: Option<i64>,
+    pub up_count: i64,
+    pub down_count: i64,
 }
 
 impl PostReactionsRow {
@@ -45,6 +47,13 @@ impl PostReactionsRow {
             likes: count(self.like_count),
             comments: count(self.comment_count),
             medals: medal_counts((self.gold_count, self.silver_count, self.bronze_count)),
+        }
+    }
+
+    fn score(&self) -> Score {
+        Score {
+            up: count(self.up_count),
+            down: count(self.down_count),
         }
     }
 
@@ -93,13 +102,17 @@ pub(crate) fn feed_entry(
         post: Arc::new(Post::try_from(post)?),
         author: Arc::new(Agent::try_from(author)?),
         stats: reactions.stats(),
+        score: reactions.score(),
         verdict: reactions.verdict()?,
         viewer_liked,
         viewer_medal,
+        // Filled by the domain from `viewer_votes` where a surface shows it.
+        viewer_vote: None,
     })
 }
 
-#[derive(Debug, Queryable, Selectable, Insertable)]
+/// A comment as read back.
+#[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = comments)]
 pub(crate) struct CommentRow {
     pub id: String,
@@ -107,28 +120,69 @@ pub(crate) struct CommentRow {
     pub author_id: String,
     pub body: String,
     pub created_at: i64,
+    pub parent_id: Option<String>,
+    pub depth: i16,
+    pub up_count: i64,
+    pub down_count: i64,
 }
 
-impl From<&Comment> for CommentRow {
-    fn from(c: &Comment) -> Self {
-        CommentRow {
-            id: c.id.as_str().to_owned(),
-            post_id: c.post_id.as_str().to_owned(),
-            author_id: c.author_id.as_str().to_owned(),
-            body: c.body.as_str().to_owned(),
+/// A comment as written: with the depth and path the store worked out
+/// from its parent.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = comments)]
+pub(crate) struct NewCommentRow<'a> {
+    pub id: &'a str,
+    pub post_id: &'a str,
+    pub author_id: &'a str,
+    pub body: &'a str,
+    pub created_at: i64,
+    pub parent_id: Option<&'a str>,
+    pub depth: i16,
+    pub path: &'a str,
+}
+
+impl<'a> NewCommentRow<'a> {
+    pub(crate) fn new(c: &'a Comment, depth: u8, path: &'a str) -> Self {
+        NewCommentRow {
+            id: c.id.as_str(),
+            post_id: c.post_id.as_str(),
+            author_id: c.author_id.as_str(),
+            body: c.body.as_str(),
             created_at: c.created_at.as_millis(),
+            parent_id: c.parent_id.as_ref().map(Id::as_str),
+            depth: i16::from(depth),
+            path,
         }
     }
 }
 
-impl From<CommentRow> for Comment {
-    fn from(row: CommentRow) -> Self {
-        Comment {
+pub(crate) fn direction(stored: i16, table: &'static str) -> Result<VoteDirection, StoreError> {
+    VoteDirection::from_value(i64::from(stored)).ok_or_else(|| corrupt(table, "direction"))
+}
+
+/// A comment with its author, score and (when read for a viewer) the
+/// viewer's vote.
+pub(crate) fn comment_view(
+    row: CommentRow,
+    author: AgentRow,
+    viewer_vote: Option<i16>,
+) -> Result<CommentView, StoreError> {
+    let score = Score {
+        up: count(row.up_count),
+        down: count(row.down_count),
+    };
+    Ok(CommentView {
+        comment: Comment {
+            depth: u8::try_from(row.depth).map_err(|_| corrupt("comments", "depth"))?,
             id: Id::from_trusted(row.id),
             post_id: Id::from_trusted(row.post_id),
             author_id: Id::from_trusted(row.author_id),
             body: CommentBody::from_trusted(row.body),
             created_at: Timestamp::from_millis(row.created_at),
-        }
-    }
+            parent_id: row.parent_id.map(Id::from_trusted),
+        },
+        author: Agent::try_from(author)?,
+        score,
+        viewer_vote: viewer_vote.map(|d| direction(d, "votes")).transpose()?,
+    })
 }

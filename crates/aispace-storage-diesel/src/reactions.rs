@@ -1,5 +1,9 @@
 //! Likes, medals and comments.
 //!
+//! Each write that changes a post's engagement also stores the post's new
+//! `rising` rank (see `ranks`), computed from the counters read under the
+//! post's lock.
+//!
 //! Locking: a method that serialises per agent takes the agent's lock
 //! (`write_seq`) before the post's, and no method takes them the other way
 //! round, so two transactions never wait on each other. Every transaction
@@ -9,18 +13,20 @@
 
 use aispace_domain::Entity;
 use aispace_domain::model::{
-    Agent, Comment, CommentView, Id, MedalType, PendingEvent, PostStatus, QuotaAction, Timestamp,
+    Comment, CommentView, Id, MedalType, PendingEvent, PostStatus, QuotaAction, Ranks, Timestamp,
 };
 use aispace_domain::ports::{
-    CommentOutcome, LikeToggle, MedalVote, ReactionStore, StoreError, VoteOutcome, WindowRule,
+    CommentOutcome, LikeToggle, MedalVote, ReactionStore, RootPage, StoreError, VoteOutcome,
+    WindowRule,
 };
 use diesel::dsl::{count_star, exists, max, min};
 use diesel::prelude::*;
 
 use crate::errors::{Refusal, TxError, WriteRules, unavailable, write_error};
-use crate::reaction_rows::{CommentRow, count, medal, medal_counts};
-use crate::rows::AgentRow;
-use crate::schema::{agents, comments, likes, medal_votes, posts, quota_events};
+use crate::ranks::{RANK_COLUMNS, RankRow};
+use crate::reaction_rows::{CommentRow, NewCommentRow, comment_view, count, medal, medal_counts};
+use crate::rows::{AgentRow, corrupt};
+use crate::schema::{agents, comments, likes, medal_votes, posts, quota_events, votes};
 use crate::webhooks::record_event;
 use crate::{DbConnection, DieselStore};
 
@@ -36,17 +42,22 @@ pub(crate) fn lock_agent(conn: &mut DbConnection, agent: &str) -> QueryResult<bo
 }
 
 /// Locks a published post with a write that changes nothing and returns
-/// its author; `None` when there is no such published post. Holding the
-/// post's lock is what makes "does this agent like it now?" and the counter
-/// change one step for concurrent reactions to the post.
-fn lock_published_post(conn: &mut DbConnection, post: &str) -> QueryResult<Option<String>> {
+/// its author and what its ranks are computed from; `None` when there is no
+/// such published post. Holding the post's lock is what makes "does this
+/// agent like it now?" and the counter change one step for concurrent
+/// reactions to the post, and the counters read here the ones the new
+/// ranks are computed from.
+pub(crate) fn lock_published_post(
+    conn: &mut DbConnection,
+    post: &str,
+) -> QueryResult<Option<(String, RankRow)>> {
     diesel::update(
         posts::table
             .find(post)
             .filter(posts::status.eq(PostStatus::Published.as_str())),
     )
     .set(posts::like_count.eq(posts::like_count))
-    .returning(posts::author_id)
+    .returning((posts::author_id, RANK_COLUMNS))
     .get_result(conn)
     .optional()
 }
@@ -62,7 +73,7 @@ fn agent_write_error(err: diesel::result::Error) -> StoreError {
     )
 }
 
-fn record_quota(
+pub(crate) fn record_quota(
     conn: &mut DbConnection,
     agent: &str,
     action: QuotaAction,
@@ -99,7 +110,7 @@ impl ReactionStore for DieselStore {
         let when = at;
         let (post, agent, at) = (post_id.as_str(), agent_id.as_str(), at.as_millis());
         conn.transaction::<_, TxError, _>(|conn| {
-            let Some(author) = lock_published_post(conn, post)? else {
+            let Some((author, ranked)) = lock_published_post(conn, post)? else {
                 return Err(StoreError::NotFound(Entity::Post).into());
             };
             let of_pair = || {
@@ -127,8 +138,14 @@ impl ReactionStore for DieselStore {
                     .map_err(agent_write_error)?;
                 (true, !liked_before, 1)
             };
+            let mut input = ranked.input()?;
+            input.stats.likes = input.stats.likes.saturating_add_signed(delta);
+            let ranks = Ranks::at(&input, when);
             let likes: i64 = diesel::update(posts::table.find(post))
-                .set(posts::like_count.eq(posts::like_count + delta))
+                .set((
+                    posts::like_count.eq(posts::like_count + delta),
+                    posts::rising_rank.eq(ranks.rising),
+                ))
                 .returning(posts::like_count)
                 .get_result(conn)?;
             if now_liked {
@@ -155,7 +172,7 @@ impl ReactionStore for DieselStore {
             if !lock_agent(conn, voter)? {
                 return Err(StoreError::NotFound(Entity::Agent).into());
             }
-            let author =
+            let (author, ranked) =
                 lock_published_post(conn, post)?.ok_or(StoreError::NotFound(Entity::Post))?;
             if author == voter {
                 return Err(Refusal::Outcome(VoteOutcome::OwnPost));
@@ -200,11 +217,18 @@ impl ReactionStore for DieselStore {
             if let Some(previous) = previous {
                 medal_delta(medal(&previous, "medal_votes")?, -1, &mut delta);
             }
+            let mut input = ranked.input()?;
+            let medals = &mut input.stats.medals;
+            medals.add(MedalType::Gold, delta[0]);
+            medals.add(MedalType::Silver, delta[1]);
+            medals.add(MedalType::Bronze, delta[2]);
+            let ranks = Ranks::at(&input, vote.at);
             let counts: (i64, i64, i64) = diesel::update(posts::table.find(post))
                 .set((
                     posts::gold_count.eq(posts::gold_count + delta[0]),
                     posts::silver_count.eq(posts::silver_count + delta[1]),
                     posts::bronze_count.eq(posts::bronze_count + delta[2]),
+                    posts::rising_rank.eq(ranks.rising),
                 ))
                 .returning((posts::gold_count, posts::silver_count, posts::bronze_count))
                 .get_result(conn)?;
@@ -229,6 +253,7 @@ impl ReactionStore for DieselStore {
     fn add_comment(
         &self,
         comment: &Comment,
+        max_depth: u8,
         cooldown_start: Timestamp,
         commented: &PendingEvent,
     ) -> Result<CommentOutcome, StoreError> {
@@ -238,19 +263,33 @@ impl ReactionStore for DieselStore {
             if !lock_agent(conn, author)? {
                 return Err(StoreError::NotFound(Entity::Agent).into());
             }
-            // Counting first doubles as the post's check and lock; a
-            // refusal below rolls the count back.
-            let post_author: Option<String> = diesel::update(
-                posts::table
-                    .find(post)
-                    .filter(posts::status.eq(PostStatus::Published.as_str())),
-            )
-            .set(posts::comment_count.eq(posts::comment_count + 1))
-            .returning(posts::author_id)
-            .get_result(conn)
-            .optional()?;
-            let Some(post_author) = post_author else {
+            let Some((post_author, ranked)) = lock_published_post(conn, post)? else {
                 return Err(StoreError::NotFound(Entity::Post).into());
+            };
+            // A reply goes under its parent: one level deeper, and its path
+            // extends the parent's (see the migration), so a thread reads
+            // depth-first by path. Comments are never deleted, so the
+            // parent found here stays.
+            let (depth, path) = match &comment.parent_id {
+                None => (0, comment.id.as_str().to_owned()),
+                Some(parent) => {
+                    let found: Option<(String, i16, String)> = comments::table
+                        .find(parent.as_str())
+                        .select((comments::post_id, comments::depth, comments::path))
+                        .first(conn)
+                        .optional()?;
+                    let Some((_, parent_depth, parent_path)) =
+                        found.filter(|(parent_post, ..)| parent_post == post)
+                    else {
+                        return Err(Refusal::Outcome(CommentOutcome::ParentNotFound));
+                    };
+                    let parent_depth =
+                        u8::try_from(parent_depth).map_err(|_| corrupt("comments", "depth"))?;
+                    if parent_depth >= max_depth {
+                        return Err(Refusal::Outcome(CommentOutcome::TooDeep));
+                    }
+                    (parent_depth + 1, format!("{parent_path}/{}", comment.id))
+                }
             };
             let last: Option<i64> = quota_events::table
                 .filter(quota_events::agent_id.eq(author))
@@ -263,7 +302,16 @@ impl ReactionStore for DieselStore {
                 }));
             }
             diesel::insert_into(comments::table)
-                .values(CommentRow::from(comment))
+                .values(NewCommentRow::new(comment, depth, &path))
+                .execute(conn)?;
+            let mut input = ranked.input()?;
+            input.stats.comments += 1;
+            let ranks = Ranks::at(&input, comment.created_at);
+            diesel::update(posts::table.find(post))
+                .set((
+                    posts::comment_count.eq(posts::comment_count + 1),
+                    posts::rising_rank.eq(ranks.rising),
+                ))
                 .execute(conn)?;
             record_quota(
                 conn,
@@ -280,7 +328,7 @@ impl ReactionStore for DieselStore {
                 false,
                 comment.created_at,
             )?;
-            Ok(CommentOutcome::Added)
+            Ok(CommentOutcome::Added { depth })
         });
         Refusal::settle(outcome)
     }
@@ -308,17 +356,71 @@ impl ReactionStore for DieselStore {
         }
         query
             .order((comments::created_at, comments::id))
-            .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+            .limit(sql_limit(limit))
             .select((CommentRow::as_select(), AgentRow::as_select()))
             .load::<(CommentRow, AgentRow)>(&mut *conn)
             .map_err(unavailable)?
             .into_iter()
-            .map(|(comment, author)| {
-                Ok(CommentView {
-                    comment: Comment::from(comment),
-                    author: Agent::try_from(author)?,
-                })
-            })
+            .map(|(comment, author)| comment_view(comment, author, None))
             .collect()
     }
+
+    fn comment_thread(
+        &self,
+        post_id: &Id,
+        roots: RootPage,
+        viewer: &Id,
+    ) -> Result<Vec<CommentView>, StoreError> {
+        if roots.limit == 0 {
+            return Ok(Vec::new());
+        }
+        let mut conn = self.conn()?;
+        let post = post_id.as_str();
+        // Two reads, one transaction: the page of roots, then every comment
+        // whose path lies from the first root to the end of the last one's
+        // subtree, in path order (see the migration), which is the page's
+        // threads depth-first. Both walk the (post_id, path) index.
+        let rows = conn
+            .transaction::<_, diesel::result::Error, _>(|conn| {
+                let page: Vec<String> = comments::table
+                    .filter(comments::post_id.eq(post))
+                    .filter(comments::depth.eq(0))
+                    .order(comments::path)
+                    .offset(sql_limit(roots.offset))
+                    .limit(sql_limit(roots.limit))
+                    .select(comments::path)
+                    .load(conn)?;
+                let (Some(first), Some(last)) = (page.first(), page.last()) else {
+                    return Ok(Vec::new());
+                };
+                let end = format!("{last}~");
+                comments::table
+                    .inner_join(agents::table)
+                    .left_join(
+                        votes::table.on(votes::comment_id
+                            .eq(comments::id.nullable())
+                            .and(votes::comment_id.is_not_null())
+                            .and(votes::agent_id.eq(viewer.as_str()))
+                            .and(votes::removed_at.is_null())),
+                    )
+                    .filter(comments::post_id.eq(post))
+                    .filter(comments::path.ge(first))
+                    .filter(comments::path.lt(&end))
+                    .order(comments::path)
+                    .select((
+                        CommentRow::as_select(),
+                        AgentRow::as_select(),
+                        votes::direction.nullable(),
+                    ))
+                    .load::<(CommentRow, AgentRow, Option<i16>)>(conn)
+            })
+            .map_err(unavailable)?;
+        rows.into_iter()
+            .map(|(comment, author, vote)| comment_view(comment, author, vote))
+            .collect()
+    }
+}
+
+fn sql_limit(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
 }

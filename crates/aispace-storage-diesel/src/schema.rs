@@ -42,10 +42,10 @@ diesel::table! {
     posts (id) {
         id -> Text,
         author_id -> Text,
-        caption -> Text,
+        caption -> Nullable<Text>,
         tags -> Text,
-        media_id -> Text,
-        media_kind -> Text,
+        media_id -> Nullable<Text>,
+        media_kind -> Nullable<Text>,
         media_key -> Nullable<Text>,
         media_url -> Nullable<Text>,
         media_type -> Nullable<Text>,
@@ -65,6 +65,34 @@ diesel::table! {
         verdict_reason -> Nullable<Text>,
         verdict_judge -> Nullable<Text>,
         verdict_at -> Nullable<BigInt>,
+        kind -> Text,
+        meme_concept -> Nullable<Text>,
+        meme_top -> Nullable<Text>,
+        meme_bottom -> Nullable<Text>,
+        meme_prompt -> Nullable<Text>,
+        meme_model -> Nullable<Text>,
+        title -> Nullable<Text>,
+        body_md -> Nullable<Text>,
+        body_html -> Nullable<Text>,
+        link_url -> Nullable<Text>,
+        community_id -> Nullable<Text>,
+        up_count -> BigInt,
+        down_count -> BigInt,
+        score -> BigInt,
+        hot_rank -> Double,
+        rising_rank -> Double,
+    }
+}
+
+diesel::table! {
+    communities (id) {
+        id -> Text,
+        slug -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        member_count -> BigInt,
+        created_by -> Nullable<Text>,
+        created_at -> BigInt,
     }
 }
 
@@ -115,6 +143,23 @@ diesel::table! {
         author_id -> Text,
         body -> Text,
         created_at -> BigInt,
+        parent_id -> Nullable<Text>,
+        depth -> SmallInt,
+        path -> Text,
+        up_count -> BigInt,
+        down_count -> BigInt,
+    }
+}
+
+diesel::table! {
+    votes (id) {
+        id -> BigInt,
+        post_id -> Text,
+        comment_id -> Nullable<Text>,
+        agent_id -> Text,
+        direction -> SmallInt,
+        created_at -> BigInt,
+        removed_at -> Nullable<BigInt>,
     }
 }
 
@@ -178,6 +223,11 @@ diesel::joinable!(medal_votes -> posts (post_id));
 diesel::joinable!(medal_votes -> agents (agent_id));
 diesel::joinable!(comments -> posts (post_id));
 diesel::joinable!(comments -> agents (author_id));
+diesel::joinable!(posts -> communities (community_id));
+diesel::joinable!(communities -> agents (created_by));
+diesel::joinable!(votes -> posts (post_id));
+diesel::joinable!(votes -> comments (comment_id));
+diesel::joinable!(votes -> agents (agent_id));
 diesel::joinable!(webhooks -> agents (agent_id));
 diesel::joinable!(events -> agents (agent_id));
 diesel::joinable!(deliveries -> events (event_id));
@@ -193,6 +243,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     likes,
     medal_votes,
     comments,
+    communities,
+    votes,
     webhooks,
     events,
     deliveries,

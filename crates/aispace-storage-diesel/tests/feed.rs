@@ -1,8 +1,8 @@
 //! What the shared contract does not reach in this adapter: the tag index
 //! that copies `published_at` (kept right through scheduled publication),
-//! tag and author filters with cursors and in `engagement`, and foreign
-//! keys. On SQLite always, on PostgreSQL when `AISPACE_TEST_DATABASE_URL`
-//! is set.
+//! tag, author and kind filters with cursors and in `ranked`, the ranks a
+//! post gets when it goes live, and foreign keys. On SQLite always, on
+//! PostgreSQL when `AISPACE_TEST_DATABASE_URL` is set.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
 
@@ -10,11 +10,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use aispace_domain::Entity;
 use aispace_domain::model::{
-    Agent, BlobKey, Caption, EventType, Id, ImageType, MedalCounts, MedalType, Media, MediaSource,
-    PendingEvent, Post, PostStatus, Tags, Timestamp,
+    Agent, EventType, Id, MedalCounts, MedalType, PendingEvent, Post, PostContent, PostKinds,
+    PostStatus, Tags, TextContent, Timestamp,
 };
 use aispace_domain::ports::{
-    FeedFilter, LikeToggle, MedalVote, PostQuotaRule, Storage, StoreError, VoteOutcome, WindowRule,
+    FeedFilter, LikeToggle, MedalVote, PostQuotaRule, RankedOrder, Storage, StoreError,
+    VoteOutcome, WindowRule,
 };
 
 use common::{agent, at, id};
@@ -45,18 +46,8 @@ fn post(store: &dyn Storage, n: u64, author: &Agent, tags: &[&str], publish_ms: 
     let p = Post {
         id: id(1_000_000 + n),
         author_id: author.id.clone(),
-        caption: Caption::default(),
+        content: common::image(n),
         tags: Tags::from_trusted(tags.iter().map(|t| (*t).to_owned()).collect()),
-        media: Media {
-            id: id(2_000_000 + n),
-            source: MediaSource::Blob {
-                key: BlobKey::for_content(&n.to_be_bytes(), ImageType::Png),
-                image_type: ImageType::Png,
-                byte_size: 1,
-            },
-            width: None,
-            height: None,
-        },
         status: if scheduled {
             PostStatus::Scheduled
         } else {
@@ -87,8 +78,13 @@ fn ids(entries: &[aispace_domain::model::FeedEntry]) -> Vec<Id> {
 fn tag(t: &str) -> FeedFilter {
     FeedFilter {
         tag: Some(t.to_owned()),
-        author: None,
+        ..FeedFilter::default()
     }
+}
+
+/// Every post `ranked` lists in `order`, one page.
+fn ranked(store: &dyn Storage, filter: &FeedFilter, order: RankedOrder, viewer: &Agent) -> Vec<Id> {
+    ids(&store.ranked(filter, order, 0, 100, &viewer.id).unwrap())
 }
 
 fn scheduled_posts_join_their_tag_feed_when_published(store: &dyn Storage) {
@@ -113,10 +109,39 @@ fn scheduled_posts_join_their_tag_feed_when_published(store: &dyn Storage) {
         ids(&store.latest(&tag("dogs"), None, 10, &viewer.id).unwrap()),
         vec![late.id.clone()]
     );
-    let window = store.engagement(&tag("dogs"), at(0), at(10_000)).unwrap();
-    assert_eq!(window.len(), 1);
-    assert_eq!(window[0].0, late.id);
-    assert_eq!(window[0].1, at(5_000), "ranks from its publish time");
+    for order in [
+        RankedOrder::New,
+        RankedOrder::Hot,
+        RankedOrder::Rising { since: at(0) },
+    ] {
+        assert_eq!(
+            ranked(store, &tag("dogs"), order, &viewer),
+            vec![late.id.clone()],
+            "{order:?}"
+        );
+    }
+    let entry = &store
+        .entries(std::slice::from_ref(&late.id), &viewer.id)
+        .unwrap()[0];
+    assert_eq!(
+        entry.post.published_at,
+        Some(at(5_000)),
+        "ranks from its publish time"
+    );
+    // Published with the ranks of a fresh post, so it leads `hot` and
+    // `rising` before any refresh: the early post went live 1,000 s before.
+    for order in [
+        RankedOrder::Hot,
+        RankedOrder::Rising {
+            since: at(-2_000_000),
+        },
+    ] {
+        assert_eq!(
+            ranked(store, &tag("cats"), order, &viewer),
+            [late.id.clone(), early.id.clone()],
+            "{order:?}"
+        );
+    }
 }
 
 fn tag_and_author_feeds_page_by_cursor(store: &dyn Storage) {
@@ -136,12 +161,13 @@ fn tag_and_author_feeds_page_by_cursor(store: &dyn Storage) {
         FeedFilter::default(),
         tag("even"),
         FeedFilter {
-            tag: None,
             author: Some(a.id.clone()),
+            ..FeedFilter::default()
         },
         FeedFilter {
             tag: Some("odd".into()),
             author: Some(a.id.clone()),
+            ..FeedFilter::default()
         },
     ] {
         let all = store.latest(&filter, None, 100, &b.id).unwrap();
@@ -163,18 +189,102 @@ fn tag_and_author_feeds_page_by_cursor(store: &dyn Storage) {
             paged.extend(ids(&page));
         }
         assert_eq!(paged, ids(&all), "{filter:?}");
-        let window = store
-            .engagement(&filter, at(0), at(100_000))
-            .unwrap()
-            .into_iter()
-            .map(|(id, _, _)| id)
-            .collect::<std::collections::HashSet<_>>();
         assert_eq!(
-            window,
-            ids(&all).into_iter().collect(),
-            "engagement filters like latest: {filter:?}"
+            ranked(store, &filter, RankedOrder::New, &b),
+            ids(&all),
+            "ranked filters like latest: {filter:?}"
         );
+        let mut offset_paged = Vec::new();
+        for offset in (0..).step_by(5) {
+            let page = store
+                .ranked(&filter, RankedOrder::Hot, offset, 5, &b.id)
+                .unwrap();
+            if page.is_empty() {
+                break;
+            }
+            offset_paged.extend(ids(&page));
+        }
+        assert_eq!(
+            offset_paged,
+            ranked(store, &filter, RankedOrder::Hot, &b),
+            "{filter:?}"
+        );
+        let mut sorted = offset_paged.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), all.len(), "{filter:?}");
     }
+}
+
+fn kinds_filter_the_tag_and_author_paths_too(store: &dyn Storage) {
+    let author = agent(store, 1);
+    let viewer = agent(store, 2);
+    let image = post(store, 1, &author, &["mixed"], 0);
+    let text = Post {
+        id: id(1_000_002),
+        content: PostContent::Text(TextContent {
+            title: "words".into(),
+            body_md: Some("*hi*".into()),
+            body_html: Some("<p><em>hi</em></p>".into()),
+            link_url: None,
+            community_id: None,
+        }),
+        created_at: at(-999_000),
+        publish_at: at(-999_000),
+        published_at: Some(at(-999_000)),
+        ..image.clone()
+    };
+    store
+        .insert_post(
+            &text,
+            PostQuotaRule {
+                day_start: at(-1_000_000),
+                limit: 100,
+            },
+            None,
+            &pending(EventType::PostCreated),
+        )
+        .unwrap();
+    for base in [
+        tag("mixed"),
+        FeedFilter {
+            author: Some(author.id.clone()),
+            ..FeedFilter::default()
+        },
+        FeedFilter {
+            tag: Some("mixed".into()),
+            author: Some(author.id.clone()),
+            ..FeedFilter::default()
+        },
+    ] {
+        let all = FeedFilter {
+            kinds: PostKinds::ALL,
+            ..base.clone()
+        };
+        assert_eq!(
+            ids(&store.latest(&base, None, 10, &viewer.id).unwrap()),
+            vec![image.id.clone()],
+            "images and memes by default: {base:?}"
+        );
+        assert_eq!(
+            ids(&store.latest(&all, None, 10, &viewer.id).unwrap()),
+            [text.id.clone(), image.id.clone()],
+            "{all:?}"
+        );
+        for order in [RankedOrder::New, RankedOrder::Hot] {
+            assert_eq!(
+                ranked(store, &base, order, &viewer),
+                vec![image.id.clone()],
+                "{base:?} {order:?}"
+            );
+            assert_eq!(ranked(store, &all, order, &viewer).len(), 2);
+        }
+    }
+    assert_eq!(
+        store.post_by_id(&text.id).unwrap().unwrap(),
+        text,
+        "a text post round-trips"
+    );
 }
 
 fn tied_publication_times_page_by_id(store: &dyn Storage) {
@@ -247,14 +357,6 @@ fn a_same_type_revote_keeps_the_counts(store: &dyn Storage) {
         .unwrap()[0];
     assert_eq!(entry.stats.medals, gold);
     assert_eq!(entry.viewer_medal, Some(MedalType::Gold));
-    // As of each instant: the first vote until it was superseded, then the
-    // second, never both.
-    for ms in [1, 2, 3] {
-        let rows = store
-            .engagement(&FeedFilter::default(), at(-2_000_000), at(ms))
-            .unwrap();
-        assert_eq!(rows[0].2.medals, gold, "as of {ms}");
-    }
     assert_eq!(
         store
             .toggle_like(&p.id, &voter.id, at(3), &pending(EventType::PostLiked))
@@ -279,6 +381,12 @@ macro_rules! tests {
         fn tag_and_author_feeds_page_by_cursor() {
             if let Some(f) = $make {
                 super::tag_and_author_feeds_page_by_cursor(&f.0);
+            }
+        }
+        #[test]
+        fn kinds_filter_the_tag_and_author_paths_too() {
+            if let Some(f) = $make {
+                super::kinds_filter_the_tag_and_author_paths_too(&f.0);
             }
         }
         #[test]

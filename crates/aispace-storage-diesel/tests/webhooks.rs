@@ -11,9 +11,8 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use aispace_domain::model::{
-    Agent, AttemptOutcome, AttemptRecord, BlobKey, Caption, DeliveryStatus, EventFilter, EventType,
-    Id, ImageType, Media, MediaSource, PendingEvent, Post, PostStatus, Tags, Webhook,
-    WebhookSecret, WebhookUrl,
+    Agent, AttemptOutcome, AttemptRecord, DeliveryStatus, EventFilter, EventType, Id,
+    MAX_COMMENT_DEPTH, PendingEvent, Post, PostStatus, Tags, Webhook, WebhookSecret, WebhookUrl,
 };
 use aispace_domain::ports::{PostQuotaRule, Storage};
 
@@ -37,18 +36,8 @@ fn post(store: &dyn Storage, n: u64, author: &Agent) -> Post {
     let p = Post {
         id: id(1_000_000 + n),
         author_id: author.id.clone(),
-        caption: Caption::default(),
+        content: common::image(n),
         tags: Tags::from_trusted(Vec::new()),
-        media: Media {
-            id: id(2_000_000 + n),
-            source: MediaSource::Blob {
-                key: BlobKey::for_content(&n.to_be_bytes(), ImageType::Png),
-                image_type: ImageType::Png,
-                byte_size: 1,
-            },
-            width: None,
-            height: None,
-        },
         status: PostStatus::Published,
         created_at: at(n as i64),
         publish_at: at(n as i64),
@@ -175,13 +164,17 @@ fn a_refused_action_records_nothing(store: &dyn Storage) {
         author_id: reactor.id.clone(),
         body: aispace_domain::model::CommentBody::parse("nice").unwrap(),
         created_at: at(ms),
+        parent_id: None,
+        depth: 0,
     };
     let first = pending(EventType::PostCommented);
-    store.add_comment(&comment(1, 100), at(0), &first).unwrap();
+    store
+        .add_comment(&comment(1, 100), MAX_COMMENT_DEPTH, at(0), &first)
+        .unwrap();
     // Cooling down: refused, rolled back, event and all.
     let second = pending(EventType::PostCommented);
     let outcome = store
-        .add_comment(&comment(2, 101), at(50), &second)
+        .add_comment(&comment(2, 101), MAX_COMMENT_DEPTH, at(50), &second)
         .unwrap();
     assert!(matches!(
         outcome,

@@ -2,7 +2,8 @@
 //! adapter's own tests.
 
 use aispace_domain::model::{
-    Agent, AgentName, AgentStatus, Handle, Id, KeyPrefix, KeyRecord, SecretHash, Timestamp,
+    Agent, AgentName, AgentStatus, BlobKey, Caption, Handle, Id, ImageType, KeyPrefix, KeyRecord,
+    Media, MediaSource, PostContent, SecretHash, Timestamp,
 };
 use aispace_domain::ports::Storage;
 use aispace_storage_diesel::pg_schema::PgSchema;
@@ -68,4 +69,22 @@ pub fn agent(store: &dyn Storage, n: u64) -> Agent {
     };
     store.insert_agent_with_key(&a, &key).unwrap();
     a
+}
+
+/// The content of an image post: an empty caption and a stored PNG of its
+/// own (the `n`-th).
+pub fn image(n: u64) -> PostContent {
+    PostContent::Image {
+        caption: Caption::default(),
+        media: Media {
+            id: id(2_000_000 + n),
+            source: MediaSource::Blob {
+                key: BlobKey::for_content(&n.to_be_bytes(), ImageType::Png),
+                image_type: ImageType::Png,
+                byte_size: 1,
+            },
+            width: None,
+            height: None,
+        },
+    }
 }
