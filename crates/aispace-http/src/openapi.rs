@@ -1,14 +1,22 @@
-//! `GET /api/openapi.json`: the OpenAPI 3.1 description of the agent API.
+//! `GET /api/openapi.json`: the OpenAPI 3.1 description of the agent API,
+//! every surface of it that is built (AIspace's `/api/agent/…` and
+//! LOL-65B's `/api/v1/…`) in one document.
 //!
 //! The hand-written part is `openapi.json` beside this file: paths,
 //! parameters, request bodies and success shapes, written from the
 //! handlers and `dto/`. What is mechanical is filled in here, from the code
 //! itself, so it cannot drift:
 //!
-//! - the `ErrorCode` schema and `ErrorEnvelope` from [`ErrorCode::ALL`];
+//! - the `ErrorCode` schema and `ErrorEnvelope` from [`ErrorCode::ALL`],
+//!   and LOL-65B's `Lol65bErrorCode` and `Lol65bErrorEnvelope` from the
+//!   same codes as [`wire_code`] spells them there;
 //! - each operation's error answers, from the codes it lists under
 //!   `x-errors` (plus, for authenticated operations, the codes every
-//!   authenticated call can get), grouped by [`ErrorCode::status`];
+//!   authenticated call can get), grouped by [`ErrorCode::status`] and
+//!   written in the envelope of the path's [`Surface`]. `x-errors` names
+//!   [`ErrorCode`]s on every surface: they know their status and meaning,
+//!   which a surface's folded spelling (`NOT_FOUND` for a missing post and
+//!   a missing comment alike) does not;
 //! - the `X-Request-Id` header on every answer;
 //! - `servers[0].url`, the server's own public base URL.
 //!
@@ -23,8 +31,10 @@ use std::sync::OnceLock;
 use actix_web::{HttpResponse, ResponseError, web};
 use serde_json::{Map, Value, json};
 
+use crate::envelope::wire_code;
 use crate::error::{ApiError, ErrorCode};
 use crate::state::ApiState;
+use crate::surface::Surface;
 
 const TEMPLATE: &str = include_str!("openapi.json");
 
@@ -72,7 +82,9 @@ fn meaning(code: ErrorCode) -> &'static str {
         }
         ErrorCode::UnsupportedMediaType => "the bytes are not a JPEG, PNG or WebP image",
         ErrorCode::UploadTooLarge => "the image, or a multipart body, is over its limit",
-        ErrorCode::NotFound => "no such resource (webhook, delivery) or route",
+        ErrorCode::NotFound => {
+            "no such resource (webhook, delivery, the comment replied to) or route"
+        }
         ErrorCode::PayloadTooLarge => "a body other than an image is over its limit",
         ErrorCode::MethodNotAllowed => "the path does not take this method; see `Allow`",
         ErrorCode::WebhookLimitReached => "the agent already has 5 webhooks",
@@ -92,6 +104,43 @@ fn meaning(code: ErrorCode) -> &'static str {
             "bad input on the newer API surfaces; this API answers it as `INVALID_BODY`"
         }
     }
+}
+
+/// What each code means on LOL-65B, where a few are answered differently:
+/// the wait of a 429 is `retryAfter` in the body, a 503's is in the header
+/// only, and bad input of every kind is one code.
+fn lol_meaning(code: ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::RateLimited => {
+            "a quota, or the per-key request rate of this API, is used up; retry after `retryAfter` seconds"
+        }
+        ErrorCode::ServiceUnavailable => {
+            "storage is unavailable; retry after the seconds of `Retry-After`"
+        }
+        ErrorCode::ValidationError => meaning(ErrorCode::InvalidBody),
+        other => meaning(other),
+    }
+}
+
+/// `codes` as LOL-65B spells them, each once and in order, with what the
+/// codes folded into it mean (each meaning once).
+fn lol_codes(codes: &[ErrorCode]) -> Vec<(&'static str, Vec<&'static str>)> {
+    let mut folded: Vec<(&'static str, Vec<&'static str>)> = Vec::new();
+    for &code in codes {
+        let name = wire_code(Surface::Lol65b, code);
+        let at = match folded.iter().position(|(n, _)| *n == name) {
+            Some(at) => at,
+            None => {
+                folded.push((name, Vec::new()));
+                folded.len() - 1
+            }
+        };
+        let meanings = &mut folded[at].1;
+        if !meanings.contains(&lol_meaning(code)) {
+            meanings.push(lol_meaning(code));
+        }
+    }
+    folded
 }
 
 fn code_named(name: &str) -> Option<ErrorCode> {
@@ -130,6 +179,11 @@ fn build(mut doc: Value) -> Result<Value, String> {
         .ok_or("openapi.json has no components.schemas")?;
     schemas.insert("ErrorCode".into(), error_code_schema());
     schemas.insert("ErrorEnvelope".into(), envelope_schema(None, false));
+    schemas.insert("Lol65bErrorCode".into(), lol_error_code_schema()?);
+    schemas.insert(
+        "Lol65bErrorEnvelope".into(),
+        lol_envelope_schema(None, true),
+    );
 
     let shared = doc
         .pointer("/components/responses")
@@ -144,9 +198,11 @@ fn build(mut doc: Value) -> Result<Value, String> {
         let Some(item) = item.as_object_mut() else {
             return Err(format!("{path}: not an object"));
         };
+        let surface = Surface::of_path(path);
         for method in METHODS {
             if let Some(op) = item.get_mut(method).and_then(Value::as_object_mut) {
-                complete_operation(op, &shared).map_err(|e| format!("{method} {path}: {e}"))?;
+                complete_operation(op, &shared, surface)
+                    .map_err(|e| format!("{method} {path}: {e}"))?;
             }
         }
     }
@@ -172,6 +228,74 @@ fn error_code_schema() -> Value {
             table.join("\n")
         ),
         "enum": ErrorCode::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+    })
+}
+
+/// LOL-65B's codes, each with its status and what the codes folded into
+/// it mean. A code is one status there as here; two would be an error of
+/// the envelope's table, refused rather than documented.
+fn lol_error_code_schema() -> Result<Value, String> {
+    let mut rows = Vec::new();
+    for (name, meanings) in lol_codes(&ErrorCode::ALL) {
+        let statuses: Vec<u16> = ErrorCode::ALL
+            .iter()
+            .filter(|c| wire_code(Surface::Lol65b, **c) == name)
+            .map(|c| c.status().as_u16())
+            .collect();
+        let status = statuses[0];
+        if statuses.iter().any(|s| *s != status) {
+            return Err(format!(
+                "LOL-65B's {name} stands for codes of statuses {statuses:?}"
+            ));
+        }
+        rows.push((name, status, meanings.join("; or ")));
+    }
+    let table: Vec<String> = rows
+        .iter()
+        .map(|(name, status, meaning)| format!("| `{name}` | {status} | {meaning} |"))
+        .collect();
+    Ok(json!({
+        "type": "string",
+        "description": format!(
+            "Every error code of the LOL-65B API (`/api/v1/…`), its HTTP status and meaning.\n\n| code | status | meaning |\n|---|---|---|\n{}",
+            table.join("\n")
+        ),
+        "enum": rows.iter().map(|(name, _, _)| *name).collect::<Vec<_>>(),
+    }))
+}
+
+/// LOL-65B's error envelope; with `codes`, narrowed to them. `retryAfter`
+/// is in the body of a 429 only (`limited`), and there always.
+fn lol_envelope_schema(codes: Option<&[&str]>, limited: bool) -> Value {
+    let code = match codes {
+        Some(codes) => json!({ "type": "string", "enum": codes }),
+        None => json!({ "$ref": "#/components/schemas/Lol65bErrorCode" }),
+    };
+    let mut properties = json!({
+        "code": code,
+        "message": { "type": "string", "description": "For people: what was wrong, in words the caller can act on" },
+    });
+    let mut required = vec!["code", "message"];
+    if limited {
+        properties["retryAfter"] = json!({
+            "type": "integer",
+            "minimum": 1,
+            "description": "With 429 only: seconds to wait before retrying (as `Retry-After`)",
+        });
+        if codes.is_some() {
+            required.push("retryAfter");
+        }
+    }
+    json!({
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": required,
+                "properties": properties,
+            },
+        },
     })
 }
 
@@ -214,11 +338,18 @@ fn request_id_header() -> Value {
     json!({ "$ref": "#/components/headers/XRequestId" })
 }
 
-/// `shared`: `components.responses`, for the answers an operation `$ref`s.
+/// `shared`: `components.responses`, for the answers an operation `$ref`s;
+/// `surface`: the path's, whose envelope its errors are written in.
 fn complete_operation(
     op: &mut Map<String, Value>,
     shared: &Map<String, Value>,
+    surface: Surface,
 ) -> Result<(), String> {
+    if surface == Surface::Doseofai {
+        // Its envelope is not described here yet: documenting one of its
+        // paths has to start by describing it.
+        return Err("no error envelope is documented for doseofai paths".into());
+    }
     let mut codes: Vec<ErrorCode> = Vec::new();
     if let Some(listed) = op.remove("x-errors") {
         for name in listed.as_array().ok_or("x-errors: not a list")? {
@@ -288,18 +419,33 @@ fn complete_operation(
                 }),
             );
         }
-        let description = group
-            .iter()
-            .map(|c| format!("`{}`: {}", c.as_str(), meaning(*c)))
-            .collect::<Vec<_>>()
-            .join("; ");
+        let (description, schema) = if surface == Surface::Lol65b {
+            let folded = lol_codes(&group);
+            let description = folded
+                .iter()
+                .map(|(name, meanings)| format!("`{name}`: {}", meanings.join("; or ")))
+                .collect::<Vec<_>>()
+                .join(". ");
+            let names: Vec<&str> = folded.iter().map(|(name, _)| *name).collect();
+            (
+                description,
+                lol_envelope_schema(Some(&names), status == 429),
+            )
+        } else {
+            let description = group
+                .iter()
+                .map(|c| format!("`{}`: {}", c.as_str(), meaning(*c)))
+                .collect::<Vec<_>>()
+                .join("; ");
+            (description, envelope_schema(Some(&group), retry))
+        };
         responses.insert(
             key,
             json!({
                 "description": description,
                 "headers": headers,
                 "content": {
-                    "application/json": { "schema": envelope_schema(Some(&group), retry) },
+                    "application/json": { "schema": schema },
                 },
             }),
         );
@@ -366,5 +512,61 @@ mod tests {
             .as_array()
             .map_or(0, Vec::len);
         assert_eq!(listed, ErrorCode::ALL.len());
+    }
+
+    #[test]
+    fn lol65b_errors_are_in_its_envelope_with_its_codes() {
+        let doc = document("http://x").unwrap_or_else(|e| panic!("{e}"));
+        let responses = &doc["paths"]["/api/v1/memes/{id}/vote"]["post"]["responses"];
+        let error = |status: &str| {
+            let schema = &responses[status]["content"]["application/json"]["schema"];
+            assert!(schema["properties"]["ok"].is_null(), "{status}: {schema}");
+            schema["properties"]["error"].clone()
+        };
+        let codes = |status: &str| -> Vec<String> {
+            error(status)["properties"]["code"]["enum"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|c| c.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        assert_eq!(codes("400"), ["VALIDATION_ERROR"]);
+        // Four ways of failing authentication, one code.
+        assert_eq!(codes("401"), ["UNAUTHORIZED"]);
+        assert_eq!(codes("403"), ["FORBIDDEN"]);
+        assert_eq!(codes("404"), ["NOT_FOUND"]);
+        assert_eq!(codes("413"), ["PAYLOAD_TOO_LARGE"]);
+        assert_eq!(codes("429"), ["RATE_LIMITED"]);
+        // The wait is in the body of a 429 and nowhere else.
+        assert_eq!(
+            error("429")["required"],
+            json!(["code", "message", "retryAfter"])
+        );
+        assert!(error("503")["properties"]["retryAfter"].is_null());
+        assert!(responses["503"]["headers"]["Retry-After"].is_object());
+        assert!(responses["200"]["headers"]["X-Request-Id"].is_object());
+        let described = responses["401"]["description"].as_str().unwrap_or("");
+        assert!(described.contains("the agent is suspended"), "{described}");
+        assert!(
+            !doc["paths"]["/api/v1/memes"]["get"]["responses"]["429"]["description"]
+                .to_string()
+                .contains("retryAfterSeconds")
+        );
+
+        let listed: Vec<&str> = doc["components"]["schemas"]["Lol65bErrorCode"]["enum"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let mut spelled: Vec<&str> = Vec::new();
+        for code in ErrorCode::ALL {
+            let name = wire_code(Surface::Lol65b, code);
+            if !spelled.contains(&name) {
+                spelled.push(name);
+            }
+        }
+        assert_eq!(listed, spelled);
     }
 }

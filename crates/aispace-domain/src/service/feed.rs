@@ -31,7 +31,7 @@ pub struct FeedPage {
 /// The viewer of anonymous reads. `~` is outside every id's alphabet
 /// ([`Id::parse`] refuses it; [`Id::from_parts`] never makes it), so no
 /// stored like or medal can be this viewer's.
-pub(super) fn nobody() -> Id {
+pub fn nobody() -> Id {
     Id::from_trusted("~nobody".to_owned())
 }
 

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use auth::Principal;
-pub use feed::{FeedPage, FeedQuery};
+pub use feed::{FeedPage, FeedQuery, nobody};
 pub use pages::{AgentProfile, PostPage, ProfileStats};
 pub use posts::{ImageSource, PostCreated, PostRequest, PostingLimits};
 pub use ranked::{MAX_PAGE_DEPTH, MemeOrder, MemePage, MemeQuery, Standing, parse_page};

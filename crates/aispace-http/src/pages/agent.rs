@@ -5,7 +5,7 @@ use aispace_domain::service::{AgentProfile, FeedPage};
 use maud::{Markup, html};
 
 use super::feed::grid;
-use super::{Head, avatar, excerpt, layout, time};
+use super::{Head, avatar, excerpt, layout, score, time};
 use crate::state::PublicUrls;
 
 pub fn agent_page(
@@ -47,7 +47,13 @@ pub fn agent_page(
                         p.bio #bio { (bio.as_str()) }
                     }
                     dl.stats #agent-stats {
+                        div.karma title="The score of the agent's posts and comments" {
+                            dt { "Karma" } dd #stat-karma { (stats.karma) }
+                        }
                         div { dt { "Posts" } dd #stat-posts { (stats.posts) } }
+                        div.score title="The summed score (up − down) of the agent's posts" {
+                            dt { "Score" } dd #stat-score { (score(stats.score)) }
+                        }
                         div { dt { "♥ Likes" } dd #stat-likes { (stats.likes) } }
                         div { dt { "Comments" } dd #stat-comments { (stats.comments) } }
                         div.medal-gold { dt { "Gold" } dd #stat-gold { (stats.medals.gold) } }

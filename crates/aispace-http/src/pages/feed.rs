@@ -5,7 +5,7 @@ use aispace_domain::model::FeedEntry;
 use aispace_domain::service::FeedPage;
 use maud::{Markup, html};
 
-use super::{Head, ImageRef, excerpt, image_ref, layout};
+use super::{Head, ImageRef, excerpt, image_ref, layout, score};
 use crate::dto::post::caption_text;
 use crate::state::PublicUrls;
 
@@ -23,6 +23,7 @@ fn card(entry: &FeedEntry, urls: &PublicUrls, eager: bool) -> Markup {
     };
     let medals = entry.stats.medals;
     let total_medals = medals.gold + medals.silver + medals.bronze;
+    let voted = entry.score.up + entry.score.down > 0;
     html! {
         li {
             a.post-card href={ "/p/" (post.id.as_str()) } data-post-id=(post.id.as_str()) {
@@ -41,7 +42,12 @@ fn card(entry: &FeedEntry, urls: &PublicUrls, eager: bool) -> Markup {
                 }
                 div.card-meta {
                     span.card-author { "@" (entry.author.handle.as_str()) }
-                    span.card-stats title="likes, comments and medals" {
+                    span.card-stats title="score, likes, comments and medals" {
+                        // The score only once someone has voted: a row of
+                        // "▲ 0" would say nothing.
+                        @if voted {
+                            span.card-score { (score(entry.score.value())) } " · "
+                        }
                         "♥ " (entry.stats.likes) " · ✎ " (entry.stats.comments)
                         @if total_medals > 0 { " · ★ " (total_medals) }
                     }

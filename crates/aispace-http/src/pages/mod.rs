@@ -26,7 +26,7 @@ use crate::state::PublicUrls;
 pub use agent::agent_page;
 pub use developers::developers_page;
 pub use feed::{home_page, tag_page};
-pub use post::post_page;
+pub use post::{COMMENT_THREADS_PER_PAGE, CommentThreads, post_page};
 
 /// The stylesheet, served at [`STYLESHEET_PATH`] and cached for a year:
 /// its link carries a hash of its content, so a new version is a new URL.
@@ -311,6 +311,16 @@ pub fn avatar(agent: &Agent, urls: &PublicUrls, large: bool) -> Markup {
             Some(src) => img.avatar.large[large] src=(src) alt="" width="80" height="80" loading="lazy";
             None => span.avatar.initial.large[large] aria-hidden="true" { (initial) }
         }
+    }
+}
+
+/// A score (up − down) as shown: a triangle pointing the way it leans,
+/// then the signed number. The triangle is decoration; the number says it
+/// all, to a screen reader too.
+pub fn score(value: i64) -> Markup {
+    html! {
+        span.arrow aria-hidden="true" { @if value < 0 { "▼" } @else { "▲" } }
+        " " (value)
     }
 }
 

@@ -1,32 +1,86 @@
 //! `/p/{id}`: the page behind `postUrl`, so a person can "open it to
 //! confirm the post is live" (seed 000), and a shared link unfurls with
-//! its image (OpenGraph and Twitter card tags).
+//! its image (OpenGraph and Twitter card tags). Its comments are shown as
+//! threads, a page of root comments at a time, each with its replies.
 
-use aispace_domain::service::PostPage;
+use aispace_domain::model::{CommentNode, FeedEntry, MAX_COMMENT_DEPTH, Score};
 use maud::{Markup, html};
 
-use super::{Card, Head, ImageRef, avatar, excerpt, image_ref, layout, time};
+use super::{Card, Head, ImageRef, avatar, excerpt, image_ref, layout, score, time};
 use crate::dto::post::caption_text;
 use crate::state::PublicUrls;
 
-pub fn post_page(page: &PostPage, urls: &PublicUrls, comments_paged: bool) -> Markup {
-    let entry = &page.entry;
+/// Root comments on one page of a post; each comes with all its replies.
+pub const COMMENT_THREADS_PER_PAGE: usize = 20;
+
+/// One page of a post's comment threads, as `Aispace::comment_threads`
+/// gives it.
+#[derive(Debug, Clone)]
+pub struct CommentThreads {
+    /// Root comments oldest first, replies nested (siblings oldest first).
+    pub roots: Vec<CommentNode>,
+    /// The page shown, from 1.
+    pub page: usize,
+    pub has_more: bool,
+}
+
+/// The up and down counts behind a score, for a title or small print.
+fn votes(score: Score) -> String {
+    format!("{} up, {} down", score.up, score.down)
+}
+
+/// One comment and, nested under it, its replies. The depth class indents
+/// a reply under its parent; it is capped like the threads themselves, so
+/// it only ever names a depth the stylesheet knows.
+fn comment(node: &CommentNode) -> Markup {
+    let view = &node.view;
+    let depth = view.comment.depth.min(MAX_COMMENT_DEPTH);
+    html! {
+        li.comment.(format!("depth-{depth}")) id={ "comment-" (view.comment.id.as_str()) } {
+            div.comment-card {
+                div.comment-head {
+                    a.comment-author href={ "/a/" (view.author.handle.as_str()) } {
+                        (view.author.name.as_str())
+                    }
+                    span.comment-score title=(votes(view.score)) { (score(view.score.value())) }
+                    (time(view.comment.created_at))
+                }
+                p.comment-body { (view.comment.body.as_str()) }
+            }
+            @if !node.replies.is_empty() {
+                ol.replies {
+                    @for reply in &node.replies {
+                        (comment(reply))
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub fn post_page(entry: &FeedEntry, comments: &CommentThreads, urls: &PublicUrls) -> Markup {
     let post = &entry.post;
     let author = &entry.author;
+    // An image's caption, or a text post's title.
     let caption = caption_text(post);
     let post_url = urls.post_url(post.id.as_str());
     let byline = format!("{} (@{})", author.name.as_str(), author.handle.as_str());
+    let image = image_ref(post, urls);
+    let what = if post.media().is_some() {
+        "An image"
+    } else {
+        "A post"
+    };
     let alt = if caption.is_empty() {
-        format!("An image by {}", author.name.as_str())
+        format!("{what} by {}", author.name.as_str())
     } else {
         excerpt(caption, 200)
     };
     let description = if caption.is_empty() {
-        format!("An image by {byline} on aispace.")
+        format!("{what} by {byline} on aispace.")
     } else {
         excerpt(caption, 200)
     };
-    let image = image_ref(post, urls);
     let (width, height) = post.media().map_or((None, None), |m| (m.width, m.height));
     // A text post has no image to preview.
     let card = image.as_ref().map(|image| Card {
@@ -40,20 +94,27 @@ pub fn post_page(page: &PostPage, urls: &PublicUrls, comments_paged: bool) -> Ma
         image_size: width.zip(height),
         image_alt: alt.clone(),
     });
+    // Past the first page, comments are a view of the post, not the post.
+    let paged = comments.page > 1;
     let head = Head {
         title: format!("{byline}: {} · aispace", excerpt(caption, 60)),
         description: Some(description),
         canonical: Some(post_url),
         card,
-        noindex: comments_paged,
+        noindex: paged,
     };
     let stats = entry.stats;
-    let comments = &page.comments;
     let base = format!("/p/{}", post.id.as_str());
+    let earlier = match comments.page {
+        0..=1 => None,
+        2 => Some(base.clone()),
+        n => Some(format!("{base}?page={}", n - 1)),
+    };
     layout(
         &head,
         html! {
-            article.post #post data-post-id=(post.id.as_str()) {
+            // Without an image, the text takes the whole width.
+            article.post.text-only[image.is_none()] #post data-post-id=(post.id.as_str()) {
                 @if let Some(image) = &image {
                     figure.post-media {
                         @match image {
@@ -80,7 +141,11 @@ pub fn post_page(page: &PostPage, urls: &PublicUrls, comments_paged: bool) -> Ma
                             span.handle { "@" (author.handle.as_str()) }
                         }
                     }
-                    p #caption { (caption) }
+                    @if post.caption().is_some() {
+                        p #caption { (caption) }
+                    } @else {
+                        h1 #post-title { (caption) }
+                    }
                     @if !post.tags.as_slice().is_empty() {
                         ul.tags #tags {
                             @for tag in post.tags.as_slice() {
@@ -92,6 +157,11 @@ pub fn post_page(page: &PostPage, urls: &PublicUrls, comments_paged: bool) -> Ma
                         p.muted { "Posted " (time(at)) }
                     }
                     dl.stats #medals {
+                        div.score title=(votes(entry.score)) {
+                            dt { "Score" }
+                            dd #score { (score(entry.score.value())) }
+                            dd.votes #score-votes { "+" (entry.score.up) " / −" (entry.score.down) }
+                        }
                         div.medal-gold { dt { "Gold" } dd #medal-gold { (stats.medals.gold) } }
                         div.medal-silver { dt { "Silver" } dd #medal-silver { (stats.medals.silver) } }
                         div.medal-bronze { dt { "Bronze" } dd #medal-bronze { (stats.medals.bronze) } }
@@ -110,34 +180,26 @@ pub fn post_page(page: &PostPage, urls: &PublicUrls, comments_paged: bool) -> Ma
                     }
                     section #comments-section {
                         h2 { "Comments (" (stats.comments) ")" }
-                        @if comments.comments.is_empty() {
+                        @if comments.roots.is_empty() {
                             p.muted #no-comments {
-                                @if comments_paged { "No more comments." } @else { "No comments yet." }
+                                @if paged { "No more comments." } @else { "No comments yet." }
                             }
                         } @else {
                             ol.comments #comments {
-                                @for view in &comments.comments {
-                                    li.comment id={ "comment-" (view.comment.id.as_str()) } {
-                                        div.comment-head {
-                                            a.comment-author href={ "/a/" (view.author.handle.as_str()) } {
-                                                (view.author.name.as_str())
-                                            }
-                                            (time(view.comment.created_at))
-                                        }
-                                        p.comment-body { (view.comment.body.as_str()) }
-                                    }
+                                @for root in &comments.roots {
+                                    (comment(root))
                                 }
                             }
                         }
-                        @if comments_paged || comments.next_cursor.is_some() {
+                        @if earlier.is_some() || comments.has_more {
                             nav.pager aria-label="Comment pages" {
-                                @if comments_paged {
-                                    a #first-comments href=(base) { "← First comments" }
+                                @if let Some(earlier) = &earlier {
+                                    a #earlier-comments rel="prev" href=(earlier) { "← Earlier comments" }
                                 } @else {
                                     span {}
                                 }
-                                @if let Some(cursor) = &comments.next_cursor {
-                                    a #more-comments rel="next" href={ (base) "?comments=" (cursor) } {
+                                @if comments.has_more {
+                                    a #more-comments rel="next" href={ (base) "?page=" (comments.page + 1) } {
                                         "More comments →"
                                     }
                                 }

@@ -5,7 +5,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use aispace_domain::model::Tags;
-use aispace_domain::service::FeedQuery;
+use aispace_domain::service::{FeedQuery, nobody, parse_page};
 use aispace_domain::{Aispace, DomainError};
 use serde::Deserialize;
 
@@ -17,7 +17,8 @@ use crate::state::ApiState;
 #[derive(Debug, Default, Deserialize)]
 struct PageQuery {
     cursor: Option<String>,
-    comments: Option<String>,
+    /// The page of a post's comment threads, from 1.
+    page: Option<String>,
 }
 
 /// Lenient on purpose: a page with a query it cannot read is still the
@@ -33,7 +34,7 @@ impl PageQuery {
     fn nonempty(self) -> Self {
         PageQuery {
             cursor: self.cursor.filter(|c| !c.is_empty()),
-            comments: self.comments.filter(|c| !c.is_empty()),
+            page: self.page.filter(|p| !p.is_empty()),
         }
     }
 }
@@ -103,24 +104,37 @@ pub async fn tag(
     }
 }
 
-/// `GET /p/{id}`: one post (the `postUrl`).
+/// `GET /p/{id}`: one post (the `postUrl`) and a page of its comment
+/// threads (`?page=`, from 1).
 pub async fn post(
     state: web::Data<ApiState>,
     req: HttpRequest,
     id: web::Path<String>,
 ) -> HttpResponse {
     let query = page_query(&req);
-    let paged = query.comments.is_some();
     let id = id.into_inner();
-    match read(&state, move |aispace| {
-        aispace.public_post(&id, query.comments.as_deref())
+    let found = read(&state, move |aispace| {
+        // The post first: an unknown post is a 404 whatever the page says.
+        // Its flat first comments are not shown; the threads are.
+        let entry = aispace.public_post(&id, None)?.entry;
+        let limit = pages::COMMENT_THREADS_PER_PAGE;
+        let page = parse_page(query.page.as_deref(), limit)?;
+        let (roots, has_more) = aispace.comment_threads(&nobody(), &id, page, limit)?;
+        Ok((
+            entry,
+            pages::CommentThreads {
+                roots,
+                page,
+                has_more,
+            },
+        ))
     })
-    .await
-    {
-        Ok(page) => pages::respond(
+    .await;
+    match found {
+        Ok((entry, comments)) => pages::respond(
             StatusCode::OK,
             &state.urls,
-            pages::post_page(&page, &state.urls, paged),
+            pages::post_page(&entry, &comments, &state.urls),
         ),
         Err(err) => failure(
             &state,

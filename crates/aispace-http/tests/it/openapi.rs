@@ -1,11 +1,12 @@
 //! `GET /api/openapi.json` cannot drift from the code: the document is
 //! valid OpenAPI 3.1 (checked by `openapi-spec-validator`), every documented
 //! operation is routed on a live server and every routed one documented
-//! (read from `routes/mod.rs`), each path refuses the methods it does not
-//! document, and live answers, successes and failures alike, have a
-//! documented status, the documented headers and a body that matches the
-//! documented schema, held strictly: a field the document does not name
-//! fails the test.
+//! (read from the route tables under `src/routes/`, one per surface), each
+//! path refuses the methods it does not document, and live answers,
+//! successes and failures alike, on every documented surface (AIspace's
+//! `/api/agent/…`, LOL-65B's `/api/v1/…`), have a documented status, the
+//! documented headers and a body that matches the documented schema, held
+//! strictly: a field the document does not name fails the test.
 //!
 //! The schema checks need Python's `openapi-spec-validator` (which brings
 //! `openapi-schema-validator`); `cargo xtask ci` installs it. Where it is
@@ -14,18 +15,45 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, TcpListener};
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use aispace_domain::service::{Settings, WebhookSettings};
+use aispace_http::Surface;
+use aispace_http::envelope::wire_code;
 use aispace_testkit::image_server::{ImageServer, Route};
 use aispace_testkit::images;
 use serde_json::{Value, json};
 
 use crate::app::{Answer, Part, TestApp, error_code, multipart_body};
 
-/// The route table, as source: what `routes::configure` mounts.
-const ROUTES: &str = include_str!("../../src/routes/mod.rs");
+/// The route tables, as source: every file under `src/routes/`, so the
+/// table of each surface (`routes/mod.rs`, `routes/lol/mod.rs`, and any
+/// surface added later) is read without being named here.
+fn route_sources() -> Vec<(PathBuf, String)> {
+    fn walk(dir: &Path, found: &mut Vec<(PathBuf, String)>) {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .collect();
+        entries.sort();
+        for path in entries {
+            if path.is_dir() {
+                walk(&path, found);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let source = std::fs::read_to_string(&path).unwrap();
+                found.push((path, source));
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src/routes"),
+        &mut found,
+    );
+    found
+}
 
 const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
 
@@ -115,19 +143,62 @@ fn route_missing(answer: &Answer) -> bool {
 async fn the_route_table_and_the_document_list_the_same_endpoints() {
     let app = TestApp::spawn().await;
     let doc = fetch_document(&app).await;
-    let routes = routed(ROUTES);
-    assert!(
-        routes.len() >= 17,
-        "the route table parse found only {routes:?}; did `endpoint(\"…\", \"…\")` change shape?"
-    );
+    let mut routes = BTreeSet::new();
+    for (_, source) in route_sources() {
+        routes.extend(routed(&source));
+    }
+    // Each surface's table was found and parsed: an empty parse would make
+    // the comparison below vacuous for it.
+    for (surface, at_least) in [(Surface::Aispace, 17), (Surface::Lol65b, 6)] {
+        let found = routes
+            .iter()
+            .filter(|(_, path)| Surface::of_path(path) == surface)
+            .count();
+        assert!(
+            found >= at_least,
+            "the route table parse found {found} {surface:?} routes in {routes:?}; \
+             did `endpoint(\"…\", \"…\")` change shape?"
+        );
+    }
     let documented = documented(&doc);
     let undocumented: Vec<_> = routes.difference(&documented).collect();
     let unrouted: Vec<_> = documented.difference(&routes).collect();
     assert!(
         undocumented.is_empty() && unrouted.is_empty(),
-        "routed in routes/mod.rs but not in openapi.json: {undocumented:?}\n\
+        "routed under src/routes/ but not in openapi.json: {undocumented:?}\n\
          in openapi.json but not routed: {unrouted:?}"
     );
+}
+
+/// The code of a refusal, its envelope checked: the one of the surface
+/// `template` is on.
+fn refusal_code(template: &str, answer: &Answer) -> String {
+    match Surface::of_path(template) {
+        Surface::Lol65b => {
+            let body = &answer.body;
+            assert!(
+                body.as_object().is_some_and(|b| b.len() == 1)
+                    && body["error"]["message"]
+                        .as_str()
+                        .is_some_and(|m| !m.is_empty()),
+                "{template}: not LOL-65B's envelope: {body}"
+            );
+            body["error"]["code"].as_str().unwrap().to_owned()
+        }
+        _ => error_code(answer.status, &answer.body),
+    }
+}
+
+/// Whether the answer is JSON the server wrote (a success or an envelope)
+/// in the shape of the surface `template` is on.
+fn ours(template: &str, answer: &Answer) -> bool {
+    match Surface::of_path(template) {
+        Surface::Lol65b => {
+            answer.body.is_object()
+                && ((200..300).contains(&answer.status) || answer.body["error"]["code"].is_string())
+        }
+        _ => answer.body["ok"].is_boolean() || answer.body["openapi"].is_string(),
+    }
 }
 
 #[actix_web::test]
@@ -163,13 +234,13 @@ async fn every_documented_operation_answers_and_other_methods_are_refused() {
                     answer.body
                 );
                 assert!(
-                    answer.body["ok"].is_boolean() || answer.body["openapi"].is_string(),
+                    ours(template, &answer),
                     "{method} {template}: not JSON of ours: {:?}",
                     answer.raw
                 );
             } else {
                 assert_eq!(
-                    (answer.status, error_code(answer.status, &answer.body)),
+                    (answer.status, refusal_code(template, &answer)),
                     (405, "METHOD_NOT_ALLOWED".to_owned()),
                     "{method} {template} is not documented but answers"
                 );
@@ -209,6 +280,43 @@ async fn the_document_is_valid_openapi_3_1_and_names_this_server() {
         .map(|c| c.as_str())
         .collect();
     assert_eq!(codes, known);
+    // LOL-65B's table: every code as that surface spells it, each once.
+    let lol: Vec<&str> = doc["components"]["schemas"]["Lol65bErrorCode"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    let mut spelled: Vec<&str> = Vec::new();
+    for code in aispace_http::ErrorCode::ALL {
+        let name = wire_code(Surface::Lol65b, code);
+        if !spelled.contains(&name) {
+            spelled.push(name);
+        }
+    }
+    assert_eq!(lol, spelled);
+    // Each surface's operations carry its tag.
+    let tags: BTreeSet<&str> = doc["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    for (method, path) in documented(&doc) {
+        let op = &doc["paths"][&path][method.to_ascii_lowercase()];
+        let tagged: Vec<&str> = op["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap())
+            .collect();
+        assert!(tagged.iter().all(|t| tags.contains(t)), "{method} {path}");
+        assert_eq!(
+            tagged.contains(&"lol65b"),
+            Surface::of_path(&path) == Surface::Lol65b,
+            "{method} {path}: {tagged:?}"
+        );
+    }
     if validator_available() {
         validate("valid", &doc, &[]);
     }
@@ -502,14 +610,16 @@ async fn exercise(app: &TestApp) -> (Vec<Sample>, Vec<Received>) {
     )
     .await;
     let comments = format!("{post}/comments");
-    r.json(
-        "/api/agent/posts/{id}/comments",
-        &comments,
-        &bob,
-        json!({"body": "Lovely"}),
-        &[],
-    )
-    .await;
+    let lovely = r
+        .json(
+            "/api/agent/posts/{id}/comments",
+            &comments,
+            &bob,
+            json!({"body": "Lovely"}),
+            &[],
+        )
+        .await;
+    let lovely = lovely["comment"]["id"].as_str().unwrap().to_owned();
     r.json(
         "/api/agent/posts/{id}/comments",
         &comments,
@@ -519,6 +629,26 @@ async fn exercise(app: &TestApp) -> (Vec<Sample>, Vec<Received>) {
     )
     .await;
     assert_eq!(r.last_status(), 429);
+    // A reply names its parent; a reply to no comment is refused.
+    r.json(
+        "/api/agent/posts/{id}/comments",
+        &comments,
+        &alice,
+        json!({"body": "To nothing", "parentId": SOME_ID}),
+        &[],
+    )
+    .await;
+    assert_eq!(r.last_status(), 404);
+    let reply = r
+        .json(
+            "/api/agent/posts/{id}/comments",
+            &comments,
+            &alice,
+            json!({"body": "Thank you", "parentId": lovely}),
+            &[],
+        )
+        .await;
+    assert_eq!(reply["comment"]["parentId"], lovely.as_str(), "{reply}");
     r.get("/api/agent/posts/{id}/comments", &comments, Some(&alice))
         .await;
     // The judge's medal is the post's verdict now.
@@ -527,6 +657,8 @@ async fn exercise(app: &TestApp) -> (Vec<Sample>, Vec<Received>) {
     r.get("/api/agent/me", "/api/agent/me", None).await;
     r.get("/api/agent/me", "/api/agent/me", Some("nope.nope"))
         .await;
+
+    exercise_lol65b(&mut r, &post_id, &alice, &bob).await;
 
     // Webhooks and events.
     r.json(
@@ -619,6 +751,132 @@ async fn exercise(app: &TestApp) -> (Vec<Sample>, Vec<Received>) {
     .await;
     let delivered = delivered.lock().unwrap().clone();
     (r.samples, delivered)
+}
+
+/// The LOL-65B operations on `post` (alice's, published), each
+/// successfully and with a failure in that surface's envelope.
+async fn exercise_lol65b(r: &mut Recorder<'_>, post: &str, alice: &str, bob: &str) {
+    let (_, carol) = r.app.agent("carol");
+    let (_, dave) = r.app.agent("dave");
+
+    let memes = r.get("/api/v1/memes", "/api/v1/memes", Some(bob)).await;
+    assert!(
+        memes["memes"].as_array().is_some_and(|m| !m.is_empty()),
+        "{memes}"
+    );
+    r.get(
+        "/api/v1/memes",
+        "/api/v1/memes?sort=top&period=all&page=1&limit=2",
+        Some(bob),
+    )
+    .await;
+    r.get("/api/v1/memes", "/api/v1/memes?sort=best", Some(bob))
+        .await;
+    assert_eq!(r.last_status(), 400);
+
+    let meme = format!("/api/v1/memes/{post}");
+    r.get("/api/v1/memes/{id}", &meme, Some(bob)).await;
+    r.get("/api/v1/memes/{id}", "/api/v1/memes/cmissing", Some(bob))
+        .await;
+    assert_eq!(r.last_status(), 404);
+
+    // Up, then the same again takes it back (`agentVote` null).
+    let vote = format!("{meme}/vote");
+    for (key, direction, status) in [
+        (bob, 1, 200),
+        (carol.as_str(), -1, 200),
+        (bob, 1, 200),
+        (alice, 1, 403),
+        (bob, 2, 400),
+    ] {
+        let answer = r
+            .json(
+                "/api/v1/memes/{id}/vote",
+                &vote,
+                key,
+                json!({ "direction": direction }),
+                &[],
+            )
+            .await;
+        assert_eq!(r.last_status(), status, "{direction}: {answer}");
+    }
+
+    // A thread: a comment, a reply to it, and refusals.
+    let threads = format!("{meme}/comments");
+    let root = r
+        .json(
+            "/api/v1/memes/{id}/comments",
+            &threads,
+            &carol,
+            json!({"content": "Peak"}),
+            &[],
+        )
+        .await;
+    assert_eq!(r.last_status(), 201, "{root}");
+    let root = root["id"].as_str().unwrap().to_owned();
+    let reply = r
+        .json(
+            "/api/v1/memes/{id}/comments",
+            &threads,
+            &dave,
+            json!({"content": "Agreed", "parentId": root}),
+            &[],
+        )
+        .await;
+    assert_eq!(reply["parentId"], root.as_str(), "{reply}");
+    r.json(
+        "/api/v1/memes/{id}/comments",
+        &threads,
+        &carol,
+        json!({"content": "Again, too soon"}),
+        &[],
+    )
+    .await;
+    assert_eq!(r.last_status(), 429);
+    r.json(
+        "/api/v1/memes/{id}/comments",
+        &threads,
+        &dave,
+        json!({"content": "To nothing", "parentId": SOME_ID}),
+        &[],
+    )
+    .await;
+    assert_eq!(r.last_status(), 404);
+    r.json(
+        "/api/v1/memes/{id}/comments",
+        &threads,
+        &dave,
+        json!({"content": ""}),
+        &[],
+    )
+    .await;
+    assert_eq!(r.last_status(), 400);
+    let listed = r
+        .get("/api/v1/memes/{id}/comments", &threads, Some(&carol))
+        .await;
+    let replied = listed["comments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["replies"].as_array().is_some_and(|r| !r.is_empty()));
+    assert!(replied, "no nested reply was checked: {listed}");
+    r.get(
+        "/api/v1/memes/{id}/comments",
+        &format!("{threads}?page=0"),
+        Some(&carol),
+    )
+    .await;
+    assert_eq!(r.last_status(), 400);
+
+    // With memes (a top meme) and without.
+    let me = r
+        .get("/api/v1/agents/me", "/api/v1/agents/me", Some(alice))
+        .await;
+    assert!(me["topMeme"].is_object(), "{me}");
+    r.get("/api/v1/agents/me", "/api/v1/agents/me", Some(&carol))
+        .await;
+    r.get("/api/v1/agents/me", "/api/v1/agents/me", None).await;
+    assert_eq!(r.last_status(), 401);
 }
 
 /// A delivery a receiver got: header lines (`name: value`, names lower

@@ -1,10 +1,15 @@
 //! The pages for people (SPEC §5) on a live server: status, type and
 //! security headers, escaping of every user text, 404 pages, OpenGraph
-//! tags, paging by links, and the developers page.
+//! tags, paging by links, comment threads, scores and karma, text posts,
+//! and the developers page.
 
 use std::time::Duration;
 
-use aispace_domain::model::{AgentName, Bio, Handle, NewAgent};
+use aispace_domain::model::{
+    AgentName, Bio, Handle, Id, NewAgent, PendingEvent, Post, PostContent, PostStatus, Tags,
+    TextContent, VoteIntent,
+};
+use aispace_domain::ports::{PostQuotaRule, PostStore};
 use aispace_testkit::images;
 use serde_json::json;
 
@@ -344,7 +349,7 @@ async fn a_post_page_shows_everything_and_unfurls_with_its_image() {
     let first = html.find("first!").unwrap();
     let second = html.find("second").unwrap();
     assert!(first < second);
-    assert_eq!(html.matches("<li class=\"comment\"").count(), 2);
+    assert_eq!(html.matches("<li class=\"comment depth-0\"").count(), 2);
 
     // The author's page links back to the post.
     let (answer, profile) = page(&app, "/a/painter").await;
@@ -448,36 +453,417 @@ async fn grids_page_by_links() {
 }
 
 #[actix_web::test]
-async fn long_threads_page_their_comments() {
+async fn long_threads_page_their_root_comments() {
     let app = TestApp::spawn().await;
     let (_, key) = app.agent("painter");
     let (_, fan) = app.agent("fan");
     let created = post_png(&app, &key, 5, "talk", "").await;
     let id = created["postId"].as_str().unwrap();
+    let mut roots = Vec::new();
     for n in 0..21 {
-        let answer = app
-            .post_json(
-                &format!("/api/agent/posts/{id}/comments"),
-                &fan,
-                json!({ "body": format!("comment number {n}.") }),
-                &[],
-            )
-            .await;
-        assert_eq!(answer.status, 200, "{}", answer.body);
-        app.clock.advance(Duration::from_secs(11));
+        roots.push(say(&app, &fan, id, &format!("comment number {n}."), None).await);
     }
-    let (_, first) = page(&app, &format!("/p/{id}")).await;
-    assert_eq!(first.matches("<li class=\"comment\"").count(), 20);
-    assert!(first.contains("comment number 0."));
+    // Replies come with their root and do not count towards a page; one
+    // written last still shows under the first root.
+    say(&app, &key, id, "a late reply to the first", Some(&roots[0])).await;
+    say(&app, &key, id, "a late reply to the last", Some(&roots[20])).await;
+
+    let base = format!("/p/{id}");
+    let (_, first) = page(&app, &base).await;
+    assert_eq!(first.matches("<li class=\"comment depth-0\"").count(), 20);
+    assert_eq!(first.matches("<li class=\"comment depth-1\"").count(), 1);
+    assert!(
+        comment_outline(&first)
+            .starts_with("comment number 0.(a late reply to the first), comment number 1., ")
+    );
     assert!(!first.contains("comment number 20."));
+    assert!(!first.contains("a late reply to the last"));
+    assert!(!first.contains("id=\"earlier-comments\""));
+    assert!(!first.contains("noindex"));
     let more = first
         .split_once("id=\"more-comments\" rel=\"next\" href=\"")
-        .unwrap()
+        .unwrap_or_else(|| panic!("no more-comments link: {first}"))
         .1;
     let more = &more[..more.find('"').unwrap()];
-    let (_, rest) = page(&app, more).await;
-    assert_eq!(rest.matches("<li class=\"comment\"").count(), 1);
-    assert!(rest.contains("comment number 20."));
+    assert_eq!(more, format!("{base}?page=2"));
+
+    let (answer, rest) = page(&app, more).await;
+    assert_eq!(answer.status, 200, "{rest}");
+    assert_eq!(
+        comment_outline(&rest),
+        "comment number 20.(a late reply to the last)"
+    );
+    assert!(!rest.contains("id=\"more-comments\""), "{rest}");
+    assert!(
+        rest.contains(&format!(
+            "<a id=\"earlier-comments\" rel=\"prev\" href=\"{base}\">"
+        )),
+        "{rest}"
+    );
+    assert!(rest.contains("<meta name=\"robots\" content=\"noindex\">"));
+    // The post stays canonical on every page of its comments.
+    assert_eq!(
+        rest.matches(&format!(
+            "rel=\"canonical\" href=\"https://aispace.test{base}\""
+        ))
+        .count(),
+        1,
+        "{rest}"
+    );
+
+    // Past the last page: no comments, a way back; an empty page is page 1.
+    let (answer, past) = page(&app, &format!("{base}?page=4")).await;
+    assert_eq!(answer.status, 200);
+    assert!(past.contains("No more comments."), "{past}");
+    assert!(
+        past.contains(&format!("href=\"{base}?page=3\">← Earlier comments")),
+        "{past}"
+    );
+    let (answer, empty) = page(&app, &format!("{base}?page=")).await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(empty.matches("<li class=\"comment depth-0\"").count(), 20);
+    // A page that cannot be one is a client error, shown as a page; an
+    // unknown post is still a 404 whatever the page says.
+    for bad in ["0", "-1", "two", "100000"] {
+        let path = format!("{base}?page={bad}");
+        let (answer, html) = page(&app, &path).await;
+        assert_eq!(answer.status, 400, "{path}: {html}");
+        assert_page_headers(&answer, &path);
+    }
+    let (answer, _) = page(&app, "/p/cnothere?page=0").await;
+    assert_eq!(answer.status, 404);
+}
+
+/// Comments through the threaded surface (a root, or a reply to
+/// `parent`), moving the clock past the comment cooldown; the new id.
+async fn say(app: &TestApp, key: &str, post: &str, content: &str, parent: Option<&str>) -> String {
+    let answer = app
+        .post_json(
+            &format!("/api/v1/memes/{post}/comments"),
+            key,
+            json!({ "content": content, "parentId": parent }),
+            &[],
+        )
+        .await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    app.clock.advance(Duration::from_secs(11));
+    answer.body["id"].as_str().unwrap().to_owned()
+}
+
+async fn up_down(app: &TestApp, key: &str, post: &str, direction: i64) {
+    let answer = app
+        .post_json(
+            &format!("/api/v1/memes/{post}/vote"),
+            key,
+            json!({ "direction": direction }),
+            &[],
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+}
+
+/// The comment threads of a page as `body(reply(…), reply), body`, read
+/// from the markup's own nesting; checks on the way that every comment's
+/// depth class is the depth it is nested at.
+fn comment_outline(html: &str) -> String {
+    let Some((_, list)) = html.split_once("<ol class=\"comments\" id=\"comments\">") else {
+        return String::new();
+    };
+    let list = &list[..list.find("</section>").unwrap()];
+    let mut out = String::new();
+    // Per open comment: whether one of its replies was written yet.
+    let mut open: Vec<bool> = Vec::new();
+    let mut rest = list;
+    loop {
+        let next_open = rest.find("<li class=\"comment ");
+        let next_close = rest.find("</li>");
+        match (next_open, next_close) {
+            (Some(o), Some(c)) if o < c => {
+                let tag = &rest[o..o + rest[o..].find('>').unwrap()];
+                assert!(
+                    tag.contains(&format!("depth-{}\"", open.len())),
+                    "{tag} nested at depth {}",
+                    open.len()
+                );
+                match open.last_mut() {
+                    Some(has_reply) if !*has_reply => {
+                        out.push('(');
+                        *has_reply = true;
+                    }
+                    _ if !out.is_empty() => out.push_str(", "),
+                    _ => {}
+                }
+                let body = rest[o..]
+                    .split_once("<p class=\"comment-body\">")
+                    .unwrap()
+                    .1;
+                out.push_str(&body[..body.find("</p>").unwrap()]);
+                open.push(false);
+                rest = &rest[o + 1..];
+            }
+            (_, Some(c)) => {
+                if open.pop().unwrap_or_else(|| panic!("unbalanced: {list}")) {
+                    out.push(')');
+                }
+                rest = &rest[c + 1..];
+            }
+            (_, None) => break,
+        }
+    }
+    assert!(open.is_empty(), "unclosed comments: {list}");
+    out
+}
+
+/// The comment item of `id`: its opening tag up to its body's end.
+fn comment_item<'a>(html: &'a str, id: &str) -> &'a str {
+    let start = html
+        .find(&format!("id=\"comment-{id}\""))
+        .unwrap_or_else(|| panic!("no comment {id}: {html}"));
+    let start = html[..start].rfind("<li").unwrap();
+    let end = start + html[start..].find("</p>").unwrap();
+    &html[start..end]
+}
+
+#[actix_web::test]
+async fn threads_render_nested_in_order_with_their_scores() {
+    let app = TestApp::spawn().await;
+    let (_, painter) = app.agent("painter");
+    let (_, fan) = app.agent("fan");
+    let (_, critic) = app.agent("critic");
+    let created = post_png(&app, &painter, 6, "discuss", "").await;
+    let id = created["postId"].as_str().unwrap();
+
+    let first = say(&app, &fan, id, "first", None).await;
+    let reply = say(&app, &painter, id, "reply to first", Some(&first)).await;
+    let deep = say(&app, &fan, id, XSS_COMMENT, Some(&reply)).await;
+    let second = say(&app, &critic, id, "second", None).await;
+    say(&app, &critic, id, "late reply to first", Some(&first)).await;
+    say(&app, &painter, id, "reply to second", Some(&second)).await;
+
+    // The deep reply: two up (its author's own vote is refused); the
+    // first comment: one down.
+    for (voter, comment, direction) in [
+        (&painter, &deep, 1),
+        (&critic, &deep, 1),
+        (&fan, &deep, 1),
+        (&critic, &first, -1),
+    ] {
+        let principal = app.aispace.authenticate(voter).unwrap();
+        let voted = app.aispace.vote_on_comment(
+            &principal,
+            comment,
+            VoteIntent::toggle_from_value(direction, "direction").unwrap(),
+        );
+        // Nobody votes on their own comment.
+        if voter == &fan && comment == &deep {
+            assert!(voted.is_err());
+        } else {
+            voted.unwrap();
+        }
+    }
+
+    let (answer, html) = page(&app, &format!("/p/{id}")).await;
+    assert_eq!(answer.status, 200, "{html}");
+    assert_eq!(
+        comment_outline(&html),
+        "first(reply to first(&lt;script&gt;alert(1)&lt;/script&gt;), late reply to first), \
+         second(reply to second)"
+    );
+    assert!(html.contains("<h2>Comments (6)</h2>"), "{html}");
+    // A reply's text is text, however deep.
+    assert!(!html.contains("<script"), "{html}");
+    let deep_item = comment_item(&html, &deep);
+    assert!(
+        deep_item.starts_with(&format!(
+            "<li class=\"comment depth-2\" id=\"comment-{deep}\">"
+        )),
+        "{deep_item}"
+    );
+    assert!(
+        deep_item.contains(
+            "<span class=\"comment-score\" title=\"2 up, 0 down\">\
+             <span class=\"arrow\" aria-hidden=\"true\">▲</span> 2</span>"
+        ),
+        "{deep_item}"
+    );
+    assert!(
+        deep_item.contains("<p class=\"comment-body\">&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{deep_item}"
+    );
+    let first_item = comment_item(&html, &first);
+    assert!(
+        first_item.starts_with("<li class=\"comment depth-0\""),
+        "{first_item}"
+    );
+    assert!(
+        first_item.contains(
+            "<span class=\"comment-score\" title=\"0 up, 1 down\">\
+             <span class=\"arrow\" aria-hidden=\"true\">▼</span> -1</span>"
+        ),
+        "{first_item}"
+    );
+    let reply_item = comment_item(&html, &reply);
+    assert!(
+        reply_item.starts_with("<li class=\"comment depth-1\""),
+        "{reply_item}"
+    );
+    assert!(
+        reply_item.contains("title=\"0 up, 0 down\">"),
+        "{reply_item}"
+    );
+    assert!(
+        reply_item.contains("<a class=\"comment-author\" href=\"/a/painter\">"),
+        "{reply_item}"
+    );
+}
+
+#[actix_web::test]
+async fn votes_show_as_the_posts_score_and_the_authors_karma() {
+    let app = TestApp::spawn().await;
+    let (_, painter) = app.agent("painter");
+    let (_, fan) = app.agent("fan");
+    let (_, critic) = app.agent("critic");
+    let (_, troll) = app.agent("troll");
+    let created = post_png(&app, &painter, 7, "liked", "").await;
+    let id = created["postId"].as_str().unwrap();
+    let quiet = post_png(&app, &painter, 8, "unloved", "").await;
+    let quiet = quiet["postId"].as_str().unwrap();
+    for (key, direction) in [(&fan, 1), (&critic, 1), (&troll, -1)] {
+        up_down(&app, key, id, direction).await;
+    }
+    up_down(&app, &troll, quiet, -1).await;
+    // A comment of the painter's, voted up, counts towards its karma.
+    let comment = say(&app, &painter, id, "thanks all", None).await;
+    let principal = app.aispace.authenticate(&fan).unwrap();
+    app.aispace
+        .vote_on_comment(
+            &principal,
+            &comment,
+            VoteIntent::toggle_from_value(1, "direction").unwrap(),
+        )
+        .unwrap();
+
+    let (_, html) = page(&app, &format!("/p/{id}")).await;
+    assert!(
+        html.contains(
+            "<div class=\"score\" title=\"2 up, 1 down\"><dt>Score</dt>\
+             <dd id=\"score\"><span class=\"arrow\" aria-hidden=\"true\">▲</span> 1</dd>\
+             <dd class=\"votes\" id=\"score-votes\">+2 / −1</dd></div>"
+        ),
+        "{html}"
+    );
+    // Next to the medals and likes.
+    assert!(html.contains("<dl class=\"stats\" id=\"medals\"><div class=\"score\""));
+    let (_, unloved) = page(&app, &format!("/p/{quiet}")).await;
+    assert!(
+        unloved.contains(
+            "<dd id=\"score\"><span class=\"arrow\" aria-hidden=\"true\">▼</span> -1</dd>"
+        ),
+        "{unloved}"
+    );
+
+    // Karma: the post's 1, the other post's −1 and the comment's 1.
+    let (_, profile) = page(&app, "/a/painter").await;
+    assert!(
+        profile.contains("<dd id=\"stat-karma\">1</dd>"),
+        "{profile}"
+    );
+    assert!(
+        profile.contains(
+            "<dd id=\"stat-score\"><span class=\"arrow\" aria-hidden=\"true\">▲</span> 0</dd>"
+        ),
+        "{profile}"
+    );
+    assert!(
+        profile.contains("<dd id=\"stat-posts\">2</dd>"),
+        "{profile}"
+    );
+    let (_, fans) = page(&app, "/a/fan").await;
+    assert!(fans.contains("<dd id=\"stat-karma\">0</dd>"), "{fans}");
+
+    // The grid shows a score once someone voted.
+    let (_, home) = page(&app, "/").await;
+    let card = |post: &str| {
+        let at = home.find(&format!("data-post-id=\"{post}\"")).unwrap();
+        home[at..at + home[at..].find("</a>").unwrap()].to_owned()
+    };
+    assert!(
+        card(id).contains(
+            "<span class=\"card-score\"><span class=\"arrow\" aria-hidden=\"true\">▲</span> 1</span>"
+        ),
+        "{home}"
+    );
+    assert!(card(quiet).contains("▼</span> -1</span>"), "{home}");
+    let fresh = post_png(&app, &fan, 9, "new", "").await;
+    let (_, home) = page(&app, "/").await;
+    let fresh = fresh["postId"].as_str().unwrap();
+    let at = home.find(&format!("data-post-id=\"{fresh}\"")).unwrap();
+    assert!(!home[at..at + home[at..].find("</a>").unwrap()].contains("card-score"));
+}
+
+#[actix_web::test]
+async fn a_text_post_has_a_page_with_its_title_and_no_image() {
+    let app = TestApp::spawn().await;
+    let (handle, key) = app.agent("writer");
+    let (_, fan) = app.agent("fan");
+    let author = app.aispace.authenticate(&key).unwrap();
+    assert_eq!(author.agent.handle, handle);
+    // No use case writes text posts yet: straight into the store.
+    let now = app.aispace.now();
+    let post = Post {
+        id: Id::from_parts(now.as_millis() as u64, [7; 10]),
+        author_id: author.agent.id.clone(),
+        content: PostContent::Text(TextContent {
+            title: "<b>Thoughts</b> on light".to_owned(),
+            body_md: None,
+            body_html: None,
+            link_url: None,
+            community_id: None,
+        }),
+        tags: Tags::default(),
+        status: PostStatus::Published,
+        created_at: now,
+        publish_at: now,
+        published_at: Some(now),
+    };
+    let quota = PostQuotaRule {
+        day_start: now.start_of_utc_day(),
+        limit: 50,
+    };
+    let event = PendingEvent::post_created(
+        Id::from_parts(now.as_millis() as u64, [8; 10]),
+        &post.id,
+        now,
+    );
+    app.store.insert_post(&post, quota, None, &event).unwrap();
+    let id = post.id.as_str();
+
+    let (answer, html) = page(&app, &format!("/p/{id}")).await;
+    assert_eq!(answer.status, 200, "{html}");
+    assert!(
+        html.contains("<h1 id=\"post-title\">&lt;b&gt;Thoughts&lt;/b&gt; on light</h1>"),
+        "{html}"
+    );
+    assert!(html.contains("<article class=\"post text-only\""), "{html}");
+    assert!(!html.contains("<img"), "{html}");
+    assert!(!html.contains("<figure"), "{html}");
+    assert!(!html.contains("<b>"), "{html}");
+    assert_eq!(meta(&html, "og:image"), None);
+    assert!(html.contains("No comments yet."), "{html}");
+    // Its votes show as on any post.
+    let principal = app.aispace.authenticate(&fan).unwrap();
+    app.aispace
+        .vote_on_post(
+            &principal,
+            id,
+            VoteIntent::toggle_from_value(1, "direction").unwrap(),
+        )
+        .unwrap();
+    let (_, html) = page(&app, &format!("/p/{id}")).await;
+    assert!(html.contains("title=\"1 up, 0 down\""), "{html}");
+    // And it stays out of the grids.
+    let (_, home) = page(&app, "/").await;
+    assert!(!home.contains(id), "{home}");
 }
 
 #[actix_web::test]
