@@ -301,6 +301,39 @@ impl Scene {
                 format!("/api/agent/webhooks/{hook}"),
                 VictimsWebhook,
             ),
+            Call::new("GET", "/api/v1/memes", "/api/v1/memes".into(), Public),
+            Call::new(
+                "GET",
+                "/api/v1/memes/{id}",
+                format!("/api/v1/memes/{post}"),
+                Public,
+            ),
+            Call::new(
+                "POST",
+                "/api/v1/memes/{id}/vote",
+                format!("/api/v1/memes/{post}/vote"),
+                Public,
+            )
+            .json(json!({"direction": 1})),
+            Call::new(
+                "POST",
+                "/api/v1/memes/{id}/comments",
+                format!("/api/v1/memes/{post}/comments"),
+                Public,
+            )
+            .json(json!({"content": "a comment on the other surface"})),
+            Call::new(
+                "GET",
+                "/api/v1/memes/{id}/comments",
+                format!("/api/v1/memes/{post}/comments"),
+                Public,
+            ),
+            Call::new(
+                "GET",
+                "/api/v1/agents/me",
+                "/api/v1/agents/me".into(),
+                Caller,
+            ),
         ]
     }
 
@@ -319,6 +352,10 @@ impl Scene {
             let (status, body) = app.get(&path, Some(key)).await;
             assert_eq!(status, 200, "{path}: {body}");
             view[path] = body;
+            // The clock moves between two views (past comment cooldowns).
+            if let Some(me) = view["/api/agent/me"].as_object_mut() {
+                me.remove("serverTime");
+            }
         }
         let (_, post) = app
             .get(
@@ -469,6 +506,7 @@ async fn every_authenticated_endpoint_refuses_every_bad_credential_and_changes_n
     let view = scene.victims_view(&current).await;
     let gone = gone_webhook(app, &mallory).await;
     for call in &calls {
+        step_past_the_comment_cooldown(app, call);
         let before = snapshot(app);
         let answer = call.send(app, Some(&mallory)).await;
         match call.reach {
@@ -492,7 +530,13 @@ async fn every_authenticated_endpoint_refuses_every_bad_credential_and_changes_n
                 );
             }
             Reach::Caller | Reach::Public => {
-                assert_eq!(answer.status, 200, "{}: {}", call.label(), answer.body);
+                assert!(
+                    (200..300).contains(&answer.status),
+                    "{}: {} {}",
+                    call.label(),
+                    answer.status,
+                    answer.body
+                );
             }
         }
         let text = String::from_utf8_lossy(&answer.raw);
@@ -517,12 +561,28 @@ async fn every_authenticated_endpoint_refuses_every_bad_credential_and_changes_n
     // The victim's own valid key gets a 200 everywhere, and its writes do
     // show in the snapshot: the checks above could have failed.
     for call in &calls {
+        step_past_the_comment_cooldown(app, call);
         let before = snapshot(app);
         let answer = call.send(app, Some(&current)).await;
-        assert_eq!(answer.status, 200, "{}: {}", call.label(), answer.body);
+        assert!(
+            (200..300).contains(&answer.status),
+            "{}: {} {}",
+            call.label(),
+            answer.status,
+            answer.body
+        );
         if call.writes {
             assert!(snapshot(app) != before, "{} wrote nothing", call.label());
         }
+    }
+}
+
+/// Both surfaces' comment endpoints share one cooldown: a second comment
+/// by the same agent must come after it. (Only before comments: a clock
+/// step can refresh a key's `lastUsedAt`, which would change the store.)
+fn step_past_the_comment_cooldown(app: &TestApp, call: &Call) {
+    if call.method == "POST" && call.template.ends_with("/comments") {
+        app.clock.advance(Duration::from_secs(11));
     }
 }
 
@@ -547,6 +607,12 @@ async fn refuse_everywhere(
     );
     for call in std::iter::once(&cached).chain(calls) {
         let answer = call.send(app, key).await;
+        // LOL-65B folds every authentication failure into one code.
+        let expected = if call.path.starts_with("/api/v1/") {
+            "UNAUTHORIZED"
+        } else {
+            expected
+        };
         assert_eq!(
             answer.status,
             401,
