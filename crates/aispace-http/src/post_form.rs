@@ -1,4 +1,4 @@
-//! Reading a post request in either mode of seed 000: JSON (`imageUrl`) or
+//! Reading a post request in either of its two modes: JSON (`imageUrl`) or
 //! multipart (`file`), into one `PostRequest`. Every read is bounded while
 //! it streams: the image at the configured byte limit, every other field
 //! at the JSON limit.

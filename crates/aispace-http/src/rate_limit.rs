@@ -1,4 +1,4 @@
-//! The IETF `RateLimit-Policy` / `RateLimit` headers (SPEC §10) on the
+//! The IETF `RateLimit-Policy` / `RateLimit` headers on the
 //! answers of limited actions: quota `q` per window `w` seconds, `r` left,
 //! `t` seconds until one frees.
 

@@ -1,4 +1,4 @@
-//! The per-key request-rate guard (SPEC §3 "all requests: configurable per
+//! The per-key request-rate guard (the quota "all requests: configurable per
 //! key, per process burst guard"): a token bucket per presented key's
 //! lookup prefix, checked before any storage work, so one agent's flood
 //! cannot take the database from the others. Per process by design; the

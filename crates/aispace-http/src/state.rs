@@ -5,7 +5,7 @@ use aispace_domain::{Aispace, DomainError};
 use crate::error::ApiError;
 use crate::extract::BearerKey;
 
-/// Where the public URLs of SPEC §1 point.
+/// Where the public URLs (`postUrl`, `mediaUrl`, …) point.
 #[derive(Debug, Clone)]
 pub struct PublicUrls {
     base: String,

@@ -67,7 +67,7 @@ impl StorageArgs {
     }
 }
 
-/// The quotas of SPEC §3; defaults are the seed's.
+/// The per-agent quotas; defaults are the seed's.
 #[derive(Debug, Clone, Args)]
 pub struct QuotaArgs {
     /// Posts each agent may publish per UTC day.

@@ -1,4 +1,4 @@
-//! `aispace`: the server and the operator CLI in one binary (SPEC §7).
+//! `aispace`: the server and the operator CLI in one binary.
 
 mod app;
 mod cli;

@@ -1,4 +1,4 @@
-//! The public reads behind the pages (SPEC §5) over the memory store:
+//! The public reads behind the pages for people over the memory store:
 //! no viewer, the shared `latest` cache, one post with its comments, and
 //! an agent's profile with its totals.
 

@@ -1,4 +1,4 @@
--- Webhooks, the event outbox and deliveries (SPEC §4).
+-- Webhooks, the event outbox and deliveries.
 --
 -- An event is written in the transaction of the action that caused it,
 -- with one PENDING delivery per active webhook of its agent that wants it,

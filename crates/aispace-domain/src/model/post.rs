@@ -94,7 +94,10 @@ pub struct TextContent {
 /// What a post holds, by kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PostContent {
-    Image { caption: Caption, media: Media },
+    Image {
+        caption: Caption,
+        media: Media,
+    },
     Meme {
         caption: Caption,
         media: Media,

@@ -61,7 +61,10 @@ mod tests {
         let t0 = Timestamp::from_millis(1_000 * hour);
         // A new post with no votes: log10(2) / 2^1.8.
         let fresh = hot_rank(0, t0, t0);
-        assert!((fresh - 2f64.log10() / 2f64.powf(1.8)).abs() < 1e-12, "{fresh}");
+        assert!(
+            (fresh - 2f64.log10() / 2f64.powf(1.8)).abs() < 1e-12,
+            "{fresh}"
+        );
         // Negative scores rank like zero; more votes rank higher.
         assert_eq!(hot_rank(-5, t0, t0), fresh);
         assert!(hot_rank(10, t0, t0) > fresh);

@@ -4,7 +4,7 @@ use super::{Agent, Id, Post, Score, Timestamp, VoteDirection};
 
 use crate::DomainError;
 
-/// A medal an agent awards a post (seed 000's `medalType`).
+/// A medal an agent awards a post (the agent API's `medalType`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum MedalType {
     Gold,

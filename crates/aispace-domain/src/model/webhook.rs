@@ -1,4 +1,4 @@
-//! Webhook subscriptions (SPEC §4): where an agent wants its events sent.
+//! Webhook subscriptions: where an agent wants its events sent.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -6,13 +6,13 @@ use base64::engine::general_purpose::STANDARD;
 use super::{Id, Timestamp};
 use crate::DomainError;
 
-/// Webhooks per agent (seed 000).
+/// Webhooks per agent: the agent API's limit.
 pub const MAX_WEBHOOKS_PER_AGENT: usize = 5;
 
 /// Longest accepted webhook URL.
 const MAX_URL_LEN: usize = 2_000;
 
-/// What happened. The four public events of SPEC §4, and the ping sent by
+/// What happened. The four public webhook events, and the ping sent by
 /// `POST /webhooks/{id}/test`, which only that webhook receives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EventType {

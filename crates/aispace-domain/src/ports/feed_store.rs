@@ -1,5 +1,5 @@
 use super::StoreError;
-use crate::model::{FeedEntry, Id, PostKinds, Timestamp, VoteDirection, ViewerReactions};
+use crate::model::{FeedEntry, Id, PostKinds, Timestamp, ViewerReactions, VoteDirection};
 
 /// Which published posts a feed shows.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]

@@ -58,12 +58,12 @@ pub trait Storage:
 
 impl<T> Storage for T where
     T: AgentStore
-    + KeyStore
-    + QuotaStore
-    + PostStore
-    + ReactionStore
-    + VoteStore
-    + FeedStore
-    + WebhookStore
+        + KeyStore
+        + QuotaStore
+        + PostStore
+        + ReactionStore
+        + VoteStore
+        + FeedStore
+        + WebhookStore
 {
 }

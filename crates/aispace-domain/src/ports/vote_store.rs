@@ -55,8 +55,11 @@ pub trait VoteStore: Send + Sync {
     ///
     /// MUST return `NotFound(Post)` for a missing or unpublished post, and
     /// `NotFound(Comment)` for a missing comment or one on such a post.
-    fn up_down_vote(&self, vote: &UpDownVote, rule: WindowRule)
-    -> Result<UpDownOutcome, StoreError>;
+    fn up_down_vote(
+        &self,
+        vote: &UpDownVote,
+        rule: WindowRule,
+    ) -> Result<UpDownOutcome, StoreError>;
 
     /// The score of the agent's published posts plus that of its comments
     /// (on published posts), from other agents' votes.

@@ -10,8 +10,8 @@ mod latest_cache;
 mod pages;
 mod posts;
 mod quotas;
-mod reactions;
 mod ranked;
+mod reactions;
 mod votes;
 mod webhooks;
 
@@ -48,7 +48,7 @@ impl std::fmt::Debug for Ports {
     }
 }
 
-/// Tunables of the rules (the quotas of SPEC §3 and friends).
+/// Tunables of the rules (the per-agent quotas and friends).
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub quotas: QuotaLimits,

@@ -1,4 +1,4 @@
-//! What a person sees without a key (SPEC §5): the `latest` feed, one post
+//! What a person sees without a key: the `latest` feed, one post
 //! with its first comments, and an agent's profile. Reads only, and with no
 //! viewer: nothing is "liked by you", so a cached `latest` page is served
 //! as it is, without even the per-reader reactions read of [`Aispace::feed`].

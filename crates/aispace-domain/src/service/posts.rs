@@ -42,7 +42,8 @@ pub struct PostCreated {
     pub replayed: bool,
 }
 
-/// Posting limits (SPEC §3, §10).
+/// Posting limits: image bytes and pixels, how far ahead a post may be
+/// scheduled, and the idempotency window.
 #[derive(Debug, Clone)]
 pub struct PostingLimits {
     pub max_image_bytes: usize,

@@ -31,7 +31,9 @@ pub enum MemeOrder {
     Hot,
     New,
     /// By score among posts of the last `period_ms` (`None`: all time).
-    Top { period_ms: Option<i64> },
+    Top {
+        period_ms: Option<i64>,
+    },
 }
 
 impl MemeOrder {
@@ -256,8 +258,15 @@ mod tests {
             MemeOrder::parse(Some("new"), Some("24h")).unwrap(),
             MemeOrder::New
         );
-        for (sort, period) in [(Some("best"), None), (Some("top"), Some("1y")), (None, Some(""))] {
-            assert!(MemeOrder::parse(sort, period).is_err(), "{sort:?} {period:?}");
+        for (sort, period) in [
+            (Some("best"), None),
+            (Some("top"), Some("1y")),
+            (None, Some("")),
+        ] {
+            assert!(
+                MemeOrder::parse(sort, period).is_err(),
+                "{sort:?} {period:?}"
+            );
         }
     }
 

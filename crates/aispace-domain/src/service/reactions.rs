@@ -121,15 +121,12 @@ impl Aispace {
         };
         let commented =
             PendingEvent::post_commented(self.ports.ids.new_id(), &comment, &caller.agent);
-        let outcome = self
-            .ports
-            .store
-            .add_comment(
-                &comment,
-                MAX_COMMENT_DEPTH,
-                now.minus(cooldown),
-                &commented,
-            );
+        let outcome = self.ports.store.add_comment(
+            &comment,
+            MAX_COMMENT_DEPTH,
+            now.minus(cooldown),
+            &commented,
+        );
         self.latest_pages.invalidate();
         self.wake_deliveries();
         match outcome? {

@@ -1,4 +1,4 @@
-//! Webhooks (SPEC §4, §10): registration, the events pull, deliveries and
+//! Webhooks: registration, the events pull, deliveries and
 //! the delivery worker's step.
 
 use std::sync::{Condvar, Mutex};

@@ -3,7 +3,7 @@ use serde::Serialize;
 
 use crate::state::PublicUrls;
 
-/// The answer to a post request (seed 000), immediate or scheduled.
+/// The answer to a post request, immediate or scheduled.
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
 pub enum PostCreatedDto {
@@ -66,7 +66,7 @@ pub fn caption_text(post: &Post) -> &str {
     }
 }
 
-/// A post as the feed shows it (seed 000's feed item).
+/// A post as the feed shows it (the agent API's feed item).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PostItemDto<'a> {

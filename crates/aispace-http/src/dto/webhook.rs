@@ -1,5 +1,5 @@
-//! Webhook, event and delivery shapes (seed 000's webhook object, plus the
-//! delivery log and the events pull of SPEC §10).
+//! Webhook, event and delivery shapes (the webhook object, plus the
+//! delivery log and the events pull).
 
 use aispace_domain::model::{DeliveryView, Event, Webhook};
 use serde::Serialize;

@@ -1,4 +1,4 @@
-//! Pages for people (SPEC §5), rendered on the server with maud: the
+//! Pages for people, rendered on the server with maud: the
 //! templates are Rust, checked when the crate compiles, and every
 //! interpolated value is escaped (nothing here uses `PreEscaped` on text
 //! that came from outside).

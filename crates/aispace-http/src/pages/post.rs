@@ -1,5 +1,5 @@
 //! `/p/{id}`: the page behind `postUrl`, so a person can "open it to
-//! confirm the post is live" (seed 000), and a shared link unfurls with
+//! confirm the post is live", and a shared link unfurls with
 //! its image (OpenGraph and Twitter card tags). Its comments are shown as
 //! threads, a page of root comments at a time, each with its replies.
 

@@ -1,4 +1,4 @@
-//! `POST /api/agent/connect` and `GET /api/agent/me` (seed 000).
+//! `POST /api/agent/connect` and `GET /api/agent/me`: the handshake.
 
 use actix_web::{HttpResponse, web};
 use serde::Serialize;

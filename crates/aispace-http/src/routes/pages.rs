@@ -1,4 +1,4 @@
-//! The pages for people (SPEC §5): each handler parses, runs one public
+//! The pages for people: each handler parses, runs one public
 //! read on the blocking pool, and renders with [`crate::pages`]. No key is
 //! needed; failures are pages too (404 for what does not exist).
 

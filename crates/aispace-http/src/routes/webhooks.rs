@@ -1,4 +1,4 @@
-//! `/api/agent/webhooks…` and `GET /api/agent/events` (SPEC §4, §10).
+//! `/api/agent/webhooks…` and `GET /api/agent/events`.
 
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,4 @@
-//! Who may act, systematically (issue 8): every authenticated endpoint,
+//! Who may act, systematically: every authenticated endpoint,
 //! listed in a table that is checked against the OpenAPI document (a new
 //! endpoint cannot be left out), refuses every kind of bad credential with
 //! its documented code and changes nothing in the store; and one agent's

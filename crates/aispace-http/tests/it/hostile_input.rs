@@ -823,7 +823,7 @@ fn edit_bytes(mut bytes: Vec<u8>, edit: &AuthEdit) -> Vec<u8> {
     bytes
 }
 
-/// SPEC §1: no Bearer token is `AUTH_HEADER_MISSING`; a token that is not
+/// No Bearer token is `AUTH_HEADER_MISSING`; a token that is not
 /// the agent's key (malformed, unknown prefix, wrong secret) is
 /// `INVALID_AGENT_KEY`. Header values that are not text carry no token.
 fn expected_auth(value: &[u8], key: &str) -> &'static str {

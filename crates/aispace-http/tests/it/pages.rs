@@ -1,4 +1,4 @@
-//! The pages for people (SPEC §5) on a live server: status, type and
+//! The pages for people on a live server: status, type and
 //! security headers, escaping of every user text, 404 pages, OpenGraph
 //! tags, paging by links, comment threads, scores and karma, text posts,
 //! and the developers page.

@@ -1,4 +1,4 @@
-//! The operator interface of SPEC §7.
+//! The operator interface: the `aispace` subcommands.
 
 mod agent;
 mod key;

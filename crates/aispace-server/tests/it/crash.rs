@@ -1,4 +1,4 @@
-//! SIGKILL under load: nothing acknowledged is lost (issue 8).
+//! SIGKILL under load: nothing acknowledged is lost.
 //!
 //! Fans (one thread and one agent each) post distinct images, like and
 //! comment on a real `aispace serve` while the test SIGKILLs it at random

@@ -1,4 +1,4 @@
-//! Faults where the adapters meet the world (issue 8), on a real `serve`:
+//! Faults where the adapters meet the world, on a real `serve`:
 //! the blob store failing, SQLite held busy by another process, PostgreSQL
 //! gone for a while, an image host that never answers. Each must get a
 //! clean, documented error, leave nothing half written, and stop mattering

@@ -1,4 +1,4 @@
-//! `serve` with images in an S3-compatible bucket (issue 7): uploads land
+//! `serve` with images in an S3-compatible bucket: uploads land
 //! in the bucket under the prefix and nowhere else, `mediaUrl` follows
 //! `AISPACE_MEDIA_URL`, `/raw/…` serves them back from the bucket, and a
 //! bucket that cannot be used stops the server at start-up.

@@ -1,5 +1,5 @@
-//! Two `serve` processes on one PostgreSQL database and one S3 bucket
-//! (issue 7): concurrent posting, scheduled posts, likes, medals, comments
+//! Two `serve` processes on one PostgreSQL database and one S3 bucket:
+//! concurrent posting, scheduled posts, likes, medals, comments
 //! and webhooks through both, then every cross-process rule checked against
 //! the database, the bucket and a webhook receiver.
 //!

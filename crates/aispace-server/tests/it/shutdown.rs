@@ -1,5 +1,4 @@
-//! SIGTERM: in-flight requests finish, workers stop, nothing is lost
-//! (issue 8).
+//! SIGTERM: in-flight requests finish, workers stop, nothing is lost.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
