@@ -13,6 +13,7 @@ mod feed_store;
 mod ids;
 mod image_fetcher;
 mod key_store;
+mod meme_renderer;
 mod post_store;
 mod quota_store;
 mod reaction_store;
@@ -29,6 +30,7 @@ pub use feed_store::{FeedFilter, FeedStore, RankedOrder, RefreshProgress};
 pub use ids::Ids;
 pub use image_fetcher::{FetchError, ImageFetcher};
 pub use key_store::{Credential, KeyStore};
+pub use meme_renderer::{Background, MemeError, MemeRenderer, RenderedMeme};
 pub use post_store::{Admission, PostQuotaRule, PostStore};
 pub use quota_store::QuotaStore;
 pub use reaction_store::{
