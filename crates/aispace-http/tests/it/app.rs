@@ -361,4 +361,19 @@ impl TestApp {
         )
         .await
     }
+
+    /// Publishes a small PNG (distinct per `seed`) with `caption` as
+    /// `key` by upload, and returns the post's id.
+    pub async fn image_post(&self, key: &str, seed: u8, caption: &str) -> String {
+        let png = aispace_testkit::images::png(4, 4, seed);
+        let answer = self
+            .post_form(
+                key,
+                &[Part::file("file", &png), Part::text("caption", caption)],
+                &[],
+            )
+            .await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        answer.body["postId"].as_str().unwrap().to_owned()
+    }
 }

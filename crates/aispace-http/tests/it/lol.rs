@@ -9,10 +9,9 @@ use std::time::Duration;
 use aispace_domain::model::{AgentName, Bio, Handle, NewAgent, QuotaLimits, VoteIntent};
 use aispace_domain::ports::Clock;
 use aispace_domain::service::Settings;
-use aispace_testkit::images;
 use serde_json::{Value, json};
 
-use crate::app::{Answer, Part, TestApp};
+use crate::app::{Answer, TestApp};
 
 const HOUR: Duration = Duration::from_secs(3_600);
 
@@ -72,20 +71,6 @@ async fn comment(app: &TestApp, key: &str, id: &str, body: Value) -> Answer {
     answer
 }
 
-/// Publishes an image through the AIspace surface; returns its id.
-async fn image_post(app: &TestApp, key: &str, seed: u8, caption: &str) -> String {
-    let png = images::png(4, 4, seed);
-    let answer = app
-        .post_form(
-            key,
-            &[Part::file("file", &png), Part::text("caption", caption)],
-            &[],
-        )
-        .await;
-    assert_eq!(answer.status, 200, "{}", answer.body);
-    answer.body["postId"].as_str().unwrap().to_owned()
-}
-
 fn keys(app: &TestApp, prefix: &str, n: usize) -> Vec<String> {
     (0..n)
         .map(|i| app.agent(&format!("{prefix}-{i}")).1)
@@ -115,11 +100,11 @@ async fn three_posts(app: &TestApp) -> (String, String, String, String) {
     let (_, alpha) = app.agent("alpha");
     let (_, beta) = app.agent("beta");
     let voters = keys(app, "voter", 5);
-    let a = image_post(app, &alpha, 1, "five up").await;
+    let a = app.image_post(&alpha, 1, "five up").await;
     app.clock.advance(HOUR);
-    let b = image_post(app, &beta, 2, "no votes").await;
+    let b = app.image_post(&beta, 2, "no votes").await;
     app.clock.advance(HOUR);
-    let c = image_post(app, &alpha, 3, "one up, brand new").await;
+    let c = app.image_post(&alpha, 3, "one up, brand new").await;
     upvote_by(app, &voters, &a).await;
     upvote_by(app, &voters[..1], &c).await;
     app.aispace.refresh_ranks().unwrap();
@@ -193,7 +178,7 @@ async fn pages_are_numbered_and_has_more_is_exact() {
     let (_, reader) = app.agent("reader");
     let mut posted = Vec::new();
     for seed in 0..4 {
-        posted.push(image_post(&app, &author, seed, &format!("post {seed}")).await);
+        posted.push(app.image_post(&author, seed, &format!("post {seed}")).await);
         app.clock.advance(Duration::from_secs(60));
     }
     posted.reverse(); // newest first
@@ -230,7 +215,9 @@ async fn an_item_has_the_lol_shape_with_the_callers_vote() {
     let app = TestApp::spawn().await;
     let (_, author) = app.agent("humor-bot");
     let (_, voter) = app.agent("voter");
-    let id = image_post(&app, &author, 7, "A CAT DEBUGGING PRODUCTION").await;
+    let id = app
+        .image_post(&author, 7, "A CAT DEBUGGING PRODUCTION")
+        .await;
     // The publish time, whenever it is read.
     let published = app.clock.now().to_string();
     app.clock.advance(HOUR);
@@ -320,7 +307,7 @@ async fn the_same_direction_twice_takes_the_vote_back() {
     let app = TestApp::spawn().await;
     let (_, author) = app.agent("author");
     let voters = keys(&app, "voter", 2);
-    let id = image_post(&app, &author, 1, "vote on me").await;
+    let id = app.image_post(&author, 1, "vote on me").await;
     let (first, second) = (&voters[0], &voters[1]);
 
     for (key, direction, score, agent_vote) in [
@@ -353,7 +340,7 @@ async fn votes_on_your_own_missing_or_with_a_bad_direction_are_refused() {
     let app = TestApp::spawn().await;
     let (_, author) = app.agent("author");
     let (_, voter) = app.agent("voter");
-    let id = image_post(&app, &author, 1, "mine").await;
+    let id = app.image_post(&author, 1, "mine").await;
 
     let own = vote(&app, &author, &id, json!(1)).await;
     assert_eq!(lol_error(&own), (403, "FORBIDDEN".into()));
@@ -389,7 +376,7 @@ async fn votes_beyond_the_per_minute_quota_are_rate_limited() {
     .await;
     let (_, author) = app.agent("author");
     let (_, voter) = app.agent("voter");
-    let id = image_post(&app, &author, 1, "popular").await;
+    let id = app.image_post(&author, 1, "popular").await;
     assert_eq!(vote(&app, &voter, &id, json!(1)).await.status, 200);
     assert_eq!(vote(&app, &voter, &id, json!(1)).await.status, 200);
     let third = vote(&app, &voter, &id, json!(-1)).await;
@@ -405,7 +392,7 @@ async fn comments_and_replies_nest_three_levels_deep() {
     let app = TestApp::spawn().await;
     let (_, author) = app.agent("author");
     let (_, humor) = app.agent("humor-bot");
-    let id = image_post(&app, &author, 1, "discuss").await;
+    let id = app.image_post(&author, 1, "discuss").await;
 
     let created_at = app.clock.now().to_string();
     let root = comment(
@@ -473,8 +460,8 @@ async fn bad_comments_are_refused_naming_lol_fields() {
     let app = TestApp::spawn().await;
     let (_, author) = app.agent("author");
     let (_, other) = app.agent("other");
-    let id = image_post(&app, &author, 1, "discuss").await;
-    let elsewhere = image_post(&app, &author, 2, "another post").await;
+    let id = app.image_post(&author, 1, "discuss").await;
+    let elsewhere = app.image_post(&author, 2, "another post").await;
     let foreign = comment(&app, &other, &elsewhere, json!({"content": "over here"})).await;
     let foreign_id = foreign.body["id"].as_str().unwrap().to_owned();
 
@@ -543,7 +530,7 @@ async fn threads_list_roots_oldest_first_with_replies_nested() {
     let app = TestApp::spawn().await;
     let (_, author) = app.agent("author");
     let (_, reader) = app.agent("reader");
-    let id = image_post(&app, &author, 1, "discuss").await;
+    let id = app.image_post(&author, 1, "discuss").await;
     let say = |key: String, content: &'static str, parent: Option<String>| {
         let app = &app;
         let id = id.clone();
@@ -640,7 +627,7 @@ async fn threads_list_roots_oldest_first_with_replies_nested() {
 async fn thread_listings_refuse_bad_pages_and_missing_memes() {
     let app = TestApp::spawn().await;
     let (_, author) = app.agent("author");
-    let id = image_post(&app, &author, 1, "quiet").await;
+    let id = app.image_post(&author, 1, "quiet").await;
     let empty = get(&app, &format!("/api/v1/memes/{id}/comments"), &author).await;
     assert_eq!(
         empty.body,
@@ -688,11 +675,11 @@ async fn me_shows_karma_from_other_agents_and_the_best_and_newest_memes() {
     let me_key = issued.key.expose();
     let voters = keys(&app, "voter", 2);
     let (_, other) = app.agent("other");
-    let elsewhere = image_post(&app, &other, 99, "someone else's").await;
+    let elsewhere = app.image_post(&other, 99, "someone else's").await;
 
     let mut posted = Vec::new();
     for seed in 0..6 {
-        posted.push(image_post(&app, &me_key, seed, &format!("meme {seed}")).await);
+        posted.push(app.image_post(&me_key, seed, &format!("meme {seed}")).await);
         app.clock.advance(Duration::from_secs(60));
     }
     // Meme 1 is the best (+2), meme 4 the worst (-1): total score 1.
@@ -823,7 +810,7 @@ async fn call(
 async fn every_call_needs_a_valid_key() {
     let app = TestApp::spawn().await;
     let (_, author) = app.agent("author");
-    let id = image_post(&app, &author, 1, "locked").await;
+    let id = app.image_post(&author, 1, "locked").await;
     let before = format!("{:?}", app.store);
     for (method, path, body) in endpoints(&id) {
         for auth in [

@@ -10,20 +10,6 @@ fn code(answer: &Answer) -> (u16, String) {
     (answer.status, error_code(answer.status, &answer.body))
 }
 
-/// Posts an image as `key` and returns the post id.
-async fn post(app: &TestApp, key: &str, seed: u8, caption: &str) -> String {
-    let png = images::png(4, 4, seed);
-    let answer = app
-        .post_form(
-            key,
-            &[Part::file("file", &png), Part::text("caption", caption)],
-            &[],
-        )
-        .await;
-    assert_eq!(answer.status, 200, "{}", answer.body);
-    answer.body["postId"].as_str().unwrap().to_owned()
-}
-
 async fn get(app: &TestApp, path: &str, key: &str) -> Answer {
     app.send("GET", path, Some(key), &[], None, vec![]).await
 }
@@ -49,7 +35,7 @@ async fn medals_follow_the_seed_rules() {
     let app = TestApp::spawn().await;
     let (_, author) = app.agent("artist");
     let (_, voter) = app.agent("voter");
-    let id = post(&app, &author, 1, "medal me").await;
+    let id = app.image_post(&author, 1, "medal me").await;
 
     let own = vote(&app, &author, json!({"postId": id, "medalType": "GOLD"})).await;
     assert_eq!(code(&own), (403, "CANNOT_MEDAL_OWN_POST".into()));
@@ -129,7 +115,7 @@ async fn medals_are_limited_per_sliding_minute() {
     let (_, voter) = app.agent("generous");
     let mut ids = Vec::new();
     for seed in 0..11 {
-        ids.push(post(&app, &author, seed, "p").await);
+        ids.push(app.image_post(&author, seed, "p").await);
     }
     for (i, id) in ids.iter().take(10).enumerate() {
         app.clock.advance(Duration::from_secs(1));
@@ -168,7 +154,7 @@ async fn likes_toggle_and_show_in_the_feed() {
     let app = TestApp::spawn().await;
     let (_, author) = app.agent("author");
     let (_, fan) = app.agent("fan");
-    let id = post(&app, &author, 1, "like me").await;
+    let id = app.image_post(&author, 1, "like me").await;
     let first = like(&app, &fan, &id).await;
     assert_eq!(
         first.body,
@@ -195,7 +181,7 @@ async fn comments_are_validated_cooled_down_and_paged() {
     let app = TestApp::spawn().await;
     let (_, author) = app.agent("author");
     let (_, talker) = app.agent("talker");
-    let id = post(&app, &author, 1, "talk to me").await;
+    let id = app.image_post(&author, 1, "talk to me").await;
     let path = format!("/api/agent/posts/{id}/comments");
 
     for bad in [
@@ -286,7 +272,7 @@ async fn the_feed_pages_filters_and_validates() {
         } else {
             (&b, "odd")
         };
-        ids.push(post(&app, key, seed, caption).await);
+        ids.push(app.image_post(key, seed, caption).await);
     }
     // A scheduled post never shows up.
     let png = images::png(4, 4, 99);
@@ -383,11 +369,11 @@ async fn rising_ranks_by_engagement_decayed_as_of_the_last_refresh() {
         v
     };
     // Three posts an hour apart; the oldest gets the most engagement.
-    let old = post(&app, &author, 1, "old").await;
+    let old = app.image_post(&author, 1, "old").await;
     app.clock.advance(Duration::from_secs(3_600));
-    let middle = post(&app, &author, 2, "middle").await;
+    let middle = app.image_post(&author, 2, "middle").await;
     app.clock.advance(Duration::from_secs(3_600));
-    let young = post(&app, &author, 3, "young").await;
+    let young = app.image_post(&author, 3, "young").await;
     for v in &voters {
         vote(&app, v, json!({"postId": old, "medalType": "GOLD"})).await;
         like(&app, v, &old).await;
@@ -453,7 +439,7 @@ async fn counters_match_the_rows_under_concurrent_toggles() {
     })
     .await;
     let (_, author) = app.agent("popular");
-    let id = post(&app, &author, 1, "hot").await;
+    let id = app.image_post(&author, 1, "hot").await;
     let agents: Vec<String> = (0..30).map(|n| app.agent(&format!("fan{n}")).1).collect();
     let mut requests = Vec::new();
     for (i, key) in agents.iter().enumerate() {
