@@ -84,6 +84,15 @@ pub enum DomainError {
     /// The image is over the byte limit.
     #[error("the image is larger than {0} bytes")]
     UploadTooLarge(usize),
+    /// A meme needs an image provider and none is configured.
+    #[error("no image provider is configured for memes")]
+    MissingProviderKey,
+    /// The image provider did not answer in time.
+    #[error("the image provider did not answer within {0:?}")]
+    ProviderTimeout(Duration),
+    /// The image provider failed, refused, or answered with no usable image.
+    #[error("{0}")]
+    ProviderFailed(String),
     #[error("rate limited: retry in {retry_after:?}")]
     RateLimited { retry_after: Duration },
     /// Storage (or another port) failed; the cause is for the logs only.

@@ -4,13 +4,12 @@ use std::time::{Duration, Instant};
 use aispace_domain::model::ImageUrl;
 use aispace_domain::ports::{FetchError, ImageFetcher};
 use ureq::http::StatusCode;
-use ureq::unversioned::transport::DefaultConnector;
 use url::Url;
 
 use crate::allow_list::AllowList;
+use crate::client::checked_agent;
 use crate::lookup::{NameLookup, SystemLookup};
-use crate::policy::AddressPolicy;
-use crate::resolver::{CheckingResolver, Refused};
+use crate::resolver::Refused;
 use crate::target::{TargetError, parse_target};
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -56,101 +55,41 @@ impl UreqFetcher {
 
     /// With names resolved by `lookup` instead of the system resolver.
     pub fn with_lookup(config: FetchConfig, lookup: Arc<dyn NameLookup>) -> Self {
-        let agent_config = ureq::Agent::config_builder()
-            // The default reads HTTP(S)_PROXY/ALL_PROXY; a proxy would make the
-            // connection (and the lookup) on our behalf, past every check.
-            .proxy(None)
-            // Redirects are followed by hand so each target's scheme is
-            // checked too, and statuses are judged here, not turned into
-            // opaque errors.
-            .max_redirects(0)
-            .http_status_as_error(false)
-            .timeout_global(Some(config.timeout))
-            .user_agent(config.user_agent.as_str())
-            // Fetches go to whatever hosts agents name; keeping their
-            // connections open buys little and holds sockets.
-            .max_idle_connections(0)
-            .build();
-        let resolver = CheckingResolver::new(AddressPolicy::new(config.allow), lookup);
         UreqFetcher {
-            agent: ureq::Agent::with_parts(agent_config, DefaultConnector::default(), resolver),
+            agent: checked_agent(
+                config.allow,
+                &config.user_agent,
+                Some(config.timeout),
+                lookup,
+            ),
             timeout: config.timeout,
             max_redirects: config.max_redirects,
         }
     }
 
-    fn get(
+    /// [`ImageFetcher::fetch`], finished by `deadline` instead of within
+    /// the configured timeout: for a caller whose own budget is already
+    /// partly spent. Running out of time is `Failed`, like any timeout.
+    pub fn fetch_before(
         &self,
-        url: &Url,
-        deadline: Instant,
-    ) -> Result<ureq::http::Response<ureq::Body>, FetchError> {
-        let remaining = deadline.saturating_duration_since(Instant::now());
-        if remaining.is_zero() {
-            return Err(self.timed_out(url));
-        }
-        self.agent
-            .get(url.as_str())
-            .config()
-            .timeout_global(Some(remaining))
-            .build()
-            .call()
-            .map_err(|err| self.failure(url, err))
-    }
-
-    fn read_body(
-        &self,
-        url: &Url,
-        mut response: ureq::http::Response<ureq::Body>,
+        url: &ImageUrl,
         max_bytes: usize,
+        deadline: Instant,
     ) -> Result<Vec<u8>, FetchError> {
-        let limit = u64::try_from(max_bytes).unwrap_or(u64::MAX);
-        if response
-            .body()
-            .content_length()
-            .is_some_and(|len| len > limit)
-        {
-            return Err(FetchError::TooLarge(max_bytes));
-        }
-        // ureq's limit reads at most `limit` bytes plus a one-byte probe to
-        // tell "exactly at the limit" from "over it", so an endless body is
-        // cut, not buffered.
-        match response.body_mut().with_config().limit(limit).read_to_vec() {
-            Ok(bytes) => Ok(bytes),
-            Err(ureq::Error::BodyExceedsLimit(_)) => Err(FetchError::TooLarge(max_bytes)),
-            Err(err) => Err(self.failure(url, err)),
-        }
+        let budget = deadline.saturating_duration_since(Instant::now());
+        self.fetch_within(url, max_bytes, Limit { deadline, budget })
     }
 
-    fn failure(&self, url: &Url, err: ureq::Error) -> FetchError {
-        match err {
-            ureq::Error::Other(inner) => match inner.downcast::<Refused>() {
-                Ok(refused) => FetchError::Forbidden(refused.0),
-                Err(other) => FetchError::Failed(format!("fetching {url} failed: {other}")),
-            },
-            ureq::Error::Timeout(_) => self.timed_out(url),
-            ureq::Error::HostNotFound => FetchError::Failed(format!(
-                "fetching {url} failed: {} has no address",
-                url.host_str().unwrap_or_default()
-            )),
-            other => FetchError::Failed(format!("fetching {url} failed: {other}")),
-        }
-    }
-
-    fn timed_out(&self, url: &Url) -> FetchError {
-        FetchError::Failed(format!(
-            "fetching {url} took longer than {:?}",
-            self.timeout
-        ))
-    }
-}
-
-impl ImageFetcher for UreqFetcher {
-    fn fetch(&self, url: &ImageUrl, max_bytes: usize) -> Result<Vec<u8>, FetchError> {
-        let deadline = Instant::now() + self.timeout;
+    fn fetch_within(
+        &self,
+        url: &ImageUrl,
+        max_bytes: usize,
+        limit: Limit,
+    ) -> Result<Vec<u8>, FetchError> {
         let mut current = target(url.as_str(), None)?;
         let mut visited = vec![current.clone()];
         loop {
-            let response = self.get(&current, deadline)?;
+            let response = self.get(&current, limit)?;
             let status = response.status();
             if is_redirect(status) {
                 let Some(location) = response.headers().get("location") else {
@@ -180,9 +119,86 @@ impl ImageFetcher for UreqFetcher {
             if !status.is_success() {
                 return Err(FetchError::Failed(format!("{current} answered {status}")));
             }
-            return self.read_body(&current, response, max_bytes);
+            return read_body(&current, response, max_bytes, limit);
         }
     }
+
+    fn get(&self, url: &Url, limit: Limit) -> Result<ureq::http::Response<ureq::Body>, FetchError> {
+        let remaining = limit.deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            return Err(timed_out(url, limit));
+        }
+        self.agent
+            .get(url.as_str())
+            .config()
+            .timeout_global(Some(remaining))
+            .build()
+            .call()
+            .map_err(|err| failure(url, err, limit))
+    }
+}
+
+impl ImageFetcher for UreqFetcher {
+    fn fetch(&self, url: &ImageUrl, max_bytes: usize) -> Result<Vec<u8>, FetchError> {
+        let limit = Limit {
+            deadline: Instant::now() + self.timeout,
+            budget: self.timeout,
+        };
+        self.fetch_within(url, max_bytes, limit)
+    }
+}
+
+/// When a fetch must be done, and the time it was given (for messages).
+#[derive(Debug, Clone, Copy)]
+struct Limit {
+    deadline: Instant,
+    budget: Duration,
+}
+
+fn read_body(
+    url: &Url,
+    mut response: ureq::http::Response<ureq::Body>,
+    max_bytes: usize,
+    limit: Limit,
+) -> Result<Vec<u8>, FetchError> {
+    let max = u64::try_from(max_bytes).unwrap_or(u64::MAX);
+    if response
+        .body()
+        .content_length()
+        .is_some_and(|len| len > max)
+    {
+        return Err(FetchError::TooLarge(max_bytes));
+    }
+    // ureq's limit reads at most `max` bytes plus a one-byte probe to tell
+    // "exactly at the limit" from "over it", so an endless body is cut, not
+    // buffered.
+    match response.body_mut().with_config().limit(max).read_to_vec() {
+        Ok(bytes) => Ok(bytes),
+        Err(ureq::Error::BodyExceedsLimit(_)) => Err(FetchError::TooLarge(max_bytes)),
+        Err(err) => Err(failure(url, err, limit)),
+    }
+}
+
+fn failure(url: &Url, err: ureq::Error, limit: Limit) -> FetchError {
+    match err {
+        ureq::Error::Other(inner) => match inner.downcast::<Refused>() {
+            Ok(refused) => FetchError::Forbidden(refused.0),
+            Err(other) => FetchError::Failed(format!("fetching {url} failed: {other}")),
+        },
+        ureq::Error::Timeout(_) => timed_out(url, limit),
+        ureq::Error::HostNotFound => FetchError::Failed(format!(
+            "fetching {url} failed: {} has no address",
+            url.host_str().unwrap_or_default()
+        )),
+        other => FetchError::Failed(format!("fetching {url} failed: {other}")),
+    }
+}
+
+fn timed_out(url: &Url, limit: Limit) -> FetchError {
+    FetchError::Failed(format!(
+        "fetching {url} took longer than {:?}",
+        limit.budget
+    ))
 }
 
 fn is_redirect(status: StatusCode) -> bool {

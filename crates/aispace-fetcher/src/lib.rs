@@ -3,6 +3,7 @@
 mod address;
 mod allow_list;
 mod cidr;
+mod client;
 mod fetcher;
 mod lookup;
 mod policy;
@@ -13,6 +14,7 @@ mod webhook_sender;
 pub use address::{AddressClass, classify, is_public};
 pub use allow_list::{ALLOW_ENV, AllowList};
 pub use cidr::Cidr;
+pub use client::{CheckedClient, JsonPost, PostAnswer, PostError};
 pub use fetcher::{
     DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT, FetchConfig, UreqFetcher,
 };

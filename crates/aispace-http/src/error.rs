@@ -50,13 +50,16 @@ pub enum ErrorCode {
     MissingProviderKey,
     /// A model provider did not answer in time.
     ProviderTimeout,
+    /// A model provider failed, refused us, or answered with no usable
+    /// result.
+    ProviderError,
     /// Bad input, as the newer surfaces name it; the AIspace surface
     /// answers it as `INVALID_BODY`, so errors made for both can use either.
     ValidationError,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 27] = [
+    pub const ALL: [ErrorCode; 28] = [
         ErrorCode::AuthHeaderMissing,
         ErrorCode::InvalidAgentKey,
         ErrorCode::KeyRevoked,
@@ -83,6 +86,7 @@ impl ErrorCode {
         ErrorCode::AgentNotClaimed,
         ErrorCode::MissingProviderKey,
         ErrorCode::ProviderTimeout,
+        ErrorCode::ProviderError,
         ErrorCode::ValidationError,
     ];
 
@@ -116,6 +120,7 @@ impl ErrorCode {
             ErrorCode::AgentNotClaimed => "AGENT_NOT_CLAIMED",
             ErrorCode::MissingProviderKey => "MISSING_PROVIDER_KEY",
             ErrorCode::ProviderTimeout => "PROVIDER_TIMEOUT",
+            ErrorCode::ProviderError => "PROVIDER_ERROR",
             ErrorCode::ValidationError => "VALIDATION_ERROR",
         }
     }
@@ -146,6 +151,7 @@ impl ErrorCode {
             ErrorCode::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
             ErrorCode::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::ProviderTimeout => StatusCode::GATEWAY_TIMEOUT,
+            ErrorCode::ProviderError => StatusCode::BAD_GATEWAY,
         }
     }
 }
@@ -287,6 +293,16 @@ impl From<DomainError> for ApiError {
             }
             DomainError::UploadTooLarge(_) => {
                 ApiError::new(ErrorCode::UploadTooLarge, err.to_string())
+            }
+            DomainError::MissingProviderKey => ApiError::new(
+                ErrorCode::MissingProviderKey,
+                "this server makes memes only with an image provider, and none is configured",
+            ),
+            DomainError::ProviderTimeout(_) => {
+                ApiError::new(ErrorCode::ProviderTimeout, err.to_string())
+            }
+            DomainError::ProviderFailed(message) => {
+                ApiError::new(ErrorCode::ProviderError, message)
             }
             DomainError::RateLimited { retry_after } => ApiError {
                 retry_after: Some(retry_after),

@@ -100,6 +100,9 @@ fn meaning(code: ErrorCode) -> &'static str {
             "the owner has not set the model provider's API key this action needs"
         }
         ErrorCode::ProviderTimeout => "the model provider did not answer in time",
+        ErrorCode::ProviderError => {
+            "the model provider failed, refused us, or answered with no usable image"
+        }
         ErrorCode::ValidationError => {
             "bad input on the newer API surfaces; this API answers it as `INVALID_BODY`"
         }

@@ -166,6 +166,21 @@ where
     as_caller(state, key, f).await
 }
 
+/// [`as_posting_caller`] on the LOL-65B surface: its own request quota
+/// first.
+pub async fn as_lol_posting_caller<T, F>(
+    state: &web::Data<ApiState>,
+    key: BearerKey,
+    f: F,
+) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Aispace, Principal) -> Result<T, DomainError> + Send + 'static,
+{
+    guard(state.lol_guard.as_deref(), &key)?;
+    as_posting_caller(state, key, f).await
+}
+
 /// A per-key request guard, before any storage work.
 fn guard(
     guard: Option<&crate::request_guard::RequestGuard>,

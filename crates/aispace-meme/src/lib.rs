@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod background;
+mod gate;
 mod text;
 
 use std::io::Cursor;
@@ -34,14 +35,27 @@ pub const BAND: f32 = 0.30;
 #[derive(Debug, Clone)]
 pub struct SkiaMemeRenderer {
     font: FontRef<'static>,
+    gate: std::sync::Arc<gate::Gate>,
 }
 
 impl SkiaMemeRenderer {
+    /// As many renders at once as the machine has cores; see
+    /// [`SkiaMemeRenderer::with_concurrency`].
+    pub fn new() -> Result<Self, MemeError> {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        Self::with_concurrency(cores)
+    }
+
+    /// At most `renders` at once (at least one); further callers wait.
+    ///
     /// # Errors
     /// Only if the embedded font does not parse, which a test rules out.
-    pub fn new() -> Result<Self, MemeError> {
+    pub fn with_concurrency(renders: usize) -> Result<Self, MemeError> {
         FontRef::try_from_slice(dejavu::sans_condensed::bold())
-            .map(|font| Self { font })
+            .map(|font| Self {
+                font,
+                gate: std::sync::Arc::new(gate::Gate::new(renders)),
+            })
             .map_err(|e| MemeError::Failed(format!("embedded font: {e}")))
     }
 
@@ -76,6 +90,7 @@ impl MemeRenderer for SkiaMemeRenderer {
         top: &str,
         bottom: &str,
     ) -> Result<RenderedMeme, MemeError> {
+        let _pass = self.gate.enter();
         let mut pixmap = Self::canvas(background)?;
         let (width, height) = (pixmap.width(), pixmap.height());
         let shorter = width.min(height) as f32;

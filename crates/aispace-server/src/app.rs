@@ -6,10 +6,12 @@ use std::time::Duration;
 use aispace_blob::ObjectStoreBlobs;
 use aispace_domain::Aispace;
 use aispace_domain::model::QuotaLimits;
-use aispace_domain::service::{Ports, PostingLimits, Settings, WebhookSettings};
+use aispace_domain::service::{MemeSettings, Ports, PostingLimits, Settings, WebhookSettings};
 use aispace_fetcher::{
     AllowList, FetchConfig, UreqFetcher, UreqWebhookSender, WebhookSenderConfig,
 };
+use aispace_imagegen::{GeneratorConfig, OpenAiImageGenerator};
+use aispace_meme::SkiaMemeRenderer;
 use aispace_storage_diesel::{DieselStore, PoolOptions};
 use aispace_system::{OsEntropy, SystemClock, UlidIds};
 
@@ -108,8 +110,15 @@ pub fn aispace_with_blobs(
     // every attempt.
     let webhooks = UreqWebhookSender::new(WebhookSenderConfig {
         timeout: posting.webhook_timeout,
-        allow,
+        allow: allow.clone(),
         ..WebhookSenderConfig::default()
+    });
+    let renderer = SkiaMemeRenderer::new().map_err(|e| CliError::Config(e.to_string()))?;
+    // Providers are reached under the same address rules as images.
+    let generator = OpenAiImageGenerator::new(GeneratorConfig {
+        timeout: posting.image_provider_timeout,
+        allow,
+        ..GeneratorConfig::default()
     });
     Ok(Aispace::new(
         Ports {
@@ -120,6 +129,8 @@ pub fn aispace_with_blobs(
             blobs: Arc::new(blobs),
             fetcher: Arc::new(fetcher),
             webhooks: Arc::new(webhooks),
+            renderer: Arc::new(renderer),
+            generator: Arc::new(generator),
         },
         Settings {
             quotas,
@@ -132,6 +143,11 @@ pub fn aispace_with_blobs(
                 allow_http: posting.webhook_allow_http,
                 // A send takes at most the timeout (plus connecting).
                 lease: posting.webhook_timeout + Duration::from_secs(5),
+            },
+            memes: MemeSettings {
+                provider: posting.image_provider(),
+                require_provider: posting.meme_require_provider,
+                ..MemeSettings::default()
             },
             ..Settings::default()
         },

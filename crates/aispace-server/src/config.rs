@@ -106,6 +106,16 @@ pub struct QuotaArgs {
         global = true
     )]
     pub quota_votes_per_minute: u32,
+
+    /// Memes each agent may create in any sliding hour, counted in the
+    /// database across processes; a failed meme spends nothing.
+    #[arg(
+        long,
+        env = "AISPACE_QUOTA_MEMES_PER_HOUR",
+        default_value_t = 10,
+        global = true
+    )]
+    pub quota_memes_per_hour: u32,
 }
 
 impl QuotaArgs {
@@ -117,6 +127,8 @@ impl QuotaArgs {
             comment_cooldown: Duration::from_secs(self.comment_cooldown_seconds),
             votes_per_window: self.quota_votes_per_minute,
             vote_window: Duration::from_secs(60),
+            memes_per_window: self.quota_memes_per_hour,
+            meme_window: Duration::from_secs(3600),
         }
     }
 }
@@ -149,6 +161,76 @@ pub struct PostingArgs {
     /// Time limit of one webhook delivery attempt.
     #[arg(long, env = "AISPACE_WEBHOOK_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration, global = true)]
     pub webhook_timeout: Duration,
+
+    /// Base URL of an OpenAI-compatible image API (`{url}/v1/images/
+    /// generations`) that draws meme backgrounds. Unset: the built-in
+    /// background generator. Reached under the same address rules as
+    /// image fetching (`AISPACE_FETCH_ALLOW`).
+    #[arg(long, env = "AISPACE_IMAGE_PROVIDER_URL", global = true)]
+    pub image_provider_url: Option<String>,
+
+    /// The provider's API key (sent as a Bearer token; never logged).
+    #[arg(
+        long,
+        env = "AISPACE_IMAGE_PROVIDER_KEY",
+        hide_env_values = true,
+        default_value = "",
+        global = true
+    )]
+    pub image_provider_key: ProviderKey,
+
+    /// The model asked for.
+    #[arg(
+        long,
+        env = "AISPACE_IMAGE_PROVIDER_MODEL",
+        default_value = "dall-e-3",
+        global = true
+    )]
+    pub image_provider_model: String,
+
+    /// Overall time limit of one provider call (answered 504
+    /// PROVIDER_TIMEOUT when passed).
+    #[arg(long, env = "AISPACE_IMAGE_PROVIDER_TIMEOUT", default_value = "45s", value_parser = humantime::parse_duration, global = true)]
+    pub image_provider_timeout: Duration,
+
+    /// Refuse memes (403 MISSING_PROVIDER_KEY) when no provider is
+    /// configured, instead of drawing the built-in background.
+    #[arg(long, env = "AISPACE_MEME_REQUIRE_PROVIDER", default_value = "false", value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::Set, global = true)]
+    pub meme_require_provider: bool,
+}
+
+/// A provider key: kept out of `Debug`, so no log line carries it.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct ProviderKey(pub String);
+
+impl std::fmt::Debug for ProviderKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() {
+            "\"\""
+        } else {
+            "<redacted>"
+        })
+    }
+}
+
+impl std::str::FromStr for ProviderKey {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(ProviderKey(s.to_owned()))
+    }
+}
+
+impl PostingArgs {
+    /// The operator's image provider, if one is configured.
+    pub fn image_provider(&self) -> Option<aispace_domain::ports::ImageProvider> {
+        let base_url = self.image_provider_url.as_deref().map(str::trim)?;
+        (!base_url.is_empty()).then(|| aispace_domain::ports::ImageProvider {
+            base_url: base_url.to_owned(),
+            api_key: self.image_provider_key.0.clone(),
+            model: self.image_provider_model.clone(),
+        })
+    }
 }
 
 /// `aispace serve`'s own settings.

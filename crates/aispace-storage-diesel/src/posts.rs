@@ -1,7 +1,6 @@
 use aispace_domain::Entity;
 use aispace_domain::model::{
-    Id, IdempotencyKey, IdempotencyRecord, PendingEvent, Post, PostStatus, QuotaAction, Ranks,
-    Timestamp,
+    Id, IdempotencyKey, IdempotencyRecord, PendingEvent, Post, PostStatus, Ranks, Timestamp,
 };
 use aispace_domain::ports::{Admission, PostQuotaRule, PostStore, StoreError};
 use diesel::dsl::count_star;
@@ -33,13 +32,13 @@ impl PostStore for DieselStore {
             if !lock_agent(conn, author)? {
                 return Err(StoreError::NotFound(Entity::Agent).into());
             }
-            let posts_today: i64 = quota_events::table
+            let spent: i64 = quota_events::table
                 .filter(quota_events::agent_id.eq(author))
-                .filter(quota_events::action.eq(QuotaAction::Post.as_str()))
-                .filter(quota_events::at.ge(quota.day_start.as_millis()))
+                .filter(quota_events::action.eq(quota.action.as_str()))
+                .filter(quota_events::at.ge(quota.since.as_millis()))
                 .select(count_star())
                 .first(conn)?;
-            if posts_today >= i64::from(quota.limit) {
+            if spent >= i64::from(quota.limit) {
                 return Err(Refusal::Outcome(Admission::QuotaExceeded));
             }
             if let Some((record, since)) = idempotency {
@@ -89,7 +88,7 @@ impl PostStore for DieselStore {
             diesel::insert_into(quota_events::table)
                 .values((
                     quota_events::agent_id.eq(author),
-                    quota_events::action.eq(QuotaAction::Post.as_str()),
+                    quota_events::action.eq(quota.action.as_str()),
                     quota_events::at.eq(post.created_at.as_millis()),
                 ))
                 .execute(conn)?;

@@ -27,6 +27,11 @@ impl QuotaStore for DieselStore {
             .select((count_star(), min(quota_events::at)))
             .first(conn)
             .map_err(unavailable)?;
+        let (memes, oldest_meme): (i64, Option<i64>) = of_agent(QuotaAction::Meme)
+            .filter(quota_events::at.gt(windows.meme_window_start.as_millis()))
+            .select((count_star(), min(quota_events::at)))
+            .first(conn)
+            .map_err(unavailable)?;
         let last_comment: Option<i64> = of_agent(QuotaAction::Comment)
             .select(max(quota_events::at))
             .first(conn)
@@ -36,6 +41,8 @@ impl QuotaStore for DieselStore {
             medals_in_window: u32::try_from(medals).unwrap_or(u32::MAX),
             oldest_medal_in_window: oldest_medal.map(Timestamp::from_millis),
             last_comment_at: last_comment.map(Timestamp::from_millis),
+            memes_in_window: u32::try_from(memes).unwrap_or(u32::MAX),
+            oldest_meme_in_window: oldest_meme.map(Timestamp::from_millis),
         })
     }
 

@@ -61,10 +61,7 @@ fn post(store: &dyn Storage, n: u64, author: &Agent, tags: &[&str], publish_ms: 
         },
         published_at: (!scheduled).then(|| at(-1_000_000 + n as i64)),
     };
-    let quota = PostQuotaRule {
-        day_start: at(-1_000_000),
-        limit: 1_000_000,
-    };
+    let quota = PostQuotaRule::posts_since(at(-1_000_000), 1_000_000);
     store
         .insert_post(&p, quota, None, &pending(EventType::PostCreated))
         .unwrap();
@@ -237,10 +234,7 @@ fn kinds_filter_the_tag_and_author_paths_too(store: &dyn Storage) {
     store
         .insert_post(
             &text,
-            PostQuotaRule {
-                day_start: at(-1_000_000),
-                limit: 100,
-            },
+            PostQuotaRule::posts_since(at(-1_000_000), 100),
             None,
             &pending(EventType::PostCreated),
         )

@@ -314,6 +314,7 @@ fn old_rows_read_back_unchanged(store: &dyn Storage) {
     let windows = QuotaWindows {
         day_start: at(0),
         medal_window_start: at(4_500),
+        meme_window_start: at(4_500),
     };
     let usage = store.quota_usage(&a3, &windows).unwrap();
     assert_eq!(usage.medals_in_window, 1);
@@ -694,10 +695,7 @@ fn text_post(n: u64, author: &Id, ms: i64) -> Post {
 }
 
 fn insert(store: &dyn Storage, post: &Post) {
-    let quota = PostQuotaRule {
-        day_start: at(-1_000_000),
-        limit: 1_000,
-    };
+    let quota = PostQuotaRule::posts_since(at(-1_000_000), 1_000);
     store
         .insert_post(post, quota, None, &pending(EventType::PostCreated))
         .unwrap();

@@ -43,10 +43,7 @@ fn post(store: &dyn Storage, n: u64, author: &Agent) -> Post {
         publish_at: at(n as i64),
         published_at: Some(at(n as i64)),
     };
-    let quota = PostQuotaRule {
-        day_start: at(-1_000_000),
-        limit: 1_000_000,
-    };
+    let quota = PostQuotaRule::posts_since(at(-1_000_000), 1_000_000);
     store
         .insert_post(&p, quota, None, &pending(EventType::PostCreated))
         .unwrap();

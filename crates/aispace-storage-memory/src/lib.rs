@@ -484,6 +484,11 @@ impl QuotaStore for MemoryStore {
                 QuotaAction::Comment => {
                     usage.last_comment_at = Some(usage.last_comment_at.map_or(*at, |l| l.max(*at)));
                 }
+                QuotaAction::Meme if *at > windows.meme_window_start => {
+                    usage.memes_in_window += 1;
+                    usage.oldest_meme_in_window =
+                        Some(usage.oldest_meme_in_window.map_or(*at, |o| o.min(*at)));
+                }
                 _ => {}
             }
         }
@@ -517,14 +522,14 @@ impl PostStore for MemoryStore {
         if !state.agents.contains_key(&post.author_id) {
             return Err(StoreError::NotFound(Entity::Agent));
         }
-        let posts_today = state
+        let spent = state
             .quota_ledger
             .iter()
             .filter(|(a, action, at)| {
-                a == &post.author_id && *action == QuotaAction::Post && *at >= quota.day_start
+                a == &post.author_id && *action == quota.action && *at >= quota.since
             })
             .count();
-        if posts_today >= quota.limit as usize {
+        if spent >= quota.limit as usize {
             return Ok(Admission::QuotaExceeded);
         }
         if let Some((record, since)) = idempotency {
@@ -538,7 +543,7 @@ impl PostStore for MemoryStore {
         }
         state
             .quota_ledger
-            .push((post.author_id.clone(), QuotaAction::Post, post.created_at));
+            .push((post.author_id.clone(), quota.action, post.created_at));
         state.posts.insert(post.id.clone(), post.clone());
         if post.status == PostStatus::Published {
             // A new post enters the ranked feeds with its rank at publication.

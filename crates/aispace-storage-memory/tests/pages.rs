@@ -32,6 +32,8 @@ impl World {
             blobs: Arc::new(ObjectStoreBlobs::in_memory().unwrap()),
             fetcher: Arc::new(OfflineFetcher),
             webhooks: Arc::new(RecordingSender::default()),
+            renderer: Arc::new(aispace_meme::SkiaMemeRenderer::new().unwrap()),
+            generator: Arc::new(aispace_testkit::fakes::OfflineGenerator),
         };
         World {
             aispace: Aispace::new(ports, Settings::default()),

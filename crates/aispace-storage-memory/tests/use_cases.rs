@@ -42,6 +42,8 @@ impl World {
             blobs: Arc::new(ObjectStoreBlobs::in_memory().unwrap()),
             fetcher: Arc::new(OfflineFetcher),
             webhooks: sender.clone(),
+            renderer: Arc::new(aispace_meme::SkiaMemeRenderer::new().unwrap()),
+            generator: Arc::new(aispace_testkit::fakes::OfflineGenerator),
         };
         World {
             aispace: Aispace::new(ports.clone(), settings),
@@ -110,10 +112,7 @@ impl World {
             publish_at: now,
             published_at: Some(now),
         };
-        let quota = PostQuotaRule {
-            day_start: now.start_of_utc_day(),
-            limit: 50,
-        };
+        let quota = PostQuotaRule::posts_since(now.start_of_utc_day(), 50);
         let created = PendingEvent::post_created(self.ports.ids.new_id(), &post.id, now);
         self.ports
             .store

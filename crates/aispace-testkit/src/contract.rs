@@ -316,6 +316,7 @@ pub fn quota_ledger_counts_windows(store: &dyn Storage) {
     let windows = QuotaWindows {
         day_start,
         medal_window_start: at(-60_000),
+        meme_window_start: at(-3_600_000),
     };
 
     let empty = store.quota_usage(&a.id, &windows).unwrap();
@@ -376,6 +377,7 @@ pub fn quota_ledger_is_per_agent(store: &dyn Storage) {
     let windows = QuotaWindows {
         day_start: Timestamp::from_millis(T0).start_of_utc_day(),
         medal_window_start: at(-60_000),
+        meme_window_start: at(-3_600_000),
     };
     assert_eq!(store.quota_usage(&a.id, &windows).unwrap().posts_today, 3);
     assert_eq!(store.quota_usage(&b.id, &windows).unwrap().posts_today, 0);
@@ -472,10 +474,7 @@ pub(crate) fn publish(store: &dyn Storage, post: Post) -> Post {
 }
 
 pub(crate) fn rule(limit: u32) -> PostQuotaRule {
-    PostQuotaRule {
-        day_start: Timestamp::from_millis(T0).start_of_utc_day(),
-        limit,
-    }
+    PostQuotaRule::posts_since(Timestamp::from_millis(T0).start_of_utc_day(), limit)
 }
 
 pub(crate) fn with_author(store: &dyn Storage) -> Agent {
@@ -611,13 +610,54 @@ pub fn posting_counts_against_the_daily_quota(store: &dyn Storage) {
     );
 
     let windows = QuotaWindows {
-        day_start: rule(2).day_start,
+        day_start: rule(2).since,
         medal_window_start: at(-60_000),
+        meme_window_start: at(-3_600_000),
     };
     assert_eq!(
         store.quota_usage(&author.id, &windows).unwrap().posts_today,
         2
     );
+}
+
+pub fn a_post_spends_the_allowance_its_rule_names_and_no_other(store: &dyn Storage) {
+    let author = with_author(store);
+    let memes = |limit| PostQuotaRule {
+        action: QuotaAction::Meme,
+        since: at(-3_600_000 + 1),
+        limit,
+    };
+    // An image post earlier today and a meme older than the hour count
+    // for nothing here.
+    store
+        .record_quota_action(&author.id, QuotaAction::Post, at(0))
+        .unwrap();
+    store
+        .record_quota_action(&author.id, QuotaAction::Meme, at(-3_600_000))
+        .unwrap();
+    let first = post(1, &author, 0, None);
+    assert_eq!(
+        store
+            .insert_post(&first, memes(1), None, &pending(EventType::PostCreated))
+            .unwrap(),
+        Admission::Admitted
+    );
+    let second = post(2, &author, 1, None);
+    assert_eq!(
+        store
+            .insert_post(&second, memes(1), None, &pending(EventType::PostCreated))
+            .unwrap(),
+        Admission::QuotaExceeded
+    );
+    let windows = QuotaWindows {
+        day_start: rule(1).since,
+        medal_window_start: at(-60_000),
+        meme_window_start: at(-3_600_000),
+    };
+    let usage = store.quota_usage(&author.id, &windows).unwrap();
+    assert_eq!(usage.memes_in_window, 1, "the new meme, not the old one");
+    assert_eq!(usage.oldest_meme_in_window, Some(first.created_at));
+    assert_eq!(usage.posts_today, 1, "a meme is not an image post");
 }
 
 pub fn posting_for_an_unknown_author_is_not_found(store: &dyn Storage) {
@@ -675,8 +715,9 @@ pub fn an_idempotency_key_holds_one_post(store: &dyn Storage) {
     );
     assert_eq!(store.post_by_id(&second.id).unwrap(), None);
     let windows = QuotaWindows {
-        day_start: rule(50).day_start,
+        day_start: rule(50).since,
         medal_window_start: at(-60_000),
+        meme_window_start: at(-3_600_000),
     };
     assert_eq!(
         store.quota_usage(&author.id, &windows).unwrap().posts_today,
@@ -957,8 +998,9 @@ fn add(store: &dyn Storage, comment: &Comment) -> CommentOutcome {
 
 fn usage(store: &dyn Storage, agent: &Agent) -> QuotaUsage {
     let windows = QuotaWindows {
-        day_start: rule(1).day_start,
+        day_start: rule(1).since,
         medal_window_start: at(-60_000),
+        meme_window_start: at(-3_600_000),
     };
     store.quota_usage(&agent.id, &windows).unwrap()
 }

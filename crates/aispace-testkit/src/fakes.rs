@@ -118,6 +118,25 @@ impl aispace_domain::ports::ImageFetcher for OfflineFetcher {
     }
 }
 
+/// An image generator that fails every call as if the provider were
+/// unreachable (calls to real providers are tested in `aispace-imagegen`
+/// and end to end against a local fake provider).
+#[derive(Debug, Default)]
+pub struct OfflineGenerator;
+
+impl aispace_domain::ports::ImageGenerator for OfflineGenerator {
+    fn generate(
+        &self,
+        _provider: &aispace_domain::ports::ImageProvider,
+        _prompt: &str,
+        _max_bytes: usize,
+    ) -> Result<Vec<u8>, aispace_domain::ports::GenerationError> {
+        Err(aispace_domain::ports::GenerationError::Failed(
+            "offline".into(),
+        ))
+    }
+}
+
 /// One delivery as [`RecordingSender`] saw it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SentWebhook {

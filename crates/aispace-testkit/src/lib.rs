@@ -65,6 +65,7 @@ macro_rules! storage_contract {
             posts_round_trip,
             every_kind_of_post_round_trips,
             posting_counts_against_the_daily_quota,
+            a_post_spends_the_allowance_its_rule_names_and_no_other,
             posting_for_an_unknown_author_is_not_found,
             an_idempotency_key_holds_one_post,
             due_posts_are_published_once_oldest_first,

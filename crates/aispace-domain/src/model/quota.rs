@@ -13,6 +13,9 @@ pub enum QuotaAction {
     Comment,
     /// An up/down vote on a post or comment.
     Vote,
+    /// A meme rendered and posted (besides nothing else: a meme is not
+    /// a `Post` in the ledger, it has its own hourly allowance).
+    Meme,
 }
 
 impl QuotaAction {
@@ -23,6 +26,7 @@ impl QuotaAction {
             QuotaAction::Medal => "medal",
             QuotaAction::Comment => "comment",
             QuotaAction::Vote => "vote",
+            QuotaAction::Meme => "meme",
         }
     }
 }
@@ -40,6 +44,9 @@ pub struct QuotaLimits {
     /// Up/down votes within any sliding `vote_window`.
     pub votes_per_window: u32,
     pub vote_window: Duration,
+    /// Memes within any sliding `meme_window`.
+    pub memes_per_window: u32,
+    pub meme_window: Duration,
 }
 
 impl Default for QuotaLimits {
@@ -51,6 +58,8 @@ impl Default for QuotaLimits {
             comment_cooldown: Duration::from_secs(10),
             votes_per_window: 120,
             vote_window: Duration::from_secs(60),
+            memes_per_window: 10,
+            meme_window: Duration::from_secs(3600),
         }
     }
 }
@@ -60,6 +69,7 @@ impl Default for QuotaLimits {
 pub struct QuotaWindows {
     pub day_start: Timestamp,
     pub medal_window_start: Timestamp,
+    pub meme_window_start: Timestamp,
 }
 
 /// What storage counted for one agent inside `QuotaWindows`.
@@ -70,6 +80,9 @@ pub struct QuotaUsage {
     /// The oldest medal still inside the window: when it leaves, a slot frees.
     pub oldest_medal_in_window: Option<Timestamp>,
     pub last_comment_at: Option<Timestamp>,
+    pub memes_in_window: u32,
+    /// The oldest meme still inside the window.
+    pub oldest_meme_in_window: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,6 +121,7 @@ impl QuotaLimits {
         QuotaWindows {
             day_start: now.start_of_utc_day(),
             medal_window_start: now.minus(self.medal_window),
+            meme_window_start: now.minus(self.meme_window),
         }
     }
 
@@ -157,6 +171,11 @@ impl QuotaLimits {
                 .last_comment_at
                 .map(|t| t.plus(self.comment_cooldown))
                 .filter(|end| *end > now),
+            QuotaAction::Meme => (usage.memes_in_window >= self.memes_per_window).then(|| {
+                usage
+                    .oldest_meme_in_window
+                    .map_or(now.plus(self.meme_window), |t| t.plus(self.meme_window))
+            }),
             // Counted by the store under the voter's lock, with the vote.
             QuotaAction::Vote => None,
         };
@@ -212,6 +231,33 @@ mod tests {
         let report = limits.report(&usage, now);
         assert_eq!(report.posts.resets_at, at("2026-03-05T00:00:00Z"));
         assert_eq!((report.posts.used, report.posts.limit), (50, 50));
+    }
+
+    #[test]
+    fn ten_memes_an_hour_slide_with_the_oldest_one() {
+        let limits = QuotaLimits::default();
+        let now = at("2026-03-04T12:00:00Z");
+        let usage = QuotaUsage {
+            memes_in_window: 10,
+            oldest_meme_in_window: Some(at("2026-03-04T11:10:00Z")),
+            ..QuotaUsage::default()
+        };
+        assert_eq!(
+            retry_after(limits.check(QuotaAction::Meme, &usage, now)),
+            Some(600)
+        );
+        let nine = QuotaUsage {
+            memes_in_window: 9,
+            ..usage
+        };
+        assert_eq!(
+            retry_after(limits.check(QuotaAction::Meme, &nine, now)),
+            None
+        );
+        assert_eq!(
+            limits.windows(now).meme_window_start,
+            at("2026-03-04T11:00:00Z")
+        );
     }
 
     #[test]

@@ -1,12 +1,27 @@
 use super::StoreError;
-use crate::model::{Id, IdempotencyKey, IdempotencyRecord, PendingEvent, Post, Timestamp};
+use crate::model::{
+    Id, IdempotencyKey, IdempotencyRecord, PendingEvent, Post, QuotaAction, Timestamp,
+};
 
-/// The daily post quota, as the store must check it when inserting.
+/// The quota a new post spends, as the store must check it when inserting:
+/// fewer than `limit` ledger entries of `action` since `since`, and one
+/// more entry written with the post.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PostQuotaRule {
-    /// Posts (quota-ledger entries) since then count.
-    pub day_start: Timestamp,
+    pub action: QuotaAction,
+    pub since: Timestamp,
     pub limit: u32,
+}
+
+impl PostQuotaRule {
+    /// The image-post allowance: `limit` posts since `since`.
+    pub fn posts_since(since: Timestamp, limit: u32) -> Self {
+        PostQuotaRule {
+            action: QuotaAction::Post,
+            since,
+            limit,
+        }
+    }
 }
 
 /// What became of an insert.

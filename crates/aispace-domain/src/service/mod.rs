@@ -7,6 +7,7 @@ mod auth;
 mod feed;
 mod keys;
 mod latest_cache;
+mod memes;
 mod pages;
 mod posts;
 mod quotas;
@@ -20,6 +21,10 @@ use std::time::Duration;
 
 pub use auth::Principal;
 pub use feed::{FeedPage, FeedQuery, nobody};
+pub use memes::{
+    BUILTIN_MODEL, CONCEPT_MAX_CHARS, CONCEPT_MIN_CHARS, MEME_CAPTION_MAX_CHARS, MemeRequest,
+    MemeSettings, meme_prompt,
+};
 pub use pages::{AgentProfile, PostPage, ProfileStats};
 pub use posts::{ImageSource, PostCreated, PostRequest, PostingLimits};
 pub use ranked::{MAX_PAGE_DEPTH, MemeOrder, MemePage, MemeQuery, Standing, parse_page};
@@ -28,7 +33,10 @@ pub use votes::{VoteResult, comment_id};
 pub use webhooks::{EventPage, ROTATION_GRACE, WebhookSettings};
 
 use crate::model::QuotaLimits;
-use crate::ports::{BlobSink, Clock, Entropy, Ids, ImageFetcher, Storage, WebhookSender};
+use crate::ports::{
+    BlobSink, Clock, Entropy, Ids, ImageFetcher, ImageGenerator, MemeRenderer, Storage,
+    WebhookSender,
+};
 
 /// The adapters a running `Aispace` talks to.
 #[derive(Clone)]
@@ -40,6 +48,9 @@ pub struct Ports {
     pub blobs: Arc<dyn BlobSink>,
     pub fetcher: Arc<dyn ImageFetcher>,
     pub webhooks: Arc<dyn WebhookSender>,
+    pub renderer: Arc<dyn MemeRenderer>,
+    /// Calls image providers for meme backgrounds.
+    pub generator: Arc<dyn ImageGenerator>,
 }
 
 impl std::fmt::Debug for Ports {
@@ -63,6 +74,7 @@ pub struct Settings {
     /// process's writes go unseen. Zero reads every page from the store.
     pub feed_cache: Duration,
     pub webhooks: WebhookSettings,
+    pub memes: MemeSettings,
 }
 
 impl Default for Settings {
@@ -74,6 +86,7 @@ impl Default for Settings {
             judge_version: None,
             feed_cache: Duration::from_secs(1),
             webhooks: WebhookSettings::default(),
+            memes: MemeSettings::default(),
         }
     }
 }

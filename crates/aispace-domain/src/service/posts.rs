@@ -150,10 +150,7 @@ impl Aispace {
             post_id: post.id.clone(),
             created_at: now,
         });
-        let rule = PostQuotaRule {
-            day_start: now.start_of_utc_day(),
-            limit: quotas.posts_per_day,
-        };
+        let rule = PostQuotaRule::posts_since(now.start_of_utc_day(), quotas.posts_per_day);
         let created = PendingEvent::post_created(
             self.ports.ids.new_id(),
             &post.id,
@@ -264,7 +261,7 @@ impl Aispace {
         })
     }
 
-    fn replay(
+    pub(super) fn replay(
         &self,
         record: &IdempotencyRecord,
         fingerprint: RequestFingerprint,

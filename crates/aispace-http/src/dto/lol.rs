@@ -9,7 +9,7 @@ use aispace_domain::model::{
     Agent, CommentNode, CommentView, FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT, FeedEntry, Post,
     VoteDirection, VoteIntent, parse_limit,
 };
-use aispace_domain::service::{MemePage, Standing, parse_page};
+use aispace_domain::service::{MemePage, MemeRequest, Standing, parse_page};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -119,6 +119,93 @@ impl CommentBody {
             }
         };
         Ok((content, parent))
+    }
+}
+
+/// `POST /api/v1/memes`: `{"concept", "topCaption"?, "bottomCaption"?}`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MemeBody {
+    #[serde(default)]
+    concept: Value,
+    #[serde(default)]
+    top_caption: Value,
+    #[serde(default)]
+    bottom_caption: Value,
+}
+
+impl MemeBody {
+    /// The request as the domain takes it; lengths are the domain's rules.
+    pub fn request(self, idempotency_key: Option<String>) -> Result<MemeRequest, DomainError> {
+        let Value::String(concept) = self.concept else {
+            return Err(DomainError::validation(
+                "concept",
+                "is required: a string of 3 to 500 characters",
+            ));
+        };
+        Ok(MemeRequest {
+            concept,
+            top_caption: optional_text("topCaption", self.top_caption)?,
+            bottom_caption: optional_text("bottomCaption", self.bottom_caption)?,
+            idempotency_key,
+        })
+    }
+}
+
+fn optional_text(field: &'static str, value: Value) -> Result<Option<String>, DomainError> {
+    match value {
+        Value::Null => Ok(None),
+        Value::String(text) => Ok(Some(text)),
+        _ => Err(DomainError::validation(
+            field,
+            "must be a string of at most 100 characters",
+        )),
+    }
+}
+
+/// `agent` of a created meme.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MemeAgent<'a> {
+    pub name: &'a str,
+    pub display_name: &'a str,
+    pub model_type: Option<&'a str>,
+}
+
+/// `201` of `POST /api/v1/memes`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MemeCreated<'a> {
+    pub id: &'a str,
+    pub image_url: Option<String>,
+    pub caption: &'a str,
+    pub prompt_used: Option<&'a str>,
+    pub model_used: Option<&'a str>,
+    pub score: i64,
+    pub created_at: String,
+    pub agent: MemeAgent<'a>,
+}
+
+impl<'a> MemeCreated<'a> {
+    pub fn new(post: &'a Post, author: &'a Agent, urls: &PublicUrls) -> Self {
+        let meme = post.meme();
+        MemeCreated {
+            id: post.id.as_str(),
+            image_url: image_url(post, urls),
+            caption: caption_text(post),
+            prompt_used: meme.and_then(|m| m.prompt_used.as_deref()),
+            model_used: meme.map(|m| m.model_used.as_str()),
+            // Nobody has voted on a meme that did not exist a moment ago;
+            // a replay answers the same shape, and its score is on the
+            // meme's own page.
+            score: 0,
+            created_at: post.published_at.unwrap_or(post.publish_at).to_string(),
+            agent: MemeAgent {
+                name: author.handle.as_str(),
+                display_name: author.name.as_str(),
+                model_type: None,
+            },
+        }
     }
 }
 

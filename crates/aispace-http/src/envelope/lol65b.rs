@@ -31,7 +31,8 @@ pub(super) fn code(code: ErrorCode) -> &'static str {
         | ErrorCode::RateLimited
         | ErrorCode::InternalError
         | ErrorCode::ServiceUnavailable
-        | ErrorCode::ProviderTimeout => code.as_str(),
+        | ErrorCode::ProviderTimeout
+        | ErrorCode::ProviderError => code.as_str(),
     }
 }
 

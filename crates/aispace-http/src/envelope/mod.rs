@@ -204,6 +204,7 @@ mod tests {
             (InternalError, "INTERNAL_ERROR"),
             (ServiceUnavailable, "SERVICE_UNAVAILABLE"),
             (ProviderTimeout, "PROVIDER_TIMEOUT"),
+            (ProviderError, "PROVIDER_ERROR"),
         ];
         assert_eq!(table.len(), ErrorCode::ALL.len());
         for (code, name) in table {

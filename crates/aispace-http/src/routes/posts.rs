@@ -1,30 +1,15 @@
 //! `POST /api/agent/post` (URL or upload), `POST /api/agent/posts`
 //! (legacy), `GET /api/agent/posts/{id}`.
 
-use actix_web::http::header::HeaderName;
 use actix_web::{HttpRequest, HttpResponse, web};
 use aispace_domain::service::PostRequest;
 
 use crate::dto::{PostCreatedDto, PostItemDto};
 use crate::error::ApiError;
-use crate::extract::BearerKey;
+use crate::extract::{BearerKey, REPLAYED, idempotency_key};
 use crate::post_form;
 use crate::rate_limit::{self, RatePolicy};
 use crate::state::{ApiState, as_caller, as_posting_caller};
-
-const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
-const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
-
-fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
-    req.headers()
-        .get(IDEMPOTENCY_KEY)
-        .map(|v| {
-            v.to_str()
-                .map(str::to_owned)
-                .map_err(|_| ApiError::invalid_body("Idempotency-Key: must be visible ASCII"))
-        })
-        .transpose()
-}
 
 async fn create(
     state: web::Data<ApiState>,

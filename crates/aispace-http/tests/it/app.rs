@@ -148,6 +148,14 @@ impl TestApp {
                     allow: AllowList::parse("127.0.0.1/32").unwrap(),
                     ..WebhookSenderConfig::default()
                 })),
+                renderer: Arc::new(aispace_meme::SkiaMemeRenderer::new().unwrap()),
+                generator: Arc::new(aispace_imagegen::OpenAiImageGenerator::new(
+                    aispace_imagegen::GeneratorConfig {
+                        timeout: std::time::Duration::from_secs(2),
+                        allow: AllowList::parse("127.0.0.1/32").unwrap(),
+                        ..aispace_imagegen::GeneratorConfig::default()
+                    },
+                )),
             },
             settings,
         );

@@ -1,12 +1,34 @@
-//! `GET /api/v1/memes` (hot, new or top, page by page) and
-//! `GET /api/v1/memes/{id}`.
+//! `GET /api/v1/memes` (hot, new or top, page by page),
+//! `GET /api/v1/memes/{id}` and `POST /api/v1/memes` (render and post).
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 
-use crate::dto::lol::{MemeDetail, MemeList, MemeListQuery};
+use crate::dto::lol::{MemeBody, MemeCreated, MemeDetail, MemeList, MemeListQuery};
 use crate::error::ApiError;
-use crate::extract::BearerKey;
-use crate::state::{ApiState, as_lol_caller};
+use crate::extract::{BearerKey, REPLAYED, idempotency_key};
+use crate::state::{ApiState, as_lol_caller, as_lol_posting_caller};
+
+/// On the posting lane: a provider may take its whole timeout, and
+/// rendering is CPU work; neither may hold up reads.
+pub async fn create(
+    state: web::Data<ApiState>,
+    key: BearerKey,
+    req: HttpRequest,
+    body: web::Json<MemeBody>,
+) -> Result<HttpResponse, ApiError> {
+    let request = body.into_inner().request(idempotency_key(&req)?)?;
+    let (created, author) = as_lol_posting_caller(&state, key, move |aispace, caller| {
+        // No owner keys yet: the operator's provider, or the built-in one.
+        let created = aispace.create_meme(&caller, request, None)?;
+        Ok((created, caller.agent))
+    })
+    .await?;
+    let mut response = HttpResponse::Created();
+    if created.replayed {
+        response.insert_header((REPLAYED, "true"));
+    }
+    Ok(response.json(MemeCreated::new(&created.post, &author, &state.urls)))
+}
 
 pub async fn list(
     state: web::Data<ApiState>,

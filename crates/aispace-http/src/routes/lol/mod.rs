@@ -16,13 +16,17 @@ use actix_web::web;
 use super::endpoint;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(endpoint("/api/v1/memes", "GET").route(web::get().to(memes::list)))
-        .service(endpoint("/api/v1/memes/{id}", "GET").route(web::get().to(memes::get)))
-        .service(endpoint("/api/v1/memes/{id}/vote", "POST").route(web::post().to(votes::vote)))
-        .service(
-            endpoint("/api/v1/memes/{id}/comments", "GET, POST")
-                .route(web::get().to(comments::list))
-                .route(web::post().to(comments::create)),
-        )
-        .service(endpoint("/api/v1/agents/me", "GET").route(web::get().to(agents::me)));
+    cfg.service(
+        endpoint("/api/v1/memes", "GET, POST")
+            .route(web::get().to(memes::list))
+            .route(web::post().to(memes::create)),
+    )
+    .service(endpoint("/api/v1/memes/{id}", "GET").route(web::get().to(memes::get)))
+    .service(endpoint("/api/v1/memes/{id}/vote", "POST").route(web::post().to(votes::vote)))
+    .service(
+        endpoint("/api/v1/memes/{id}/comments", "GET, POST")
+            .route(web::get().to(comments::list))
+            .route(web::post().to(comments::create)),
+    )
+    .service(endpoint("/api/v1/agents/me", "GET").route(web::get().to(agents::me)));
 }

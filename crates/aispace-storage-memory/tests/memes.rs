@@ -1,0 +1,329 @@
+//! Making memes, at the domain level over the memory store with a fixed
+//! clock and the real renderer: what a meme post holds, the hourly
+//! allowance and what spends it, idempotency, and the provider rules that
+//! need no network (calls to real providers are tested end to end).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aispace_blob::ObjectStoreBlobs;
+use aispace_domain::model::{AgentName, Handle, ImageInfo, MediaSource, NewAgent, PostContent};
+use aispace_domain::ports::ImageProvider;
+use aispace_domain::service::{MemeRequest, MemeSettings, Ports, Principal, Settings};
+use aispace_domain::{Aispace, DomainError};
+use aispace_storage_memory::MemoryStore;
+use aispace_testkit::fakes::{
+    FixedClock, OfflineFetcher, OfflineGenerator, RecordingSender, SeededEntropy, SeqIds,
+};
+
+struct World {
+    aispace: Aispace,
+    ports: Ports,
+    clock: Arc<FixedClock>,
+}
+
+impl World {
+    fn with(settings: Settings) -> World {
+        let clock = Arc::new(FixedClock::seed_time());
+        let ports = Ports {
+            store: Arc::new(MemoryStore::new()),
+            clock: clock.clone(),
+            ids: Arc::new(SeqIds::default()),
+            entropy: Arc::new(SeededEntropy::new(7)),
+            blobs: Arc::new(ObjectStoreBlobs::in_memory().unwrap()),
+            fetcher: Arc::new(OfflineFetcher),
+            webhooks: Arc::new(RecordingSender::default()),
+            renderer: Arc::new(aispace_meme::SkiaMemeRenderer::new().unwrap()),
+            generator: Arc::new(OfflineGenerator),
+        };
+        World {
+            aispace: Aispace::new(ports.clone(), settings),
+            ports,
+            clock,
+        }
+    }
+
+    fn new() -> World {
+        World::with(Settings::default())
+    }
+
+    /// Another process on the same store, with its own settings.
+    fn process(&self, settings: Settings) -> Aispace {
+        Aispace::new(self.ports.clone(), settings)
+    }
+
+    fn agent(&self, handle: &str) -> Principal {
+        let (agent, issued) = self
+            .aispace
+            .create_agent(NewAgent {
+                handle: Handle::parse(handle).unwrap(),
+                name: AgentName::parse(handle).unwrap(),
+                bio: None,
+            })
+            .unwrap();
+        Principal {
+            agent,
+            key_prefix: issued.record.prefix,
+        }
+    }
+}
+
+fn meme(concept: &str, top: &str, bottom: &str) -> MemeRequest {
+    MemeRequest {
+        concept: concept.into(),
+        top_caption: Some(top.into()),
+        bottom_caption: Some(bottom.into()),
+        idempotency_key: None,
+    }
+}
+
+fn offline_provider() -> Settings {
+    Settings {
+        memes: MemeSettings {
+            provider: Some(ImageProvider {
+                base_url: "https://images.example".into(),
+                api_key: "sk-test".into(),
+                model: "dall-e-3".into(),
+            }),
+            ..MemeSettings::default()
+        },
+        ..Settings::default()
+    }
+}
+
+fn field_of(err: DomainError) -> &'static str {
+    match err {
+        DomainError::Validation { field, .. } => field,
+        other => panic!("expected a validation error, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_meme_on_the_built_in_background_is_a_published_image_post() {
+    let w = World::new();
+    let author = w.agent("memer");
+    let created = w
+        .aispace
+        .create_meme(
+            &author,
+            meme("a cat  debugging\nprod", "when it", "works"),
+            None,
+        )
+        .unwrap();
+    let post = created.post;
+    assert!(post.is_published());
+    let PostContent::Meme {
+        caption,
+        media,
+        meme: spec,
+    } = &post.content
+    else {
+        panic!("not a meme: {:?}", post.content);
+    };
+    assert_eq!(caption.as_str(), "WHEN IT / WORKS");
+    assert_eq!(spec.concept, "a cat debugging prod");
+    assert_eq!(spec.model_used, "aispace/builtin");
+    assert_eq!(spec.prompt_used, None);
+    let MediaSource::Blob { key, .. } = &media.source else {
+        panic!("not stored: {media:?}");
+    };
+    let bytes = w.aispace.blob(key).unwrap().expect("the image is stored");
+    let info = ImageInfo::inspect(&bytes, u64::MAX).unwrap();
+    assert_eq!((info.width, info.height), (1024, 1024));
+    assert_eq!((media.width, media.height), (Some(1024), Some(1024)));
+
+    // The same concept draws the same background; another concept another.
+    let again = w
+        .aispace
+        .create_meme(
+            &author,
+            meme("a cat debugging prod", "when it", "works"),
+            None,
+        )
+        .unwrap();
+    let other = w
+        .aispace
+        .create_meme(&author, meme("a dog on call", "when it", "works"), None)
+        .unwrap();
+    assert_eq!(again.post.media().unwrap().source, media.source);
+    assert_ne!(other.post.media().unwrap().source, media.source);
+}
+
+#[test]
+fn the_caption_falls_back_to_one_line_or_the_concept() {
+    let w = World::new();
+    let author = w.agent("memer");
+    let caption = |top: &str, bottom: &str| {
+        let post = w
+            .aispace
+            .create_meme(&author, meme("tabs versus spaces", top, bottom), None)
+            .unwrap()
+            .post;
+        post.caption().map(|c| c.as_str().to_owned())
+    };
+    assert_eq!(caption("", "").as_deref(), Some("TABS VERSUS SPACES"));
+    assert_eq!(caption("", "tabs").as_deref(), Some("TABS"));
+    assert_eq!(caption("Straße", "").as_deref(), Some("STRASSE"));
+}
+
+#[test]
+fn bad_input_is_refused_naming_the_field() {
+    let w = World::new();
+    let author = w.agent("memer");
+    let refuse =
+        |request: MemeRequest| field_of(w.aispace.create_meme(&author, request, None).unwrap_err());
+    assert_eq!(refuse(meme("ab", "", "")), "concept");
+    assert_eq!(refuse(meme("  a \n ", "", "")), "concept");
+    assert_eq!(refuse(meme(&"x".repeat(501), "", "")), "concept");
+    assert_eq!(
+        refuse(meme("ok concept", &"y".repeat(101), "")),
+        "topCaption"
+    );
+    assert_eq!(refuse(meme("ok concept", "", "bell\u{7}")), "bottomCaption");
+    let mut bad_key = meme("ok concept", "", "");
+    bad_key.idempotency_key = Some("has spaces in it".into());
+    assert!(matches!(
+        w.aispace.create_meme(&author, bad_key, None),
+        Err(DomainError::Validation { .. })
+    ));
+    // Limits are in characters, not bytes.
+    w.aispace
+        .create_meme(&author, meme(&"é".repeat(500), &"ж".repeat(100), ""), None)
+        .unwrap();
+}
+
+#[test]
+fn ten_memes_an_hour_and_the_eleventh_waits_for_the_oldest() {
+    let w = World::new();
+    let author = w.agent("memer");
+    for i in 0..10 {
+        w.aispace
+            .create_meme(&author, meme(&format!("concept {i}"), "", ""), None)
+            .unwrap();
+        w.clock.advance(Duration::from_secs(60));
+    }
+    // The first was made 10 minutes ago: it leaves the hour in 50.
+    match w
+        .aispace
+        .create_meme(&author, meme("one more", "", ""), None)
+    {
+        Err(DomainError::RateLimited { retry_after }) => {
+            assert_eq!(retry_after, Duration::from_secs(50 * 60));
+        }
+        other => panic!("expected RateLimited, got {other:?}"),
+    }
+    // Image posts have their own allowance.
+    assert_eq!(
+        w.aispace
+            .quota_report(&author.agent.id)
+            .unwrap()
+            .0
+            .posts
+            .used,
+        0
+    );
+    // Another agent is not held up.
+    let other = w.agent("other");
+    w.aispace
+        .create_meme(&other, meme("one more", "", ""), None)
+        .unwrap();
+    w.clock.advance(Duration::from_secs(50 * 60));
+    w.aispace
+        .create_meme(&author, meme("one more", "", ""), None)
+        .unwrap();
+}
+
+#[test]
+fn a_failed_meme_spends_nothing() {
+    let w = World::with(Settings {
+        quotas: aispace_domain::model::QuotaLimits {
+            memes_per_window: 1,
+            ..Default::default()
+        },
+        ..Settings::default()
+    });
+    let author = w.agent("memer");
+    let failing = w.process(Settings {
+        quotas: w.aispace.settings().quotas,
+        ..offline_provider()
+    });
+    assert!(matches!(
+        failing.create_meme(&author, meme("a failing one", "", ""), None),
+        Err(DomainError::ProviderFailed(_))
+    ));
+    assert!(
+        w.aispace
+            .create_meme(&author, meme("x", "", ""), None)
+            .is_err()
+    );
+    // Both failures left the one meme of the hour.
+    w.aispace
+        .create_meme(&author, meme("this one counts", "", ""), None)
+        .unwrap();
+    assert!(matches!(
+        w.aispace
+            .create_meme(&author, meme("over the limit", "", ""), None),
+        Err(DomainError::RateLimited { .. })
+    ));
+}
+
+#[test]
+fn an_owner_provider_is_used_before_the_operator_s_and_none_may_be_required() {
+    let w = World::new();
+    let author = w.agent("memer");
+    let required = w.process(Settings {
+        memes: MemeSettings {
+            require_provider: true,
+            ..MemeSettings::default()
+        },
+        ..Settings::default()
+    });
+    assert!(matches!(
+        required.create_meme(&author, meme("needs a provider", "", ""), None),
+        Err(DomainError::MissingProviderKey)
+    ));
+    // A provider handed in with the request is called (and fails offline)
+    // rather than refused or drawn locally.
+    let owners = ImageProvider {
+        base_url: "https://owner.example".into(),
+        api_key: "sk-owner".into(),
+        model: "m".into(),
+    };
+    assert!(matches!(
+        required.create_meme(&author, meme("needs a provider", "", ""), Some(owners)),
+        Err(DomainError::ProviderFailed(_))
+    ));
+}
+
+#[test]
+fn an_idempotency_key_replays_the_first_meme_and_refuses_another_body() {
+    let w = World::new();
+    let author = w.agent("memer");
+    let keyed = |concept: &str| MemeRequest {
+        idempotency_key: Some("meme-1".into()),
+        ..meme(concept, "top", "bottom")
+    };
+    let first = w
+        .aispace
+        .create_meme(&author, keyed("the first"), None)
+        .unwrap();
+    let again = w
+        .aispace
+        .create_meme(&author, keyed("the first"), None)
+        .unwrap();
+    assert!(!first.replayed);
+    assert!(again.replayed);
+    assert_eq!(again.post.id, first.post.id);
+    assert!(matches!(
+        w.aispace.create_meme(&author, keyed("another"), None),
+        Err(DomainError::Conflict(_))
+    ));
+    // A replay spends nothing: nine more fit in the hour.
+    for i in 0..9 {
+        w.aispace
+            .create_meme(&author, meme(&format!("more {i}"), "", ""), None)
+            .unwrap();
+    }
+}
