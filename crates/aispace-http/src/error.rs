@@ -298,12 +298,16 @@ impl From<DomainError> for ApiError {
                 ErrorCode::MissingProviderKey,
                 "this server makes memes only with an image provider, and none is configured",
             ),
-            DomainError::ProviderTimeout(_) => {
-                ApiError::new(ErrorCode::ProviderTimeout, err.to_string())
-            }
-            DomainError::ProviderFailed(message) => {
-                ApiError::new(ErrorCode::ProviderError, message)
-            }
+            // Also for the access log: a provider that fails or is slow is
+            // the operator's to fix (a wrong key, a blocked address).
+            DomainError::ProviderTimeout(_) => ApiError {
+                cause: Some(err.to_string()),
+                ..ApiError::new(ErrorCode::ProviderTimeout, err.to_string())
+            },
+            DomainError::ProviderFailed(message) => ApiError {
+                cause: Some(message.clone()),
+                ..ApiError::new(ErrorCode::ProviderError, message)
+            },
             DomainError::RateLimited { retry_after } => ApiError {
                 retry_after: Some(retry_after),
                 ..ApiError::new(

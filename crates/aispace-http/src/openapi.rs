@@ -97,7 +97,7 @@ fn meaning(code: ErrorCode) -> &'static str {
         ErrorCode::ServiceUnavailable => "storage is unavailable; retry after `retryAfterSeconds`",
         ErrorCode::AgentNotClaimed => "the agent has not been claimed by its human yet",
         ErrorCode::MissingProviderKey => {
-            "the owner has not set the model provider's API key this action needs"
+            "no model provider is configured for this action (the owner's key or the operator's) and this server requires one"
         }
         ErrorCode::ProviderTimeout => "the model provider did not answer in time",
         ErrorCode::ProviderError => {

@@ -178,7 +178,38 @@ pub fn all() -> Vec<Scenario> {
             body: |_| upload_body(),
             ..Scenario::DEFAULT
         },
+        // Memes on the built-in background (no provider configured): each
+        // request a new concept, so each draws and encodes a new 1024²
+        // image. Two connections: rendering is CPU work, one core each
+        // (the server renders as many at once as it has cores).
+        Scenario {
+            name: "meme-create",
+            method: "POST",
+            connections: 2,
+            path: |_| "/api/v1/memes".to_owned(),
+            headers: |slot| {
+                vec![
+                    ("Authorization", format!("Bearer {}", slot.key)),
+                    ("Content-Type", "application/json".to_owned()),
+                ]
+            },
+            body: |_| meme_body(),
+            require_2xx: true,
+            ..Scenario::DEFAULT
+        },
     ]
+}
+
+/// A meme whose concept no other request of this process had: the same
+/// concept would draw the same background, and storing a duplicate is not
+/// the work being measured.
+fn meme_body() -> Vec<u8> {
+    static MEMES: AtomicU64 = AtomicU64::new(0);
+    let n = MEMES.fetch_add(1, Ordering::Relaxed);
+    format!(
+        r#"{{"concept":"the benchmark's meme number {n}, rendered by the server","topCaption":"when the benchmark","bottomCaption":"draws meme number {n}"}}"#
+    )
+    .into_bytes()
 }
 
 fn bearer(slot: &Slot<'_>) -> Vec<(&'static str, String)> {

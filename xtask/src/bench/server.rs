@@ -21,7 +21,7 @@ const KEPT_LOG_LINES: usize = 20;
 
 /// The server's environment on every database, also printed with the
 /// results so the figures can be reproduced.
-pub const SERVER_ENV: [(&str, &str); 11] = [
+pub const SERVER_ENV: [(&str, &str); 12] = [
     ("AISPACE_BIND", "127.0.0.1:0"),
     // Warnings and errors, plus the line that says where it listens.
     ("RUST_LOG", "warn,aispace::serve=info"),
@@ -32,6 +32,8 @@ pub const SERVER_ENV: [(&str, &str); 11] = [
     ("AISPACE_QUOTA_MEDALS_PER_MINUTE", "100000000"),
     ("AISPACE_COMMENT_COOLDOWN_SECONDS", "0"),
     ("AISPACE_QUOTA_VOTES_PER_MINUTE", "100000000"),
+    // And 10 memes an hour would end `meme-create` after its tenth.
+    ("AISPACE_QUOTA_MEMES_PER_HOUR", "100000000"),
     // So is the per-key request guard (50 a second, bursts of 100): it
     // stays on, so its check is part of what is measured, but never
     // refuses. (0 would turn it off, and its cost with it.)

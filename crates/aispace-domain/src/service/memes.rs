@@ -79,7 +79,9 @@ impl Aispace {
         let top = caption_field("topCaption", request.top_caption.as_deref())?;
         let bottom = caption_field("bottomCaption", request.bottom_caption.as_deref())?;
         let caption = Caption::parse(Some(&post_caption(&concept, &top, &bottom)))?;
-        let tags = Tags::normalize(&[], &caption)?;
+        // The API has no tags, so none are read from the words: a
+        // hashtag in a caption is text the image shows.
+        let tags = Tags::default();
         let key = request
             .idempotency_key
             .as_deref()
@@ -278,6 +280,12 @@ fn text_field(field: &'static str, raw: &str, max_chars: usize) -> Result<String
         ));
     }
     let text = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    if !text.is_empty() && text.chars().all(invisible) {
+        return Err(DomainError::validation(
+            field,
+            "must have a visible character, or be empty",
+        ));
+    }
     if text.chars().count() > max_chars {
         return Err(DomainError::validation(
             field,
@@ -285,6 +293,22 @@ fn text_field(field: &'static str, raw: &str, max_chars: usize) -> Result<String
         ));
     }
     Ok(text)
+}
+
+/// Characters that draw nothing and are not white space: zero-width
+/// spaces and joiners, marks of direction, the soft hyphen, the BOM.
+fn invisible(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{180E}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{FEFF}'
+        )
 }
 
 fn caption_field(field: &'static str, raw: Option<&str>) -> Result<String, DomainError> {
@@ -324,6 +348,11 @@ mod tests {
             "two lines"
         );
         assert!(caption_field("topCaption", Some("bell\u{7}")).is_err());
+        assert!(caption_field("topCaption", Some("\u{200B}\u{200B}")).is_err());
+        assert_eq!(
+            caption_field("topCaption", Some("a\u{200D}b")).unwrap(),
+            "a\u{200D}b"
+        );
         assert!(caption_field("topCaption", Some(&"x".repeat(101))).is_err());
         assert_eq!(
             caption_field("topCaption", Some(&"é".repeat(100))).unwrap(),

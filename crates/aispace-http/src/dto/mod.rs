@@ -3,11 +3,13 @@
 
 mod agent;
 pub mod lol;
+mod object;
 pub mod post;
 mod quotas;
 mod webhook;
 
 pub use agent::AgentDto;
+pub use object::Object;
 pub use post::{PostCreatedDto, PostItemDto};
 pub use quotas::QuotasDto;
 pub use webhook::{DeliveryDto, EventDto, WebhookDto};

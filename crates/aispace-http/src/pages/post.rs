@@ -2,8 +2,10 @@
 //! confirm the post is live", and a shared link unfurls with
 //! its image (OpenGraph and Twitter card tags). Its comments are shown as
 //! threads, a page of root comments at a time, each with its replies.
+//! A meme's words and concept are also there as text, for search and
+//! screen readers; its words are its image's alt text.
 
-use aispace_domain::model::{CommentNode, FeedEntry, MAX_COMMENT_DEPTH, Score};
+use aispace_domain::model::{CommentNode, FeedEntry, MAX_COMMENT_DEPTH, MemeSpec, Score};
 use maud::{Markup, html};
 
 use super::{Card, Head, ImageRef, avatar, excerpt, image_ref, layout, score, time};
@@ -27,6 +29,20 @@ pub struct CommentThreads {
 /// The up and down counts behind a score, for a title or small print.
 fn votes(score: Score) -> String {
     format!("{} up, {} down", score.up, score.down)
+}
+
+/// A meme's captions as its image says them (upper-cased, as drawn), with
+/// a label and an element id each; an empty caption is not drawn, so not
+/// listed.
+fn meme_lines(meme: &MemeSpec) -> Vec<(&'static str, &'static str, String)> {
+    [
+        ("Top text", "meme-top", &meme.top_caption),
+        ("Bottom text", "meme-bottom", &meme.bottom_caption),
+    ]
+    .into_iter()
+    .filter(|(_, _, caption)| !caption.is_empty())
+    .map(|(label, id, caption)| (label, id, caption.to_uppercase()))
+    .collect()
 }
 
 /// One comment and, nested under it, its replies. The depth class indents
@@ -66,12 +82,21 @@ pub fn post_page(entry: &FeedEntry, comments: &CommentThreads, urls: &PublicUrls
     let post_url = urls.post_url(post.id.as_str());
     let byline = format!("{} (@{})", author.name.as_str(), author.handle.as_str());
     let image = image_ref(post, urls);
-    let what = if post.media().is_some() {
-        "An image"
-    } else {
-        "A post"
+    let meme = post.meme();
+    let meme_lines = meme.map(meme_lines).unwrap_or_default();
+    let what = match (meme, post.media()) {
+        (Some(_), _) => "A meme",
+        (None, Some(_)) => "An image",
+        (None, None) => "A post",
     };
-    let alt = if caption.is_empty() {
+    // A meme's words, whole: at most two captions of 100 characters.
+    let alt = if !meme_lines.is_empty() {
+        meme_lines
+            .iter()
+            .map(|(_, _, line)| line.as_str())
+            .collect::<Vec<_>>()
+            .join(" / ")
+    } else if caption.is_empty() {
         format!("{what} by {}", author.name.as_str())
     } else {
         excerpt(caption, 200)
@@ -145,6 +170,16 @@ pub fn post_page(entry: &FeedEntry, comments: &CommentThreads, urls: &PublicUrls
                         p #caption { (caption) }
                     } @else {
                         h1 #post-title { (caption) }
+                    }
+                    @if let Some(meme) = meme {
+                        dl.meme-text #meme-text {
+                            @for (label, id, line) in &meme_lines {
+                                dt { (label) }
+                                dd.meme-line id=(id) { (line) }
+                            }
+                            dt { "Concept" }
+                            dd #meme-concept { (meme.concept) }
+                        }
                     }
                     @if !post.tags.as_slice().is_empty() {
                         ul.tags #tags {

@@ -4,6 +4,7 @@
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
+use crate::dto::Object;
 use crate::dto::{AgentDto, PostItemDto};
 use crate::error::ApiError;
 use crate::extract::BearerKey;
@@ -30,10 +31,10 @@ struct VoteResponse<'a> {
 pub async fn vote(
     state: web::Data<ApiState>,
     key: BearerKey,
-    body: web::Json<VoteBody>,
+    body: web::Json<Object<VoteBody>>,
 ) -> Result<HttpResponse, ApiError> {
     let limits = state.aispace.settings().quotas;
-    let body = body.into_inner();
+    let body = body.into_inner().into_inner();
     let post_id = body.post_id.clone();
     let ((medal, counts), (report, now)) = as_caller(&state, key, move |aispace, caller| {
         let voted = aispace.vote(
@@ -134,11 +135,11 @@ pub async fn add_comment(
     state: web::Data<ApiState>,
     key: BearerKey,
     path: web::Path<String>,
-    body: web::Json<CommentBody>,
+    body: web::Json<Object<CommentBody>>,
 ) -> Result<HttpResponse, ApiError> {
     let limits = state.aispace.settings().quotas;
     let post_id = path.into_inner();
-    let body = body.into_inner();
+    let body = body.into_inner().into_inner();
     let (view, (report, now)) = as_caller(&state, key, move |aispace, caller| {
         let view = aispace.comment(&caller, &post_id, &body.body, body.parent_id.as_deref())?;
         Ok((view, aispace.quota_report(&caller.agent.id)?))

@@ -3,6 +3,7 @@
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
+use crate::dto::Object;
 use crate::dto::{DeliveryDto, EventDto, WebhookDto};
 use crate::error::ApiError;
 use crate::extract::BearerKey;
@@ -24,9 +25,9 @@ struct WebhookAnswer<'a> {
 pub async fn create(
     state: web::Data<ApiState>,
     key: BearerKey,
-    body: web::Json<CreateBody>,
+    body: web::Json<Object<CreateBody>>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
+    let body = body.into_inner().into_inner();
     let webhook = as_caller(&state, key, move |aispace, caller| {
         aispace.create_webhook(&caller, &body.url, &body.events)
     })

@@ -302,6 +302,8 @@ impl Scene {
                 VictimsWebhook,
             ),
             Call::new("GET", "/api/v1/memes", "/api/v1/memes".into(), Public),
+            Call::new("POST", "/api/v1/memes", "/api/v1/memes".into(), Caller)
+                .json(json!({"concept": "a meme only its author may post"})),
             Call::new(
                 "GET",
                 "/api/v1/memes/{id}",

@@ -293,6 +293,7 @@ async fn every_code_keeps_its_aispace_wire_shape() {
         ("AGENT_NOT_CLAIMED", 403, plain("AGENT_NOT_CLAIMED")),
         ("MISSING_PROVIDER_KEY", 403, plain("MISSING_PROVIDER_KEY")),
         ("PROVIDER_TIMEOUT", 504, plain("PROVIDER_TIMEOUT")),
+        ("PROVIDER_ERROR", 502, plain("PROVIDER_ERROR")),
         // Bad input made for the newer surfaces keeps this surface's name.
         (
             "VALIDATION_ERROR",

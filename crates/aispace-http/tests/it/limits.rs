@@ -47,6 +47,7 @@ fn every_code_has_the_documented_status() {
         ("AGENT_NOT_CLAIMED", 403),
         ("MISSING_PROVIDER_KEY", 403),
         ("PROVIDER_TIMEOUT", 504),
+        ("PROVIDER_ERROR", 502),
         ("VALIDATION_ERROR", 400),
     ];
     let actual: Vec<(&str, u16)> = ErrorCode::ALL

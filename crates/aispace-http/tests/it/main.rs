@@ -11,6 +11,7 @@ mod handshake;
 mod hostile_input;
 mod limits;
 mod lol;
+mod memes;
 mod openapi;
 mod pages;
 mod posting;

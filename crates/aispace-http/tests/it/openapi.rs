@@ -774,6 +774,33 @@ async fn exercise_lol65b(r: &mut Recorder<'_>, post: &str, alice: &str, bob: &st
         .await;
     assert_eq!(r.last_status(), 400);
 
+    // A meme drawn here (the built-in background), its replay, and
+    // refusals.
+    let drawn = json!({"concept": "a cat reviewing pull requests", "topCaption": "lgtm"});
+    let replayable = [("Idempotency-Key", "meme-1")];
+    for _ in 0..2 {
+        let created = r
+            .json(
+                "/api/v1/memes",
+                "/api/v1/memes",
+                &dave,
+                drawn.clone(),
+                &replayable,
+            )
+            .await;
+        assert_eq!(r.last_status(), 201, "{created}");
+    }
+    for (body, status) in [
+        (json!({"concept": "another cat"}), 409),
+        (json!({"concept": "no"}), 400),
+    ] {
+        let headers: &[(&str, &str)] = if status == 409 { &replayable } else { &[] };
+        let refused = r
+            .json("/api/v1/memes", "/api/v1/memes", &dave, body, headers)
+            .await;
+        assert_eq!(r.last_status(), status, "{refused}");
+    }
+
     let meme = format!("/api/v1/memes/{post}");
     r.get("/api/v1/memes/{id}", &meme, Some(bob)).await;
     r.get("/api/v1/memes/{id}", "/api/v1/memes/cmissing", Some(bob))

@@ -1,7 +1,7 @@
 //! The pages for people on a live server: status, type and
 //! security headers, escaping of every user text, 404 pages, OpenGraph
 //! tags, paging by links, comment threads, scores and karma, text posts,
-//! and the developers page.
+//! memes' words as text, and the developers page.
 
 use std::time::Duration;
 
@@ -826,10 +826,7 @@ async fn a_text_post_has_a_page_with_its_title_and_no_image() {
         publish_at: now,
         published_at: Some(now),
     };
-    let quota = PostQuotaRule {
-        day_start: now.start_of_utc_day(),
-        limit: 50,
-    };
+    let quota = PostQuotaRule::posts_since(now.start_of_utc_day(), 50);
     let event = PendingEvent::post_created(
         Id::from_parts(now.as_millis() as u64, [8; 10]),
         &post.id,
@@ -864,6 +861,88 @@ async fn a_text_post_has_a_page_with_its_title_and_no_image() {
     // And it stays out of the grids.
     let (_, home) = page(&app, "/").await;
     assert!(!home.contains(id), "{home}");
+}
+
+#[actix_web::test]
+async fn a_memes_page_shows_its_words_and_concept_as_text_and_alt() {
+    let app = TestApp::spawn().await;
+    let (_, key) = app.agent("humor-bot");
+    let create = |body: serde_json::Value| {
+        let app = &app;
+        let key = key.clone();
+        async move {
+            let answer = app.post_json("/api/v1/memes", &key, body, &[]).await;
+            assert_eq!(answer.status, 201, "{}", answer.body);
+            answer.body
+        }
+    };
+    let created = create(json!({
+        "concept": "a <b>bold</b> cat & \"friends\"",
+        "topCaption": "when you <ship>",
+        "bottomCaption": "on friday"
+    }))
+    .await;
+    let id = created["id"].as_str().unwrap();
+    let path = created["imageUrl"]
+        .as_str()
+        .unwrap()
+        .strip_prefix("https://aispace.test")
+        .unwrap();
+
+    let (answer, html) = page(&app, &format!("/p/{id}")).await;
+    assert_eq!(answer.status, 200, "{html}");
+    let alt = "WHEN YOU &lt;SHIP&gt; / ON FRIDAY";
+    assert!(
+        html.contains(&format!(
+            "<img id=\"post-image\" src=\"{path}\" alt=\"{alt}\" width=\"1024\" height=\"1024\""
+        )),
+        "{html}"
+    );
+    assert_eq!(meta(&html, "og:image:alt").as_deref(), Some(alt));
+    assert!(
+        html.contains(concat!(
+            "<dl class=\"meme-text\" id=\"meme-text\">",
+            "<dt>Top text</dt><dd class=\"meme-line\" id=\"meme-top\">WHEN YOU &lt;SHIP&gt;</dd>",
+            "<dt>Bottom text</dt><dd class=\"meme-line\" id=\"meme-bottom\">ON FRIDAY</dd>",
+            "<dt>Concept</dt>",
+            "<dd id=\"meme-concept\">a &lt;b&gt;bold&lt;/b&gt; cat &amp; &quot;friends&quot;</dd>",
+            "</dl>"
+        )),
+        "{html}"
+    );
+    assert!(!html.contains("<b>"), "{html}");
+    assert!(!html.contains("<ship>"), "{html}");
+
+    // Two long captions make the alt whole, never cut.
+    let (top, bottom) = ("word ".repeat(20), "more ".repeat(20));
+    let long =
+        create(json!({"concept": "a long one", "topCaption": top, "bottomCaption": bottom})).await;
+    let (_, html) = page(&app, &format!("/p/{}", long["id"].as_str().unwrap())).await;
+    let whole = format!(
+        "{} / {}",
+        top.trim().to_uppercase(),
+        bottom.trim().to_uppercase()
+    );
+    assert!(html.contains(&format!("alt=\"{whole}\"")), "{html}");
+
+    // A meme with one caption lists that one; the concept is always there.
+    let bottom_only = create(json!({"concept": "a quiet cat", "bottomCaption": "meow"})).await;
+    let (_, html) = page(&app, &format!("/p/{}", bottom_only["id"].as_str().unwrap())).await;
+    assert!(html.contains("alt=\"MEOW\""), "{html}");
+    assert!(!html.contains("id=\"meme-top\""), "{html}");
+    assert!(
+        html.contains("<dd class=\"meme-line\" id=\"meme-bottom\">MEOW</dd>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<dd id=\"meme-concept\">a quiet cat</dd>"),
+        "{html}"
+    );
+
+    // An upload is no meme.
+    let upload = post_png(&app, &key, 5, "just a photo", "").await;
+    let (_, html) = page(&app, &format!("/p/{}", upload["postId"].as_str().unwrap())).await;
+    assert!(!html.contains("meme-text"), "{html}");
 }
 
 #[actix_web::test]

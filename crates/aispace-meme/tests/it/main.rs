@@ -76,14 +76,20 @@ fn assert_inside(name: &str, ink: (u32, u32, u32, u32), band: (f32, f32, f32, f3
 #[test]
 fn captions_of_the_fixed_set_stay_inside_their_margins_and_bands() {
     let renderer = renderer();
-    std::fs::create_dir_all("/tmp/memes").expect("temp dir");
+    // To look at the set: AISPACE_MEME_GOLDEN_DIR=/tmp/memes cargo test -p aispace-meme
+    let keep = std::env::var_os("AISPACE_MEME_GOLDEN_DIR").map(std::path::PathBuf::from);
+    if let Some(dir) = &keep {
+        std::fs::create_dir_all(dir).expect("golden dir");
+    }
     for &(name, top, bottom) in SET {
         let meme = renderer
             .render(Background::Generated { concept: name }, top, bottom)
             .expect("renders");
         assert_eq!(meme.image_type, ImageType::Png);
         assert_eq!((meme.width, meme.height), (1024, 1024));
-        std::fs::write(format!("/tmp/memes/{name}.png"), &meme.bytes).expect("golden written");
+        if let Some(dir) = &keep {
+            std::fs::write(dir.join(format!("{name}.png")), &meme.bytes).expect("golden written");
+        }
         let image = decode(&meme.bytes);
         let background = decode(&generated_background(name).expect("background"));
         let [top_band, bottom_band] = bands(1024, 1024);

@@ -1,8 +1,10 @@
 //! The LOL-65B agent API's calls as its documentation writes them (curl,
 //! a `lol65b_` key, JSON bodies), run against `aispace serve` on SQLite
-//! with only the base URL changed: browse, one meme, vote, comment, me.
-//! Each answer must have the documented response's shape, field by field.
-//! Memes are made here by posting images through the AIspace surface.
+//! with only the base URL changed: browse, one meme, vote, comment, me,
+//! create a meme. Each answer must have the documented response's shape,
+//! field by field. The memes browsed are made by posting images through
+//! the AIspace surface; the last one by the documented create call, drawn
+//! on the built-in background (no image provider is configured).
 
 use std::process::Command;
 
@@ -10,7 +12,7 @@ use aispace_testkit::http;
 use aispace_testkit::images;
 use serde_json::{Value, json};
 
-use crate::process::{Server, aispace_json, json};
+use crate::process::{Server, aispace_json, json, png_size};
 
 /// The documented response examples, verbatim but for `recentMemes`
 /// (documented as `[...]`: a list of feed items).
@@ -51,6 +53,21 @@ const MEME_EXAMPLE: &str = r#"{
     "name": "memelord-3000",
     "displayName": "MemeLord 3000",
     "avatarUrl": "https://...",
+    "modelType": "gpt-4"
+  }
+}"#;
+
+const CREATED_EXAMPLE: &str = r#"{
+  "id": "clr...",
+  "imageUrl": "https://...",
+  "caption": "GRADIENT DESCENT AT A PARTY",
+  "promptUsed": "cartoon meme style, funny illustration of...",
+  "modelUsed": "stabilityai/stable-diffusion-xl-base-1.0",
+  "score": 0,
+  "createdAt": "2026-02-09T12:00:00.000Z",
+  "agent": {
+    "name": "humor-bot",
+    "displayName": "Humor Bot",
     "modelType": "gpt-4"
   }
 }"#;
@@ -103,7 +120,8 @@ const ME_EXAMPLE: &str = r#"{
 /// Fields the documentation shows with a value that may be `null`: a vote
 /// not cast, a reply's missing parent, what agents here do not declare
 /// (model, avatar, owner), generation metadata of an image that was
-/// posted rather than generated, and a top meme of an agent with none.
+/// posted rather than generated (and the prompt of a meme drawn on the
+/// built-in background), and a top meme of an agent with none.
 const NULLABLE: [&str; 9] = [
     "agentVote",
     "parentId",
@@ -188,6 +206,33 @@ fn is_rfc3339_millis(s: &str) -> bool {
             23 => *c == b'Z',
             _ => c.is_ascii_digit(),
         })
+}
+
+/// Runs `script` like [`curl`], with `curl` wrapped to print the status
+/// on a last line of its own (so the documented line stays verbatim), and
+/// returns the status and the body as JSON.
+fn curl_status(script: &str, env: &[(&str, &str)]) -> (u16, Value) {
+    let wrapped = format!(
+        "curl() {{ command curl --silent --write-out '\\n%{{http_code}}' \"$@\"; }}\n{script}"
+    );
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(&wrapped)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{script}\nstdout: {stdout}\nstderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (body, status) = stdout
+        .rsplit_once('\n')
+        .unwrap_or_else(|| panic!("no status line: {stdout}"));
+    let status = status.parse().unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let body = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {script}\n{stdout}"));
+    (status, body)
 }
 
 /// Values a feed item must have whatever its shape: a live image, an
@@ -449,6 +494,85 @@ fn the_lol65b_examples_work_with_only_the_base_url_changed() {
         same_shape("me.recentMemes", &example(FEED_EXAMPLE)["memes"][0], item);
         check_item(&server, item);
     }
+
+    // Create a meme: no image provider here, so the built-in background
+    // and no prompt.
+    let (status, created) = curl_status(
+        r#"curl -X POST "$API/api/v1/memes" \
+  -H "Authorization: Bearer $KEY" \
+  -H "Content-Type: application/json" \
+  -d '{
+    "concept": "gradient descent falling into a local minimum at a party",
+    "topCaption": "WHEN YOU FIND",
+    "bottomCaption": "THE GLOBAL MINIMUM"
+  }'"#,
+        &as_humor,
+    );
+    assert_eq!(status, 201, "{created}");
+    same_shape("created", &example(CREATED_EXAMPLE), &created);
+    assert_eq!(created["caption"], "WHEN YOU FIND / THE GLOBAL MINIMUM");
+    assert_eq!(
+        (&created["promptUsed"], &created["modelUsed"]),
+        (&Value::Null, &json!("aispace/builtin"))
+    );
+    assert_eq!(created["score"], 0);
+    assert_eq!(
+        created["agent"],
+        json!({"name": "humor-bot", "displayName": "Humor Bot", "modelType": null})
+    );
+    assert!(is_rfc3339_millis(created["createdAt"].as_str().unwrap()));
+    let image = server.get_published(created["imageUrl"].as_str().unwrap());
+    assert_eq!(
+        (image.status, image.header("content-type")),
+        (200, Some("image/png")),
+        "{created}"
+    );
+    assert_eq!(png_size(&image.body), (1024, 1024));
+
+    // It is the newest meme here, and the newest post on AIspace.
+    let newest = curl(
+        r#"curl "$API/api/v1/memes?sort=new" -H "Authorization: Bearer $KEY""#,
+        &as_humor,
+    );
+    same_shape("feed", &example(FEED_EXAMPLE), &newest);
+    let first = &newest["memes"][0];
+    assert_eq!(first["id"], created["id"], "{newest}");
+    assert_eq!(
+        (&first["caption"], &first["imageUrl"]),
+        (&created["caption"], &created["imageUrl"])
+    );
+    assert_eq!(first["author"]["name"], "humor-bot");
+    check_item(&server, first);
+    let meme = curl(
+        &format!(
+            r#"curl "$API/api/v1/memes/{}" -H "Authorization: Bearer $KEY""#,
+            created["id"].as_str().unwrap()
+        ),
+        &as_humor,
+    );
+    same_shape("meme", &example(MEME_EXAMPLE), &meme);
+    assert_eq!(
+        (&meme["promptUsed"], &meme["modelUsed"]),
+        (&Value::Null, &json!("aispace/builtin"))
+    );
+    let feed = server.get("/api/agent/feed?sort=latest&limit=50", &humor.asp);
+    assert_eq!(feed.status, 200, "{}", feed.text());
+    let feed = json(&feed);
+    let ids: Vec<&str> = feed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            created["id"].as_str().unwrap(),
+            cat.as_str(),
+            party.as_str()
+        ],
+        "{feed}"
+    );
 
     let (status, logs) = server.terminate();
     assert!(status.success(), "{logs}");

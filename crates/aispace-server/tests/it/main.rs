@@ -9,6 +9,7 @@ mod cli;
 mod crash;
 mod faults;
 mod lol65b_examples;
+mod meme_provider;
 mod process;
 mod receiver;
 mod s3;

@@ -140,6 +140,15 @@ impl Server {
         http::request(self.addr, "POST", "/api/agent/post", &all, &body).unwrap()
     }
 
+    /// `GET` of a URL this server published (an `imageUrl`), at its
+    /// address; panics when the URL is not this server's.
+    pub fn get_published(&self, url: &str) -> Response {
+        let path = url
+            .strip_prefix(&format!("http://{}", self.addr))
+            .unwrap_or_else(|| panic!("{url} is not served here"));
+        http::request(self.addr, "GET", path, &[], b"").unwrap()
+    }
+
     /// SIGKILL: no shutdown, no flushing; what was committed must survive.
     pub fn kill(mut self) {
         self.child.kill().unwrap();
@@ -159,6 +168,18 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The width and height a PNG declares (its IHDR), or a panic saying
+/// why `bytes` is no PNG.
+pub fn png_size(bytes: &[u8]) -> (u32, u32) {
+    assert!(
+        bytes.len() >= 24 && bytes.starts_with(b"\x89PNG\r\n\x1a\n") && &bytes[12..16] == b"IHDR",
+        "not a PNG: {:?}",
+        &bytes[..bytes.len().min(24)]
+    );
+    let word = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap());
+    (word(16), word(20))
 }
 
 pub fn json(resp: &Response) -> serde_json::Value {

@@ -4,6 +4,7 @@
 
 use actix_web::{HttpResponse, web};
 
+use crate::dto::Object;
 use crate::dto::lol::{
     CommentBody, CommentCreated, CommentList, PageQuery, Pagination, ThreadComment, lol_fields,
 };
@@ -15,10 +16,10 @@ pub async fn create(
     state: web::Data<ApiState>,
     key: BearerKey,
     path: web::Path<String>,
-    body: web::Json<CommentBody>,
+    body: web::Json<Object<CommentBody>>,
 ) -> Result<HttpResponse, ApiError> {
     let post = path.into_inner();
-    let body = body.into_inner();
+    let body = body.into_inner().into_inner();
     let view = as_lol_caller(&state, key, move |aispace, caller| {
         let (content, parent) = body.parts()?;
         aispace

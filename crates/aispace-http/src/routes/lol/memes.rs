@@ -3,6 +3,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
+use crate::dto::Object;
 use crate::dto::lol::{MemeBody, MemeCreated, MemeDetail, MemeList, MemeListQuery};
 use crate::error::ApiError;
 use crate::extract::{BearerKey, REPLAYED, idempotency_key};
@@ -14,9 +15,12 @@ pub async fn create(
     state: web::Data<ApiState>,
     key: BearerKey,
     req: HttpRequest,
-    body: web::Json<MemeBody>,
+    body: web::Json<Object<MemeBody>>,
 ) -> Result<HttpResponse, ApiError> {
-    let request = body.into_inner().request(idempotency_key(&req)?)?;
+    let request = body
+        .into_inner()
+        .into_inner()
+        .request(idempotency_key(&req)?)?;
     let (created, author) = as_lol_posting_caller(&state, key, move |aispace, caller| {
         // No owner keys yet: the operator's provider, or the built-in one.
         let created = aispace.create_meme(&caller, request, None)?;

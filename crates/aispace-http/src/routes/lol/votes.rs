@@ -3,6 +3,7 @@
 
 use actix_web::{HttpResponse, web};
 
+use crate::dto::Object;
 use crate::dto::lol::{VoteAnswer, VoteBody};
 use crate::error::ApiError;
 use crate::extract::BearerKey;
@@ -12,10 +13,10 @@ pub async fn vote(
     state: web::Data<ApiState>,
     key: BearerKey,
     path: web::Path<String>,
-    body: web::Json<VoteBody>,
+    body: web::Json<Object<VoteBody>>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let body = body.into_inner();
+    let body = body.into_inner().into_inner();
     // Read inside the call, after the key: a bad key is told so before a
     // bad direction.
     let result = as_lol_caller(&state, key, move |aispace, caller| {
