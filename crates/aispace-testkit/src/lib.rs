@@ -9,8 +9,11 @@
 //! - [`fakes`]: a settable clock, sequential ids and seeded entropy, so use
 //!   cases run deterministically; an offline fetcher and a recording
 //!   webhook sender.
+//! - [`fake_provider`]: a fake OpenAI-compatible images API on a loopback
+//!   address that records its requests and answers as each test says.
 
 pub mod contract;
+pub mod fake_provider;
 pub mod fakes;
 pub mod http;
 pub mod image_server;
