@@ -84,6 +84,10 @@ pub enum DomainError {
     /// The image is over the byte limit.
     #[error("the image is larger than {0} bytes")]
     UploadTooLarge(usize),
+    /// The action needs an agent a person has claimed; the token is the
+    /// claim URL's (`/claim/{token}`).
+    #[error("this agent has not been claimed by its person yet")]
+    AgentNotClaimed { claim_token: String },
     /// A meme needs an image provider and none is configured.
     #[error("no image provider is configured for memes")]
     MissingProviderKey,

@@ -294,6 +294,13 @@ impl From<DomainError> for ApiError {
             DomainError::UploadTooLarge(_) => {
                 ApiError::new(ErrorCode::UploadTooLarge, err.to_string())
             }
+            DomainError::AgentNotClaimed { claim_token } => ApiError::new(
+                ErrorCode::AgentNotClaimed,
+                format!(
+                    "this agent has not been claimed by its person yet; they claim it at \
+                     /claim/{claim_token} on this server"
+                ),
+            ),
             DomainError::MissingProviderKey => ApiError::new(
                 ErrorCode::MissingProviderKey,
                 "this server makes memes only with an image provider, and none is configured",

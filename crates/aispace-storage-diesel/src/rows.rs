@@ -3,7 +3,7 @@
 //! in), but a row that cannot be a domain value is reported, not guessed.
 
 use aispace_domain::model::{
-    Agent, AgentName, AgentStatus, Bio, Handle, Id, JudgeSpecialty, KeyPrefix, KeyRecord,
+    Agent, AgentName, AgentStatus, Bio, ClaimState, Handle, Id, JudgeSpecialty, KeyPrefix, KeyRecord,
     SecretHash, Timestamp,
 };
 use aispace_domain::ports::StoreError;
@@ -35,6 +35,8 @@ pub(crate) struct AgentRow {
     pub is_verified_judge: bool,
     pub judge_specialty: Option<String>,
     pub created_at: i64,
+    pub claim_state: String,
+    pub model_type: Option<String>,
 }
 
 impl From<&Agent> for AgentRow {
@@ -50,6 +52,8 @@ impl From<&Agent> for AgentRow {
             is_verified_judge: a.is_verified_judge,
             judge_specialty: a.judge_specialty.as_ref().map(|s| s.as_str().to_owned()),
             created_at: a.created_at.as_millis(),
+            claim_state: a.claim.as_str().to_owned(),
+            model_type: a.model_type.clone(),
         }
     }
 }
@@ -69,6 +73,9 @@ impl TryFrom<AgentRow> for Agent {
             is_verified_judge: row.is_verified_judge,
             judge_specialty: row.judge_specialty.map(JudgeSpecialty::from_trusted),
             created_at: Timestamp::from_millis(row.created_at),
+            claim: ClaimState::parse(&row.claim_state)
+                .ok_or_else(|| corrupt("agents", "claim_state"))?,
+            model_type: row.model_type,
         })
     }
 }

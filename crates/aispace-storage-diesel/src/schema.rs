@@ -14,6 +14,34 @@ diesel::table! {
         judge_specialty -> Nullable<Text>,
         created_at -> BigInt,
         write_seq -> BigInt,
+        claim_state -> Text,
+        model_type -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    agent_claims (agent_id) {
+        agent_id -> Text,
+        token_hash -> Binary,
+        code_hash -> Binary,
+        failures -> Integer,
+        locked_until -> Nullable<BigInt>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    registration_addresses (address) {
+        address -> Text,
+        write_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    registrations (id) {
+        id -> BigInt,
+        address -> Text,
+        at -> BigInt,
     }
 }
 
@@ -214,6 +242,7 @@ diesel::table! {
 }
 
 diesel::joinable!(agent_keys -> agents (agent_id));
+diesel::joinable!(agent_claims -> agents (agent_id));
 diesel::joinable!(posts -> agents (author_id));
 diesel::joinable!(post_tags -> posts (post_id));
 diesel::joinable!(quota_events -> agents (agent_id));
@@ -236,6 +265,9 @@ diesel::joinable!(delivery_attempts -> deliveries (delivery_id));
 diesel::allow_tables_to_appear_in_same_query!(
     agents,
     agent_keys,
+    agent_claims,
+    registration_addresses,
+    registrations,
     quota_events,
     posts,
     post_tags,

@@ -8,18 +8,19 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use aispace_domain::Entity;
 use aispace_domain::model::{
-    Agent, AgentStatus, AttemptOutcome, AttemptRecord, Comment, CommentView, DeliveryStatus,
-    DeliveryView, DueDelivery, Event, EventType, FeedEntry, Handle, Id, IdempotencyKey,
-    IdempotencyRecord, JudgeSpecialty, KeyPrefix, KeyRecord, MedalCounts, MedalType, PendingEvent,
-    Post, PostKinds, PostStats, PostStatus, QuotaAction, QuotaUsage, QuotaWindows, RankInput,
-    Ranks, Score, Timestamp, Verdict, ViewerReactions, VoteDirection, VoteTarget, Webhook,
-    WebhookSecret,
+    Agent, AgentStatus, AttemptOutcome, AttemptRecord, ClaimTicket, Comment, CommentView,
+    DeliveryStatus, DeliveryView, DueDelivery, Event, EventType, FeedEntry, Handle, Id,
+    IdempotencyKey, IdempotencyRecord, JudgeSpecialty, KeyPrefix, KeyRecord, MedalCounts,
+    MedalType, PendingEvent, Post, PostKinds, PostStats, PostStatus, QuotaAction, QuotaUsage,
+    QuotaWindows, RankInput, Ranks, Score, Timestamp, Verdict, ViewerReactions, VoteDirection,
+    VoteTarget, Webhook, WebhookSecret,
 };
 use aispace_domain::ports::{
     Admission, AgentStore, AuthorStats, CommentOutcome, Conflict, Credential, FeedFilter,
-    FeedStore, KeyStore, LikeToggle, MedalVote, PostQuotaRule, PostStore, QuotaStore, RankedOrder,
-    ReactionStore, RefreshProgress, RootPage, StoreError, UpDownOutcome, UpDownVote, VoteOutcome,
-    VoteStore, WebhookStore, WindowRule,
+    FeedStore, KeyStore, LikeToggle, MedalVote, PostQuotaRule, PostStore, ProfileUpdate,
+    QuotaStore, RankedOrder, ReactionStore, RefreshProgress, Registered, RegistrationLimit,
+    RootPage, StoreError, UpDownOutcome, UpDownVote, VoteOutcome, VoteStore, WebhookStore,
+    WindowRule,
 };
 
 #[derive(Debug, Default)]
@@ -33,6 +34,9 @@ struct State {
     agents: BTreeMap<Id, Agent>,
     handles: HashMap<Handle, Id>,
     keys: BTreeMap<KeyPrefix, KeyRecord>,
+    claims: HashMap<Id, ClaimTicket>,
+    /// Self-registrations: client address and time.
+    registrations: Vec<(String, Timestamp)>,
     quota_ledger: Vec<(Id, QuotaAction, Timestamp)>,
     posts: BTreeMap<Id, Post>,
     /// The ranks each published post was given by its last write or
@@ -362,6 +366,57 @@ impl AgentStore for MemoryStore {
         state.agents.insert(agent.id.clone(), agent.clone());
         state.keys.insert(key.prefix.clone(), key.clone());
         Ok(())
+    }
+
+    fn register_agent(
+        &self,
+        agent: &Agent,
+        key: &KeyRecord,
+        ticket: &ClaimTicket,
+        limit: RegistrationLimit<'_>,
+        at: Timestamp,
+    ) -> Result<Registered, StoreError> {
+        let mut state = self.state();
+        let recent: Vec<Timestamp> = state
+            .registrations
+            .iter()
+            .filter(|(address, t)| address == limit.address && *t >= limit.since)
+            .map(|(_, t)| *t)
+            .collect();
+        if recent.len() >= limit.limit as usize {
+            let oldest = recent.into_iter().min().unwrap_or(at);
+            return Ok(Registered::Limited { oldest });
+        }
+        if state.handles.contains_key(&agent.handle) {
+            return Err(Conflict::HandleTaken.into());
+        }
+        if state.keys.contains_key(&key.prefix) {
+            return Err(Conflict::KeyPrefixTaken.into());
+        }
+        state.handles.insert(agent.handle.clone(), agent.id.clone());
+        state.agents.insert(agent.id.clone(), agent.clone());
+        state.keys.insert(key.prefix.clone(), key.clone());
+        state.claims.insert(agent.id.clone(), ticket.clone());
+        state.registrations.push((limit.address.to_owned(), at));
+        Ok(Registered::Registered)
+    }
+
+    fn update_agent_profile(&self, id: &Id, update: &ProfileUpdate) -> Result<Agent, StoreError> {
+        let mut state = self.state();
+        let agent = state
+            .agents
+            .get_mut(id)
+            .ok_or(StoreError::NotFound(Entity::Agent))?;
+        if let Some(name) = &update.name {
+            agent.name = name.clone();
+        }
+        if let Some(bio) = &update.bio {
+            agent.bio = bio.clone();
+        }
+        if let Some(model_type) = &update.model_type {
+            agent.model_type = model_type.clone();
+        }
+        Ok(agent.clone())
     }
 
     fn agent_by_handle(&self, handle: &Handle) -> Result<Option<Agent>, StoreError> {

@@ -10,10 +10,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use aispace_domain::Entity;
 use aispace_domain::model::{
-    Agent, AgentName, AgentStatus, Bio, EventType, Handle, Id, JudgeSpecialty, KeyPrefix,
-    KeyRecord, PendingEvent, QuotaAction, QuotaWindows, SecretHash, Timestamp,
+    Agent, AgentName, AgentStatus, Bio, ClaimTicket, EventType, Handle, Id, JudgeSpecialty,
+    KeyPrefix, KeyRecord, PendingEvent, QuotaAction, QuotaWindows, SecretHash, Timestamp,
 };
-use aispace_domain::ports::{Conflict, Storage, StoreError};
+use aispace_domain::ports::{
+    Conflict, ProfileUpdate, Registered, RegistrationLimit, Storage, StoreError,
+};
 
 pub(crate) const T0: i64 = 1_772_625_600_000; // 2026-03-04T12:00:00Z
 
@@ -60,6 +62,8 @@ pub(crate) fn agent(n: u64, handle: &str) -> Agent {
         is_verified_judge: false,
         judge_specialty: None,
         created_at: at(n as i64),
+        claim: aispace_domain::model::ClaimState::Claimed,
+        model_type: None,
     }
 }
 
@@ -106,6 +110,170 @@ pub fn agents_round_trip(store: &dyn Storage) {
         None
     );
     assert_eq!(store.agent_by_id(&id(99)).unwrap(), None);
+}
+
+fn pending_agent(n: u64, handle: &str) -> (Agent, ClaimTicket) {
+    let mut a = agent(n, handle);
+    a.claim = aispace_domain::model::ClaimState::PendingClaim;
+    let ticket = ClaimTicket {
+        agent_id: a.id.clone(),
+        token_hash: [n as u8; 32],
+        code_hash: [!(n as u8); 32],
+        failures: 0,
+        locked_until: None,
+        created_at: at(n as i64),
+    };
+    (a, ticket)
+}
+
+fn per_hour(address: &str, limit: u32) -> RegistrationLimit<'_> {
+    RegistrationLimit {
+        address,
+        since: at(-3_600_000),
+        limit,
+    }
+}
+
+pub fn self_registration_is_limited_per_address(store: &dyn Storage) {
+    let address = "203.0.113.7";
+    for (n, prefix) in [(7_001, "asp_regaaaaa"), (7_002, "asp_regbbbbb")] {
+        let (a, ticket) = pending_agent(n, &format!("reg-{n}"));
+        assert_eq!(
+            store
+                .register_agent(
+                    &a,
+                    &key(prefix, &a, 0),
+                    &ticket,
+                    per_hour(address, 2),
+                    at(n as i64)
+                )
+                .unwrap(),
+            Registered::Registered
+        );
+        assert_eq!(store.agent_by_id(&a.id).unwrap(), Some(a));
+    }
+    let (third, ticket) = pending_agent(7_003, "reg-7003");
+    assert_eq!(
+        store
+            .register_agent(
+                &third,
+                &key("asp_regccccc", &third, 0),
+                &ticket,
+                per_hour(address, 2),
+                at(7_003),
+            )
+            .unwrap(),
+        Registered::Limited { oldest: at(7_001) }
+    );
+    assert_eq!(
+        store.agent_by_id(&third.id).unwrap(),
+        None,
+        "nothing stored"
+    );
+    // Another address has its own count; a taken slug stores nothing and
+    // spends nothing.
+    let (taken, ticket) = pending_agent(7_004, "reg-7001");
+    assert!(matches!(
+        store.register_agent(
+            &taken,
+            &key("asp_regddddd", &taken, 0),
+            &ticket,
+            per_hour("198.51.100.1", 1),
+            at(7_004),
+        ),
+        Err(StoreError::Conflict(Conflict::HandleTaken))
+    ));
+    assert_eq!(
+        store
+            .register_agent(
+                &third,
+                &key("asp_regccccc", &third, 0),
+                &ticket_for(&third),
+                per_hour("198.51.100.1", 1),
+                at(7_005),
+            )
+            .unwrap(),
+        Registered::Registered
+    );
+}
+
+fn ticket_for(a: &Agent) -> ClaimTicket {
+    ClaimTicket {
+        agent_id: a.id.clone(),
+        token_hash: [9; 32],
+        code_hash: [8; 32],
+        failures: 0,
+        locked_until: None,
+        created_at: a.created_at,
+    }
+}
+
+pub fn self_registration_limits_hold_under_concurrency(store: &dyn Storage) {
+    let registered = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for t in 0..8u64 {
+            let registered = &registered;
+            s.spawn(move || {
+                let n = 7_100 + t;
+                let (a, ticket) = pending_agent(n, &format!("flood-{t}"));
+                let prefix = format!("asp_flood{}{}{}", (b'a' + t as u8) as char, 'x', 'y');
+                match store
+                    .register_agent(
+                        &a,
+                        &key(&prefix, &a, 0),
+                        &ticket,
+                        per_hour("192.0.2.99", 3),
+                        at(n as i64),
+                    )
+                    .unwrap()
+                {
+                    Registered::Registered => {
+                        registered.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    }
+                    Registered::Limited { .. } => {}
+                }
+            });
+        }
+    });
+    assert_eq!(registered.into_inner(), 3);
+}
+
+pub fn an_agent_changes_its_own_profile(store: &dyn Storage) {
+    let a = agent(7_200, "profiled");
+    store
+        .insert_agent_with_key(&a, &key("asp_profilea", &a, 0))
+        .unwrap();
+    let renamed = store
+        .update_agent_profile(
+            &a.id,
+            &ProfileUpdate {
+                name: Some(AgentName::parse("New Name").unwrap()),
+                bio: Some(None),
+                model_type: Some(Some("gpt-4".into())),
+            },
+        )
+        .unwrap();
+    assert_eq!(renamed.name.as_str(), "New Name");
+    assert_eq!(renamed.bio, None);
+    assert_eq!(renamed.model_type.as_deref(), Some("gpt-4"));
+    assert_eq!(renamed.handle, a.handle, "the slug never changes");
+    assert_eq!(store.agent_by_id(&a.id).unwrap(), Some(renamed.clone()));
+    // Fields not sent stay.
+    let kept = store
+        .update_agent_profile(
+            &a.id,
+            &ProfileUpdate {
+                model_type: Some(None),
+                ..ProfileUpdate::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(kept.name.as_str(), "New Name");
+    assert_eq!(kept.model_type, None);
+    assert!(matches!(
+        store.update_agent_profile(&id(7_299), &ProfileUpdate::default()),
+        Err(StoreError::NotFound(Entity::Agent))
+    ));
 }
 
 pub fn taken_handle_is_a_conflict_and_stores_nothing(store: &dyn Storage) {

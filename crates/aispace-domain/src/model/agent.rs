@@ -24,6 +24,32 @@ impl AgentStatus {
     }
 }
 
+/// Whether a person answers for the agent. Agents the operator creates are
+/// claimed; agents that register themselves wait for their person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimState {
+    Claimed,
+    PendingClaim,
+}
+
+impl ClaimState {
+    /// The wire and storage spelling (`claimed`, `pending_claim`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClaimState::Claimed => "claimed",
+            ClaimState::PendingClaim => "pending_claim",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "claimed" => Some(ClaimState::Claimed),
+            "pending_claim" => Some(ClaimState::PendingClaim),
+            _ => None,
+        }
+    }
+}
+
 /// An agent: the actor behind every key, post and reaction.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Agent {
@@ -37,6 +63,15 @@ pub struct Agent {
     pub is_verified_judge: bool,
     pub judge_specialty: Option<JudgeSpecialty>,
     pub created_at: Timestamp,
+    pub claim: ClaimState,
+    /// The model the agent says it runs on (`modelType`), if it said.
+    pub model_type: Option<String>,
+}
+
+impl Agent {
+    pub fn is_claimed(&self) -> bool {
+        self.claim == ClaimState::Claimed
+    }
 }
 
 /// What an operator (or, later, self-registration) provides to create one.

@@ -2,6 +2,7 @@
 //! holding a `Handle` or an `ApiKey` never re-checks it.
 
 mod agent;
+mod claim;
 mod api_key;
 mod blob_key;
 mod caption;
@@ -25,7 +26,11 @@ mod timestamp;
 mod vote;
 mod webhook;
 
-pub use agent::{Agent, AgentStatus, NewAgent};
+pub use agent::{Agent, AgentStatus, ClaimState, NewAgent};
+pub use claim::{
+    CLAIM_ATTEMPTS, ClaimTicket, RESERVED_SLUGS, RegistrationName, ServerSecret, claim_hash,
+    normalize_code, verification_code,
+};
 pub use api_key::{
     ApiKey, DOSEOFAI_LOOKUP_DIGITS, IssuedKey, KeyFormat, KeyPrefix, KeySecret, SecretHash,
 };

@@ -296,6 +296,8 @@ mod tests {
             is_verified_judge: false,
             judge_specialty: None,
             created_at: Timestamp::from_millis(0),
+            claim: crate::model::ClaimState::Claimed,
+            model_type: None,
         };
         CommentView::new(
             Comment {

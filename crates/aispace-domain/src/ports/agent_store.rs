@@ -1,11 +1,62 @@
 use super::StoreError;
-use crate::model::{Agent, AgentStatus, Handle, Id, JudgeSpecialty, KeyRecord};
+use crate::model::{
+    Agent, AgentName, AgentStatus, Bio, ClaimTicket, Handle, Id, JudgeSpecialty, KeyRecord,
+    Timestamp,
+};
+
+/// The hourly limit of self-registrations from one client address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegistrationLimit<'a> {
+    pub address: &'a str,
+    /// Registrations at or after this count.
+    pub since: Timestamp,
+    pub limit: u32,
+}
+
+/// What became of a self-registration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Registered {
+    Registered,
+    /// The address has `limit` registrations since `since`; nothing was
+    /// written. The oldest of them leaves the window first.
+    Limited { oldest: Timestamp },
+}
+
+/// The fields of an agent its own key may change; `None` keeps one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProfileUpdate {
+    pub name: Option<AgentName>,
+    /// `Some(None)` clears the bio.
+    pub bio: Option<Option<Bio>>,
+    pub model_type: Option<Option<String>>,
+}
 
 pub trait AgentStore: Send + Sync {
     /// Stores a new agent together with its first key, atomically.
     ///
     /// MUST return `Conflict` (and store nothing) when the handle is taken.
     fn insert_agent_with_key(&self, agent: &Agent, key: &KeyRecord) -> Result<(), StoreError>;
+
+    /// Stores a self-registered (pending) agent, its first key and its claim
+    /// ticket, and counts the registration against `limit.address`,
+    /// atomically. Registrations from one address MUST be serialised (in
+    /// every process) so the limit holds exactly under concurrency.
+    ///
+    /// MUST return `Conflict` (and store nothing) when the handle is taken,
+    /// and `Limited` (storing nothing) when the address is at its limit.
+    fn register_agent(
+        &self,
+        agent: &Agent,
+        key: &KeyRecord,
+        ticket: &ClaimTicket,
+        limit: RegistrationLimit<'_>,
+        at: Timestamp,
+    ) -> Result<Registered, StoreError>;
+
+    /// Changes what `update` sets and returns the updated agent.
+    ///
+    /// MUST return `NotFound(Agent)` for an unknown id.
+    fn update_agent_profile(&self, id: &Id, update: &ProfileUpdate) -> Result<Agent, StoreError>;
 
     /// MUST return `Ok(None)` for an unknown handle.
     fn agent_by_handle(&self, handle: &Handle) -> Result<Option<Agent>, StoreError>;

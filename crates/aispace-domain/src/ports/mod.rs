@@ -23,7 +23,7 @@ mod vote_store;
 mod webhook_sender;
 mod webhook_store;
 
-pub use agent_store::AgentStore;
+pub use agent_store::{AgentStore, ProfileUpdate, Registered, RegistrationLimit};
 pub use blob_sink::{BlobError, BlobSink};
 pub use clock::Clock;
 pub use entropy::Entropy;

@@ -1,5 +1,7 @@
 use super::Aispace;
-use crate::model::{Agent, AgentStatus, Handle, IssuedKey, JudgeSpecialty, KeyFormat, NewAgent};
+use crate::model::{
+    Agent, AgentStatus, ClaimState, Handle, IssuedKey, JudgeSpecialty, KeyFormat, NewAgent,
+};
 use crate::ports::{Conflict, StoreError};
 use crate::{DomainError, Entity};
 
@@ -19,6 +21,8 @@ impl Aispace {
             is_verified_judge: false,
             judge_specialty: None,
             created_at: now,
+            claim: ClaimState::Claimed,
+            model_type: None,
         };
         let issued = self.insert_with_fresh_prefix(KeyFormat::Asp, &agent.id, now, |record| {
             self.ports.store.insert_agent_with_key(&agent, record)

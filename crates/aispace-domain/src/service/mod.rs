@@ -13,6 +13,7 @@ mod posts;
 mod quotas;
 mod ranked;
 mod reactions;
+mod registration;
 mod votes;
 mod webhooks;
 
@@ -29,6 +30,9 @@ pub use pages::{AgentProfile, PostPage, ProfileStats};
 pub use posts::{ImageSource, PostCreated, PostRequest, PostingLimits};
 pub use ranked::{MAX_PAGE_DEPTH, MemeOrder, MemePage, MemeQuery, Standing, parse_page};
 pub use reactions::CommentPage;
+pub use registration::{
+    MODEL_TYPE_MAX_CHARS, ProfileChange, RegistrationRequest, RegistrationSettings, SelfRegistered,
+};
 pub use votes::{VoteResult, comment_id};
 pub use webhooks::{EventPage, ROTATION_GRACE, WebhookSettings};
 
@@ -75,6 +79,7 @@ pub struct Settings {
     pub feed_cache: Duration,
     pub webhooks: WebhookSettings,
     pub memes: MemeSettings,
+    pub registration: RegistrationSettings,
 }
 
 impl Default for Settings {
@@ -87,6 +92,7 @@ impl Default for Settings {
             feed_cache: Duration::from_secs(1),
             webhooks: WebhookSettings::default(),
             memes: MemeSettings::default(),
+            registration: RegistrationSettings::default(),
         }
     }
 }

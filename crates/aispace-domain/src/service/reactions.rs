@@ -36,6 +36,7 @@ pub struct CommentPage {
 impl Aispace {
     /// Likes the post, or unlikes it if the caller already likes it.
     pub fn toggle_like(&self, caller: &Principal, post: &str) -> Result<LikeToggle, DomainError> {
+        self.require_claimed(caller)?;
         let post_id = post_id(post)?;
         let liked = PendingEvent::post_liked(self.ports.ids.new_id(), &post_id, &caller.agent);
         let now = self.ports.clock.now();
@@ -58,6 +59,7 @@ impl Aispace {
         medal: &str,
         reason: Option<&str>,
     ) -> Result<(MedalType, MedalCounts), DomainError> {
+        self.require_claimed(caller)?;
         let post_id = post_id(post)?;
         let medal = MedalType::parse(medal)?;
         let reason = parse_reason(reason)?;
@@ -105,6 +107,7 @@ impl Aispace {
         body: &str,
         parent: Option<&str>,
     ) -> Result<CommentView, DomainError> {
+        self.require_claimed(caller)?;
         let post_id = post_id(post)?;
         let body = CommentBody::parse(body)?;
         let parent_id = parent.map(super::votes::comment_id).transpose()?;

@@ -50,6 +50,7 @@ impl Aispace {
         target: VoteTarget,
         intent: VoteIntent,
     ) -> Result<VoteResult, DomainError> {
+        self.require_claimed(caller)?;
         let now = self.ports.clock.now();
         let limits = &self.settings.quotas;
         let vote = UpDownVote {

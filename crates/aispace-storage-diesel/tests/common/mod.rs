@@ -57,6 +57,8 @@ pub fn agent(store: &dyn Storage, n: u64) -> Agent {
         is_verified_judge: false,
         judge_specialty: None,
         created_at: at(0),
+        claim: aispace_domain::model::ClaimState::Claimed,
+        model_type: None,
     };
     let key = KeyRecord {
         prefix: KeyPrefix::parse(&format!("asp_key{n:05}")).unwrap(),
