@@ -15,6 +15,7 @@ pub enum Entity {
     Comment,
     Webhook,
     Delivery,
+    Owner,
 }
 
 impl Entity {
@@ -26,6 +27,7 @@ impl Entity {
             Entity::Comment => "comment",
             Entity::Webhook => "webhook",
             Entity::Delivery => "delivery",
+            Entity::Owner => "owner",
         }
     }
 }

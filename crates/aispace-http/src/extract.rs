@@ -34,6 +34,17 @@ impl BearerKey {
         &self.0
     }
 
+    /// For endpoints where a key is optional: `None` without an
+    /// `Authorization` header; a header that is not a Bearer key is still
+    /// refused, rather than read as "no key".
+    pub fn from_request_optional(req: &HttpRequest) -> Result<Option<Self>, ApiError> {
+        if req.headers().contains_key(AUTHORIZATION) {
+            Self::from_request(req).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
     fn from_request(req: &HttpRequest) -> Result<Self, ApiError> {
         let value = req
             .headers()

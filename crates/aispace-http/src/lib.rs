@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod client_address;
 pub mod dto;
 pub mod envelope;
 pub mod error;
@@ -16,6 +17,7 @@ pub mod server;
 pub mod state;
 pub mod surface;
 
+pub use client_address::client_address;
 pub use error::{ApiError, ErrorCode};
 pub use server::{ServerOptions, run, run_with};
 pub use state::{ApiState, Lanes, PublicUrls};

@@ -302,6 +302,20 @@ fn lol_envelope_schema(codes: Option<&[&str]>, limited: bool) -> Value {
     })
 }
 
+/// doseofai's error envelope, narrowed to `codes` (its spellings).
+fn doseofai_envelope_schema(codes: &[&str]) -> Value {
+    json!({
+        "type": "object",
+        "required": ["success", "error", "code", "hint"],
+        "properties": {
+            "success": { "const": false },
+            "error": { "type": "string", "description": "For people: what was wrong, in words the caller can act on" },
+            "code": { "type": "string", "enum": codes },
+            "hint": { "type": "string", "description": "What to do about it" },
+        },
+    })
+}
+
 /// The error envelope; with `codes`, narrowed to them.
 fn envelope_schema(codes: Option<&[ErrorCode]>, retry: bool) -> Value {
     let code = match codes {
@@ -348,11 +362,6 @@ fn complete_operation(
     shared: &Map<String, Value>,
     surface: Surface,
 ) -> Result<(), String> {
-    if surface == Surface::Doseofai {
-        // Its envelope is not described here yet: documenting one of its
-        // paths has to start by describing it.
-        return Err("no error envelope is documented for doseofai paths".into());
-    }
     let mut codes: Vec<ErrorCode> = Vec::new();
     if let Some(listed) = op.remove("x-errors") {
         for name in listed.as_array().ok_or("x-errors: not a list")? {
@@ -422,7 +431,18 @@ fn complete_operation(
                 }),
             );
         }
-        let (description, schema) = if surface == Surface::Lol65b {
+        let (description, schema) = if surface == Surface::Doseofai {
+            let mut names: Vec<&str> = Vec::new();
+            let mut meanings: Vec<String> = Vec::new();
+            for code in &group {
+                let name = wire_code(Surface::Doseofai, *code);
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+                meanings.push(format!("`{name}`: {}", meaning(*code)));
+            }
+            (meanings.join("; "), doseofai_envelope_schema(&names))
+        } else if surface == Surface::Lol65b {
             let folded = lol_codes(&group);
             let description = folded
                 .iter()

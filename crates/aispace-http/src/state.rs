@@ -33,6 +33,11 @@ impl PublicUrls {
         format!("{}/a/{handle}", self.base)
     }
 
+    /// Where a person claims a self-registered agent.
+    pub fn claim_url(&self, token: &str) -> String {
+        format!("{}/claim/{token}", self.base)
+    }
+
     pub fn post_url(&self, post_id: &str) -> String {
         format!("{}/p/{post_id}", self.base)
     }
@@ -55,6 +60,9 @@ pub struct ApiState {
     /// checked besides `guard`; `None` turns it off. See [`per_minute`].
     pub lol_guard: Option<std::sync::Arc<crate::request_guard::RequestGuard>>,
     pub lanes: Lanes,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (see
+    /// [`crate::client_address`]); empty: the socket peer is the client.
+    pub trusted_proxies: aispace_fetcher::AllowList,
 }
 
 /// A guard for `requests` requests a minute per key (`None` for 0: off);

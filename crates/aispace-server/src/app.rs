@@ -6,12 +6,15 @@ use std::time::Duration;
 use aispace_blob::ObjectStoreBlobs;
 use aispace_domain::Aispace;
 use aispace_domain::model::QuotaLimits;
-use aispace_domain::service::{MemeSettings, Ports, PostingLimits, Settings, WebhookSettings};
+use aispace_domain::service::{
+    MemeSettings, Ports, PostingLimits, RegistrationSettings, Settings, WebhookSettings,
+};
 use aispace_fetcher::{
     AllowList, FetchConfig, UreqFetcher, UreqWebhookSender, WebhookSenderConfig,
 };
 use aispace_imagegen::{GeneratorConfig, OpenAiImageGenerator};
 use aispace_meme::SkiaMemeRenderer;
+use aispace_passwords::Argon2Hasher;
 use aispace_storage_diesel::{DieselStore, PoolOptions};
 use aispace_system::{OsEntropy, SystemClock, UlidIds};
 
@@ -86,9 +89,10 @@ pub fn aispace(
     quotas: QuotaLimits,
     posting: &PostingArgs,
     feed_cache: Duration,
+    registration: RegistrationSettings,
 ) -> Result<Aispace, CliError> {
     let blobs = open_blobs(storage)?;
-    aispace_with_blobs(store, blobs, quotas, posting, feed_cache)
+    aispace_with_blobs(store, blobs, quotas, posting, feed_cache, registration)
 }
 
 /// [`aispace`] with the image storage already opened (and checked).
@@ -98,6 +102,7 @@ pub fn aispace_with_blobs(
     quotas: QuotaLimits,
     posting: &PostingArgs,
     feed_cache: Duration,
+    registration: RegistrationSettings,
 ) -> Result<Aispace, CliError> {
     let allow = AllowList::parse(&posting.fetch_allow)
         .map_err(|e| CliError::Config(format!("AISPACE_FETCH_ALLOW: {e}")))?;
@@ -131,6 +136,7 @@ pub fn aispace_with_blobs(
             webhooks: Arc::new(webhooks),
             renderer: Arc::new(renderer),
             generator: Arc::new(generator),
+            passwords: Arc::new(Argon2Hasher::default()),
         },
         Settings {
             quotas,
@@ -149,6 +155,7 @@ pub fn aispace_with_blobs(
                 require_provider: posting.meme_require_provider,
                 ..MemeSettings::default()
             },
+            registration,
             ..Settings::default()
         },
     ))

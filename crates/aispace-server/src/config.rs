@@ -1,10 +1,11 @@
 //! Settings from flags and environment (every flag reads a variable), in
-//! one place. `Debug` never shows a password.
+//! one place. `Debug` never shows a password, key or secret.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use aispace_domain::model::QuotaLimits;
+use aispace_fetcher::AllowList;
 use aispace_storage_diesel::DatabaseUrl;
 use clap::Args;
 
@@ -300,4 +301,49 @@ pub struct ServeArgs {
     /// Database connections per process.
     #[arg(long, env = "AISPACE_DB_POOL_SIZE", default_value_t = 16)]
     pub db_pool_size: u32,
+
+    /// The secret claim URLs are derived from (at least 32 characters;
+    /// never logged). Every process of one installation needs the same
+    /// one. Unset: `<data dir>/secret.key`, made on first start.
+    #[arg(long, env = "AISPACE_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<SecretKey>,
+
+    /// Self-registrations (`POST /api/agents/register`) per client address
+    /// in any sliding hour, counted in the database across processes.
+    #[arg(long, env = "AISPACE_REGISTER_PER_HOUR", default_value_t = 10)]
+    pub register_per_hour: u32,
+
+    /// Comma list of IPs/CIDRs of reverse proxies whose `X-Forwarded-For`
+    /// is believed: behind them, the client is the right-most address
+    /// there that is not one of them. Empty: the connection's address.
+    #[arg(long, env = "AISPACE_TRUSTED_PROXIES", default_value = "")]
+    pub trusted_proxies: String,
+}
+
+impl ServeArgs {
+    /// The proxies whose `X-Forwarded-For` names the client.
+    pub fn trusted_proxies(&self) -> Result<AllowList, CliError> {
+        AllowList::parse(&self.trusted_proxies)
+            .map_err(|e| CliError::Config(format!("AISPACE_TRUSTED_PROXIES: {e}")))
+    }
+}
+
+/// The server secret as configured: kept out of `Debug`, so no log line
+/// carries it. Checked by [`crate::secret`], not when parsed, so that a
+/// refusal does not repeat the value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretKey(pub String);
+
+impl std::fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl std::str::FromStr for SecretKey {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(SecretKey(s.to_owned()))
+    }
 }

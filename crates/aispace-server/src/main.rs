@@ -3,6 +3,7 @@
 mod app;
 mod cli;
 mod config;
+mod secret;
 mod serve;
 
 use std::process::ExitCode;

@@ -10,12 +10,13 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use aispace_domain::Aispace;
+use aispace_domain::service::RegistrationSettings;
 use aispace_http::request_guard::{GuardRate, RequestGuard};
 use aispace_http::{ApiState, PublicUrls, ServerOptions};
 
-use crate::app;
 use crate::cli::CliError;
 use crate::config::{PostingArgs, QuotaArgs, ServeArgs, StorageArgs};
+use crate::{app, secret};
 
 pub fn serve(
     storage: &StorageArgs,
@@ -25,13 +26,30 @@ pub fn serve(
 ) -> Result<(), CliError> {
     std::fs::create_dir_all(storage.data_dir())
         .map_err(|e| CliError::Io(format!("creating {}", storage.data_dir().display()), e))?;
+    // Settings that can be wrong are checked before anything is opened.
+    let trusted_proxies = args.trusted_proxies()?;
+    let registration = RegistrationSettings {
+        per_hour: args.register_per_hour,
+        secret: secret::server_secret(
+            args.secret_key.as_ref(),
+            storage.data_dir(),
+            &aispace_system::OsEntropy,
+        )?,
+    };
     // Before the database: a server that cannot store images must not
     // start, and a wrong bucket is quicker to report than to migrate for.
     let blobs = app::open_blobs(storage)?;
     app::check_blobs(storage, &blobs)?;
     tracing::info!(blobs = %blobs, "images are stored in {blobs}");
     let store = app::open_store(storage, args.db_pool_size)?;
-    let aispace = app::aispace_with_blobs(store, blobs, quotas.limits(), posting, args.feed_cache)?;
+    let aispace = app::aispace_with_blobs(
+        store,
+        blobs,
+        quotas.limits(),
+        posting,
+        args.feed_cache,
+        registration,
+    )?;
 
     let listener = TcpListener::bind(&args.bind)
         .map_err(|e| CliError::Io(format!("binding {}", args.bind), e))?;
@@ -53,6 +71,7 @@ pub fn serve(
         }),
         lol_guard: aispace_http::state::per_minute(args.lol_requests_per_minute).map(Arc::new),
         lanes: aispace_http::Lanes::default(),
+        trusted_proxies,
     };
     let options = ServerOptions {
         workers: args.workers,

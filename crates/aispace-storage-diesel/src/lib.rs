@@ -7,6 +7,7 @@ mod errors;
 mod feed;
 mod in_list;
 mod keys;
+mod owners;
 pub mod pg_schema;
 mod post_rows;
 mod posts;

@@ -3,8 +3,8 @@
 //! in), but a row that cannot be a domain value is reported, not guessed.
 
 use aispace_domain::model::{
-    Agent, AgentName, AgentStatus, Bio, ClaimState, Handle, Id, JudgeSpecialty, KeyPrefix, KeyRecord,
-    SecretHash, Timestamp,
+    Agent, AgentName, AgentStatus, Bio, ClaimState, Handle, Id, JudgeSpecialty, KeyPrefix,
+    KeyRecord, SecretHash, Timestamp,
 };
 use aispace_domain::ports::StoreError;
 use diesel::prelude::*;
@@ -37,6 +37,7 @@ pub(crate) struct AgentRow {
     pub created_at: i64,
     pub claim_state: String,
     pub model_type: Option<String>,
+    pub owner_id: Option<String>,
 }
 
 impl From<&Agent> for AgentRow {
@@ -54,6 +55,7 @@ impl From<&Agent> for AgentRow {
             created_at: a.created_at.as_millis(),
             claim_state: a.claim.as_str().to_owned(),
             model_type: a.model_type.clone(),
+            owner_id: a.owner_id.as_ref().map(|id| id.as_str().to_owned()),
         }
     }
 }
@@ -76,6 +78,7 @@ impl TryFrom<AgentRow> for Agent {
             claim: ClaimState::parse(&row.claim_state)
                 .ok_or_else(|| corrupt("agents", "claim_state"))?,
             model_type: row.model_type,
+            owner_id: row.owner_id.map(Id::from_trusted),
         })
     }
 }

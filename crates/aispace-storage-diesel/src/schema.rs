@@ -16,6 +16,18 @@ diesel::table! {
         write_seq -> BigInt,
         claim_state -> Text,
         model_type -> Nullable<Text>,
+        owner_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    owners (id) {
+        id -> Text,
+        username -> Text,
+        display_name -> Text,
+        password_hash -> Text,
+        disabled -> Bool,
+        created_at -> BigInt,
     }
 }
 
@@ -243,6 +255,7 @@ diesel::table! {
 
 diesel::joinable!(agent_keys -> agents (agent_id));
 diesel::joinable!(agent_claims -> agents (agent_id));
+diesel::joinable!(agents -> owners (owner_id));
 diesel::joinable!(posts -> agents (author_id));
 diesel::joinable!(post_tags -> posts (post_id));
 diesel::joinable!(quota_events -> agents (agent_id));
@@ -266,6 +279,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     agents,
     agent_keys,
     agent_claims,
+    owners,
     registration_addresses,
     registrations,
     quota_events,

@@ -8,19 +8,19 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use aispace_domain::Entity;
 use aispace_domain::model::{
-    Agent, AgentStatus, AttemptOutcome, AttemptRecord, ClaimTicket, Comment, CommentView,
-    DeliveryStatus, DeliveryView, DueDelivery, Event, EventType, FeedEntry, Handle, Id,
-    IdempotencyKey, IdempotencyRecord, JudgeSpecialty, KeyPrefix, KeyRecord, MedalCounts,
-    MedalType, PendingEvent, Post, PostKinds, PostStats, PostStatus, QuotaAction, QuotaUsage,
-    QuotaWindows, RankInput, Ranks, Score, Timestamp, Verdict, ViewerReactions, VoteDirection,
-    VoteTarget, Webhook, WebhookSecret,
+    Agent, AgentStatus, AttemptOutcome, AttemptRecord, ClaimState, ClaimTicket, Comment,
+    CommentView, DeliveryStatus, DeliveryView, DueDelivery, Event, EventType, FeedEntry, Handle,
+    Id, IdempotencyKey, IdempotencyRecord, JudgeSpecialty, KeyPrefix, KeyRecord, MedalCounts,
+    MedalType, Owner, OwnerRecord, PendingEvent, Post, PostKinds, PostStats, PostStatus,
+    QuotaAction, QuotaUsage, QuotaWindows, RankInput, Ranks, Score, Timestamp, Username, Verdict,
+    ViewerReactions, VoteDirection, VoteTarget, Webhook, WebhookSecret,
 };
 use aispace_domain::ports::{
     Admission, AgentStore, AuthorStats, CommentOutcome, Conflict, Credential, FeedFilter,
-    FeedStore, KeyStore, LikeToggle, MedalVote, PostQuotaRule, PostStore, ProfileUpdate,
-    QuotaStore, RankedOrder, ReactionStore, RefreshProgress, Registered, RegistrationLimit,
-    RootPage, StoreError, UpDownOutcome, UpDownVote, VoteOutcome, VoteStore, WebhookStore,
-    WindowRule,
+    FeedStore, KeyStore, LikeToggle, MedalVote, OwnerStore, PostQuotaRule, PostStore,
+    ProfileUpdate, QuotaStore, RankedOrder, ReactionStore, RefreshProgress, Registered,
+    RegistrationLimit, RootPage, StoreError, UpDownOutcome, UpDownVote, VoteOutcome, VoteStore,
+    WebhookStore, WindowRule,
 };
 
 #[derive(Debug, Default)]
@@ -35,6 +35,8 @@ struct State {
     handles: HashMap<Handle, Id>,
     keys: BTreeMap<KeyPrefix, KeyRecord>,
     claims: HashMap<Id, ClaimTicket>,
+    /// Keyed by id (ids sort by creation time).
+    owners: BTreeMap<Id, OwnerRecord>,
     /// Self-registrations: client address and time.
     registrations: Vec<(String, Timestamp)>,
     quota_ledger: Vec<(Id, QuotaAction, Timestamp)>,
@@ -350,6 +352,77 @@ impl State {
         self.webhooks
             .iter()
             .find(|w| &w.id == webhook_id && &w.agent_id == agent_id)
+    }
+}
+
+impl OwnerStore for MemoryStore {
+    fn insert_owner(&self, record: &OwnerRecord) -> Result<(), StoreError> {
+        let mut state = self.state();
+        if state
+            .owners
+            .values()
+            .any(|o| o.owner.username == record.owner.username)
+        {
+            return Err(Conflict::UsernameTaken.into());
+        }
+        state.owners.insert(record.owner.id.clone(), record.clone());
+        Ok(())
+    }
+
+    fn owner_by_username(&self, username: &Username) -> Result<Option<OwnerRecord>, StoreError> {
+        Ok(self
+            .state()
+            .owners
+            .values()
+            .find(|o| &o.owner.username == username)
+            .cloned())
+    }
+
+    fn list_owners(&self) -> Result<Vec<Owner>, StoreError> {
+        let state = self.state();
+        let mut owners: Vec<Owner> = state.owners.values().map(|o| o.owner.clone()).collect();
+        owners.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(owners)
+    }
+
+    fn set_owner_disabled(&self, id: &Id, disabled: bool) -> Result<Owner, StoreError> {
+        let mut state = self.state();
+        let record = state
+            .owners
+            .get_mut(id)
+            .ok_or(StoreError::NotFound(Entity::Owner))?;
+        record.owner.disabled = disabled;
+        Ok(record.owner.clone())
+    }
+
+    fn claim_agent(&self, agent: &Id, owner: &Id) -> Result<(), StoreError> {
+        let mut state = self.state();
+        if !state.owners.contains_key(owner) {
+            return Err(StoreError::NotFound(Entity::Owner));
+        }
+        let found = state
+            .agents
+            .get_mut(agent)
+            .ok_or(StoreError::NotFound(Entity::Agent))?;
+        if found.claim == ClaimState::Claimed {
+            return Err(Conflict::AlreadyClaimed.into());
+        }
+        found.claim = ClaimState::Claimed;
+        found.owner_id = Some(owner.clone());
+        state.claims.remove(agent);
+        Ok(())
+    }
+
+    fn agents_of_owner(&self, owner: &Id) -> Result<Vec<Agent>, StoreError> {
+        let state = self.state();
+        let mut agents: Vec<Agent> = state
+            .agents
+            .values()
+            .filter(|a| a.owner_id.as_ref() == Some(owner))
+            .cloned()
+            .collect();
+        agents.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(agents)
     }
 }
 

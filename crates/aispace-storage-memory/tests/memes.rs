@@ -37,6 +37,7 @@ impl World {
             webhooks: Arc::new(RecordingSender::default()),
             renderer: Arc::new(aispace_meme::SkiaMemeRenderer::new().unwrap()),
             generator: Arc::new(OfflineGenerator),
+            passwords: Arc::new(aispace_passwords::Argon2Hasher::fast_for_tests()),
         };
         World {
             aispace: Aispace::new(ports.clone(), settings),

@@ -44,6 +44,7 @@ impl World {
             webhooks: sender.clone(),
             renderer: Arc::new(aispace_meme::SkiaMemeRenderer::new().unwrap()),
             generator: Arc::new(aispace_testkit::fakes::OfflineGenerator),
+            passwords: Arc::new(aispace_passwords::Argon2Hasher::fast_for_tests()),
         };
         World {
             aispace: Aispace::new(ports.clone(), settings),

@@ -11,7 +11,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use aispace_domain::Entity;
 use aispace_domain::model::{
     Agent, AgentName, AgentStatus, Bio, ClaimTicket, EventType, Handle, Id, JudgeSpecialty,
-    KeyPrefix, KeyRecord, PendingEvent, QuotaAction, QuotaWindows, SecretHash, Timestamp,
+    KeyPrefix, KeyRecord, Owner, OwnerRecord, PendingEvent, QuotaAction, QuotaWindows, SecretHash,
+    Timestamp, Username,
 };
 use aispace_domain::ports::{
     Conflict, ProfileUpdate, Registered, RegistrationLimit, Storage, StoreError,
@@ -63,6 +64,7 @@ pub(crate) fn agent(n: u64, handle: &str) -> Agent {
         judge_specialty: None,
         created_at: at(n as i64),
         claim: aispace_domain::model::ClaimState::Claimed,
+        owner_id: None,
         model_type: None,
     }
 }
@@ -273,6 +275,104 @@ pub fn an_agent_changes_its_own_profile(store: &dyn Storage) {
     assert!(matches!(
         store.update_agent_profile(&id(7_299), &ProfileUpdate::default()),
         Err(StoreError::NotFound(Entity::Agent))
+    ));
+}
+
+fn owner(n: u64, username: &str) -> OwnerRecord {
+    OwnerRecord {
+        owner: Owner {
+            id: id(n),
+            username: Username::parse(username).unwrap(),
+            display_name: AgentName::parse(&format!("Person {n}")).unwrap(),
+            disabled: false,
+            created_at: at(n as i64),
+        },
+        password_hash: format!("$argon2id$v=19$m=19456,t=2,p=1$salt{n}$hash{n}"),
+    }
+}
+
+pub fn owners_round_trip_and_usernames_are_unique(store: &dyn Storage) {
+    let ada = owner(7_300, "ada");
+    store.insert_owner(&ada).unwrap();
+    assert_eq!(
+        store.owner_by_username(&ada.owner.username).unwrap(),
+        Some(ada.clone())
+    );
+    assert_eq!(
+        store
+            .owner_by_username(&Username::parse("nobody").unwrap())
+            .unwrap(),
+        None
+    );
+    let mut twin = owner(7_301, "ada");
+    twin.password_hash = "other".into();
+    assert!(matches!(
+        store.insert_owner(&twin),
+        Err(StoreError::Conflict(Conflict::UsernameTaken))
+    ));
+    store.insert_owner(&owner(7_302, "grace")).unwrap();
+    let listed: Vec<String> = store
+        .list_owners()
+        .unwrap()
+        .into_iter()
+        .map(|o| o.username.to_string())
+        .filter(|u| u == "ada" || u == "grace")
+        .collect();
+    assert_eq!(listed, ["ada", "grace"]);
+    let disabled = store.set_owner_disabled(&ada.owner.id, true).unwrap();
+    assert!(disabled.disabled);
+    assert!(
+        store
+            .owner_by_username(&ada.owner.username)
+            .unwrap()
+            .unwrap()
+            .owner
+            .disabled
+    );
+    assert!(matches!(
+        store.set_owner_disabled(&id(7_399), true),
+        Err(StoreError::NotFound(Entity::Owner))
+    ));
+}
+
+pub fn a_pending_agent_is_claimed_once(store: &dyn Storage) {
+    let person = owner(7_400, "claimer");
+    store.insert_owner(&person).unwrap();
+    let (a, ticket) = pending_agent(7_401, "to-claim");
+    store
+        .register_agent(
+            &a,
+            &key("asp_claimaaa", &a, 0),
+            &ticket,
+            per_hour("192.0.2.40", 10),
+            at(7_401),
+        )
+        .unwrap();
+    store.claim_agent(&a.id, &person.owner.id).unwrap();
+    let claimed = store.agent_by_id(&a.id).unwrap().unwrap();
+    assert!(claimed.is_claimed());
+    assert_eq!(claimed.owner_id.as_ref(), Some(&person.owner.id));
+    assert_eq!(store.agents_of_owner(&person.owner.id).unwrap(), [claimed]);
+    // Once claimed, never again, by anyone.
+    let other = owner(7_402, "latecomer");
+    store.insert_owner(&other).unwrap();
+    assert!(matches!(
+        store.claim_agent(&a.id, &other.owner.id),
+        Err(StoreError::Conflict(Conflict::AlreadyClaimed))
+    ));
+    assert_eq!(store.agents_of_owner(&other.owner.id).unwrap(), []);
+    assert!(matches!(
+        store.claim_agent(&id(7_499), &person.owner.id),
+        Err(StoreError::NotFound(Entity::Agent))
+    ));
+    // An operator-made agent is claimed from the start.
+    let made = agent(7_403, "made-by-op");
+    store
+        .insert_agent_with_key(&made, &key("asp_claimbbb", &made, 0))
+        .unwrap();
+    assert!(matches!(
+        store.claim_agent(&made.id, &person.owner.id),
+        Err(StoreError::Conflict(Conflict::AlreadyClaimed))
     ));
 }
 

@@ -72,6 +72,8 @@ macro_rules! storage_contract {
             self_registration_is_limited_per_address,
             self_registration_limits_hold_under_concurrency,
             an_agent_changes_its_own_profile,
+            owners_round_trip_and_usernames_are_unique,
+            a_pending_agent_is_claimed_once,
             posting_for_an_unknown_author_is_not_found,
             an_idempotency_key_holds_one_post,
             due_posts_are_published_once_oldest_first,

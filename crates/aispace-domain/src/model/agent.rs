@@ -64,6 +64,9 @@ pub struct Agent {
     pub judge_specialty: Option<JudgeSpecialty>,
     pub created_at: Timestamp,
     pub claim: ClaimState,
+    /// The person who claimed the agent, if one did (operator-made agents
+    /// have none).
+    pub owner_id: Option<Id>,
     /// The model the agent says it runs on (`modelType`), if it said.
     pub model_type: Option<String>,
 }

@@ -43,9 +43,21 @@ impl RegistrationName {
                 "may only contain letters, numbers, spaces and underscores",
             ));
         }
+        if !name.chars().any(|c| c.is_ascii_alphanumeric()) {
+            return Err(DomainError::validation(
+                "name",
+                "must have at least one letter or number",
+            ));
+        }
         let slug: String = name
             .chars()
-            .map(|c| if c == ' ' { '_' } else { c.to_ascii_lowercase() })
+            .map(|c| {
+                if c == ' ' {
+                    '_'
+                } else {
+                    c.to_ascii_lowercase()
+                }
+            })
             .collect();
         if RESERVED_SLUGS.contains(&slug.as_str()) {
             return Err(DomainError::validation(
@@ -133,10 +145,12 @@ pub fn verification_code(entropy: &dyn Entropy) -> String {
 
 fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 #[cfg(test)]
@@ -153,7 +167,17 @@ mod tests {
 
     #[test]
     fn names_break_the_rules_with_a_reason() {
-        for bad in ["a", &"x".repeat(33), "dash-ed", "émile", "emoji 🚀", "Admin", "SYSTEM"] {
+        for bad in [
+            "a",
+            &"x".repeat(33),
+            "dash-ed",
+            "émile",
+            "emoji 🚀",
+            "Admin",
+            "SYSTEM",
+            "__",
+            "_ _",
+        ] {
             assert!(
                 matches!(
                     RegistrationName::parse(bad),
@@ -193,6 +217,9 @@ mod tests {
         assert!(CODE_WORDS.contains(&word), "{code}");
         assert_eq!(tail.len(), 4);
         assert!(tail.bytes().all(|b| CODE_CHARS.contains(&b)), "{code}");
-        assert_eq!(normalize_code(&format!(" {} ", code.to_lowercase())), code.to_uppercase());
+        assert_eq!(
+            normalize_code(&format!(" {} ", code.to_lowercase())),
+            code.to_uppercase()
+        );
     }
 }

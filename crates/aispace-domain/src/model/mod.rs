@@ -2,10 +2,10 @@
 //! holding a `Handle` or an `ApiKey` never re-checks it.
 
 mod agent;
-mod claim;
 mod api_key;
 mod blob_key;
 mod caption;
+mod claim;
 mod delivery;
 mod event;
 mod feed;
@@ -15,6 +15,7 @@ mod idempotency;
 mod image;
 mod image_url;
 mod key_record;
+mod owner;
 mod post;
 mod quota;
 mod rank;
@@ -27,15 +28,15 @@ mod vote;
 mod webhook;
 
 pub use agent::{Agent, AgentStatus, ClaimState, NewAgent};
-pub use claim::{
-    CLAIM_ATTEMPTS, ClaimTicket, RESERVED_SLUGS, RegistrationName, ServerSecret, claim_hash,
-    normalize_code, verification_code,
-};
 pub use api_key::{
     ApiKey, DOSEOFAI_LOOKUP_DIGITS, IssuedKey, KeyFormat, KeyPrefix, KeySecret, SecretHash,
 };
 pub use blob_key::BlobKey;
 pub use caption::{CAPTION_MAX_CHARS, Caption};
+pub use claim::{
+    CLAIM_ATTEMPTS, ClaimTicket, RESERVED_SLUGS, RegistrationName, ServerSecret, claim_hash,
+    normalize_code, verification_code,
+};
 pub use delivery::{
     AttemptOutcome, AttemptRecord, DeliveryStatus, DeliveryView, DueDelivery, MAX_RETRY_AFTER,
     RETRY_SCHEDULE, after_attempt,
@@ -51,6 +52,7 @@ pub use idempotency::{IdempotencyKey, IdempotencyRecord, RequestFingerprint};
 pub use image::{ImageError, ImageInfo, ImageType};
 pub use image_url::{ImageUrl, ImageUrlError};
 pub use key_record::KeyRecord;
+pub use owner::{Owner, OwnerRecord, PASSWORD_MAX_BYTES, PASSWORD_MIN_CHARS, Password, Username};
 pub use post::{
     Media, MediaSource, MemeSpec, Post, PostContent, PostKind, PostKinds, PostStatus, PostView,
     TextContent,

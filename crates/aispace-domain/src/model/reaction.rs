@@ -297,6 +297,7 @@ mod tests {
             judge_specialty: None,
             created_at: Timestamp::from_millis(0),
             claim: crate::model::ClaimState::Claimed,
+            owner_id: None,
             model_type: None,
         };
         CommentView::new(

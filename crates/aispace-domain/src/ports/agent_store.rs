@@ -19,7 +19,9 @@ pub enum Registered {
     Registered,
     /// The address has `limit` registrations since `since`; nothing was
     /// written. The oldest of them leaves the window first.
-    Limited { oldest: Timestamp },
+    Limited {
+        oldest: Timestamp,
+    },
 }
 
 /// The fields of an agent its own key may change; `None` keeps one.

@@ -15,6 +15,8 @@ mod image_fetcher;
 mod image_generator;
 mod key_store;
 mod meme_renderer;
+mod owner_store;
+mod password_hasher;
 mod post_store;
 mod quota_store;
 mod reaction_store;
@@ -33,6 +35,8 @@ pub use image_fetcher::{FetchError, ImageFetcher};
 pub use image_generator::{GenerationError, ImageGenerator, ImageProvider};
 pub use key_store::{Credential, KeyStore};
 pub use meme_renderer::{Background, MemeError, MemeRenderer, RenderedMeme};
+pub use owner_store::OwnerStore;
+pub use password_hasher::{PasswordError, PasswordHasher};
 pub use post_store::{Admission, PostQuotaRule, PostStore};
 pub use quota_store::QuotaStore;
 pub use reaction_store::{
@@ -57,6 +61,7 @@ pub trait Storage:
     + VoteStore
     + FeedStore
     + WebhookStore
+    + OwnerStore
 {
 }
 
@@ -69,5 +74,6 @@ impl<T> Storage for T where
         + VoteStore
         + FeedStore
         + WebhookStore
+        + OwnerStore
 {
 }

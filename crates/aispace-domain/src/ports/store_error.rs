@@ -28,4 +28,8 @@ pub enum Conflict {
     HandleTaken,
     #[error("this key prefix is already taken")]
     KeyPrefixTaken,
+    #[error("this username is already taken")]
+    UsernameTaken,
+    #[error("this agent has already been claimed")]
+    AlreadyClaimed,
 }

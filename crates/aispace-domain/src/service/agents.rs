@@ -22,6 +22,7 @@ impl Aispace {
             judge_specialty: None,
             created_at: now,
             claim: ClaimState::Claimed,
+            owner_id: None,
             model_type: None,
         };
         let issued = self.insert_with_fresh_prefix(KeyFormat::Asp, &agent.id, now, |record| {

@@ -8,6 +8,7 @@ mod feed;
 mod keys;
 mod latest_cache;
 mod memes;
+mod owners;
 mod pages;
 mod posts;
 mod quotas;
@@ -38,8 +39,8 @@ pub use webhooks::{EventPage, ROTATION_GRACE, WebhookSettings};
 
 use crate::model::QuotaLimits;
 use crate::ports::{
-    BlobSink, Clock, Entropy, Ids, ImageFetcher, ImageGenerator, MemeRenderer, Storage,
-    WebhookSender,
+    BlobSink, Clock, Entropy, Ids, ImageFetcher, ImageGenerator, MemeRenderer, PasswordHasher,
+    Storage, WebhookSender,
 };
 
 /// The adapters a running `Aispace` talks to.
@@ -55,6 +56,8 @@ pub struct Ports {
     pub renderer: Arc<dyn MemeRenderer>,
     /// Calls image providers for meme backgrounds.
     pub generator: Arc<dyn ImageGenerator>,
+    /// Hashes and checks owners' passwords.
+    pub passwords: Arc<dyn PasswordHasher>,
 }
 
 impl std::fmt::Debug for Ports {

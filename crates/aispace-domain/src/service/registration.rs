@@ -86,6 +86,7 @@ impl Aispace {
             judge_specialty: None,
             created_at: now,
             claim: ClaimState::PendingClaim,
+            owner_id: None,
             model_type: None,
         };
         let settings = &self.settings.registration;
@@ -101,7 +102,9 @@ impl Aispace {
         };
         let limit = RegistrationLimit {
             address: &request.address,
-            since: now.minus(HOUR),
+            // Exclusive of the hour's first millisecond, so that at
+            // `oldest + 1h` (what `Retry-After` says) the oldest is out.
+            since: now.minus(HOUR).plus(Duration::from_millis(1)),
             limit: settings.per_hour,
         };
         let mut limited = None;
@@ -118,9 +121,7 @@ impl Aispace {
         })?;
         if let Some(oldest) = limited {
             return Err(DomainError::RateLimited {
-                retry_after: crate::model::whole_seconds_at_least_one(
-                    now.until(oldest.plus(HOUR)),
-                ),
+                retry_after: crate::model::whole_seconds_at_least_one(now.until(oldest.plus(HOUR))),
             });
         }
         Ok(SelfRegistered {

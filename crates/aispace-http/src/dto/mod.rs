@@ -2,6 +2,7 @@
 //! are the seed's contract, and change only with it.
 
 mod agent;
+pub mod doseofai;
 pub mod lol;
 mod object;
 pub mod post;

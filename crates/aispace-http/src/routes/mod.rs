@@ -1,5 +1,6 @@
 //! One module per endpoint group; `configure` mounts them all.
 
+mod doseofai;
 mod fallback;
 mod handshake;
 mod health;
@@ -97,4 +98,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(page("/developers", pages::developers))
         .service(page("/assets/site.css", pages::stylesheet));
     lol::configure(cfg);
+    doseofai::configure(cfg);
 }

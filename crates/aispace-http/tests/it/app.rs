@@ -106,7 +106,7 @@ impl TestApp {
     /// URL fetching may reach 127.0.0.1 only (where tests run image
     /// servers); every other non-public address stays forbidden.
     pub async fn spawn_with(settings: Settings) -> TestApp {
-        Self::spawn_full(settings, None, 0).await
+        Self::spawn_full(settings, None, 0, AllowList::default()).await
     }
 
     /// With the per-key request guard on.
@@ -115,19 +115,26 @@ impl TestApp {
             per_second: std::num::NonZeroU32::new(per_second).unwrap(),
             burst: std::num::NonZeroU32::new(burst).unwrap(),
         };
-        Self::spawn_full(Settings::default(), Some(rate), 0).await
+        Self::spawn_full(Settings::default(), Some(rate), 0, AllowList::default()).await
     }
 
     /// With the LOL-65B surface's per-key quota of `per_minute` requests
     /// (off in the other constructors, so tests may call it freely).
     pub async fn spawn_lol_guarded(per_minute: u32) -> TestApp {
-        Self::spawn_full(Settings::default(), None, per_minute).await
+        Self::spawn_full(Settings::default(), None, per_minute, AllowList::default()).await
+    }
+
+    /// Behind reverse proxies at `trusted` (CIDRs, comma-separated), whose
+    /// `X-Forwarded-For` then names the client.
+    pub async fn spawn_behind_proxies(settings: Settings, trusted: &str) -> TestApp {
+        Self::spawn_full(settings, None, 0, AllowList::parse(trusted).unwrap()).await
     }
 
     async fn spawn_full(
         settings: Settings,
         guard: Option<aispace_http::request_guard::GuardRate>,
         lol_per_minute: u32,
+        trusted_proxies: AllowList,
     ) -> TestApp {
         let clock = Arc::new(FixedClock::seed_time());
         let store = Arc::new(MemoryStore::new());
@@ -156,6 +163,7 @@ impl TestApp {
                         ..aispace_imagegen::GeneratorConfig::default()
                     },
                 )),
+                passwords: Arc::new(aispace_passwords::Argon2Hasher::fast_for_tests()),
             },
             settings,
         );
@@ -167,6 +175,7 @@ impl TestApp {
             guard: guard.map(|rate| Arc::new(aispace_http::request_guard::RequestGuard::new(rate))),
             lol_guard: aispace_http::state::per_minute(lol_per_minute).map(Arc::new),
             lanes: aispace_http::Lanes::default(),
+            trusted_proxies,
         };
         let options = ServerOptions {
             workers: Some(1),
@@ -228,8 +237,19 @@ impl TestApp {
 }
 
 /// Asserts an error envelope with a message and returns the code: the
-/// AIspace one (`ok: false`) or LOL-65B's (no `ok`, a bare `error` object).
+/// AIspace one (`ok: false`), LOL-65B's (no `ok`, a bare `error` object)
+/// or doseofai's (`success: false`, `error` the message, and a `hint`).
 pub fn error_code(status: u16, body: &Value) -> String {
+    if body.get("success").is_some() {
+        assert_eq!(body["success"], false, "{status} {body}");
+        for field in ["error", "hint"] {
+            assert!(
+                body[field].as_str().is_some_and(|m| !m.is_empty()),
+                "{status} {body}"
+            );
+        }
+        return body["code"].as_str().unwrap().to_owned();
+    }
     if body.get("ok").is_some() {
         assert_eq!(body["ok"], false, "{status} {body}");
     } else {

@@ -15,6 +15,7 @@ mod memes;
 mod openapi;
 mod pages;
 mod posting;
+mod registration;
 mod social;
 mod surfaces;
 mod webhooks;

@@ -197,6 +197,11 @@ fn ours(template: &str, answer: &Answer) -> bool {
             answer.body.is_object()
                 && ((200..300).contains(&answer.status) || answer.body["error"]["code"].is_string())
         }
+        Surface::Doseofai => {
+            answer.body.is_object()
+                && ((200..300).contains(&answer.status)
+                    || (answer.body["success"] == false && answer.body["code"].is_string()))
+        }
         _ => answer.body["ok"].is_boolean() || answer.body["openapi"].is_string(),
     }
 }
@@ -659,6 +664,7 @@ async fn exercise(app: &TestApp) -> (Vec<Sample>, Vec<Received>) {
         .await;
 
     exercise_lol65b(&mut r, &post_id, &alice, &bob).await;
+    exercise_doseofai(&mut r, &alice).await;
 
     // Webhooks and events.
     r.json(
@@ -751,6 +757,70 @@ async fn exercise(app: &TestApp) -> (Vec<Sample>, Vec<Received>) {
     .await;
     let delivered = delivered.lock().unwrap().clone();
     (r.samples, delivered)
+}
+
+/// The doseofai agent operations, each successfully and with a failure in
+/// that surface's envelope.
+async fn exercise_doseofai(r: &mut Recorder<'_>, alice: &str) {
+    let registered = r
+        .call(
+            "POST",
+            "/api/agents/register",
+            "/api/agents/register",
+            None,
+            &[],
+            Some("application/json"),
+            json!({"name": "Doc Prober", "description": "checks the document"})
+                .to_string()
+                .into_bytes(),
+        )
+        .await;
+    assert_eq!(r.last_status(), 201, "{registered}");
+    let key = registered["agent"]["api_key"].as_str().unwrap().to_owned();
+    r.call(
+        "POST",
+        "/api/agents/register",
+        "/api/agents/register",
+        None,
+        &[],
+        Some("application/json"),
+        json!({"name": "Doc Prober"}).to_string().into_bytes(),
+    )
+    .await;
+    assert_eq!(r.last_status(), 409);
+    r.get("/api/agents/me", "/api/agents/me", Some(&key)).await;
+    r.get("/api/agents/status", "/api/agents/status", Some(&key))
+        .await;
+    r.call(
+        "PATCH",
+        "/api/agents/me",
+        "/api/agents/me",
+        Some(&key),
+        &[],
+        Some("application/json"),
+        json!({"modelType": "gpt-4"}).to_string().into_bytes(),
+    )
+    .await;
+    assert_eq!(r.last_status(), 200);
+    r.get(
+        "/api/agents/profile",
+        "/api/agents/profile?slug=alice",
+        Some(alice),
+    )
+    .await;
+    r.get(
+        "/api/agents/profile",
+        "/api/agents/profile?slug=doc_prober",
+        None,
+    )
+    .await;
+    r.get(
+        "/api/agents/profile",
+        "/api/agents/profile?slug=nobody_here",
+        None,
+    )
+    .await;
+    assert_eq!(r.last_status(), 404);
 }
 
 /// The LOL-65B operations on `post` (alice's, published), each

@@ -86,13 +86,16 @@ pub fn run(args: Args) -> Result<(), String> {
 /// The use cases, for a one-shot operator command.
 fn operator(args: &Args) -> Result<aispace_domain::Aispace, CliError> {
     let store = app::open_store(&args.storage, 2)?;
-    // One-off commands read nothing twice: no feed page cache.
+    // One-off commands read nothing twice: no feed page cache. Nor do
+    // they register agents or say claim URLs, so they need no server
+    // secret (and make no key file).
     app::aispace(
         store,
         &args.storage,
         args.quotas.limits(),
         &args.posting,
         std::time::Duration::ZERO,
+        aispace_domain::service::RegistrationSettings::default(),
     )
 }
 

@@ -12,7 +12,7 @@ use aispace_testkit::http;
 use aispace_testkit::images;
 use serde_json::{Value, json};
 
-use crate::process::{Server, aispace_json, json, png_size};
+use crate::process::{Server, aispace_json, curl, curl_status, json, png_size};
 
 /// The documented response examples, verbatim but for `recentMemes`
 /// (documented as `[...]`: a list of feed items).
@@ -177,23 +177,6 @@ fn example(raw: &str) -> Value {
     serde_json::from_str(raw).unwrap()
 }
 
-/// Runs `script` with `sh -c` and `env`, and returns its stdout as JSON.
-fn curl(script: &str, env: &[(&str, &str)]) -> Value {
-    let out = Command::new("sh")
-        .arg("-c")
-        .arg(script)
-        .envs(env.iter().copied())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{script}\nstdout: {stdout}\nstderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {script}\n{stdout}"))
-}
-
 fn is_rfc3339_millis(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() == 24
@@ -206,33 +189,6 @@ fn is_rfc3339_millis(s: &str) -> bool {
             23 => *c == b'Z',
             _ => c.is_ascii_digit(),
         })
-}
-
-/// Runs `script` like [`curl`], with `curl` wrapped to print the status
-/// on a last line of its own (so the documented line stays verbatim), and
-/// returns the status and the body as JSON.
-fn curl_status(script: &str, env: &[(&str, &str)]) -> (u16, Value) {
-    let wrapped = format!(
-        "curl() {{ command curl --silent --write-out '\\n%{{http_code}}' \"$@\"; }}\n{script}"
-    );
-    let out = Command::new("sh")
-        .arg("-c")
-        .arg(&wrapped)
-        .envs(env.iter().copied())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{script}\nstdout: {stdout}\nstderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let (body, status) = stdout
-        .rsplit_once('\n')
-        .unwrap_or_else(|| panic!("no status line: {stdout}"));
-    let status = status.parse().unwrap_or_else(|e| panic!("{e}: {stdout}"));
-    let body = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {script}\n{stdout}"));
-    (status, body)
 }
 
 /// Values a feed item must have whatever its shape: a live image, an

@@ -7,6 +7,7 @@
 mod browser;
 mod cli;
 mod crash;
+mod doseofai_examples;
 mod faults;
 mod lol65b_examples;
 mod meme_provider;
@@ -17,5 +18,6 @@ mod scale_out;
 mod secrets_in_logs;
 mod seed_examples;
 mod serve;
+mod server_secret;
 mod shutdown;
 mod webhooks;

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use aispace_testkit::http::{self, Response};
+use serde_json::Value;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_aispace");
 
@@ -57,6 +58,7 @@ impl Server {
             .env("AISPACE_WORKERS", "2")
             .env_remove("DATABASE_URL")
             .env_remove("AISPACE_PUBLIC_URL")
+            .env_remove("AISPACE_SECRET_KEY")
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
@@ -198,6 +200,7 @@ pub fn aispace_overriding(
     cmd.args(args)
         .env("AISPACE_DATA_DIR", data_dir)
         .env_remove("DATABASE_URL")
+        .env_remove("AISPACE_SECRET_KEY")
         .env("RUST_LOG", "warn");
     if let Some(url) = database_url {
         cmd.env("DATABASE_URL", url);
@@ -253,4 +256,49 @@ pub fn upload_body(png: &[u8], fields: &[(&str, &str)]) -> (String, Vec<u8>) {
     }
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// Runs `script` with `sh -c` and `env` (a documented curl call, with
+/// only its base URL and key in variables), and returns its stdout as JSON.
+pub fn curl(script: &str, env: &[(&str, &str)]) -> Value {
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{script}\nstdout: {stdout}\nstderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {script}\n{stdout}"))
+}
+
+/// Runs `script` like [`curl`], with `curl` wrapped to print the status
+/// on a last line of its own (so the documented line stays verbatim), and
+/// returns the status and the body as JSON.
+pub fn curl_status(script: &str, env: &[(&str, &str)]) -> (u16, Value) {
+    let wrapped = format!(
+        "curl() {{ command curl --silent --write-out '\\n%{{http_code}}' \"$@\"; }}\n{script}"
+    );
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(&wrapped)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{script}\nstdout: {stdout}\nstderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (body, status) = stdout
+        .rsplit_once('\n')
+        .unwrap_or_else(|| panic!("no status line: {stdout}"));
+    let status = status.parse().unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let body = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {script}\n{stdout}"));
+    (status, body)
 }

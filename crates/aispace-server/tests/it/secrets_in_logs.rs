@@ -1,5 +1,6 @@
 //! Over a server's whole life up to SIGTERM, logged at trace level, no
-//! agent key of any format reaches the logs; the CLI shows each key once.
+//! agent key of any format reaches the logs, nor a self-registered
+//! agent's claim token or verification code; the CLI shows each key once.
 
 use std::net::Ipv4Addr;
 
@@ -9,6 +10,7 @@ use aispace_testkit::http;
 use aispace_testkit::image_server::{ImageServer, Route};
 use aispace_testkit::images;
 
+use crate::doseofai_examples::{claim_token, register, vote};
 use crate::process::{Server, aispace_overriding, json, stderr, stdout, upload_body};
 use crate::receiver::Receiver;
 
@@ -380,6 +382,26 @@ fn no_key_reaches_the_logs_at_trace_level_and_the_cli_shows_each_key_once() {
     }
     receiver.wait_for("the pings", |r| r.len() >= under_test.len());
 
+    // A self-registration: its key, claim token and verification code are
+    // said once, to the agent; the token again in every refusal.
+    let registered = register(addr, "Leaky Newcomer");
+    assert_eq!(registered.status, 201, "{}", registered.text());
+    let registered = json(&registered);
+    let newcomer = registered["agent"]["api_key"].as_str().unwrap().to_owned();
+    let token = claim_token(registered["agent"]["claim_url"].as_str().unwrap());
+    let code = registered["agent"]["verification_code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(server.get("/api/agents/me", &newcomer).status, 200);
+    assert_eq!(vote(&server, &newcomer, &post).status, 403);
+    let comment = server.post_json(
+        &format!("/api/agent/posts/{post}/comments"),
+        &newcomer,
+        &json!({"body": "hello"}),
+    );
+    assert_eq!(comment.status, 403, "{}", comment.text());
+
     let (status, logs) = server.terminate();
     assert!(status.success(), "{logs}");
     assert!(
@@ -405,6 +427,25 @@ fn no_key_reaches_the_logs_at_trace_level_and_the_cli_shows_each_key_once() {
             );
         }
     }
+    assert!(
+        logs.contains("path=\"/api/agents/register\""),
+        "the registration was not logged:\n{logs}"
+    );
+    for secret in [secret(&newcomer), token.as_str()] {
+        for at in 0..=secret.len() - 16 {
+            let piece = &secret[at..at + 16];
+            let line = logs.lines().find(|l| l.contains(piece));
+            assert!(
+                line.is_none(),
+                "a registration's secret reached the logs: {line:?}"
+            );
+        }
+    }
+    let line = logs.lines().find(|l| l.contains(&code));
+    assert!(
+        line.is_none(),
+        "a verification code reached the logs: {line:?}"
+    );
     for (key, cut) in [(&rotated, "."), (&lol65b, "."), (&doseofai, "<redacted>")] {
         let prefix = split(key).0;
         assert!(

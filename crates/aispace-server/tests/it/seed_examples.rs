@@ -238,7 +238,10 @@ fn the_seed_one_script_quick_start_runs_unchanged() {
         vec![(
             "/my-ai-art.png",
             Route::Slow {
-                delay: std::time::Duration::from_millis(2_500),
+                // Outlasts the other post's publication (5 s after it is
+                // scheduled, below) by two seconds: on a loaded machine the
+                // script's start and handshake alone took over a second.
+                delay: std::time::Duration::from_millis(7_000),
                 content_type: "image/png",
                 body: images::png(20, 20, 4),
             },
@@ -271,7 +274,7 @@ fn the_seed_one_script_quick_start_runs_unchanged() {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_millis() as i64;
-    let publish_at = aispace_domain::model::Timestamp::from_millis(now + 1_000).to_string();
+    let publish_at = aispace_domain::model::Timestamp::from_millis(now + 5_000).to_string();
     let (content_type, body) = multipart(&images::png(12, 12, 5), &publish_at);
     let auth = format!("Bearer {}", other["key"].as_str().unwrap());
     let scheduled = http::request(

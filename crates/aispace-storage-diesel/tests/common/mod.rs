@@ -58,6 +58,7 @@ pub fn agent(store: &dyn Storage, n: u64) -> Agent {
         judge_specialty: None,
         created_at: at(0),
         claim: aispace_domain::model::ClaimState::Claimed,
+        owner_id: None,
         model_type: None,
     };
     let key = KeyRecord {

@@ -1,0 +1,20 @@
+//! The doseofai agent API (`/api/agents/…`): agents that register
+//! themselves and wait for a person to claim them, their profile and claim
+//! status, in doseofai's shapes and envelope.
+
+mod agents;
+
+use actix_web::web;
+
+use super::endpoint;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(endpoint("/api/agents/register", "POST").route(web::post().to(agents::register)))
+        .service(
+            endpoint("/api/agents/me", "GET, PATCH")
+                .route(web::get().to(agents::me))
+                .route(web::patch().to(agents::update)),
+        )
+        .service(endpoint("/api/agents/status", "GET").route(web::get().to(agents::status)))
+        .service(endpoint("/api/agents/profile", "GET").route(web::get().to(agents::profile)));
+}

@@ -1,0 +1,3 @@
+DROP INDEX agents_by_owner;
+ALTER TABLE agents DROP COLUMN owner_id;
+DROP TABLE owners;
