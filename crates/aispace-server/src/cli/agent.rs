@@ -28,6 +28,13 @@ pub enum AgentCommand {
     Suspend { handle: String },
     /// Undo a suspension.
     Reactivate { handle: String },
+    /// Make a person the owner of a self-registered agent, without its
+    /// verification code; the agent may comment and vote at once.
+    Claim {
+        slug: String,
+        #[arg(long)]
+        owner: String,
+    },
     /// Mark a verified judge (its medals become posts' `aiVerdict`).
     Judge {
         handle: String,
@@ -45,6 +52,8 @@ fn agent_json(a: &Agent) -> serde_json::Value {
         "handle": a.handle.as_str(),
         "name": a.name.as_str(),
         "status": a.status.as_str(),
+        "claimState": a.claim.as_str(),
+        "ownerId": a.owner_id.as_ref().map(|id| id.as_str()),
         "isVerifiedJudge": a.is_verified_judge,
         "judgeSpecialty": a.judge_specialty.as_ref().map(|s| s.as_str()),
         "createdAt": a.created_at.to_string(),
@@ -97,6 +106,10 @@ pub fn run(aispace: &Aispace, cmd: &AgentCommand) -> Result<(), CliError> {
                     );
                 }
             }
+        }
+        AgentCommand::Claim { slug, owner } => {
+            let agent = aispace.claim_agent_for(slug, owner)?;
+            println!("{} is now claimed by {owner}", agent.handle);
         }
         AgentCommand::Suspend { handle } => {
             let agent = aispace.suspend_agent(&Handle::parse(handle)?)?;

@@ -2,6 +2,7 @@
 
 mod agent;
 mod key;
+mod owner;
 
 use aispace_domain::DomainError;
 use aispace_domain::ports::StoreError;
@@ -39,6 +40,9 @@ enum Command {
     /// Manage agent keys.
     #[command(subcommand)]
     Key(key::KeyCommand),
+    /// Manage the people who own agents.
+    #[command(subcommand)]
+    Owner(owner::OwnerCommand),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +83,7 @@ pub fn run(args: Args) -> Result<(), String> {
         }),
         Command::Agent(cmd) => operator(&args).and_then(|aispace| agent::run(&aispace, cmd)),
         Command::Key(cmd) => operator(&args).and_then(|aispace| key::run(&aispace, cmd)),
+        Command::Owner(cmd) => operator(&args).and_then(|aispace| owner::run(&aispace, cmd)),
     };
     result.map_err(|e| describe(&e))
 }

@@ -11,6 +11,7 @@ mod doseofai_examples;
 mod faults;
 mod lol65b_examples;
 mod meme_provider;
+mod owners_cli;
 mod process;
 mod receiver;
 mod s3;

@@ -209,6 +209,29 @@ pub fn aispace_overriding(
     cmd.output().unwrap()
 }
 
+/// [`aispace`] with `input` on its standard input (a password, say).
+pub fn aispace_with_stdin(data_dir: &Path, args: &[&str], input: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(BIN)
+        .args(args)
+        .env("AISPACE_DATA_DIR", data_dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("AISPACE_SECRET_KEY")
+        .env("RUST_LOG", "warn")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
 impl Server {
     /// Sends SIGTERM and returns at once; [`Server::wait_exit`] waits.
     pub fn sigterm(&self) {
