@@ -90,6 +90,10 @@ pub enum DomainError {
     /// claim URL's (`/claim/{token}`).
     #[error("this agent has not been claimed by its person yet")]
     AgentNotClaimed { claim_token: String },
+    /// A wrong username or password (one answer for both, so it does not
+    /// tell which accounts exist).
+    #[error("wrong username or password")]
+    SignInFailed,
     /// A meme needs an image provider and none is configured.
     #[error("no image provider is configured for memes")]
     MissingProviderKey,

@@ -301,6 +301,7 @@ impl From<DomainError> for ApiError {
                      /claim/{claim_token} on this server"
                 ),
             ),
+            DomainError::SignInFailed => ApiError::new(ErrorCode::Forbidden, err.to_string()),
             DomainError::MissingProviderKey => ApiError::new(
                 ErrorCode::MissingProviderKey,
                 "this server makes memes only with an image provider, and none is configured",

@@ -1,14 +1,15 @@
 use aispace_domain::Entity;
 use aispace_domain::model::{
-    Agent, AgentName, ClaimState, Id, Owner, OwnerRecord, Timestamp, Username,
+    Agent, AgentName, ClaimState, ClaimTicket, Id, Owner, OwnerRecord, Session, Timestamp, Username,
 };
 use aispace_domain::ports::{Conflict, OwnerStore, StoreError};
+use diesel::dsl::{count_star, min};
 use diesel::prelude::*;
 
-use crate::DieselStore;
 use crate::errors::{TxError, WriteRules, unavailable, write_error};
-use crate::rows::AgentRow;
-use crate::schema::{agent_claims, agents, owners};
+use crate::rows::{AgentRow, corrupt};
+use crate::schema::{agent_claims, agents, owners, sessions, sign_in_failures};
+use crate::{DbConnection, DieselStore};
 
 #[derive(Debug, Queryable, Selectable, Insertable)]
 #[diesel(table_name = owners)]
@@ -46,6 +47,81 @@ impl From<OwnerRow> for OwnerRecord {
             },
             password_hash: row.password_hash,
         }
+    }
+}
+
+fn hash32(bytes: &[u8], table: &'static str, what: &'static str) -> Result<[u8; 32], StoreError> {
+    bytes.try_into().map_err(|_| corrupt(table, what))
+}
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = agent_claims)]
+struct ClaimRow {
+    agent_id: String,
+    token_hash: Vec<u8>,
+    code_hash: Vec<u8>,
+    failures: i32,
+    locked_until: Option<i64>,
+    created_at: i64,
+}
+
+impl TryFrom<ClaimRow> for ClaimTicket {
+    type Error = StoreError;
+
+    fn try_from(row: ClaimRow) -> Result<Self, StoreError> {
+        Ok(ClaimTicket {
+            token_hash: hash32(&row.token_hash, "agent_claims", "token_hash")?,
+            code_hash: hash32(&row.code_hash, "agent_claims", "code_hash")?,
+            failures: u32::try_from(row.failures)
+                .map_err(|_| corrupt("agent_claims", "failures"))?,
+            agent_id: Id::from_trusted(row.agent_id),
+            locked_until: row.locked_until.map(Timestamp::from_millis),
+            created_at: Timestamp::from_millis(row.created_at),
+        })
+    }
+}
+
+fn claim_row(conn: &mut DbConnection, agent: &str) -> QueryResult<Option<ClaimRow>> {
+    agent_claims::table
+        .find(agent)
+        .select(ClaimRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+#[derive(Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = sessions)]
+struct SessionRow {
+    id_hash: Vec<u8>,
+    owner_id: String,
+    csrf_token: String,
+    created_at: i64,
+    expires_at: i64,
+}
+
+impl From<&Session> for SessionRow {
+    fn from(s: &Session) -> Self {
+        SessionRow {
+            id_hash: s.id_hash.to_vec(),
+            owner_id: s.owner_id.as_str().to_owned(),
+            csrf_token: s.csrf_token.clone(),
+            created_at: s.created_at.as_millis(),
+            expires_at: s.expires_at.as_millis(),
+        }
+    }
+}
+
+impl TryFrom<SessionRow> for Session {
+    type Error = StoreError;
+
+    fn try_from(row: SessionRow) -> Result<Self, StoreError> {
+        Ok(Session {
+            id_hash: hash32(&row.id_hash, "sessions", "id_hash")?,
+            owner_id: Id::from_trusted(row.owner_id),
+            csrf_token: row.csrf_token,
+            created_at: Timestamp::from_millis(row.created_at),
+            expires_at: Timestamp::from_millis(row.expires_at),
+        })
     }
 }
 
@@ -161,5 +237,126 @@ impl OwnerStore for DieselStore {
             .into_iter()
             .map(Agent::try_from)
             .collect()
+    }
+
+    fn claim_ticket(&self, token_hash: &[u8; 32]) -> Result<Option<ClaimTicket>, StoreError> {
+        let mut conn = self.conn()?;
+        agent_claims::table
+            .filter(agent_claims::token_hash.eq(&token_hash[..]))
+            .select(ClaimRow::as_select())
+            .first(&mut *conn)
+            .optional()
+            .map_err(unavailable)?
+            .map(ClaimTicket::try_from)
+            .transpose()
+    }
+
+    fn record_claim_failure(
+        &self,
+        agent: &Id,
+        lock_after: u32,
+        until: Timestamp,
+    ) -> Result<ClaimTicket, StoreError> {
+        let mut conn = self.conn()?;
+        conn.transaction::<_, TxError, _>(|conn| {
+            // The write first: concurrent guesses at one ticket queue on its
+            // row, and each sees the count the one before it left.
+            let counted = diesel::update(agent_claims::table.find(agent.as_str()))
+                .set(agent_claims::failures.eq(agent_claims::failures + 1))
+                .execute(conn)?;
+            if counted == 0 {
+                return Err(StoreError::NotFound(Entity::Agent).into());
+            }
+            let mut row =
+                claim_row(conn, agent.as_str())?.ok_or(StoreError::NotFound(Entity::Agent))?;
+            if i64::from(row.failures) >= i64::from(lock_after) {
+                diesel::update(agent_claims::table.find(agent.as_str()))
+                    .set((
+                        agent_claims::failures.eq(0),
+                        agent_claims::locked_until.eq(Some(until.as_millis())),
+                    ))
+                    .execute(conn)?;
+                row.failures = 0;
+                row.locked_until = Some(until.as_millis());
+            }
+            Ok(ClaimTicket::try_from(row)?)
+        })
+        .map_err(TxError::into_store)
+    }
+
+    fn insert_session(&self, session: &Session) -> Result<(), StoreError> {
+        let mut conn = self.conn()?;
+        diesel::insert_into(sessions::table)
+            .values(SessionRow::from(session))
+            .execute(&mut *conn)
+            .map_err(|e| {
+                write_error(
+                    e,
+                    WriteRules {
+                        unique: None,
+                        parent: Some(Entity::Owner),
+                    },
+                )
+            })?;
+        Ok(())
+    }
+
+    fn session(
+        &self,
+        id_hash: &[u8; 32],
+        now: Timestamp,
+    ) -> Result<Option<(Session, Owner)>, StoreError> {
+        let mut conn = self.conn()?;
+        let found = sessions::table
+            .inner_join(owners::table)
+            .filter(sessions::id_hash.eq(&id_hash[..]))
+            .filter(sessions::expires_at.gt(now.as_millis()))
+            .select((SessionRow::as_select(), OwnerRow::as_select()))
+            .first::<(SessionRow, OwnerRow)>(&mut *conn)
+            .optional()
+            .map_err(unavailable)?;
+        found
+            .map(|(session, owner)| {
+                Ok((Session::try_from(session)?, OwnerRecord::from(owner).owner))
+            })
+            .transpose()
+    }
+
+    fn delete_session(&self, id_hash: &[u8; 32]) -> Result<(), StoreError> {
+        let mut conn = self.conn()?;
+        diesel::delete(sessions::table.find(&id_hash[..]))
+            .execute(&mut *conn)
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    fn record_sign_in_failure(&self, subject: &str, at: Timestamp) -> Result<(), StoreError> {
+        let mut conn = self.conn()?;
+        diesel::insert_into(sign_in_failures::table)
+            .values((
+                sign_in_failures::subject.eq(subject),
+                sign_in_failures::at.eq(at.as_millis()),
+            ))
+            .execute(&mut *conn)
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    fn sign_in_failures(
+        &self,
+        subject: &str,
+        since: Timestamp,
+    ) -> Result<(u32, Option<Timestamp>), StoreError> {
+        let mut conn = self.conn()?;
+        let (count, oldest): (i64, Option<i64>) = sign_in_failures::table
+            .filter(sign_in_failures::subject.eq(subject))
+            .filter(sign_in_failures::at.ge(since.as_millis()))
+            .select((count_star(), min(sign_in_failures::at)))
+            .first(&mut *conn)
+            .map_err(unavailable)?;
+        Ok((
+            u32::try_from(count).unwrap_or(u32::MAX),
+            oldest.map(Timestamp::from_millis),
+        ))
     }
 }

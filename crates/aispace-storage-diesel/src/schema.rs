@@ -43,6 +43,24 @@ diesel::table! {
 }
 
 diesel::table! {
+    sessions (id_hash) {
+        id_hash -> Binary,
+        owner_id -> Text,
+        csrf_token -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    sign_in_failures (id) {
+        id -> BigInt,
+        subject -> Text,
+        at -> BigInt,
+    }
+}
+
+diesel::table! {
     registration_addresses (address) {
         address -> Text,
         write_seq -> BigInt,
@@ -256,6 +274,7 @@ diesel::table! {
 diesel::joinable!(agent_keys -> agents (agent_id));
 diesel::joinable!(agent_claims -> agents (agent_id));
 diesel::joinable!(agents -> owners (owner_id));
+diesel::joinable!(sessions -> owners (owner_id));
 diesel::joinable!(posts -> agents (author_id));
 diesel::joinable!(post_tags -> posts (post_id));
 diesel::joinable!(quota_events -> agents (agent_id));
@@ -280,6 +299,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     agent_keys,
     agent_claims,
     owners,
+    sessions,
+    sign_in_failures,
     registration_addresses,
     registrations,
     quota_events,

@@ -19,8 +19,8 @@ use aispace_domain::model::{
     TextContent, VoteDirection, VoteIntent, VoteTarget,
 };
 use aispace_domain::ports::{
-    CommentOutcome, FeedFilter, PostQuotaRule, RankedOrder, RootPage, Storage, UpDownOutcome,
-    UpDownVote, WindowRule,
+    CommentOutcome, FeedFilter, FeedStore, PostQuotaRule, PostStore, RankedOrder, RootPage,
+    Storage, UpDownOutcome, UpDownVote, WindowRule,
 };
 use aispace_storage_diesel::pg_schema::PgSchema;
 use aispace_storage_diesel::{DatabaseUrl, DieselStore, PoolOptions};
@@ -42,6 +42,50 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrati
 
 /// The last migration of the release before the content model.
 const BEFORE_CONTENT_MODEL: &str = "2026-11-23-000004_webhooks";
+/// The content model's migration.
+const CONTENT_MODEL: &str = "2026-12-03-000005_one_content_model";
+
+/// How many migrations come after `name` (in each dialect alike).
+fn migrations_after(name: &str) -> usize {
+    let mut all: Vec<String> =
+        MigrationSource::<diesel::sqlite::Sqlite>::migrations(&SQLITE_MIGRATIONS)
+            .unwrap()
+            .iter()
+            .map(|m| m.name().to_string())
+            .collect();
+    all.sort();
+    all.iter().filter(|m| m.as_str() > name).count()
+}
+
+fn digits(s: &str) -> String {
+    s.chars()
+        .take_while(|c| *c != '_')
+        .filter(char::is_ascii_digit)
+        .collect()
+}
+
+/// Reverts every migration after the content model, then the content
+/// model; stops at the first that fails.
+fn revert_content_model<DB, C>(conn: &mut C, source: fn() -> EmbeddedMigrations) -> bool
+where
+    DB: diesel::backend::Backend,
+    C: MigrationHarness<DB>,
+    EmbeddedMigrations: MigrationSource<DB>,
+{
+    loop {
+        match conn.revert_last_migration(source()) {
+            // A version is the name's leading date and number.
+            Ok(reverted) if digits(CONTENT_MODEL).starts_with(&digits(&reverted.to_string())) => {
+                return true;
+            }
+            Ok(_) => continue,
+            Err(err) => {
+                eprintln!("revert stopped: {err}");
+                return false;
+            }
+        }
+    }
+}
 
 /// Runs the migrations in order up to and including `last`.
 fn migrate_until<DB, C>(conn: &mut C, source: EmbeddedMigrations, last: &str)
@@ -617,7 +661,11 @@ fn an_upgraded_sqlite_database_keeps_every_row() {
         conn.batch_execute(&old_rows(sqlite_blob)).unwrap();
     }
     let store = sqlite_store(&path);
-    assert_eq!(store.migrate().unwrap(), 1, "the content model only");
+    assert_eq!(
+        store.migrate().unwrap(),
+        migrations_after(BEFORE_CONTENT_MODEL),
+        "the content model and what came after"
+    );
     assert_sqlite_sound(&path);
     assert_eq!(
         sqlite_number(
@@ -646,7 +694,11 @@ fn an_upgraded_postgres_database_keeps_every_row() {
         conn.batch_execute(&old_rows(pg_blob)).unwrap();
     }
     let store = pg_store(&schema);
-    assert_eq!(store.migrate().unwrap(), 1, "the content model only");
+    assert_eq!(
+        store.migrate().unwrap(),
+        migrations_after(BEFORE_CONTENT_MODEL),
+        "the content model and what came after"
+    );
     assert_eq!(
         schema.number("(SELECT COUNT(*) FROM comments WHERE path = id AND depth = 0)"),
         2
@@ -785,9 +837,9 @@ fn the_content_model_reverts_on_sqlite_while_posts_have_images() {
     let (store, dir) = common::fresh_sqlite().unwrap();
     let path = dir.path().join("aispace.db");
     image_posts_with_reactions(&store);
-    sqlite_connection(&path)
-        .revert_last_migration(SQLITE_MIGRATIONS)
-        .unwrap();
+    assert!(revert_content_model(&mut sqlite_connection(&path), || {
+        SQLITE_MIGRATIONS
+    }));
     assert_sqlite_sound(&path);
     assert_eq!(
         sqlite_number(
@@ -804,7 +856,10 @@ fn the_content_model_reverts_on_sqlite_while_posts_have_images() {
         0
     );
     assert_eq!(sqlite_number(&path, "(SELECT COUNT(*) FROM comments)"), 2);
-    assert_eq!(store.migrate().unwrap(), 1);
+    assert_eq!(
+        store.migrate().unwrap(),
+        migrations_after(BEFORE_CONTENT_MODEL)
+    );
     assert_sqlite_sound(&path);
     image_posts_survive(&store);
 }
@@ -816,10 +871,10 @@ fn the_content_model_reverts_on_postgres_while_posts_have_images() {
         return;
     };
     image_posts_with_reactions(&store);
-    PgConnection::establish(schema.url())
-        .unwrap()
-        .revert_last_migration(POSTGRES_MIGRATIONS)
-        .unwrap();
+    assert!(revert_content_model(
+        &mut PgConnection::establish(schema.url()).unwrap(),
+        || POSTGRES_MIGRATIONS
+    ));
     assert_eq!(
         schema.number(
             "(SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = \
@@ -828,17 +883,25 @@ fn the_content_model_reverts_on_postgres_while_posts_have_images() {
         0
     );
     assert_eq!(schema.number("(SELECT COUNT(*) FROM comments)"), 2);
-    assert_eq!(store.migrate().unwrap(), 1);
+    assert_eq!(
+        store.migrate().unwrap(),
+        migrations_after(BEFORE_CONTENT_MODEL)
+    );
     image_posts_survive(&store);
 }
 
 /// A text post cannot go back to the image-only shape: reverting fails
 /// and leaves the database as it was.
-fn a_text_post_stops_the_revert(store: &dyn Storage, revert: impl FnOnce() -> bool) {
+fn a_text_post_stops_the_revert(store: &DieselStore, revert: impl FnOnce() -> bool) {
     let author = agent(store, 1).id;
     insert(store, &image_post(1, &author, 1_000));
     insert(store, &text_post(2, &author, 2_000));
     assert!(!revert(), "reverting with a text post failed");
+    assert_eq!(
+        store.migrate().unwrap(),
+        migrations_after(CONTENT_MODEL),
+        "the content model stayed; what came after it is applied again"
+    );
     let text = store.post_by_id(&id(102)).unwrap().unwrap();
     assert_eq!(text.kind(), PostKind::Text);
     let all = FeedFilter {
@@ -853,12 +916,9 @@ fn a_text_post_stops_the_revert_on_sqlite() {
     let (store, dir) = common::fresh_sqlite().unwrap();
     let path = dir.path().join("aispace.db");
     a_text_post_stops_the_revert(&store, || {
-        sqlite_connection(&path)
-            .revert_last_migration(SQLITE_MIGRATIONS)
-            .is_ok()
+        revert_content_model(&mut sqlite_connection(&path), || SQLITE_MIGRATIONS)
     });
     assert_sqlite_sound(&path);
-    assert_eq!(store.migrate().unwrap(), 0, "still migrated");
 }
 
 #[test]
@@ -868,12 +928,10 @@ fn a_text_post_stops_the_revert_on_postgres() {
         return;
     };
     a_text_post_stops_the_revert(&store, || {
-        PgConnection::establish(schema.url())
-            .unwrap()
-            .revert_last_migration(POSTGRES_MIGRATIONS)
-            .is_ok()
+        revert_content_model(&mut PgConnection::establish(schema.url()).unwrap(), || {
+            POSTGRES_MIGRATIONS
+        })
     });
-    assert_eq!(store.migrate().unwrap(), 0, "still migrated");
 }
 
 // ---------------------------------------------------------------------------

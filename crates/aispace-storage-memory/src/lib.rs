@@ -12,8 +12,8 @@ use aispace_domain::model::{
     CommentView, DeliveryStatus, DeliveryView, DueDelivery, Event, EventType, FeedEntry, Handle,
     Id, IdempotencyKey, IdempotencyRecord, JudgeSpecialty, KeyPrefix, KeyRecord, MedalCounts,
     MedalType, Owner, OwnerRecord, PendingEvent, Post, PostKinds, PostStats, PostStatus,
-    QuotaAction, QuotaUsage, QuotaWindows, RankInput, Ranks, Score, Timestamp, Username, Verdict,
-    ViewerReactions, VoteDirection, VoteTarget, Webhook, WebhookSecret,
+    QuotaAction, QuotaUsage, QuotaWindows, RankInput, Ranks, Score, Session, Timestamp, Username,
+    Verdict, ViewerReactions, VoteDirection, VoteTarget, Webhook, WebhookSecret,
 };
 use aispace_domain::ports::{
     Admission, AgentStore, AuthorStats, CommentOutcome, Conflict, Credential, FeedFilter,
@@ -37,6 +37,10 @@ struct State {
     claims: HashMap<Id, ClaimTicket>,
     /// Keyed by id (ids sort by creation time).
     owners: BTreeMap<Id, OwnerRecord>,
+    /// Keyed by the hash of the cookie's id.
+    sessions: HashMap<[u8; 32], Session>,
+    /// Failed sign-ins: subject and time.
+    sign_in_failures: Vec<(String, Timestamp)>,
     /// Self-registrations: client address and time.
     registrations: Vec<(String, Timestamp)>,
     quota_ledger: Vec<(Id, QuotaAction, Timestamp)>,
@@ -423,6 +427,87 @@ impl OwnerStore for MemoryStore {
             .collect();
         agents.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
         Ok(agents)
+    }
+
+    fn claim_ticket(&self, token_hash: &[u8; 32]) -> Result<Option<ClaimTicket>, StoreError> {
+        Ok(self
+            .state()
+            .claims
+            .values()
+            .find(|t| &t.token_hash == token_hash)
+            .cloned())
+    }
+
+    fn record_claim_failure(
+        &self,
+        agent: &Id,
+        lock_after: u32,
+        until: Timestamp,
+    ) -> Result<ClaimTicket, StoreError> {
+        let mut state = self.state();
+        let ticket = state
+            .claims
+            .get_mut(agent)
+            .ok_or(StoreError::NotFound(Entity::Agent))?;
+        ticket.failures = ticket.failures.saturating_add(1);
+        if ticket.failures >= lock_after {
+            ticket.failures = 0;
+            ticket.locked_until = Some(until);
+        }
+        Ok(ticket.clone())
+    }
+
+    fn insert_session(&self, session: &Session) -> Result<(), StoreError> {
+        let mut state = self.state();
+        if !state.owners.contains_key(&session.owner_id) {
+            return Err(StoreError::NotFound(Entity::Owner));
+        }
+        state.sessions.insert(session.id_hash, session.clone());
+        Ok(())
+    }
+
+    fn session(
+        &self,
+        id_hash: &[u8; 32],
+        now: Timestamp,
+    ) -> Result<Option<(Session, Owner)>, StoreError> {
+        let state = self.state();
+        Ok(state
+            .sessions
+            .get(id_hash)
+            .filter(|s| s.expires_at > now)
+            .and_then(|s| {
+                let owner = state.owners.get(&s.owner_id)?;
+                Some((s.clone(), owner.owner.clone()))
+            }))
+    }
+
+    fn delete_session(&self, id_hash: &[u8; 32]) -> Result<(), StoreError> {
+        self.state().sessions.remove(id_hash);
+        Ok(())
+    }
+
+    fn record_sign_in_failure(&self, subject: &str, at: Timestamp) -> Result<(), StoreError> {
+        self.state().sign_in_failures.push((subject.to_owned(), at));
+        Ok(())
+    }
+
+    fn sign_in_failures(
+        &self,
+        subject: &str,
+        since: Timestamp,
+    ) -> Result<(u32, Option<Timestamp>), StoreError> {
+        let state = self.state();
+        let times: Vec<Timestamp> = state
+            .sign_in_failures
+            .iter()
+            .filter(|(s, at)| s == subject && *at >= since)
+            .map(|(_, at)| *at)
+            .collect();
+        Ok((
+            u32::try_from(times.len()).unwrap_or(u32::MAX),
+            times.into_iter().min(),
+        ))
     }
 }
 

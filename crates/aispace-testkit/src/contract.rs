@@ -12,7 +12,7 @@ use aispace_domain::Entity;
 use aispace_domain::model::{
     Agent, AgentName, AgentStatus, Bio, ClaimTicket, EventType, Handle, Id, JudgeSpecialty,
     KeyPrefix, KeyRecord, Owner, OwnerRecord, PendingEvent, QuotaAction, QuotaWindows, SecretHash,
-    Timestamp, Username,
+    Session, Timestamp, Username,
 };
 use aispace_domain::ports::{
     Conflict, ProfileUpdate, Registered, RegistrationLimit, Storage, StoreError,
@@ -374,6 +374,193 @@ pub fn a_pending_agent_is_claimed_once(store: &dyn Storage) {
         store.claim_agent(&made.id, &person.owner.id),
         Err(StoreError::Conflict(Conflict::AlreadyClaimed))
     ));
+}
+
+/// Registers a pending agent through the front door, ticket and all.
+fn register_pending(
+    store: &dyn Storage,
+    n: u64,
+    handle: &str,
+    prefix: &str,
+) -> (Agent, ClaimTicket) {
+    let (a, ticket) = pending_agent(n, handle);
+    assert_eq!(
+        store
+            .register_agent(
+                &a,
+                &key(prefix, &a, 0),
+                &ticket,
+                per_hour(&format!("192.0.2.{}", n % 256), 10),
+                at(n as i64),
+            )
+            .unwrap(),
+        Registered::Registered
+    );
+    (a, ticket)
+}
+
+pub fn a_claim_ticket_is_found_by_its_token_and_gone_once_claimed(store: &dyn Storage) {
+    let person = owner(7_500, "ticketholder");
+    store.insert_owner(&person).unwrap();
+    let (a, ticket) = register_pending(store, 7_501, "ticketed", "asp_tickaaaa");
+    assert_eq!(
+        store.claim_ticket(&ticket.token_hash).unwrap(),
+        Some(ticket.clone())
+    );
+    assert_eq!(store.claim_ticket(&ticket.code_hash).unwrap(), None);
+    assert_eq!(store.claim_ticket(&[0xfe; 32]).unwrap(), None);
+    store.claim_agent(&a.id, &person.owner.id).unwrap();
+    assert_eq!(store.claim_ticket(&ticket.token_hash).unwrap(), None);
+}
+
+pub fn wrong_claim_codes_lock_the_ticket_and_restart_the_count(store: &dyn Storage) {
+    let (a, ticket) = register_pending(store, 7_510, "guessed", "asp_guessaaa");
+    let until = at(900_000);
+    let fail = || store.record_claim_failure(&a.id, 3, until).unwrap();
+    for n in 1..=2 {
+        let counted = fail();
+        assert_eq!((counted.failures, counted.locked_until), (n, None));
+    }
+    // The third in a row locks, and the count starts again.
+    let locked = fail();
+    assert_eq!(
+        locked,
+        ClaimTicket {
+            failures: 0,
+            locked_until: Some(until),
+            ..ticket.clone()
+        }
+    );
+    assert_eq!(
+        store.claim_ticket(&ticket.token_hash).unwrap(),
+        Some(locked)
+    );
+    // Counting goes on from zero; the lock stands until it is replaced.
+    let again = fail();
+    assert_eq!((again.failures, again.locked_until), (1, Some(until)));
+    assert_eq!(store.claim_ticket(&ticket.token_hash).unwrap(), Some(again));
+    // No ticket: an unknown agent, or one made claimed by an operator.
+    assert!(matches!(
+        store.record_claim_failure(&id(7_519), 3, until),
+        Err(StoreError::NotFound(Entity::Agent))
+    ));
+    let made = agent(7_511, "unticketed");
+    store
+        .insert_agent_with_key(&made, &key("asp_guessbbb", &made, 0))
+        .unwrap();
+    assert!(matches!(
+        store.record_claim_failure(&made.id, 3, until),
+        Err(StoreError::NotFound(Entity::Agent))
+    ));
+}
+
+pub fn claim_failures_hold_under_concurrency(store: &dyn Storage) {
+    let (a, ticket) = register_pending(store, 7_520, "besieged", "asp_siegeaaa");
+    let until = at(900_000);
+    let seen: Vec<(u32, bool)> = std::thread::scope(|s| {
+        let guesses: Vec<_> = (0..8)
+            .map(|_| {
+                s.spawn(|| {
+                    let t = store.record_claim_failure(&a.id, 5, until).unwrap();
+                    (t.failures, t.locked_until.is_some())
+                })
+            })
+            .collect();
+        guesses.into_iter().map(|g| g.join().unwrap()).collect()
+    });
+    let mut seen = seen;
+    seen.sort_unstable();
+    // One after another: 1..=4 unlocked, the fifth locks and restarts the
+    // count, and the last three count 1..=3 under the lock. Exactly one
+    // lock, and no guess lost or doubled.
+    assert_eq!(
+        seen,
+        [
+            (0, true),
+            (1, false),
+            (1, true),
+            (2, false),
+            (2, true),
+            (3, false),
+            (3, true),
+            (4, false),
+        ]
+    );
+    let now = store.claim_ticket(&ticket.token_hash).unwrap().unwrap();
+    assert_eq!((now.failures, now.locked_until), (3, Some(until)));
+}
+
+fn session(hash: u8, owner: &Owner, expires_ms: i64) -> Session {
+    Session {
+        id_hash: [hash; 32],
+        owner_id: owner.id.clone(),
+        csrf_token: format!("csrf-{hash}"),
+        created_at: at(0),
+        expires_at: at(expires_ms),
+    }
+}
+
+pub fn sessions_round_trip_with_their_owner_and_end_at_their_expiry(store: &dyn Storage) {
+    let record = owner(7_530, "sessioned");
+    store.insert_owner(&record).unwrap();
+    let person = record.owner;
+    let first = session(0x53, &person, 3_600_000);
+    let second = session(0x54, &person, 7_200_000);
+    store.insert_session(&first).unwrap();
+    store.insert_session(&second).unwrap();
+    assert_eq!(
+        store.session(&first.id_hash, at(1_000)).unwrap(),
+        Some((first.clone(), person.clone()))
+    );
+    // It ends strictly at `expires_at`.
+    assert!(
+        store
+            .session(&first.id_hash, at(3_599_999))
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(store.session(&first.id_hash, at(3_600_000)).unwrap(), None);
+    assert_eq!(store.session(&[0xfe; 32], at(1_000)).unwrap(), None);
+    // The owner is read as it is now.
+    let disabled = store.set_owner_disabled(&person.id, true).unwrap();
+    assert_eq!(
+        store.session(&second.id_hash, at(1_000)).unwrap(),
+        Some((second.clone(), disabled))
+    );
+    // Ending one leaves the other; ending twice or ending an unknown one
+    // is no error.
+    store.delete_session(&first.id_hash).unwrap();
+    assert_eq!(store.session(&first.id_hash, at(1_000)).unwrap(), None);
+    assert!(store.session(&second.id_hash, at(1_000)).unwrap().is_some());
+    store.delete_session(&first.id_hash).unwrap();
+    store.delete_session(&[0xfe; 32]).unwrap();
+}
+
+pub fn sign_in_failures_count_per_subject_since_a_time(store: &dyn Storage) {
+    let user = "user:signin7540";
+    let address = "addr:192.0.2.75";
+    for ms in [1_000, 2_000, 3_000] {
+        store.record_sign_in_failure(user, at(ms)).unwrap();
+    }
+    store.record_sign_in_failure(address, at(1_500)).unwrap();
+    assert_eq!(
+        store.sign_in_failures(user, at(0)).unwrap(),
+        (3, Some(at(1_000)))
+    );
+    // `since` counts itself in.
+    assert_eq!(
+        store.sign_in_failures(user, at(2_000)).unwrap(),
+        (2, Some(at(2_000)))
+    );
+    assert_eq!(store.sign_in_failures(user, at(3_001)).unwrap(), (0, None));
+    assert_eq!(
+        store.sign_in_failures(address, at(0)).unwrap(),
+        (1, Some(at(1_500)))
+    );
+    assert_eq!(
+        store.sign_in_failures("user:nobody7541", at(0)).unwrap(),
+        (0, None)
+    );
 }
 
 pub fn taken_handle_is_a_conflict_and_stores_nothing(store: &dyn Storage) {

@@ -16,6 +16,7 @@ mod image;
 mod image_url;
 mod key_record;
 mod owner;
+mod session;
 mod post;
 mod quota;
 mod rank;
@@ -52,6 +53,7 @@ pub use idempotency::{IdempotencyKey, IdempotencyRecord, RequestFingerprint};
 pub use image::{ImageError, ImageInfo, ImageType};
 pub use image_url::{ImageUrl, ImageUrlError};
 pub use key_record::KeyRecord;
+pub use session::Session;
 pub use owner::{Owner, OwnerRecord, PASSWORD_MAX_BYTES, PASSWORD_MIN_CHARS, Password, Username};
 pub use post::{
     Media, MediaSource, MemeSpec, Post, PostContent, PostKind, PostKinds, PostStatus, PostView,

@@ -1,5 +1,5 @@
 use super::StoreError;
-use crate::model::{Id, Owner, OwnerRecord, Username};
+use crate::model::{ClaimTicket, Id, Owner, OwnerRecord, Session, Timestamp, Username};
 
 pub trait OwnerStore: Send + Sync {
     /// MUST return `Conflict(UsernameTaken)` (and store nothing) when the
@@ -23,4 +23,45 @@ pub trait OwnerStore: Send + Sync {
 
     /// The agents `owner` answers for, oldest first.
     fn agents_of_owner(&self, owner: &Id) -> Result<Vec<crate::model::Agent>, StoreError>;
+
+    /// The claim ticket whose token hashes to `token_hash`, if any (a
+    /// claimed agent has none).
+    fn claim_ticket(&self, token_hash: &[u8; 32]) -> Result<Option<ClaimTicket>, StoreError>;
+
+    /// Counts a wrong verification code against the agent's ticket: at
+    /// the `lock_after`-th failure in a row the ticket locks until `until`
+    /// and its count starts again. Atomic, so concurrent guesses cannot
+    /// get more tries. Returns the ticket as it now is; MUST return
+    /// `NotFound(Agent)` when there is no ticket.
+    fn record_claim_failure(
+        &self,
+        agent: &Id,
+        lock_after: u32,
+        until: Timestamp,
+    ) -> Result<ClaimTicket, StoreError>;
+
+    fn insert_session(&self, session: &Session) -> Result<(), StoreError>;
+
+    /// The session and its owner, if the session exists and ends after
+    /// `now`.
+    fn session(
+        &self,
+        id_hash: &[u8; 32],
+        now: Timestamp,
+    ) -> Result<Option<(Session, Owner)>, StoreError>;
+
+    /// Ends a session; ending an unknown one is not an error.
+    fn delete_session(&self, id_hash: &[u8; 32]) -> Result<(), StoreError>;
+
+    /// Counts one failed sign-in against `subject` (an account or an
+    /// address) at `at`.
+    fn record_sign_in_failure(&self, subject: &str, at: Timestamp) -> Result<(), StoreError>;
+
+    /// Failed sign-ins against `subject` at or after `since`, and the
+    /// oldest of them.
+    fn sign_in_failures(
+        &self,
+        subject: &str,
+        since: Timestamp,
+    ) -> Result<(u32, Option<Timestamp>), StoreError>;
 }
