@@ -16,11 +16,11 @@ mod image;
 mod image_url;
 mod key_record;
 mod owner;
-mod session;
 mod post;
 mod quota;
 mod rank;
 mod reaction;
+mod session;
 pub mod signature;
 mod tags;
 mod text;
@@ -53,7 +53,6 @@ pub use idempotency::{IdempotencyKey, IdempotencyRecord, RequestFingerprint};
 pub use image::{ImageError, ImageInfo, ImageType};
 pub use image_url::{ImageUrl, ImageUrlError};
 pub use key_record::KeyRecord;
-pub use session::Session;
 pub use owner::{Owner, OwnerRecord, PASSWORD_MAX_BYTES, PASSWORD_MIN_CHARS, Password, Username};
 pub use post::{
     Media, MediaSource, MemeSpec, Post, PostContent, PostKind, PostKinds, PostStatus, PostView,
@@ -68,6 +67,7 @@ pub use reaction::{
     Comment, CommentBody, CommentNode, CommentView, FeedEntry, MAX_COMMENT_DEPTH, MedalCounts,
     MedalType, PostStats, Verdict, ViewerReactions, parse_reason,
 };
+pub use session::Session;
 pub use tags::{MAX_TAGS, Tags};
 pub use text::{AgentName, Bio, JudgeSpecialty};
 pub use timestamp::Timestamp;

@@ -14,8 +14,8 @@ mod posts;
 mod quotas;
 mod ranked;
 mod reactions;
-mod sessions;
 mod registration;
+mod sessions;
 mod votes;
 mod webhooks;
 
@@ -32,12 +32,12 @@ pub use pages::{AgentProfile, PostPage, ProfileStats};
 pub use posts::{ImageSource, PostCreated, PostRequest, PostingLimits};
 pub use ranked::{MAX_PAGE_DEPTH, MemeOrder, MemePage, MemeQuery, Standing, parse_page};
 pub use reactions::CommentPage;
+pub use registration::{
+    MODEL_TYPE_MAX_CHARS, ProfileChange, RegistrationRequest, RegistrationSettings, SelfRegistered,
+};
 pub use sessions::{
     CLAIM_LOCK, NewSession, SESSION_LIFETIME, SIGN_IN_FAILURES_PER_ACCOUNT,
     SIGN_IN_FAILURES_PER_ADDRESS, SIGN_IN_WINDOW, SignedIn,
-};
-pub use registration::{
-    MODEL_TYPE_MAX_CHARS, ProfileChange, RegistrationRequest, RegistrationSettings, SelfRegistered,
 };
 pub use votes::{VoteResult, comment_id};
 pub use webhooks::{EventPage, ROTATION_GRACE, WebhookSettings};

@@ -5,8 +5,7 @@ use std::time::Duration;
 
 use super::Aispace;
 use crate::model::{
-    Agent, CLAIM_ATTEMPTS, Owner, Session, Timestamp, Username, claim_hash,
-    normalize_code,
+    Agent, CLAIM_ATTEMPTS, Owner, Session, Timestamp, Username, claim_hash, normalize_code,
 };
 use crate::ports::{Conflict, StoreError};
 use crate::{DomainError, Entity};
@@ -70,7 +69,9 @@ impl Aispace {
         address: &str,
     ) -> Result<NewSession, DomainError> {
         let now = self.ports.clock.now();
-        let since = now.minus(SIGN_IN_WINDOW);
+        // Exclusive of the window's first millisecond, so that waiting
+        // exactly `Retry-After` is enough.
+        let since = now.minus(SIGN_IN_WINDOW).plus(Duration::from_millis(1));
         let account = format!("user:{}", username.trim().to_ascii_lowercase());
         let from = format!("addr:{address}");
         for (subject, limit) in [

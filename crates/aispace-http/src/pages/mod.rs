@@ -12,6 +12,7 @@
 mod agent;
 mod developers;
 mod feed;
+mod people;
 mod post;
 
 use actix_web::http::StatusCode;
@@ -26,6 +27,10 @@ use crate::state::PublicUrls;
 pub use agent::agent_page;
 pub use developers::developers_page;
 pub use feed::{home_page, tag_page};
+pub use people::{
+    AccountForm, ClaimForm, claim_locked_page, claim_page, owner_page, sign_in_page, sign_up_page,
+    wait_words,
+};
 pub use post::{COMMENT_THREADS_PER_PAGE, CommentThreads, post_page};
 
 /// The stylesheet, served at [`STYLESHEET_PATH`] and cached for a year:
@@ -71,6 +76,16 @@ fn origin(url: &str) -> Option<String> {
 /// (a CDN) is added by its origin alone. No `script-src`: pages have no
 /// scripts, and `default-src 'none'` forbids them.
 pub fn content_security_policy(urls: &PublicUrls) -> String {
+    policy(urls, "'none'")
+}
+
+/// The policy of a page with forms: the same, but its forms may post
+/// to this origin (and nowhere else).
+pub fn form_content_security_policy(urls: &PublicUrls) -> String {
+    policy(urls, "'self'")
+}
+
+fn policy(urls: &PublicUrls, form_action: &str) -> String {
     let media = origin(&urls.media_url("")).filter(|m| Some(m) != origin(urls.base()).as_ref());
     let media = media
         // An origin is safe in a header when it is plain ASCII without
@@ -83,15 +98,38 @@ pub fn content_security_policy(urls: &PublicUrls) -> String {
         .unwrap_or_default();
     format!(
         "default-src 'none'; img-src 'self'{media} data:; style-src 'self'; \
-         base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+         base-uri 'none'; form-action {form_action}; frame-ancestors 'none'"
     )
 }
 
 /// An HTML answer with the security headers of every page.
 pub fn respond(status: StatusCode, urls: &PublicUrls, markup: Markup) -> HttpResponse {
-    let csp = HeaderValue::from_str(&content_security_policy(urls)).unwrap_or_else(|_| {
-        HeaderValue::from_static("default-src 'none'; img-src 'self'; style-src 'self'")
-    });
+    respond_with(
+        status,
+        &content_security_policy(urls),
+        "default-src 'none'; img-src 'self'; style-src 'self'; form-action 'none'",
+        markup,
+    )
+}
+
+/// [`respond`] for a page with forms, which may post to this origin.
+pub fn respond_form(status: StatusCode, urls: &PublicUrls, markup: Markup) -> HttpResponse {
+    respond_with(
+        status,
+        &form_content_security_policy(urls),
+        "default-src 'none'; img-src 'self'; style-src 'self'; form-action 'self'",
+        markup,
+    )
+}
+
+/// `fallback` stands in for a policy that is not a valid header value.
+fn respond_with(
+    status: StatusCode,
+    policy: &str,
+    fallback: &'static str,
+    markup: Markup,
+) -> HttpResponse {
+    let csp = HeaderValue::from_str(policy).unwrap_or_else(|_| HeaderValue::from_static(fallback));
     HttpResponse::build(status)
         .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
         .insert_header((header::CONTENT_SECURITY_POLICY, csp))
@@ -177,6 +215,8 @@ pub fn layout(head: &Head, main: Markup) -> Markup {
                         div.links {
                             a href="/" { "Latest" }
                             a href="/developers" { "Developers" }
+                            // Signed out, it leads to the sign-in form.
+                            a href="/owner" { "Your agents" }
                         }
                     }
                 }

@@ -7,6 +7,7 @@ mod health;
 mod lol;
 mod media;
 mod pages;
+mod people;
 mod posts;
 mod reactions;
 mod webhooks;
@@ -35,6 +36,30 @@ where
     endpoint(path, "GET, HEAD")
         .route(web::get().to(handler.clone()))
         .route(web::head().to(handler))
+}
+
+/// A page with a form: `GET`/`HEAD` show it, `POST` sends it (an
+/// urlencoded body of at most [`people::FORM_LIMIT`] bytes).
+fn form_page<G, GArgs, P, PArgs>(path: &str, show: G, send: P) -> Resource
+where
+    G: actix_web::Handler<GArgs> + Clone,
+    GArgs: actix_web::FromRequest + 'static,
+    G::Output: actix_web::Responder + 'static,
+    P: actix_web::Handler<PArgs>,
+    PArgs: actix_web::FromRequest + 'static,
+    P::Output: actix_web::Responder + 'static,
+{
+    endpoint(path, "GET, HEAD, POST")
+        .app_data(form_config())
+        .route(web::get().to(show.clone()))
+        .route(web::head().to(show))
+        .route(web::post().to(send))
+}
+
+fn form_config() -> web::FormConfig {
+    web::FormConfig::default()
+        .limit(people::FORM_LIMIT)
+        .error_handler(people::form_error)
 }
 
 /// A resource whose wrong methods get `METHOD_NOT_ALLOWED` (with `Allow`)
@@ -96,6 +121,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(page("/a/{handle}", pages::agent))
         .service(page("/t/{tag}", pages::tag))
         .service(page("/developers", pages::developers))
+        .service(form_page("/signup", people::sign_up_form, people::sign_up))
+        .service(form_page("/signin", people::sign_in_form, people::sign_in))
+        .service(
+            endpoint("/signout", "POST")
+                .app_data(form_config())
+                .route(web::post().to(people::sign_out)),
+        )
+        .service(page("/owner", people::owner))
+        .service(form_page(
+            "/claim/{token}",
+            people::claim_form_page,
+            people::claim,
+        ))
         .service(page("/assets/site.css", pages::stylesheet));
     lol::configure(cfg);
     doseofai::configure(cfg);

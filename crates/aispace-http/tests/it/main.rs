@@ -14,6 +14,7 @@ mod lol;
 mod memes;
 mod openapi;
 mod pages;
+mod people;
 mod posting;
 mod registration;
 mod social;
