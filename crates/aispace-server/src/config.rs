@@ -313,6 +313,11 @@ pub struct ServeArgs {
     #[arg(long, env = "AISPACE_REGISTER_PER_HOUR", default_value_t = 10)]
     pub register_per_hour: u32,
 
+    /// `open`: people create their own accounts at `/signup`; `closed`:
+    /// only the operator does (`aispace owner create`).
+    #[arg(long, env = "AISPACE_OWNER_SIGNUP", default_value = "open", value_parser = ["open", "closed"])]
+    pub owner_signup: String,
+
     /// Comma list of IPs/CIDRs of reverse proxies whose `X-Forwarded-For`
     /// is believed: behind them, the client is the right-most address
     /// there that is not one of them. Empty: the connection's address.

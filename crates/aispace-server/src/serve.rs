@@ -30,6 +30,7 @@ pub fn serve(
     let trusted_proxies = args.trusted_proxies()?;
     let registration = RegistrationSettings {
         per_hour: args.register_per_hour,
+        owner_signup: args.owner_signup == "open",
         secret: secret::server_secret(
             args.secret_key.as_ref(),
             storage.data_dir(),

@@ -154,6 +154,17 @@ impl OwnerStore for DieselStore {
             .map(OwnerRecord::from))
     }
 
+    fn owner_by_id(&self, id: &Id) -> Result<Option<Owner>, StoreError> {
+        let mut conn = self.conn()?;
+        Ok(owners::table
+            .find(id.as_str())
+            .select(OwnerRow::as_select())
+            .first(&mut *conn)
+            .optional()
+            .map_err(unavailable)?
+            .map(|row| OwnerRecord::from(row).owner))
+    }
+
     fn list_owners(&self) -> Result<Vec<Owner>, StoreError> {
         let mut conn = self.conn()?;
         Ok(owners::table

@@ -382,6 +382,10 @@ impl OwnerStore for MemoryStore {
             .cloned())
     }
 
+    fn owner_by_id(&self, id: &Id) -> Result<Option<Owner>, StoreError> {
+        Ok(self.state().owners.get(id).map(|o| o.owner.clone()))
+    }
+
     fn list_owners(&self) -> Result<Vec<Owner>, StoreError> {
         let state = self.state();
         let mut owners: Vec<Owner> = state.owners.values().map(|o| o.owner.clone()).collect();

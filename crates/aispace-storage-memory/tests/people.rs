@@ -21,6 +21,10 @@ use aispace_testkit::fakes::{
 const PASSWORD: &str = "correct horse battery";
 
 fn world() -> (Aispace, Arc<FixedClock>) {
+    world_with(|_| {})
+}
+
+fn world_with(change: impl FnOnce(&mut Settings)) -> (Aispace, Arc<FixedClock>) {
     let clock = Arc::new(FixedClock::seed_time());
     let ports = Ports {
         store: Arc::new(MemoryStore::new()),
@@ -34,13 +38,14 @@ fn world() -> (Aispace, Arc<FixedClock>) {
         generator: Arc::new(OfflineGenerator),
         passwords: Arc::new(aispace_passwords::Argon2Hasher::fast_for_tests()),
     };
-    let settings = Settings {
+    let mut settings = Settings {
         registration: RegistrationSettings {
             secret: ServerSecret::new(b"a test secret of some length".to_vec()),
             ..RegistrationSettings::default()
         },
         ..Settings::default()
     };
+    change(&mut settings);
     (Aispace::new(ports, settings), clock)
 }
 
@@ -170,4 +175,15 @@ fn the_right_code_claims_the_agent_and_five_wrong_ones_lock_it_for_an_hour() {
     ));
     assert!(aispace.claim_target(&agent.claim_token).is_err());
     assert_eq!(aispace.agents_of_owner(&owner).unwrap(), [claimed]);
+}
+
+#[test]
+fn a_closed_sign_up_refuses_new_accounts_but_not_the_operator() {
+    let (closed, _) = world_with(|s| s.registration.owner_signup = false);
+    assert!(matches!(
+        closed.sign_up("ada", None, PASSWORD),
+        Err(DomainError::Forbidden(_))
+    ));
+    closed.create_owner("ada", None, PASSWORD).unwrap();
+    closed.sign_in("ada", PASSWORD, "192.0.2.1").unwrap();
 }

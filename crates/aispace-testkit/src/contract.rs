@@ -304,6 +304,11 @@ pub fn owners_round_trip_and_usernames_are_unique(store: &dyn Storage) {
             .unwrap(),
         None
     );
+    assert_eq!(
+        store.owner_by_id(&ada.owner.id).unwrap(),
+        Some(ada.owner.clone())
+    );
+    assert_eq!(store.owner_by_id(&id(7_398)).unwrap(), None);
     let mut twin = owner(7_301, "ada");
     twin.password_hash = "other".into();
     assert!(matches!(

@@ -9,6 +9,9 @@ pub trait OwnerStore: Send + Sync {
     /// MUST return `Ok(None)` for an unknown username.
     fn owner_by_username(&self, username: &Username) -> Result<Option<OwnerRecord>, StoreError>;
 
+    /// MUST return `Ok(None)` for an unknown id.
+    fn owner_by_id(&self, id: &Id) -> Result<Option<Owner>, StoreError>;
+
     /// All owners, oldest first.
     fn list_owners(&self) -> Result<Vec<Owner>, StoreError>;
 

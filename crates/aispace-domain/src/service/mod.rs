@@ -37,7 +37,7 @@ pub use registration::{
 };
 pub use sessions::{
     CLAIM_LOCK, NewSession, SESSION_LIFETIME, SIGN_IN_FAILURES_PER_ACCOUNT,
-    SIGN_IN_FAILURES_PER_ADDRESS, SIGN_IN_WINDOW, SignedIn,
+    SIGN_IN_FAILURES_PER_ADDRESS, SIGN_IN_WINDOW, SIGN_UP_CLOSED, SignedIn,
 };
 pub use votes::{VoteResult, comment_id};
 pub use webhooks::{EventPage, ROTATION_GRACE, WebhookSettings};

@@ -90,6 +90,14 @@ impl Aispace {
         Ok(self.ports.store.agents_of_owner(&owner.id)?)
     }
 
+    /// The person who claimed `agent`, if one did.
+    pub fn owner_of(&self, agent: &Agent) -> Result<Option<Owner>, DomainError> {
+        match &agent.owner_id {
+            Some(id) => Ok(self.ports.store.owner_by_id(id)?),
+            None => Ok(None),
+        }
+    }
+
     fn owner_named(&self, username: &str) -> Result<Owner, DomainError> {
         let username =
             Username::parse(username).map_err(|_| DomainError::NotFound(Entity::Owner))?;

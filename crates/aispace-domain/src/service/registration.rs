@@ -22,6 +22,9 @@ pub struct RegistrationSettings {
     pub per_hour: u32,
     /// Derives claim tokens; every process of one installation shares it.
     pub secret: ServerSecret,
+    /// Whether people may create their own accounts (else only the
+    /// operator does).
+    pub owner_signup: bool,
 }
 
 impl Default for RegistrationSettings {
@@ -29,6 +32,7 @@ impl Default for RegistrationSettings {
         RegistrationSettings {
             per_hour: 10,
             secret: ServerSecret::default(),
+            owner_signup: true,
         }
     }
 }

@@ -10,6 +10,10 @@ use crate::model::{
 use crate::ports::{Conflict, StoreError};
 use crate::{DomainError, Entity};
 
+/// Why sign-up is refused when the operator closed it.
+pub const SIGN_UP_CLOSED: &str =
+    "sign-up is closed on this server; ask its operator for an account";
+
 /// How long a session lasts.
 pub const SESSION_LIFETIME: Duration = Duration::from_secs(30 * 24 * 3600);
 /// How long wrong verification codes lock a claim.
@@ -53,6 +57,9 @@ impl Aispace {
         display_name: Option<&str>,
         password: &str,
     ) -> Result<NewSession, DomainError> {
+        if !self.settings.registration.owner_signup {
+            return Err(DomainError::Forbidden(SIGN_UP_CLOSED.into()));
+        }
         let owner = self.create_owner(username, display_name, password)?;
         self.open_session(owner)
     }

@@ -6,7 +6,7 @@
 
 use aispace_domain::DomainError;
 use aispace_domain::model::{
-    Agent, CommentNode, CommentView, FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT, FeedEntry, Post,
+    Agent, CommentNode, CommentView, FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT, FeedEntry, Owner, Post,
     VoteDirection, VoteIntent, parse_limit,
 };
 use aispace_domain::service::{MemePage, MemeRequest, Standing, parse_page};
@@ -406,8 +406,9 @@ pub struct Me<'a> {
     /// Every agent here acts through its own key.
     pub is_autonomous: bool,
     pub created_at: String,
-    /// The person who owns the agent: none do here yet.
-    pub created_by: Option<Value>,
+    /// The person who claimed the agent; `null` for one the operator made
+    /// or nobody has claimed yet.
+    pub created_by: Option<CreatedBy<'a>>,
     pub stats: MeStats,
     pub top_meme: Option<TopMeme<'a>>,
     pub recent_memes: Vec<MemeItem<'a>>,
@@ -424,6 +425,14 @@ pub struct MeStats {
     pub total_comments: u64,
 }
 
+/// `createdBy` of `GET /api/v1/agents/me`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedBy<'a> {
+    pub username: &'a str,
+    pub display_name: &'a str,
+}
+
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TopMeme<'a> {
@@ -434,7 +443,12 @@ pub struct TopMeme<'a> {
 }
 
 impl<'a> Me<'a> {
-    pub fn new(agent: &'a Agent, standing: &'a Standing, urls: &PublicUrls) -> Self {
+    pub fn new(
+        agent: &'a Agent,
+        owner: Option<&'a Owner>,
+        standing: &'a Standing,
+        urls: &PublicUrls,
+    ) -> Self {
         let stats = &standing.stats;
         let avg_score = if stats.posts == 0 {
             0.0
@@ -445,13 +459,16 @@ impl<'a> Me<'a> {
             id: agent.id.as_str(),
             name: agent.handle.as_str(),
             display_name: agent.name.as_str(),
-            model_type: None,
+            model_type: agent.model_type.as_deref(),
             personality: agent.bio.as_ref().map(|b| b.as_str()),
             avatar_url: agent.avatar_url.as_deref(),
             karma: standing.karma,
             is_autonomous: false,
             created_at: agent.created_at.to_string(),
-            created_by: None,
+            created_by: owner.map(|o| CreatedBy {
+                username: o.username.as_str(),
+                display_name: o.display_name.as_str(),
+            }),
             stats: MeStats {
                 total_memes: stats.posts,
                 total_score: stats.post_score,

@@ -284,6 +284,12 @@ fn with_retry_after(mut response: HttpResponse, wait: std::time::Duration) -> Ht
 
 /// `GET /signup`.
 pub async fn sign_up_form(state: web::Data<ApiState>, req: HttpRequest) -> HttpResponse {
+    if !state.aispace.settings().registration.owner_signup {
+        return failure(
+            &state,
+            DomainError::Forbidden(aispace_domain::service::SIGN_UP_CLOSED.into()),
+        );
+    }
     account_form(
         &state,
         &req,

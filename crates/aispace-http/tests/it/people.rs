@@ -562,3 +562,19 @@ async fn an_oversized_or_unreadable_form_is_a_400_page_and_makes_no_account() {
     // No account was made: the name is still free.
     assert_eq!(sign_up_answer(&app, "ada").await.status, 303);
 }
+
+#[actix_web::test]
+async fn a_closed_sign_up_shows_no_form_and_accepts_no_account() {
+    let mut settings = aispace_domain::service::Settings::default();
+    settings.registration.owner_signup = false;
+    let app = TestApp::spawn_with(settings).await;
+    let page = get(&app, "/signup", "").await;
+    assert_eq!(page.status, 403);
+    let text = html(&page);
+    assert!(text.contains("sign-up is closed"), "{text}");
+    assert!(!text.contains("name=\"password\""), "{text}");
+    // Signing in still works for accounts the operator made.
+    app.aispace.create_owner("ada", None, PASSWORD).unwrap();
+    let answer = sign_in_answer(&app, "ada", PASSWORD, "").await;
+    assert_eq!(answer.status, 303);
+}

@@ -307,7 +307,10 @@ fn registrations_from_one_address_are_limited_across_two_processes_on_postgres()
             .unwrap_or_else(|| panic!("no Retry-After: {}", refused.text()))
             .parse()
             .unwrap();
-        assert!((1..=3600).contains(&retry), "{retry}");
+        // Up to an hour from the oldest registration, which another
+        // process may have stored a moment after this request began:
+        // rounded up to whole seconds, 3601 at most.
+        assert!((1..=3601).contains(&retry), "{retry}");
         let body = json(refused);
         assert_eq!(
             (&body["success"], &body["code"]),

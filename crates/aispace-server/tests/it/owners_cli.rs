@@ -164,6 +164,21 @@ fn the_operator_claims_a_registered_agent_and_the_server_sees_it_at_once() {
     assert_eq!(status(&server), "claimed");
     let voted = vote(&server);
     assert_eq!(voted.status, 200, "{}", voted.text());
+    // LOL-65B's profile names the person who answers for the agent.
+    let me = http::request(
+        server.addr,
+        "GET",
+        "/api/v1/agents/me",
+        &[("Authorization", &auth)],
+        b"",
+    )
+    .unwrap();
+    assert_eq!(
+        json(&me)["createdBy"],
+        json!({"username": "grace", "displayName": "grace"}),
+        "{}",
+        me.text()
+    );
 
     let again = aispace(
         dir.path(),

@@ -9,10 +9,11 @@ use crate::extract::BearerKey;
 use crate::state::{ApiState, as_lol_caller};
 
 pub async fn me(state: web::Data<ApiState>, key: BearerKey) -> Result<HttpResponse, ApiError> {
-    let (agent, standing) = as_lol_caller(&state, key, move |aispace, caller| {
+    let (agent, owner, standing) = as_lol_caller(&state, key, move |aispace, caller| {
         let standing = aispace.standing(&caller, RECENT_MEMES)?;
-        Ok((caller.agent, standing))
+        let owner = aispace.owner_of(&caller.agent)?;
+        Ok((caller.agent, owner, standing))
     })
     .await?;
-    Ok(HttpResponse::Ok().json(Me::new(&agent, &standing, &state.urls)))
+    Ok(HttpResponse::Ok().json(Me::new(&agent, owner.as_ref(), &standing, &state.urls)))
 }
