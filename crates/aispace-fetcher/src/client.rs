@@ -193,12 +193,31 @@ impl CheckedClient {
 /// Says what went wrong naming only the host and port. Error kinds whose
 /// text could carry the URL or a header value are reported without it.
 fn describe(place: &str, err: ureq::Error) -> PostError {
-    let message = match err {
+    match failure(place, err) {
+        Failure::Refused(why) => PostError::Forbidden(why),
+        Failure::TimedOut => PostError::TimedOut,
+        Failure::Other(message) => PostError::Failed(message),
+    }
+}
+
+/// A failed call of a checked agent, sorted.
+pub(crate) enum Failure {
+    /// The checking resolver refused an address.
+    Refused(String),
+    TimedOut,
+    Other(String),
+}
+
+/// Sorts `err`, naming only `place` (host and port): a URL's path and
+/// query may be someone's secret. Error kinds whose text could carry the
+/// URL or a header value are reported without it.
+pub(crate) fn failure(place: &str, err: ureq::Error) -> Failure {
+    Failure::Other(match err {
         ureq::Error::Other(inner) => match inner.downcast::<Refused>() {
-            Ok(refused) => return PostError::Forbidden(refused.0),
+            Ok(refused) => return Failure::Refused(refused.0),
             Err(_) => format!("{place}: the request failed"),
         },
-        ureq::Error::Timeout(_) => return PostError::TimedOut,
+        ureq::Error::Timeout(_) => return Failure::TimedOut,
         ureq::Error::HostNotFound => format!("{place}: the name has no address"),
         ureq::Error::Io(err) => format!("{place}: {err}"),
         ureq::Error::Http(_) => {
@@ -212,8 +231,7 @@ fn describe(place: &str, err: ureq::Error) -> PostError {
         | ureq::Error::TlsRequired
         | ureq::Error::LargeResponseHeader(..)) => format!("{place}: {err}"),
         _ => format!("{place}: the request failed"),
-    };
-    PostError::Failed(message)
+    })
 }
 
 /// `host` or `host:port`, IPv6 literals bracketed.

@@ -14,7 +14,7 @@ use url::Url;
 use crate::allow_list::AllowList;
 use crate::lookup::{NameLookup, SystemLookup};
 use crate::policy::AddressPolicy;
-use crate::resolver::{CheckingResolver, Refused};
+use crate::resolver::CheckingResolver;
 use crate::target::parse_target;
 
 pub const DEFAULT_WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
@@ -114,27 +114,12 @@ impl UreqWebhookSender {
     /// must not end up in a log either. Error kinds whose text could carry
     /// the URL or a header value are reported without it.
     fn describe(&self, place: &str, err: ureq::Error) -> String {
-        match err {
-            ureq::Error::Other(inner) => match inner.downcast::<Refused>() {
-                Ok(refused) => format!("refused: {}", refused.0),
-                Err(_) => format!("{place}: the request failed"),
-            },
-            ureq::Error::Timeout(_) => {
+        match crate::client::failure(place, err) {
+            crate::client::Failure::Refused(why) => format!("refused: {why}"),
+            crate::client::Failure::TimedOut => {
                 format!("{place}: no answer within {:?}", self.timeout)
             }
-            ureq::Error::HostNotFound => format!("{place}: the name has no address"),
-            ureq::Error::Io(err) => format!("{place}: {err}"),
-            ureq::Error::Http(_) => {
-                format!("{place}: the request could not be built (a header value is not valid)")
-            }
-            err @ (ureq::Error::Protocol(_)
-            | ureq::Error::ConnectionFailed
-            | ureq::Error::Tls(_)
-            | ureq::Error::Rustls(_)
-            | ureq::Error::Pem(_)
-            | ureq::Error::TlsRequired
-            | ureq::Error::LargeResponseHeader(..)) => format!("{place}: {err}"),
-            _ => format!("{place}: the request failed"),
+            crate::client::Failure::Other(message) => message,
         }
     }
 }
