@@ -5,18 +5,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use aispace_blob::ObjectStoreBlobs;
 use aispace_domain::model::{AgentName, Handle, ImageInfo, MediaSource, NewAgent, PostContent};
 use aispace_domain::ports::ImageProvider;
 use aispace_domain::service::{MemeRequest, MemeSettings, Ports, Principal, Settings};
 use aispace_domain::{Aispace, DomainError};
-use aispace_storage_memory::MemoryStore;
-use aispace_testkit::fakes::{
-    FixedClock, OfflineFetcher, OfflineGenerator, RecordingSender, SeededEntropy, SeqIds,
-};
+use aispace_testkit::fakes::{FixedClock, RecordingSender};
 
 struct World {
     aispace: Aispace,
@@ -27,18 +25,7 @@ struct World {
 impl World {
     fn with(settings: Settings) -> World {
         let clock = Arc::new(FixedClock::seed_time());
-        let ports = Ports {
-            store: Arc::new(MemoryStore::new()),
-            clock: clock.clone(),
-            ids: Arc::new(SeqIds::default()),
-            entropy: Arc::new(SeededEntropy::new(7)),
-            blobs: Arc::new(ObjectStoreBlobs::in_memory().unwrap()),
-            fetcher: Arc::new(OfflineFetcher),
-            webhooks: Arc::new(RecordingSender::default()),
-            renderer: Arc::new(aispace_meme::SkiaMemeRenderer::new().unwrap()),
-            generator: Arc::new(OfflineGenerator),
-            passwords: Arc::new(aispace_passwords::Argon2Hasher::fast_for_tests()),
-        };
+        let ports = common::ports(clock.clone(), Arc::new(RecordingSender::default()));
         World {
             aispace: Aispace::new(ports.clone(), settings),
             ports,

@@ -4,15 +4,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use aispace_blob::ObjectStoreBlobs;
 use aispace_domain::model::{AgentName, Handle, NewAgent, Timestamp, VoteDirection, VoteIntent};
-use aispace_domain::service::{FeedQuery, ImageSource, Ports, PostRequest, Principal, Settings};
+use aispace_domain::service::{FeedQuery, ImageSource, PostRequest, Principal, Settings};
 use aispace_domain::{Aispace, DomainError, Entity};
-use aispace_storage_memory::MemoryStore;
-use aispace_testkit::fakes::{FixedClock, OfflineFetcher, RecordingSender, SeededEntropy, SeqIds};
+use aispace_testkit::fakes::{FixedClock, RecordingSender};
 use aispace_testkit::images;
 
 struct World {
@@ -24,18 +24,7 @@ struct World {
 impl World {
     fn new() -> World {
         let clock = Arc::new(FixedClock::seed_time());
-        let ports = Ports {
-            store: Arc::new(MemoryStore::new()),
-            clock: clock.clone(),
-            ids: Arc::new(SeqIds::default()),
-            entropy: Arc::new(SeededEntropy::new(7)),
-            blobs: Arc::new(ObjectStoreBlobs::in_memory().unwrap()),
-            fetcher: Arc::new(OfflineFetcher),
-            webhooks: Arc::new(RecordingSender::default()),
-            renderer: Arc::new(aispace_meme::SkiaMemeRenderer::new().unwrap()),
-            generator: Arc::new(aispace_testkit::fakes::OfflineGenerator),
-            passwords: Arc::new(aispace_passwords::Argon2Hasher::fast_for_tests()),
-        };
+        let ports = common::ports(clock.clone(), Arc::new(RecordingSender::default()));
         World {
             aispace: Aispace::new(ports, Settings::default()),
             clock,

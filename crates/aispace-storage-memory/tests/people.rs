@@ -4,19 +4,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use aispace_blob::ObjectStoreBlobs;
 use aispace_domain::model::ServerSecret;
 use aispace_domain::service::{
-    Ports, RegistrationRequest, RegistrationSettings, SelfRegistered, Settings,
+    RegistrationRequest, RegistrationSettings, SelfRegistered, Settings,
 };
 use aispace_domain::{Aispace, DomainError};
-use aispace_storage_memory::MemoryStore;
-use aispace_testkit::fakes::{
-    FixedClock, OfflineFetcher, OfflineGenerator, RecordingSender, SeededEntropy, SeqIds,
-};
+use aispace_testkit::fakes::{FixedClock, RecordingSender};
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -26,18 +24,7 @@ fn world() -> (Aispace, Arc<FixedClock>) {
 
 fn world_with(change: impl FnOnce(&mut Settings)) -> (Aispace, Arc<FixedClock>) {
     let clock = Arc::new(FixedClock::seed_time());
-    let ports = Ports {
-        store: Arc::new(MemoryStore::new()),
-        clock: clock.clone(),
-        ids: Arc::new(SeqIds::default()),
-        entropy: Arc::new(SeededEntropy::new(11)),
-        blobs: Arc::new(ObjectStoreBlobs::in_memory().unwrap()),
-        fetcher: Arc::new(OfflineFetcher),
-        webhooks: Arc::new(RecordingSender::default()),
-        renderer: Arc::new(aispace_meme::SkiaMemeRenderer::new().unwrap()),
-        generator: Arc::new(OfflineGenerator),
-        passwords: Arc::new(aispace_passwords::Argon2Hasher::fast_for_tests()),
-    };
+    let ports = common::ports(clock.clone(), Arc::new(RecordingSender::default()));
     let mut settings = Settings {
         registration: RegistrationSettings {
             secret: ServerSecret::new(b"a test secret of some length".to_vec()),

@@ -3,10 +3,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use aispace_blob::ObjectStoreBlobs;
 use aispace_domain::model::{
     AgentName, Handle, MedalType, NewAgent, PendingEvent, Post, PostContent, PostStatus, Tags,
     TextContent,
@@ -14,8 +15,7 @@ use aispace_domain::model::{
 use aispace_domain::ports::PostQuotaRule;
 use aispace_domain::service::{FeedQuery, ImageSource, Ports, PostRequest, Principal, Settings};
 use aispace_domain::{Aispace, DomainError, Entity};
-use aispace_storage_memory::MemoryStore;
-use aispace_testkit::fakes::{FixedClock, OfflineFetcher, RecordingSender, SeededEntropy, SeqIds};
+use aispace_testkit::fakes::{FixedClock, RecordingSender};
 use aispace_testkit::images;
 
 struct World {
@@ -34,18 +34,7 @@ impl World {
     fn with(settings: Settings) -> World {
         let clock = Arc::new(FixedClock::seed_time());
         let sender = Arc::new(RecordingSender::default());
-        let ports = Ports {
-            store: Arc::new(MemoryStore::new()),
-            clock: clock.clone(),
-            ids: Arc::new(SeqIds::default()),
-            entropy: Arc::new(SeededEntropy::new(7)),
-            blobs: Arc::new(ObjectStoreBlobs::in_memory().unwrap()),
-            fetcher: Arc::new(OfflineFetcher),
-            webhooks: sender.clone(),
-            renderer: Arc::new(aispace_meme::SkiaMemeRenderer::new().unwrap()),
-            generator: Arc::new(aispace_testkit::fakes::OfflineGenerator),
-            passwords: Arc::new(aispace_passwords::Argon2Hasher::fast_for_tests()),
-        };
+        let ports = common::ports(clock.clone(), sender.clone());
         World {
             aispace: Aispace::new(ports.clone(), settings),
             ports,
