@@ -15,6 +15,7 @@ use aispace_fetcher::{
 use aispace_imagegen::{GeneratorConfig, OpenAiImageGenerator};
 use aispace_meme::SkiaMemeRenderer;
 use aispace_passwords::Argon2Hasher;
+use aispace_sealer::XChaChaSealer;
 use aispace_storage_diesel::{DieselStore, PoolOptions};
 use aispace_system::{OsEntropy, SystemClock, UlidIds};
 
@@ -137,6 +138,7 @@ pub fn aispace_with_blobs(
             renderer: Arc::new(renderer),
             generator: Arc::new(generator),
             passwords: Arc::new(Argon2Hasher::default()),
+            sealer: Arc::new(XChaChaSealer::from_secret(&registration.secret)),
         },
         Settings {
             quotas,

@@ -222,7 +222,10 @@ impl AgentStore for DieselStore {
     fn set_agent_status(&self, id: &Id, status: AgentStatus) -> Result<Agent, StoreError> {
         self.update_agent(id, |conn| {
             diesel::update(agents::table.find(id.as_str()))
-                .set(agents::status.eq(status.as_str()))
+                .set((
+                    agents::status.eq(status.as_str()),
+                    agents::suspended_by_owner.eq(status == AgentStatus::SuspendedByOwner),
+                ))
                 .execute(conn)
         })
     }

@@ -1,6 +1,7 @@
 use aispace_domain::Entity;
 use aispace_domain::model::{
-    Agent, AgentName, ClaimState, ClaimTicket, Id, Owner, OwnerRecord, Session, Timestamp, Username,
+    Agent, AgentName, ClaimState, ClaimTicket, Id, Owner, OwnerProvider, OwnerRecord, Session,
+    Timestamp, Username,
 };
 use aispace_domain::ports::{Conflict, OwnerStore, StoreError};
 use diesel::dsl::{count_star, min};
@@ -8,7 +9,7 @@ use diesel::prelude::*;
 
 use crate::errors::{TxError, WriteRules, unavailable, write_error};
 use crate::rows::{AgentRow, corrupt};
-use crate::schema::{agent_claims, agents, owners, sessions, sign_in_failures};
+use crate::schema::{agent_claims, agents, owner_providers, owners, sessions, sign_in_failures};
 use crate::{DbConnection, DieselStore};
 
 #[derive(Debug, Queryable, Selectable, Insertable)]
@@ -46,6 +47,43 @@ impl From<OwnerRow> for OwnerRecord {
                 created_at: Timestamp::from_millis(row.created_at),
             },
             password_hash: row.password_hash,
+        }
+    }
+}
+
+#[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = owner_providers)]
+struct ProviderRow {
+    owner_id: String,
+    base_url: String,
+    model: String,
+    sealed_key: Vec<u8>,
+    key_hint: String,
+    updated_at: i64,
+}
+
+impl From<&OwnerProvider> for ProviderRow {
+    fn from(p: &OwnerProvider) -> Self {
+        ProviderRow {
+            owner_id: p.owner_id.as_str().to_owned(),
+            base_url: p.base_url.clone(),
+            model: p.model.clone(),
+            sealed_key: p.sealed_key.clone(),
+            key_hint: p.key_hint.clone(),
+            updated_at: p.updated_at.as_millis(),
+        }
+    }
+}
+
+impl From<ProviderRow> for OwnerProvider {
+    fn from(row: ProviderRow) -> Self {
+        OwnerProvider {
+            owner_id: Id::from_trusted(row.owner_id),
+            base_url: row.base_url,
+            model: row.model,
+            sealed_key: row.sealed_key,
+            key_hint: row.key_hint,
+            updated_at: Timestamp::from_millis(row.updated_at),
         }
     }
 }
@@ -293,6 +331,51 @@ impl OwnerStore for DieselStore {
             Ok(ClaimTicket::try_from(row)?)
         })
         .map_err(TxError::into_store)
+    }
+
+    fn set_owner_provider(&self, provider: &OwnerProvider) -> Result<(), StoreError> {
+        let row = ProviderRow::from(provider);
+        let mut conn = self.conn()?;
+        conn.transaction::<_, TxError, _>(|conn| {
+            let updated = diesel::update(owner_providers::table.find(&row.owner_id))
+                .set(&row)
+                .execute(conn)?;
+            if updated == 0 {
+                diesel::insert_into(owner_providers::table)
+                    .values(&row)
+                    .execute(conn)
+                    .map_err(|e| {
+                        write_error(
+                            e,
+                            WriteRules {
+                                unique: None,
+                                parent: Some(Entity::Owner),
+                            },
+                        )
+                    })?;
+            }
+            Ok(())
+        })
+        .map_err(TxError::into_store)
+    }
+
+    fn owner_provider(&self, owner: &Id) -> Result<Option<OwnerProvider>, StoreError> {
+        let mut conn = self.conn()?;
+        Ok(owner_providers::table
+            .find(owner.as_str())
+            .select(ProviderRow::as_select())
+            .first(&mut *conn)
+            .optional()
+            .map_err(unavailable)?
+            .map(OwnerProvider::from))
+    }
+
+    fn delete_owner_provider(&self, owner: &Id) -> Result<(), StoreError> {
+        let mut conn = self.conn()?;
+        diesel::delete(owner_providers::table.find(owner.as_str()))
+            .execute(&mut *conn)
+            .map_err(unavailable)?;
+        Ok(())
     }
 
     fn insert_session(&self, session: &Session) -> Result<(), StoreError> {

@@ -38,6 +38,7 @@ pub(crate) struct AgentRow {
     pub claim_state: String,
     pub model_type: Option<String>,
     pub owner_id: Option<String>,
+    pub suspended_by_owner: bool,
 }
 
 impl From<&Agent> for AgentRow {
@@ -56,6 +57,7 @@ impl From<&Agent> for AgentRow {
             claim_state: a.claim.as_str().to_owned(),
             model_type: a.model_type.clone(),
             owner_id: a.owner_id.as_ref().map(|id| id.as_str().to_owned()),
+            suspended_by_owner: a.status == AgentStatus::SuspendedByOwner,
         }
     }
 }
@@ -65,7 +67,13 @@ impl TryFrom<AgentRow> for Agent {
 
     fn try_from(row: AgentRow) -> Result<Self, StoreError> {
         Ok(Agent {
-            status: AgentStatus::parse(&row.status).ok_or_else(|| corrupt("agents", "status"))?,
+            status: match AgentStatus::parse(&row.status) {
+                Some(AgentStatus::Suspended) if row.suspended_by_owner => {
+                    AgentStatus::SuspendedByOwner
+                }
+                Some(status) => status,
+                None => return Err(corrupt("agents", "status")),
+            },
             id: Id::from_trusted(row.id),
             handle: Handle::from_trusted(row.handle),
             name: AgentName::from_trusted(row.name),

@@ -17,6 +17,18 @@ diesel::table! {
         claim_state -> Text,
         model_type -> Nullable<Text>,
         owner_id -> Nullable<Text>,
+        suspended_by_owner -> Bool,
+    }
+}
+
+diesel::table! {
+    owner_providers (owner_id) {
+        owner_id -> Text,
+        base_url -> Text,
+        model -> Text,
+        sealed_key -> Binary,
+        key_hint -> Text,
+        updated_at -> BigInt,
     }
 }
 
@@ -275,6 +287,7 @@ diesel::joinable!(agent_keys -> agents (agent_id));
 diesel::joinable!(agent_claims -> agents (agent_id));
 diesel::joinable!(agents -> owners (owner_id));
 diesel::joinable!(sessions -> owners (owner_id));
+diesel::joinable!(owner_providers -> owners (owner_id));
 diesel::joinable!(posts -> agents (author_id));
 diesel::joinable!(post_tags -> posts (post_id));
 diesel::joinable!(quota_events -> agents (agent_id));
@@ -299,6 +312,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     agent_keys,
     agent_claims,
     owners,
+    owner_providers,
     sessions,
     sign_in_failures,
     registration_addresses,

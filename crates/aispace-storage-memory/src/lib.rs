@@ -11,9 +11,9 @@ use aispace_domain::model::{
     Agent, AgentStatus, AttemptOutcome, AttemptRecord, ClaimState, ClaimTicket, Comment,
     CommentView, DeliveryStatus, DeliveryView, DueDelivery, Event, EventType, FeedEntry, Handle,
     Id, IdempotencyKey, IdempotencyRecord, JudgeSpecialty, KeyPrefix, KeyRecord, MedalCounts,
-    MedalType, Owner, OwnerRecord, PendingEvent, Post, PostKinds, PostStats, PostStatus,
-    QuotaAction, QuotaUsage, QuotaWindows, RankInput, Ranks, Score, Session, Timestamp, Username,
-    Verdict, ViewerReactions, VoteDirection, VoteTarget, Webhook, WebhookSecret,
+    MedalType, Owner, OwnerProvider, OwnerRecord, PendingEvent, Post, PostKinds, PostStats,
+    PostStatus, QuotaAction, QuotaUsage, QuotaWindows, RankInput, Ranks, Score, Session, Timestamp,
+    Username, Verdict, ViewerReactions, VoteDirection, VoteTarget, Webhook, WebhookSecret,
 };
 use aispace_domain::ports::{
     Admission, AgentStore, AuthorStats, CommentOutcome, Conflict, Credential, FeedFilter,
@@ -37,6 +37,7 @@ struct State {
     claims: HashMap<Id, ClaimTicket>,
     /// Keyed by id (ids sort by creation time).
     owners: BTreeMap<Id, OwnerRecord>,
+    providers: HashMap<Id, OwnerProvider>,
     /// Keyed by the hash of the cookie's id.
     sessions: HashMap<[u8; 32], Session>,
     /// Failed sign-ins: subject and time.
@@ -459,6 +460,26 @@ impl OwnerStore for MemoryStore {
             ticket.locked_until = Some(until);
         }
         Ok(ticket.clone())
+    }
+
+    fn set_owner_provider(&self, provider: &OwnerProvider) -> Result<(), StoreError> {
+        let mut state = self.state();
+        if !state.owners.contains_key(&provider.owner_id) {
+            return Err(StoreError::NotFound(Entity::Owner));
+        }
+        state
+            .providers
+            .insert(provider.owner_id.clone(), provider.clone());
+        Ok(())
+    }
+
+    fn owner_provider(&self, owner: &Id) -> Result<Option<OwnerProvider>, StoreError> {
+        Ok(self.state().providers.get(owner).cloned())
+    }
+
+    fn delete_owner_provider(&self, owner: &Id) -> Result<(), StoreError> {
+        self.state().providers.remove(owner);
+        Ok(())
     }
 
     fn insert_session(&self, session: &Session) -> Result<(), StoreError> {

@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use aispace_domain::Entity;
 use aispace_domain::model::{
     Agent, AgentName, AgentStatus, Bio, ClaimTicket, EventType, Handle, Id, JudgeSpecialty,
-    KeyPrefix, KeyRecord, Owner, OwnerRecord, PendingEvent, QuotaAction, QuotaWindows, SecretHash,
-    Session, Timestamp, Username,
+    KeyPrefix, KeyRecord, Owner, OwnerProvider, OwnerRecord, PendingEvent, QuotaAction,
+    QuotaWindows, SecretHash, Session, Timestamp, Username,
 };
 use aispace_domain::ports::{
     Conflict, ProfileUpdate, Registered, RegistrationLimit, Storage, StoreError,
@@ -340,6 +340,45 @@ pub fn owners_round_trip_and_usernames_are_unique(store: &dyn Storage) {
     ));
 }
 
+pub fn an_owner_keeps_one_provider_until_it_is_deleted(store: &dyn Storage) {
+    let person = owner(7_350, "provider-owner");
+    store.insert_owner(&person).unwrap();
+    let other = owner(7_351, "provider-other");
+    store.insert_owner(&other).unwrap();
+    let provider = |owner: &OwnerRecord, url: &str, at: i64| OwnerProvider {
+        owner_id: owner.owner.id.clone(),
+        base_url: url.into(),
+        model: "dall-e-3".into(),
+        sealed_key: vec![1, 0, 255, 7, 42],
+        key_hint: "wxyz".into(),
+        updated_at: Timestamp::from_millis(at),
+    };
+    assert_eq!(store.owner_provider(&person.owner.id).unwrap(), None);
+    let first = provider(&person, "https://one.example", 1_000);
+    store.set_owner_provider(&first).unwrap();
+    assert_eq!(store.owner_provider(&person.owner.id).unwrap(), Some(first));
+    let second = provider(&person, "https://two.example", 2_000);
+    store.set_owner_provider(&second).unwrap();
+    assert_eq!(
+        store.owner_provider(&person.owner.id).unwrap(),
+        Some(second.clone())
+    );
+    let theirs = provider(&other, "https://three.example", 3_000);
+    store.set_owner_provider(&theirs).unwrap();
+    store.delete_owner_provider(&person.owner.id).unwrap();
+    store.delete_owner_provider(&person.owner.id).unwrap();
+    assert_eq!(store.owner_provider(&person.owner.id).unwrap(), None);
+    assert_eq!(store.owner_provider(&other.owner.id).unwrap(), Some(theirs));
+    let stranger = OwnerProvider {
+        owner_id: id(7_399),
+        ..second
+    };
+    assert!(matches!(
+        store.set_owner_provider(&stranger),
+        Err(StoreError::NotFound(Entity::Owner))
+    ));
+}
+
 pub fn a_pending_agent_is_claimed_once(store: &dyn Storage) {
     let person = owner(7_400, "claimer");
     store.insert_owner(&person).unwrap();
@@ -635,6 +674,26 @@ pub fn agent_status_and_judge_updates(store: &dyn Storage) {
     let unjudged = store.set_agent_judge(&a.id, false, None).unwrap();
     assert!(!unjudged.is_verified_judge);
     assert_eq!(unjudged.judge_specialty, None);
+
+    // Who suspended it is kept, and forgotten on reactivation.
+    for status in [
+        AgentStatus::SuspendedByOwner,
+        AgentStatus::Active,
+        AgentStatus::Suspended,
+        AgentStatus::SuspendedByOwner,
+        AgentStatus::Active,
+    ] {
+        assert_eq!(
+            store.set_agent_status(&a.id, status).unwrap().status,
+            status
+        );
+        assert_eq!(store.agent_by_id(&a.id).unwrap().unwrap().status, status);
+        let by_key = store
+            .credential(&KeyPrefix::parse("asp_aaaaaaaa").unwrap())
+            .unwrap()
+            .unwrap();
+        assert_eq!(by_key.agent.status, status);
+    }
 }
 
 pub fn updating_an_unknown_agent_is_not_found(store: &dyn Storage) {

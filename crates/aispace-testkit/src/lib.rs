@@ -74,6 +74,7 @@ macro_rules! storage_contract {
             an_agent_changes_its_own_profile,
             owners_round_trip_and_usernames_are_unique,
             a_pending_agent_is_claimed_once,
+            an_owner_keeps_one_provider_until_it_is_deleted,
             a_claim_ticket_is_found_by_its_token_and_gone_once_claimed,
             wrong_claim_codes_lock_the_ticket_and_restart_the_count,
             claim_failures_hold_under_concurrency,

@@ -3,16 +3,26 @@ use super::{AgentName, Bio, Handle, Id, JudgeSpecialty, Timestamp};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AgentStatus {
     Active,
+    /// Suspended by the operator: only the operator reactivates it.
     Suspended,
+    /// Suspended by the person who owns it, who may reactivate it.
+    SuspendedByOwner,
 }
 
 impl AgentStatus {
-    /// The wire and storage spelling (`ACTIVE`, `SUSPENDED`).
+    /// The wire and storage spelling (`ACTIVE`, `SUSPENDED`): who
+    /// suspended an agent is nobody else's business, so both suspensions
+    /// read alike (storage keeps who in a column of its own).
     pub fn as_str(self) -> &'static str {
         match self {
             AgentStatus::Active => "ACTIVE",
-            AgentStatus::Suspended => "SUSPENDED",
+            AgentStatus::Suspended | AgentStatus::SuspendedByOwner => "SUSPENDED",
         }
+    }
+
+    /// Whether the agent's keys are refused.
+    pub fn is_suspended(self) -> bool {
+        self != AgentStatus::Active
     }
 
     pub fn parse(s: &str) -> Option<Self> {

@@ -82,6 +82,18 @@ impl ServerSecret {
         ServerSecret(bytes)
     }
 
+    /// A 256-bit key for one purpose, derived from the secret (an HMAC of
+    /// `purpose`), so each use of the secret has a key of its own.
+    pub fn derive_key(&self, purpose: &str) -> [u8; 32] {
+        let mut mac = match Hmac::<Sha256>::new_from_slice(&self.0) {
+            Ok(mac) => mac,
+            Err(_) => unreachable!("HMAC accepts every key length"),
+        };
+        mac.update(b"aispace derived key\0");
+        mac.update(purpose.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
     /// The claim URL's token of an agent: an HMAC of its id, so the server
     /// can say it again (in every "not claimed" answer) without storing it;
     /// only its hash is stored, to find the agent from the URL.
@@ -186,6 +198,15 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn derived_keys_differ_per_purpose_and_secret() {
+        let a = ServerSecret::new(b"one".to_vec());
+        let b = ServerSecret::new(b"two".to_vec());
+        assert_eq!(a.derive_key("x"), a.derive_key("x"));
+        assert_ne!(a.derive_key("x"), a.derive_key("y"));
+        assert_ne!(a.derive_key("x"), b.derive_key("x"));
     }
 
     #[test]

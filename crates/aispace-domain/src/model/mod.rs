@@ -16,6 +16,7 @@ mod image;
 mod image_url;
 mod key_record;
 mod owner;
+mod owner_provider;
 mod post;
 mod quota;
 mod rank;
@@ -54,6 +55,10 @@ pub use image::{ImageError, ImageInfo, ImageType};
 pub use image_url::{ImageUrl, ImageUrlError};
 pub use key_record::KeyRecord;
 pub use owner::{Owner, OwnerRecord, PASSWORD_MAX_BYTES, PASSWORD_MIN_CHARS, Password, Username};
+pub use owner_provider::{
+    OwnerProvider, PROVIDER_KEY_HINT_CHARS, PROVIDER_KEY_MAX_BYTES, PROVIDER_KEY_MIN_BYTES,
+    PROVIDER_MODEL_MAX_CHARS, ProviderInput,
+};
 pub use post::{
     Media, MediaSource, MemeSpec, Post, PostContent, PostKind, PostKinds, PostStatus, PostView,
     TextContent,

@@ -20,6 +20,7 @@ mod password_hasher;
 mod post_store;
 mod quota_store;
 mod reaction_store;
+mod secret_sealer;
 mod store_error;
 mod vote_store;
 mod webhook_sender;
@@ -43,6 +44,7 @@ pub use reaction_store::{
     CommentOutcome, JudgeNote, LikeToggle, MedalVote, ReactionStore, RootPage, VoteOutcome,
     WindowRule,
 };
+pub use secret_sealer::{SealError, SecretSealer};
 pub use store_error::{Conflict, StoreError};
 pub use vote_store::{AuthorStats, UpDownOutcome, UpDownVote, VoteStore};
 pub use webhook_sender::{OutgoingWebhook, SendOutcome, WebhookSender};

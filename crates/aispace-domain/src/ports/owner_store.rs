@@ -1,5 +1,7 @@
 use super::StoreError;
-use crate::model::{ClaimTicket, Id, Owner, OwnerRecord, Session, Timestamp, Username};
+use crate::model::{
+    ClaimTicket, Id, Owner, OwnerProvider, OwnerRecord, Session, Timestamp, Username,
+};
 
 pub trait OwnerStore: Send + Sync {
     /// MUST return `Conflict(UsernameTaken)` (and store nothing) when the
@@ -42,6 +44,16 @@ pub trait OwnerStore: Send + Sync {
         lock_after: u32,
         until: Timestamp,
     ) -> Result<ClaimTicket, StoreError>;
+
+    /// Stores (or replaces) the owner's image provider. MUST return
+    /// `NotFound(Owner)` for an unknown owner.
+    fn set_owner_provider(&self, provider: &OwnerProvider) -> Result<(), StoreError>;
+
+    /// The owner's image provider, if they stored one.
+    fn owner_provider(&self, owner: &Id) -> Result<Option<OwnerProvider>, StoreError>;
+
+    /// Forgets the owner's image provider; forgetting none is not an error.
+    fn delete_owner_provider(&self, owner: &Id) -> Result<(), StoreError>;
 
     fn insert_session(&self, session: &Session) -> Result<(), StoreError>;
 

@@ -1,5 +1,5 @@
 use super::Aispace;
-use crate::model::{Agent, AgentStatus, ApiKey, KeyPrefix};
+use crate::model::{Agent, ApiKey, KeyPrefix};
 use crate::{AuthError, DomainError};
 
 /// Who is calling: the agent and the key it used.
@@ -29,7 +29,7 @@ impl Aispace {
         }
         let now = self.ports.clock.now();
         credential.key.usable_at(now)?;
-        if credential.agent.status == AgentStatus::Suspended {
+        if credential.agent.status.is_suspended() {
             return Err(AuthError::AgentSuspended.into());
         }
         if credential

@@ -59,7 +59,8 @@ pub fn meme_prompt(concept: &str) -> String {
 
 impl Aispace {
     /// Renders and posts a meme as `author`. The provider is `provider`
-    /// (the owner's), else the operator's, else the built-in background.
+    /// when given, else the one the agent's owner stored, else the
+    /// operator's, else the built-in background.
     /// The hourly allowance is checked before the (slow) provider call and
     /// spent only when the post is stored.
     pub fn create_meme(
@@ -104,7 +105,11 @@ impl Aispace {
             return self.replay(&record, fingerprint);
         }
 
-        let provider = provider.or_else(|| self.settings.memes.provider.clone());
+        let provider = match provider {
+            Some(provider) => Some(provider),
+            None => self.provider_of_owner(&author.agent)?,
+        }
+        .or_else(|| self.settings.memes.provider.clone());
         if provider.is_none() && self.settings.memes.require_provider {
             return Err(DomainError::MissingProviderKey);
         }

@@ -8,6 +8,7 @@ mod feed;
 mod keys;
 mod latest_cache;
 mod memes;
+mod owner_agents;
 mod owners;
 mod pages;
 mod posts;
@@ -28,6 +29,7 @@ pub use memes::{
     BUILTIN_MODEL, CONCEPT_MAX_CHARS, CONCEPT_MIN_CHARS, MEME_CAPTION_MAX_CHARS, MemeRequest,
     MemeSettings, meme_prompt,
 };
+pub use owner_agents::{OWNER_ROTATION_GRACES, OwnedAgent, ProviderSummary};
 pub use pages::{AgentProfile, PostPage, ProfileStats};
 pub use posts::{ImageSource, PostCreated, PostRequest, PostingLimits};
 pub use ranked::{MAX_PAGE_DEPTH, MemeOrder, MemePage, MemeQuery, Standing, parse_page};
@@ -45,7 +47,7 @@ pub use webhooks::{EventPage, ROTATION_GRACE, WebhookSettings};
 use crate::model::QuotaLimits;
 use crate::ports::{
     BlobSink, Clock, Entropy, Ids, ImageFetcher, ImageGenerator, MemeRenderer, PasswordHasher,
-    Storage, WebhookSender,
+    SecretSealer, Storage, WebhookSender,
 };
 
 /// The adapters a running `Aispace` talks to.
@@ -63,6 +65,8 @@ pub struct Ports {
     pub generator: Arc<dyn ImageGenerator>,
     /// Hashes and checks owners' passwords.
     pub passwords: Arc<dyn PasswordHasher>,
+    /// Encrypts owners' provider keys for storage.
+    pub sealer: Arc<dyn SecretSealer>,
 }
 
 impl std::fmt::Debug for Ports {

@@ -1,6 +1,5 @@
 //! `/a/{handle}`: an agent's profile (the `profileUrl`) and its posts.
 
-use aispace_domain::model::AgentStatus;
 use aispace_domain::service::{AgentProfile, FeedPage};
 use maud::{Markup, html};
 
@@ -40,7 +39,7 @@ pub fn agent_page(
                     h1 #agent-name {
                         (agent.name.as_str())
                         @if agent.is_verified_judge { span.badge #judge-badge { "verified judge" } }
-                        @if agent.status == AgentStatus::Suspended { span.badge #suspended-badge { "suspended" } }
+                        @if agent.status.is_suspended() { span.badge #suspended-badge { "suspended" } }
                     }
                     p.muted #agent-handle { "@" (handle) }
                     @if let Some(bio) = &agent.bio {

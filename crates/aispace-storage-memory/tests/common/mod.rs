@@ -25,5 +25,6 @@ pub fn ports(clock: Arc<FixedClock>, webhooks: Arc<dyn WebhookSender>) -> Ports 
         renderer: Arc::new(aispace_meme::SkiaMemeRenderer::new().unwrap()),
         generator: Arc::new(OfflineGenerator),
         passwords: Arc::new(aispace_passwords::Argon2Hasher::fast_for_tests()),
+        sealer: Arc::new(aispace_sealer::XChaChaSealer::with_key(&[7; 32])),
     }
 }
