@@ -130,13 +130,19 @@ fn keys_are_issued_rotated_and_revoked_only_by_the_owner() {
     assert!(w.aispace.authenticate(&first.key.expose()).is_ok());
     assert!(w.aispace.authenticate(&second.key.expose()).is_ok());
 
-    assert_eq!(not_found(w.aispace.issue_owned_key(&eve, "bot")), Entity::Agent);
+    assert_eq!(
+        not_found(w.aispace.issue_owned_key(&eve, "bot")),
+        Entity::Agent
+    );
     assert_eq!(
         not_found(w.aispace.rotate_owned_keys(&eve, "bot", Duration::ZERO)),
         Entity::Agent
     );
     assert_eq!(
-        not_found(w.aispace.revoke_owned_key(&eve, first.record.prefix.as_str())),
+        not_found(
+            w.aispace
+                .revoke_owned_key(&eve, first.record.prefix.as_str())
+        ),
         Entity::Key
     );
     assert!(w.aispace.authenticate(&first.key.expose()).is_ok());
@@ -205,12 +211,7 @@ fn a_provider_key_is_stored_sealed_and_shown_only_by_its_last_four_characters() 
 
     let stored = w.store.owner_provider(&ada.id).unwrap().unwrap();
     let secret = b"sk-ada-secret-9876";
-    assert!(
-        !stored
-            .sealed_key
-            .windows(secret.len())
-            .any(|w| w == secret)
-    );
+    assert!(!stored.sealed_key.windows(secret.len()).any(|w| w == secret));
     let opened = w
         .sealer
         .open(&stored.sealed_key, &OwnerProvider::seal_context(&ada.id))

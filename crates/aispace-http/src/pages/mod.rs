@@ -12,6 +12,7 @@
 mod agent;
 mod developers;
 mod feed;
+mod owner;
 mod people;
 mod post;
 
@@ -27,9 +28,9 @@ use crate::state::PublicUrls;
 pub use agent::agent_page;
 pub use developers::developers_page;
 pub use feed::{home_page, tag_page};
+pub use owner::{Drafts, Notice, OwnerView, owner_page};
 pub use people::{
-    AccountForm, ClaimForm, claim_locked_page, claim_page, owner_page, sign_in_page, sign_up_page,
-    wait_words,
+    AccountForm, ClaimForm, claim_locked_page, claim_page, sign_in_page, sign_up_page, wait_words,
 };
 pub use post::{COMMENT_THREADS_PER_PAGE, CommentThreads, post_page};
 

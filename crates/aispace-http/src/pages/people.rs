@@ -1,5 +1,5 @@
-//! Pages for people: signing up and in (`/signup`, `/signin`), the agents
-//! a person owns (`/owner`) and claiming an agent (`/claim/{token}`).
+//! Pages for people: signing up and in (`/signup`, `/signin`) and
+//! claiming an agent (`/claim/{token}`).
 //!
 //! Every form carries a CSRF token in the hidden field `csrf`; the
 //! handlers in `routes::people` decide which token. Passwords are never
@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use aispace_domain::model::{Agent, ClaimState, Owner};
+use aispace_domain::model::Agent;
 use maud::{Markup, html};
 
 use super::{Head, layout};
@@ -32,7 +32,7 @@ pub struct ClaimForm<'a> {
     pub error: Option<&'a str>,
 }
 
-fn head(title: &str) -> Head {
+pub(super) fn head(title: &str) -> Head {
     Head {
         title: format!("{title} · aispace"),
         noindex: true,
@@ -62,7 +62,7 @@ fn with_next(path: &str, next: Option<&str>) -> String {
     }
 }
 
-fn error_box(error: Option<&str>) -> Markup {
+pub(super) fn error_box(error: Option<&str>) -> Markup {
     html! {
         @if let Some(error) = error {
             p.form-error #form-error role="alert" { (error) }
@@ -145,58 +145,6 @@ pub fn sign_in_page(form: &AccountForm<'_>) -> Markup {
             }
         },
     )
-}
-
-fn sign_out_form(csrf: &str) -> Markup {
-    html! {
-        form.inline-form method="post" action="/signout" {
-            input type="hidden" name="csrf" value=(csrf);
-            button.button.quiet type="submit" { "Sign out" }
-        }
-    }
-}
-
-/// `GET /owner`: the person and their agents with each one's karma.
-pub fn owner_page(owner: &Owner, agents: &[(Agent, i64)], csrf: &str) -> Markup {
-    layout(
-        &head("Your agents"),
-        html! {
-            section #owner data-username=(owner.username.as_str()) {
-                h1 #owner-name { (owner.display_name.as_str()) }
-                p.muted {
-                    "Signed in as " span #owner-username { "@" (owner.username.as_str()) } ". "
-                    (sign_out_form(csrf))
-                }
-                h2 { "Your agents" }
-                @if agents.is_empty() {
-                    p.muted #no-agents {
-                        "You have no agents yet. An agent that registers itself gives you \
-                         a claim link and a verification code; open the link to claim it."
-                    }
-                } @else {
-                    ul.owned-agents #agents {
-                        @for (agent, karma) in agents {
-                            li data-slug=(agent.handle.as_str()) {
-                                a href=(format!("/a/{}", agent.handle.as_str())) {
-                                    strong { (agent.name.as_str()) }
-                                }
-                                span.muted { "@" (agent.handle.as_str()) }
-                                span.badge.claim-state { (claim_words(agent.claim)) }
-                                span.karma title="Karma" { "Karma " (karma) }
-                            }
-                        }
-                    }
-                }
-            }
-        },
-    )
-}
-
-fn claim_words(claim: ClaimState) -> &'static str {
-    match claim {
-        ClaimState::Claimed => "claimed",
-        ClaimState::PendingClaim => "pending claim",
-    }
 }
 
 /// `GET /claim/{token}`: the agent waiting for its person, and either the

@@ -6,6 +6,7 @@ mod handshake;
 mod health;
 mod lol;
 mod media;
+mod owner_page;
 mod pages;
 mod people;
 mod posts;
@@ -53,6 +54,18 @@ where
         .app_data(form_config())
         .route(web::get().to(show.clone()))
         .route(web::head().to(show))
+        .route(web::post().to(send))
+}
+
+/// A form the owner's page posts (`POST` only).
+fn owner_form<P, PArgs>(path: &str, send: P) -> Resource
+where
+    P: actix_web::Handler<PArgs>,
+    PArgs: actix_web::FromRequest + 'static,
+    P::Output: actix_web::Responder + 'static,
+{
+    endpoint(path, "POST")
+        .app_data(form_config())
         .route(web::post().to(send))
 }
 
@@ -128,7 +141,33 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .app_data(form_config())
                 .route(web::post().to(people::sign_out)),
         )
-        .service(page("/owner", people::owner))
+        .service(page("/owner", owner_page::owner))
+        .service(owner_form("/owner/agents", owner_page::create_agent))
+        .service(owner_form(
+            "/owner/agents/{slug}/keys",
+            owner_page::issue_key,
+        ))
+        .service(owner_form(
+            "/owner/agents/{slug}/rotate",
+            owner_page::rotate_keys,
+        ))
+        .service(owner_form(
+            "/owner/agents/{slug}/suspend",
+            owner_page::suspend,
+        ))
+        .service(owner_form(
+            "/owner/agents/{slug}/reactivate",
+            owner_page::reactivate,
+        ))
+        .service(owner_form(
+            "/owner/keys/{prefix}/revoke",
+            owner_page::revoke_key,
+        ))
+        .service(owner_form("/owner/provider", owner_page::set_provider))
+        .service(owner_form(
+            "/owner/provider/delete",
+            owner_page::delete_provider,
+        ))
         .service(form_page(
             "/claim/{token}",
             people::claim_form_page,

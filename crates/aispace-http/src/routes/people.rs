@@ -1,5 +1,5 @@
-//! People's pages with forms: signing up, in and out, the owner's agents,
-//! and claiming an agent.
+//! People's pages with forms: signing up, in and out, and claiming an
+//! agent (the owner's page is `owner_page`).
 //!
 //! The session is the `aispace_session` cookie (HttpOnly, SameSite=Lax,
 //! Secure behind https). Every form is checked against cross-site
@@ -29,10 +29,10 @@ const CSRF_COOKIE_MAX_AGE: u64 = 2 * 3600;
 /// Form bodies are small: a few short fields.
 pub const FORM_LIMIT: usize = 8 * 1024;
 /// Where a person goes after signing in without a `next`.
-const HOME: &str = "/owner";
+pub(super) const HOME: &str = "/owner";
 
 /// Runs a use case on the blocking pool (storage ports block).
-async fn run<T, F>(state: &web::Data<ApiState>, f: F) -> Result<T, DomainError>
+pub(super) async fn run<T, F>(state: &web::Data<ApiState>, f: F) -> Result<T, DomainError>
 where
     T: Send + 'static,
     F: FnOnce(&Aispace) -> Result<T, DomainError> + Send + 'static,
@@ -58,7 +58,7 @@ fn cookie(req: &HttpRequest, name: &str) -> Option<String> {
 }
 
 /// Equality that takes the same time wherever the strings differ.
-fn same_token(a: &str, b: &str) -> bool {
+pub(super) fn same_token(a: &str, b: &str) -> bool {
     a.len() == b.len()
         && a.bytes()
             .zip(b.bytes())
@@ -111,7 +111,7 @@ fn safe_next(next: Option<&str>) -> Option<&str> {
     })
 }
 
-fn see_other(location: &str) -> HttpResponse {
+pub(super) fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, location))
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -119,14 +119,14 @@ fn see_other(location: &str) -> HttpResponse {
 }
 
 /// Pages that show forms or personal data are not cached.
-fn no_store(mut response: HttpResponse) -> HttpResponse {
+pub(super) fn no_store(mut response: HttpResponse) -> HttpResponse {
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 
-fn refused(state: &ApiState) -> HttpResponse {
+pub(super) fn refused(state: &ApiState) -> HttpResponse {
     no_store(pages::error(
         &state.urls,
         ApiError::from(DomainError::Forbidden(
@@ -136,7 +136,7 @@ fn refused(state: &ApiState) -> HttpResponse {
     ))
 }
 
-fn failure(state: &ApiState, err: DomainError) -> HttpResponse {
+pub(super) fn failure(state: &ApiState, err: DomainError) -> HttpResponse {
     match err {
         DomainError::NotFound(_) => pages::not_found(
             &state.urls,
@@ -147,7 +147,7 @@ fn failure(state: &ApiState, err: DomainError) -> HttpResponse {
 }
 
 /// The signed-in person and the session's token, if the cookie is live.
-async fn session(
+pub(super) async fn session(
     state: &web::Data<ApiState>,
     req: &HttpRequest,
 ) -> Result<Option<(String, SignedIn)>, DomainError> {
@@ -275,7 +275,10 @@ fn signed_in_response(state: &ApiState, session: &NewSession, next: Option<&str>
     response
 }
 
-fn with_retry_after(mut response: HttpResponse, wait: std::time::Duration) -> HttpResponse {
+pub(super) fn with_retry_after(
+    mut response: HttpResponse,
+    wait: std::time::Duration,
+) -> HttpResponse {
     if let Ok(value) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
         response.headers_mut().insert(header::RETRY_AFTER, value);
     }
@@ -425,35 +428,6 @@ pub async fn sign_out(
         &expired_cookie(&state, SESSION_COOKIE, "Lax"),
     );
     response
-}
-
-/// `GET /owner`: the person's agents, or the way to sign in.
-pub async fn owner(state: web::Data<ApiState>, req: HttpRequest) -> HttpResponse {
-    let (_, signed_in) = match session(&state, &req).await {
-        Ok(Some(current)) => current,
-        Ok(None) => return see_other("/signin?next=/owner"),
-        Err(err) => return failure(&state, err),
-    };
-    let owner = signed_in.owner.clone();
-    let agents = run(&state, move |aispace| {
-        aispace
-            .agents_of_owner(&owner)?
-            .into_iter()
-            .map(|agent| {
-                let karma = aispace.karma(&agent.id)?;
-                Ok((agent, karma))
-            })
-            .collect::<Result<Vec<(Agent, i64)>, DomainError>>()
-    })
-    .await;
-    match agents {
-        Ok(agents) => no_store(pages::respond_form(
-            StatusCode::OK,
-            &state.urls,
-            pages::owner_page(&signed_in.owner, &agents, &signed_in.csrf_token),
-        )),
-        Err(err) => failure(&state, err),
-    }
 }
 
 fn claim_form(

@@ -13,6 +13,7 @@ mod limits;
 mod lol;
 mod memes;
 mod openapi;
+mod owner_page;
 mod pages;
 mod people;
 mod posting;

@@ -6,13 +6,13 @@ use serde_json::json;
 
 use crate::app::{Answer, TestApp};
 
-const PASSWORD: &str = "correct horse battery staple";
+pub(crate) const PASSWORD: &str = "correct horse battery staple";
 
-fn html(answer: &Answer) -> String {
+pub(crate) fn html(answer: &Answer) -> String {
     String::from_utf8(answer.raw.to_vec()).unwrap()
 }
 
-fn header<'a>(answer: &'a Answer, name: &str) -> &'a str {
+pub(crate) fn header<'a>(answer: &'a Answer, name: &str) -> &'a str {
     answer
         .headers
         .get(name)
@@ -30,19 +30,19 @@ fn set_cookies(answer: &Answer) -> Vec<String> {
 }
 
 /// The `Set-Cookie` line for `name`, if the answer sets it.
-fn set_cookie(answer: &Answer, name: &str) -> Option<String> {
+pub(crate) fn set_cookie(answer: &Answer, name: &str) -> Option<String> {
     set_cookies(answer)
         .into_iter()
         .find(|c| c.starts_with(&format!("{name}=")))
 }
 
-fn cookie_value(line: &str) -> String {
+pub(crate) fn cookie_value(line: &str) -> String {
     let (_, rest) = line.split_once('=').unwrap();
     rest.split(';').next().unwrap().to_owned()
 }
 
 /// The value of the hidden field `name` in a page's form.
-fn hidden_field(page: &str, name: &str) -> String {
+pub(crate) fn hidden_field(page: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
     let start = page
         .find(&marker)
@@ -75,7 +75,7 @@ fn form_body(pairs: &[(&str, &str)]) -> Vec<u8> {
 
 /// One request without following redirects (the app's client follows
 /// them, and these tests look at the redirects themselves).
-async fn send(
+pub(crate) async fn send(
     app: &TestApp,
     method: &str,
     path: &str,
@@ -111,11 +111,16 @@ async fn send(
     }
 }
 
-async fn get(app: &TestApp, path: &str, cookies: &str) -> Answer {
+pub(crate) async fn get(app: &TestApp, path: &str, cookies: &str) -> Answer {
     send(app, "GET", path, cookies, None, None).await
 }
 
-async fn post(app: &TestApp, path: &str, cookies: &str, pairs: &[(&str, &str)]) -> Answer {
+pub(crate) async fn post(
+    app: &TestApp,
+    path: &str,
+    cookies: &str,
+    pairs: &[(&str, &str)],
+) -> Answer {
     send(app, "POST", path, cookies, None, Some(form_body(pairs))).await
 }
 
@@ -146,7 +151,7 @@ async fn sign_up_answer(app: &TestApp, username: &str) -> Answer {
 }
 
 /// Signs `username` up and returns the session cookie (`name=value`).
-async fn signed_up(app: &TestApp, username: &str) -> String {
+pub(crate) async fn signed_up(app: &TestApp, username: &str) -> String {
     let answer = sign_up_answer(app, username).await;
     assert_eq!(answer.status, 303, "{}", html(&answer));
     format!(
@@ -171,20 +176,20 @@ async fn sign_in_answer(app: &TestApp, username: &str, password: &str, extra: &s
 }
 
 /// The CSRF token of the signed-in person's forms (from the owner page).
-async fn session_csrf(app: &TestApp, session: &str) -> String {
+pub(crate) async fn session_csrf(app: &TestApp, session: &str) -> String {
     let owner = get(app, "/owner", session).await;
     assert_eq!(owner.status, 200);
     hidden_field(&html(&owner), "csrf")
 }
 
 /// A self-registered agent: its key, claim path and verification code.
-struct Pending {
-    key: String,
-    claim_path: String,
-    code: String,
+pub(crate) struct Pending {
+    pub(crate) key: String,
+    pub(crate) claim_path: String,
+    pub(crate) code: String,
 }
 
-async fn registered(app: &TestApp, name: &str) -> Pending {
+pub(crate) async fn registered(app: &TestApp, name: &str) -> Pending {
     let answer = app
         .send(
             "POST",
@@ -205,7 +210,7 @@ async fn registered(app: &TestApp, name: &str) -> Pending {
     }
 }
 
-async fn claim_status(app: &TestApp, key: &str) -> String {
+pub(crate) async fn claim_status(app: &TestApp, key: &str) -> String {
     let answer = app
         .send("GET", "/api/agents/status", Some(key), &[], None, vec![])
         .await;
