@@ -50,6 +50,23 @@ pub fn without_secrets(text: &str) -> Cow<'_, str> {
     Cow::Owned(redacted)
 }
 
+/// Paths whose last part is a secret whatever its shape: a claim URL's
+/// token lets whoever reads it claim the agent.
+const SECRET_TAILS: [&str; 1] = ["/claim/"];
+
+/// A request path as the access log may show it: [`without_secrets`],
+/// and a claim URL's token cut whole.
+pub fn loggable_path(path: &str) -> Cow<'_, str> {
+    for tail in SECRET_TAILS {
+        if let Some(rest) = path.strip_prefix(tail)
+            && !rest.is_empty()
+        {
+            return Cow::Owned(format!("{tail}{REDACTED}"));
+        }
+    }
+    without_secrets(path)
+}
+
 /// The bytes of a secret that a key starting at `at` would show, if any.
 /// Both ends sit next to ASCII bytes, so they are char boundaries.
 fn secret_at(bytes: &[u8], at: usize) -> Option<Range<usize>> {
@@ -76,6 +93,18 @@ fn secret_at(bytes: &[u8], at: usize) -> Option<Range<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn claim_tokens_are_cut_from_logged_paths() {
+        let token = "53ed3fdbb0c6be1c9c58b03a42593d74ec741d7d38a1e2af45de57c1015a3d05";
+        assert_eq!(
+            loggable_path(&format!("/claim/{token}")),
+            "/claim/<redacted>"
+        );
+        assert_eq!(loggable_path("/claim/x"), "/claim/<redacted>");
+        assert_eq!(loggable_path("/claim/"), "/claim/");
+        assert_eq!(loggable_path("/owner"), "/owner");
+    }
 
     use aispace_domain::model::ApiKey;
     use aispace_domain::ports::Entropy;

@@ -13,7 +13,7 @@ use futures_util::FutureExt;
 
 use crate::envelope;
 use crate::error::{ApiError, InternalCause};
-use crate::redact::without_secrets;
+use crate::redact::{loggable_path, without_secrets};
 use crate::surface::Surface;
 
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
@@ -73,7 +73,7 @@ pub async fn observe(
     req.extensions_mut().insert(RequestId(id.clone()));
     let surface = Surface::of_path(req.path());
     let method = req.method().clone();
-    let path = without_secrets(req.path()).into_owned();
+    let path = loggable_path(req.path()).into_owned();
 
     // The request cannot be kept for building a response here: cloning it
     // before routing breaks actix. A panic therefore leaves as an error

@@ -12,6 +12,7 @@ mod faults;
 mod lol65b_examples;
 mod meme_provider;
 mod owners_cli;
+mod people_secrets;
 mod process;
 mod receiver;
 mod s3;
