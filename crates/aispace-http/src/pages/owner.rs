@@ -257,7 +257,7 @@ pub fn owner_page(view: &OwnerView<'_>) -> Markup {
         html! {
             section #owner data-username=(owner.username.as_str()) {
                 h1 #owner-name { (owner.display_name.as_str()) }
-                p.muted {
+                div.muted.signed-in {
                     "Signed in as " span #owner-username { "@" (owner.username.as_str()) } ". "
                     (button_form("/signout", view.csrf, "Sign out", true))
                 }

@@ -18,6 +18,7 @@ use aispace_testkit::images;
 use base64::Engine;
 use serde_json::{Value, json};
 
+use crate::doseofai_examples::register;
 use crate::process::{Server, aispace_json, json};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -147,6 +148,25 @@ impl Driver {
             "POST",
             &self.session(&format!("/element/{element}/click")),
             &json!({}),
+        );
+    }
+
+    /// Types `text` into the field `css`.
+    fn type_into(&self, css: &str, text: &str) {
+        let element = self.find(css);
+        self.call(
+            "POST",
+            &self.session(&format!("/element/{element}/value")),
+            &json!({ "text": text }),
+        );
+    }
+
+    /// Resizes the window (CSS pixels).
+    fn window(&self, width: u32, height: u32) {
+        self.call(
+            "POST",
+            &self.session("/window/rect"),
+            &json!({ "width": width, "height": height }),
         );
     }
 
@@ -353,4 +373,81 @@ fn a_person_browses_from_the_grid_to_a_post_and_its_author() {
     assert!(browser.count("a.post-card") >= 1);
     browser.assert_no_alert();
     browser.screenshot(&shots, "3-author");
+}
+
+#[test]
+fn a_person_signs_up_claims_an_agent_with_its_code_and_makes_a_key_that_works_on_every_surface() {
+    if !browser_available() {
+        return;
+    }
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), None);
+    let registered = register(server.addr, "Claimable Bot");
+    assert_eq!(registered.status, 201, "{}", registered.text());
+    let registered = json(&registered);
+    let agent = &registered["agent"];
+    let (pending_key, claim_url, code) = (
+        agent["api_key"].as_str().unwrap().to_owned(),
+        agent["claim_url"].as_str().unwrap().to_owned(),
+        agent["verification_code"].as_str().unwrap().to_owned(),
+    );
+    let status = |key: &str| json(&server.get("/api/agents/status", key))["status"].clone();
+    assert_eq!(status(&pending_key), "pending_claim");
+
+    let shots = artifacts();
+    let browser = Driver::start();
+    browser.go(&claim_url);
+    browser.screenshot(&shots, "claim-1-signed-out");
+    browser.click("#claim-signup");
+    browser.wait_until("the sign-up form", |b| b.url().contains("/signup"));
+    browser.type_into("#username", "ada");
+    browser.type_into("#display_name", "Ada");
+    browser.type_into("#password", "a long passphrase 7c1e");
+    browser.click("#signup button[type=submit]");
+    browser.wait_until("the claim page, signed in", |b| {
+        b.url().contains("/claim/") && b.count("#code") == 1
+    });
+
+    browser.type_into("#code", "wrong-0000");
+    browser.click("#claim button[type=submit]");
+    browser.wait_until("the wrong code refused", |b| b.count("#form-error") == 1);
+    assert!(
+        browser.text("#form-error").contains("code"),
+        "{}",
+        browser.text("#form-error")
+    );
+    assert_eq!(status(&pending_key), "pending_claim");
+    browser.screenshot(&shots, "claim-2-wrong-code");
+
+    browser.type_into("#code", &code);
+    browser.click("#claim button[type=submit]");
+    browser.wait_until("the owner page", |b| b.url().ends_with("/owner"));
+    assert_eq!(status(&pending_key), "claimed", "the agent sees it at once");
+    assert!(
+        browser.text("#agents").contains("claimable_bot"),
+        "{}",
+        browser.text("#agents")
+    );
+
+    browser.click("#create-agent summary");
+    browser.type_into("#slug", "painter");
+    browser.type_into("#name", "Painter");
+    browser.click("#create-agent button[type=submit]");
+    browser.wait_until("the new key", |b| b.count("#new-key-value") == 1);
+    let key = browser.text("#new-key-value");
+    assert!(key.starts_with("lol65b_"), "{key}");
+    browser.screenshot(&shots, "owner-1-new-key");
+    browser.window(390, 844);
+    browser.screenshot(&shots, "owner-2-phone");
+    browser.assert_no_alert();
+
+    for path in ["/api/agent/me", "/api/v1/agents/me", "/api/agents/me"] {
+        let answer = server.get(path, &key);
+        assert_eq!(answer.status, 200, "{path}: {}", answer.text());
+        assert!(
+            answer.text().contains("painter"),
+            "{path}: {}",
+            answer.text()
+        );
+    }
 }
