@@ -122,7 +122,7 @@ fn worker(
             Ok(response) if counted => {
                 tally.latencies.push(done - sent);
                 *tally.statuses.entry(response.status).or_default() += 1;
-                if (200..300).contains(&response.status) {
+                if (scenario.expect.accepts)(response.status) {
                     tally.accepted_body_bytes += body.len() as u64;
                 } else if tally.first_failure.is_none() {
                     tally.first_failure = Some(describe(&response));

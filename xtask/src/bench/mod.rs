@@ -268,6 +268,7 @@ impl Plan<'_> {
         let data_dir = TempDir::create()?;
         let started = Instant::now();
         let keys = server::create_agents(self.bin, data_dir.path(), &env, self.agents)?;
+        server::create_owner(self.bin, data_dir.path(), &env)?;
         let agents_elapsed = started.elapsed();
         eprintln!(
             "created {} agents in {:.1}s",
@@ -333,6 +334,7 @@ impl Plan<'_> {
                 prepare_failure,
                 feed_posts,
                 min_vs_healthz: scenario.min_vs_healthz,
+                expect: scenario.expect,
             };
             // Loud and at once: the figures that follow are not the endpoint's.
             if scenario.require_2xx

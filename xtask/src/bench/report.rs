@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime};
 use super::database::Database;
 use super::json::Json;
 use super::load::Outcome;
+use super::scenario::Expect;
 use super::seed::Seeded;
 use super::server::{Memory, SERVER_ENV, ServerEnv};
 use super::webhooks::Measured as Webhooks;
@@ -111,6 +112,8 @@ pub struct ScenarioResult {
     pub feed_posts: Option<usize>,
     /// The scenario's threshold, as a fraction of `healthz` req/s.
     pub min_vs_healthz: Option<f64>,
+    /// The answer it must get.
+    pub expect: Expect,
 }
 
 impl ScenarioResult {
@@ -123,7 +126,7 @@ impl ScenarioResult {
         let non_2xx: u64 = o
             .statuses
             .iter()
-            .filter(|(status, _)| !(200..300).contains(*status))
+            .filter(|(status, _)| !(self.expect.accepts)(**status))
             .map(|(_, n)| n)
             .sum();
         let mut why = Vec::new();
@@ -131,7 +134,10 @@ impl ScenarioResult {
             why.push("seeding failed".to_owned());
         }
         if non_2xx > 0 {
-            why.push(format!("{non_2xx} of {answered} answers were not 2xx"));
+            why.push(format!(
+                "{non_2xx} of {answered} answers were not {}",
+                self.expect.name
+            ));
         }
         if o.errors > 0 {
             why.push(format!("{} requests got no answer", o.errors));
@@ -924,6 +930,7 @@ mod tests {
             prepare_failure: None,
             feed_posts: None,
             min_vs_healthz: None,
+            expect: Expect::SUCCESS,
         }
     }
 

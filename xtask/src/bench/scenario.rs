@@ -32,6 +32,26 @@ pub enum Prepare {
     FeedPosts,
 }
 
+/// The answer a scenario's requests must get to count as served.
+#[derive(Debug, Clone, Copy)]
+pub struct Expect {
+    /// How the report names it ("2xx", "303").
+    pub name: &'static str,
+    pub accepts: fn(u16) -> bool,
+}
+
+impl Expect {
+    pub const SUCCESS: Expect = Expect {
+        name: "2xx",
+        accepts: |status| (200..300).contains(&status),
+    };
+    /// A form that redirects when it worked (sign-in).
+    pub const SEE_OTHER: Expect = Expect {
+        name: "303",
+        accepts: |status| status == 303,
+    };
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct Scenario {
     pub name: &'static str,
@@ -46,6 +66,8 @@ pub struct Scenario {
     /// the run: the figures of a read that answers 404 would be the
     /// figures of the router, not of the feed.
     pub require_2xx: bool,
+    /// What "2xx" means for this scenario.
+    pub expect: Expect,
     /// The least acceptable fraction of `healthz` req/s (the endpoint's
     /// target), reported as PASS or FAIL; a FAIL is reported, not an error.
     pub min_vs_healthz: Option<f64>,
@@ -61,6 +83,7 @@ impl Scenario {
         body: |_| Vec::new(),
         prepare: None,
         require_2xx: false,
+        expect: Expect::SUCCESS,
         min_vs_healthz: None,
     };
 }
@@ -197,7 +220,62 @@ pub fn all() -> Vec<Scenario> {
             require_2xx: true,
             ..Scenario::DEFAULT
         },
+        // Agents registering themselves, each a new name: a key, a claim
+        // ticket and the per-address count written in one transaction
+        // (the server's per-address limit is lifted, see `server.rs`).
+        Scenario {
+            name: "register",
+            method: "POST",
+            connections: 4,
+            path: |_| "/api/agents/register".to_owned(),
+            headers: |_| vec![("Content-Type", "application/json".to_owned())],
+            body: |_| registration_body(),
+            require_2xx: true,
+            ..Scenario::DEFAULT
+        },
+        // A person signing in with the right password: one Argon2id
+        // verification (the production cost) and a new session row each.
+        // Two connections: hashing is CPU work, one core each. The form's
+        // double-submit token is the bench's own, sent as cookie and field.
+        Scenario {
+            name: "signin",
+            method: "POST",
+            connections: 2,
+            path: |_| "/signin".to_owned(),
+            headers: |_| {
+                vec![
+                    ("Cookie", format!("aispace_csrf={SIGN_IN_TOKEN}")),
+                    (
+                        "Content-Type",
+                        "application/x-www-form-urlencoded".to_owned(),
+                    ),
+                ]
+            },
+            body: |_| {
+                format!(
+                    "username={BENCH_OWNER}&password={BENCH_OWNER_PASSWORD}&csrf={SIGN_IN_TOKEN}"
+                )
+                .into_bytes()
+            },
+            require_2xx: true,
+            expect: Expect::SEE_OTHER,
+            ..Scenario::DEFAULT
+        },
     ]
+}
+
+/// The account `signin` signs in to, made with the CLI before the server
+/// starts (see `server.rs`). The password needs no URL-encoding.
+pub const BENCH_OWNER: &str = "bench-owner";
+pub const BENCH_OWNER_PASSWORD: &str = "bench-owner-passphrase";
+const SIGN_IN_TOKEN: &str = "5e1f0c7a9b3d2e4f6a8c0b1d3e5f7a9c";
+
+/// A name no other registration of this process used (names are unique).
+fn registration_body() -> Vec<u8> {
+    static REGISTRATIONS: AtomicU64 = AtomicU64::new(0);
+    let n = REGISTRATIONS.fetch_add(1, Ordering::Relaxed);
+    format!(r#"{{"name":"bench agent {n}","description":"registered by the benchmark"}}"#)
+        .into_bytes()
 }
 
 /// A meme whose concept no other request of this process had: the same

@@ -21,7 +21,7 @@ const KEPT_LOG_LINES: usize = 20;
 
 /// The server's environment on every database, also printed with the
 /// results so the figures can be reproduced.
-pub const SERVER_ENV: [(&str, &str); 12] = [
+pub const SERVER_ENV: [(&str, &str); 13] = [
     ("AISPACE_BIND", "127.0.0.1:0"),
     // Warnings and errors, plus the line that says where it listens.
     ("RUST_LOG", "warn,aispace::serve=info"),
@@ -48,6 +48,9 @@ pub const SERVER_ENV: [(&str, &str); 12] = [
     // the server refuses by default (https and public addresses only).
     ("AISPACE_WEBHOOK_ALLOW_HTTP", "true"),
     ("AISPACE_FETCH_ALLOW", "127.0.0.1/32"),
+    // Ten self-registrations an hour per address would end `register`
+    // after its tenth.
+    ("AISPACE_REGISTER_PER_HOUR", "100000000"),
 ];
 
 /// Settings of one database's server beyond [`SERVER_ENV`].
@@ -204,6 +207,38 @@ pub fn create_agents(
                 .ok_or_else(|| format!("no \"key\" in `agent create --json` output: {stdout}"))
         })
         .collect()
+}
+
+/// Makes the account the `signin` scenario signs in to, with the CLI
+/// (the password on standard input).
+pub fn create_owner(bin: &Path, data_dir: &Path, env: &ServerEnv) -> Result<(), String> {
+    use super::scenario::{BENCH_OWNER, BENCH_OWNER_PASSWORD};
+    use std::io::Write as _;
+    let mut cmd = Command::new(bin);
+    cmd.args(["owner", "create", BENCH_OWNER]);
+    env.apply(&mut cmd, data_dir);
+    let mut child = cmd
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("running {}: {e}", bin.display()))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        writeln!(stdin, "{BENCH_OWNER_PASSWORD}")
+            .map_err(|e| format!("writing the password: {e}"))?;
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| format!("running {}: {e}", bin.display()))?;
+    if !out.status.success() {
+        return Err(format!(
+            "aispace owner create {BENCH_OWNER} failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(())
 }
 
 #[derive(Debug, Default)]
