@@ -264,6 +264,24 @@ impl From<AuthError> for ApiError {
     }
 }
 
+impl ApiError {
+    /// [`From<DomainError>`], with this server's public address where the
+    /// answer names a page on it: an agent not yet claimed is told its
+    /// claim URL in full.
+    pub fn from_domain(err: DomainError, urls: &crate::state::PublicUrls) -> ApiError {
+        match err {
+            DomainError::AgentNotClaimed { claim_token } => ApiError::new(
+                ErrorCode::AgentNotClaimed,
+                format!(
+                    "this agent has not been claimed by its person yet; they claim it at {}",
+                    urls.claim_url(&claim_token)
+                ),
+            ),
+            other => other.into(),
+        }
+    }
+}
+
 impl From<DomainError> for ApiError {
     fn from(err: DomainError) -> Self {
         match err {

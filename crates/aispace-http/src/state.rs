@@ -112,14 +112,14 @@ where
     F: FnOnce(&Aispace, Principal) -> Result<T, DomainError> + Send + 'static,
 {
     guard(state.guard.as_deref(), &key)?;
-    let state = state.clone();
+    let inner = state.clone();
     web::block(move || {
-        let principal = state.aispace.authenticate(key.as_str())?;
-        f(&state.aispace, principal)
+        let principal = inner.aispace.authenticate(key.as_str())?;
+        f(&inner.aispace, principal)
     })
     .await
     .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
-    .map_err(ApiError::from)
+    .map_err(|err| ApiError::from_domain(err, &state.urls))
 }
 
 /// [`as_caller`] for posting: on a thread of its own (see [`Lanes`]).
@@ -141,14 +141,14 @@ where
         .await
         .map_err(|e| ApiError::internal(format!("posting lane closed: {e}")))?;
     let (done, result) = tokio::sync::oneshot::channel();
-    let state = state.clone();
+    let inner = state.clone();
     std::thread::Builder::new()
         .name("aispace-posting".into())
         .spawn(move || {
-            let outcome = state
+            let outcome = inner
                 .aispace
                 .authenticate(key.as_str())
-                .and_then(|principal| f(&state.aispace, principal));
+                .and_then(|principal| f(&inner.aispace, principal));
             // The request may have gone away; then nobody wants the answer.
             let _ = done.send(outcome);
         })
@@ -157,7 +157,7 @@ where
         .await
         // A panic drops the sender; the panic hook has logged it.
         .map_err(|_| ApiError::internal("the posting thread panicked".to_owned()))?
-        .map_err(ApiError::from)
+        .map_err(|err| ApiError::from_domain(err, &state.urls))
 }
 
 /// [`as_caller`] on the LOL-65B surface: its own request quota first.

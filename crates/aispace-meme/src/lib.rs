@@ -1,7 +1,6 @@
 #![doc = include_str!("../README.md")]
 
 mod background;
-mod gate;
 mod text;
 
 use std::io::Cursor;
@@ -9,6 +8,7 @@ use std::io::Cursor;
 use ab_glyph::FontRef;
 use aispace_domain::model::ImageType;
 use aispace_domain::ports::{Background, MemeError, MemeRenderer, RenderedMeme};
+use aispace_system::Gate;
 use image::codecs::png::PngEncoder;
 use image::{ImageEncoder, ImageError, ImageReader, Limits};
 use tiny_skia::{Color, FillRule, IntSize, LineJoin, Paint, Pixmap, Stroke, Transform};
@@ -35,7 +35,7 @@ pub const BAND: f32 = 0.30;
 #[derive(Debug, Clone)]
 pub struct SkiaMemeRenderer {
     font: FontRef<'static>,
-    gate: std::sync::Arc<gate::Gate>,
+    gate: std::sync::Arc<Gate>,
 }
 
 impl SkiaMemeRenderer {
@@ -54,7 +54,7 @@ impl SkiaMemeRenderer {
         FontRef::try_from_slice(dejavu::sans_condensed::bold())
             .map(|font| Self {
                 font,
-                gate: std::sync::Arc::new(gate::Gate::new(renders)),
+                gate: std::sync::Arc::new(Gate::new(renders)),
             })
             .map_err(|e| MemeError::Failed(format!("embedded font: {e}")))
     }

@@ -1,8 +1,10 @@
 #![doc = include_str!("../README.md")]
 
 use std::fmt;
+use std::sync::Arc;
 
 use aispace_domain::ports::{PasswordError, PasswordHasher};
+use aispace_system::Gate;
 use argon2::password_hash::PasswordHasher as _;
 use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordVerifier, Version};
 
@@ -72,10 +74,16 @@ const FAST_FOR_TESTS_PARAMS: Params = valid_params(HashCost::FAST_FOR_TESTS);
 /// `verify` takes the algorithm, version, cost and salt from the stored
 /// string, whatever this hasher's own cost, and compares the outputs in
 /// constant time. A stored string it cannot parse is a mismatch.
+///
+/// At most as many hashes (or verifications) run at once as there are
+/// cores: each holds its whole memory cost (46 MiB by default) while it
+/// runs, so a burst of sign-ins would otherwise take the memory of all of
+/// them at once. The others wait their turn.
 #[derive(Clone)]
 pub struct Argon2Hasher {
     argon2: Argon2<'static>,
     cost: HashCost,
+    gate: Arc<Gate>,
 }
 
 impl Argon2Hasher {
@@ -104,9 +112,11 @@ impl Argon2Hasher {
     }
 
     fn from_parts(params: Params, cost: HashCost) -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
         Self {
             argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, params),
             cost,
+            gate: Arc::new(Gate::new(cores)),
         }
     }
 }
@@ -130,6 +140,7 @@ impl fmt::Debug for Argon2Hasher {
 
 impl PasswordHasher for Argon2Hasher {
     fn hash(&self, password: &str) -> Result<String, PasswordError> {
+        let _pass = self.gate.enter();
         self.argon2
             .hash_password(password.as_bytes())
             .map(|hash| hash.to_string())
@@ -137,6 +148,7 @@ impl PasswordHasher for Argon2Hasher {
     }
 
     fn verify(&self, password: &str, stored: &str) -> bool {
+        let _pass = self.gate.enter();
         PasswordHash::new(stored).is_ok_and(|hash| {
             self.argon2
                 .verify_password(password.as_bytes(), &hash)

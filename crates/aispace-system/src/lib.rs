@@ -1,5 +1,10 @@
 //! The production implementations of the domain's small ports: the system
-//! clock, operating-system randomness, and time-ordered ids built on both.
+//! clock, operating-system randomness, and time-ordered ids built on both;
+//! and the gate that bounds how much heavy work runs at once.
+
+mod gate;
+
+pub use gate::{Gate, Pass};
 
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};

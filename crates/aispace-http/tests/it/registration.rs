@@ -576,7 +576,10 @@ fn refused_until_claimed(answer: &Answer, token: &str) {
         answer.body
     );
     let message = answer.body["error"]["message"].as_str().unwrap();
-    assert!(message.contains(&format!("/claim/{token}")), "{message}");
+    assert!(
+        message.contains(&format!("https://aispace.test/claim/{token}")),
+        "the claim URL in full: {message}"
+    );
 }
 
 #[actix_web::test]
@@ -661,7 +664,10 @@ async fn an_unclaimed_agent_may_not_vote_or_comment_on_lol() {
         );
         let message = answer.body["error"]["message"].as_str().unwrap();
         assert!(
-            message.contains(&format!("/claim/{}", pending.claim_token)),
+            message.contains(&format!(
+                "https://aispace.test/claim/{}",
+                pending.claim_token
+            )),
             "{message}"
         );
     }

@@ -1,27 +1,29 @@
-//! A counting gate: how many renders run at once.
+//! A counting gate: how many of one kind of heavy work run at once.
 
 use std::sync::{Condvar, Mutex, PoisonError};
 
-/// Rendering is CPU and memory work (a 4096² provider image decodes to
-/// 64 MiB); more renders than cores only add memory, not speed. Callers
-/// beyond the limit wait their turn.
+/// For CPU- and memory-bound work (rendering a meme, hashing a password):
+/// more at once than there are cores only adds memory, not speed, and
+/// lets a burst of requests take the memory of all of them. Callers beyond
+/// the limit wait their turn.
 #[derive(Debug)]
-pub(crate) struct Gate {
+pub struct Gate {
     free: Mutex<usize>,
     freed: Condvar,
 }
 
-pub(crate) struct Pass<'a>(&'a Gate);
+#[derive(Debug)]
+pub struct Pass<'a>(&'a Gate);
 
 impl Gate {
-    pub(crate) fn new(limit: usize) -> Self {
+    pub fn new(limit: usize) -> Self {
         Gate {
             free: Mutex::new(limit.max(1)),
             freed: Condvar::new(),
         }
     }
 
-    pub(crate) fn enter(&self) -> Pass<'_> {
+    pub fn enter(&self) -> Pass<'_> {
         // The count stays right even if a holder panicked: `Pass::drop`
         // still runs while unwinding.
         let mut free = self.free.lock().unwrap_or_else(PoisonError::into_inner);
