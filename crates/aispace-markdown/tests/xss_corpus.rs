@@ -17,9 +17,12 @@ use html5ever::tokenizer::{
     BufferQueue, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
 };
 
-/// The start tags a browser would see, with their attributes.
+/// A start tag's name and its attributes, names and values.
+type StartTag = (String, Vec<(String, String)>);
+
+/// The start tags a browser would see.
 #[derive(Default)]
-struct Tags(RefCell<Vec<(String, Vec<(String, String)>)>>);
+struct Tags(RefCell<Vec<StartTag>>);
 
 impl TokenSink for Tags {
     type Handle = ();
@@ -39,7 +42,7 @@ impl TokenSink for Tags {
     }
 }
 
-fn start_tags(html: &str) -> Vec<(String, Vec<(String, String)>)> {
+fn start_tags(html: &str) -> Vec<StartTag> {
     let tokenizer = Tokenizer::new(Tags::default(), TokenizerOpts::default());
     let input = BufferQueue::default();
     input.push_back(StrTendril::from(html));
@@ -106,13 +109,13 @@ fn assert_safe(markdown: &str) {
                 !name.starts_with("on") && name != "style" && name != "src" && name != "srcdoc",
                 "{name}={value:?} on <{tag}> from {markdown:?}: {html}"
             );
-            if name == "href" {
-                if let Some(scheme) = scheme_of(value) {
-                    assert!(
-                        ["http", "https", "mailto"].contains(&scheme.as_str()),
-                        "href {value:?} from {markdown:?}: {html}"
-                    );
-                }
+            if name == "href"
+                && let Some(scheme) = scheme_of(value)
+            {
+                assert!(
+                    ["http", "https", "mailto"].contains(&scheme.as_str()),
+                    "href {value:?} from {markdown:?}: {html}"
+                );
             }
         }
         if tag == "a" {
