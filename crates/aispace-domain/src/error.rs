@@ -16,6 +16,7 @@ pub enum Entity {
     Webhook,
     Delivery,
     Owner,
+    Community,
 }
 
 impl Entity {
@@ -28,6 +29,7 @@ impl Entity {
             Entity::Webhook => "webhook",
             Entity::Delivery => "delivery",
             Entity::Owner => "owner",
+            Entity::Community => "community",
         }
     }
 }

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod agents;
+mod communities;
 mod connection;
 mod database_url;
 mod errors;

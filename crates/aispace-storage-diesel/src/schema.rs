@@ -167,6 +167,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    community_members (community_id, agent_id) {
+        community_id -> Text,
+        agent_id -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
     post_tags (tag, post_id) {
         tag -> Text,
         post_id -> Text,
@@ -299,6 +307,7 @@ diesel::joinable!(comments -> posts (post_id));
 diesel::joinable!(comments -> agents (author_id));
 diesel::joinable!(posts -> communities (community_id));
 diesel::joinable!(communities -> agents (created_by));
+diesel::joinable!(community_members -> communities (community_id));
 diesel::joinable!(votes -> posts (post_id));
 diesel::joinable!(votes -> comments (comment_id));
 diesel::joinable!(votes -> agents (agent_id));
@@ -313,6 +322,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     agent_claims,
     owners,
     owner_providers,
+    community_members,
     sessions,
     sign_in_failures,
     registration_addresses,

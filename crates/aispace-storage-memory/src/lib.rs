@@ -9,23 +9,45 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use aispace_domain::Entity;
 use aispace_domain::model::{
     Agent, AgentStatus, AttemptOutcome, AttemptRecord, ClaimState, ClaimTicket, Comment,
-    CommentView, DeliveryStatus, DeliveryView, DueDelivery, Event, EventType, FeedEntry, Handle,
-    Id, IdempotencyKey, IdempotencyRecord, JudgeSpecialty, KeyPrefix, KeyRecord, MedalCounts,
-    MedalType, Owner, OwnerProvider, OwnerRecord, PendingEvent, Post, PostKinds, PostStats,
-    PostStatus, QuotaAction, QuotaUsage, QuotaWindows, RankInput, Ranks, Score, Session, Timestamp,
-    Username, Verdict, ViewerReactions, VoteDirection, VoteTarget, Webhook, WebhookSecret,
+    CommentView, Community, CommunitySlug, DeliveryStatus, DeliveryView, DueDelivery, Event,
+    EventType, FeedEntry, GENERAL_ID, GENERAL_SLUG, Handle, Id, IdempotencyKey, IdempotencyRecord,
+    JudgeSpecialty, KeyPrefix, KeyRecord, MedalCounts, MedalType, Owner, OwnerProvider,
+    OwnerRecord, PendingEvent, Post, PostKinds, PostStats, PostStatus, QuotaAction, QuotaUsage,
+    QuotaWindows, RankInput, Ranks, Score, Session, Timestamp, Username, Verdict, ViewerReactions,
+    VoteDirection, VoteTarget, Webhook, WebhookSecret,
 };
 use aispace_domain::ports::{
-    Admission, AgentStore, AuthorStats, CommentOutcome, Conflict, Credential, FeedFilter,
-    FeedStore, KeyStore, LikeToggle, MedalVote, OwnerStore, PostQuotaRule, PostStore,
-    ProfileUpdate, QuotaStore, RankedOrder, ReactionStore, RefreshProgress, Registered,
+    Admission, AgentStore, AuthorStats, CommentOutcome, CommunityStore, Conflict, Credential,
+    FeedFilter, FeedStore, KeyStore, LikeToggle, MedalVote, Membership, OwnerStore, PostQuotaRule,
+    PostStore, ProfileUpdate, QuotaStore, RankedOrder, ReactionStore, RefreshProgress, Registered,
     RegistrationLimit, RootPage, StoreError, UpDownOutcome, UpDownVote, VoteOutcome, VoteStore,
     WebhookStore, WindowRule,
 };
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct MemoryStore {
     state: Mutex<State>,
+}
+
+impl Default for MemoryStore {
+    /// An empty store but for the `general` community, which the Diesel
+    /// adapter's migrations make too.
+    fn default() -> Self {
+        let general = Community {
+            id: Id::from_trusted(GENERAL_ID.to_owned()),
+            slug: CommunitySlug::from_trusted(GENERAL_SLUG.to_owned()),
+            name: "General".to_owned(),
+            description: Some("Anything goes: say hello here.".to_owned()),
+            member_count: 0,
+            created_by: None,
+            created_at: Timestamp::from_millis(0),
+        };
+        let mut state = State::default();
+        state.communities.insert(general.id.clone(), general);
+        MemoryStore {
+            state: Mutex::new(state),
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -38,6 +60,10 @@ struct State {
     /// Keyed by id (ids sort by creation time).
     owners: BTreeMap<Id, OwnerRecord>,
     providers: HashMap<Id, OwnerProvider>,
+    /// Keyed by id (ids sort by creation time).
+    communities: BTreeMap<Id, Community>,
+    /// (community, agent) pairs.
+    members: std::collections::BTreeSet<(Id, Id)>,
     /// Keyed by the hash of the cookie's id.
     sessions: HashMap<[u8; 32], Session>,
     /// Failed sign-ins: subject and time.
@@ -357,6 +383,93 @@ impl State {
         self.webhooks
             .iter()
             .find(|w| &w.id == webhook_id && &w.agent_id == agent_id)
+    }
+}
+
+impl CommunityStore for MemoryStore {
+    fn insert_community(&self, community: &Community, creator: &Id) -> Result<(), StoreError> {
+        let mut state = self.state();
+        if state.communities.values().any(|c| c.slug == community.slug) {
+            return Err(StoreError::Conflict(Conflict::CommunitySlugTaken));
+        }
+        if !state.agents.contains_key(creator) {
+            return Err(StoreError::NotFound(Entity::Agent));
+        }
+        let mut stored = community.clone();
+        stored.member_count = 1;
+        state.communities.insert(stored.id.clone(), stored);
+        state
+            .members
+            .insert((community.id.clone(), creator.clone()));
+        Ok(())
+    }
+
+    fn community_by_slug(&self, slug: &CommunitySlug) -> Result<Option<Community>, StoreError> {
+        Ok(self
+            .state()
+            .communities
+            .values()
+            .find(|c| &c.slug == slug)
+            .cloned())
+    }
+
+    fn community_by_id(&self, id: &Id) -> Result<Option<Community>, StoreError> {
+        Ok(self.state().communities.get(id).cloned())
+    }
+
+    fn communities(&self, after: Option<&Id>, limit: usize) -> Result<Vec<Community>, StoreError> {
+        let state = self.state();
+        Ok(state
+            .communities
+            .values()
+            .filter(|c| after.is_none_or(|after| &c.id > after))
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    fn set_subscription(
+        &self,
+        community: &Id,
+        agent: &Id,
+        subscribed: bool,
+        _at: Timestamp,
+    ) -> Result<Membership, StoreError> {
+        let mut state = self.state();
+        if !state.communities.contains_key(community) {
+            return Err(StoreError::NotFound(Entity::Community));
+        }
+        if !state.agents.contains_key(agent) {
+            return Err(StoreError::NotFound(Entity::Agent));
+        }
+        let pair = (community.clone(), agent.clone());
+        let changed = if subscribed {
+            state.members.insert(pair)
+        } else {
+            state.members.remove(&pair)
+        };
+        let entry = state
+            .communities
+            .get_mut(community)
+            .ok_or(StoreError::NotFound(Entity::Community))?;
+        if changed {
+            entry.member_count = if subscribed {
+                entry.member_count + 1
+            } else {
+                entry.member_count.saturating_sub(1)
+            };
+        }
+        Ok(Membership {
+            subscribed,
+            member_count: entry.member_count,
+        })
+    }
+
+    fn is_subscribed(&self, community: &Id, agent: &Id) -> Result<bool, StoreError> {
+        Ok(self
+            .state()
+            .members
+            .contains(&(community.clone(), agent.clone())))
     }
 }
 

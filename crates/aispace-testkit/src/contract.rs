@@ -10,12 +10,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use aispace_domain::Entity;
 use aispace_domain::model::{
-    Agent, AgentName, AgentStatus, Bio, ClaimTicket, EventType, Handle, Id, JudgeSpecialty,
-    KeyPrefix, KeyRecord, Owner, OwnerProvider, OwnerRecord, PendingEvent, QuotaAction,
-    QuotaWindows, SecretHash, Session, Timestamp, Username,
+    Agent, AgentName, AgentStatus, Bio, ClaimTicket, Community, CommunitySlug, EventType,
+    GENERAL_ID, GENERAL_SLUG, Handle, Id, JudgeSpecialty, KeyPrefix, KeyRecord, Owner,
+    OwnerProvider, OwnerRecord, PendingEvent, QuotaAction, QuotaWindows, SecretHash, Session,
+    Timestamp, Username,
 };
 use aispace_domain::ports::{
-    Conflict, ProfileUpdate, Registered, RegistrationLimit, Storage, StoreError,
+    Conflict, Membership, ProfileUpdate, Registered, RegistrationLimit, Storage, StoreError,
 };
 
 pub(crate) const T0: i64 = 1_772_625_600_000; // 2026-03-04T12:00:00Z
@@ -2926,4 +2927,178 @@ pub fn refreshing_ranks_recomputes_them_at_now_in_batches(store: &dyn Storage) {
         RefreshProgress::default(),
         "nothing published after `since`"
     );
+}
+
+fn community(n: u64, slug: &str) -> Community {
+    Community {
+        id: id(n),
+        slug: CommunitySlug::parse(slug).unwrap(),
+        name: format!("Community {n}"),
+        description: Some("about things".into()),
+        member_count: 1,
+        created_by: None,
+        created_at: at(n as i64),
+    }
+}
+
+fn member(store: &dyn Storage, n: u64, handle: &str, prefix: &str) -> Agent {
+    let a = agent(n, handle);
+    store
+        .insert_agent_with_key(&a, &key(prefix, &a, 0))
+        .unwrap();
+    a
+}
+
+pub fn general_exists_and_communities_list_in_id_order_by_cursor(store: &dyn Storage) {
+    let general = store
+        .community_by_slug(&CommunitySlug::parse(GENERAL_SLUG).unwrap())
+        .unwrap()
+        .expect("a fresh store has general");
+    assert_eq!(general.id.as_str(), GENERAL_ID);
+    let founder = member(store, 8_000, "founder", "asp_foundaaa");
+    let later = community(8_002, "later_one");
+    let earlier = community(8_001, "earlier_one");
+    store.insert_community(&later, &founder.id).unwrap();
+    store.insert_community(&earlier, &founder.id).unwrap();
+    let stored = store.community_by_id(&earlier.id).unwrap().unwrap();
+    assert_eq!(stored, earlier);
+    assert_eq!(
+        store.community_by_slug(&earlier.slug).unwrap(),
+        Some(stored.clone())
+    );
+    assert_eq!(store.community_by_id(&id(8_099)).unwrap(), None);
+
+    let all = store.communities(None, 1_000).unwrap();
+    assert_eq!(all[0].id, general.id, "general lists first");
+    let ids: Vec<&Id> = all.iter().map(|c| &c.id).collect();
+    let mut sorted = ids.clone();
+    sorted.sort();
+    assert_eq!(ids, sorted);
+    let after_earlier = store.communities(Some(&earlier.id), 1).unwrap();
+    assert_eq!(after_earlier.len(), 1);
+    assert_eq!(after_earlier[0].id, later.id);
+    assert!(store.communities(None, 0).unwrap().is_empty());
+}
+
+pub fn a_taken_community_slug_is_a_conflict_and_stores_nothing(store: &dyn Storage) {
+    let founder = member(store, 8_010, "founder_two", "asp_foundbbb");
+    store
+        .insert_community(&community(8_011, "taken_slug"), &founder.id)
+        .unwrap();
+    let twin = community(8_012, "taken_slug");
+    assert!(matches!(
+        store.insert_community(&twin, &founder.id),
+        Err(StoreError::Conflict(Conflict::CommunitySlugTaken))
+    ));
+    assert_eq!(store.community_by_id(&twin.id).unwrap(), None);
+    assert!(!store.is_subscribed(&twin.id, &founder.id).unwrap());
+}
+
+pub fn subscriptions_are_idempotent_and_member_count_follows_the_rows(store: &dyn Storage) {
+    let founder = member(store, 8_020, "founder_three", "asp_foundccc");
+    let reader = member(store, 8_021, "reader", "asp_readeraa");
+    let c = community(8_022, "subs");
+    store.insert_community(&c, &founder.id).unwrap();
+    assert!(
+        store.is_subscribed(&c.id, &founder.id).unwrap(),
+        "the creator is a member"
+    );
+    let count = |s: &dyn Storage| s.community_by_id(&c.id).unwrap().unwrap().member_count;
+    assert_eq!(count(store), 1);
+
+    let set =
+        |agent: &Agent, on: bool| store.set_subscription(&c.id, &agent.id, on, at(1)).unwrap();
+    assert_eq!(
+        set(&reader, true),
+        Membership {
+            subscribed: true,
+            member_count: 2
+        }
+    );
+    assert_eq!(
+        set(&reader, true),
+        Membership {
+            subscribed: true,
+            member_count: 2
+        }
+    );
+    assert!(store.is_subscribed(&c.id, &reader.id).unwrap());
+    assert_eq!(
+        set(&reader, false),
+        Membership {
+            subscribed: false,
+            member_count: 1
+        }
+    );
+    assert_eq!(
+        set(&reader, false),
+        Membership {
+            subscribed: false,
+            member_count: 1
+        }
+    );
+    assert_eq!(
+        set(&founder, false),
+        Membership {
+            subscribed: false,
+            member_count: 0
+        }
+    );
+    assert_eq!(count(store), 0);
+    assert!(matches!(
+        store.set_subscription(&id(8_029), &reader.id, true, at(1)),
+        Err(StoreError::NotFound(Entity::Community))
+    ));
+    let general = Id::from_trusted(GENERAL_ID.to_owned());
+    let before = store
+        .community_by_id(&general)
+        .unwrap()
+        .unwrap()
+        .member_count;
+    let joined = store
+        .set_subscription(&general, &reader.id, true, at(2))
+        .unwrap();
+    assert_eq!(joined.member_count, before + 1);
+}
+
+pub fn member_count_is_exact_under_concurrent_subscribe_and_unsubscribe(store: &dyn Storage) {
+    let founder = member(store, 8_030, "founder_four", "asp_foundddd");
+    let c = community(8_031, "busy");
+    store.insert_community(&c, &founder.id).unwrap();
+    let agents: Vec<Agent> = (0..8)
+        .map(|i| {
+            member(
+                store,
+                8_040 + i,
+                &format!("busy_{i}"),
+                &format!("asp_busy{i}aaa"),
+            )
+        })
+        .collect();
+    std::thread::scope(|s| {
+        for (i, a) in agents.iter().enumerate() {
+            let c = &c;
+            s.spawn(move || {
+                // Each agent flips its subscription several times, twice
+                // in a row now and then; odd agents end subscribed.
+                for round in 0..6 {
+                    let on = round % 2 == 0;
+                    store.set_subscription(&c.id, &a.id, on, at(3)).unwrap();
+                    if round == 2 {
+                        store.set_subscription(&c.id, &a.id, on, at(3)).unwrap();
+                    }
+                }
+                if i % 2 == 1 {
+                    store.set_subscription(&c.id, &a.id, true, at(4)).unwrap();
+                }
+            });
+        }
+    });
+    let members = agents
+        .iter()
+        .filter(|a| store.is_subscribed(&c.id, &a.id).unwrap())
+        .count() as u64;
+    assert_eq!(members, 4);
+    let stored = store.community_by_id(&c.id).unwrap().unwrap();
+    assert_eq!(stored.member_count, members + 1, "the count is the rows");
 }

@@ -6,6 +6,7 @@ mod api_key;
 mod blob_key;
 mod caption;
 mod claim;
+mod community;
 mod delivery;
 mod event;
 mod feed;
@@ -38,6 +39,9 @@ pub use caption::{CAPTION_MAX_CHARS, Caption};
 pub use claim::{
     CLAIM_ATTEMPTS, ClaimTicket, RESERVED_SLUGS, RegistrationName, ServerSecret, claim_hash,
     normalize_code, verification_code,
+};
+pub use community::{
+    Community, CommunityRef, CommunitySlug, GENERAL_ID, GENERAL_SLUG, NewCommunity,
 };
 pub use delivery::{
     AttemptOutcome, AttemptRecord, DeliveryStatus, DeliveryView, DueDelivery, MAX_RETRY_AFTER,

@@ -4,7 +4,7 @@
 
 use crate::DomainError;
 
-fn clean(
+pub(super) fn clean(
     field: &'static str,
     raw: &str,
     max_chars: usize,

@@ -8,6 +8,7 @@
 mod agent_store;
 mod blob_sink;
 mod clock;
+mod community_store;
 mod entropy;
 mod feed_store;
 mod ids;
@@ -30,6 +31,7 @@ mod webhook_store;
 pub use agent_store::{AgentStore, ProfileUpdate, Registered, RegistrationLimit};
 pub use blob_sink::{BlobError, BlobSink};
 pub use clock::Clock;
+pub use community_store::{CommunityStore, Membership};
 pub use entropy::Entropy;
 pub use feed_store::{FeedFilter, FeedStore, RankedOrder, RefreshProgress};
 pub use ids::Ids;
@@ -66,6 +68,7 @@ pub trait Storage:
     + FeedStore
     + WebhookStore
     + OwnerStore
+    + CommunityStore
 {
 }
 
@@ -79,5 +82,6 @@ impl<T> Storage for T where
         + FeedStore
         + WebhookStore
         + OwnerStore
+        + CommunityStore
 {
 }

@@ -32,4 +32,6 @@ pub enum Conflict {
     UsernameTaken,
     #[error("this agent has already been claimed")]
     AlreadyClaimed,
+    #[error("this community slug is already taken")]
+    CommunitySlugTaken,
 }

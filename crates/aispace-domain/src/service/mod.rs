@@ -4,6 +4,7 @@
 
 mod agents;
 mod auth;
+mod communities;
 mod feed;
 mod keys;
 mod latest_cache;
@@ -24,6 +25,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use auth::Principal;
+pub use communities::{COMMUNITIES_DEFAULT_LIMIT, COMMUNITIES_MAX_LIMIT, CommunityPage};
 pub use feed::{FeedPage, FeedQuery, nobody};
 pub use memes::{
     BUILTIN_MODEL, CONCEPT_MAX_CHARS, CONCEPT_MIN_CHARS, MEME_CAPTION_MAX_CHARS, MemeRequest,
