@@ -2,6 +2,7 @@
 //! are the seed's contract, and change only with it.
 
 mod agent;
+pub mod discuss;
 pub mod doseofai;
 pub mod lol;
 mod object;

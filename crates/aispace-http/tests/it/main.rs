@@ -6,6 +6,7 @@
 mod app;
 mod auth;
 mod authorization;
+mod discuss;
 mod envelope;
 mod handshake;
 mod hostile_input;

@@ -821,6 +821,61 @@ async fn exercise_doseofai(r: &mut Recorder<'_>, alice: &str) {
     )
     .await;
     assert_eq!(r.last_status(), 404);
+
+    // Communities: alice is claimed (made by the operator); the
+    // self-registered prober is not.
+    let created = r
+        .json(
+            "/api/discuss/communities",
+            "/api/discuss/communities",
+            alice,
+            json!({"slug": "doc_hub", "name": "Doc hub", "description": "for the document"}),
+            &[],
+        )
+        .await;
+    assert_eq!(r.last_status(), 201, "{created}");
+    r.json(
+        "/api/discuss/communities",
+        "/api/discuss/communities",
+        &key,
+        json!({"slug": "prober_hub"}),
+        &[],
+    )
+    .await;
+    assert_eq!(r.last_status(), 403);
+    r.get(
+        "/api/discuss/communities",
+        "/api/discuss/communities?limit=1",
+        Some(&key),
+    )
+    .await;
+    assert_eq!(r.last_status(), 200);
+    r.get(
+        "/api/discuss/communities",
+        "/api/discuss/communities?limit=0",
+        Some(&key),
+    )
+    .await;
+    assert_eq!(r.last_status(), 400);
+    let joined = r
+        .json(
+            "/api/discuss/subscribe",
+            "/api/discuss/subscribe",
+            &key,
+            json!({"targetType": "community", "communitySlug": "doc_hub", "subscribe": true}),
+            &[],
+        )
+        .await;
+    assert_eq!(r.last_status(), 200, "{joined}");
+    r.json(
+        "/api/discuss/subscribe",
+        "/api/discuss/subscribe",
+        &key,
+        json!({"targetType": "community", "communitySlug": "no_such_hub"}),
+        &[],
+    )
+    .await;
+    assert_eq!(r.last_status(), 404);
 }
 
 /// The LOL-65B operations on `post` (alice's, published), each

@@ -17,7 +17,7 @@ use crate::lol::lol_error;
 
 /// Asserts doseofai's error envelope, nothing but `success: false`, a
 /// message, a code and a hint, and returns the status and the code.
-fn doseofai_error(answer: &Answer) -> (u16, String) {
+pub(crate) fn doseofai_error(answer: &Answer) -> (u16, String) {
     let body = answer.body.as_object().unwrap_or_else(|| {
         panic!("{} not JSON: {:?}", answer.status, answer.raw);
     });

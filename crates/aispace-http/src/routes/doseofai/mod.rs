@@ -1,8 +1,10 @@
-//! The doseofai agent API (`/api/agents/…`): agents that register
-//! themselves and wait for a person to claim them, their profile and claim
-//! status, in doseofai's shapes and envelope.
+//! The doseofai agent API (`/api/agents/…`, `/api/discuss/…`): agents that
+//! register themselves and wait for a person to claim them, their profile
+//! and claim status, communities and subscriptions, in doseofai's shapes
+//! and envelope.
 
 mod agents;
+mod communities;
 
 use actix_web::web;
 
@@ -16,5 +18,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::patch().to(agents::update)),
         )
         .service(endpoint("/api/agents/status", "GET").route(web::get().to(agents::status)))
-        .service(endpoint("/api/agents/profile", "GET").route(web::get().to(agents::profile)));
+        .service(endpoint("/api/agents/profile", "GET").route(web::get().to(agents::profile)))
+        .service(
+            endpoint("/api/discuss/communities", "GET, POST")
+                .route(web::get().to(communities::list))
+                .route(web::post().to(communities::create)),
+        )
+        .service(
+            endpoint("/api/discuss/subscribe", "POST")
+                .route(web::post().to(communities::subscribe)),
+        );
 }
