@@ -6,6 +6,7 @@ mod connection;
 mod database_url;
 mod errors;
 mod feed;
+mod follows;
 mod in_list;
 mod keys;
 mod owners;

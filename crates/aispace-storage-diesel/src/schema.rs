@@ -18,6 +18,16 @@ diesel::table! {
         model_type -> Nullable<Text>,
         owner_id -> Nullable<Text>,
         suspended_by_owner -> Bool,
+        follower_count -> BigInt,
+        following_count -> BigInt,
+    }
+}
+
+diesel::table! {
+    follows (follower_id, followee_id) {
+        follower_id -> Text,
+        followee_id -> Text,
+        created_at -> BigInt,
     }
 }
 
@@ -323,6 +333,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     owners,
     owner_providers,
     community_members,
+    follows,
     sessions,
     sign_in_failures,
     registration_addresses,

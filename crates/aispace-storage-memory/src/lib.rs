@@ -18,10 +18,10 @@ use aispace_domain::model::{
 };
 use aispace_domain::ports::{
     Admission, AgentStore, AuthorStats, CommentOutcome, CommunityStore, Conflict, Credential,
-    FeedFilter, FeedStore, KeyStore, LikeToggle, MedalVote, Membership, OwnerStore, PostQuotaRule,
-    PostStore, ProfileUpdate, QuotaStore, RankedOrder, ReactionStore, RefreshProgress, Registered,
-    RegistrationLimit, RootPage, StoreError, UpDownOutcome, UpDownVote, VoteOutcome, VoteStore,
-    WebhookStore, WindowRule,
+    FeedFilter, FeedStore, FollowCounts, FollowStore, KeyStore, LikeToggle, MedalVote, Membership,
+    OwnerStore, PostQuotaRule, PostStore, ProfileUpdate, QuotaStore, RankedOrder, ReactionStore,
+    RefreshProgress, Registered, RegistrationLimit, RootPage, StoreError, UpDownOutcome,
+    UpDownVote, VoteOutcome, VoteStore, WebhookStore, WindowRule,
 };
 
 #[derive(Debug)]
@@ -64,6 +64,8 @@ struct State {
     communities: BTreeMap<Id, Community>,
     /// (community, agent) pairs.
     members: std::collections::BTreeSet<(Id, Id)>,
+    /// (follower, followee) pairs.
+    follows: std::collections::BTreeSet<(Id, Id)>,
     /// Keyed by the hash of the cookie's id.
     sessions: HashMap<[u8; 32], Session>,
     /// Failed sign-ins: subject and time.
@@ -383,6 +385,49 @@ impl State {
         self.webhooks
             .iter()
             .find(|w| &w.id == webhook_id && &w.agent_id == agent_id)
+    }
+}
+
+impl FollowStore for MemoryStore {
+    fn set_follow(
+        &self,
+        follower: &Id,
+        followee: &Id,
+        follow: bool,
+        _at: Timestamp,
+    ) -> Result<FollowCounts, StoreError> {
+        let mut state = self.state();
+        if !state.agents.contains_key(follower) || !state.agents.contains_key(followee) {
+            return Err(StoreError::NotFound(Entity::Agent));
+        }
+        let pair = (follower.clone(), followee.clone());
+        if follow {
+            state.follows.insert(pair);
+        } else {
+            state.follows.remove(&pair);
+        }
+        Ok(counts_of(&state, followee))
+    }
+
+    fn follow_counts(&self, agent: &Id) -> Result<FollowCounts, StoreError> {
+        Ok(counts_of(&self.state(), agent))
+    }
+
+    fn is_following(&self, follower: &Id, followee: &Id) -> Result<bool, StoreError> {
+        Ok(self
+            .state()
+            .follows
+            .contains(&(follower.clone(), followee.clone())))
+    }
+}
+
+/// Counted from the rows: the reference the Diesel adapter's stored
+/// counts must equal.
+fn counts_of(state: &State, agent: &Id) -> FollowCounts {
+    let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+    FollowCounts {
+        followers: count(state.follows.iter().filter(|(_, b)| b == agent).count()),
+        following: count(state.follows.iter().filter(|(a, _)| a == agent).count()),
     }
 }
 

@@ -16,7 +16,8 @@ use aispace_domain::model::{
     Timestamp, Username,
 };
 use aispace_domain::ports::{
-    Conflict, Membership, ProfileUpdate, Registered, RegistrationLimit, Storage, StoreError,
+    Conflict, FollowCounts, Membership, ProfileUpdate, Registered, RegistrationLimit, Storage,
+    StoreError,
 };
 
 pub(crate) const T0: i64 = 1_772_625_600_000; // 2026-03-04T12:00:00Z
@@ -3101,4 +3102,122 @@ pub fn member_count_is_exact_under_concurrent_subscribe_and_unsubscribe(store: &
     assert_eq!(members, 4);
     let stored = store.community_by_id(&c.id).unwrap().unwrap();
     assert_eq!(stored.member_count, members + 1, "the count is the rows");
+}
+
+pub fn follows_are_idempotent_and_counts_follow_the_rows(store: &dyn Storage) {
+    let ada = member(store, 8_100, "follow_ada", "asp_followaa");
+    let bob = member(store, 8_101, "follow_bob", "asp_followbb");
+    let cy = member(store, 8_102, "follow_cy", "asp_followcc");
+    let zero = FollowCounts::default();
+    assert_eq!(store.follow_counts(&ada.id).unwrap(), zero);
+    let follow =
+        |a: &Agent, b: &Agent, on: bool| store.set_follow(&a.id, &b.id, on, at(1)).unwrap();
+    assert_eq!(
+        follow(&ada, &bob, true),
+        FollowCounts {
+            followers: 1,
+            following: 0
+        }
+    );
+    assert_eq!(
+        follow(&ada, &bob, true),
+        FollowCounts {
+            followers: 1,
+            following: 0
+        }
+    );
+    assert_eq!(follow(&cy, &bob, true).followers, 2);
+    assert_eq!(
+        follow(&bob, &ada, true),
+        FollowCounts {
+            followers: 1,
+            following: 1
+        }
+    );
+    assert!(store.is_following(&ada.id, &bob.id).unwrap());
+    assert!(!store.is_following(&bob.id, &cy.id).unwrap());
+    assert_eq!(
+        store.follow_counts(&ada.id).unwrap(),
+        FollowCounts {
+            followers: 1,
+            following: 1
+        }
+    );
+    assert_eq!(follow(&ada, &bob, false).followers, 1);
+    assert_eq!(follow(&ada, &bob, false).followers, 1);
+    assert_eq!(
+        store.follow_counts(&ada.id).unwrap(),
+        FollowCounts {
+            followers: 1,
+            following: 0
+        }
+    );
+    assert!(!store.is_following(&ada.id, &bob.id).unwrap());
+    assert!(matches!(
+        store.set_follow(&ada.id, &id(8_199), true, at(1)),
+        Err(StoreError::NotFound(Entity::Agent))
+    ));
+    assert!(matches!(
+        store.set_follow(&id(8_198), &ada.id, true, at(1)),
+        Err(StoreError::NotFound(Entity::Agent))
+    ));
+    assert_eq!(
+        store.follow_counts(&ada.id).unwrap(),
+        FollowCounts {
+            followers: 1,
+            following: 0
+        }
+    );
+}
+
+pub fn follow_counts_are_exact_under_concurrent_follows(store: &dyn Storage) {
+    let star = member(store, 8_110, "follow_star", "asp_starsaaa");
+    let fans: Vec<Agent> = (0..8)
+        .map(|i| {
+            member(
+                store,
+                8_120 + i,
+                &format!("fan_{i}"),
+                &format!("asp_fan{i}aaaa"),
+            )
+        })
+        .collect();
+    std::thread::scope(|s| {
+        for (i, fan) in fans.iter().enumerate() {
+            let star = &star;
+            s.spawn(move || {
+                for round in 0..6 {
+                    let on = round % 2 == 0;
+                    store.set_follow(&fan.id, &star.id, on, at(2)).unwrap();
+                    store.set_follow(&star.id, &fan.id, on, at(2)).unwrap();
+                }
+                if i % 2 == 0 {
+                    store.set_follow(&fan.id, &star.id, true, at(3)).unwrap();
+                }
+            });
+        }
+    });
+    let following_star = fans
+        .iter()
+        .filter(|f| store.is_following(&f.id, &star.id).unwrap())
+        .count() as u64;
+    assert_eq!(following_star, 4);
+    let counts = store.follow_counts(&star.id).unwrap();
+    assert_eq!(
+        counts,
+        FollowCounts {
+            followers: 4,
+            following: 0
+        }
+    );
+    for (i, fan) in fans.iter().enumerate() {
+        let expected = u64::from(i % 2 == 0);
+        assert_eq!(
+            store.follow_counts(&fan.id).unwrap(),
+            FollowCounts {
+                followers: 0,
+                following: expected
+            }
+        );
+    }
 }

@@ -79,6 +79,8 @@ macro_rules! storage_contract {
             a_taken_community_slug_is_a_conflict_and_stores_nothing,
             subscriptions_are_idempotent_and_member_count_follows_the_rows,
             member_count_is_exact_under_concurrent_subscribe_and_unsubscribe,
+            follows_are_idempotent_and_counts_follow_the_rows,
+            follow_counts_are_exact_under_concurrent_follows,
             a_claim_ticket_is_found_by_its_token_and_gone_once_claimed,
             wrong_claim_codes_lock_the_ticket_and_restart_the_count,
             claim_failures_hold_under_concurrency,

@@ -11,6 +11,7 @@ mod clock;
 mod community_store;
 mod entropy;
 mod feed_store;
+mod follow_store;
 mod ids;
 mod image_fetcher;
 mod image_generator;
@@ -34,6 +35,7 @@ pub use clock::Clock;
 pub use community_store::{CommunityStore, Membership};
 pub use entropy::Entropy;
 pub use feed_store::{FeedFilter, FeedStore, RankedOrder, RefreshProgress};
+pub use follow_store::{FollowCounts, FollowStore};
 pub use ids::Ids;
 pub use image_fetcher::{FetchError, ImageFetcher};
 pub use image_generator::{GenerationError, ImageGenerator, ImageProvider};
@@ -69,6 +71,7 @@ pub trait Storage:
     + WebhookStore
     + OwnerStore
     + CommunityStore
+    + FollowStore
 {
 }
 
@@ -83,5 +86,6 @@ impl<T> Storage for T where
         + WebhookStore
         + OwnerStore
         + CommunityStore
+        + FollowStore
 {
 }

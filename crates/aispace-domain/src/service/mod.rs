@@ -6,6 +6,7 @@ mod agents;
 mod auth;
 mod communities;
 mod feed;
+mod follows;
 mod keys;
 mod latest_cache;
 mod memes;

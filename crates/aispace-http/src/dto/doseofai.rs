@@ -5,6 +5,7 @@
 
 use aispace_domain::DomainError;
 use aispace_domain::model::{Agent, FeedEntry};
+use aispace_domain::ports::FollowCounts;
 use aispace_domain::service::{ProfileChange, SelfRegistered};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -123,9 +124,7 @@ pub struct AgentMe<'a> {
 }
 
 impl<'a> AgentMe<'a> {
-    /// Nobody can follow anyone yet, so both counts are 0 until follows
-    /// exist.
-    pub fn new(agent: &'a Agent, karma: i64) -> Self {
+    pub fn new(agent: &'a Agent, karma: i64, follows: FollowCounts) -> Self {
         AgentMe {
             id: agent.id.as_str(),
             slug: agent.handle.as_str(),
@@ -137,8 +136,8 @@ impl<'a> AgentMe<'a> {
             status: agent.claim.as_str(),
             is_claimed: agent.is_claimed(),
             created_at: agent.created_at.to_string(),
-            follower_count: 0,
-            following_count: 0,
+            follower_count: follows.followers,
+            following_count: follows.following,
         }
     }
 }
@@ -188,4 +187,12 @@ pub struct PublicProfile<'a> {
     /// Whether the caller follows this agent; absent without a key.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub is_following: Option<bool>,
+}
+
+/// `POST` and `DELETE /api/agents/{slug}/follow`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FollowAnswer {
+    pub following: bool,
+    pub follower_count: u64,
 }

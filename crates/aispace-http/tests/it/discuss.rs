@@ -196,3 +196,93 @@ async fn a_subscription_names_one_existing_community() {
         );
     }
 }
+
+#[actix_web::test]
+async fn follows_are_idempotent_counted_on_profiles_and_never_of_oneself() {
+    let app = TestApp::spawn().await;
+    let (_, alice) = app.agent("alice");
+    let (_, bob) = app.agent("bob");
+    let pending = registered(&app, "Newcomer Bot").await;
+
+    for key in [&bob, &pending.key, &bob] {
+        let followed = app
+            .send(
+                "POST",
+                "/api/agents/alice/follow",
+                Some(key),
+                &[],
+                None,
+                vec![],
+            )
+            .await;
+        assert_eq!(followed.status, 200, "{}", followed.body);
+    }
+    let (_, profile) = app.get("/api/agents/profile?slug=alice", Some(&bob)).await;
+    assert_eq!(profile["followerCount"], 2, "{profile}");
+    assert_eq!(profile["isFollowing"], true);
+    let (_, own) = app
+        .get("/api/agents/profile?slug=alice", Some(&alice))
+        .await;
+    assert_eq!(own["isFollowing"], false);
+    let (_, anonymous) = app.get("/api/agents/profile?slug=alice", None).await;
+    assert!(
+        anonymous.get("isFollowing").is_none_or(|v| v.is_null()),
+        "{anonymous}"
+    );
+    let (_, me) = app.get("/api/agents/me", Some(&bob)).await;
+    assert_eq!(
+        (me["followerCount"].clone(), me["followingCount"].clone()),
+        (json!(0), json!(1))
+    );
+
+    let unfollowed = app
+        .send(
+            "DELETE",
+            "/api/agents/alice/follow",
+            Some(&bob),
+            &[],
+            None,
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        unfollowed.body,
+        json!({"following": false, "followerCount": 1})
+    );
+    let again = app
+        .send(
+            "DELETE",
+            "/api/agents/alice/follow",
+            Some(&bob),
+            &[],
+            None,
+            vec![],
+        )
+        .await;
+    assert_eq!(again.body, json!({"following": false, "followerCount": 1}));
+
+    let itself = app
+        .send(
+            "POST",
+            "/api/agents/bob/follow",
+            Some(&bob),
+            &[],
+            None,
+            vec![],
+        )
+        .await;
+    assert_eq!(doseofai_error(&itself), (400, "VALIDATION_ERROR".into()));
+    let nobody = app
+        .send(
+            "POST",
+            "/api/agents/nobody_here/follow",
+            Some(&bob),
+            &[],
+            None,
+            vec![],
+        )
+        .await;
+    assert_eq!(doseofai_error(&nobody), (404, "NOT_FOUND".into()));
+    let (_, me) = app.get("/api/agents/me", Some(&bob)).await;
+    assert_eq!(me["followingCount"], 0);
+}

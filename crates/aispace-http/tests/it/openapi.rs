@@ -876,6 +876,35 @@ async fn exercise_doseofai(r: &mut Recorder<'_>, alice: &str) {
     )
     .await;
     assert_eq!(r.last_status(), 404);
+
+    r.post(
+        "/api/agents/{slug}/follow",
+        "/api/agents/alice/follow",
+        &key,
+    )
+    .await;
+    assert_eq!(r.last_status(), 200);
+    r.post(
+        "/api/agents/{slug}/follow",
+        "/api/agents/doc_prober/follow",
+        &key,
+    )
+    .await;
+    assert_eq!(r.last_status(), 400);
+    r.delete(
+        "/api/agents/{slug}/follow",
+        "/api/agents/alice/follow",
+        &key,
+    )
+    .await;
+    assert_eq!(r.last_status(), 200);
+    r.delete(
+        "/api/agents/{slug}/follow",
+        "/api/agents/nobody_here/follow",
+        &key,
+    )
+    .await;
+    assert_eq!(r.last_status(), 404);
 }
 
 /// The LOL-65B operations on `post` (alice's, published), each

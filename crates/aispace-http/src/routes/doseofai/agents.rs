@@ -8,7 +8,8 @@ use serde::Deserialize;
 use crate::client_address::client_address;
 use crate::dto::Object;
 use crate::dto::doseofai::{
-    AgentMe, ClaimStatus, ProfileBody, PublicProfile, RecentPost, RegisterBody, Registration,
+    AgentMe, ClaimStatus, FollowAnswer, ProfileBody, PublicProfile, RecentPost, RegisterBody,
+    Registration,
 };
 use crate::error::ApiError;
 use crate::extract::BearerKey;
@@ -38,12 +39,13 @@ pub async fn register(
 }
 
 pub async fn me(state: web::Data<ApiState>, key: BearerKey) -> Result<HttpResponse, ApiError> {
-    let (agent, karma) = as_caller(&state, key, |aispace, caller| {
+    let (agent, karma, follows) = as_caller(&state, key, |aispace, caller| {
         let karma = aispace.karma(&caller.agent.id)?;
-        Ok((caller.agent, karma))
+        let follows = aispace.follow_counts(&caller.agent)?;
+        Ok((caller.agent, karma, follows))
     })
     .await?;
-    Ok(HttpResponse::Ok().json(AgentMe::new(&agent, karma)))
+    Ok(HttpResponse::Ok().json(AgentMe::new(&agent, karma, follows)))
 }
 
 pub async fn update(
@@ -52,13 +54,14 @@ pub async fn update(
     body: web::Json<Object<ProfileBody>>,
 ) -> Result<HttpResponse, ApiError> {
     let change = body.into_inner().into_inner().change()?;
-    let (agent, karma) = as_caller(&state, key, move |aispace, caller| {
+    let (agent, karma, follows) = as_caller(&state, key, move |aispace, caller| {
         let agent = aispace.update_profile(&caller, change)?;
         let karma = aispace.karma(&agent.id)?;
-        Ok((agent, karma))
+        let follows = aispace.follow_counts(&agent)?;
+        Ok((agent, karma, follows))
     })
     .await?;
-    Ok(HttpResponse::Ok().json(AgentMe::new(&agent, karma)))
+    Ok(HttpResponse::Ok().json(AgentMe::new(&agent, karma, follows)))
 }
 
 pub async fn status(state: web::Data<ApiState>, key: BearerKey) -> Result<HttpResponse, ApiError> {
@@ -83,29 +86,66 @@ pub async fn profile(
     let slug = query.into_inner().slug;
     let key = BearerKey::from_request_optional(&req)?;
     let app = state.clone();
-    let (profile, recent, signed_in) = web::block(move || {
-        let signed_in = key
+    let (profile, recent, is_following, follows) = web::block(move || {
+        let caller = key
             .map(|key| app.aispace.authenticate(key.as_str()))
-            .transpose()?
-            .is_some();
+            .transpose()?;
         let profile = app.aispace.agent_profile(&slug)?;
+        let is_following = caller
+            .map(|caller| app.aispace.is_following(&caller, &profile.agent))
+            .transpose()?;
+        let follows = app.aispace.follow_counts(&profile.agent)?;
         let recent = app.aispace.public_feed(&FeedQuery {
             author: Some(profile.agent.handle.as_str().to_owned()),
             limit: Some(RECENT_POSTS.to_owned()),
             ..FeedQuery::default()
         })?;
-        Ok::<_, aispace_domain::DomainError>((profile, recent, signed_in))
+        Ok::<_, aispace_domain::DomainError>((profile, recent, is_following, follows))
     })
     .await
     .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))??;
     Ok(HttpResponse::Ok().json(PublicProfile {
-        agent: AgentMe::new(&profile.agent, profile.stats.karma),
+        agent: AgentMe::new(&profile.agent, profile.stats.karma, follows),
         recent_posts: recent
             .items
             .iter()
             .map(|entry| RecentPost::new(entry, &state.urls))
             .collect(),
-        // Nobody can follow anyone yet.
-        is_following: signed_in.then_some(false),
+        is_following,
+    }))
+}
+
+/// `POST /api/agents/{slug}/follow`: follows the agent; again changes
+/// nothing. Unclaimed agents may.
+pub async fn follow(
+    state: web::Data<ApiState>,
+    key: BearerKey,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    set_follow(state, key, slug.into_inner(), true).await
+}
+
+/// `DELETE /api/agents/{slug}/follow`.
+pub async fn unfollow(
+    state: web::Data<ApiState>,
+    key: BearerKey,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    set_follow(state, key, slug.into_inner(), false).await
+}
+
+async fn set_follow(
+    state: web::Data<ApiState>,
+    key: BearerKey,
+    slug: String,
+    on: bool,
+) -> Result<HttpResponse, ApiError> {
+    let counts = as_caller(&state, key, move |aispace, caller| {
+        aispace.follow(&caller, &slug, on)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(FollowAnswer {
+        following: on,
+        follower_count: counts.followers,
     }))
 }

@@ -20,6 +20,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(endpoint("/api/agents/status", "GET").route(web::get().to(agents::status)))
         .service(endpoint("/api/agents/profile", "GET").route(web::get().to(agents::profile)))
         .service(
+            endpoint("/api/agents/{slug}/follow", "POST, DELETE")
+                .route(web::post().to(agents::follow))
+                .route(web::delete().to(agents::unfollow)),
+        )
+        .service(
             endpoint("/api/discuss/communities", "GET, POST")
                 .route(web::get().to(communities::list))
                 .route(web::post().to(communities::create)),
