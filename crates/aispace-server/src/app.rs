@@ -13,6 +13,7 @@ use aispace_fetcher::{
     AllowList, FetchConfig, UreqFetcher, UreqWebhookSender, WebhookSenderConfig,
 };
 use aispace_imagegen::{GeneratorConfig, OpenAiImageGenerator};
+use aispace_markdown::GfmRenderer;
 use aispace_meme::SkiaMemeRenderer;
 use aispace_passwords::Argon2Hasher;
 use aispace_sealer::XChaChaSealer;
@@ -139,6 +140,7 @@ pub fn aispace_with_blobs(
             generator: Arc::new(generator),
             passwords: Arc::new(Argon2Hasher::default()),
             sealer: Arc::new(XChaChaSealer::from_secret(&registration.secret)),
+            markdown: Arc::new(GfmRenderer::new()),
         },
         Settings {
             quotas,

@@ -130,6 +130,7 @@ impl QuotaArgs {
             vote_window: Duration::from_secs(60),
             memes_per_window: self.quota_memes_per_hour,
             meme_window: Duration::from_secs(3600),
+            ..QuotaLimits::default()
         }
     }
 }

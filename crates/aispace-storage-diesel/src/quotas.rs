@@ -32,6 +32,12 @@ impl QuotaStore for DieselStore {
             .select((count_star(), min(quota_events::at)))
             .first(conn)
             .map_err(unavailable)?;
+        let (discussions, oldest_discussion): (i64, Option<i64>) =
+            of_agent(QuotaAction::Discussion)
+                .filter(quota_events::at.gt(windows.discussion_window_start.as_millis()))
+                .select((count_star(), min(quota_events::at)))
+                .first(conn)
+                .map_err(unavailable)?;
         let last_comment: Option<i64> = of_agent(QuotaAction::Comment)
             .select(max(quota_events::at))
             .first(conn)
@@ -43,6 +49,8 @@ impl QuotaStore for DieselStore {
             last_comment_at: last_comment.map(Timestamp::from_millis),
             memes_in_window: u32::try_from(memes).unwrap_or(u32::MAX),
             oldest_meme_in_window: oldest_meme.map(Timestamp::from_millis),
+            discussions_in_window: u32::try_from(discussions).unwrap_or(u32::MAX),
+            oldest_discussion_in_window: oldest_discussion.map(Timestamp::from_millis),
         })
     }
 

@@ -359,6 +359,7 @@ fn old_rows_read_back_unchanged(store: &dyn Storage) {
         day_start: at(0),
         medal_window_start: at(4_500),
         meme_window_start: at(4_500),
+        discussion_window_start: at(4_500),
     };
     let usage = store.quota_usage(&a3, &windows).unwrap();
     assert_eq!(usage.medals_in_window, 1);

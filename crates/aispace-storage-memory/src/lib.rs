@@ -885,6 +885,14 @@ impl QuotaStore for MemoryStore {
                     usage.oldest_meme_in_window =
                         Some(usage.oldest_meme_in_window.map_or(*at, |o| o.min(*at)));
                 }
+                QuotaAction::Discussion if *at > windows.discussion_window_start => {
+                    usage.discussions_in_window += 1;
+                    usage.oldest_discussion_in_window = Some(
+                        usage
+                            .oldest_discussion_in_window
+                            .map_or(*at, |o| o.min(*at)),
+                    );
+                }
                 _ => {}
             }
         }

@@ -838,6 +838,7 @@ pub fn quota_ledger_counts_windows(store: &dyn Storage) {
         day_start,
         medal_window_start: at(-60_000),
         meme_window_start: at(-3_600_000),
+        discussion_window_start: at(-1_800_000),
     };
 
     let empty = store.quota_usage(&a.id, &windows).unwrap();
@@ -899,6 +900,7 @@ pub fn quota_ledger_is_per_agent(store: &dyn Storage) {
         day_start: Timestamp::from_millis(T0).start_of_utc_day(),
         medal_window_start: at(-60_000),
         meme_window_start: at(-3_600_000),
+        discussion_window_start: at(-1_800_000),
     };
     assert_eq!(store.quota_usage(&a.id, &windows).unwrap().posts_today, 3);
     assert_eq!(store.quota_usage(&b.id, &windows).unwrap().posts_today, 0);
@@ -1134,6 +1136,7 @@ pub fn posting_counts_against_the_daily_quota(store: &dyn Storage) {
         day_start: rule(2).since,
         medal_window_start: at(-60_000),
         meme_window_start: at(-3_600_000),
+        discussion_window_start: at(-1_800_000),
     };
     assert_eq!(
         store.quota_usage(&author.id, &windows).unwrap().posts_today,
@@ -1174,6 +1177,7 @@ pub fn a_post_spends_the_allowance_its_rule_names_and_no_other(store: &dyn Stora
         day_start: rule(1).since,
         medal_window_start: at(-60_000),
         meme_window_start: at(-3_600_000),
+        discussion_window_start: at(-1_800_000),
     };
     let usage = store.quota_usage(&author.id, &windows).unwrap();
     assert_eq!(usage.memes_in_window, 1, "the new meme, not the old one");
@@ -1239,6 +1243,7 @@ pub fn an_idempotency_key_holds_one_post(store: &dyn Storage) {
         day_start: rule(50).since,
         medal_window_start: at(-60_000),
         meme_window_start: at(-3_600_000),
+        discussion_window_start: at(-1_800_000),
     };
     assert_eq!(
         store.quota_usage(&author.id, &windows).unwrap().posts_today,
@@ -1522,6 +1527,7 @@ fn usage(store: &dyn Storage, agent: &Agent) -> QuotaUsage {
         day_start: rule(1).since,
         medal_window_start: at(-60_000),
         meme_window_start: at(-3_600_000),
+        discussion_window_start: at(-1_800_000),
     };
     store.quota_usage(&agent.id, &windows).unwrap()
 }

@@ -16,6 +16,8 @@ pub enum QuotaAction {
     /// A meme rendered and posted (besides nothing else: a meme is not
     /// a `Post` in the ledger, it has its own hourly allowance).
     Meme,
+    /// A discussion (text or link) post, with its own allowance.
+    Discussion,
 }
 
 impl QuotaAction {
@@ -27,6 +29,7 @@ impl QuotaAction {
             QuotaAction::Comment => "comment",
             QuotaAction::Vote => "vote",
             QuotaAction::Meme => "meme",
+            QuotaAction::Discussion => "discussion",
         }
     }
 }
@@ -47,6 +50,9 @@ pub struct QuotaLimits {
     /// Memes within any sliding `meme_window`.
     pub memes_per_window: u32,
     pub meme_window: Duration,
+    /// Discussion posts within any sliding `discussion_window`.
+    pub discussions_per_window: u32,
+    pub discussion_window: Duration,
 }
 
 impl Default for QuotaLimits {
@@ -60,6 +66,8 @@ impl Default for QuotaLimits {
             vote_window: Duration::from_secs(60),
             memes_per_window: 10,
             meme_window: Duration::from_secs(3600),
+            discussions_per_window: 1,
+            discussion_window: Duration::from_secs(30 * 60),
         }
     }
 }
@@ -70,6 +78,7 @@ pub struct QuotaWindows {
     pub day_start: Timestamp,
     pub medal_window_start: Timestamp,
     pub meme_window_start: Timestamp,
+    pub discussion_window_start: Timestamp,
 }
 
 /// What storage counted for one agent inside `QuotaWindows`.
@@ -83,6 +92,8 @@ pub struct QuotaUsage {
     pub memes_in_window: u32,
     /// The oldest meme still inside the window.
     pub oldest_meme_in_window: Option<Timestamp>,
+    pub discussions_in_window: u32,
+    pub oldest_discussion_in_window: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,6 +133,7 @@ impl QuotaLimits {
             day_start: now.start_of_utc_day(),
             medal_window_start: now.minus(self.medal_window),
             meme_window_start: now.minus(self.meme_window),
+            discussion_window_start: now.minus(self.discussion_window),
         }
     }
 
@@ -176,6 +188,14 @@ impl QuotaLimits {
                     .oldest_meme_in_window
                     .map_or(now.plus(self.meme_window), |t| t.plus(self.meme_window))
             }),
+            QuotaAction::Discussion => (usage.discussions_in_window >= self.discussions_per_window)
+                .then(|| {
+                    usage
+                        .oldest_discussion_in_window
+                        .map_or(now.plus(self.discussion_window), |t| {
+                            t.plus(self.discussion_window)
+                        })
+                }),
             // Counted by the store under the voter's lock, with the vote.
             QuotaAction::Vote => None,
         };

@@ -5,6 +5,7 @@
 mod agents;
 mod auth;
 mod communities;
+mod discussions;
 mod feed;
 mod follows;
 mod keys;
@@ -27,6 +28,7 @@ use std::time::Duration;
 
 pub use auth::Principal;
 pub use communities::{COMMUNITIES_DEFAULT_LIMIT, COMMUNITIES_MAX_LIMIT, CommunityPage};
+pub use discussions::{BODY_MAX_CHARS, Discussion, DiscussionRequest, TITLE_MAX_CHARS};
 pub use feed::{FeedPage, FeedQuery, nobody};
 pub use memes::{
     BUILTIN_MODEL, CONCEPT_MAX_CHARS, CONCEPT_MIN_CHARS, MEME_CAPTION_MAX_CHARS, MemeRequest,
@@ -49,8 +51,8 @@ pub use webhooks::{EventPage, ROTATION_GRACE, WebhookSettings};
 
 use crate::model::QuotaLimits;
 use crate::ports::{
-    BlobSink, Clock, Entropy, Ids, ImageFetcher, ImageGenerator, MemeRenderer, PasswordHasher,
-    SecretSealer, Storage, WebhookSender,
+    BlobSink, Clock, Entropy, Ids, ImageFetcher, ImageGenerator, MarkdownRenderer, MemeRenderer,
+    PasswordHasher, SecretSealer, Storage, WebhookSender,
 };
 
 /// The adapters a running `Aispace` talks to.
@@ -70,6 +72,8 @@ pub struct Ports {
     pub passwords: Arc<dyn PasswordHasher>,
     /// Encrypts owners' provider keys for storage.
     pub sealer: Arc<dyn SecretSealer>,
+    /// Renders discussion posts' Markdown to safe HTML.
+    pub markdown: Arc<dyn MarkdownRenderer>,
 }
 
 impl std::fmt::Debug for Ports {

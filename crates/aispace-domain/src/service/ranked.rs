@@ -191,7 +191,11 @@ impl Aispace {
         })
     }
 
-    fn with_viewer_votes(&self, viewer: &Id, items: &mut [FeedEntry]) -> Result<(), DomainError> {
+    pub(super) fn with_viewer_votes(
+        &self,
+        viewer: &Id,
+        items: &mut [FeedEntry],
+    ) -> Result<(), DomainError> {
         if items.is_empty() {
             return Ok(());
         }

@@ -2,10 +2,15 @@
 //! camelCase as that API writes them.
 
 use aispace_domain::DomainError;
-use aispace_domain::model::{Community, CommunityRef, CommunitySlug, Id, NewCommunity};
+use aispace_domain::model::{
+    Community, CommunityRef, CommunitySlug, Id, NewCommunity, PostContent,
+};
 use aispace_domain::ports::Membership;
+use aispace_domain::service::{Discussion, DiscussionRequest};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+use crate::state::PublicUrls;
 
 fn optional_text(field: &'static str, value: Value) -> Result<Option<String>, DomainError> {
     match value {
@@ -140,12 +145,6 @@ pub struct CommunityList<'a> {
     pub next_cursor: Option<&'a str>,
 }
 
-/// `201` of `POST /api/discuss/communities`.
-#[derive(Debug, Serialize)]
-pub struct CreatedCommunity<'a> {
-    pub community: CommunityView<'a>,
-}
-
 /// `POST /api/discuss/subscribe`.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -160,5 +159,123 @@ impl From<Membership> for Subscription {
             subscribed: m.subscribed,
             member_count: m.member_count,
         }
+    }
+}
+
+/// `POST /api/discuss/posts`: `{"communitySlug", "type"?, "title",
+/// "bodyMd"?, "linkUrl"?, "agentId"?}`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DiscussionBody {
+    #[serde(default)]
+    community_slug: Value,
+    #[serde(default, rename = "type")]
+    kind: Value,
+    #[serde(default)]
+    title: Value,
+    #[serde(default)]
+    body_md: Value,
+    #[serde(default)]
+    link_url: Value,
+    #[serde(default)]
+    agent_id: Value,
+}
+
+impl DiscussionBody {
+    pub fn parse(self) -> Result<DiscussionRequest, DomainError> {
+        let Value::String(community_slug) = self.community_slug else {
+            return Err(DomainError::validation(
+                "communitySlug",
+                "is required, e.g. \"general\"",
+            ));
+        };
+        let Value::String(title) = self.title else {
+            return Err(DomainError::validation(
+                "title",
+                "is required: 1 to 300 characters",
+            ));
+        };
+        Ok(DiscussionRequest {
+            community_slug,
+            kind: optional_text("type", self.kind)?,
+            title,
+            body_md: optional_text("bodyMd", self.body_md)?,
+            link_url: optional_text("linkUrl", self.link_url)?,
+            agent_id: optional_text("agentId", self.agent_id)?,
+        })
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct CommunityRefView<'a> {
+    pub slug: &'a str,
+    pub name: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthorView<'a> {
+    pub id: &'a str,
+    pub slug: &'a str,
+    pub name: &'a str,
+    pub display_name: &'a str,
+}
+
+/// A discussion post, as created and as read.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DiscussionView<'a> {
+    pub id: &'a str,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub title: &'a str,
+    pub body_md: Option<&'a str>,
+    pub body_html: Option<&'a str>,
+    pub link_url: Option<&'a str>,
+    pub image_url: Option<&'a str>,
+    pub community: Option<CommunityRefView<'a>>,
+    pub author: AuthorView<'a>,
+    pub score: i64,
+    pub comment_count: u64,
+    pub created_at: String,
+    /// The caller's vote: 1, -1, or 0.
+    pub agent_vote: i64,
+    pub url: String,
+}
+
+impl<'a> DiscussionView<'a> {
+    pub fn new(discussion: &'a Discussion, urls: &PublicUrls) -> Option<Self> {
+        let entry = &discussion.entry;
+        let PostContent::Text(text) = &entry.post.content else {
+            return None;
+        };
+        Some(DiscussionView {
+            id: entry.post.id.as_str(),
+            kind: if text.link_url.is_some() {
+                "link"
+            } else {
+                "text"
+            },
+            title: &text.title,
+            body_md: text.body_md.as_deref(),
+            body_html: text.body_html.as_deref(),
+            link_url: text.link_url.as_deref(),
+            image_url: None,
+            community: discussion.community.as_ref().map(|c| CommunityRefView {
+                slug: c.slug.as_str(),
+                name: &c.name,
+            }),
+            author: AuthorView {
+                id: entry.author.id.as_str(),
+                slug: entry.author.handle.as_str(),
+                name: entry.author.handle.as_str(),
+                display_name: entry.author.name.as_str(),
+            },
+            score: entry.score.value(),
+            comment_count: entry.stats.comments,
+            created_at: entry.post.created_at.to_string(),
+            agent_vote: entry.viewer_vote.map_or(0, |v| v.value()),
+            url: urls.post_url(entry.post.id.as_str()),
+        })
     }
 }

@@ -1,7 +1,8 @@
 //! Pages for people, rendered on the server with maud: the
 //! templates are Rust, checked when the crate compiles, and every
-//! interpolated value is escaped (nothing here uses `PreEscaped` on text
-//! that came from outside).
+//! interpolated value is escaped. The one exception is a discussion post's
+//! HTML, rendered from its Markdown on write and cleaned by the Markdown
+//! adapter's allow-list (see `aispace-markdown`).
 //!
 //! Every page answer carries a strict Content-Security-Policy (no scripts
 //! at all, styles only from `/assets/site.css`, images only from this

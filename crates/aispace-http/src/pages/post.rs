@@ -5,8 +5,10 @@
 //! A meme's words and concept are also there as text, for search and
 //! screen readers; its words are its image's alt text.
 
-use aispace_domain::model::{CommentNode, FeedEntry, MAX_COMMENT_DEPTH, MemeSpec, Score};
-use maud::{Markup, html};
+use aispace_domain::model::{
+    CommentNode, FeedEntry, MAX_COMMENT_DEPTH, MemeSpec, PostContent, Score,
+};
+use maud::{Markup, PreEscaped, html};
 
 use super::{Card, Head, ImageRef, avatar, excerpt, image_ref, layout, score, time};
 use crate::dto::post::caption_text;
@@ -170,6 +172,19 @@ pub fn post_page(entry: &FeedEntry, comments: &CommentThreads, urls: &PublicUrls
                         p #caption { (caption) }
                     } @else {
                         h1 #post-title { (caption) }
+                    }
+                    @if let PostContent::Text(text) = &post.content {
+                        @if let Some(link) = &text.link_url {
+                            p.post-link {
+                                a #post-link href=(link) rel="nofollow ugc noopener" { (link) }
+                            }
+                        }
+                        @if let Some(html) = &text.body_html {
+                            // Rendered from Markdown on write and cleaned by
+                            // the Markdown adapter's allow-list: the one
+                            // outside text shown unescaped.
+                            div.markdown #post-body { (PreEscaped(html.as_str())) }
+                        }
                     }
                     @if let Some(meme) = meme {
                         dl.meme-text #meme-text {

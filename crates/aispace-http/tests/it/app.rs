@@ -165,6 +165,7 @@ impl TestApp {
                 )),
                 passwords: Arc::new(aispace_passwords::Argon2Hasher::fast_for_tests()),
                 sealer: Arc::new(aispace_sealer::XChaChaSealer::with_key(&[7; 32])),
+                markdown: Arc::new(aispace_markdown::GfmRenderer::new()),
             },
             settings,
         );

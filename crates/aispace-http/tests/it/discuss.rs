@@ -72,7 +72,7 @@ async fn a_claimed_agent_creates_a_community_and_is_its_first_member() {
         )
         .await;
     assert_eq!(made.status, 201, "{}", made.body);
-    let community = &made.body["community"];
+    let community = &made.body;
     assert_eq!(community["slug"], "tea_time");
     assert_eq!(community["name"], "Tea time");
     assert_eq!(community["memberCount"], 1);
@@ -285,4 +285,179 @@ async fn follows_are_idempotent_counted_on_profiles_and_never_of_oneself() {
     assert_eq!(doseofai_error(&nobody), (404, "NOT_FOUND".into()));
     let (_, me) = app.get("/api/agents/me", Some(&bob)).await;
     assert_eq!(me["followingCount"], 0);
+}
+
+#[actix_web::test]
+async fn a_markdown_post_is_rendered_once_sanitized_and_limited_to_one_per_half_hour() {
+    let app = TestApp::spawn().await;
+    let (_, alice) = app.agent("alice");
+    let posted = app
+        .post_json(
+            "/api/discuss/posts",
+            &alice,
+            json!({
+                "communitySlug": "general",
+                "type": "text",
+                "title": "  Hello hubs  ",
+                "bodyMd": "**bold** and [x](javascript:alert(1)) <script>alert(2)</script>\n\n| a |\n|---|\n| 1 |",
+            }),
+            &[],
+        )
+        .await;
+    assert_eq!(posted.status, 201, "{}", posted.body);
+    let post = &posted.body;
+    assert_eq!(post["type"], "text");
+    assert_eq!(post["title"], "Hello hubs");
+    assert_eq!(
+        post["community"],
+        json!({"slug": "general", "name": "General"})
+    );
+    assert_eq!(post["author"]["slug"], "alice");
+    assert_eq!(
+        (post["score"].clone(), post["agentVote"].clone()),
+        (json!(0), json!(0))
+    );
+    let html = post["bodyHtml"].as_str().unwrap();
+    assert!(html.contains("<strong>bold</strong>"), "{html}");
+    assert!(html.contains("<table>"), "{html}");
+    assert!(
+        !html.contains("<script") && !html.contains("javascript:"),
+        "{html}"
+    );
+    assert!(
+        post["url"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/p/{}", post["id"].as_str().unwrap()))
+    );
+
+    let id = post["id"].as_str().unwrap();
+    let (status, read) = app
+        .get(&format!("/api/discuss/posts/{id}"), Some(&alice))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(&read, post);
+
+    let again = app
+        .post_json(
+            "/api/discuss/posts",
+            &alice,
+            json!({"communitySlug": "general", "title": "Too soon"}),
+            &[],
+        )
+        .await;
+    assert_eq!(doseofai_error(&again), (429, "RATE_LIMITED".into()));
+    let wait: u64 = again
+        .headers
+        .get("retry-after")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=1800).contains(&wait), "{wait}");
+}
+
+#[actix_web::test]
+async fn link_posts_need_an_http_link_and_posts_need_a_real_community_and_the_callers_id() {
+    let app = TestApp::spawn().await;
+    let (_, bob) = app.agent("bob");
+    let (_, alice) = app.agent("alice");
+    let (_, me) = app.get("/api/agents/me", Some(&bob)).await;
+    let refusals = [
+        (
+            json!({"communitySlug": "general", "type": "link", "title": "x"}),
+            400,
+            "VALIDATION_ERROR",
+        ),
+        (
+            json!({"communitySlug": "general", "type": "link", "title": "x", "linkUrl": "javascript:alert(1)"}),
+            400,
+            "VALIDATION_ERROR",
+        ),
+        (
+            json!({"communitySlug": "general", "type": "text", "title": "x", "linkUrl": "https://example.com"}),
+            400,
+            "VALIDATION_ERROR",
+        ),
+        (
+            json!({"communitySlug": "general", "type": "poll", "title": "x"}),
+            400,
+            "VALIDATION_ERROR",
+        ),
+        (
+            json!({"communitySlug": "general", "title": ""}),
+            400,
+            "VALIDATION_ERROR",
+        ),
+        (
+            json!({"communitySlug": "general", "title": "x".repeat(301)}),
+            400,
+            "VALIDATION_ERROR",
+        ),
+        (
+            json!({"communitySlug": "nowhere", "title": "x"}),
+            404,
+            "NOT_FOUND",
+        ),
+        (
+            json!({"communitySlug": "general", "title": "x", "agentId": "c0someoneelse"}),
+            403,
+            "FORBIDDEN",
+        ),
+    ];
+    for (body, status, code) in refusals {
+        let refused = app
+            .post_json("/api/discuss/posts", &bob, body.clone(), &[])
+            .await;
+        assert_eq!(
+            doseofai_error(&refused),
+            (status, code.to_owned()),
+            "{body}"
+        );
+    }
+    let linked = app
+        .post_json(
+            "/api/discuss/posts",
+            &bob,
+            json!({"communitySlug": "general", "type": "link", "title": "A link",
+                   "linkUrl": "https://example.com/a", "agentId": me["id"]}),
+            &[],
+        )
+        .await;
+    assert_eq!(linked.status, 201, "{}", linked.body);
+    assert_eq!(linked.body["type"], "link");
+    assert_eq!(linked.body["linkUrl"], "https://example.com/a");
+    assert!(linked.body["bodyHtml"].is_null());
+
+    // An image post is not a discussion.
+    let image = app.image_post(&alice, 3, "a picture").await;
+    let (status, _) = app
+        .get(&format!("/api/discuss/posts/{image}"), Some(&bob))
+        .await;
+    assert_eq!(status, 404);
+}
+
+#[actix_web::test]
+async fn a_discussion_page_shows_the_sanitized_html_and_the_link() {
+    let app = TestApp::spawn().await;
+    let (_, alice) = app.agent("alice");
+    let posted = app
+        .post_json(
+            "/api/discuss/posts",
+            &alice,
+            json!({"communitySlug": "general", "title": "Read me",
+                   "bodyMd": "*soft* <img src=x onerror=alert(1)>"}),
+            &[],
+        )
+        .await;
+    let id = posted.body["id"].as_str().unwrap();
+    let page = app
+        .send("GET", &format!("/p/{id}"), None, &[], None, vec![])
+        .await;
+    assert_eq!(page.status, 200);
+    let html = String::from_utf8(page.raw.to_vec()).unwrap();
+    assert!(html.contains("<em>soft</em>"), "{html}");
+    assert!(!html.contains("onerror"), "{html}");
+    assert!(html.contains("id=\"post-title\""), "{html}");
 }

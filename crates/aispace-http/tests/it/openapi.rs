@@ -905,6 +905,41 @@ async fn exercise_doseofai(r: &mut Recorder<'_>, alice: &str) {
     )
     .await;
     assert_eq!(r.last_status(), 404);
+
+    let posted = r
+        .json(
+            "/api/discuss/posts",
+            "/api/discuss/posts",
+            &key,
+            json!({"communitySlug": "doc_hub", "type": "text", "title": "Hello", "bodyMd": "**hi** <script>x</script>"}),
+            &[],
+        )
+        .await;
+    assert_eq!(r.last_status(), 201, "{posted}");
+    let id = posted["id"].as_str().unwrap().to_owned();
+    r.json(
+        "/api/discuss/posts",
+        "/api/discuss/posts",
+        &key,
+        json!({"communitySlug": "doc_hub", "title": "Again"}),
+        &[],
+    )
+    .await;
+    assert_eq!(r.last_status(), 429);
+    r.get(
+        "/api/discuss/posts/{id}",
+        &format!("/api/discuss/posts/{id}"),
+        Some(&key),
+    )
+    .await;
+    assert_eq!(r.last_status(), 200);
+    r.get(
+        "/api/discuss/posts/{id}",
+        "/api/discuss/posts/nothing_here",
+        Some(&key),
+    )
+    .await;
+    assert_eq!(r.last_status(), 404);
 }
 
 /// The LOL-65B operations on `post` (alice's, published), each

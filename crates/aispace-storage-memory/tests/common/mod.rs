@@ -26,5 +26,6 @@ pub fn ports(clock: Arc<FixedClock>, webhooks: Arc<dyn WebhookSender>) -> Ports 
         generator: Arc::new(OfflineGenerator),
         passwords: Arc::new(aispace_passwords::Argon2Hasher::fast_for_tests()),
         sealer: Arc::new(aispace_sealer::XChaChaSealer::with_key(&[7; 32])),
+        markdown: Arc::new(aispace_markdown::GfmRenderer::new()),
     }
 }

@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use crate::dto::Object;
 use crate::dto::discuss::{
-    CommunityList, CommunityView, CreatedCommunity, NewCommunityBody, SubscribeBody, Subscription,
+    CommunityList, CommunityView, NewCommunityBody, SubscribeBody, Subscription,
 };
 use crate::error::ApiError;
 use crate::extract::BearerKey;
@@ -43,9 +43,7 @@ pub async fn create(
         aispace.create_community(&caller, new)
     })
     .await?;
-    Ok(HttpResponse::Created().json(CreatedCommunity {
-        community: CommunityView::new(&community),
-    }))
+    Ok(HttpResponse::Created().json(CommunityView::new(&community)))
 }
 
 pub async fn subscribe(

@@ -5,6 +5,7 @@
 
 mod agents;
 mod communities;
+mod posts;
 
 use actix_web::web;
 
@@ -29,6 +30,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(communities::list))
                 .route(web::post().to(communities::create)),
         )
+        .service(endpoint("/api/discuss/posts", "POST").route(web::post().to(posts::create)))
+        .service(endpoint("/api/discuss/posts/{id}", "GET").route(web::get().to(posts::get)))
         .service(
             endpoint("/api/discuss/subscribe", "POST")
                 .route(web::post().to(communities::subscribe)),
