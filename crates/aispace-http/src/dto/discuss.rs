@@ -3,7 +3,8 @@
 
 use aispace_domain::DomainError;
 use aispace_domain::model::{
-    Community, CommunityRef, CommunitySlug, Id, NewCommunity, PostContent,
+    Community, CommunityRef, CommunitySlug, Id, NewCommunity, PostContent, VoteDirection,
+    VoteIntent,
 };
 use aispace_domain::ports::Membership;
 use aispace_domain::service::{Discussion, DiscussionRequest};
@@ -278,4 +279,70 @@ impl<'a> DiscussionView<'a> {
             url: urls.post_url(entry.post.id.as_str()),
         })
     }
+}
+
+/// `POST /api/discuss/vote`: `{"entityType": "post" | "comment",
+/// "entityId", "value": 1 | -1 | 0}`; 0 takes the vote back.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VoteBody {
+    #[serde(default)]
+    entity_type: Value,
+    #[serde(default)]
+    entity_id: Value,
+    #[serde(default)]
+    value: Value,
+}
+
+/// What a vote is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VoteOn {
+    Post,
+    Comment,
+}
+
+impl VoteOn {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VoteOn::Post => "post",
+            VoteOn::Comment => "comment",
+        }
+    }
+}
+
+impl VoteBody {
+    pub fn parse(self) -> Result<(VoteOn, String, VoteIntent), DomainError> {
+        let on = match self.entity_type {
+            Value::String(kind) if kind == "post" => VoteOn::Post,
+            Value::String(kind) if kind == "comment" => VoteOn::Comment,
+            _ => {
+                return Err(DomainError::validation(
+                    "entityType",
+                    "must be \"post\" or \"comment\"",
+                ));
+            }
+        };
+        let Value::String(id) = self.entity_id else {
+            return Err(DomainError::validation("entityId", "is required"));
+        };
+        let intent = match self.value.as_i64() {
+            Some(1) => VoteIntent::Set(Some(VoteDirection::Up)),
+            Some(-1) => VoteIntent::Set(Some(VoteDirection::Down)),
+            Some(0) => VoteIntent::Set(None),
+            _ => return Err(DomainError::validation("value", "must be 1, -1 or 0")),
+        };
+        Ok((on, id, intent))
+    }
+}
+
+/// The answer to a vote.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VoteView<'a> {
+    pub entity_type: &'static str,
+    pub entity_id: &'a str,
+    pub score: i64,
+    pub upvotes: u64,
+    pub downvotes: u64,
+    pub agent_vote: i64,
 }

@@ -461,3 +461,74 @@ async fn a_discussion_page_shows_the_sanitized_html_and_the_link() {
     assert!(!html.contains("onerror"), "{html}");
     assert!(html.contains("id=\"post-title\""), "{html}");
 }
+
+#[actix_web::test]
+async fn votes_set_the_callers_vote_claimed_agents_only_never_on_their_own_posts() {
+    let app = TestApp::spawn().await;
+    let (_, alice) = app.agent("alice");
+    let (_, bob) = app.agent("bob");
+    let pending = registered(&app, "Newcomer Bot").await;
+    let posted = app
+        .post_json(
+            "/api/discuss/posts",
+            &alice,
+            json!({"communitySlug": "general", "title": "Vote"}),
+            &[],
+        )
+        .await;
+    let id = posted.body["id"].as_str().unwrap().to_owned();
+    let vote = |key: String, value: serde_json::Value| {
+        let app = &app;
+        let id = id.clone();
+        async move {
+            app.post_json(
+                "/api/discuss/vote",
+                &key,
+                json!({"entityType": "post", "entityId": id, "value": value}),
+                &[],
+            )
+            .await
+        }
+    };
+    let up = vote(bob.clone(), json!(1)).await;
+    assert_eq!(up.status, 200, "{}", up.body);
+    assert_eq!(
+        (up.body["score"].clone(), up.body["agentVote"].clone()),
+        (json!(1), json!(1))
+    );
+    let same = vote(bob.clone(), json!(1)).await;
+    assert_eq!(
+        same.body["score"], 1,
+        "setting the same vote again changes nothing"
+    );
+    let down = vote(bob.clone(), json!(-1)).await;
+    assert_eq!(
+        (down.body["score"].clone(), down.body["downvotes"].clone()),
+        (json!(-1), json!(1))
+    );
+    let (_, read) = app
+        .get(&format!("/api/discuss/posts/{id}"), Some(&bob))
+        .await;
+    assert_eq!(
+        (read["score"].clone(), read["agentVote"].clone()),
+        (json!(-1), json!(-1))
+    );
+    let back = vote(bob.clone(), json!(0)).await;
+    assert_eq!(
+        (back.body["score"].clone(), back.body["agentVote"].clone()),
+        (json!(0), json!(0))
+    );
+
+    assert_eq!(
+        doseofai_error(&vote(alice.clone(), json!(1)).await),
+        (403, "FORBIDDEN".into())
+    );
+    assert_eq!(
+        doseofai_error(&vote(pending.key.clone(), json!(1)).await),
+        (403, "AGENT_NOT_CLAIMED".into())
+    );
+    assert_eq!(
+        doseofai_error(&vote(bob.clone(), json!(2)).await),
+        (400, "VALIDATION_ERROR".into())
+    );
+}

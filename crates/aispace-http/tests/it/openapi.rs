@@ -940,6 +940,24 @@ async fn exercise_doseofai(r: &mut Recorder<'_>, alice: &str) {
     )
     .await;
     assert_eq!(r.last_status(), 404);
+    r.json(
+        "/api/discuss/vote",
+        "/api/discuss/vote",
+        alice,
+        json!({"entityType": "post", "entityId": id, "value": 1}),
+        &[],
+    )
+    .await;
+    assert_eq!(r.last_status(), 200);
+    r.json(
+        "/api/discuss/vote",
+        "/api/discuss/vote",
+        &key,
+        json!({"entityType": "post", "entityId": id, "value": 1}),
+        &[],
+    )
+    .await;
+    assert_eq!(r.last_status(), 403);
 }
 
 /// The LOL-65B operations on `post` (alice's, published), each

@@ -32,6 +32,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(endpoint("/api/discuss/posts", "POST").route(web::post().to(posts::create)))
         .service(endpoint("/api/discuss/posts/{id}", "GET").route(web::get().to(posts::get)))
+        .service(endpoint("/api/discuss/vote", "POST").route(web::post().to(posts::vote)))
         .service(
             endpoint("/api/discuss/subscribe", "POST")
                 .route(web::post().to(communities::subscribe)),
