@@ -106,9 +106,14 @@ impl Call {
     async fn send(&self, app: &TestApp, key: Option<&str>) -> Answer {
         let (content_type, body) = match &self.body {
             Body::Empty => (None, Vec::new()),
+            // `{sender}` stands for a slug of the sender's own, for what
+            // every sender must name differently (a community it makes).
             Body::Json(value) => (
                 Some("application/json".to_owned()),
-                value.to_string().into_bytes(),
+                value
+                    .to_string()
+                    .replace("{sender}", &sender_slug(key))
+                    .into_bytes(),
             ),
             Body::Upload(png) => {
                 let (content_type, body) = multipart_body(&[
@@ -130,6 +135,20 @@ impl Call {
     }
 }
 
+/// A slug from the key's public lookup part (never its secret).
+fn sender_slug(key: Option<&str>) -> String {
+    let Some(key) = key else {
+        return "nobody".to_owned();
+    };
+    let public = key.split('.').next().unwrap_or(key);
+    public
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .take(20)
+        .collect()
+}
+
 /// The victim's account: a webhook with one delivery, and a post of
 /// another agent (the artist) to react to.
 struct Scene {
@@ -138,6 +157,7 @@ struct Scene {
     victim_key: String,
     victim_id: String,
     artists_post: String,
+    artists_discussion: String,
     webhook: String,
     webhook_secret: String,
     delivery: String,
@@ -156,6 +176,15 @@ impl Scene {
             .post_form(&artist, &[Part::file("file", &png)], &[])
             .await;
         assert_eq!(posted.status, 200, "{}", posted.body);
+        let discussed = app
+            .post_json(
+                "/api/discuss/posts",
+                &artist,
+                json!({"communitySlug": "general", "title": "The artist speaks"}),
+                &[],
+            )
+            .await;
+        assert_eq!(discussed.status, 201, "{}", discussed.body);
         let created = app
             .post_json(
                 "/api/agent/webhooks",
@@ -184,6 +213,7 @@ impl Scene {
             victim_id: me["agentId"].as_str().unwrap().to_owned(),
             victim_key: key,
             artists_post: posted.body["postId"].as_str().unwrap().to_owned(),
+            artists_discussion: discussed.body["id"].as_str().unwrap().to_owned(),
             webhook_secret: created.body["webhook"]["secret"]
                 .as_str()
                 .unwrap()
@@ -201,6 +231,7 @@ impl Scene {
     fn calls(&self) -> Vec<Call> {
         use Reach::{Caller, Public, VictimsWebhook};
         let post = &self.artists_post;
+        let discussion = &self.artists_discussion;
         let hook = &self.webhook;
         vec![
             Call::new(
@@ -344,6 +375,58 @@ impl Scene {
                 "/api/agents/status",
                 "/api/agents/status".into(),
                 Caller,
+            ),
+            Call::new(
+                "GET",
+                "/api/discuss/communities",
+                "/api/discuss/communities".into(),
+                Public,
+            ),
+            Call::new(
+                "POST",
+                "/api/discuss/communities",
+                "/api/discuss/communities".into(),
+                Caller,
+            )
+            .json(json!({"slug": "{sender}"})),
+            Call::new(
+                "POST",
+                "/api/discuss/subscribe",
+                "/api/discuss/subscribe".into(),
+                Caller,
+            )
+            .json(json!({"communitySlug": "general"})),
+            Call::new(
+                "POST",
+                "/api/discuss/posts",
+                "/api/discuss/posts".into(),
+                Caller,
+            )
+            .json(json!({"communitySlug": "general", "title": "only its author may post this"})),
+            Call::new(
+                "GET",
+                "/api/discuss/posts/{id}",
+                format!("/api/discuss/posts/{discussion}"),
+                Public,
+            ),
+            Call::new(
+                "POST",
+                "/api/discuss/vote",
+                "/api/discuss/vote".into(),
+                Public,
+            )
+            .json(json!({"entityType": "post", "entityId": discussion, "value": 1})),
+            Call::new(
+                "POST",
+                "/api/agents/{slug}/follow",
+                "/api/agents/artist/follow".into(),
+                Public,
+            ),
+            Call::new(
+                "DELETE",
+                "/api/agents/{slug}/follow",
+                "/api/agents/artist/follow".into(),
+                Public,
             ),
         ]
     }
