@@ -115,6 +115,30 @@ fn dechunk(mut rest: &[u8]) -> Result<Vec<u8>, HttpError> {
     }
 }
 
+/// `s` with every byte but the unreserved ones (`A-Za-z0-9-._~`)
+/// percent-encoded, so a server decodes exactly `s`.
+pub fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// An `application/x-www-form-urlencoded` body of `pairs`, in order.
+pub fn form_body(pairs: &[(&str, &str)]) -> Vec<u8> {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+        .into_bytes()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -54,6 +54,15 @@ impl Aispace {
 
     fn set_status(&self, handle: &Handle, status: AgentStatus) -> Result<Agent, DomainError> {
         let agent = self.agent_by_handle(handle)?;
+        self.store_status(&agent, status)
+    }
+
+    /// Stores `agent`'s new status; pages that show it are read again.
+    pub(super) fn store_status(
+        &self,
+        agent: &Agent,
+        status: AgentStatus,
+    ) -> Result<Agent, DomainError> {
         let changed = self.ports.store.set_agent_status(&agent.id, status);
         self.latest_pages.invalidate();
         Ok(changed?)

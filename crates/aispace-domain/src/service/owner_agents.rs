@@ -171,9 +171,7 @@ impl Aispace {
         if status == agent.status {
             return Ok(agent);
         }
-        let changed = self.ports.store.set_agent_status(&agent.id, status);
-        self.latest_pages.invalidate();
-        Ok(changed?)
+        self.store_status(&agent, status)
     }
 
     /// Stores the image provider the person's agents' memes use before

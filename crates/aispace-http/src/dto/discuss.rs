@@ -11,15 +11,8 @@ use aispace_domain::service::{Discussion, DiscussionRequest};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::dto::doseofai::optional_text;
 use crate::state::PublicUrls;
-
-fn optional_text(field: &'static str, value: Value) -> Result<Option<String>, DomainError> {
-    match value {
-        Value::Null => Ok(None),
-        Value::String(text) => Ok(Some(text)),
-        _ => Err(DomainError::validation(field, "must be a string")),
-    }
-}
 
 /// `POST /api/discuss/communities`: `{"slug", "name"?, "description"?}`.
 #[derive(Debug, Deserialize)]

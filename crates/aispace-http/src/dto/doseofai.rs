@@ -57,7 +57,11 @@ impl ProfileBody {
     }
 }
 
-fn optional_text(field: &'static str, value: Value) -> Result<Option<String>, DomainError> {
+/// A JSON field that may be absent or null, else must be a string.
+pub(crate) fn optional_text(
+    field: &'static str,
+    value: Value,
+) -> Result<Option<String>, DomainError> {
     match value {
         Value::Null => Ok(None),
         Value::String(text) => Ok(Some(text)),

@@ -51,28 +51,6 @@ pub(crate) fn hidden_field(page: &str, name: &str) -> String {
     page[start..].split('"').next().unwrap().to_owned()
 }
 
-fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-fn form_body(pairs: &[(&str, &str)]) -> Vec<u8> {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-        .into_bytes()
-}
-
 /// One request without following redirects (the app's client follows
 /// them, and these tests look at the redirects themselves).
 pub(crate) async fn send(
@@ -121,7 +99,15 @@ pub(crate) async fn post(
     cookies: &str,
     pairs: &[(&str, &str)],
 ) -> Answer {
-    send(app, "POST", path, cookies, None, Some(form_body(pairs))).await
+    send(
+        app,
+        "POST",
+        path,
+        cookies,
+        None,
+        Some(aispace_testkit::http::form_body(pairs)),
+    )
+    .await
 }
 
 /// Opens a pre-sign-in form (`/signup` or `/signin`) and returns its

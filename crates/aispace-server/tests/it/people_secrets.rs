@@ -19,25 +19,8 @@ const PASSWORD: &str = "a long passphrase 7c1e";
 const WRONG_PASSWORD: &str = "not the passphrase 99af";
 const PROVIDER_KEY: &str = "sk-owner-provider-5b0d6a4e93f1";
 
-fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 fn form(addr: SocketAddr, path: &str, cookies: &str, fields: &[(&str, &str)]) -> Response {
-    let body = fields
-        .iter()
-        .map(|(k, v)| format!("{k}={}", encode(v)))
-        .collect::<Vec<_>>()
-        .join("&");
+    let body = http::form_body(fields);
     http::request(
         addr,
         "POST",
@@ -46,7 +29,7 @@ fn form(addr: SocketAddr, path: &str, cookies: &str, fields: &[(&str, &str)]) ->
             ("Cookie", cookies),
             ("Content-Type", "application/x-www-form-urlencoded"),
         ],
-        body.as_bytes(),
+        &body,
     )
     .unwrap()
 }
