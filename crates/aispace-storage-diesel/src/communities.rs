@@ -7,6 +7,7 @@ use diesel::prelude::*;
 
 use crate::connection::per_backend;
 use crate::errors::{TxError, WriteRules, unavailable, write_error};
+use crate::inbox;
 use crate::rows::corrupt;
 use crate::schema::{communities, community_members};
 use crate::{DbConnection, DieselStore};
@@ -142,6 +143,21 @@ impl CommunityStore for DieselStore {
             .transpose()
     }
 
+    fn communities_by_id(&self, ids: &[Id]) -> Result<Vec<Community>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut conn = self.conn()?;
+        communities::table
+            .filter(communities::id.eq_any(ids.iter().map(Id::as_str)))
+            .select(CommunityRow::as_select())
+            .load(&mut *conn)
+            .map_err(unavailable)?
+            .into_iter()
+            .map(Community::try_from)
+            .collect()
+    }
+
     fn communities(&self, after: Option<&Id>, limit: usize) -> Result<Vec<Community>, StoreError> {
         let mut conn = self.conn()?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
@@ -210,6 +226,11 @@ impl CommunityStore for DieselStore {
                 diesel::update(communities::table.find(community.as_str()))
                     .set(communities::member_count.eq(communities::member_count + step))
                     .execute(conn)?;
+                if subscribed {
+                    inbox::add_community(conn, agent.as_str(), community.as_str())?;
+                } else {
+                    inbox::remove_community(conn, agent.as_str(), community.as_str())?;
+                }
             }
             Ok(Membership {
                 subscribed,

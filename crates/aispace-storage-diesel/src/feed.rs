@@ -10,7 +10,10 @@ use std::collections::HashMap;
 use aispace_domain::model::{
     FeedEntry, Id, PostStatus, Ranks, Timestamp, ViewerReactions, VoteDirection,
 };
-use aispace_domain::ports::{FeedFilter, FeedStore, RankedOrder, RefreshProgress, StoreError};
+use aispace_domain::ports::{
+    FeedFilter, FeedScope, FeedStore, PERSONAL_RANK_WINDOW, RankedOrder, RefreshProgress,
+    StoreError,
+};
 use diesel::prelude::*;
 
 use crate::DieselStore;
@@ -21,8 +24,18 @@ use crate::post_rows::PostRow;
 use crate::ranks::{RANK_COLUMNS, RankRow};
 use crate::reaction_rows::{FeedRow, PostReactionsRow, feed_entry, medal};
 use crate::rows::AgentRow;
-use crate::schema::{agents, likes, medal_votes, post_tags, posts};
+use crate::schema::{agents, feed_inbox, likes, medal_votes, post_tags, posts};
 use crate::votes::kind_names;
+
+/// The ids of published posts tagged `$tag`, off the tag's index.
+macro_rules! tagged {
+    ($tag:expr) => {
+        post_tags::table
+            .filter(post_tags::tag.eq($tag))
+            .filter(post_tags::published_at.is_not_null())
+            .select(post_tags::post_id)
+    };
+}
 
 fn published() -> &'static str {
     PostStatus::Published.as_str()
@@ -89,7 +102,39 @@ impl FeedStore for DieselStore {
         // OR id < i)`: the same as `(published_at, id) < (t, i)`, but the
         // first term alone is what lets both databases start the backward
         // index scan at the cursor instead of filtering every newer row.
-        let rows: Vec<FeedRow> = if let Some(tag) = &filter.tag {
+        let rows: Vec<FeedRow> = if let FeedScope::Personal(owner) = &filter.scope {
+            // From the reader's own list (see `inbox`): its newest entries
+            // are one range of `feed_inbox_page`, however many agents and
+            // communities feed it.
+            let mut query = with_viewer!(
+                feed_inbox::table.inner_join(posts::table.inner_join(agents::table)),
+                viewer.as_str()
+            )
+            .filter(feed_inbox::owner_id.eq(owner.as_str()))
+            .filter(posts::status.eq(published()))
+            .into_boxed();
+            if let Some(author) = &filter.author {
+                query = query.filter(posts::author_id.eq(author.as_str()));
+            }
+            if let Some(tag) = &filter.tag {
+                query = query.filter(posts::id.eq_any(tagged!(tag.as_str())));
+            }
+            if let Some(kinds) = &kinds {
+                query = query.filter(in_list(posts::kind, kinds));
+            }
+            if let Some((at, id)) = &before {
+                query = query.filter(feed_inbox::published_at.le(*at)).filter(
+                    feed_inbox::published_at
+                        .lt(*at)
+                        .or(feed_inbox::post_id.lt(id.as_str())),
+                );
+            }
+            query
+                .order((feed_inbox::published_at.desc(), feed_inbox::post_id.desc()))
+                .limit(sql_limit(limit))
+                .load(conn)
+                .map_err(unavailable)?
+        } else if let Some(tag) = &filter.tag {
             // From the tag's own index (see the migration): the newest
             // tagged posts come first without sorting all of them.
             let mut query = with_viewer!(
@@ -102,6 +147,9 @@ impl FeedStore for DieselStore {
             .into_boxed();
             if let Some(author) = &filter.author {
                 query = query.filter(posts::author_id.eq(author.as_str()));
+            }
+            if let FeedScope::Community(community) = &filter.scope {
+                query = query.filter(posts::community_id.eq(community.as_str()));
             }
             if let Some(kinds) = &kinds {
                 query = query.filter(in_list(posts::kind, kinds));
@@ -124,6 +172,9 @@ impl FeedStore for DieselStore {
                 .into_boxed();
             if let Some(author) = &filter.author {
                 query = query.filter(posts::author_id.eq(author.as_str()));
+            }
+            if let FeedScope::Community(community) = &filter.scope {
+                query = query.filter(posts::community_id.eq(community.as_str()));
             }
             if let Some(kinds) = &kinds {
                 query = query.filter(in_list(posts::kind, kinds));
@@ -160,14 +211,26 @@ impl FeedStore for DieselStore {
             query = query.filter(posts::author_id.eq(author.as_str()));
         }
         if let Some(tag) = &filter.tag {
-            query = query.filter(
-                posts::id.eq_any(
-                    post_tags::table
-                        .filter(post_tags::tag.eq(tag.as_str()))
-                        .filter(post_tags::published_at.is_not_null())
-                        .select(post_tags::post_id),
-                ),
-            );
+            query = query.filter(posts::id.eq_any(tagged!(tag.as_str())));
+        }
+        match &filter.scope {
+            FeedScope::Everyone => {}
+            FeedScope::Community(community) => {
+                query = query.filter(posts::community_id.eq(community.as_str()));
+            }
+            // The reader's newest entries, a range of `feed_inbox_page`,
+            // are what gets ranked: a bounded sort whatever the feed holds.
+            FeedScope::Personal(owner) => {
+                query = query.filter(
+                    posts::id.eq_any(
+                        feed_inbox::table
+                            .filter(feed_inbox::owner_id.eq(owner.as_str()))
+                            .order((feed_inbox::published_at.desc(), feed_inbox::post_id.desc()))
+                            .limit(sql_limit(PERSONAL_RANK_WINDOW))
+                            .select(feed_inbox::post_id),
+                    ),
+                );
+            }
         }
         if let Some(kinds) = &kinds {
             query = query.filter(in_list(posts::kind, kinds));
@@ -185,7 +248,8 @@ impl FeedStore for DieselStore {
         // stays: their own indexes bound the rows to sort, where walking
         // every post's rank for a rare author's would not be bounded.
         let newest = (posts::published_at.desc(), posts::id.desc());
-        let everyone = filter.tag.is_none() && filter.author.is_none();
+        let everyone =
+            filter.tag.is_none() && filter.author.is_none() && filter.scope == FeedScope::Everyone;
         let after = |since: Timestamp| -> Box<dyn BoxableExpression<_, _, SqlType = _>> {
             if everyone {
                 Box::new((posts::published_at + 0).gt(since.as_millis()))

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 
 use crate::connection::per_backend;
 use crate::errors::{TxError, WriteRules, unavailable, write_error};
+use crate::inbox;
 use crate::rows::corrupt;
 use crate::schema::{agents, follows};
 use crate::{DbConnection, DieselStore};
@@ -89,6 +90,11 @@ impl FollowStore for DieselStore {
                 diesel::update(agents::table.find(follower.as_str()))
                     .set(agents::following_count.eq(agents::following_count + step))
                     .execute(conn)?;
+                if follow {
+                    inbox::add_followee(conn, follower.as_str(), followee.as_str())?;
+                } else {
+                    inbox::remove_followee(conn, follower.as_str(), followee.as_str())?;
+                }
             }
             counts(conn, followee.as_str())?
                 .ok_or_else(|| StoreError::NotFound(Entity::Agent).into())

@@ -8,6 +8,7 @@ mod errors;
 mod feed;
 mod follows;
 mod in_list;
+mod inbox;
 mod keys;
 mod owners;
 pub mod pg_schema;

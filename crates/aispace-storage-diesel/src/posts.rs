@@ -8,6 +8,7 @@ use diesel::prelude::*;
 
 use crate::DieselStore;
 use crate::errors::{Refusal, unavailable};
+use crate::inbox;
 use crate::post_rows::{IdempotencyRow, PostRow};
 use crate::ranks;
 use crate::reactions::lock_agent;
@@ -99,7 +100,9 @@ impl PostStore for DieselStore {
             }
             // A scheduled post tells its author when `publish_due` makes it
             // live.
-            if post.status == PostStatus::Published {
+            if let (PostStatus::Published, Some(at)) = (post.status, post.published_at) {
+                let community = post.community_id().map(Id::as_str);
+                inbox::fan_out(conn, post.id.as_str(), author, community, at.as_millis())?;
                 record_event(
                     conn,
                     created,
@@ -181,9 +184,9 @@ impl PostStore for DieselStore {
         // seen everything up to now does not miss it), and its first ranks:
         // those of a fresh post, as on insert, so posts that went live
         // together rank alike until the next refresh.
-        let claimed: Vec<(String, i64, String, String)> = conn
+        let claimed: Vec<(String, i64, String, String, Option<String>)> = conn
             .transaction::<_, diesel::result::Error, _>(|conn| {
-                let claimed: Vec<(String, i64, String, String)> = diesel::update(
+                let claimed: Vec<(String, i64, String, String, Option<String>)> = diesel::update(
                     posts::table
                         .filter(posts::id.eq_any(&candidates))
                         .filter(posts::status.eq(scheduled)),
@@ -192,9 +195,16 @@ impl PostStore for DieselStore {
                     posts::status.eq(PostStatus::Published.as_str()),
                     posts::published_at.eq(posts::publish_at.nullable()),
                 ))
-                .returning((posts::id, posts::publish_at, posts::tags, posts::author_id))
+                .returning((
+                    posts::id,
+                    posts::publish_at,
+                    posts::tags,
+                    posts::author_id,
+                    posts::community_id,
+                ))
                 .get_results(conn)?;
-                for (id, published_at, tags, author) in &claimed {
+                for (id, published_at, tags, author, community) in &claimed {
+                    inbox::fan_out(conn, id, author, community.as_deref(), *published_at)?;
                     let ranks = ranks::initial(Timestamp::from_millis(*published_at));
                     diesel::update(posts::table.find(id))
                         .set((

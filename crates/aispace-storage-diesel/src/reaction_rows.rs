@@ -124,6 +124,7 @@ pub(crate) struct CommentRow {
     pub depth: i16,
     pub up_count: i64,
     pub down_count: i64,
+    pub body_html: Option<String>,
 }
 
 /// A comment as written: with the depth and path the store worked out
@@ -139,6 +140,7 @@ pub(crate) struct NewCommentRow<'a> {
     pub parent_id: Option<&'a str>,
     pub depth: i16,
     pub path: &'a str,
+    pub body_html: Option<&'a str>,
 }
 
 impl<'a> NewCommentRow<'a> {
@@ -152,6 +154,7 @@ impl<'a> NewCommentRow<'a> {
             parent_id: c.parent_id.as_ref().map(Id::as_str),
             depth: i16::from(depth),
             path,
+            body_html: c.body.html(),
         }
     }
 }
@@ -177,7 +180,7 @@ pub(crate) fn comment_view(
             id: Id::from_trusted(row.id),
             post_id: Id::from_trusted(row.post_id),
             author_id: Id::from_trusted(row.author_id),
-            body: CommentBody::from_trusted(row.body),
+            body: CommentBody::from_stored(row.body, row.body_html),
             created_at: Timestamp::from_millis(row.created_at),
             parent_id: row.parent_id.map(Id::from_trusted),
         },

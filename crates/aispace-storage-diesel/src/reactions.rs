@@ -16,8 +16,8 @@ use aispace_domain::model::{
     Comment, CommentView, Id, MedalType, PendingEvent, PostStatus, QuotaAction, Ranks, Timestamp,
 };
 use aispace_domain::ports::{
-    CommentOutcome, LikeToggle, MedalVote, ReactionStore, RootPage, StoreError, VoteOutcome,
-    WindowRule,
+    CommentAllowance, CommentOutcome, LikeToggle, MedalVote, ReactionStore, RootPage, StoreError,
+    VoteOutcome, WindowRule,
 };
 use diesel::dsl::{count_star, exists, max, min};
 use diesel::prelude::*;
@@ -250,11 +250,11 @@ impl ReactionStore for DieselStore {
         Refusal::settle(outcome)
     }
 
-    fn add_comment(
+    fn add_comment_within(
         &self,
         comment: &Comment,
         max_depth: u8,
-        cooldown_start: Timestamp,
+        allowance: CommentAllowance,
         commented: &PendingEvent,
     ) -> Result<CommentOutcome, StoreError> {
         let mut conn = self.conn()?;
@@ -291,16 +291,36 @@ impl ReactionStore for DieselStore {
                     (parent_depth + 1, format!("{parent_path}/{}", comment.id))
                 }
             };
-            let last: Option<i64> = quota_events::table
-                .filter(quota_events::agent_id.eq(author))
-                .filter(quota_events::action.eq(QuotaAction::Comment.as_str()))
-                .select(max(quota_events::at))
-                .first(conn)?;
-            if let Some(last) = last.filter(|last| *last > cooldown_start.as_millis()) {
-                return Err(Refusal::Outcome(CommentOutcome::CoolingDown {
-                    last_at: Timestamp::from_millis(last),
-                }));
-            }
+            let action = match allowance {
+                CommentAllowance::Cooldown { start } => {
+                    let last: Option<i64> = quota_events::table
+                        .filter(quota_events::agent_id.eq(author))
+                        .filter(quota_events::action.eq(QuotaAction::Comment.as_str()))
+                        .select(max(quota_events::at))
+                        .first(conn)?;
+                    if let Some(last) = last.filter(|last| *last > start.as_millis()) {
+                        return Err(Refusal::Outcome(CommentOutcome::CoolingDown {
+                            last_at: Timestamp::from_millis(last),
+                        }));
+                    }
+                    QuotaAction::Comment
+                }
+                CommentAllowance::Window(rule) => {
+                    let action = QuotaAction::DiscussionComment;
+                    let (spent, oldest): (i64, Option<i64>) = quota_events::table
+                        .filter(quota_events::agent_id.eq(author))
+                        .filter(quota_events::action.eq(action.as_str()))
+                        .filter(quota_events::at.gt(rule.window_start.as_millis()))
+                        .select((count_star(), min(quota_events::at)))
+                        .first(conn)?;
+                    if spent >= i64::from(rule.limit) {
+                        return Err(Refusal::Outcome(CommentOutcome::WindowFull {
+                            oldest: oldest.map(Timestamp::from_millis),
+                        }));
+                    }
+                    action
+                }
+            };
             diesel::insert_into(comments::table)
                 .values(NewCommentRow::new(comment, depth, &path))
                 .execute(conn)?;
@@ -313,12 +333,7 @@ impl ReactionStore for DieselStore {
                     posts::rising_rank.eq(ranks.rising),
                 ))
                 .execute(conn)?;
-            record_quota(
-                conn,
-                author,
-                QuotaAction::Comment,
-                comment.created_at.as_millis(),
-            )?;
+            record_quota(conn, author, action, comment.created_at.as_millis())?;
             let post_author = Id::from_trusted(post_author);
             record_event(
                 conn,

@@ -236,6 +236,17 @@ diesel::table! {
         path -> Text,
         up_count -> BigInt,
         down_count -> BigInt,
+        body_html -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    feed_inbox (owner_id, post_id) {
+        owner_id -> Text,
+        post_id -> Text,
+        published_at -> BigInt,
+        author_id -> Text,
+        community_id -> Nullable<Text>,
     }
 }
 
@@ -314,6 +325,7 @@ diesel::joinable!(likes -> agents (agent_id));
 diesel::joinable!(medal_votes -> posts (post_id));
 diesel::joinable!(medal_votes -> agents (agent_id));
 diesel::joinable!(comments -> posts (post_id));
+diesel::joinable!(feed_inbox -> posts (post_id));
 diesel::joinable!(comments -> agents (author_id));
 diesel::joinable!(posts -> communities (community_id));
 diesel::joinable!(communities -> agents (created_by));
@@ -345,6 +357,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     likes,
     medal_votes,
     comments,
+    feed_inbox,
     communities,
     votes,
     webhooks,

@@ -17,11 +17,12 @@ use aispace_domain::model::{
     VoteDirection, VoteTarget, Webhook, WebhookSecret,
 };
 use aispace_domain::ports::{
-    Admission, AgentStore, AuthorStats, CommentOutcome, CommunityStore, Conflict, Credential,
-    FeedFilter, FeedStore, FollowCounts, FollowStore, KeyStore, LikeToggle, MedalVote, Membership,
-    OwnerStore, PostQuotaRule, PostStore, ProfileUpdate, QuotaStore, RankedOrder, ReactionStore,
-    RefreshProgress, Registered, RegistrationLimit, RootPage, StoreError, UpDownOutcome,
-    UpDownVote, VoteOutcome, VoteStore, WebhookStore, WindowRule,
+    Admission, AgentStore, AuthorStats, CommentAllowance, CommentOutcome, CommunityStore, Conflict,
+    Credential, FeedFilter, FeedScope, FeedStore, FollowCounts, FollowStore, KeyStore, LikeToggle,
+    MedalVote, Membership, OwnerStore, PERSONAL_BACKFILL, PERSONAL_RANK_WINDOW, PostQuotaRule,
+    PostStore, ProfileUpdate, QuotaStore, RankedOrder, ReactionStore, RefreshProgress, Registered,
+    RegistrationLimit, RootPage, StoreError, UpDownOutcome, UpDownVote, VoteOutcome, VoteStore,
+    WebhookStore, WindowRule,
 };
 
 #[derive(Debug)]
@@ -66,6 +67,9 @@ struct State {
     members: std::collections::BTreeSet<(Id, Id)>,
     /// (follower, followee) pairs.
     follows: std::collections::BTreeSet<(Id, Id)>,
+    /// The personal feeds: (reader, post) pairs, kept as the Diesel
+    /// adapter keeps `feed_inbox`.
+    inbox: std::collections::BTreeSet<(Id, Id)>,
     /// Keyed by the hash of the cookie's id.
     sessions: HashMap<[u8; 32], Session>,
     /// Failed sign-ins: subject and time.
@@ -266,7 +270,13 @@ impl State {
     }
 
     fn matches(&self, post: &Post, filter: &FeedFilter) -> bool {
-        post.is_published()
+        let in_scope = match &filter.scope {
+            FeedScope::Everyone => true,
+            FeedScope::Community(c) => post.community_id() == Some(c),
+            FeedScope::Personal(reader) => self.inbox.contains(&(reader.clone(), post.id.clone())),
+        };
+        in_scope
+            && post.is_published()
             && filter.kinds.contains(post.kind())
             && filter.author.as_ref().is_none_or(|a| &post.author_id == a)
             && filter
@@ -330,6 +340,74 @@ impl State {
             return Err(CommentOutcome::TooDeep);
         }
         Ok((parent.comment.depth + 1, parent.path.clone()))
+    }
+
+    /// A just-published post reaches its author's followers and its
+    /// community's members.
+    fn fan_out(&mut self, post_id: &Id) {
+        let Some(post) = self.posts.get(post_id) else {
+            return;
+        };
+        let community = post.community_id().cloned();
+        let readers: Vec<Id> = self
+            .follows
+            .iter()
+            .filter(|(_, followee)| followee == &post.author_id)
+            .map(|(follower, _)| follower.clone())
+            .chain(
+                self.members
+                    .iter()
+                    .filter(|(c, _)| Some(c) == community.as_ref())
+                    .map(|(_, agent)| agent.clone()),
+            )
+            .collect();
+        for reader in readers {
+            self.inbox.insert((reader, post_id.clone()));
+        }
+    }
+
+    /// A new source's newest published posts join `reader`'s feed.
+    fn backfill(&mut self, reader: &Id, from: impl Fn(&Post) -> bool) {
+        let mut newest: Vec<&Post> = self
+            .posts
+            .values()
+            .filter(|p| p.is_published() && from(p))
+            .collect();
+        newest.sort_by(|a, b| newest_first(a, b));
+        let ids: Vec<Id> = newest
+            .into_iter()
+            .take(PERSONAL_BACKFILL)
+            .map(|p| p.id.clone())
+            .collect();
+        for id in ids {
+            self.inbox.insert((reader.clone(), id));
+        }
+    }
+
+    /// Drops from `reader`'s feed the posts `from` picks that neither a
+    /// follow nor a subscription still brings.
+    fn unfill(&mut self, reader: &Id, from: impl Fn(&Post) -> bool) {
+        let still = |post: &Post| {
+            self.follows
+                .contains(&(reader.clone(), post.author_id.clone()))
+                || post
+                    .community_id()
+                    .is_some_and(|c| self.members.contains(&(c.clone(), reader.clone())))
+        };
+        let gone: Vec<(Id, Id)> = self
+            .inbox
+            .iter()
+            .filter(|(r, _)| r == reader)
+            .filter(|(_, id)| {
+                self.posts
+                    .get(id)
+                    .is_some_and(|post| from(post) && !still(post))
+            })
+            .cloned()
+            .collect();
+        for pair in gone {
+            self.inbox.remove(&pair);
+        }
     }
 
     fn agent_mut(&mut self, id: &Id) -> Result<&mut Agent, StoreError> {
@@ -402,9 +480,11 @@ impl FollowStore for MemoryStore {
         }
         let pair = (follower.clone(), followee.clone());
         if follow {
-            state.follows.insert(pair);
-        } else {
-            state.follows.remove(&pair);
+            if state.follows.insert(pair) {
+                state.backfill(follower, |p| &p.author_id == followee);
+            }
+        } else if state.follows.remove(&pair) {
+            state.unfill(follower, |p| &p.author_id == followee);
         }
         Ok(counts_of(&state, followee))
     }
@@ -462,6 +542,14 @@ impl CommunityStore for MemoryStore {
         Ok(self.state().communities.get(id).cloned())
     }
 
+    fn communities_by_id(&self, ids: &[Id]) -> Result<Vec<Community>, StoreError> {
+        let state = self.state();
+        Ok(ids
+            .iter()
+            .filter_map(|id| state.communities.get(id).cloned())
+            .collect())
+    }
+
     fn communities(&self, after: Option<&Id>, limit: usize) -> Result<Vec<Community>, StoreError> {
         let state = self.state();
         Ok(state
@@ -504,9 +592,16 @@ impl CommunityStore for MemoryStore {
                 entry.member_count.saturating_sub(1)
             };
         }
+        let member_count = entry.member_count;
+        let of_community = |p: &Post| p.community_id() == Some(community);
+        match (changed, subscribed) {
+            (true, true) => state.backfill(agent, of_community),
+            (true, false) => state.unfill(agent, of_community),
+            _ => {}
+        }
         Ok(Membership {
             subscribed,
-            member_count: entry.member_count,
+            member_count,
         })
     }
 
@@ -952,6 +1047,7 @@ impl PostStore for MemoryStore {
         if post.status == PostStatus::Published {
             // A new post enters the ranked feeds with its rank at publication.
             state.store_ranks(&post.id, post.published_at.unwrap_or(post.created_at));
+            state.fan_out(&post.id);
             state.record_event(
                 created,
                 &post.author_id,
@@ -1004,6 +1100,7 @@ impl PostStore for MemoryStore {
             post.published_at = Some(*publish_at);
             let author = post.author_id.clone();
             state.store_ranks(id, *publish_at);
+            state.fan_out(id);
             // Recorded when it happens, so a reader of the events past an
             // earlier cursor still sees it.
             state.record_event(&created(id, *publish_at), &author, &author, false, now);
@@ -1102,11 +1199,11 @@ impl ReactionStore for MemoryStore {
         Ok(VoteOutcome::Counted(state.stats(&vote.post_id).medals))
     }
 
-    fn add_comment(
+    fn add_comment_within(
         &self,
         comment: &Comment,
         max_depth: u8,
-        cooldown_start: Timestamp,
+        allowance: CommentAllowance,
         commented: &PendingEvent,
     ) -> Result<CommentOutcome, StoreError> {
         let mut state = self.state();
@@ -1120,13 +1217,25 @@ impl ReactionStore for MemoryStore {
             Ok(place) => place,
             Err(refused) => return Ok(refused),
         };
-        if let Some(last_at) = state
-            .ledger_after(&comment.author_id, QuotaAction::Comment, cooldown_start)
-            .into_iter()
-            .max()
-        {
-            return Ok(CommentOutcome::CoolingDown { last_at });
-        }
+        let action = match allowance {
+            CommentAllowance::Cooldown { start } => {
+                let last = state.ledger_after(&comment.author_id, QuotaAction::Comment, start);
+                if let Some(last_at) = last.into_iter().max() {
+                    return Ok(CommentOutcome::CoolingDown { last_at });
+                }
+                QuotaAction::Comment
+            }
+            CommentAllowance::Window(rule) => {
+                let action = QuotaAction::DiscussionComment;
+                let spent = state.ledger_after(&comment.author_id, action, rule.window_start);
+                if spent.len() >= rule.limit as usize {
+                    return Ok(CommentOutcome::WindowFull {
+                        oldest: spent.into_iter().min(),
+                    });
+                }
+                action
+            }
+        };
         path.push((comment.created_at, comment.id.clone()));
         state.comments.push(CommentRow {
             comment: Comment {
@@ -1135,11 +1244,9 @@ impl ReactionStore for MemoryStore {
             },
             path,
         });
-        state.quota_ledger.push((
-            comment.author_id.clone(),
-            QuotaAction::Comment,
-            comment.created_at,
-        ));
+        state
+            .quota_ledger
+            .push((comment.author_id.clone(), action, comment.created_at));
         state.store_ranks(&comment.post_id, comment.created_at);
         state.record_event(
             commented,
@@ -1348,8 +1455,12 @@ impl FeedStore for MemoryStore {
             .posts
             .values()
             .filter(|p| state.matches(p, filter))
-            .filter(|p| since.is_none_or(|since| p.published_at.is_some_and(|at| at > since)))
             .collect();
+        if let FeedScope::Personal(_) = filter.scope {
+            posts.sort_by(|a, b| newest_first(a, b));
+            posts.truncate(PERSONAL_RANK_WINDOW);
+        }
+        posts.retain(|p| since.is_none_or(|since| p.published_at.is_some_and(|at| at > since)));
         posts.sort_by(|a, b| {
             let first = match order {
                 RankedOrder::New => std::cmp::Ordering::Equal,

@@ -1992,7 +1992,7 @@ pub fn counters_stay_exact_under_concurrent_toggles(store: &dyn Storage) {
 
 // ---------------------------------------------------------------- votes
 
-fn on_post(p: &Post) -> VoteTarget {
+pub(crate) fn on_post(p: &Post) -> VoteTarget {
     VoteTarget::Post(p.id.clone())
 }
 
@@ -2010,7 +2010,7 @@ fn up_down(target: &VoteTarget, voter: &Agent, intent: VoteIntent, at_ms: i64) -
 }
 
 /// Votes with no quota in the way.
-fn cast(
+pub(crate) fn cast(
     store: &dyn Storage,
     target: &VoteTarget,
     voter: &Agent,
@@ -2936,7 +2936,7 @@ pub fn refreshing_ranks_recomputes_them_at_now_in_batches(store: &dyn Storage) {
     );
 }
 
-fn community(n: u64, slug: &str) -> Community {
+pub(crate) fn community(n: u64, slug: &str) -> Community {
     Community {
         id: id(n),
         slug: CommunitySlug::parse(slug).unwrap(),
@@ -2948,7 +2948,7 @@ fn community(n: u64, slug: &str) -> Community {
     }
 }
 
-fn member(store: &dyn Storage, n: u64, handle: &str, prefix: &str) -> Agent {
+pub(crate) fn member(store: &dyn Storage, n: u64, handle: &str, prefix: &str) -> Agent {
     let a = agent(n, handle);
     store
         .insert_agent_with_key(&a, &key(prefix, &a, 0))

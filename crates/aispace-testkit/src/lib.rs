@@ -13,6 +13,7 @@
 //!   address that records its requests and answers as each test says.
 
 pub mod contract;
+pub mod discussion_contract;
 pub mod fake_provider;
 pub mod fakes;
 pub mod http;
@@ -113,6 +114,13 @@ macro_rules! storage_contract {
             only_the_kinds_asked_are_listed,
             reactions_store_the_posts_new_rising_rank,
             refreshing_ranks_recomputes_them_at_now_in_batches,
+        );
+        $crate::storage_contract!(@each $make, discussion_contract;
+            the_personal_feed_holds_followed_agents_and_subscribed_communities,
+            a_scheduled_post_reaches_followers_when_it_is_published,
+            personal_and_community_feeds_page_and_rank,
+            markdown_comments_keep_their_html_and_count_in_their_own_window,
+            the_markdown_comment_window_holds_under_concurrency,
         );
         $crate::storage_contract!(@each $make, webhook_contract;
             webhooks_are_at_most_max_per_agent_and_listed_oldest_first,

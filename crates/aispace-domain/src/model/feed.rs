@@ -42,6 +42,9 @@ pub fn parse_limit(raw: Option<&str>, default: usize, max: usize) -> Result<usiz
 pub const RISING_WINDOW_MS: i64 = 72 * 3_600_000;
 /// `rising` pages go no deeper than this many posts.
 pub const RISING_MAX_DEPTH: usize = 1_000;
+/// Positional cursors go no deeper than this: deep OFFSET pages cost a
+/// scan of everything before them.
+pub const MAX_POSITION: usize = 10_000;
 
 /// The `rising` score of a post at instant `at`:
 ///
@@ -74,6 +77,8 @@ pub enum FeedCursor {
     Latest(Timestamp, Id),
     /// Page `offset` of the ranking taken at instant `snapshot`.
     Rising { snapshot: Timestamp, offset: usize },
+    /// The item at this position of a ranked order, and those after it.
+    Position(usize),
 }
 
 impl FeedCursor {
@@ -83,6 +88,7 @@ impl FeedCursor {
             FeedCursor::Rising { snapshot, offset } => {
                 format!("r1:{}:{}", snapshot.as_millis(), offset)
             }
+            FeedCursor::Position(offset) => format!("p1:{offset}"),
         };
         URL_SAFE_NO_PAD.encode(text)
     }
@@ -102,6 +108,13 @@ impl FeedCursor {
                 Timestamp::from_millis(ms),
                 Id::parse(id).ok_or_else(invalid)?,
             )),
+            (Some("p1"), None) => {
+                let offset = usize::try_from(ms).map_err(|_| invalid())?;
+                if offset > super::MAX_POSITION {
+                    return Err(invalid());
+                }
+                Ok(FeedCursor::Position(offset))
+            }
             (Some("r1"), Some(offset)) => {
                 let offset: usize = offset.parse().map_err(|_| invalid())?;
                 if offset > RISING_MAX_DEPTH {
@@ -156,6 +169,10 @@ mod tests {
             offset: 40,
         };
         assert_eq!(FeedCursor::decode(&rising.encode()).unwrap(), rising);
+        let position = FeedCursor::Position(40);
+        assert_eq!(FeedCursor::decode(&position.encode()).unwrap(), position);
+        assert!(FeedCursor::decode(&URL_SAFE_NO_PAD.encode("p1:10001")).is_err());
+        assert!(FeedCursor::decode(&URL_SAFE_NO_PAD.encode("p1:-1")).is_err());
         for bad in [
             "",
             "garbage!",

@@ -49,8 +49,8 @@ pub use delivery::{
 };
 pub use event::{Event, PendingEvent};
 pub use feed::{
-    FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT, FeedCursor, FeedSort, RISING_MAX_DEPTH, RISING_WINDOW_MS,
-    decode_comment_cursor, encode_comment_cursor, parse_limit, rising_score,
+    FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT, FeedCursor, FeedSort, MAX_POSITION, RISING_MAX_DEPTH,
+    RISING_WINDOW_MS, decode_comment_cursor, encode_comment_cursor, parse_limit, rising_score,
 };
 pub use handle::Handle;
 pub use id::Id;
@@ -73,8 +73,9 @@ pub use quota::{
 };
 pub use rank::{HOT_WINDOW_MS, RankInput, Ranks, hot_rank};
 pub use reaction::{
-    Comment, CommentBody, CommentNode, CommentView, FeedEntry, MAX_COMMENT_DEPTH, MedalCounts,
-    MedalType, PostStats, Verdict, ViewerReactions, parse_reason,
+    COMMENT_MAX_CHARS, Comment, CommentBody, CommentNode, CommentView, FeedEntry,
+    MARKDOWN_COMMENT_MAX_CHARS, MAX_COMMENT_DEPTH, MedalCounts, MedalType, PostStats, Verdict,
+    ViewerReactions, parse_reason,
 };
 pub use session::Session;
 pub use tags::{MAX_TAGS, Tags};

@@ -202,6 +202,14 @@ impl Post {
         }
     }
 
+    /// The community of a text post.
+    pub fn community_id(&self) -> Option<&Id> {
+        match &self.content {
+            PostContent::Text(text) => text.community_id.as_ref(),
+            _ => None,
+        }
+    }
+
     pub fn meme(&self) -> Option<&MemeSpec> {
         match &self.content {
             PostContent::Meme { meme, .. } => Some(meme),

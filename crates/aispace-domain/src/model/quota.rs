@@ -18,6 +18,8 @@ pub enum QuotaAction {
     Meme,
     /// A discussion (text or link) post, with its own allowance.
     Discussion,
+    /// A Markdown comment on a discussion, with its own allowance.
+    DiscussionComment,
 }
 
 impl QuotaAction {
@@ -30,6 +32,7 @@ impl QuotaAction {
             QuotaAction::Vote => "vote",
             QuotaAction::Meme => "meme",
             QuotaAction::Discussion => "discussion",
+            QuotaAction::DiscussionComment => "discussion_comment",
         }
     }
 }
@@ -53,6 +56,9 @@ pub struct QuotaLimits {
     /// Discussion posts within any sliding `discussion_window`.
     pub discussions_per_window: u32,
     pub discussion_window: Duration,
+    /// Markdown comments within any sliding `discussion_comment_window`.
+    pub discussion_comments_per_window: u32,
+    pub discussion_comment_window: Duration,
 }
 
 impl Default for QuotaLimits {
@@ -68,6 +74,8 @@ impl Default for QuotaLimits {
             meme_window: Duration::from_secs(3600),
             discussions_per_window: 1,
             discussion_window: Duration::from_secs(30 * 60),
+            discussion_comments_per_window: 50,
+            discussion_comment_window: Duration::from_secs(3600),
         }
     }
 }
@@ -196,8 +204,9 @@ impl QuotaLimits {
                             t.plus(self.discussion_window)
                         })
                 }),
-            // Counted by the store under the voter's lock, with the vote.
-            QuotaAction::Vote => None,
+            // Counted by the store under the voter's (or author's) lock,
+            // with the vote or comment.
+            QuotaAction::Vote | QuotaAction::DiscussionComment => None,
         };
         match free_at {
             None => Ok(()),

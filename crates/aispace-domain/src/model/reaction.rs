@@ -98,39 +98,79 @@ pub fn parse_reason(raw: Option<&str>) -> Result<Option<String>, DomainError> {
     Ok(Some(text.to_owned()))
 }
 
-/// A comment body: 1–1,000 characters after trimming, no control
-/// characters but newlines and tabs.
+/// A comment body: 1–1,000 characters after trimming (10,000 for a
+/// Markdown comment), no control characters but newlines and tabs. A
+/// Markdown comment also holds its sanitized HTML, rendered once on write.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CommentBody(String);
+pub struct CommentBody {
+    text: String,
+    html: Option<String>,
+}
+
+/// The longest plain comment, in characters.
+pub const COMMENT_MAX_CHARS: usize = 1_000;
+/// The longest Markdown comment (`bodyMd`), in characters.
+pub const MARKDOWN_COMMENT_MAX_CHARS: usize = 10_000;
+
+fn comment_text(field: &'static str, raw: &str, max: usize) -> Result<String, DomainError> {
+    let text = raw.trim();
+    let len = text.chars().count();
+    if !(1..=max).contains(&len) {
+        return Err(DomainError::validation(
+            field,
+            format!("must be 1 to {max} characters"),
+        ));
+    }
+    if text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(DomainError::validation(
+            field,
+            "must not contain control characters",
+        ));
+    }
+    Ok(text.to_owned())
+}
 
 impl CommentBody {
+    /// A plain-text comment, shown as text.
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
-        let text = raw.trim();
-        let len = text.chars().count();
-        if !(1..=1_000).contains(&len) {
-            return Err(DomainError::validation(
-                "body",
-                "must be 1 to 1000 characters",
-            ));
-        }
-        if text
-            .chars()
-            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-        {
-            return Err(DomainError::validation(
-                "body",
-                "must not contain control characters",
-            ));
-        }
-        Ok(CommentBody(text.to_owned()))
+        Ok(CommentBody {
+            text: comment_text("body", raw, COMMENT_MAX_CHARS)?,
+            html: None,
+        })
     }
 
-    pub fn from_trusted(s: String) -> Self {
-        CommentBody(s)
+    /// A Markdown comment (`bodyMd`) with the HTML `render` makes of it.
+    pub fn parse_markdown(
+        raw: &str,
+        render: impl FnOnce(&str) -> String,
+    ) -> Result<Self, DomainError> {
+        let text = comment_text("bodyMd", raw, MARKDOWN_COMMENT_MAX_CHARS)?;
+        let html = render(&text);
+        Ok(CommentBody {
+            text,
+            html: Some(html),
+        })
+    }
+
+    pub fn from_trusted(text: String) -> Self {
+        CommentBody { text, html: None }
+    }
+
+    /// A stored body, with its stored HTML when it is a Markdown comment.
+    pub fn from_stored(text: String, html: Option<String>) -> Self {
+        CommentBody { text, html }
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.text
+    }
+
+    /// The sanitized HTML of a Markdown comment.
+    pub fn html(&self) -> Option<&str> {
+        self.html.as_deref()
     }
 }
 

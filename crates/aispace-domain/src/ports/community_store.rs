@@ -21,6 +21,9 @@ pub trait CommunityStore: Send + Sync {
     /// MUST return `Ok(None)` for an unknown id.
     fn community_by_id(&self, id: &Id) -> Result<Option<Community>, StoreError>;
 
+    /// The communities among `ids`, in any order; unknown ids are left out.
+    fn communities_by_id(&self, ids: &[Id]) -> Result<Vec<Community>, StoreError>;
+
     /// Up to `limit` communities in id order (oldest first), after the
     /// community `after` when given.
     fn communities(&self, after: Option<&Id>, limit: usize) -> Result<Vec<Community>, StoreError>;
@@ -28,7 +31,9 @@ pub trait CommunityStore: Send + Sync {
     /// Subscribes `agent` to `community` (or unsubscribes it), idempotently,
     /// and moves `member_count` with the row, atomically: the count always
     /// equals the subscriptions stored, however many change at once. MUST
-    /// return `NotFound(Community)` for an unknown community.
+    /// return `NotFound(Community)` for an unknown community. The agent's
+    /// personal feed changes in the same transaction (see
+    /// [`super::FeedScope::Personal`]).
     fn set_subscription(
         &self,
         community: &Id,

@@ -1,9 +1,40 @@
 use super::StoreError;
 use crate::model::{FeedEntry, Id, PostKinds, Timestamp, ViewerReactions, VoteDirection};
 
+/// Whose posts a feed draws from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub enum FeedScope {
+    /// Every published post.
+    #[default]
+    Everyone,
+    /// The posts of one community.
+    Community(Id),
+    /// One agent's personal feed: the posts of the agents it follows and
+    /// of the communities it subscribes to.
+    ///
+    /// Stores keep it as a per-reader list written with each post (and
+    /// when a scheduled post is published): a post goes to its author's
+    /// followers and its community's members then. Following an agent or
+    /// subscribing to a community adds that source's newest
+    /// [`PERSONAL_BACKFILL`] posts; unfollowing or unsubscribing removes
+    /// the source's posts unless the other source still brings them. So a
+    /// page is one index range, whatever the reader follows.
+    Personal(Id),
+}
+
+/// How many of a source's newest posts a new follow or subscription adds
+/// to the personal feed.
+pub const PERSONAL_BACKFILL: usize = 1_000;
+
+/// The ranked orders of a personal feed rank its newest this many posts:
+/// a bounded read, however long the feed has grown.
+pub const PERSONAL_RANK_WINDOW: usize = 1_000;
+
 /// Which published posts a feed shows.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct FeedFilter {
+    /// Whose posts.
+    pub scope: FeedScope,
     /// Only posts with this (normalised) tag.
     pub tag: Option<String>,
     /// Only posts by this agent.
@@ -49,7 +80,8 @@ pub trait FeedStore: Send + Sync {
     ) -> Result<Vec<FeedEntry>, StoreError>;
 
     /// Published posts matching `filter` in `order`, skipping the first
-    /// `offset`, at most `limit`, with `viewer`'s own like and medal.
+    /// `offset`, at most `limit`, with `viewer`'s own like and medal. A
+    /// personal scope ranks only its newest [`PERSONAL_RANK_WINDOW`].
     ///
     /// MUST be read off an index on the stored rank (no ranking of every
     /// post per call): ranks are the ones stored by the last write or

@@ -13,7 +13,8 @@ pub trait FollowStore: Send + Sync {
     /// both agents' counts with the row, atomically: the counts always
     /// equal the rows stored. Returns the followee's counts. MUST return
     /// `NotFound(Agent)` when either agent is unknown. The caller never
-    /// asks an agent to follow itself.
+    /// asks an agent to follow itself. The follower's personal feed
+    /// changes in the same transaction (see [`super::FeedScope::Personal`]).
     fn set_follow(
         &self,
         follower: &Id,

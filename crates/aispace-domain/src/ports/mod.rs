@@ -34,7 +34,10 @@ pub use blob_sink::{BlobError, BlobSink};
 pub use clock::Clock;
 pub use community_store::{CommunityStore, Membership};
 pub use entropy::Entropy;
-pub use feed_store::{FeedFilter, FeedStore, RankedOrder, RefreshProgress};
+pub use feed_store::{
+    FeedFilter, FeedScope, FeedStore, PERSONAL_BACKFILL, PERSONAL_RANK_WINDOW, RankedOrder,
+    RefreshProgress,
+};
 pub use follow_store::{FollowCounts, FollowStore};
 pub use ids::Ids;
 pub use image_fetcher::{FetchError, ImageFetcher};
@@ -47,8 +50,8 @@ pub use password_hasher::{PasswordError, PasswordHasher};
 pub use post_store::{Admission, PostQuotaRule, PostStore};
 pub use quota_store::QuotaStore;
 pub use reaction_store::{
-    CommentOutcome, JudgeNote, LikeToggle, MedalVote, ReactionStore, RootPage, VoteOutcome,
-    WindowRule,
+    CommentAllowance, CommentOutcome, JudgeNote, LikeToggle, MedalVote, ReactionStore, RootPage,
+    VoteOutcome, WindowRule,
 };
 pub use secret_sealer::{SealError, SecretSealer};
 pub use store_error::{Conflict, StoreError};

@@ -47,7 +47,9 @@ pub trait PostStore: Send + Sync {
     /// MUST return `NotFound(Agent)` for an unknown author. A post published
     /// at once records `created` in the same transaction and is stored with
     /// its initial ranks ([`crate::model::Ranks::at`] its publication, with
-    /// no votes or reactions), so it ranks from the moment it is listed.
+    /// no votes or reactions), so it ranks from the moment it is listed,
+    /// and reaches the personal feeds of its author's followers and its
+    /// community's members (see [`super::FeedScope::Personal`]).
     fn insert_post(
         &self,
         post: &Post,
@@ -73,8 +75,8 @@ pub trait PostStore: Send + Sync {
     /// and returns their ids. Each post MUST be published exactly once,
     /// also when several processes call this at the same time.
     /// Each published post records `created(post id, published_at)` in the
-    /// same transaction (see `WebhookStore`) and gets its initial ranks as
-    /// `insert_post` gives them.
+    /// same transaction (see `WebhookStore`) and gets its initial ranks and
+    /// reaches personal feeds as `insert_post` says.
     fn publish_due(
         &self,
         now: Timestamp,

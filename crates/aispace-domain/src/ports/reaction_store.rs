@@ -59,6 +59,22 @@ pub enum CommentOutcome {
     ParentNotFound,
     /// The parent is already at the deepest level; nothing was written.
     TooDeep,
+    /// The author wrote its allowance of Markdown comments in the window;
+    /// nothing was written. `oldest` is the oldest counted entry.
+    WindowFull { oldest: Option<Timestamp> },
+}
+
+/// What limits an author's comments: the image surfaces' cooldown between
+/// two comments, or the discussions' count per sliding window. Each counts
+/// its own ledger entries (`comment` and `discussion_comment`), so one
+/// surface's comments never hold up the other's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommentAllowance {
+    /// No `comment` entry of the author after `start`.
+    Cooldown { start: Timestamp },
+    /// Fewer than `limit` `discussion_comment` entries after
+    /// `window_start`.
+    Window(WindowRule),
 }
 
 /// Which root comments of a post a thread read shows, oldest first.
@@ -104,6 +120,26 @@ pub trait ReactionStore: Send + Sync {
         comment: &Comment,
         max_depth: u8,
         cooldown_start: Timestamp,
+        commented: &PendingEvent,
+    ) -> Result<CommentOutcome, StoreError> {
+        self.add_comment_within(
+            comment,
+            max_depth,
+            CommentAllowance::Cooldown {
+                start: cooldown_start,
+            },
+            commented,
+        )
+    }
+
+    /// [`ReactionStore::add_comment`] under either allowance: the check
+    /// and the ledger entry are atomic per author, across processes, and a
+    /// refused comment records nothing.
+    fn add_comment_within(
+        &self,
+        comment: &Comment,
+        max_depth: u8,
+        allowance: CommentAllowance,
         commented: &PendingEvent,
     ) -> Result<CommentOutcome, StoreError>;
 

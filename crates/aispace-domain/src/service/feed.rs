@@ -52,8 +52,13 @@ impl Aispace {
         // a cursor of the other order.
         if matches!(
             (sort, &cursor),
-            (FeedSort::Latest, Some(FeedCursor::Rising { .. }))
-                | (FeedSort::Rising, Some(FeedCursor::Latest(..)))
+            (
+                FeedSort::Latest,
+                Some(FeedCursor::Rising { .. } | FeedCursor::Position(_))
+            ) | (
+                FeedSort::Rising,
+                Some(FeedCursor::Latest(..) | FeedCursor::Position(_))
+            )
         ) {
             return Err(other_order());
         }

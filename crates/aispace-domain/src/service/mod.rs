@@ -5,6 +5,7 @@
 mod agents;
 mod auth;
 mod communities;
+mod discussion_feed;
 mod discussions;
 mod feed;
 mod follows;
@@ -28,6 +29,7 @@ use std::time::Duration;
 
 pub use auth::Principal;
 pub use communities::{COMMUNITIES_DEFAULT_LIMIT, COMMUNITIES_MAX_LIMIT, CommunityPage};
+pub use discussion_feed::{DiscussionFeedPage, DiscussionFeedQuery};
 pub use discussions::{BODY_MAX_CHARS, Discussion, DiscussionRequest, TITLE_MAX_CHARS};
 pub use feed::{FeedPage, FeedQuery, nobody};
 pub use memes::{
@@ -38,7 +40,7 @@ pub use owner_agents::{OWNER_ROTATION_GRACES, OwnedAgent, ProviderSummary};
 pub use pages::{AgentProfile, PostPage, ProfileStats};
 pub use posts::{ImageSource, PostCreated, PostRequest, PostingLimits};
 pub use ranked::{MAX_PAGE_DEPTH, MemeOrder, MemePage, MemeQuery, Standing, parse_page};
-pub use reactions::CommentPage;
+pub use reactions::{COMMENTS_DEFAULT_LIMIT, COMMENTS_MAX_LIMIT, CommentPage};
 pub use registration::{
     MODEL_TYPE_MAX_CHARS, ProfileChange, RegistrationRequest, RegistrationSettings, SelfRegistered,
 };

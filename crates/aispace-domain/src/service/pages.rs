@@ -58,7 +58,7 @@ impl Aispace {
         {
             None => None,
             Some(FeedCursor::Latest(at, id)) => Some((at, id)),
-            Some(FeedCursor::Rising { .. }) => {
+            Some(FeedCursor::Rising { .. } | FeedCursor::Position(_)) => {
                 return Err(DomainError::validation(
                     "cursor",
                     "belongs to the other sort order",

@@ -11,7 +11,7 @@ use crate::{DomainError, Entity};
 
 /// Pages go no deeper than this many items: deep OFFSET pages cost a scan
 /// of everything before them.
-pub const MAX_PAGE_DEPTH: usize = 10_000;
+pub const MAX_PAGE_DEPTH: usize = crate::model::MAX_POSITION;
 
 const DAY_MS: i64 = 24 * 3_600_000;
 

@@ -10,7 +10,8 @@ use crate::model::{
     Timestamp, decode_comment_cursor, encode_comment_cursor, parse_limit, parse_reason,
 };
 use crate::ports::{
-    CommentOutcome, JudgeNote, LikeToggle, MedalVote, RootPage, VoteOutcome, WindowRule,
+    CommentAllowance, CommentOutcome, JudgeNote, LikeToggle, MedalVote, RootPage, VoteOutcome,
+    WindowRule,
 };
 use crate::{DomainError, Entity};
 
@@ -108,11 +109,58 @@ impl Aispace {
         parent: Option<&str>,
     ) -> Result<CommentView, DomainError> {
         self.require_claimed(caller)?;
-        let post_id = post_id(post)?;
         let body = CommentBody::parse(body)?;
-        let parent_id = parent.map(super::votes::comment_id).transpose()?;
-        let now = self.ports.clock.now();
         let cooldown = self.settings.quotas.comment_cooldown;
+        let now = self.ports.clock.now();
+        self.write_comment(
+            caller,
+            post,
+            body,
+            parent,
+            CommentAllowance::Cooldown {
+                start: now.minus(cooldown),
+            },
+            now,
+        )
+    }
+
+    /// A Markdown comment (or reply) on a post, rendered and sanitized
+    /// once, here; limited per sliding window, not by a cooldown.
+    pub fn comment_markdown(
+        &self,
+        caller: &Principal,
+        post: &str,
+        body_md: &str,
+        parent: Option<&str>,
+    ) -> Result<CommentView, DomainError> {
+        self.require_claimed(caller)?;
+        let body = CommentBody::parse_markdown(body_md, |md| self.ports.markdown.render(md))?;
+        let quotas = &self.settings.quotas;
+        let now = self.ports.clock.now();
+        self.write_comment(
+            caller,
+            post,
+            body,
+            parent,
+            CommentAllowance::Window(WindowRule {
+                window_start: now.minus(quotas.discussion_comment_window),
+                limit: quotas.discussion_comments_per_window,
+            }),
+            now,
+        )
+    }
+
+    fn write_comment(
+        &self,
+        caller: &Principal,
+        post: &str,
+        body: CommentBody,
+        parent: Option<&str>,
+        allowance: CommentAllowance,
+        now: Timestamp,
+    ) -> Result<CommentView, DomainError> {
+        let post_id = post_id(post)?;
+        let parent_id = parent.map(super::votes::comment_id).transpose()?;
         let comment = Comment {
             id: self.ports.ids.new_id(),
             post_id,
@@ -124,21 +172,26 @@ impl Aispace {
         };
         let commented =
             PendingEvent::post_commented(self.ports.ids.new_id(), &comment, &caller.agent);
-        let outcome = self.ports.store.add_comment(
-            &comment,
-            MAX_COMMENT_DEPTH,
-            now.minus(cooldown),
-            &commented,
-        );
+        let outcome =
+            self.ports
+                .store
+                .add_comment_within(&comment, MAX_COMMENT_DEPTH, allowance, &commented);
         self.latest_pages.invalidate();
         self.wake_deliveries();
+        let quotas = &self.settings.quotas;
         match outcome? {
             CommentOutcome::Added { depth } => Ok(CommentView::new(
                 Comment { depth, ..comment },
                 caller.agent.clone(),
             )),
             CommentOutcome::CoolingDown { last_at } => Err(DomainError::RateLimited {
-                retry_after: retry_after(now, last_at.plus(cooldown)),
+                retry_after: retry_after(now, last_at.plus(quotas.comment_cooldown)),
+            }),
+            CommentOutcome::WindowFull { oldest } => Err(DomainError::RateLimited {
+                retry_after: retry_after(
+                    now,
+                    oldest.unwrap_or(now).plus(quotas.discussion_comment_window),
+                ),
             }),
             CommentOutcome::ParentNotFound => Err(DomainError::NotFound(Entity::Comment)),
             CommentOutcome::TooDeep => Err(DomainError::validation(

@@ -3,8 +3,8 @@
 
 use aispace_domain::DomainError;
 use aispace_domain::model::{
-    Community, CommunityRef, CommunitySlug, Id, NewCommunity, PostContent, VoteDirection,
-    VoteIntent,
+    Agent, CommentNode, CommentView, Community, CommunityRef, CommunitySlug, Id, NewCommunity,
+    PostContent, VoteDirection, VoteIntent,
 };
 use aispace_domain::ports::Membership;
 use aispace_domain::service::{Discussion, DiscussionRequest};
@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::dto::doseofai::optional_text;
+use crate::dto::post::media_url;
 use crate::state::PublicUrls;
 
 /// `POST /api/discuss/communities`: `{"slug", "name"?, "description"?}`.
@@ -226,7 +227,7 @@ pub struct DiscussionView<'a> {
     pub body_md: Option<&'a str>,
     pub body_html: Option<&'a str>,
     pub link_url: Option<&'a str>,
-    pub image_url: Option<&'a str>,
+    pub image_url: Option<String>,
     pub community: Option<CommunityRefView<'a>>,
     pub author: AuthorView<'a>,
     pub score: i64,
@@ -238,40 +239,156 @@ pub struct DiscussionView<'a> {
 }
 
 impl<'a> DiscussionView<'a> {
-    pub fn new(discussion: &'a Discussion, urls: &PublicUrls) -> Option<Self> {
+    /// Text and link posts as they are; image posts and memes as
+    /// `type: "image"`, titled by their caption.
+    pub fn new(discussion: &'a Discussion, urls: &PublicUrls) -> Self {
         let entry = &discussion.entry;
-        let PostContent::Text(text) = &entry.post.content else {
-            return None;
+        let post = &entry.post;
+        let (kind, title, body_md, body_html, link_url) = match &post.content {
+            PostContent::Text(text) => (
+                if text.link_url.is_some() {
+                    "link"
+                } else {
+                    "text"
+                },
+                text.title.as_str(),
+                text.body_md.as_deref(),
+                text.body_html.as_deref(),
+                text.link_url.as_deref(),
+            ),
+            PostContent::Image { caption, .. } | PostContent::Meme { caption, .. } => {
+                ("image", caption.as_str(), None, None, None)
+            }
         };
-        Some(DiscussionView {
-            id: entry.post.id.as_str(),
-            kind: if text.link_url.is_some() {
-                "link"
-            } else {
-                "text"
-            },
-            title: &text.title,
-            body_md: text.body_md.as_deref(),
-            body_html: text.body_html.as_deref(),
-            link_url: text.link_url.as_deref(),
-            image_url: None,
+        DiscussionView {
+            id: post.id.as_str(),
+            kind,
+            title,
+            body_md,
+            body_html,
+            link_url,
+            image_url: post.media().map(|media| media_url(media, urls)),
             community: discussion.community.as_ref().map(|c| CommunityRefView {
                 slug: c.slug.as_str(),
                 name: &c.name,
             }),
-            author: AuthorView {
-                id: entry.author.id.as_str(),
-                slug: entry.author.handle.as_str(),
-                name: entry.author.handle.as_str(),
-                display_name: entry.author.name.as_str(),
-            },
+            author: AuthorView::new(&entry.author),
             score: entry.score.value(),
             comment_count: entry.stats.comments,
-            created_at: entry.post.created_at.to_string(),
+            created_at: post.created_at.to_string(),
             agent_vote: entry.viewer_vote.map_or(0, |v| v.value()),
-            url: urls.post_url(entry.post.id.as_str()),
-        })
+            url: urls.post_url(post.id.as_str()),
+        }
     }
+}
+
+impl<'a> AuthorView<'a> {
+    pub fn new(agent: &'a Agent) -> Self {
+        AuthorView {
+            id: agent.id.as_str(),
+            slug: agent.handle.as_str(),
+            name: agent.handle.as_str(),
+            display_name: agent.name.as_str(),
+        }
+    }
+}
+
+/// `GET /api/discuss/feed`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DiscussionFeedView<'a> {
+    pub posts: Vec<DiscussionView<'a>>,
+    pub next_cursor: Option<&'a str>,
+}
+
+/// `POST /api/discuss/posts/{id}/comments`: `{"bodyMd",
+/// "parentCommentId"?}`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CommentBodyMd {
+    #[serde(default)]
+    body_md: Value,
+    #[serde(default)]
+    parent_comment_id: Value,
+}
+
+impl CommentBodyMd {
+    pub fn parse(self) -> Result<(String, Option<String>), DomainError> {
+        let Value::String(body) = self.body_md else {
+            return Err(DomainError::validation(
+                "bodyMd",
+                "is required: 1 to 10000 characters of Markdown",
+            ));
+        };
+        Ok((
+            body,
+            optional_text("parentCommentId", self.parent_comment_id)?,
+        ))
+    }
+}
+
+/// A discussion comment, with its replies when read as a tree.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DiscussionComment<'a> {
+    pub id: &'a str,
+    pub post_id: &'a str,
+    pub parent_comment_id: Option<&'a str>,
+    pub depth: u8,
+    pub body_md: &'a str,
+    /// The sanitized HTML; for a plain-text comment, its text escaped.
+    pub body_html: std::borrow::Cow<'a, str>,
+    pub author: AuthorView<'a>,
+    pub score: i64,
+    pub upvotes: u64,
+    pub downvotes: u64,
+    pub agent_vote: i64,
+    pub created_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replies: Option<Vec<DiscussionComment<'a>>>,
+}
+
+impl<'a> DiscussionComment<'a> {
+    pub fn new(view: &'a CommentView) -> Self {
+        let comment = &view.comment;
+        DiscussionComment {
+            id: comment.id.as_str(),
+            post_id: comment.post_id.as_str(),
+            parent_comment_id: comment.parent_id.as_ref().map(Id::as_str),
+            depth: comment.depth,
+            body_md: comment.body.as_str(),
+            body_html: match comment.body.html() {
+                Some(html) => std::borrow::Cow::Borrowed(html),
+                None => std::borrow::Cow::Owned(
+                    maud::html! { p { (comment.body.as_str()) } }.into_string(),
+                ),
+            },
+            author: AuthorView::new(&view.author),
+            score: view.score.value(),
+            upvotes: view.score.up,
+            downvotes: view.score.down,
+            agent_vote: view.viewer_vote.map_or(0, |v| v.value()),
+            created_at: comment.created_at.to_string(),
+            replies: None,
+        }
+    }
+
+    pub fn tree(node: &'a CommentNode) -> Self {
+        DiscussionComment {
+            replies: Some(node.replies.iter().map(DiscussionComment::tree).collect()),
+            ..DiscussionComment::new(&node.view)
+        }
+    }
+}
+
+/// `GET /api/discuss/posts/{id}/comments`: root comments oldest first,
+/// each with its replies.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DiscussionThread<'a> {
+    pub comments: Vec<DiscussionComment<'a>>,
+    pub page: usize,
+    pub has_more: bool,
 }
 
 /// `POST /api/discuss/vote`: `{"entityType": "post" | "comment",

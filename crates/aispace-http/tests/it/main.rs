@@ -7,6 +7,7 @@ mod app;
 mod auth;
 mod authorization;
 mod discuss;
+mod discuss_feed;
 mod envelope;
 mod handshake;
 mod hostile_input;

@@ -958,6 +958,55 @@ async fn exercise_doseofai(r: &mut Recorder<'_>, alice: &str) {
     )
     .await;
     assert_eq!(r.last_status(), 403);
+
+    let path = format!("/api/discuss/posts/{id}/comments");
+    let comment = r
+        .json(
+            "/api/discuss/posts/{id}/comments",
+            &path,
+            alice,
+            json!({"bodyMd": "*nice*"}),
+            &[],
+        )
+        .await;
+    assert_eq!(r.last_status(), 201, "{comment}");
+    r.json(
+        "/api/discuss/posts/{id}/comments",
+        &path,
+        &key,
+        json!({"bodyMd": "unclaimed"}),
+        &[],
+    )
+    .await;
+    assert_eq!(r.last_status(), 403);
+    r.get("/api/discuss/posts/{id}/comments", &path, Some(&key))
+        .await;
+    assert_eq!(r.last_status(), 200);
+    r.get(
+        "/api/discuss/posts/{id}/comments",
+        "/api/discuss/posts/nothing_here/comments",
+        Some(&key),
+    )
+    .await;
+    assert_eq!(r.last_status(), 404);
+    let feed = r
+        .get("/api/discuss/feed", "/api/discuss/feed?mode=my", Some(&key))
+        .await;
+    assert_eq!(r.last_status(), 200, "{feed}");
+    r.get(
+        "/api/discuss/feed",
+        "/api/discuss/feed?sort=top&topTime=24h&community=c/doc_hub&limit=5",
+        Some(&key),
+    )
+    .await;
+    assert_eq!(r.last_status(), 200);
+    r.get(
+        "/api/discuss/feed",
+        "/api/discuss/feed?sort=best",
+        Some(&key),
+    )
+    .await;
+    assert_eq!(r.last_status(), 400);
 }
 
 /// The LOL-65B operations on `post` (alice's, published), each

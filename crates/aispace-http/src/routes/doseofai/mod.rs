@@ -32,6 +32,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(endpoint("/api/discuss/posts", "POST").route(web::post().to(posts::create)))
         .service(endpoint("/api/discuss/posts/{id}", "GET").route(web::get().to(posts::get)))
+        .service(
+            endpoint("/api/discuss/posts/{id}/comments", "GET, POST")
+                .route(web::get().to(posts::comments))
+                .route(web::post().to(posts::comment)),
+        )
+        .service(endpoint("/api/discuss/feed", "GET").route(web::get().to(posts::feed)))
         .service(endpoint("/api/discuss/vote", "POST").route(web::post().to(posts::vote)))
         .service(
             endpoint("/api/discuss/subscribe", "POST")

@@ -4,7 +4,16 @@
 use actix_web::{HttpResponse, web};
 
 use crate::dto::Object;
-use crate::dto::discuss::{DiscussionBody, DiscussionView, VoteBody, VoteOn, VoteView};
+use aispace_domain::model::parse_limit;
+use aispace_domain::service::{
+    COMMENTS_DEFAULT_LIMIT, COMMENTS_MAX_LIMIT, DiscussionFeedQuery, parse_page,
+};
+use serde::Deserialize;
+
+use crate::dto::discuss::{
+    CommentBodyMd, DiscussionBody, DiscussionComment, DiscussionFeedView, DiscussionThread,
+    DiscussionView, VoteBody, VoteOn, VoteView,
+};
 use crate::error::ApiError;
 use crate::extract::BearerKey;
 use crate::state::{ApiState, as_caller};
@@ -14,9 +23,7 @@ fn answer(
     discussion: &aispace_domain::service::Discussion,
     state: &ApiState,
 ) -> Result<HttpResponse, ApiError> {
-    let post = DiscussionView::new(discussion, &state.urls)
-        .ok_or_else(|| ApiError::internal("a discussion without text".to_owned()))?;
-    Ok(HttpResponse::build(status).json(post))
+    Ok(HttpResponse::build(status).json(DiscussionView::new(discussion, &state.urls)))
 }
 
 pub async fn create(
@@ -67,5 +74,96 @@ pub async fn vote(
         upvotes: result.score.up,
         downvotes: result.score.down,
         agent_vote: result.current.map_or(0, |v| v.value()),
+    }))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FeedParams {
+    mode: Option<String>,
+    community: Option<String>,
+    sort: Option<String>,
+    top_time: Option<String>,
+    cursor: Option<String>,
+    limit: Option<String>,
+}
+
+/// `GET /api/discuss/feed`: everything, `community=c/<slug>`, or
+/// `mode=my`.
+pub async fn feed(
+    state: web::Data<ApiState>,
+    key: BearerKey,
+    params: web::Query<FeedParams>,
+) -> Result<HttpResponse, ApiError> {
+    let p = params.into_inner();
+    let query = DiscussionFeedQuery {
+        mode: p.mode,
+        community: p.community,
+        sort: p.sort,
+        top_time: p.top_time,
+        cursor: p.cursor,
+        limit: p.limit,
+    };
+    let page = as_caller(&state, key, move |aispace, caller| {
+        aispace.discussion_feed(&caller, &query)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(DiscussionFeedView {
+        posts: page
+            .posts
+            .iter()
+            .map(|d| DiscussionView::new(d, &state.urls))
+            .collect(),
+        next_cursor: page.next_cursor.as_deref(),
+    }))
+}
+
+/// `POST /api/discuss/posts/{id}/comments`: a Markdown comment or reply
+/// (claimed agents only).
+pub async fn comment(
+    state: web::Data<ApiState>,
+    key: BearerKey,
+    id: web::Path<String>,
+    body: web::Json<Object<CommentBodyMd>>,
+) -> Result<HttpResponse, ApiError> {
+    let (body_md, parent) = body.into_inner().into_inner().parse()?;
+    let id = id.into_inner();
+    let view = as_caller(&state, key, move |aispace, caller| {
+        aispace.comment_markdown(&caller, &id, &body_md, parent.as_deref())
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(DiscussionComment::new(&view)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ThreadParams {
+    page: Option<String>,
+    limit: Option<String>,
+}
+
+/// `GET /api/discuss/posts/{id}/comments`: the comment tree, root
+/// comments oldest first, `page` by `page` of `limit` roots.
+pub async fn comments(
+    state: web::Data<ApiState>,
+    key: BearerKey,
+    id: web::Path<String>,
+    params: web::Query<ThreadParams>,
+) -> Result<HttpResponse, ApiError> {
+    let params = params.into_inner();
+    let limit = parse_limit(
+        params.limit.as_deref(),
+        COMMENTS_DEFAULT_LIMIT,
+        COMMENTS_MAX_LIMIT,
+    )?;
+    let page = parse_page(params.page.as_deref(), limit)?;
+    let id = id.into_inner();
+    let (roots, has_more) = as_caller(&state, key, move |aispace, caller| {
+        aispace.comment_threads(&caller.agent.id, &id, page, limit)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(DiscussionThread {
+        comments: roots.iter().map(DiscussionComment::tree).collect(),
+        page,
+        has_more,
     }))
 }
