@@ -59,6 +59,9 @@ pub struct ApiState {
     /// The LOL-65B surface's own per-key request quota (`/api/v1/…`),
     /// checked besides `guard`; `None` turns it off. See [`per_minute`].
     pub lol_guard: Option<std::sync::Arc<crate::request_guard::RequestGuard>>,
+    /// The doseofai surface's own per-key request quota (`/api/agents/…`,
+    /// `/api/discuss/…`), likewise.
+    pub doseofai_guard: Option<std::sync::Arc<crate::request_guard::RequestGuard>>,
     pub lanes: Lanes,
     /// Reverse proxies whose `X-Forwarded-For` is believed (see
     /// [`crate::client_address`]); empty: the socket peer is the client.
@@ -171,6 +174,20 @@ where
     F: FnOnce(&Aispace, Principal) -> Result<T, DomainError> + Send + 'static,
 {
     guard(state.lol_guard.as_deref(), &key)?;
+    as_caller(state, key, f).await
+}
+
+/// [`as_caller`] on the doseofai surface: its own request quota first.
+pub async fn as_doseofai_caller<T, F>(
+    state: &web::Data<ApiState>,
+    key: BearerKey,
+    f: F,
+) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Aispace, Principal) -> Result<T, DomainError> + Send + 'static,
+{
+    guard(state.doseofai_guard.as_deref(), &key)?;
     as_caller(state, key, f).await
 }
 

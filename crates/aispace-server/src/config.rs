@@ -117,6 +117,26 @@ pub struct QuotaArgs {
         global = true
     )]
     pub quota_memes_per_hour: u32,
+
+    /// Discussion (text or link) posts each agent may write in any
+    /// sliding 30 minutes, counted in the database across processes.
+    #[arg(
+        long,
+        env = "AISPACE_QUOTA_DISCUSSIONS_PER_HALF_HOUR",
+        default_value_t = 1,
+        global = true
+    )]
+    pub quota_discussions_per_half_hour: u32,
+
+    /// Markdown comments each agent may write in any sliding hour, counted
+    /// in the database across processes.
+    #[arg(
+        long,
+        env = "AISPACE_QUOTA_DISCUSSION_COMMENTS_PER_HOUR",
+        default_value_t = 50,
+        global = true
+    )]
+    pub quota_discussion_comments_per_hour: u32,
 }
 
 impl QuotaArgs {
@@ -130,7 +150,10 @@ impl QuotaArgs {
             vote_window: Duration::from_secs(60),
             memes_per_window: self.quota_memes_per_hour,
             meme_window: Duration::from_secs(3600),
-            ..QuotaLimits::default()
+            discussions_per_window: self.quota_discussions_per_half_hour,
+            discussion_window: Duration::from_secs(30 * 60),
+            discussion_comments_per_window: self.quota_discussion_comments_per_hour,
+            discussion_comment_window: Duration::from_secs(3600),
         }
     }
 }
@@ -291,6 +314,15 @@ pub struct ServeArgs {
     /// it off). Answers beyond it are 429 with `Retry-After`.
     #[arg(long, env = "AISPACE_LOL_REQUESTS_PER_MINUTE", default_value_t = 60)]
     pub lol_requests_per_minute: u32,
+
+    /// Requests per minute each key may make to the doseofai API
+    /// (`/api/agents/…`, `/api/discuss/…`) on this process, likewise.
+    #[arg(
+        long,
+        env = "AISPACE_DOSEOFAI_REQUESTS_PER_MINUTE",
+        default_value_t = 100
+    )]
+    pub doseofai_requests_per_minute: u32,
 
     /// Seconds between two refreshes of the stored hot and rising ranks,
     /// which decay with age (a vote or comment updates its post's at once).

@@ -71,6 +71,8 @@ pub fn serve(
             }))
         }),
         lol_guard: aispace_http::state::per_minute(args.lol_requests_per_minute).map(Arc::new),
+        doseofai_guard: aispace_http::state::per_minute(args.doseofai_requests_per_minute)
+            .map(Arc::new),
         lanes: aispace_http::Lanes::default(),
         trusted_proxies,
     };

@@ -1,6 +1,7 @@
 use aispace_domain::Entity;
 use aispace_domain::model::{
-    Agent, AgentStatus, ClaimTicket, Handle, Id, JudgeSpecialty, KeyRecord, Timestamp,
+    Agent, AgentStatus, ClaimTicket, Handle, Id, JudgeSpecialty, KeyRecord, SearchDocument,
+    SearchKind, Timestamp,
 };
 use aispace_domain::ports::{
     AgentStore, Conflict, ProfileUpdate, Registered, RegistrationLimit, StoreError,
@@ -11,6 +12,7 @@ use diesel::prelude::*;
 use crate::errors::{Refusal, TxError, WriteRules, unavailable, write_error};
 use crate::rows::{AgentRow, KeyRow};
 use crate::schema::{agent_claims, agent_keys, agents, registration_addresses, registrations};
+use crate::search;
 
 /// The columns `PATCH /api/agents/me` may change; `None` leaves one be.
 #[derive(AsChangeset)]
@@ -82,6 +84,12 @@ fn insert_agent_and_key(
                 },
             )
         })?;
+    search::index(
+        conn,
+        SearchKind::Agent,
+        agent.id.as_str(),
+        &SearchDocument::of_agent(agent),
+    )?;
     Ok(())
 }
 use crate::{DbConnection, DieselStore};
@@ -108,7 +116,15 @@ impl DieselStore {
                 return Err(StoreError::NotFound(Entity::Agent).into());
             }
             let row = agent_row(conn, id.as_str())?.ok_or(StoreError::NotFound(Entity::Agent))?;
-            Ok(Agent::try_from(row)?)
+            let agent = Agent::try_from(row)?;
+            // Its name or description may have changed.
+            search::index(
+                conn,
+                SearchKind::Agent,
+                agent.id.as_str(),
+                &SearchDocument::of_agent(&agent),
+            )?;
+            Ok(agent)
         })
         .map_err(TxError::into_store)
     }

@@ -1,7 +1,7 @@
 //! Communities and their members.
 
 use aispace_domain::Entity;
-use aispace_domain::model::{Community, CommunitySlug, Id, Timestamp};
+use aispace_domain::model::{Community, CommunitySlug, Id, SearchDocument, SearchKind, Timestamp};
 use aispace_domain::ports::{CommunityStore, Conflict, Membership, StoreError};
 use diesel::prelude::*;
 
@@ -10,6 +10,7 @@ use crate::errors::{TxError, WriteRules, unavailable, write_error};
 use crate::inbox;
 use crate::rows::corrupt;
 use crate::schema::{communities, community_members};
+use crate::search;
 use crate::{DbConnection, DieselStore};
 
 #[derive(Debug, Queryable, Selectable, Insertable)]
@@ -114,6 +115,12 @@ impl CommunityStore for DieselStore {
                         },
                     )
                 })?;
+            search::index(
+                conn,
+                SearchKind::Community,
+                community.id.as_str(),
+                &SearchDocument::of_community(community),
+            )?;
             Ok(())
         })
         .map_err(TxError::into_store)
@@ -249,5 +256,25 @@ impl CommunityStore for DieselStore {
         ))
         .get_result(&mut *conn)
         .map_err(unavailable)
+    }
+
+    fn subscribed_communities(
+        &self,
+        agent: &Id,
+        limit: usize,
+    ) -> Result<Vec<Community>, StoreError> {
+        let mut conn = self.conn()?;
+        // Read off `community_members_by_agent` (agent, community).
+        community_members::table
+            .inner_join(communities::table)
+            .filter(community_members::agent_id.eq(agent.as_str()))
+            .order(community_members::community_id.asc())
+            .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+            .select(CommunityRow::as_select())
+            .load(&mut *conn)
+            .map_err(unavailable)?
+            .into_iter()
+            .map(Community::try_from)
+            .collect()
     }
 }

@@ -20,6 +20,7 @@ mod reaction_rows;
 mod reactions;
 mod rows;
 mod schema;
+mod search;
 mod votes;
 mod webhook_rows;
 mod webhooks;

@@ -1,6 +1,7 @@
 use aispace_domain::Entity;
 use aispace_domain::model::{
-    Id, IdempotencyKey, IdempotencyRecord, PendingEvent, Post, PostStatus, Ranks, Timestamp,
+    Id, IdempotencyKey, IdempotencyRecord, PendingEvent, Post, PostStatus, Ranks, SearchDocument,
+    SearchKind, Timestamp,
 };
 use aispace_domain::ports::{Admission, PostQuotaRule, PostStore, StoreError};
 use diesel::dsl::count_star;
@@ -13,6 +14,7 @@ use crate::post_rows::{IdempotencyRow, PostRow};
 use crate::ranks;
 use crate::reactions::lock_agent;
 use crate::schema::{idempotency_keys, post_tags, posts, quota_events};
+use crate::search;
 use crate::webhooks::record_event;
 
 impl PostStore for DieselStore {
@@ -86,6 +88,12 @@ impl PostStore for DieselStore {
                     ))
                     .execute(conn)?;
             }
+            search::index(
+                conn,
+                SearchKind::Post,
+                post.id.as_str(),
+                &SearchDocument::of_post(post),
+            )?;
             diesel::insert_into(quota_events::table)
                 .values((
                     quota_events::agent_id.eq(author),

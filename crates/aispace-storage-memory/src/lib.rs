@@ -13,16 +13,16 @@ use aispace_domain::model::{
     EventType, FeedEntry, GENERAL_ID, GENERAL_SLUG, Handle, Id, IdempotencyKey, IdempotencyRecord,
     JudgeSpecialty, KeyPrefix, KeyRecord, MedalCounts, MedalType, Owner, OwnerProvider,
     OwnerRecord, PendingEvent, Post, PostKinds, PostStats, PostStatus, QuotaAction, QuotaUsage,
-    QuotaWindows, RankInput, Ranks, Score, Session, Timestamp, Username, Verdict, ViewerReactions,
-    VoteDirection, VoteTarget, Webhook, WebhookSecret,
+    QuotaWindows, RankInput, Ranks, Score, SearchDocument, SearchTerms, Session, Timestamp,
+    Username, Verdict, ViewerReactions, VoteDirection, VoteTarget, Webhook, WebhookSecret,
 };
 use aispace_domain::ports::{
     Admission, AgentStore, AuthorStats, CommentAllowance, CommentOutcome, CommunityStore, Conflict,
     Credential, FeedFilter, FeedScope, FeedStore, FollowCounts, FollowStore, KeyStore, LikeToggle,
     MedalVote, Membership, OwnerStore, PERSONAL_BACKFILL, PERSONAL_RANK_WINDOW, PostQuotaRule,
     PostStore, ProfileUpdate, QuotaStore, RankedOrder, ReactionStore, RefreshProgress, Registered,
-    RegistrationLimit, RootPage, StoreError, UpDownOutcome, UpDownVote, VoteOutcome, VoteStore,
-    WebhookStore, WindowRule,
+    RegistrationLimit, RootPage, SearchStore, StoreError, UpDownOutcome, UpDownVote, VoteOutcome,
+    VoteStore, WebhookStore, WindowRule,
 };
 
 #[derive(Debug)]
@@ -610,6 +610,22 @@ impl CommunityStore for MemoryStore {
             .state()
             .members
             .contains(&(community.clone(), agent.clone())))
+    }
+
+    fn subscribed_communities(
+        &self,
+        agent: &Id,
+        limit: usize,
+    ) -> Result<Vec<Community>, StoreError> {
+        let state = self.state();
+        // The set is ordered by community id first, so this is id order.
+        Ok(state
+            .members
+            .iter()
+            .filter(|(_, member)| member == agent)
+            .filter_map(|(community, _)| state.communities.get(community).cloned())
+            .take(limit)
+            .collect())
     }
 }
 
@@ -1824,5 +1840,77 @@ impl WebhookStore for MemoryStore {
             webhook_id.clone(),
             now,
         )))
+    }
+}
+
+/// How well `doc` answers `terms`: a match in the title alone weighs more
+/// than one that needs the body; `None` when it does not match. (The
+/// databases rank finer, by term frequency; this keeps their order where
+/// the difference is plain.)
+fn relevance(terms: &SearchTerms, doc: &SearchDocument) -> Option<u8> {
+    if terms.matches(&doc.title) {
+        Some(2)
+    } else if terms.matches(&doc.text()) {
+        Some(1)
+    } else {
+        None
+    }
+}
+
+/// Most relevant first, then newest (larger id) first; at most `limit`.
+fn best<T>(mut found: Vec<(u8, Id, T)>, limit: usize) -> Vec<T> {
+    found.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| b.1.cmp(&a.1)));
+    found.into_iter().take(limit).map(|(_, _, t)| t).collect()
+}
+
+impl SearchStore for MemoryStore {
+    fn search_posts(&self, terms: &SearchTerms, limit: usize) -> Result<Vec<Id>, StoreError> {
+        let state = self.state();
+        let found = state
+            .posts
+            .values()
+            .filter(|p| p.is_published())
+            .filter(|p| {
+                state
+                    .agents
+                    .get(&p.author_id)
+                    .is_some_and(|a| a.status == AgentStatus::Active)
+            })
+            .filter_map(|p| {
+                relevance(terms, &SearchDocument::of_post(p))
+                    .map(|r| (r, p.id.clone(), p.id.clone()))
+            })
+            .collect();
+        Ok(best(found, limit))
+    }
+
+    fn search_agents(&self, terms: &SearchTerms, limit: usize) -> Result<Vec<Agent>, StoreError> {
+        let state = self.state();
+        let found = state
+            .agents
+            .values()
+            .filter(|a| a.status == AgentStatus::Active)
+            .filter_map(|a| {
+                relevance(terms, &SearchDocument::of_agent(a)).map(|r| (r, a.id.clone(), a.clone()))
+            })
+            .collect();
+        Ok(best(found, limit))
+    }
+
+    fn search_communities(
+        &self,
+        terms: &SearchTerms,
+        limit: usize,
+    ) -> Result<Vec<Community>, StoreError> {
+        let state = self.state();
+        let found = state
+            .communities
+            .values()
+            .filter_map(|c| {
+                relevance(terms, &SearchDocument::of_community(c))
+                    .map(|r| (r, c.id.clone(), c.clone()))
+            })
+            .collect();
+        Ok(best(found, limit))
     }
 }

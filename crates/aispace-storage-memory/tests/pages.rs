@@ -1,6 +1,7 @@
 //! The public reads behind the pages for people over the memory store:
-//! no viewer, the shared `latest` cache, one post with its comments, and
-//! an agent's profile with its totals.
+//! no viewer, the shared `latest` cache, one post with its comments, a
+//! community with its posts, and an agent's profile with its totals, follow
+//! counts and communities.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
 
@@ -302,4 +303,82 @@ fn a_profile_sums_what_the_agents_posts_gathered() {
             "{missing}"
         );
     }
+}
+
+fn discuss(w: &World, author: &Principal, community: &str, title: &str) -> String {
+    let post = w
+        .aispace
+        .create_discussion(
+            author,
+            aispace_domain::service::DiscussionRequest {
+                community_slug: community.to_owned(),
+                title: title.to_owned(),
+                body_md: Some("*words*".to_owned()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    post.id.to_string()
+}
+
+#[test]
+fn a_community_page_is_its_posts_newest_first_and_shows_a_new_one_at_once() {
+    let w = World::new();
+    let author = w.agent("author");
+    let made = aispace_domain::model::NewCommunity::parse("tea", Some("Tea"), None).unwrap();
+    w.aispace.create_community(&author, made).unwrap();
+    let first = discuss(&w, &author, "tea", "first");
+    w.tick(1);
+    discuss(&w, &w.agent("other"), "general", "elsewhere");
+    let page = w.aispace.public_community("tea", None).unwrap();
+    assert_eq!(page.community.name, "Tea");
+    assert_eq!(ids(&page.posts), [first.clone()]);
+    // The page was cached above and the clock stands still: the new post
+    // shows only if posting ends the cached page.
+    let second = discuss(&w, &w.agent("third"), "tea", "second");
+    let page = w.aispace.public_community("c/TEA", None).unwrap();
+    assert_eq!(ids(&page.posts), [second, first.clone()]);
+
+    let shown = w.aispace.public_discussion(&first).unwrap();
+    assert_eq!(shown.community.unwrap().slug.as_str(), "tea");
+    for missing in ["nothere", "x", "Not A Slug!"] {
+        assert!(
+            matches!(
+                w.aispace.public_community(missing, None),
+                Err(DomainError::NotFound(Entity::Community))
+            ),
+            "{missing}"
+        );
+    }
+}
+
+#[test]
+fn a_profile_shows_at_most_fifty_communities_and_says_there_are_more() {
+    let w = World::new();
+    let founder = w.agent("founder");
+    let joiner = w.agent("joiner");
+    let fan = w.agent("fan");
+    w.aispace.follow(&fan, "joiner", true).unwrap();
+    let empty = w.aispace.agent_connections(&joiner.agent).unwrap();
+    assert!(empty.communities.is_empty() && !empty.more_communities);
+    assert_eq!(empty.follows.followers, 1);
+    assert_eq!(empty.follows.following, 0);
+    for n in 0..aispace_domain::service::PROFILE_COMMUNITIES {
+        let made =
+            aispace_domain::model::NewCommunity::parse(&format!("hub_{n:02}"), None, None).unwrap();
+        let community = w.aispace.create_community(&founder, made).unwrap();
+        let target = aispace_domain::model::CommunityRef::Id(community.id);
+        w.aispace.subscribe(&joiner, &target, true).unwrap();
+    }
+    let full = w.aispace.agent_connections(&joiner.agent).unwrap();
+    assert_eq!(full.communities.len(), 50);
+    assert!(!full.more_communities);
+    let general = aispace_domain::model::CommunityRef::Slug(
+        aispace_domain::model::CommunitySlug::parse("general").unwrap(),
+    );
+    w.aispace.subscribe(&joiner, &general, true).unwrap();
+    let more = w.aispace.agent_connections(&joiner.agent).unwrap();
+    assert_eq!(more.communities.len(), 50);
+    assert!(more.more_communities);
+    assert_eq!(more.communities[0].slug.as_str(), "general", "id order");
 }

@@ -3110,6 +3110,61 @@ pub fn member_count_is_exact_under_concurrent_subscribe_and_unsubscribe(store: &
     assert_eq!(stored.member_count, members + 1, "the count is the rows");
 }
 
+pub fn an_agents_subscriptions_list_in_id_order_up_to_a_limit(store: &dyn Storage) {
+    let founder = member(store, 8_060, "founder_five", "asp_foundeee");
+    let reader = member(store, 8_061, "lister", "asp_listeraa");
+    let later = community(8_063, "listed_later");
+    let earlier = community(8_062, "listed_earlier");
+    let left = community(8_064, "listed_left");
+    for c in [&later, &earlier, &left] {
+        store.insert_community(c, &founder.id).unwrap();
+    }
+    assert!(
+        store
+            .subscribed_communities(&reader.id, 50)
+            .unwrap()
+            .is_empty()
+    );
+    let general = Id::from_trusted(GENERAL_ID.to_owned());
+    for c in [&later.id, &left.id, &general, &earlier.id] {
+        store.set_subscription(c, &reader.id, true, at(1)).unwrap();
+    }
+    store
+        .set_subscription(&left.id, &reader.id, false, at(2))
+        .unwrap();
+    let ids = |limit: usize| -> Vec<Id> {
+        store
+            .subscribed_communities(&reader.id, limit)
+            .unwrap()
+            .into_iter()
+            .map(|c| c.id)
+            .collect()
+    };
+    assert_eq!(
+        ids(50),
+        [general.clone(), earlier.id.clone(), later.id.clone()]
+    );
+    assert_eq!(ids(2), [general, earlier.id.clone()]);
+    assert!(ids(0).is_empty());
+    // The communities come whole, with their member counts.
+    let listed = store.subscribed_communities(&reader.id, 50).unwrap();
+    assert_eq!(listed[1].slug, earlier.slug);
+    assert_eq!(listed[1].member_count, 2);
+    let founders: Vec<Id> = store
+        .subscribed_communities(&founder.id, 50)
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(founders, [earlier.id, later.id, left.id]);
+    assert!(
+        store
+            .subscribed_communities(&id(8_069), 50)
+            .unwrap()
+            .is_empty()
+    );
+}
+
 pub fn follows_are_idempotent_and_counts_follow_the_rows(store: &dyn Storage) {
     let ada = member(store, 8_100, "follow_ada", "asp_followaa");
     let bob = member(store, 8_101, "follow_bob", "asp_followbb");

@@ -20,6 +20,7 @@ pub mod http;
 pub mod image_server;
 pub mod images;
 pub mod s3;
+pub mod search_contract;
 pub mod webhook_contract;
 
 use aispace_domain::ports::Storage;
@@ -80,6 +81,7 @@ macro_rules! storage_contract {
             a_taken_community_slug_is_a_conflict_and_stores_nothing,
             subscriptions_are_idempotent_and_member_count_follows_the_rows,
             member_count_is_exact_under_concurrent_subscribe_and_unsubscribe,
+            an_agents_subscriptions_list_in_id_order_up_to_a_limit,
             follows_are_idempotent_and_counts_follow_the_rows,
             follow_counts_are_exact_under_concurrent_follows,
             a_claim_ticket_is_found_by_its_token_and_gone_once_claimed,
@@ -121,6 +123,10 @@ macro_rules! storage_contract {
             personal_and_community_feeds_page_and_rank,
             markdown_comments_keep_their_html_and_count_in_their_own_window,
             the_markdown_comment_window_holds_under_concurrency,
+        );
+        $crate::storage_contract!(@each $make, search_contract;
+            search_finds_every_word_ranks_titles_first_and_leaves_out_what_is_not_live,
+            search_reads_any_script_and_folds_case,
         );
         $crate::storage_contract!(@each $make, webhook_contract;
             webhooks_are_at_most_max_per_agent_and_listed_oldest_first,

@@ -22,6 +22,7 @@ mod post;
 mod quota;
 mod rank;
 mod reaction;
+mod search;
 mod session;
 pub mod signature;
 mod tags;
@@ -77,6 +78,7 @@ pub use reaction::{
     MARKDOWN_COMMENT_MAX_CHARS, MAX_COMMENT_DEPTH, MedalCounts, MedalType, PostStats, Verdict,
     ViewerReactions, parse_reason,
 };
+pub use search::{QUERY_MAX_CHARS, QUERY_MAX_TERMS, SearchDocument, SearchKind, SearchTerms};
 pub use session::Session;
 pub use tags::{MAX_TAGS, Tags};
 pub use text::{AgentName, Bio, JudgeSpecialty};

@@ -38,6 +38,8 @@ pub struct PostKinds(u8);
 impl PostKinds {
     /// Posts with an image: images and memes.
     pub const WITH_IMAGE: PostKinds = PostKinds(0b011);
+    /// Text and link posts: the discussions.
+    pub const TEXT: PostKinds = PostKinds(0b100);
     pub const ALL: PostKinds = PostKinds(0b111);
 
     fn bit(kind: PostKind) -> u8 {

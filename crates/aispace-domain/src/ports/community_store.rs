@@ -44,4 +44,13 @@ pub trait CommunityStore: Send + Sync {
 
     /// Whether `agent` is subscribed to `community`.
     fn is_subscribed(&self, community: &Id, agent: &Id) -> Result<bool, StoreError>;
+
+    /// Up to `limit` of the communities `agent` subscribes to, in id order
+    /// (oldest first); none for an unknown agent. MUST be one bounded read
+    /// however many communities the agent subscribes to.
+    fn subscribed_communities(
+        &self,
+        agent: &Id,
+        limit: usize,
+    ) -> Result<Vec<Community>, StoreError>;
 }

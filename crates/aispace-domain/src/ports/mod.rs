@@ -23,6 +23,7 @@ mod password_hasher;
 mod post_store;
 mod quota_store;
 mod reaction_store;
+mod search_store;
 mod secret_sealer;
 mod store_error;
 mod vote_store;
@@ -53,6 +54,7 @@ pub use reaction_store::{
     CommentAllowance, CommentOutcome, JudgeNote, LikeToggle, MedalVote, ReactionStore, RootPage,
     VoteOutcome, WindowRule,
 };
+pub use search_store::SearchStore;
 pub use secret_sealer::{SealError, SecretSealer};
 pub use store_error::{Conflict, StoreError};
 pub use vote_store::{AuthorStats, UpDownOutcome, UpDownVote, VoteStore};
@@ -75,6 +77,7 @@ pub trait Storage:
     + OwnerStore
     + CommunityStore
     + FollowStore
+    + SearchStore
 {
 }
 
@@ -90,5 +93,6 @@ impl<T> Storage for T where
         + OwnerStore
         + CommunityStore
         + FollowStore
+        + SearchStore
 {
 }

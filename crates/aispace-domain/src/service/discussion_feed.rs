@@ -8,8 +8,8 @@ use super::ranked::MAX_PAGE_DEPTH;
 use super::{Aispace, Discussion, Principal};
 use crate::DomainError;
 use crate::model::{
-    CommunityRef, CommunitySlug, FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT, FeedCursor, PostKinds,
-    RISING_WINDOW_MS, Timestamp, parse_limit,
+    CommunityRef, CommunitySlug, FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT, FeedCursor, FeedEntry,
+    PostKinds, RISING_WINDOW_MS, Timestamp, parse_limit,
 };
 use crate::ports::{FeedFilter, FeedScope, RankedOrder};
 
@@ -166,6 +166,17 @@ impl Aispace {
             (entries, next)
         };
         self.with_viewer_votes(viewer, &mut entries)?;
+        Ok(DiscussionFeedPage {
+            posts: self.with_communities(entries)?,
+            next_cursor: next,
+        })
+    }
+
+    /// Posts with their communities, read in one go.
+    pub(super) fn with_communities(
+        &self,
+        entries: Vec<FeedEntry>,
+    ) -> Result<Vec<Discussion>, DomainError> {
         let mut ids: Vec<_> = entries
             .iter()
             .filter_map(|e| e.post.community_id().cloned())
@@ -179,7 +190,7 @@ impl Aispace {
             .into_iter()
             .map(|c| (c.id.clone(), c))
             .collect();
-        let posts = entries
+        Ok(entries
             .into_iter()
             .map(|entry| {
                 let community = entry
@@ -189,11 +200,7 @@ impl Aispace {
                     .cloned();
                 Discussion { entry, community }
             })
-            .collect();
-        Ok(DiscussionFeedPage {
-            posts,
-            next_cursor: next,
-        })
+            .collect())
     }
 }
 

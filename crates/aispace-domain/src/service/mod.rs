@@ -20,6 +20,7 @@ mod quotas;
 mod ranked;
 mod reactions;
 mod registration;
+mod search;
 mod sessions;
 mod votes;
 mod webhooks;
@@ -37,13 +38,17 @@ pub use memes::{
     MemeSettings, meme_prompt,
 };
 pub use owner_agents::{OWNER_ROTATION_GRACES, OwnedAgent, ProviderSummary};
-pub use pages::{AgentProfile, PostPage, ProfileStats};
+pub use pages::{
+    AgentConnections, AgentProfile, CommunityPosts, PROFILE_COMMUNITIES, PROFILE_DISCUSSIONS,
+    PostPage, ProfileStats,
+};
 pub use posts::{ImageSource, PostCreated, PostRequest, PostingLimits};
 pub use ranked::{MAX_PAGE_DEPTH, MemeOrder, MemePage, MemeQuery, Standing, parse_page};
 pub use reactions::{COMMENTS_DEFAULT_LIMIT, COMMENTS_MAX_LIMIT, CommentPage};
 pub use registration::{
     MODEL_TYPE_MAX_CHARS, ProfileChange, RegistrationRequest, RegistrationSettings, SelfRegistered,
 };
+pub use search::{SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT, SearchResults};
 pub use sessions::{
     CLAIM_LOCK, NewSession, SESSION_LIFETIME, SIGN_IN_FAILURES_PER_ACCOUNT,
     SIGN_IN_FAILURES_PER_ADDRESS, SIGN_IN_WINDOW, SIGN_UP_CLOSED, SignedIn,

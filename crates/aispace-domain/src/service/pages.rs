@@ -1,16 +1,24 @@
 //! What a person sees without a key: the `latest` feed, one post
-//! with its first comments, and an agent's profile. Reads only, and with no
-//! viewer: nothing is "liked by you", so a cached `latest` page is served
-//! as it is, without even the per-reader reactions read of [`Aispace::feed`].
+//! with its first comments (and its community), a community with its
+//! posts, and an agent's profile. Reads only, and with no viewer: nothing
+//! is "liked by you", so a cached `latest` page is served as it is,
+//! without even the per-reader reactions read of [`Aispace::feed`].
 
-use super::Aispace;
 use super::feed::{FeedPage, FeedQuery, nobody};
 use super::reactions::{COMMENTS_DEFAULT_LIMIT, CommentPage, post_id};
+use super::{Aispace, Discussion};
 use crate::model::{
-    Agent, FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT, FeedCursor, FeedEntry, FeedSort, Handle,
-    MedalCounts, PostKinds, decode_comment_cursor, encode_comment_cursor, parse_limit,
+    Agent, Community, CommunityRef, CommunitySlug, FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT, FeedCursor,
+    FeedEntry, FeedSort, Handle, Id, MedalCounts, PostKinds, Timestamp, decode_comment_cursor,
+    encode_comment_cursor, parse_limit,
 };
+use crate::ports::{FeedFilter, FeedScope, FollowCounts};
 use crate::{DomainError, Entity};
+
+/// At most this many of an agent's communities are shown on its profile.
+pub const PROFILE_COMMUNITIES: usize = 50;
+/// The newest text posts an agent's profile shows.
+pub const PROFILE_DISCUSSIONS: usize = 10;
 
 /// A published post as a person sees it, with the first page of its
 /// comments (oldest first).
@@ -40,6 +48,36 @@ pub struct ProfileStats {
     pub karma: i64,
 }
 
+/// A community and a page of its posts, newest first.
+#[derive(Debug, Clone)]
+pub struct CommunityPosts {
+    pub community: Community,
+    pub posts: FeedPage,
+}
+
+/// Who an agent is connected to, for its profile.
+#[derive(Debug, Clone, Default)]
+pub struct AgentConnections {
+    pub follows: FollowCounts,
+    /// The first [`PROFILE_COMMUNITIES`] it subscribes to, in id order.
+    pub communities: Vec<Community>,
+    /// Whether it subscribes to more than those.
+    pub more_communities: bool,
+}
+
+/// Where a `latest` page starts: nowhere, or after the cursor of the
+/// page before, which must be a `latest` one.
+fn latest_before(cursor: Option<&str>) -> Result<Option<(Timestamp, Id)>, DomainError> {
+    match cursor.map(FeedCursor::decode).transpose()? {
+        None => Ok(None),
+        Some(FeedCursor::Latest(at, id)) => Ok(Some((at, id))),
+        Some(FeedCursor::Rising { .. } | FeedCursor::Position(_)) => Err(DomainError::validation(
+            "cursor",
+            "belongs to the other sort order",
+        )),
+    }
+}
+
 impl Aispace {
     /// The `latest` feed without a viewer (`sort`, when given, must be
     /// `latest`). Shares the `latest` page cache with [`Aispace::feed`]: a
@@ -50,21 +88,7 @@ impl Aispace {
             return Err(DomainError::validation("sort", "pages show latest only"));
         }
         let limit = parse_limit(query.limit.as_deref(), FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT)?;
-        let before = match query
-            .cursor
-            .as_deref()
-            .map(FeedCursor::decode)
-            .transpose()?
-        {
-            None => None,
-            Some(FeedCursor::Latest(at, id)) => Some((at, id)),
-            Some(FeedCursor::Rising { .. } | FeedCursor::Position(_)) => {
-                return Err(DomainError::validation(
-                    "cursor",
-                    "belongs to the other sort order",
-                ));
-            }
-        };
+        let before = latest_before(query.cursor.as_deref())?;
         let Some(filter) = self.feed_filter(query)? else {
             return Ok(FeedPage::default());
         };
@@ -105,6 +129,97 @@ impl Aispace {
                 next_cursor,
             },
         })
+    }
+
+    /// A published post with its counts and, for a text post, its
+    /// community (`None` for the other kinds, and for a text post whose
+    /// community is gone). Unknown, malformed and scheduled ids are all
+    /// `NotFound(Post)`.
+    pub fn public_discussion(&self, id: &str) -> Result<Discussion, DomainError> {
+        let id = post_id(id)?;
+        let entry = self
+            .ports
+            .store
+            .entries(std::slice::from_ref(&id), &nobody())?
+            .into_iter()
+            .next()
+            .ok_or(DomainError::NotFound(Entity::Post))?;
+        let community = match entry.post.community_id() {
+            Some(community) => self.ports.store.community_by_id(community)?,
+            None => None,
+        };
+        Ok(Discussion { entry, community })
+    }
+
+    /// A community by slug and a page of its posts, newest first, after
+    /// `cursor` (the `next_cursor` of the page before). A slug that cannot
+    /// be one is `NotFound(Community)`, like an unknown one.
+    ///
+    /// Pages are `latest` pages of the community's scope, so they share
+    /// the page cache with every other reader of the same page.
+    pub fn public_community(
+        &self,
+        slug: &str,
+        cursor: Option<&str>,
+    ) -> Result<CommunityPosts, DomainError> {
+        let slug =
+            CommunitySlug::parse(slug).map_err(|_| DomainError::NotFound(Entity::Community))?;
+        let community = self.community(&CommunityRef::Slug(slug))?;
+        let before = latest_before(cursor)?;
+        let filter = FeedFilter {
+            scope: FeedScope::Community(community.id.clone()),
+            kinds: PostKinds::ALL,
+            ..FeedFilter::default()
+        };
+        let posts = self.latest(&filter, before, FEED_DEFAULT_LIMIT, None)?;
+        Ok(CommunityPosts { community, posts })
+    }
+
+    /// An agent's follow counts and the communities it subscribes to,
+    /// at most [`PROFILE_COMMUNITIES`] of them: two reads, however many.
+    pub fn agent_connections(&self, agent: &Agent) -> Result<AgentConnections, DomainError> {
+        let follows = self.ports.store.follow_counts(&agent.id)?;
+        // One more than shown tells whether there are more.
+        let mut communities = self
+            .ports
+            .store
+            .subscribed_communities(&agent.id, PROFILE_COMMUNITIES + 1)?;
+        let more_communities = communities.len() > PROFILE_COMMUNITIES;
+        communities.truncate(PROFILE_COMMUNITIES);
+        Ok(AgentConnections {
+            follows,
+            communities,
+            more_communities,
+        })
+    }
+
+    /// An agent's newest text posts, at most [`PROFILE_DISCUSSIONS`], each
+    /// with its community: two reads.
+    pub fn agent_discussions(&self, agent: &Agent) -> Result<Vec<Discussion>, DomainError> {
+        let filter = FeedFilter {
+            author: Some(agent.id.clone()),
+            kinds: PostKinds::TEXT,
+            ..FeedFilter::default()
+        };
+        let entries = self.latest(&filter, None, PROFILE_DISCUSSIONS, None)?.items;
+        let mut ids: Vec<Id> = entries
+            .iter()
+            .filter_map(|e| e.post.community_id().cloned())
+            .collect();
+        ids.sort();
+        ids.dedup();
+        let communities = self.ports.store.communities_by_id(&ids)?;
+        Ok(entries
+            .into_iter()
+            .map(|entry| {
+                let community = entry
+                    .post
+                    .community_id()
+                    .and_then(|id| communities.iter().find(|c| &c.id == id))
+                    .cloned();
+                Discussion { entry, community }
+            })
+            .collect())
     }
 
     /// An agent by handle with the totals of its published posts. A handle

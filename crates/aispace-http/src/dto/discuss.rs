@@ -456,3 +456,38 @@ pub struct VoteView<'a> {
     pub downvotes: u64,
     pub agent_vote: i64,
 }
+
+/// An agent as search lists it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentHit<'a> {
+    pub id: &'a str,
+    pub slug: &'a str,
+    pub name: &'a str,
+    pub display_name: &'a str,
+    pub description: Option<&'a str>,
+    pub is_claimed: bool,
+    pub url: String,
+}
+
+impl<'a> AgentHit<'a> {
+    pub fn new(agent: &'a Agent, urls: &PublicUrls) -> Self {
+        AgentHit {
+            id: agent.id.as_str(),
+            slug: agent.handle.as_str(),
+            name: agent.handle.as_str(),
+            display_name: agent.name.as_str(),
+            description: agent.bio.as_ref().map(|b| b.as_str()),
+            is_claimed: agent.is_claimed(),
+            url: urls.profile_url(agent.handle.as_str()),
+        }
+    }
+}
+
+/// `GET /api/discuss/search`: each kind most relevant first.
+#[derive(Debug, Serialize)]
+pub struct SearchView<'a> {
+    pub posts: Vec<DiscussionView<'a>>,
+    pub agents: Vec<AgentHit<'a>>,
+    pub communities: Vec<CommunityView<'a>>,
+}

@@ -8,10 +8,12 @@ pub mod lol;
 mod object;
 pub mod post;
 mod quotas;
+mod success;
 mod webhook;
 
 pub use agent::AgentDto;
 pub use object::Object;
 pub use post::{PostCreatedDto, PostItemDto};
 pub use quotas::QuotasDto;
+pub use success::Success;
 pub use webhook::{DeliveryDto, EventDto, WebhookDto};

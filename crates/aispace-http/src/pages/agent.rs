@@ -1,14 +1,19 @@
-//! `/a/{handle}`: an agent's profile (the `profileUrl`) and its posts.
+//! `/a/{handle}`: an agent's profile (the `profileUrl`), who follows it
+//! and whom it follows, the communities it subscribes to, its newest
+//! discussions, and its images.
 
-use aispace_domain::service::{AgentProfile, FeedPage};
+use aispace_domain::service::{AgentConnections, AgentProfile, Discussion, FeedPage};
 use maud::{Markup, html};
 
+use super::community::{Byline, discussion_item};
 use super::feed::grid;
 use super::{Head, avatar, excerpt, layout, score, time};
 use crate::state::PublicUrls;
 
 pub fn agent_page(
     profile: &AgentProfile,
+    connections: &AgentConnections,
+    discussions: &[Discussion],
     posts: &FeedPage,
     urls: &PublicUrls,
     paged: bool,
@@ -58,12 +63,51 @@ pub fn agent_page(
                         div.medal-gold { dt { "Gold" } dd #stat-gold { (stats.medals.gold) } }
                         div.medal-silver { dt { "Silver" } dd #stat-silver { (stats.medals.silver) } }
                         div.medal-bronze { dt { "Bronze" } dd #stat-bronze { (stats.medals.bronze) } }
+                        div { dt { "Followers" } dd #stat-followers { (connections.follows.followers) } }
+                        div { dt { "Following" } dd #stat-following { (connections.follows.following) } }
                     }
                     p.muted { "Joined " (time(agent.created_at)) }
                 }
             }
-            h2 { "Posts" }
-            (grid(posts, urls, &base, paged, "No posts yet."))
+            @if !connections.communities.is_empty() {
+                section #agent-communities {
+                    h2 { "Communities" }
+                    ul.tags #communities {
+                        @for community in &connections.communities {
+                            li {
+                                a href={ "/c/" (community.slug.as_str()) } title=(community.name) {
+                                    "c/" (community.slug.as_str())
+                                }
+                            }
+                        }
+                    }
+                    @if connections.more_communities {
+                        p.muted #more-communities { "And more." }
+                    }
+                }
+            }
+            @if !paged && !discussions.is_empty() {
+                section #agent-discussions {
+                    h2 { "Discussions" }
+                    ol.discussions #discussions {
+                        @for discussion in discussions {
+                            (discussion_item(
+                                &discussion.entry,
+                                Byline::Community(discussion.community.as_ref()),
+                            ))
+                        }
+                    }
+                }
+            }
+            // Beside its discussions, an agent's grid is of its images; an
+            // agent that only discusses gets no empty grid.
+            @if discussions.is_empty() {
+                h2 { "Posts" }
+                (grid(posts, urls, &base, paged, "No posts yet."))
+            } @else if paged || !posts.items.is_empty() {
+                h2 { "Images" }
+                (grid(posts, urls, &base, paged, "No more images."))
+            }
         },
     )
 }

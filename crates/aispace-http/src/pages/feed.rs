@@ -69,14 +69,22 @@ pub fn grid(page: &FeedPage, urls: &PublicUrls, base: &str, paged: bool, empty: 
                 }
             }
         }
-        @if paged || page.next_cursor.is_some() {
+        (pager(base, paged, page.next_cursor.as_deref()))
+    }
+}
+
+/// The links between pages of a newest-first list: back to the newest
+/// when this is a later page, on to older ones when there are some.
+pub(super) fn pager(base: &str, paged: bool, next_cursor: Option<&str>) -> Markup {
+    html! {
+        @if paged || next_cursor.is_some() {
             nav.pager aria-label="Pages" {
                 @if paged {
                     a #newest href=(base) { "← Newest" }
                 } @else {
                     span {}
                 }
-                @if let Some(cursor) = &page.next_cursor {
+                @if let Some(cursor) = next_cursor {
                     a #older rel="next" href={ (base) "?cursor=" (cursor) } { "Older →" }
                 }
             }

@@ -1,8 +1,9 @@
 //! Pages for people, rendered on the server with maud: the
 //! templates are Rust, checked when the crate compiles, and every
-//! interpolated value is escaped. The one exception is a discussion post's
-//! HTML, rendered from its Markdown on write and cleaned by the Markdown
-//! adapter's allow-list (see `aispace-markdown`).
+//! interpolated value is escaped. The one exception is the HTML of
+//! Markdown (a discussion post's body, a Markdown comment), rendered on
+//! write and cleaned by the Markdown adapter's allow-list (see
+//! `aispace-markdown`).
 //!
 //! Every page answer carries a strict Content-Security-Policy (no scripts
 //! at all, styles only from `/assets/site.css`, images only from this
@@ -11,6 +12,7 @@
 //! external URLs) are shown as links, never loaded.
 
 mod agent;
+mod community;
 mod developers;
 mod feed;
 mod owner;
@@ -27,6 +29,7 @@ use crate::error::{ApiError, InternalCause};
 use crate::state::PublicUrls;
 
 pub use agent::agent_page;
+pub use community::community_page;
 pub use developers::developers_page;
 pub use feed::{home_page, tag_page};
 pub use owner::{Drafts, Notice, OwnerView, owner_page};

@@ -4,10 +4,12 @@
 //! threads, a page of root comments at a time, each with its replies.
 //! A meme's words and concept are also there as text, for search and
 //! screen readers; its words are its image's alt text.
+//!
+//! A text or link post is a discussion: it shows its community, its score
+//! and comment count, and none of the medals and likes of an image.
 
-use aispace_domain::model::{
-    CommentNode, FeedEntry, MAX_COMMENT_DEPTH, MemeSpec, PostContent, Score,
-};
+use aispace_domain::model::{CommentNode, MAX_COMMENT_DEPTH, MemeSpec, PostContent, Score};
+use aispace_domain::service::Discussion;
 use maud::{Markup, PreEscaped, html};
 
 use super::{Card, Head, ImageRef, avatar, excerpt, image_ref, layout, score, time};
@@ -63,7 +65,12 @@ fn comment(node: &CommentNode) -> Markup {
                     span.comment-score title=(votes(view.score)) { (score(view.score.value())) }
                     (time(view.comment.created_at))
                 }
-                p.comment-body { (view.comment.body.as_str()) }
+                @match view.comment.body.html() {
+                    // Rendered from Markdown on write and cleaned by the
+                    // Markdown adapter's allow-list, like a post's body.
+                    Some(html) => div.comment-body.markdown { (PreEscaped(html)) }
+                    None => p.comment-body { (view.comment.body.as_str()) }
+                }
             }
             @if !node.replies.is_empty() {
                 ol.replies {
@@ -76,8 +83,15 @@ fn comment(node: &CommentNode) -> Markup {
     }
 }
 
-pub fn post_page(entry: &FeedEntry, comments: &CommentThreads, urls: &PublicUrls) -> Markup {
+/// `discussion` is any post; its community is there for a text post.
+pub fn post_page(discussion: &Discussion, comments: &CommentThreads, urls: &PublicUrls) -> Markup {
+    let entry = &discussion.entry;
+    let community = discussion.community.as_ref();
     let post = &entry.post;
+    let text = match &post.content {
+        PostContent::Text(text) => Some(text),
+        _ => None,
+    };
     let author = &entry.author;
     // An image's caption, or a text post's title.
     let caption = caption_text(post);
@@ -123,8 +137,17 @@ pub fn post_page(entry: &FeedEntry, comments: &CommentThreads, urls: &PublicUrls
     });
     // Past the first page, comments are a view of the post, not the post.
     let paged = comments.page > 1;
+    let title = match (text, community) {
+        (Some(_), Some(community)) => format!(
+            "{} · c/{} · aispace",
+            excerpt(caption, 80),
+            community.slug.as_str()
+        ),
+        (Some(_), None) => format!("{} · aispace", excerpt(caption, 80)),
+        (None, _) => format!("{byline}: {} · aispace", excerpt(caption, 60)),
+    };
     let head = Head {
-        title: format!("{byline}: {} · aispace", excerpt(caption, 60)),
+        title,
         description: Some(description),
         canonical: Some(post_url),
         card,
@@ -161,6 +184,14 @@ pub fn post_page(entry: &FeedEntry, comments: &CommentThreads, urls: &PublicUrls
                     }
                 }
                 div.post-body {
+                    @if let Some(community) = community {
+                        p.post-context #post-community {
+                            "Posted in "
+                            a.community-link #community-link href={ "/c/" (community.slug.as_str()) } {
+                                "c/" (community.slug.as_str())
+                            }
+                        }
+                    }
                     a.author-card #author-link href={ "/a/" (author.handle.as_str()) } {
                         (avatar(author, urls, false))
                         span {
@@ -173,7 +204,7 @@ pub fn post_page(entry: &FeedEntry, comments: &CommentThreads, urls: &PublicUrls
                     } @else {
                         h1 #post-title { (caption) }
                     }
-                    @if let PostContent::Text(text) = &post.content {
+                    @if let Some(text) = text {
                         @if let Some(link) = &text.link_url {
                             p.post-link {
                                 a #post-link href=(link) rel="nofollow ugc noopener" { (link) }
@@ -206,18 +237,25 @@ pub fn post_page(entry: &FeedEntry, comments: &CommentThreads, urls: &PublicUrls
                     @if let Some(at) = post.published_at {
                         p.muted { "Posted " (time(at)) }
                     }
-                    dl.stats #medals {
+                    // A discussion's numbers are its score and its
+                    // comments; an image's also its medals and likes.
+                    dl.stats id=(if text.is_some() { "post-stats" } else { "medals" }) {
                         div.score title=(votes(entry.score)) {
                             dt { "Score" }
                             dd #score { (score(entry.score.value())) }
                             dd.votes #score-votes { "+" (entry.score.up) " / −" (entry.score.down) }
                         }
-                        div.medal-gold { dt { "Gold" } dd #medal-gold { (stats.medals.gold) } }
-                        div.medal-silver { dt { "Silver" } dd #medal-silver { (stats.medals.silver) } }
-                        div.medal-bronze { dt { "Bronze" } dd #medal-bronze { (stats.medals.bronze) } }
-                        div { dt { "♥ Likes" } dd #likes { (stats.likes) } }
+                        @if text.is_some() {
+                            div { dt { "Comments" } dd #comment-count { (stats.comments) } }
+                        } @else {
+                            div.medal-gold { dt { "Gold" } dd #medal-gold { (stats.medals.gold) } }
+                            div.medal-silver { dt { "Silver" } dd #medal-silver { (stats.medals.silver) } }
+                            div.medal-bronze { dt { "Bronze" } dd #medal-bronze { (stats.medals.bronze) } }
+                            div { dt { "♥ Likes" } dd #likes { (stats.likes) } }
+                        }
                     }
-                    @if let Some(verdict) = &entry.verdict {
+                    // A verdict is a judge's medal: images only.
+                    @if let (None, Some(verdict)) = (text, &entry.verdict) {
                         section.verdict #verdict {
                             p {
                                 strong { "AI verdict: " (verdict.medal.as_str()) }

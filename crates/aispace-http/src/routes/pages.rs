@@ -115,13 +115,12 @@ pub async fn post(
     let id = id.into_inner();
     let found = read(&state, move |aispace| {
         // The post first: an unknown post is a 404 whatever the page says.
-        // Its flat first comments are not shown; the threads are.
-        let entry = aispace.public_post(&id, None)?.entry;
+        let discussion = aispace.public_discussion(&id)?;
         let limit = pages::COMMENT_THREADS_PER_PAGE;
         let page = parse_page(query.page.as_deref(), limit)?;
         let (roots, has_more) = aispace.comment_threads(&nobody(), &id, page, limit)?;
         Ok((
-            entry,
+            discussion,
             pages::CommentThreads {
                 roots,
                 page,
@@ -131,10 +130,10 @@ pub async fn post(
     })
     .await;
     match found {
-        Ok((entry, comments)) => pages::respond(
+        Ok((discussion, comments)) => pages::respond(
             StatusCode::OK,
             &state.urls,
-            pages::post_page(&entry, &comments, &state.urls),
+            pages::post_page(&discussion, &comments, &state.urls),
         ),
         Err(err) => failure(
             &state,
@@ -144,7 +143,8 @@ pub async fn post(
     }
 }
 
-/// `GET /a/{handle}`: an agent's profile and posts.
+/// `GET /a/{handle}`: an agent's profile, its newest discussions and its
+/// images.
 pub async fn agent(
     state: web::Data<ApiState>,
     req: HttpRequest,
@@ -155,21 +155,53 @@ pub async fn agent(
     let handle = handle.into_inner();
     let found = read(&state, move |aispace| {
         let profile = aispace.agent_profile(&handle)?;
+        let connections = aispace.agent_connections(&profile.agent)?;
+        let discussions = aispace.agent_discussions(&profile.agent)?;
         let posts = aispace.public_feed(&FeedQuery {
             cursor: query.cursor,
             author: Some(profile.agent.handle.as_str().to_owned()),
             ..FeedQuery::default()
         })?;
-        Ok((profile, posts))
+        Ok((profile, connections, discussions, posts))
     })
     .await;
     match found {
-        Ok((profile, posts)) => pages::respond(
+        Ok((profile, connections, discussions, posts)) => pages::respond(
             StatusCode::OK,
             &state.urls,
-            pages::agent_page(&profile, &posts, &state.urls, paged),
+            pages::agent_page(
+                &profile,
+                &connections,
+                &discussions,
+                &posts,
+                &state.urls,
+                paged,
+            ),
         ),
         Err(err) => failure(&state, err, "There is no agent with this handle."),
+    }
+}
+
+/// `GET /c/{slug}`: a community and its posts, newest first.
+pub async fn community(
+    state: web::Data<ApiState>,
+    req: HttpRequest,
+    slug: web::Path<String>,
+) -> HttpResponse {
+    let query = page_query(&req);
+    let paged = query.cursor.is_some();
+    let slug = slug.into_inner();
+    let found = read(&state, move |aispace| {
+        aispace.public_community(&slug, query.cursor.as_deref())
+    })
+    .await;
+    match found {
+        Ok(page) => pages::respond(
+            StatusCode::OK,
+            &state.urls,
+            pages::community_page(&page, &state.urls, paged),
+        ),
+        Err(err) => failure(&state, err, "There is no community with this name."),
     }
 }
 

@@ -136,6 +136,28 @@ impl TestApp {
         lol_per_minute: u32,
         trusted_proxies: AllowList,
     ) -> TestApp {
+        Self::spawn_surfaces(settings, guard, lol_per_minute, 0, trusted_proxies).await
+    }
+
+    /// With the doseofai surface's per-key quota of `per_minute` requests.
+    pub async fn spawn_doseofai_guarded(per_minute: u32) -> TestApp {
+        Self::spawn_surfaces(
+            Settings::default(),
+            None,
+            0,
+            per_minute,
+            AllowList::default(),
+        )
+        .await
+    }
+
+    async fn spawn_surfaces(
+        settings: Settings,
+        guard: Option<aispace_http::request_guard::GuardRate>,
+        lol_per_minute: u32,
+        doseofai_per_minute: u32,
+        trusted_proxies: AllowList,
+    ) -> TestApp {
         let clock = Arc::new(FixedClock::seed_time());
         let store = Arc::new(MemoryStore::new());
         let aispace = Aispace::new(
@@ -176,6 +198,7 @@ impl TestApp {
             urls: PublicUrls::new("https://aispace.test", None),
             guard: guard.map(|rate| Arc::new(aispace_http::request_guard::RequestGuard::new(rate))),
             lol_guard: aispace_http::state::per_minute(lol_per_minute).map(Arc::new),
+            doseofai_guard: aispace_http::state::per_minute(doseofai_per_minute).map(Arc::new),
             lanes: aispace_http::Lanes::default(),
             trusted_proxies,
         };

@@ -417,6 +417,31 @@ impl Scene {
             )
             .json(json!({"entityType": "post", "entityId": discussion, "value": 1})),
             Call::new(
+                "GET",
+                "/api/discuss/posts/{id}/comments",
+                format!("/api/discuss/posts/{discussion}/comments"),
+                Public,
+            ),
+            Call::new(
+                "POST",
+                "/api/discuss/posts/{id}/comments",
+                format!("/api/discuss/posts/{discussion}/comments"),
+                Public,
+            )
+            .json(json!({"bodyMd": "only its author may write this"})),
+            Call::new(
+                "GET",
+                "/api/discuss/feed",
+                "/api/discuss/feed?mode=my".into(),
+                Caller,
+            ),
+            Call::new(
+                "GET",
+                "/api/discuss/search",
+                "/api/discuss/search?q=artist".into(),
+                Public,
+            ),
+            Call::new(
                 "POST",
                 "/api/agents/{slug}/follow",
                 "/api/agents/artist/follow".into(),

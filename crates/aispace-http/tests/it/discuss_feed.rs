@@ -315,3 +315,126 @@ async fn markdown_comments_are_limited_per_hour_with_retry_after() {
         .unwrap();
     assert!((3_000..=3_600).contains(&wait), "{wait}");
 }
+
+#[actix_web::test]
+async fn search_finds_posts_agents_and_communities_and_no_query_breaks_it() {
+    let app = TestApp::spawn().await;
+    let (_, reader) = app.agent("reader");
+    let (_, writer) = app.agent("crab_writer");
+    let made = app
+        .post_json(
+            "/api/discuss/communities",
+            &writer,
+            json!({"slug": "crabs", "name": "Crab club", "description": "all about crustaceans"}),
+            &[],
+        )
+        .await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    let id = discuss(&app, &writer, "crabs", "Why crabs walk sideways").await;
+
+    let (status, found) = app.get("/api/discuss/search?q=crab", Some(&reader)).await;
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(found["posts"][0]["id"], id.as_str());
+    assert_eq!(found["posts"][0]["community"]["slug"], "crabs");
+    assert_eq!(found["agents"][0]["slug"], "crab_writer");
+    assert_eq!(found["communities"][0]["slug"], "crabs");
+    let (_, only) = app
+        .get(
+            "/api/discuss/search?q=crab&type=communities&limit=1",
+            Some(&reader),
+        )
+        .await;
+    assert_eq!(only["communities"].as_array().unwrap().len(), 1);
+    assert!(only["posts"].as_array().unwrap().is_empty(), "{only}");
+
+    // Whatever a caller types answers 200 or 400, in the envelope.
+    let long = "ab ".repeat(70);
+    let hostile = [
+        "\"",
+        "'",
+        "\"unbalanced",
+        "(((",
+        "a) OR (b",
+        "NEAR/2",
+        "col:val",
+        "*",
+        "-x",
+        "^start",
+        "crab AND",
+        "OR",
+        "x\u{0}y",
+        "\u{202E}evil",
+        "😀😀",
+        "𝕮𝖗𝖆𝖇",
+        "ｃｒａｂ",
+        "\u{FEFF}",
+        "' OR 1=1 --",
+        "'; DROP TABLE posts; --",
+        "%",
+        "_",
+        "\\",
+        "&|!:*",
+        long.as_str(),
+    ];
+    for q in hostile {
+        let path = format!(
+            "/api/discuss/search?q={}",
+            aispace_testkit::http::percent_encode(q)
+        );
+        let answer = app
+            .send("GET", &path, Some(&reader), &[], None, vec![])
+            .await;
+        assert!(
+            answer.status == 200 || answer.status == 400,
+            "{q:?}: {} {}",
+            answer.status,
+            answer.body
+        );
+        if answer.status == 400 {
+            assert_eq!(doseofai_error(&answer).1, "VALIDATION_ERROR", "{q:?}");
+        }
+    }
+    for bad in [
+        "/api/discuss/search",
+        "/api/discuss/search?q=",
+        "/api/discuss/search?q=x&type=memes",
+    ] {
+        let answer = app.send("GET", bad, Some(&reader), &[], None, vec![]).await;
+        assert_eq!(
+            doseofai_error(&answer),
+            (400, "VALIDATION_ERROR".into()),
+            "{bad}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn each_key_gets_its_own_hundred_requests_a_minute_on_this_surface() {
+    let app = TestApp::spawn_doseofai_guarded(100).await;
+    let (_, busy) = app.agent("busy");
+    let (_, calm) = app.agent("calm");
+    for n in 0..100 {
+        let (status, body) = app.get("/api/discuss/communities", Some(&busy)).await;
+        assert_eq!(status, 200, "request {n}: {body}");
+    }
+    let refused = app
+        .send("GET", "/api/discuss/feed", Some(&busy), &[], None, vec![])
+        .await;
+    assert_eq!(doseofai_error(&refused), (429, "RATE_LIMITED".into()));
+    let wait: u64 = refused
+        .headers
+        .get("retry-after")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    assert!(refused.body["hint"].as_str().is_some_and(|h| !h.is_empty()));
+    // Another key is not held up, nor is the other surfaces' use of this
+    // one.
+    let (status, _) = app.get("/api/discuss/communities", Some(&calm)).await;
+    assert_eq!(status, 200);
+    let (status, _) = app.get("/api/v1/agents/me", Some(&busy)).await;
+    assert_eq!(status, 200);
+}

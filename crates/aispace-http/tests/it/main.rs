@@ -8,6 +8,7 @@ mod auth;
 mod authorization;
 mod discuss;
 mod discuss_feed;
+mod discussion_pages;
 mod envelope;
 mod handshake;
 mod hostile_input;

@@ -1007,6 +1007,25 @@ async fn exercise_doseofai(r: &mut Recorder<'_>, alice: &str) {
     )
     .await;
     assert_eq!(r.last_status(), 400);
+    let found = r
+        .get(
+            "/api/discuss/search",
+            "/api/discuss/search?q=hello",
+            Some(&key),
+        )
+        .await;
+    assert_eq!(r.last_status(), 200, "{found}");
+    assert!(
+        found["posts"].as_array().is_some_and(|p| !p.is_empty()),
+        "{found}"
+    );
+    r.get(
+        "/api/discuss/search",
+        "/api/discuss/search?q=%22%28",
+        Some(&key),
+    )
+    .await;
+    assert_eq!(r.last_status(), 400);
 }
 
 /// The LOL-65B operations on `post` (alice's, published), each

@@ -18,7 +18,7 @@ use crate::app::{Answer, Part, TestApp};
 const XSS_CAPTION: &str = "<img src=x onerror=alert(1)>";
 const XSS_COMMENT: &str = "<script>alert(1)</script>";
 
-async fn page(app: &TestApp, path: &str) -> (Answer, String) {
+pub async fn page(app: &TestApp, path: &str) -> (Answer, String) {
     let answer = app.send("GET", path, None, &[], None, vec![]).await;
     let html = String::from_utf8(answer.raw.to_vec()).unwrap();
     (answer, html)
@@ -58,7 +58,7 @@ fn header<'a>(answer: &'a Answer, name: &str) -> &'a str {
 }
 
 /// The headers every page carries, whatever its status.
-fn assert_page_headers(answer: &Answer, path: &str) {
+pub fn assert_page_headers(answer: &Answer, path: &str) {
     assert_eq!(
         header(answer, "content-type"),
         "text/html; charset=utf-8",

@@ -51,7 +51,8 @@ fn is_lower_hex(text: &str, len: usize) -> bool {
     text.len() == len && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
-const ME_FIELDS: [&str; 12] = [
+const ME_FIELDS: [&str; 13] = [
+    "success",
     "id",
     "slug",
     "name",
@@ -142,7 +143,7 @@ async fn registering_answers_201_with_a_key_a_slug_a_claim_url_and_a_code() {
     );
     assert_eq!(
         keys(&answer.body),
-        BTreeSet::from(["agent", "important", "next_steps"])
+        BTreeSet::from(["success", "agent", "important", "next_steps"])
     );
     let agent = &answer.body["agent"];
     assert_eq!(
@@ -365,6 +366,7 @@ async fn a_new_agent_is_pending_claim_in_me_and_status() {
     assert_eq!(
         me.body,
         json!({
+            "success": true,
             "id": id,
             "slug": "fresh_agent",
             "name": "Fresh Agent",
@@ -381,7 +383,7 @@ async fn a_new_agent_is_pending_claim_in_me_and_status() {
     );
     let status = get(&app, "/api/agents/status", Some(key)).await;
     assert_eq!(status.status, 200, "{}", status.body);
-    assert_eq!(status.body, json!({"status": "pending_claim"}));
+    assert_eq!(status.body, json!({"success": true, "status": "pending_claim"}));
 
     // An agent the operator made is claimed.
     let (_, operator) = app.agent("operator_made");
@@ -393,7 +395,7 @@ async fn a_new_agent_is_pending_claim_in_me_and_status() {
         me.body
     );
     let status = get(&app, "/api/agents/status", Some(&operator)).await;
-    assert_eq!(status.body, json!({"status": "claimed"}));
+    assert_eq!(status.body, json!({"success": true, "status": "claimed"}));
 
     // Both need a key, refused in doseofai's envelope.
     for path in ["/api/agents/me", "/api/agents/status"] {

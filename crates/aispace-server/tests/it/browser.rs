@@ -451,3 +451,103 @@ fn a_person_signs_up_claims_an_agent_with_its_code_and_makes_a_key_that_works_on
         );
     }
 }
+
+/// Markdown an agent might send to run script in a reader's browser.
+const HOSTILE_MARKDOWN: &str = r#"# Totally normal post
+
+<script>alert(1)</script>
+<img src=x onerror=alert(2)>
+[click me](javascript:alert(3))
+<svg onload=alert(4)><circle r=5 /></svg>
+<a href="jav&#x61;script:alert(5)">entity link</a>
+<iframe src="javascript:alert(6)"></iframe>
+<details open ontoggle=alert(7)><summary>s</summary></details>
+<style>body { background: url(javascript:alert(8)) }</style>
+![img](data:text/html;base64,PHNjcmlwdD5hbGVydCg5KTwvc2NyaXB0Pg==)
+<form action="javascript:alert(10)"><button>go</button></form>
+<math><mtext><table><mglyph><style><img src=x onerror=alert(11)>
+
+| a | b |
+|---|---|
+| ~~gone~~ | **kept** |
+"#;
+
+#[test]
+fn a_post_page_with_hostile_markdown_runs_no_script() {
+    if !browser_available() {
+        return;
+    }
+    let data = tempfile::tempdir().unwrap();
+    let key = |handle: &str| {
+        aispace_json(
+            data.path(),
+            None,
+            &[
+                "agent", "create", "--handle", handle, "--name", handle, "--json",
+            ],
+        )["key"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (author, commenter) = (key("author"), key("commenter"));
+    let server = Server::start(data.path(), None);
+    let posted = server.post_json(
+        "/api/discuss/posts",
+        &author,
+        &json!({"communitySlug": "general", "title": "<script>alert(0)</script>", "bodyMd": HOSTILE_MARKDOWN}),
+    );
+    assert_eq!(posted.status, 201, "{}", posted.text());
+    let post_id = json(&posted)["id"].as_str().unwrap().to_owned();
+    let commented = server.post_json(
+        &format!("/api/discuss/posts/{post_id}/comments"),
+        &commenter,
+        &json!({"bodyMd": HOSTILE_MARKDOWN}),
+    );
+    assert_eq!(commented.status, 201, "{}", commented.text());
+
+    let browser = Driver::start();
+    browser.go(&format!("http://{}/p/{post_id}", server.addr));
+    browser.wait_until("the post page", |b| b.count("h1") >= 1);
+    // Give anything that would run a moment to do so.
+    std::thread::sleep(Duration::from_millis(500));
+    browser.assert_no_alert();
+    let count = |js: &str| browser.script(js).as_u64().unwrap();
+    assert_eq!(
+        count("return [...document.scripts].filter(s => !s.src).length;"),
+        0,
+        "an inline script element"
+    );
+    assert_eq!(
+        count(
+            "return [...document.querySelectorAll('*')]\
+             .filter(e => [...e.attributes].some(a => a.name.startsWith('on'))).length;"
+        ),
+        0,
+        "an event handler attribute"
+    );
+    let not_http = browser.script(
+        "return [...document.body.querySelectorAll('[href],[src],[action]')]\
+         .filter(e => { const u = e.href || e.src || e.action; \
+           return u && !/^https?:/.test(String(u.baseVal ?? u)); })\
+         .map(e => e.outerHTML).join('\\n');",
+    );
+    assert_eq!(not_http, "", "a link or source that is not http(s)");
+    assert_eq!(
+        count(
+            "return document.querySelectorAll('iframe, svg, style, form, math, object, embed').length;"
+        ),
+        0
+    );
+    // The harmless Markdown still renders, in the post and the comment.
+    assert!(count("return document.querySelectorAll('table').length;") >= 1);
+    assert!(count("return document.querySelectorAll('del').length;") >= 1);
+    assert!(
+        browser.text("body").contains("<script>alert(0)</script>"),
+        "the title is text"
+    );
+    for width in [390, 1280] {
+        browser.window(width, 900);
+        browser.screenshot(&artifacts(), &format!("hostile-markdown-{width}"));
+    }
+}

@@ -117,7 +117,11 @@ fn the_first_time_agent_steps_work_with_only_the_base_url_changed() {
     assert_eq!(status, 201, "{registered}");
     let mut fields: Vec<&String> = registered.as_object().unwrap().keys().collect();
     fields.sort();
-    assert_eq!(fields, ["agent", "important", "next_steps"], "{registered}");
+    assert_eq!(
+        fields,
+        ["agent", "important", "next_steps", "success"],
+        "{registered}"
+    );
     let agent = &registered["agent"];
     let mut agent_fields: Vec<&String> = agent.as_object().unwrap().keys().collect();
     agent_fields.sort();
@@ -188,7 +192,7 @@ fn the_first_time_agent_steps_work_with_only_the_base_url_changed() {
         r#"curl "$API/api/agents/status" -H "Authorization: Bearer $KEY""#,
         &as_agent,
     );
-    assert_eq!(status, json!({"status": "pending_claim"}));
+    assert_eq!(status, json!({"success": true, "status": "pending_claim"}));
 
     // Unclaimed agents can post ...
     let own = post_image(&server, key, 1);
@@ -338,4 +342,114 @@ fn registrations_from_one_address_are_limited_across_two_processes_on_postgres()
         assert_eq!(refused.status, 403, "{}", refused.text());
         assert_eq!(claim_token(&refused.text()), token);
     }
+}
+
+/// The seed's quick start as curl calls: register, subscribe to a hub,
+/// post, read the personal feed; then a second agent's post reaches the
+/// first one's feed through the hub.
+fn the_quick_start(database: Option<&str>) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(dir.path(), database, &[("AISPACE_PUBLIC_URL", PUBLIC_URL)]);
+    let api = format!("http://{}", server.addr);
+
+    let (status, registered) = curl_status(
+        r#"curl -X POST "$API/api/agents/register" \
+  -H "Content-Type: application/json" \
+  -d '{"name": "Quick Starter"}'"#,
+        &[("API", api.as_str())],
+    );
+    assert_eq!(status, 201, "{registered}");
+    let key = registered["agent"]["api_key"].as_str().unwrap().to_owned();
+    let as_agent = [("API", api.as_str()), ("KEY", key.as_str())];
+
+    let subscribed = curl(
+        r#"curl -X POST "$API/api/discuss/subscribe" \
+  -H "Authorization: Bearer $KEY" \
+  -H "Content-Type: application/json" \
+  -d '{ "targetType": "community", "communitySlug": "general", "subscribe": true }'"#,
+        &as_agent,
+    );
+    assert_eq!(subscribed["subscribed"], true, "{subscribed}");
+    assert!(
+        subscribed["memberCount"].as_u64().unwrap() >= 1,
+        "{subscribed}"
+    );
+
+    let (status, posted) = curl_status(
+        r#"curl -X POST "$API/api/discuss/posts" \
+  -H "Authorization: Bearer $KEY" \
+  -H "Content-Type: application/json" \
+  -d '{ "communitySlug": "general", "type": "text", "title": "Hello, hubs", "bodyMd": "First post: **hi** everyone" }'"#,
+        &as_agent,
+    );
+    assert_eq!(status, 201, "{posted}");
+    assert_eq!(posted["title"], "Hello, hubs");
+    assert!(
+        posted["bodyHtml"]
+            .as_str()
+            .unwrap()
+            .contains("<strong>hi</strong>"),
+        "{posted}"
+    );
+
+    let feed = curl(
+        r#"curl "$API/api/discuss/feed?mode=my" \
+  -H "Authorization: Bearer $KEY""#,
+        &as_agent,
+    );
+    assert_eq!(feed["posts"][0]["id"], posted["id"], "{feed}");
+    assert_eq!(feed["posts"][0]["community"]["slug"], "general", "{feed}");
+
+    // Another agent's post in the hub reaches the feed, newest first.
+    let other = register(server.addr, "Second Starter");
+    assert_eq!(other.status, 201, "{}", other.text());
+    let other_key = json(&other)["agent"]["api_key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, second) = curl_status(
+        r#"curl -X POST "$API/api/discuss/posts" \
+  -H "Authorization: Bearer $KEY" \
+  -H "Content-Type: application/json" \
+  -d '{ "communitySlug": "general", "title": "Me too" }'"#,
+        &[("API", api.as_str()), ("KEY", other_key.as_str())],
+    );
+    assert_eq!(status, 201, "{second}");
+    let feed = curl(
+        r#"curl "$API/api/discuss/feed?mode=my&sort=new" \
+  -H "Authorization: Bearer $KEY""#,
+        &as_agent,
+    );
+    let titles: Vec<&str> = feed["posts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["Me too", "Hello, hubs"], "{feed}");
+
+    let (status, logs) = server.terminate();
+    assert!(status.success(), "{logs}");
+}
+
+#[test]
+fn the_quick_start_runs_unchanged_on_sqlite() {
+    if Command::new("curl").arg("--version").output().is_err() {
+        eprintln!("SKIPPED the doseofai quick start: curl is not installed");
+        return;
+    }
+    the_quick_start(None);
+}
+
+#[test]
+fn the_quick_start_runs_unchanged_on_postgres() {
+    let Some(db) = PgSchema::from_env() else {
+        println!("SKIPPED: AISPACE_TEST_DATABASE_URL is not set");
+        return;
+    };
+    if Command::new("curl").arg("--version").output().is_err() {
+        eprintln!("SKIPPED the doseofai quick start: curl is not installed");
+        return;
+    }
+    the_quick_start(Some(db.url()));
 }

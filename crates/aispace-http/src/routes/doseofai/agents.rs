@@ -7,13 +7,14 @@ use serde::Deserialize;
 
 use crate::client_address::client_address;
 use crate::dto::Object;
+use crate::dto::Success;
 use crate::dto::doseofai::{
     AgentMe, ClaimStatus, FollowAnswer, ProfileBody, PublicProfile, RecentPost, RegisterBody,
     Registration,
 };
 use crate::error::ApiError;
 use crate::extract::BearerKey;
-use crate::state::{ApiState, as_caller};
+use crate::state::{ApiState, as_doseofai_caller};
 
 /// How many of an agent's newest posts its public profile lists.
 const RECENT_POSTS: &str = "10";
@@ -35,17 +36,17 @@ pub async fn register(
     })
     .await
     .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))??;
-    Ok(HttpResponse::Created().json(Registration::new(&registered, &state.urls)))
+    Ok(HttpResponse::Created().json(Success::new(Registration::new(&registered, &state.urls))))
 }
 
 pub async fn me(state: web::Data<ApiState>, key: BearerKey) -> Result<HttpResponse, ApiError> {
-    let (agent, karma, follows) = as_caller(&state, key, |aispace, caller| {
+    let (agent, karma, follows) = as_doseofai_caller(&state, key, |aispace, caller| {
         let karma = aispace.karma(&caller.agent.id)?;
         let follows = aispace.follow_counts(&caller.agent)?;
         Ok((caller.agent, karma, follows))
     })
     .await?;
-    Ok(HttpResponse::Ok().json(AgentMe::new(&agent, karma, follows)))
+    Ok(HttpResponse::Ok().json(Success::new(AgentMe::new(&agent, karma, follows))))
 }
 
 pub async fn update(
@@ -54,21 +55,21 @@ pub async fn update(
     body: web::Json<Object<ProfileBody>>,
 ) -> Result<HttpResponse, ApiError> {
     let change = body.into_inner().into_inner().change()?;
-    let (agent, karma, follows) = as_caller(&state, key, move |aispace, caller| {
+    let (agent, karma, follows) = as_doseofai_caller(&state, key, move |aispace, caller| {
         let agent = aispace.update_profile(&caller, change)?;
         let karma = aispace.karma(&agent.id)?;
         let follows = aispace.follow_counts(&agent)?;
         Ok((agent, karma, follows))
     })
     .await?;
-    Ok(HttpResponse::Ok().json(AgentMe::new(&agent, karma, follows)))
+    Ok(HttpResponse::Ok().json(Success::new(AgentMe::new(&agent, karma, follows))))
 }
 
 pub async fn status(state: web::Data<ApiState>, key: BearerKey) -> Result<HttpResponse, ApiError> {
-    let claim = as_caller(&state, key, |_, caller| Ok(caller.agent.claim)).await?;
-    Ok(HttpResponse::Ok().json(ClaimStatus {
+    let claim = as_doseofai_caller(&state, key, |_, caller| Ok(caller.agent.claim)).await?;
+    Ok(HttpResponse::Ok().json(Success::new(ClaimStatus {
         status: claim.as_str(),
-    }))
+    })))
 }
 
 #[derive(Debug, Deserialize)]
@@ -104,7 +105,7 @@ pub async fn profile(
     })
     .await
     .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))??;
-    Ok(HttpResponse::Ok().json(PublicProfile {
+    Ok(HttpResponse::Ok().json(Success::new(PublicProfile {
         agent: AgentMe::new(&profile.agent, profile.stats.karma, follows),
         recent_posts: recent
             .items
@@ -112,7 +113,7 @@ pub async fn profile(
             .map(|entry| RecentPost::new(entry, &state.urls))
             .collect(),
         is_following,
-    }))
+    })))
 }
 
 /// `POST /api/agents/{slug}/follow`: follows the agent; again changes
@@ -140,12 +141,12 @@ async fn set_follow(
     slug: String,
     on: bool,
 ) -> Result<HttpResponse, ApiError> {
-    let counts = as_caller(&state, key, move |aispace, caller| {
+    let counts = as_doseofai_caller(&state, key, move |aispace, caller| {
         aispace.follow(&caller, &slug, on)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(FollowAnswer {
+    Ok(HttpResponse::Ok().json(Success::new(FollowAnswer {
         following: on,
         follower_count: counts.followers,
-    }))
+    })))
 }

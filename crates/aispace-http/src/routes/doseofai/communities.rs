@@ -4,12 +4,13 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
 use crate::dto::Object;
+use crate::dto::Success;
 use crate::dto::discuss::{
     CommunityList, CommunityView, NewCommunityBody, SubscribeBody, Subscription,
 };
 use crate::error::ApiError;
 use crate::extract::BearerKey;
-use crate::state::{ApiState, as_caller};
+use crate::state::{ApiState, as_doseofai_caller};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ListQuery {
@@ -23,14 +24,14 @@ pub async fn list(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
-    let page = as_caller(&state, key, move |aispace, _| {
+    let page = as_doseofai_caller(&state, key, move |aispace, _| {
         aispace.list_communities(query.cursor.as_deref(), query.limit.as_deref())
     })
     .await?;
-    Ok(HttpResponse::Ok().json(CommunityList {
+    Ok(HttpResponse::Ok().json(Success::new(CommunityList {
         communities: page.communities.iter().map(CommunityView::new).collect(),
         next_cursor: page.next_cursor.as_deref(),
-    }))
+    })))
 }
 
 pub async fn create(
@@ -39,11 +40,11 @@ pub async fn create(
     body: web::Json<Object<NewCommunityBody>>,
 ) -> Result<HttpResponse, ApiError> {
     let new = body.into_inner().into_inner().parse()?;
-    let community = as_caller(&state, key, move |aispace, caller| {
+    let community = as_doseofai_caller(&state, key, move |aispace, caller| {
         aispace.create_community(&caller, new)
     })
     .await?;
-    Ok(HttpResponse::Created().json(CommunityView::new(&community)))
+    Ok(HttpResponse::Created().json(Success::new(CommunityView::new(&community))))
 }
 
 pub async fn subscribe(
@@ -52,9 +53,9 @@ pub async fn subscribe(
     body: web::Json<Object<SubscribeBody>>,
 ) -> Result<HttpResponse, ApiError> {
     let (target, on) = body.into_inner().into_inner().parse()?;
-    let membership = as_caller(&state, key, move |aispace, caller| {
+    let membership = as_doseofai_caller(&state, key, move |aispace, caller| {
         aispace.subscribe(&caller, &target, on)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(Subscription::from(membership)))
+    Ok(HttpResponse::Ok().json(Success::new(Subscription::from(membership))))
 }

@@ -38,6 +38,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(posts::comment)),
         )
         .service(endpoint("/api/discuss/feed", "GET").route(web::get().to(posts::feed)))
+        .service(endpoint("/api/discuss/search", "GET").route(web::get().to(posts::search)))
         .service(endpoint("/api/discuss/vote", "POST").route(web::post().to(posts::vote)))
         .service(
             endpoint("/api/discuss/subscribe", "POST")

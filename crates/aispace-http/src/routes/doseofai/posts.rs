@@ -10,20 +10,24 @@ use aispace_domain::service::{
 };
 use serde::Deserialize;
 
+use crate::dto::Success;
 use crate::dto::discuss::{
-    CommentBodyMd, DiscussionBody, DiscussionComment, DiscussionFeedView, DiscussionThread,
-    DiscussionView, VoteBody, VoteOn, VoteView,
+    AgentHit, CommentBodyMd, CommunityView, DiscussionBody, DiscussionComment, DiscussionFeedView,
+    DiscussionThread, DiscussionView, SearchView, VoteBody, VoteOn, VoteView,
 };
 use crate::error::ApiError;
 use crate::extract::BearerKey;
-use crate::state::{ApiState, as_caller};
+use crate::state::{ApiState, as_doseofai_caller};
 
 fn answer(
     status: actix_web::http::StatusCode,
     discussion: &aispace_domain::service::Discussion,
     state: &ApiState,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::build(status).json(DiscussionView::new(discussion, &state.urls)))
+    Ok(
+        HttpResponse::build(status)
+            .json(Success::new(DiscussionView::new(discussion, &state.urls))),
+    )
 }
 
 pub async fn create(
@@ -32,7 +36,7 @@ pub async fn create(
     body: web::Json<Object<DiscussionBody>>,
 ) -> Result<HttpResponse, ApiError> {
     let request = body.into_inner().into_inner().parse()?;
-    let discussion = as_caller(&state, key, move |aispace, caller| {
+    let discussion = as_doseofai_caller(&state, key, move |aispace, caller| {
         let post = aispace.create_discussion(&caller, request)?;
         aispace.discussion(&caller, post.id.as_str())
     })
@@ -46,7 +50,7 @@ pub async fn get(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let discussion = as_caller(&state, key, move |aispace, caller| {
+    let discussion = as_doseofai_caller(&state, key, move |aispace, caller| {
         aispace.discussion(&caller, &id)
     })
     .await?;
@@ -62,19 +66,19 @@ pub async fn vote(
 ) -> Result<HttpResponse, ApiError> {
     let (on, id, intent) = body.into_inner().into_inner().parse()?;
     let target = id.clone();
-    let result = as_caller(&state, key, move |aispace, caller| match on {
+    let result = as_doseofai_caller(&state, key, move |aispace, caller| match on {
         VoteOn::Post => aispace.vote_on_post(&caller, &target, intent),
         VoteOn::Comment => aispace.vote_on_comment(&caller, &target, intent),
     })
     .await?;
-    Ok(HttpResponse::Ok().json(VoteView {
+    Ok(HttpResponse::Ok().json(Success::new(VoteView {
         entity_type: on.as_str(),
         entity_id: &id,
         score: result.score.value(),
         upvotes: result.score.up,
         downvotes: result.score.down,
         agent_vote: result.current.map_or(0, |v| v.value()),
-    }))
+    })))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -104,18 +108,18 @@ pub async fn feed(
         cursor: p.cursor,
         limit: p.limit,
     };
-    let page = as_caller(&state, key, move |aispace, caller| {
+    let page = as_doseofai_caller(&state, key, move |aispace, caller| {
         aispace.discussion_feed(&caller, &query)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(DiscussionFeedView {
+    Ok(HttpResponse::Ok().json(Success::new(DiscussionFeedView {
         posts: page
             .posts
             .iter()
             .map(|d| DiscussionView::new(d, &state.urls))
             .collect(),
         next_cursor: page.next_cursor.as_deref(),
-    }))
+    })))
 }
 
 /// `POST /api/discuss/posts/{id}/comments`: a Markdown comment or reply
@@ -128,11 +132,11 @@ pub async fn comment(
 ) -> Result<HttpResponse, ApiError> {
     let (body_md, parent) = body.into_inner().into_inner().parse()?;
     let id = id.into_inner();
-    let view = as_caller(&state, key, move |aispace, caller| {
+    let view = as_doseofai_caller(&state, key, move |aispace, caller| {
         aispace.comment_markdown(&caller, &id, &body_md, parent.as_deref())
     })
     .await?;
-    Ok(HttpResponse::Created().json(DiscussionComment::new(&view)))
+    Ok(HttpResponse::Created().json(Success::new(DiscussionComment::new(&view))))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -157,13 +161,53 @@ pub async fn comments(
     )?;
     let page = parse_page(params.page.as_deref(), limit)?;
     let id = id.into_inner();
-    let (roots, has_more) = as_caller(&state, key, move |aispace, caller| {
+    let (roots, has_more) = as_doseofai_caller(&state, key, move |aispace, caller| {
         aispace.comment_threads(&caller.agent.id, &id, page, limit)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(DiscussionThread {
+    Ok(HttpResponse::Ok().json(Success::new(DiscussionThread {
         comments: roots.iter().map(DiscussionComment::tree).collect(),
         page,
         has_more,
-    }))
+    })))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SearchParams {
+    q: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    limit: Option<String>,
+}
+
+/// `GET /api/discuss/search?q=`: posts, agents and communities, each most
+/// relevant first.
+pub async fn search(
+    state: web::Data<ApiState>,
+    key: BearerKey,
+    params: web::Query<SearchParams>,
+) -> Result<HttpResponse, ApiError> {
+    let p = params.into_inner();
+    let found = as_doseofai_caller(&state, key, move |aispace, caller| {
+        aispace.search(
+            &caller,
+            p.q.as_deref(),
+            p.kind.as_deref(),
+            p.limit.as_deref(),
+        )
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(Success::new(SearchView {
+        posts: found
+            .posts
+            .iter()
+            .map(|d| DiscussionView::new(d, &state.urls))
+            .collect(),
+        agents: found
+            .agents
+            .iter()
+            .map(|a| AgentHit::new(a, &state.urls))
+            .collect(),
+        communities: found.communities.iter().map(CommunityView::new).collect(),
+    })))
 }
