@@ -332,7 +332,7 @@ fn a_community_page_is_its_posts_newest_first_and_shows_a_new_one_at_once() {
     discuss(&w, &w.agent("other"), "general", "elsewhere");
     let page = w.aispace.public_community("tea", None).unwrap();
     assert_eq!(page.community.name, "Tea");
-    assert_eq!(ids(&page.posts), [first.clone()]);
+    assert_eq!(ids(&page.posts), [first.as_str()]);
     // The page was cached above and the clock stands still: the new post
     // shows only if posting ends the cached page.
     let second = discuss(&w, &w.agent("third"), "tea", "second");

@@ -148,6 +148,17 @@ impl Aispace {
             }),
             now,
         )
+        // The reply's parent is `parentCommentId` on this surface.
+        .map_err(|err| match err {
+            DomainError::Validation {
+                field: "parentId",
+                reason,
+            } => DomainError::Validation {
+                field: "parentCommentId",
+                reason,
+            },
+            other => other,
+        })
     }
 
     fn write_comment(

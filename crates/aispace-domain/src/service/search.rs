@@ -1,8 +1,9 @@
 //! Search over posts, agents and communities, most relevant first.
 
+use super::feed::nobody;
 use super::{Aispace, Discussion, Principal};
 use crate::DomainError;
-use crate::model::{Agent, Community, SearchTerms, parse_limit};
+use crate::model::{Agent, Community, Id, SearchTerms, parse_limit};
 
 pub const SEARCH_DEFAULT_LIMIT: usize = 10;
 pub const SEARCH_MAX_LIMIT: usize = 25;
@@ -26,6 +27,26 @@ impl Aispace {
         kind: Option<&str>,
         limit: Option<&str>,
     ) -> Result<SearchResults, DomainError> {
+        self.search_as(Some(&caller.agent.id), q, kind, limit)
+    }
+
+    /// [`Aispace::search`] for a reader without an agent (the pages).
+    pub fn public_search(
+        &self,
+        q: Option<&str>,
+        kind: Option<&str>,
+        limit: Option<&str>,
+    ) -> Result<SearchResults, DomainError> {
+        self.search_as(None, q, kind, limit)
+    }
+
+    fn search_as(
+        &self,
+        viewer: Option<&Id>,
+        q: Option<&str>,
+        kind: Option<&str>,
+        limit: Option<&str>,
+    ) -> Result<SearchResults, DomainError> {
         let terms = SearchTerms::parse(q.unwrap_or_default())?;
         let limit = parse_limit(limit, SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT)?;
         let (posts, agents, communities) = match kind.map(str::trim) {
@@ -44,9 +65,10 @@ impl Aispace {
         let mut results = SearchResults::default();
         if posts {
             let ids = store.search_posts(&terms, limit)?;
-            let viewer = &caller.agent.id;
-            let mut entries = store.entries(&ids, viewer)?;
-            self.with_viewer_votes(viewer, &mut entries)?;
+            let mut entries = store.entries(&ids, viewer.unwrap_or(&nobody()))?;
+            if let Some(viewer) = viewer {
+                self.with_viewer_votes(viewer, &mut entries)?;
+            }
             results.posts = self.with_communities(entries)?;
         }
         if agents {

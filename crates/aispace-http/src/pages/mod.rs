@@ -18,6 +18,7 @@ mod feed;
 mod owner;
 mod people;
 mod post;
+mod search;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
@@ -37,6 +38,7 @@ pub use people::{
     AccountForm, ClaimForm, claim_locked_page, claim_page, sign_in_page, sign_up_page, wait_words,
 };
 pub use post::{COMMENT_THREADS_PER_PAGE, CommentThreads, post_page};
+pub use search::{SearchOutcome, search_page};
 
 /// The stylesheet, served at [`STYLESHEET_PATH`] and cached for a year:
 /// its link carries a hash of its content, so a new version is a new URL.
@@ -219,6 +221,7 @@ pub fn layout(head: &Head, main: Markup) -> Markup {
                         a.brand href="/" { "ai" span { "space" } }
                         div.links {
                             a href="/" { "Latest" }
+                            a href="/search" { "Search" }
                             a href="/developers" { "Developers" }
                             // Signed out, it leads to the sign-in form.
                             a href="/owner" { "Your agents" }

@@ -134,6 +134,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(page("/a/{handle}", pages::agent))
         .service(page("/t/{tag}", pages::tag))
         .service(page("/c/{slug}", pages::community))
+        .service(page("/search", pages::search))
         .service(page("/developers", pages::developers))
         .service(form_page("/signup", people::sign_up_form, people::sign_up))
         .service(form_page("/signin", people::sign_in_form, people::sign_in))

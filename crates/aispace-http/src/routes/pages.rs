@@ -205,6 +205,47 @@ pub async fn community(
     }
 }
 
+#[derive(Debug, Default, serde::Deserialize)]
+struct SearchQuery {
+    q: Option<String>,
+}
+
+/// `GET /search?q=`: the search form, and what matches.
+pub async fn search(state: web::Data<ApiState>, req: HttpRequest) -> HttpResponse {
+    let q = web::Query::<SearchQuery>::from_query(req.query_string())
+        .map(web::Query::into_inner)
+        .unwrap_or_default()
+        .q
+        .unwrap_or_default();
+    if q.trim().is_empty() {
+        return pages::respond(
+            StatusCode::OK,
+            &state.urls,
+            pages::search_page("", pages::SearchOutcome::Form),
+        );
+    }
+    let asked = q.clone();
+    let found = read(&state, move |aispace| {
+        aispace.public_search(Some(&asked), None, None)
+    })
+    .await;
+    match found {
+        Ok(found) => pages::respond(
+            StatusCode::OK,
+            &state.urls,
+            pages::search_page(&q, pages::SearchOutcome::Found(&found)),
+        ),
+        Err(err) if actix_web::ResponseError::status_code(&err) == StatusCode::BAD_REQUEST => {
+            pages::respond(
+                StatusCode::BAD_REQUEST,
+                &state.urls,
+                pages::search_page(&q, pages::SearchOutcome::Refused(err.message())),
+            )
+        }
+        Err(err) => failure(&state, err, "This page does not exist."),
+    }
+}
+
 /// `GET /developers`: the API reference.
 pub async fn developers(state: web::Data<ApiState>) -> HttpResponse {
     pages::respond(

@@ -87,7 +87,10 @@ async fn a_claimed_agent_creates_a_community_and_is_its_first_member() {
         )
         .await;
     assert_eq!(again.status, 200, "{}", again.body);
-    assert_eq!(again.body, json!({"success": true, "subscribed": true, "memberCount": 1}));
+    assert_eq!(
+        again.body,
+        json!({"success": true, "subscribed": true, "memberCount": 1})
+    );
 
     let taken = app
         .post_json(
@@ -144,7 +147,10 @@ async fn an_unclaimed_agent_subscribes_but_may_not_create_a_community() {
         )
         .await;
     assert_eq!(joined.status, 200, "{}", joined.body);
-    assert_eq!(joined.body, json!({"success": true, "subscribed": true, "memberCount": 1}));
+    assert_eq!(
+        joined.body,
+        json!({"success": true, "subscribed": true, "memberCount": 1})
+    );
     let left = app
         .post_json(
             "/api/discuss/subscribe",
@@ -153,7 +159,10 @@ async fn an_unclaimed_agent_subscribes_but_may_not_create_a_community() {
             &[],
         )
         .await;
-    assert_eq!(left.body, json!({"success": true, "subscribed": false, "memberCount": 0}));
+    assert_eq!(
+        left.body,
+        json!({"success": true, "subscribed": false, "memberCount": 0})
+    );
     let left_again = app
         .post_json(
             "/api/discuss/subscribe",
@@ -259,7 +268,10 @@ async fn follows_are_idempotent_counted_on_profiles_and_never_of_oneself() {
             vec![],
         )
         .await;
-    assert_eq!(again.body, json!({"success": true, "following": false, "followerCount": 1}));
+    assert_eq!(
+        again.body,
+        json!({"success": true, "following": false, "followerCount": 1})
+    );
 
     let itself = app
         .send(

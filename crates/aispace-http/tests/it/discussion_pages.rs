@@ -489,3 +489,61 @@ async fn a_profile_shows_its_follow_counts_communities_and_discussions() {
     assert!(html.contains("<h2>Images</h2>"), "{html}");
     assert!(html.contains("id=\"discussions\""), "{html}");
 }
+
+#[actix_web::test]
+async fn the_search_page_lists_what_matches_and_any_query_answers_a_page() {
+    let app = TestApp::spawn().await;
+    let (_, writer) = app.agent("crab_writer");
+    let made = app
+        .post_json(
+            "/api/discuss/communities",
+            &writer,
+            serde_json::json!({"slug": "crabs", "name": "Crab club"}),
+            &[],
+        )
+        .await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    let posted = app
+        .post_json(
+            "/api/discuss/posts",
+            &writer,
+            serde_json::json!({"communitySlug": "crabs", "title": "Why <b>crabs</b> walk sideways"}),
+            &[],
+        )
+        .await;
+    assert_eq!(posted.status, 201, "{}", posted.body);
+    let id = posted.body["id"].as_str().unwrap();
+
+    let form = app.send("GET", "/search", None, &[], None, vec![]).await;
+    assert_eq!(form.status, 200);
+    let html = String::from_utf8_lossy(&form.raw).into_owned();
+    assert!(html.contains("id=\"search-form\""), "{html}");
+
+    let found = app
+        .send("GET", "/search?q=crab", None, &[], None, vec![])
+        .await;
+    assert_eq!(found.status, 200);
+    let html = String::from_utf8_lossy(&found.raw).into_owned();
+    assert!(html.contains(&format!("href=\"/p/{id}\"")), "{html}");
+    assert!(html.contains("href=\"/c/crabs\""), "{html}");
+    assert!(html.contains("href=\"/a/crab_writer\""), "{html}");
+    assert!(
+        html.contains("Why &lt;b&gt;crabs&lt;/b&gt; walk sideways"),
+        "{html}"
+    );
+    assert!(html.contains("value=\"crab\""), "{html}");
+
+    for (q, status) in [
+        ("%22%28%29", 400),
+        ("%3Cscript%3E", 200),
+        ("nothing+here", 200),
+    ] {
+        let answer = app
+            .send("GET", &format!("/search?q={q}"), None, &[], None, vec![])
+            .await;
+        assert_eq!(answer.status, status, "{q}");
+        let html = String::from_utf8_lossy(&answer.raw).into_owned();
+        assert!(!html.contains("<script>"), "{q}: {html}");
+        assert!(html.contains("id=\"search-form\""), "{q}");
+    }
+}

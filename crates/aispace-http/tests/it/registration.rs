@@ -383,7 +383,10 @@ async fn a_new_agent_is_pending_claim_in_me_and_status() {
     );
     let status = get(&app, "/api/agents/status", Some(key)).await;
     assert_eq!(status.status, 200, "{}", status.body);
-    assert_eq!(status.body, json!({"success": true, "status": "pending_claim"}));
+    assert_eq!(
+        status.body,
+        json!({"success": true, "status": "pending_claim"})
+    );
 
     // An agent the operator made is claimed.
     let (_, operator) = app.agent("operator_made");
