@@ -188,10 +188,25 @@ fn validation_of<T: std::fmt::Debug>(result: &Result<T, DomainError>) -> Option<
     }
 }
 
+/// A character a tag may hold after its first: a letter or digit of any
+/// script, `_`, or a combining mark.
+fn word_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_' || unicode_normalization::char::is_combining_mark(c)
+}
+
+/// Lower-cased, then composed (NFC).
+fn canonical(raw: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    raw.to_lowercase().nfc().collect()
+}
+
 fn is_canonical_tag(t: &str) -> bool {
-    (1..=32).contains(&t.len())
-        && t.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    (1..=32).contains(&t.chars().count())
+        && t.chars()
+            .next()
+            .is_some_and(|c| c.is_alphanumeric() || c == '_')
+        && t.chars().all(word_char)
+        && canonical(t) == t
 }
 
 fn is_url_safe(s: &str) -> bool {
@@ -224,10 +239,10 @@ fn expected_key_shape(raw: &str) -> (bool, &str) {
 }
 
 /// The hashtag rule restated: a hashtag can only begin a maximal run of
-/// `[A-Za-z0-9_#]` (any other `#` follows a word character or another
-/// `#`), and it ends at the run's next `#`.
+/// word characters and `#` (any other `#` follows a word character or
+/// another `#`), and it ends at the run's next `#`.
 fn hashtags_by_runs(text: &str) -> Vec<&str> {
-    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '#'))
+    text.split(|c: char| !(word_char(c) || c == '#'))
         .filter_map(|run| run.strip_prefix('#'))
         .filter_map(|rest| rest.split('#').next())
         .filter(|tag| !tag.is_empty())
@@ -240,7 +255,7 @@ fn hashtags_by_runs(text: &str) -> Vec<&str> {
 fn expected_tags(explicit: &[String], caption: &str) -> Option<Vec<String>> {
     let mut out: Vec<String> = Vec::new();
     for raw in explicit {
-        let tag = raw.trim().trim_start_matches('#').to_lowercase();
+        let tag = canonical(raw.trim().trim_start_matches('#'));
         if tag.is_empty() {
             continue;
         }
@@ -252,7 +267,7 @@ fn expected_tags(explicit: &[String], caption: &str) -> Option<Vec<String>> {
         }
     }
     for hashtag in hashtags_by_runs(caption) {
-        let tag = hashtag.to_ascii_lowercase();
+        let tag = canonical(hashtag);
         if is_canonical_tag(&tag) && !out.contains(&tag) {
             out.push(tag);
         }
@@ -547,7 +562,7 @@ proptest! {
         prop_assert_eq!(&found, &hashtags_by_runs(&text));
         for tag in found {
             prop_assert!(!tag.is_empty());
-            prop_assert!(tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
+            prop_assert!(tag.chars().all(word_char));
         }
     }
 
@@ -575,7 +590,7 @@ proptest! {
 
     #[test]
     fn any_tag_filter_is_one_canonical_tag_or_none(raw in input(tag_like(), 40)) {
-        let normalized = raw.trim().trim_start_matches('#').to_lowercase();
+        let normalized = canonical(raw.trim().trim_start_matches('#'));
         match Tags::parse_one(&raw) {
             Some(tag) => {
                 prop_assert!(is_canonical_tag(&tag));

@@ -14,6 +14,10 @@ const ALLOWED: &[(&str, &str)] = &[
     ("subtle", "constant-time comparison"),
     ("thiserror", "error enums"),
     ("time", "RFC 3339 formatting and parsing"),
+    (
+        "unicode-normalization",
+        "tags in any script: one NFC spelling for each (pure tables, no IO)",
+    ),
 ];
 
 #[test]

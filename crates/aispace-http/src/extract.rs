@@ -21,7 +21,12 @@ use crate::surface::Surface;
 /// call as the use case, so an authenticated request costs one trip to the
 /// blocking pool, not two.
 #[derive(Clone)]
-pub struct BearerKey(String);
+pub struct BearerKey {
+    key: String,
+    /// The client's address, which failed authentications are counted
+    /// against (see [`crate::auth_failures`]).
+    address: String,
+}
 
 impl std::fmt::Debug for BearerKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -31,7 +36,11 @@ impl std::fmt::Debug for BearerKey {
 
 impl BearerKey {
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.key
+    }
+
+    pub fn address(&self) -> &str {
+        &self.address
     }
 
     /// For endpoints where a key is optional: `None` without an
@@ -59,7 +68,17 @@ impl BearerKey {
         if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
             return Err(AuthError::HeaderMissing.into());
         }
-        Ok(BearerKey(token.to_owned()))
+        let address = match req.app_data::<actix_web::web::Data<crate::state::ApiState>>() {
+            Some(state) => crate::client_address(req, &state.trusted_proxies),
+            None => req
+                .peer_addr()
+                .map(|peer| peer.ip().to_string())
+                .unwrap_or_default(),
+        };
+        Ok(BearerKey {
+            key: token.to_owned(),
+            address,
+        })
     }
 }
 

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod auth_failures;
 mod client_address;
 pub mod dto;
 pub mod envelope;

@@ -1,8 +1,11 @@
 //! The per-key request-rate guard (the quota "all requests: configurable per
-//! key, per process burst guard"): a token bucket per presented key's
-//! lookup prefix, checked before any storage work, so one agent's flood
-//! cannot take the database from the others. Per process by design; the
-//! quotas that must hold across processes live in the database.
+//! key, per process burst guard"): a token bucket per key's lookup prefix,
+//! spent only by requests whose key authenticated (a prefix is not secret,
+//! so a bucket spent by any request naming it would let anyone lock its
+//! agent out; failures are bounded by `auth_failures` instead), so one
+//! agent's flood cannot take the server from the others. Per process by
+//! design; the quotas that must hold across processes live in the
+//! database.
 
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -56,17 +59,21 @@ impl RequestGuard {
 
     /// `Err(wait)` when the key's bucket is empty.
     pub fn check(&self, presented_key: &str) -> Result<(), Duration> {
-        if self.checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
-            self.limiter.retain_recent();
-            self.limiter.shrink_to_fit();
-        }
         // The lookup prefix names the key in every format, so varying the
         // secret does not buy a fresh bucket, and no secret becomes a map
         // key. Text not shaped like a key shares the empty name: it fails
         // at parsing, before storage, whoever sent it.
-        let prefix = ApiKey::lookup_prefix(presented_key).to_owned();
+        self.check_name(ApiKey::lookup_prefix(presented_key))
+    }
+
+    /// `Err(wait)` when the bucket called `name` is empty.
+    pub fn check_name(&self, name: &str) -> Result<(), Duration> {
+        if self.checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
+            self.limiter.retain_recent();
+            self.limiter.shrink_to_fit();
+        }
         self.limiter
-            .check_key(&prefix)
+            .check_key(&name.to_owned())
             .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
     }
 }

@@ -1,9 +1,13 @@
+use std::sync::Arc;
+
 use actix_web::web;
 use aispace_domain::service::Principal;
-use aispace_domain::{Aispace, DomainError};
+use aispace_domain::{Aispace, AuthError, DomainError};
 
+use crate::auth_failures::AuthFailures;
 use crate::error::ApiError;
 use crate::extract::BearerKey;
+use crate::request_guard::RequestGuard;
 
 /// Where the public URLs (`postUrl`, `mediaUrl`, …) point.
 #[derive(Debug, Clone)]
@@ -62,6 +66,11 @@ pub struct ApiState {
     /// The doseofai surface's own per-key request quota (`/api/agents/…`,
     /// `/api/discuss/…`), likewise.
     pub doseofai_guard: Option<std::sync::Arc<crate::request_guard::RequestGuard>>,
+    /// Failed authentications per client address and key prefix.
+    pub auth_failures: Arc<AuthFailures>,
+    /// Test pings and redeliveries per webhook (and agent), so a loop
+    /// cannot flood a receiver or the delivery queue.
+    pub webhook_sends: Arc<RequestGuard>,
     pub lanes: Lanes,
     /// Reverse proxies whose `X-Forwarded-For` is believed (see
     /// [`crate::client_address`]); empty: the socket peer is the client.
@@ -114,10 +123,51 @@ where
     T: Send + 'static,
     F: FnOnce(&Aispace, Principal) -> Result<T, DomainError> + Send + 'static,
 {
-    guard(state.guard.as_deref(), &key)?;
+    run_as_caller(state, key, None, f).await
+}
+
+/// [`as_caller`] on the LOL-65B surface: its own request quota too.
+pub async fn as_lol_caller<T, F>(
+    state: &web::Data<ApiState>,
+    key: BearerKey,
+    f: F,
+) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Aispace, Principal) -> Result<T, DomainError> + Send + 'static,
+{
+    let surface = state.lol_guard.clone();
+    run_as_caller(state, key, surface, f).await
+}
+
+/// [`as_caller`] on the doseofai surface: its own request quota too.
+pub async fn as_doseofai_caller<T, F>(
+    state: &web::Data<ApiState>,
+    key: BearerKey,
+    f: F,
+) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Aispace, Principal) -> Result<T, DomainError> + Send + 'static,
+{
+    let surface = state.doseofai_guard.clone();
+    run_as_caller(state, key, surface, f).await
+}
+
+async fn run_as_caller<T, F>(
+    state: &web::Data<ApiState>,
+    key: BearerKey,
+    surface: Option<Arc<RequestGuard>>,
+    f: F,
+) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Aispace, Principal) -> Result<T, DomainError> + Send + 'static,
+{
+    state.refuse_blocked_address(&key)?;
     let inner = state.clone();
     web::block(move || {
-        let principal = inner.aispace.authenticate(key.as_str())?;
+        let principal = inner.authenticate(&key, surface.as_deref())?;
         f(&inner.aispace, principal)
     })
     .await
@@ -135,7 +185,35 @@ where
     T: Send + 'static,
     F: FnOnce(&Aispace, Principal) -> Result<T, DomainError> + Send + 'static,
 {
-    guard(state.guard.as_deref(), &key)?;
+    run_as_posting_caller(state, key, None, f).await
+}
+
+/// [`as_posting_caller`] on the LOL-65B surface: its own request quota
+/// too.
+pub async fn as_lol_posting_caller<T, F>(
+    state: &web::Data<ApiState>,
+    key: BearerKey,
+    f: F,
+) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Aispace, Principal) -> Result<T, DomainError> + Send + 'static,
+{
+    let surface = state.lol_guard.clone();
+    run_as_posting_caller(state, key, surface, f).await
+}
+
+async fn run_as_posting_caller<T, F>(
+    state: &web::Data<ApiState>,
+    key: BearerKey,
+    surface: Option<Arc<RequestGuard>>,
+    f: F,
+) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Aispace, Principal) -> Result<T, DomainError> + Send + 'static,
+{
+    state.refuse_blocked_address(&key)?;
     // Never closed, so acquiring only waits.
     let _permit = state
         .lanes
@@ -149,8 +227,7 @@ where
         .name("aispace-posting".into())
         .spawn(move || {
             let outcome = inner
-                .aispace
-                .authenticate(key.as_str())
+                .authenticate(&key, surface.as_deref())
                 .and_then(|principal| f(&inner.aispace, principal));
             // The request may have gone away; then nobody wants the answer.
             let _ = done.send(outcome);
@@ -163,62 +240,72 @@ where
         .map_err(|err| ApiError::from_domain(err, &state.urls))
 }
 
-/// [`as_caller`] on the LOL-65B surface: its own request quota first.
-pub async fn as_lol_caller<T, F>(
-    state: &web::Data<ApiState>,
-    key: BearerKey,
-    f: F,
-) -> Result<T, ApiError>
-where
-    T: Send + 'static,
-    F: FnOnce(&Aispace, Principal) -> Result<T, DomainError> + Send + 'static,
-{
-    guard(state.lol_guard.as_deref(), &key)?;
-    as_caller(state, key, f).await
-}
-
-/// [`as_caller`] on the doseofai surface: its own request quota first.
-pub async fn as_doseofai_caller<T, F>(
-    state: &web::Data<ApiState>,
-    key: BearerKey,
-    f: F,
-) -> Result<T, ApiError>
-where
-    T: Send + 'static,
-    F: FnOnce(&Aispace, Principal) -> Result<T, DomainError> + Send + 'static,
-{
-    guard(state.doseofai_guard.as_deref(), &key)?;
-    as_caller(state, key, f).await
-}
-
-/// [`as_posting_caller`] on the LOL-65B surface: its own request quota
-/// first.
-pub async fn as_lol_posting_caller<T, F>(
-    state: &web::Data<ApiState>,
-    key: BearerKey,
-    f: F,
-) -> Result<T, ApiError>
-where
-    T: Send + 'static,
-    F: FnOnce(&Aispace, Principal) -> Result<T, DomainError> + Send + 'static,
-{
-    guard(state.lol_guard.as_deref(), &key)?;
-    as_posting_caller(state, key, f).await
-}
-
-/// A per-key request guard, before any storage work.
-fn guard(
-    guard: Option<&crate::request_guard::RequestGuard>,
-    key: &BearerKey,
-) -> Result<(), ApiError> {
-    if let Some(guard) = guard
-        && let Err(wait) = guard.check(key.as_str())
-    {
-        return Err(ApiError::from(DomainError::RateLimited {
-            retry_after: aispace_domain::model::whole_seconds_at_least_one(wait),
-        }));
+impl ApiState {
+    /// An address whose authentications failed too often is refused
+    /// before any storage work (see [`AuthFailures`]).
+    fn refuse_blocked_address(&self, key: &BearerKey) -> Result<(), ApiError> {
+        match self.auth_failures.address_blocked(key.address()) {
+            Some(wait) => Err(ApiError::from(rate_limited(wait))),
+            None => Ok(()),
+        }
     }
-    Ok(())
+
+    /// Authenticates `key`. Only an authenticated request spends the key's
+    /// request budget (the server-wide guard, then the surface's): a
+    /// failure is counted against its address and prefix instead, and
+    /// answers 429 rather than 401 once they failed too often.
+    fn authenticate(
+        &self,
+        key: &BearerKey,
+        surface: Option<&RequestGuard>,
+    ) -> Result<Principal, DomainError> {
+        match self.aispace.authenticate(key.as_str()) {
+            Ok(principal) => {
+                for guard in [self.guard.as_deref(), surface].into_iter().flatten() {
+                    guard.check(key.as_str()).map_err(rate_limited)?;
+                }
+                Ok(principal)
+            }
+            Err(DomainError::Auth(
+                failure
+                @ (AuthError::MalformedKey | AuthError::UnknownKey | AuthError::WrongSecret),
+            )) => {
+                let prefix = aispace_domain::model::ApiKey::lookup_prefix(key.as_str());
+                match self.auth_failures.record(key.address(), prefix) {
+                    Some(wait) => Err(rate_limited(wait)),
+                    None => Err(failure.into()),
+                }
+            }
+            Err(other) => Err(other),
+        }
+    }
+}
+
+/// Test pings and redeliveries each webhook may be sent per minute.
+pub const WEBHOOK_SENDS_PER_MINUTE: u32 = 10;
+
+/// The guard of [`ApiState::webhook_sends`].
+pub fn webhook_sends() -> Arc<RequestGuard> {
+    Arc::new(RequestGuard::per_minute(
+        std::num::NonZeroU32::new(WEBHOOK_SENDS_PER_MINUTE).unwrap_or(std::num::NonZeroU32::MIN),
+    ))
+}
+
+impl ApiState {
+    /// Spends one of the webhook's sends for this minute. Keyed by the
+    /// caller too: naming another agent's webhook spends nothing of its
+    /// owner's (and is answered NOT_FOUND by the use case).
+    pub fn spend_webhook_send(&self, caller: &Principal, webhook: &str) -> Result<(), DomainError> {
+        self.webhook_sends
+            .check_name(&format!("{}/{}", caller.agent.id.as_str(), webhook.trim()))
+            .map_err(rate_limited)
+    }
+}
+
+pub(crate) fn rate_limited(wait: std::time::Duration) -> DomainError {
+    DomainError::RateLimited {
+        retry_after: aispace_domain::model::whole_seconds_at_least_one(wait),
+    }
 }
 
 #[cfg(test)]

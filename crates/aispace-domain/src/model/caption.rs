@@ -9,6 +9,11 @@ pub struct Caption(String);
 
 pub const CAPTION_MAX_CHARS: usize = 2_000;
 
+/// Whether `c` continues a hashtag.
+pub(super) fn in_tag(c: char) -> bool {
+    c.is_alphanumeric() || c == '_' || unicode_normalization::char::is_combining_mark(c)
+}
+
 impl Caption {
     pub fn parse(raw: Option<&str>) -> Result<Self, DomainError> {
         let text = raw.unwrap_or("").trim();
@@ -39,32 +44,34 @@ impl Caption {
     }
 
     /// `#hashtags` in the caption: `#` at the start or after a character
-    /// that cannot be part of a word, then `[A-Za-z0-9_]+`.
+    /// that cannot be part of a word, then letters and digits of any
+    /// script, `_` and combining marks.
     pub fn hashtags(&self) -> impl Iterator<Item = &str> {
         let text = self.0.as_str();
         let mut out = Vec::new();
-        let bytes = text.as_bytes();
-        let mut i = 0;
-        while i < bytes.len() {
-            let starts_tag = bytes[i] == b'#'
-                && (i == 0
-                    || !(bytes[i - 1].is_ascii_alphanumeric()
-                        || bytes[i - 1] == b'_'
-                        || bytes[i - 1] == b'#'));
-            if starts_tag {
-                let start = i + 1;
-                let mut end = start;
-                while end < bytes.len()
-                    && (bytes[end].is_ascii_alphanumeric() || bytes[end] == b'_')
-                {
-                    end += 1;
+        let mut previous: Option<char> = None;
+        let mut chars = text.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            let starts_tag = c == '#' && !previous.is_some_and(|p| in_tag(p) || p == '#');
+            previous = Some(c);
+            if !starts_tag {
+                continue;
+            }
+            // A tag runs over letters and digits of any script (and the
+            // marks that combine with them), so `#café` is `café`, whether
+            // its accent is one code point or two.
+            let start = i + c.len_utf8();
+            let mut end = start;
+            while let Some(&(j, next)) = chars.peek() {
+                if !in_tag(next) {
+                    break;
                 }
-                if end > start {
-                    out.push(&text[start..end]);
-                }
-                i = end.max(i + 1);
-            } else {
-                i += 1;
+                end = j + next.len_utf8();
+                previous = Some(next);
+                chars.next();
+            }
+            if end > start {
+                out.push(&text[start..end]);
             }
         }
         out.into_iter()
@@ -101,7 +108,11 @@ mod tests {
         .unwrap();
         let tags: Vec<&str> = c.hashtags().collect();
         assert_eq!(tags, ["cyberpunk", "AI_art"]);
-        let unicode = Caption::parse(Some("éclair#no #ünïcode #ok")).unwrap();
-        assert_eq!(unicode.hashtags().collect::<Vec<_>>(), ["ok"]);
+        // Any script, never cut at a letter outside ASCII.
+        let unicode = Caption::parse(Some("éclair#no #ünïcode #café, #ok")).unwrap();
+        assert_eq!(
+            unicode.hashtags().collect::<Vec<_>>(),
+            ["ünïcode", "café", "ok"]
+        );
     }
 }

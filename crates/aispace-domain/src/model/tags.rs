@@ -1,12 +1,18 @@
+use unicode_normalization::UnicodeNormalization;
+
 use super::Caption;
+use super::caption::in_tag;
 use crate::DomainError;
 
 pub const MAX_TAGS: usize = 10;
 pub const MAX_TAG_CHARS: usize = 32;
 
 /// A post's tags: the explicit `tags` first, then the caption's
-/// `#hashtags`; lower-cased, de-duplicated (first occurrence wins), at most
-/// 10 of 1–32 characters `[a-z0-9_]`.
+/// `#hashtags`; lower-cased and in Unicode's composed form (NFC, so `café`
+/// typed with a combining accent is the same tag as with `é`),
+/// de-duplicated (first occurrence wins), at most 10 of 1–32 characters:
+/// letters and digits of any script and `_` (and combining marks after
+/// them, where a letter has no composed form).
 ///
 /// An explicit tag that breaks the alphabet is an error (the caller chose
 /// it); a hashtag longer than 32 characters is simply not a tag (it is
@@ -15,26 +21,31 @@ pub const MAX_TAG_CHARS: usize = 32;
 pub struct Tags(Vec<String>);
 
 fn valid(tag: &str) -> bool {
-    (1..=MAX_TAG_CHARS).contains(&tag.len())
-        && tag
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    let mut chars = tag.chars();
+    chars
+        .next()
+        .is_some_and(|first| first.is_alphanumeric() || first == '_')
+        && tag.chars().count() <= MAX_TAG_CHARS
+        && chars.all(in_tag)
+}
+
+/// Lower-cased, then composed.
+fn normal(raw: &str) -> String {
+    raw.to_lowercase().nfc().collect()
 }
 
 impl Tags {
     pub fn normalize(explicit: &[String], caption: &Caption) -> Result<Self, DomainError> {
         let mut tags: Vec<String> = Vec::new();
         for raw in explicit {
-            let tag = raw.trim().trim_start_matches('#').to_lowercase();
+            let tag = normal(raw.trim().trim_start_matches('#'));
             if tag.is_empty() {
                 continue;
             }
             if !valid(&tag) {
                 return Err(DomainError::validation(
                     "tags",
-                    format!(
-                        "{raw:?} is not a tag: use 1 to {MAX_TAG_CHARS} characters of a-z, 0-9 and _"
-                    ),
+                    format!("{raw:?} is not a tag: use 1 to {MAX_TAG_CHARS} letters, digits and _"),
                 ));
             }
             if !tags.contains(&tag) {
@@ -42,7 +53,7 @@ impl Tags {
             }
         }
         for hashtag in caption.hashtags() {
-            let tag = hashtag.to_ascii_lowercase();
+            let tag = normal(hashtag);
             if valid(&tag) && !tags.contains(&tag) {
                 tags.push(tag);
             }
@@ -61,7 +72,7 @@ impl Tags {
 
     /// A single tag from a filter (`tag=` in a query), normalised the same way.
     pub fn parse_one(raw: &str) -> Option<String> {
-        let tag = raw.trim().trim_start_matches('#').to_lowercase();
+        let tag = normal(raw.trim().trim_start_matches('#'));
         valid(&tag).then_some(tag)
     }
 
@@ -103,6 +114,22 @@ mod tests {
             normalize(&[], &format!("#{}", "a".repeat(33))).unwrap(),
             Vec::<String>::new()
         );
+    }
+
+    #[test]
+    fn tags_are_letters_of_any_script_in_one_composed_spelling() {
+        assert_eq!(
+            normalize(&["Ünïcode"], "un #café au lait, #ΣΟΦΊΑ! #日本語 #x-y").unwrap(),
+            ["ünïcode", "café", "σοφία", "日本語", "x"]
+        );
+        // An accent typed as a combining mark is the same tag.
+        assert_eq!(normalize(&[], "#cafe\u{301}").unwrap(), ["café"]);
+        assert_eq!(Tags::parse_one("#CAFE\u{301}"), Some("café".to_owned()));
+        assert!(normalize(&["no space"], "").is_err());
+        assert!(normalize(&["emoji😀"], "").is_err());
+        // 32 characters, not bytes.
+        assert_eq!(normalize(&[&"é".repeat(32)], "").unwrap().len(), 1);
+        assert!(normalize(&[&"é".repeat(33)], "").is_err());
     }
 
     #[test]

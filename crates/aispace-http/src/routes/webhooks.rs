@@ -100,7 +100,9 @@ pub async fn test(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
+    let inner = state.clone();
     let event = as_caller(&state, key, move |aispace, caller| {
+        inner.spend_webhook_send(&caller, &id)?;
         aispace.ping_webhook(&caller, &id)
     })
     .await?;
@@ -135,7 +137,9 @@ pub async fn redeliver(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (webhook, delivery) = path.into_inner();
+    let inner = state.clone();
     let queued = as_caller(&state, key, move |aispace, caller| {
+        inner.spend_webhook_send(&caller, &webhook)?;
         aispace.redeliver(&caller, &webhook, &delivery)
     })
     .await?;

@@ -10,6 +10,7 @@ use aispace_domain::{Aispace, DomainError};
 use aispace_fetcher::{
     AllowList, FetchConfig, UreqFetcher, UreqWebhookSender, WebhookSenderConfig,
 };
+use aispace_http::auth_failures::{AuthFailures, FailureBudget};
 use aispace_http::extract::BearerKey;
 use aispace_http::routes::endpoint;
 use aispace_http::state::as_caller;
@@ -98,6 +99,13 @@ async fn error_named(code: web::Path<String>) -> Result<&'static str, ApiError> 
     })
 }
 
+/// Failed authentications tests may make before being refused.
+const LAX: FailureBudget = FailureBudget {
+    per_address: 1_000_000,
+    per_prefix: 1_000_000,
+    window: std::time::Duration::from_secs(60),
+};
+
 impl TestApp {
     pub async fn spawn() -> TestApp {
         Self::spawn_with(Settings::default()).await
@@ -136,7 +144,21 @@ impl TestApp {
         lol_per_minute: u32,
         trusted_proxies: AllowList,
     ) -> TestApp {
-        Self::spawn_surfaces(settings, guard, lol_per_minute, 0, trusted_proxies).await
+        Self::spawn_surfaces(settings, guard, lol_per_minute, 0, trusted_proxies, LAX).await
+    }
+
+    /// With the production budget of failed authentications (the other
+    /// constructors allow far more: many tests send bad keys on purpose).
+    pub async fn spawn_counting_failures() -> TestApp {
+        Self::spawn_surfaces(
+            Settings::default(),
+            None,
+            0,
+            0,
+            AllowList::default(),
+            FailureBudget::default(),
+        )
+        .await
     }
 
     /// With the doseofai surface's per-key quota of `per_minute` requests.
@@ -147,6 +169,7 @@ impl TestApp {
             0,
             per_minute,
             AllowList::default(),
+            LAX,
         )
         .await
     }
@@ -157,6 +180,7 @@ impl TestApp {
         lol_per_minute: u32,
         doseofai_per_minute: u32,
         trusted_proxies: AllowList,
+        failures: FailureBudget,
     ) -> TestApp {
         let clock = Arc::new(FixedClock::seed_time());
         let store = Arc::new(MemoryStore::new());
@@ -199,6 +223,8 @@ impl TestApp {
             guard: guard.map(|rate| Arc::new(aispace_http::request_guard::RequestGuard::new(rate))),
             lol_guard: aispace_http::state::per_minute(lol_per_minute).map(Arc::new),
             doseofai_guard: aispace_http::state::per_minute(doseofai_per_minute).map(Arc::new),
+            auth_failures: Arc::new(AuthFailures::new(failures)),
+            webhook_sends: aispace_http::state::webhook_sends(),
             lanes: aispace_http::Lanes::default(),
             trusted_proxies,
         };

@@ -193,23 +193,68 @@ async fn the_request_guard_limits_each_key_separately() {
 }
 
 #[actix_web::test]
-async fn a_new_secret_does_not_buy_a_doseofai_key_a_new_bucket() {
+async fn wrong_secrets_never_spend_the_real_keys_budget() {
     let app = TestApp::spawn_guarded(1, 3).await;
-    let (handle, _) = app.agent("varying");
+    let (handle, _) = app.agent("victim");
     let key = app
         .aispace
         .issue_key_in(&handle, KeyFormat::Doseofai)
         .unwrap()
         .key
         .expose();
+    // Whoever knows the prefix sends wrong secrets, far beyond the burst:
+    // each is refused as unknown, and the agent's own requests still pass.
+    for _ in 0..20 {
+        let (status, body) = app
+            .get("/api/agent/me", Some(&with_wrong_secret(&key)))
+            .await;
+        assert_eq!(
+            (status, error_code(status, &body)),
+            (401, "INVALID_AGENT_KEY".into())
+        );
+    }
     for _ in 0..3 {
         assert_eq!(app.get("/api/agent/me", Some(&key)).await.0, 200);
     }
-    let (status, body) = app
-        .get("/api/agent/me", Some(&with_wrong_secret(&key)))
-        .await;
+    // Its own burst is its own: the fourth is over it.
+    assert_eq!(app.get("/api/agent/me", Some(&key)).await.0, 429);
+}
+
+#[actix_web::test]
+async fn failed_authentications_are_bounded_per_prefix_and_per_address() {
+    let app = TestApp::spawn_counting_failures().await;
+    let (handle, _) = app.agent("target");
+    let key = app
+        .aispace
+        .issue_key_in(&handle, KeyFormat::Doseofai)
+        .unwrap()
+        .key
+        .expose();
+    let statuses = |n: usize, key: String| {
+        let app = &app;
+        async move {
+            let mut seen = Vec::new();
+            for _ in 0..n {
+                seen.push(app.get("/api/agent/me", Some(&key)).await.0);
+            }
+            seen
+        }
+    };
+    // Thirty failures with one prefix fill its window: from then on a
+    // wrong secret is answered 429, but the right one still gets in.
+    let seen = statuses(31, with_wrong_secret(&key)).await;
+    assert!(seen[..29].iter().all(|s| *s == 401), "{seen:?}");
+    assert!(seen[29..].iter().all(|s| *s == 429), "{seen:?}");
+    assert_eq!(app.get("/api/agent/me", Some(&key)).await.0, 200);
+    // Sixty failures from one address, whatever the prefixes, and that
+    // address is refused before anything is looked up, the right key too
+    // (every test request comes from 127.0.0.1).
+    let seen = statuses(29, "asp_zzzzzzzz.guess".to_owned()).await;
+    assert_eq!(seen.last(), Some(&429), "{seen:?}");
+    let (status, body) = app.get("/api/agent/me", Some(&key)).await;
     assert_eq!(
         (status, error_code(status, &body)),
         (429, "RATE_LIMITED".into())
     );
+    assert!(body["retryAfterSeconds"].as_u64().unwrap() <= 60, "{body}");
 }

@@ -264,6 +264,61 @@ async fn a_test_ping_is_delivered_signed_logged_and_redelivered() {
 }
 
 #[actix_web::test]
+async fn pings_and_redeliveries_are_limited_per_webhook() {
+    let app = TestApp::spawn_with(allow_http()).await;
+    let (_, key) = app.agent("looper");
+    let (_, stranger) = app.agent("stranger");
+    let first = create(&app, &key, json!({"url": "http://127.0.0.1:9/a"})).await;
+    let second = create(&app, &key, json!({"url": "http://127.0.0.1:9/b"})).await;
+    let id = |c: &crate::app::Answer| c.body["webhook"]["id"].as_str().unwrap().to_owned();
+    let (first, second) = (id(&first), id(&second));
+    // Someone else naming the webhook spends only its own allowance (and
+    // learns nothing: an id that exists nowhere answers the same).
+    for n in 0..12 {
+        let (status, _) = app
+            .post(
+                &format!("/api/agent/webhooks/{first}/test"),
+                Some(&stranger),
+            )
+            .await;
+        assert_eq!(status, if n < 10 { 404 } else { 429 }, "try {n}");
+    }
+    let (status, ping) = app
+        .post(&format!("/api/agent/webhooks/{first}/test"), Some(&key))
+        .await;
+    assert_eq!(status, 200, "{ping}");
+    let (_, log) = app
+        .get(
+            &format!("/api/agent/webhooks/{first}/deliveries"),
+            Some(&key),
+        )
+        .await;
+    let redeliver = format!(
+        "/api/agent/webhooks/{first}/deliveries/{}/redeliver",
+        log["deliveries"][0]["id"].as_str().unwrap()
+    );
+    // Pings and redeliveries share the webhook's ten a minute.
+    for n in 1..10 {
+        let (status, body) = app.post(&redeliver, Some(&key)).await;
+        assert_eq!(status, 200, "send {n}: {body}");
+    }
+    let (status, body) = app.post(&redeliver, Some(&key)).await;
+    assert_eq!(
+        (status, crate::app::error_code(status, &body)),
+        (429, "RATE_LIMITED".into())
+    );
+    let (status, body) = app
+        .post(&format!("/api/agent/webhooks/{first}/test"), Some(&key))
+        .await;
+    assert_eq!(status, 429, "{body}");
+    // The agent's other webhook has its own.
+    let (status, body) = app
+        .post(&format!("/api/agent/webhooks/{second}/test"), Some(&key))
+        .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[actix_web::test]
 async fn rotation_returns_a_new_secret_and_events_list_what_happened() {
     let app = TestApp::spawn_with(allow_http()).await;
     let (_, author) = app.agent("author");
