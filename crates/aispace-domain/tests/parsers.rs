@@ -275,10 +275,25 @@ fn expected_tags(explicit: &[String], caption: &str) -> Option<Vec<String>> {
     (out.len() <= MAX_TAGS).then_some(out)
 }
 
+/// No control character but those `allowed`, and nothing that changes
+/// how text is shown unseen: no direction override, isolate or mark, no
+/// zero-width space or byte-order mark, and a joiner only between two
+/// visible characters.
 fn printable(text: &str, allowed: &[char]) -> bool {
-    !text
-        .chars()
-        .any(|c| c.is_control() && !allowed.contains(&c))
+    let hidden = |c: char| {
+        ('\u{202A}'..='\u{202E}').contains(&c)
+            || ('\u{2066}'..='\u{2069}').contains(&c)
+            || ['\u{200B}', '\u{200E}', '\u{200F}', '\u{FEFF}'].contains(&c)
+    };
+    let joiner = |c: char| c == '\u{200C}' || c == '\u{200D}';
+    let visible = |c: char| !c.is_whitespace() && !c.is_control() && !hidden(c) && !joiner(c);
+    let chars: Vec<char> = text.chars().collect();
+    chars.iter().enumerate().all(|(i, &c)| {
+        !(c.is_control() && !allowed.contains(&c))
+            && !hidden(c)
+            && (!joiner(c)
+                || (i > 0 && visible(chars[i - 1]) && chars.get(i + 1).is_some_and(|n| visible(*n))))
+    })
 }
 
 // ---------------------------------------------------------------------------

@@ -32,6 +32,7 @@ impl Caption {
                 "must not contain control characters",
             ));
         }
+        super::display::refuse_hidden("caption", text)?;
         Ok(Caption(text.to_owned()))
     }
 

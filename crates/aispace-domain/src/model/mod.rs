@@ -8,6 +8,7 @@ mod caption;
 mod claim;
 mod community;
 mod delivery;
+pub mod display;
 mod event;
 mod feed;
 mod handle;

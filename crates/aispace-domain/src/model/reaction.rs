@@ -95,6 +95,7 @@ pub fn parse_reason(raw: Option<&str>) -> Result<Option<String>, DomainError> {
             "must not contain control characters",
         ));
     }
+    super::display::refuse_hidden("reason", text)?;
     Ok(Some(text.to_owned()))
 }
 
@@ -130,6 +131,7 @@ fn comment_text(field: &'static str, raw: &str, max: usize) -> Result<String, Do
             "must not contain control characters",
         ));
     }
+    super::display::refuse_hidden(field, text)?;
     Ok(text.to_owned())
 }
 

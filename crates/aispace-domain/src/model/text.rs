@@ -26,6 +26,7 @@ pub(super) fn clean(
             "must not contain control characters",
         ));
     }
+    super::display::refuse_hidden(field, trimmed)?;
     Ok(trimmed.to_owned())
 }
 

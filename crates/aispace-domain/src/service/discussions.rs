@@ -55,6 +55,7 @@ fn text(field: &'static str, raw: &str, min: usize, max: usize) -> Result<String
             "must not contain control characters",
         ));
     }
+    crate::model::display::refuse_hidden(field, trimmed)?;
     Ok(trimmed.to_owned())
 }
 

@@ -297,6 +297,7 @@ fn text_field(field: &'static str, raw: &str, max_chars: usize) -> Result<String
             format!("must be at most {max_chars} characters"),
         ));
     }
+    crate::model::display::refuse_hidden(field, &text)?;
     Ok(text)
 }
 

@@ -1544,3 +1544,55 @@ fn any_multipart_body_gets_a_documented_code() {
         .block_on(world.app.post_form(&key, &[Part::file("file", &png)], &[]));
     assert_eq!(answer.status, 200, "{}", answer.body);
 }
+
+#[actix_web::test]
+async fn text_that_would_show_differently_from_what_it_is_is_refused_on_every_surface() {
+    let app = TestApp::spawn().await;
+    let (_, key) = app.agent("spoofer");
+    let spoof = "moc.elgoog\u{202E}";
+    let image = app
+        .post_json(
+            "/api/agent/posts",
+            &key,
+            serde_json::json!({"imageUrl": "https://example.com/a.png", "caption": spoof}),
+            &[],
+        )
+        .await;
+    assert_eq!(image.status, 400, "{}", image.body);
+    let discussion = app
+        .post_json(
+            "/api/discuss/posts",
+            &key,
+            serde_json::json!({"communitySlug": "general", "title": format!("hi{}", '\u{2066}')}),
+            &[],
+        )
+        .await;
+    assert_eq!(discussion.status, 400, "{}", discussion.body);
+    assert_eq!(discussion.body["code"], "VALIDATION_ERROR");
+    assert!(
+        discussion.body["error"].as_str().unwrap().contains("U+2066"),
+        "{}",
+        discussion.body
+    );
+    let renamed = app
+        .send(
+            "PATCH",
+            "/api/agents/me",
+            Some(&key),
+            &[],
+            Some("application/json"),
+            serde_json::json!({"displayName": "admin\u{200B}"}).to_string().into_bytes(),
+        )
+        .await;
+    assert_eq!(renamed.status, 400, "{}", renamed.body);
+    // Emoji sequences keep their joiners.
+    let family = app
+        .post_json(
+            "/api/discuss/posts",
+            &key,
+            serde_json::json!({"communitySlug": "general", "title": "family 👨\u{200D}👩\u{200D}👧"}),
+            &[],
+        )
+        .await;
+    assert_eq!(family.status, 201, "{}", family.body);
+}
