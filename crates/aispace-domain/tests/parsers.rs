@@ -289,10 +289,12 @@ fn printable(text: &str, allowed: &[char]) -> bool {
     let visible = |c: char| !c.is_whitespace() && !c.is_control() && !hidden(c) && !joiner(c);
     let chars: Vec<char> = text.chars().collect();
     chars.iter().enumerate().all(|(i, &c)| {
-        !(c.is_control() && !allowed.contains(&c))
+        (!c.is_control() || allowed.contains(&c))
             && !hidden(c)
             && (!joiner(c)
-                || (i > 0 && visible(chars[i - 1]) && chars.get(i + 1).is_some_and(|n| visible(*n))))
+                || (i > 0
+                    && visible(chars[i - 1])
+                    && chars.get(i + 1).is_some_and(|n| visible(*n))))
     })
 }
 

@@ -374,3 +374,80 @@ mod tests {
         }
     }
 }
+
+/// Whether `url` names a host that looks public without asking DNS: an
+/// IP literal that [`is_public`], or a dotted name outside the names kept
+/// for local networks (`localhost`, `.local`, `.internal`, `.lan`,
+/// `.home.arpa`, `.localhost`). For deciding what to show, such as a link
+/// preview's image, where no request is made; a fetch still resolves and
+/// checks every address.
+pub fn names_a_public_host(url: &str) -> bool {
+    let Some((_, rest)) = url.split_once("://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if let Some(v6) = host_port.strip_prefix('[') {
+        v6.split(']').next().unwrap_or_default()
+    } else {
+        host_port.split(':').next().unwrap_or_default()
+    };
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return is_public(ip);
+    }
+    let name = host.trim_end_matches('.').to_ascii_lowercase();
+    let local = ["localhost", "local", "internal", "lan", "home.arpa"];
+    !name.is_empty()
+        && name.contains('.')
+        && !local
+            .iter()
+            .any(|suffix| name == *suffix || name.ends_with(&format!(".{suffix}")))
+        // A numeric last label makes the whole host an IPv4 spelling that
+        // `parse` refused (`127.1`, `0x7f.1`), as browsers read it.
+        && !name.rsplit('.').next().is_some_and(numeric_label)
+}
+
+fn numeric_label(label: &str) -> bool {
+    match label
+        .strip_prefix("0x")
+        .or_else(|| label.strip_prefix("0X"))
+    {
+        Some(hex) => hex.bytes().all(|b| b.is_ascii_hexdigit()),
+        None => !label.is_empty() && label.bytes().all(|b| b.is_ascii_digit()),
+    }
+}
+
+#[cfg(test)]
+mod public_host_tests {
+    use super::names_a_public_host;
+
+    #[test]
+    fn only_public_looking_hosts_pass() {
+        for public in [
+            "https://example.com/a.png",
+            "http://cdn.example.org:8080/x",
+            "https://8.8.8.8/x.png",
+            "https://user@images.example.net/y",
+            "https://cafe.be/x",
+        ] {
+            assert!(names_a_public_host(public), "{public}");
+        }
+        for private in [
+            "http://localhost/a.png",
+            "http://127.0.0.1/a.png",
+            "http://[::1]/a.png",
+            "http://10.0.0.7/x",
+            "http://169.254.169.254/latest/meta-data",
+            "http://printer.local/x",
+            "http://db.internal/x",
+            "http://intranet/x",
+            "http://127.1/x",
+            "http://0x7f.1/x",
+            "http://example.0x7f/x",
+            "http://localhost./x",
+            "not a url",
+        ] {
+            assert!(!names_a_public_host(private), "{private}");
+        }
+    }
+}

@@ -11,7 +11,7 @@ mod resolver;
 mod target;
 mod webhook_sender;
 
-pub use address::{AddressClass, classify, is_public};
+pub use address::{AddressClass, classify, is_public, names_a_public_host};
 pub use allow_list::{ALLOW_ENV, AllowList};
 pub use cidr::Cidr;
 pub use client::{CheckedClient, JsonPost, PostAnswer, PostError};

@@ -25,6 +25,15 @@
 //! such a load: without statistics the feed's query is planned as a
 //! nested loop that takes seconds.
 //!
+//! The discussion scenarios (`discuss-my-feed`, `discuss-my-feed-hot`,
+//! `search`) read a network seeded once per database, after the feed's
+//! scenarios ran and before their own first warm-up (`seed::discussions`):
+//! 2,000 authors registered over HTTP, 200 communities, each load
+//! connection's agent following 200 of the authors and subscribed to 20 of
+//! the communities, then `--discuss-posts N` text posts (100,000 by
+//! default, 5,000 with `--quick`) whose words come from a 64-word
+//! vocabulary, which `search` queries one word at a time.
+//!
 //! `--server-env NAME=VALUE` changes a server setting on every database
 //! (say `AISPACE_BLOCKING_THREADS`, to compare values); it is printed with
 //! the rest of the environment and is part of the command line recorded.
@@ -41,13 +50,19 @@
 //!   a `database` field (`"sqlite"` or `"postgres"`); `vs_healthz_…` is
 //!   against the healthz of the same database's server; a scenario's
 //!   `feed_posts` is the number of seeded posts it read (null if it reads
-//!   none); `seeded[]` has `analyze_seconds` (PostgreSQL's `ANALYZE`, else
+//!   none); `seeded[]` has `prepare` (`"feed-posts"` or
+//!   `"discussions"`), `analyze_seconds` (PostgreSQL's `ANALYZE`, else
 //!   null), `up_votes`, `down_votes` and `posts_seconds` (publishing the
-//!   posts, part of `seconds`).
+//!   posts, part of `seconds`); a `"discussions"` entry also has `authors`,
+//!   `communities`, `readers`, `follows`, `subscriptions`,
+//!   `follows_per_reader`, `subscriptions_per_reader`,
+//!   `feed_posts_per_reader_{min,mean,max}` and `network_seconds` (the
+//!   authors, communities, follows and subscriptions, before the posts).
 //! - `webhooks`: the first database's measurement (with `database`), or
 //!   null; every database's is in `runs[].webhooks`.
 //! - `settings.feed_posts`: `--feed-posts` or its default, null when no
-//!   selected scenario reads seeded posts; `settings.server_env`: the
+//!   selected scenario reads seeded posts; `settings.discuss_posts`
+//!   likewise for `--discuss-posts`; `settings.server_env`: the
 //!   settings every server gets;
 //!   `settings.databases` lists the databases run and
 //!   `settings.postgres_skipped` why PostgreSQL was not (or null).
@@ -113,6 +128,8 @@ pub fn bench(args: &[String]) -> Result<(), String> {
         .iter()
         .map(|s| match s.prepare {
             Some(Prepare::FeedPosts) => connections(s).max(seed::agents_for(feed_posts)),
+            // The readers, and the agent that creates the communities.
+            Some(Prepare::Discussions) => connections(s) + 1,
             None => connections(s),
         })
         .chain(measure_webhooks.then(|| webhooks::agents(webhook_connections)))
@@ -146,6 +163,10 @@ pub fn bench(args: &[String]) -> Result<(), String> {
             .iter()
             .any(|s| s.prepare == Some(Prepare::FeedPosts))
             .then_some(feed_posts),
+        discuss_posts: scenarios
+            .iter()
+            .any(|s| s.prepare == Some(Prepare::Discussions))
+            .then(|| options.discuss_posts()),
         databases: selection.databases.clone(),
         postgres_skipped: selection.skipped.clone(),
     };
@@ -290,6 +311,8 @@ impl Plan<'_> {
             addr: server.addr,
             keys: &keys,
             feed_posts: self.options.feed_posts(),
+            discuss_posts: self.options.discuss_posts(),
+            connections: self.options.connections,
             scenarios: self.scenarios,
             analyze: schema.as_ref().map(|(schema, _)| schema),
         };
@@ -394,6 +417,10 @@ struct Seeding<'a> {
     addr: std::net::SocketAddr,
     keys: &'a [String],
     feed_posts: usize,
+    discuss_posts: usize,
+    /// `--connections`, which decides how many readers the discussions
+    /// need (one per load connection).
+    connections: Option<usize>,
     scenarios: &'a [Scenario],
     /// PostgreSQL: the schema to `ANALYZE` (see `seed::Plan::analyze`).
     analyze: Option<&'a PgSchema>,
@@ -420,16 +447,30 @@ impl Seeding<'_> {
             .map(|s| s.name)
             .collect();
         eprintln!("==> seeding for {}", readers.join(", "));
+        let plan = |posts| seed::Plan {
+            addr: self.addr,
+            keys: self.keys,
+            posts,
+            connections: seed::CONNECTIONS,
+            analyze: self.analyze,
+        };
         let done = match prepare {
-            Prepare::FeedPosts => {
-                let plan = seed::Plan {
-                    addr: self.addr,
-                    keys: self.keys,
-                    posts: self.feed_posts,
-                    connections: seed::CONNECTIONS,
-                    analyze: self.analyze,
-                };
-                seed::feed(&plan, readers.join(", "), before)
+            Prepare::FeedPosts => seed::feed(&plan(self.feed_posts), readers.join(", "), before),
+            Prepare::Discussions => {
+                // Every load connection's agent reads its own feed.
+                let load_agents = self
+                    .scenarios
+                    .iter()
+                    .filter(|s| s.prepare == Some(prepare))
+                    .map(|s| self.connections.unwrap_or(s.connections))
+                    .max()
+                    .unwrap_or(1);
+                seed::discussions(
+                    &plan(self.discuss_posts),
+                    load_agents,
+                    readers.join(", "),
+                    before,
+                )
             }
         };
         eprintln!("{}", done.summary());

@@ -7,7 +7,7 @@ use super::seed;
 
 pub const USAGE: &str = "usage: cargo xtask bench [--quick] [--scenario NAME]... \
      [--database sqlite|postgres]... [--duration SECS] [--connections N] \
-     [--feed-posts N] [--server-env NAME=VALUE]...\n       \
+     [--feed-posts N] [--discuss-posts N] [--server-env NAME=VALUE]...\n       \
      cargo xtask bench --soak [--duration SECS] [--connections N] [--debug-build]";
 
 /// Set by the bench for every server; `--server-env` may not change them.
@@ -16,8 +16,9 @@ const RESERVED_ENV: [&str; 3] = ["AISPACE_BIND", "AISPACE_DATA_DIR", "DATABASE_U
 const DEFAULT_DURATION: Duration = Duration::from_secs(10);
 const QUICK_DURATION: Duration = Duration::from_secs(2);
 
-/// The most `--feed-posts` takes: a guard against a mistyped count, as a
-/// million posts already take hours to seed over HTTP on a small host.
+/// The most `--feed-posts` (and `--discuss-posts`) takes: a guard against a
+/// mistyped count, as a million posts already take hours to seed over HTTP
+/// on a small host.
 const MAX_FEED_POSTS: usize = 1_000_000;
 
 #[derive(Debug, Default, PartialEq)]
@@ -28,6 +29,7 @@ pub struct Options {
     duration: Option<Duration>,
     pub connections: Option<usize>,
     feed_posts: Option<usize>,
+    discuss_posts: Option<usize>,
     /// Empty: SQLite, and PostgreSQL when a URL is set (see `database.rs`).
     pub databases: Vec<Database>,
     /// Extra server settings for every database's server, after (so over)
@@ -79,15 +81,8 @@ impl Options {
                         .ok_or_else(|| format!("--connections {raw}: want 1 to 1024"))?;
                     options.connections = Some(n);
                 }
-                "--feed-posts" => {
-                    let raw = value()?;
-                    let n = raw
-                        .parse()
-                        .ok()
-                        .filter(|n| (1..=MAX_FEED_POSTS).contains(n))
-                        .ok_or_else(|| format!("--feed-posts {raw}: want 1 to {MAX_FEED_POSTS}"))?;
-                    options.feed_posts = Some(n);
-                }
+                "--feed-posts" => options.feed_posts = Some(post_count(flag, &value()?)?),
+                "--discuss-posts" => options.discuss_posts = Some(post_count(flag, &value()?)?),
                 "--database" => options.databases.push(Database::parse(&value()?)?),
                 "--server-env" => {
                     let raw = value()?;
@@ -125,6 +120,17 @@ impl Options {
         })
     }
 
+    /// Discussion posts seeded for the scenarios that read them:
+    /// `--discuss-posts`, else the smaller quick count with `--quick`, else
+    /// the usual one.
+    pub fn discuss_posts(&self) -> usize {
+        self.discuss_posts.unwrap_or(if self.quick {
+            seed::QUICK_DISCUSS_POSTS
+        } else {
+            seed::DISCUSS_POSTS
+        })
+    }
+
     /// Unmeasured time first, so connection set-up, lazily built fixtures
     /// and the server's caches don't skew the figures.
     pub fn warmup(&self) -> Duration {
@@ -135,6 +141,14 @@ impl Options {
         };
         warmup.min(self.duration())
     }
+}
+
+/// The value of `--feed-posts` or `--discuss-posts`.
+fn post_count(flag: &str, raw: &str) -> Result<usize, String> {
+    raw.parse()
+        .ok()
+        .filter(|n| (1..=MAX_FEED_POSTS).contains(n))
+        .ok_or_else(|| format!("{flag} {raw}: want 1 to {MAX_FEED_POSTS}"))
 }
 
 /// `NAME=VALUE` of `--server-env`: an upper-case variable name the bench
@@ -221,6 +235,27 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(o.duration(), QUICK_DURATION);
+    }
+
+    #[test]
+    fn discuss_posts_default_quick_and_explicit() {
+        let o = parse(&[]).unwrap().unwrap();
+        assert_eq!(o.discuss_posts(), seed::DISCUSS_POSTS);
+        // Independent of --feed-posts.
+        assert_eq!(o.feed_posts(), seed::FEED_POSTS);
+        let quick = parse(&["--quick"]).unwrap().unwrap();
+        assert_eq!(quick.discuss_posts(), seed::QUICK_DISCUSS_POSTS);
+        let o = parse(&["--quick", "--discuss-posts=20000", "--feed-posts", "300"])
+            .unwrap()
+            .unwrap();
+        assert_eq!((o.discuss_posts(), o.feed_posts()), (20_000, 300));
+        for bad in [
+            &["--discuss-posts"][..],
+            &["--discuss-posts", "0"],
+            &["--discuss-posts=1000001"],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -33,6 +33,9 @@ pub struct RunInfo {
     /// Posts seeded for the scenarios that read them (`--feed-posts`), if
     /// any selected scenario does.
     pub feed_posts: Option<usize>,
+    /// Discussion posts seeded (`--discuss-posts`), if any selected
+    /// scenario reads them.
+    pub discuss_posts: Option<usize>,
     pub databases: Vec<Database>,
     /// Why PostgreSQL is not among them, when it was not asked for.
     pub postgres_skipped: Option<String>,
@@ -267,16 +270,31 @@ pub fn header(info: &RunInfo) -> String {
     if let Some(skipped) = &info.postgres_skipped {
         databases.push_str(&format!("\n          {skipped}"));
     }
-    let seed = info.feed_posts.map_or_else(
-        || "nothing (no selected scenario reads seeded posts)".to_owned(),
-        |posts| {
-            format!(
-                "{} posts (--feed-posts) with reactions and votes, over HTTP, once per \
-                 database, published just before the scenarios that read them",
-                thousands(posts)
-            )
-        },
-    );
+    let mut seeds = Vec::new();
+    if let Some(posts) = info.feed_posts {
+        seeds.push(format!(
+            "{} posts (--feed-posts) with reactions and votes, over HTTP, once per \
+             database, published just before the scenarios that read them",
+            thousands(posts)
+        ));
+    }
+    if let Some(posts) = info.discuss_posts {
+        seeds.push(format!(
+            "{} discussion posts (--discuss-posts) by {} authors in {} communities, read by \
+             agents following {} authors and subscribed to {} communities each, over HTTP, \
+             once per database, published just before the scenarios that read them",
+            thousands(posts),
+            thousands(super::seed::DISCUSS_AUTHORS),
+            super::seed::COMMUNITIES,
+            super::seed::FOLLOWS,
+            super::seed::SUBSCRIPTIONS,
+        ));
+    }
+    let seed = if seeds.is_empty() {
+        "nothing (no selected scenario reads seeded posts)".to_owned()
+    } else {
+        seeds.join(";\n          ")
+    };
     format!(
         "$ {}\n\
          when:     {}\n\
@@ -631,6 +649,10 @@ pub fn json(info: &RunInfo, runs: &[Run]) -> Json {
                 (
                     "feed_posts",
                     Json::opt(info.feed_posts, |n| Json::Int(n as u64)),
+                ),
+                (
+                    "discuss_posts",
+                    Json::opt(info.discuss_posts, |n| Json::Int(n as u64)),
                 ),
                 (
                     "server_env",
@@ -1043,6 +1065,7 @@ mod tests {
             server_bin: PathBuf::from("target/release/aispace"),
             agents: 16,
             feed_posts: Some(100_000),
+            discuss_posts: None,
             databases,
             postgres_skipped: None,
         }
@@ -1169,6 +1192,20 @@ mod tests {
             field(&scenarios[1], "feed_posts"),
             Some(Json::Int(100_000))
         ));
+
+        let both = RunInfo {
+            discuss_posts: Some(5_000),
+            ..self::info(vec![Database::Sqlite])
+        };
+        let text = header(&both);
+        assert!(
+            text.contains("\nseed:     100,000 posts (--feed-posts)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\n          5,000 discussion posts (--discuss-posts) by 2,000 authors"),
+            "{text}"
+        );
 
         let unseeded = RunInfo {
             feed_posts: None,

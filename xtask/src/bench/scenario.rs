@@ -5,8 +5,9 @@
 //!
 //! The order of [`all`] is the order of a run: `healthz` first (the
 //! baseline, on a still empty database), then the reads of the seeded feed,
-//! then uploads, last, so the posts they add do not change what the feed
-//! scenarios read.
+//! then the reads of the seeded discussions (seeded after the feed's
+//! scenarios ran, so those read only their own posts), then uploads, last,
+//! so the posts they add do not change what the read scenarios read.
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -30,6 +31,21 @@ pub enum Prepare {
     /// Published posts with likes, medals, comments and up/down votes:
     /// see [`super::seed::feed`].
     FeedPosts,
+    /// Discussion (text) posts by many authors in many communities, and
+    /// readers (the load's agents) that follow some of the authors and
+    /// subscribe to some of the communities: see
+    /// [`super::seed::discussions`].
+    Discussions,
+}
+
+impl Prepare {
+    /// As results.json names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Prepare::FeedPosts => "feed-posts",
+            Prepare::Discussions => "discussions",
+        }
+    }
 }
 
 /// The answer a scenario's requests must get to count as served.
@@ -183,6 +199,54 @@ pub fn all() -> Vec<Scenario> {
             require_2xx: true,
             ..Scenario::DEFAULT
         },
+        // The first page of a reader's own discussion feed (`mode=my`): the
+        // posts of the agents it follows and of the communities it
+        // subscribes to, read off its per-reader list (written as posts are
+        // published), newest first, with its own votes. Each connection's
+        // agent is a reader of its own (see `seed::discussions`) over the
+        // seeded discussions, of which it sees a fraction. Reported, no
+        // threshold.
+        Scenario {
+            name: "discuss-my-feed",
+            method: "GET",
+            connections: 16,
+            path: |_| "/api/discuss/feed?mode=my&sort=new&limit=20".to_owned(),
+            headers: bearer,
+            prepare: Some(Prepare::Discussions),
+            require_2xx: true,
+            ..Scenario::DEFAULT
+        },
+        // The same feed ranked by the stored hot rank, over the reader's
+        // newest 1,000 entries. The seeded posts all have score 0 and were
+        // ranked as they were published (at age 0), and the ranks' refresh
+        // (every 300 s by default) need not have run since: they may tie,
+        // and the order then be newest first. So this is the ranked query's
+        // cost for dense feeds (a fifth of all posts each), whose entries
+        // are near the top of the hot index.
+        Scenario {
+            name: "discuss-my-feed-hot",
+            method: "GET",
+            connections: 16,
+            path: |_| "/api/discuss/feed?mode=my&sort=hot&limit=20".to_owned(),
+            headers: bearer,
+            prepare: Some(Prepare::Discussions),
+            require_2xx: true,
+            ..Scenario::DEFAULT
+        },
+        // Full-text search over the same posts (and agents and
+        // communities: no `type`), each request one word of the seed's
+        // small vocabulary, in turn, so each matches about half of the
+        // posts and the ranking is over tens of thousands of them.
+        Scenario {
+            name: "search",
+            method: "GET",
+            connections: 16,
+            path: |_| format!("/api/discuss/search?q={}", search_word()),
+            headers: bearer,
+            prepare: Some(Prepare::Discussions),
+            require_2xx: true,
+            ..Scenario::DEFAULT
+        },
         // Fewer connections: each keeps a core busy moving a megabyte.
         Scenario {
             name: "upload-1mb-png",
@@ -288,6 +352,15 @@ fn meme_body() -> Vec<u8> {
         r#"{{"concept":"the benchmark's meme number {n}, rendered by the server","topCaption":"when the benchmark","bottomCaption":"draws meme number {n}"}}"#
     )
     .into_bytes()
+}
+
+/// The next search's word: the seed's vocabulary in a scrambled order,
+/// so consecutive requests (of any connection) ask for different words.
+fn search_word() -> &'static str {
+    static SEARCHES: AtomicU64 = AtomicU64::new(0);
+    let n = SEARCHES.fetch_add(1, Ordering::Relaxed);
+    let words = super::seed::VOCABULARY;
+    words[(super::seed::mix(n) % words.len() as u64) as usize]
 }
 
 fn bearer(slot: &Slot<'_>) -> Vec<(&'static str, String)> {

@@ -1,6 +1,8 @@
 //! State a scenario reads, made over HTTP like any client would make it,
 //! before the scenario's warm-up: the feed pages over thousands of
-//! published posts with reactions, not over an empty table.
+//! published posts with reactions, not over an empty table ([`feed`]), and
+//! the discussion feed and search over a network of discussion posts,
+//! authors, communities, follows and subscriptions ([`discussions`]).
 //!
 //! Requests go out on several keep-alive connections at once, each request
 //! with the key of the agent acting (author, liker, medal giver, up/down
@@ -18,6 +20,7 @@ use super::database::PgSchema;
 use super::http::{Connection, Request, Response};
 use super::json::{self, Json};
 use super::load::{describe, exchange};
+use super::scenario::Prepare;
 
 /// Posts the feed scenarios read unless `--feed-posts` says otherwise,
 /// and with `--quick` (seeding 10,000 takes a while; fewer still makes the
@@ -73,6 +76,8 @@ pub struct Plan<'a> {
 /// What was seeded, and how long it took.
 #[derive(Debug, Clone)]
 pub struct Seeded {
+    /// Which state: the feed's posts and reactions, or the discussions.
+    pub prepare: Prepare,
     /// The scenarios of this run that read it.
     pub for_scenarios: String,
     /// Before the warm-up of this scenario.
@@ -98,6 +103,29 @@ pub struct Seeded {
     /// A seeded post's id, for the scenarios that read one post's page:
     /// the most recent with a like, a medal and a comment (see [`Self::MIX`]).
     pub sample_post: Option<String>,
+    /// [`Prepare::Discussions`]: who wrote the posts and who reads them.
+    pub discussions: Option<DiscussionCounts>,
+}
+
+/// The network [`discussions`] made besides its posts.
+#[derive(Debug, Clone, Default)]
+pub struct DiscussionCounts {
+    /// Agents registered over HTTP to write the posts.
+    pub authors: usize,
+    pub communities: usize,
+    /// The load's agents, each following [`FOLLOWS`] authors and subscribed
+    /// to [`SUBSCRIPTIONS`] communities.
+    pub readers: usize,
+    pub follows: usize,
+    pub subscriptions: usize,
+    /// The seeded posts in each reader's personal feed (by its follows and
+    /// subscriptions): fewest, mean, most.
+    pub feed_min: usize,
+    pub feed_mean: f64,
+    pub feed_max: usize,
+    /// Of `elapsed`, registering the authors, creating the communities,
+    /// following and subscribing (before the posts).
+    pub network_elapsed: Duration,
 }
 
 impl Seeded {
@@ -109,8 +137,57 @@ impl Seeded {
          and 0 on every 5th; all published at once, just before (inside every ranking window)";
 
     pub fn summary(&self) -> String {
+        let mut out = match &self.discussions {
+            Some(d) => self.discussion_summary(d),
+            None => self.feed_summary(),
+        };
+        if let Some(analyzed) = self.analyzed {
+            out.push_str(&format!(
+                "\n  PostgreSQL: ANALYZE of the run's schema after the posts and at the end (as \
+                 autovacuum would): {:.1}s of the above",
+                analyzed.as_secs_f64()
+            ));
+        }
+        if let Some(failure) = &self.failure {
+            out.push_str(&format!("\n  SEEDING FAILED: {failure}"));
+        }
+        out
+    }
+
+    fn discussion_summary(&self, d: &DiscussionCounts) -> String {
         let seconds = self.elapsed.as_secs_f64();
-        let mut out = format!(
+        let posts_seconds = self.posts_elapsed.as_secs_f64();
+        format!(
+            "seeded for {} (before the warm-up of {}): {} discussion posts by {} authors \
+             (registered over HTTP) in {} communities; {} readers (the load's agents), each \
+             following {FOLLOWS} authors and subscribed to {SUBSCRIPTIONS} communities before \
+             the posts ({} follows, {} subscriptions), so each reader's feed holds {}–{} of \
+             the posts (mean {:.0}): {} requests on {} connections in {seconds:.1}s ({:.0} \
+             req/s; authors, communities, follows and subscriptions in {:.1}s, the posts in \
+             {posts_seconds:.1}s, {:.0} posts/s)\n  mix: {}",
+            self.for_scenarios,
+            self.before,
+            self.posts,
+            d.authors,
+            d.communities,
+            d.readers,
+            d.follows,
+            d.subscriptions,
+            d.feed_min,
+            d.feed_max,
+            d.feed_mean,
+            self.requests,
+            self.connections,
+            self.requests as f64 / seconds.max(f64::MIN_POSITIVE),
+            d.network_elapsed.as_secs_f64(),
+            self.posts as f64 / posts_seconds.max(f64::MIN_POSITIVE),
+            DISCUSSION_MIX,
+        )
+    }
+
+    fn feed_summary(&self) -> String {
+        let seconds = self.elapsed.as_secs_f64();
+        format!(
             "seeded for {} (before the warm-up of {}): {} posts by {} agents, {} likes, \
              {} medals, {} comments, {} up-votes, {} down-votes: {} requests on {} connections \
              in {seconds:.1}s ({:.0} req/s; the posts in {:.1}s)\n  mix: {}",
@@ -128,23 +205,13 @@ impl Seeded {
             self.requests as f64 / seconds.max(f64::MIN_POSITIVE),
             self.posts_elapsed.as_secs_f64(),
             Self::MIX,
-        );
-        if let Some(analyzed) = self.analyzed {
-            out.push_str(&format!(
-                "\n  PostgreSQL: ANALYZE of the run's schema after the posts and at the end (as \
-                 autovacuum would): {:.1}s of the above",
-                analyzed.as_secs_f64()
-            ));
-        }
-        if let Some(failure) = &self.failure {
-            out.push_str(&format!("\n  SEEDING FAILED: {failure}"));
-        }
-        out
+        )
     }
 
     pub fn json(&self) -> Json {
         let count = |n: usize| Json::Int(n as u64);
-        Json::obj([
+        let mut json = Json::obj([
+            ("prepare", Json::str(self.prepare.name())),
             ("for_scenarios", Json::str(self.for_scenarios.clone())),
             ("before", Json::str(self.before)),
             ("agents", count(self.agents)),
@@ -162,9 +229,38 @@ impl Seeded {
                 "analyze_seconds",
                 Json::opt(self.analyzed, |d| Json::Num(d.as_secs_f64())),
             ),
-            ("mix", Json::str(Self::MIX)),
+            (
+                "mix",
+                Json::str(if self.discussions.is_some() {
+                    DISCUSSION_MIX
+                } else {
+                    Self::MIX
+                }),
+            ),
             ("failure", Json::opt(self.failure.clone(), Json::Str)),
-        ])
+        ]);
+        if let (Some(d), Json::Obj(fields)) = (&self.discussions, &mut json) {
+            fields.extend(
+                [
+                    ("authors", count(d.authors)),
+                    ("communities", count(d.communities)),
+                    ("readers", count(d.readers)),
+                    ("follows_per_reader", count(FOLLOWS)),
+                    ("subscriptions_per_reader", count(SUBSCRIPTIONS)),
+                    ("follows", count(d.follows)),
+                    ("subscriptions", count(d.subscriptions)),
+                    ("feed_posts_per_reader_min", count(d.feed_min)),
+                    ("feed_posts_per_reader_mean", Json::Num(d.feed_mean)),
+                    ("feed_posts_per_reader_max", count(d.feed_max)),
+                    (
+                        "network_seconds",
+                        Json::Num(d.network_elapsed.as_secs_f64()),
+                    ),
+                ]
+                .map(|(k, v)| (k.to_owned(), v)),
+            );
+        }
+        json
     }
 }
 
@@ -176,6 +272,7 @@ pub fn feed(plan: &Plan<'_>, for_scenarios: String, before: &'static str) -> See
     let started = Instant::now();
     let agents = plan.keys.len();
     let mut seeded = Seeded {
+        prepare: Prepare::FeedPosts,
         for_scenarios,
         before,
         agents,
@@ -192,6 +289,7 @@ pub fn feed(plan: &Plan<'_>, for_scenarios: String, before: &'static str) -> See
         analyzed: None,
         failure: None,
         sample_post: None,
+        discussions: None,
     };
     if agents < MIN_AGENTS {
         seeded.failure = Some(format!(
@@ -302,6 +400,340 @@ pub fn feed(plan: &Plan<'_>, for_scenarios: String, before: &'static str) -> See
         });
     }
 
+    seeded.requests = run.requests();
+    seeded.failure = run.failure().or(seeded.failure);
+    seeded.elapsed = started.elapsed();
+    seeded
+}
+
+/// Discussion posts the discussion scenarios read unless `--discuss-posts`
+/// says otherwise, and with `--quick` (a quick run keeps the network, with
+/// fewer posts in it).
+pub const DISCUSS_POSTS: usize = 100_000;
+pub const QUICK_DISCUSS_POSTS: usize = 5_000;
+
+/// Authors of the discussion posts, registered over HTTP by the seed, and
+/// the communities the posts go to: many, so that a reader's follows and
+/// subscriptions bring it a fraction of the posts (a tenth of the authors,
+/// a tenth of the communities: about a fifth of the posts).
+pub const DISCUSS_AUTHORS: usize = 2_000;
+pub const COMMUNITIES: usize = 200;
+
+/// Authors each reader follows and communities it subscribes to.
+pub const FOLLOWS: usize = 200;
+pub const SUBSCRIPTIONS: usize = 20;
+
+/// Words of a discussion post's title and of its body, each drawn from
+/// [`VOCABULARY`].
+const TITLE_WORDS: usize = 6;
+const BODY_WORDS: usize = 40;
+
+/// Every word of every discussion post's title and body: so few that each
+/// is in about half of the posts (1 − (63/64)^46), and a search for one
+/// (the `search` scenario's queries) matches tens of thousands of them, a
+/// worst case for ranking. None is a prefix of another (the last word of
+/// a query also matches as a prefix), and none is in the names of the
+/// agents and communities, which the search looks through too.
+pub const VOCABULARY: [&str; 64] = [
+    "alpine", "amber", "atoll", "basalt", "bramble", "breeze", "canyon", "cedar", "cobalt",
+    "delta", "drizzle", "dune", "egret", "ember", "estuary", "falcon", "fern", "fjord", "geyser",
+    "glacier", "granite", "harbor", "heron", "hollow", "iris", "island", "ivy", "jasper", "jungle",
+    "juniper", "kelp", "kestrel", "knoll", "lagoon", "lichen", "lotus", "marsh", "meadow",
+    "mistral", "nebula", "nimbus", "oasis", "orchid", "pebble", "prairie", "quartz", "quill",
+    "reef", "river", "savanna", "sequoia", "thicket", "tundra", "umber", "upland", "valley",
+    "vortex", "walrus", "willow", "xenon", "yarrow", "yonder", "zephyr", "zinnia",
+];
+
+/// How the discussions are laid out, in words.
+pub const DISCUSSION_MIX: &str = "authors disc_author_0…, registered over HTTP (unclaimed); \
+     communities bench_c0… created by the first agent after the readers (a member of each, so \
+     every post reaches its feed too); reader r (the agent of load connection r) follows 200 \
+     authors and subscribes to 20 communities, both chosen by a fixed shuffle seeded with r, \
+     before any post; post i is a text post by author i mod A in community h(i) mod C (h a \
+     fixed hash), a 6-word title and a 40-word Markdown body of words drawn by a fixed hash \
+     from a 64-word vocabulary; all published just before the scenarios";
+
+/// A fixed scrambling of `n` (SplitMix64's finaliser): the seed's (and the
+/// search scenario's) stand-in for randomness, the same on every run.
+pub fn mix(n: u64) -> u64 {
+    let mut z = n.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Word `j` of discussion post `i` (`j < 255`).
+fn word(i: usize, j: usize) -> &'static str {
+    let n = mix(((i as u64) << 8) | j as u64);
+    VOCABULARY[(n % VOCABULARY.len() as u64) as usize]
+}
+
+/// The community (an index) of discussion post `i`.
+fn community_of(i: usize, communities: usize) -> usize {
+    (mix(((i as u64) << 8) | 0xFF) % communities as u64) as usize
+}
+
+/// `take` of `0..of`, chosen by a shuffle seeded with `seed`.
+fn chosen(seed: u64, of: usize, take: usize) -> Vec<usize> {
+    let mut all: Vec<usize> = (0..of).collect();
+    let take = take.min(of);
+    for k in 0..take {
+        let pick = k + (mix((seed << 32) | k as u64) % (of - k) as u64) as usize;
+        all.swap(k, pick);
+    }
+    all.truncate(take);
+    all
+}
+
+/// Reader `r`'s followed authors and subscribed communities (indexes).
+fn reader_sources(r: usize, authors: usize, communities: usize) -> (Vec<usize>, Vec<usize>) {
+    let r = r as u64;
+    (
+        chosen(2 * r + 1, authors, FOLLOWS),
+        chosen(2 * r + 2, communities, SUBSCRIPTIONS),
+    )
+}
+
+/// Discussion post `i`'s request body in `community`.
+fn discussion_body(i: usize, community: &str) -> String {
+    let mut title: String = (0..TITLE_WORDS)
+        .map(|j| word(i, j))
+        .collect::<Vec<_>>()
+        .join(" ");
+    if let Some(first) = title.get_mut(..1) {
+        first.make_ascii_uppercase();
+    }
+    // Sentences of eight words; a paragraph of three, then one of two.
+    let mut body = String::new();
+    for j in 0..BODY_WORDS {
+        let w = word(i, TITLE_WORDS + j);
+        match j {
+            0 => body.push_str(w),
+            _ if j % 8 == 0 => {
+                body.push_str(if j == 24 { ".\\n\\n" } else { ". " });
+                body.push_str(w);
+            }
+            _ => {
+                body.push(' ');
+                body.push_str(w);
+            }
+        }
+    }
+    body.push('.');
+    format!(
+        r#"{{"communitySlug":"{community}","type":"text","title":"{title} {i}","bodyMd":"{body}"}}"#
+    )
+}
+
+/// The discussion scenarios' state, on the doseofai API: authors registered
+/// over HTTP, communities, then `readers` readers (agents `0..readers`,
+/// those of the load's connections) following [`FOLLOWS`] authors and
+/// subscribed to [`SUBSCRIPTIONS`] communities each, then `plan.posts`
+/// text posts, as [`DISCUSSION_MIX`] says. The follows and subscriptions
+/// come first: a reader's feed is a list written as posts are published,
+/// which a later follow would fill with only the source's newest 1,000
+/// posts. Then one request each of reader 0's feed and of a search, to
+/// check that they show posts.
+pub fn discussions(
+    plan: &Plan<'_>,
+    readers: usize,
+    for_scenarios: String,
+    before: &'static str,
+) -> Seeded {
+    let started = Instant::now();
+    let authors = DISCUSS_AUTHORS;
+    let communities = COMMUNITIES;
+    let founder = readers;
+    let mut seeded = Seeded {
+        prepare: Prepare::Discussions,
+        for_scenarios,
+        before,
+        agents: authors + readers + 1,
+        connections: plan.connections,
+        posts: 0,
+        likes: 0,
+        medals: 0,
+        comments: 0,
+        up_votes: 0,
+        down_votes: 0,
+        requests: 0,
+        elapsed: Duration::ZERO,
+        posts_elapsed: Duration::ZERO,
+        analyzed: None,
+        failure: None,
+        sample_post: None,
+        discussions: None,
+    };
+    if plan.keys.len() <= founder || readers == 0 {
+        seeded.failure = Some(format!(
+            "{} agents; {readers} readers and a community founder need {}",
+            plan.keys.len(),
+            readers + 1
+        ));
+        return seeded;
+    }
+    let mut counts = DiscussionCounts {
+        readers,
+        ..DiscussionCounts::default()
+    };
+    let run = Run::new(plan);
+
+    eprintln!(
+        "    registering {authors} authors, creating {communities} communities, {readers} \
+         readers following {FOLLOWS} and subscribing to {SUBSCRIPTIONS} each…"
+    );
+    let registered: Vec<Option<(String, String)>> = run.each(authors, |client, a| {
+        let name = format!("disc author {a}");
+        let answer = client.post_as(
+            "/api/agents/register",
+            None,
+            &name,
+            &format!(r#"{{"name":"{name}"}}"#),
+        )?;
+        let text = String::from_utf8_lossy(&answer.body);
+        match (
+            json::string_field(&text, "api_key"),
+            json::string_field(&text, "slug"),
+        ) {
+            (Some(key), Some(slug)) => Ok((key, slug)),
+            _ => Err(format!(
+                "no \"api_key\" and \"slug\" in the answer to a registration: {}",
+                excerpt(&text)
+            )),
+        }
+    });
+    counts.authors = registered.iter().flatten().count();
+    let slugs: Vec<String> = (0..communities).map(|c| format!("bench_c{c}")).collect();
+    if !run.aborted() {
+        let made = run.each(communities, |client, c| {
+            let body = format!(r#"{{"slug":"{}","name":"Bench community {c}"}}"#, slugs[c]);
+            client.post("/api/discuss/communities", founder, &body)?;
+            Ok(())
+        });
+        counts.communities = made.iter().flatten().count();
+    }
+    let sources: Vec<(Vec<usize>, Vec<usize>)> = (0..readers)
+        .map(|r| reader_sources(r, authors, communities))
+        .collect();
+    if !run.aborted() {
+        let (follows, subscriptions) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        // Reader by reader in turn, so concurrent requests are different
+        // readers'.
+        run.each(readers * (FOLLOWS + SUBSCRIPTIONS), |client, j| {
+            let (r, t) = (j % readers, j / readers);
+            let (followed, subscribed) = &sources[r];
+            if let Some(&a) = followed.get(t) {
+                let (_, slug) = registered[a].as_ref().ok_or("an author is missing")?;
+                client.post(&format!("/api/agents/{slug}/follow"), r, "")?;
+                follows.fetch_add(1, Ordering::Relaxed);
+            } else {
+                let c = subscribed[t - followed.len()];
+                let body = format!(
+                    r#"{{"targetType":"community","communitySlug":"{}","subscribe":true}}"#,
+                    slugs[c]
+                );
+                let answer = client.post("/api/discuss/subscribe", r, &body)?;
+                let text = String::from_utf8_lossy(&answer.body);
+                if !text.contains(r#""subscribed":true"#) {
+                    return Err(format!(
+                        "subscribing bench-{} to {}: {}",
+                        r + 1,
+                        slugs[c],
+                        describe(&answer)
+                    ));
+                }
+                subscriptions.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok(())
+        });
+        counts.follows = follows.into_inner();
+        counts.subscriptions = subscriptions.into_inner();
+    }
+    counts.network_elapsed = started.elapsed();
+
+    if !run.aborted() {
+        eprintln!(
+            "    network in {:.1}s; seeding {} discussion posts by {authors} authors on {} \
+             connections…",
+            counts.network_elapsed.as_secs_f64(),
+            plan.posts,
+            plan.connections
+        );
+        let posts_started = Instant::now();
+        // Post i by author i mod A: with A a multiple of the connections,
+        // each author posts from one connection only, so posts do not wait
+        // for their author's previous one.
+        let made = run.each(plan.posts, |client, i| {
+            let a = i % authors;
+            let (key, slug) = registered[a].as_ref().ok_or("an author is missing")?;
+            let body = discussion_body(i, &slugs[community_of(i, communities)]);
+            client.post_as("/api/discuss/posts", Some(key), slug, &body)?;
+            Ok(())
+        });
+        seeded.posts_elapsed = posts_started.elapsed();
+        seeded.posts = made.iter().flatten().count();
+        // What each reader's feed holds, by the layout: the posts made
+        // (all of them, unless seeding stopped) by an author it follows or
+        // in a community it subscribes to.
+        let sizes: Vec<usize> = sources
+            .iter()
+            .map(|(followed, subscribed)| {
+                let mut follows = vec![false; authors];
+                followed.iter().for_each(|&a| follows[a] = true);
+                let mut subscribes = vec![false; communities];
+                subscribed.iter().for_each(|&c| subscribes[c] = true);
+                made.iter()
+                    .enumerate()
+                    .filter(|(i, made)| {
+                        made.is_some()
+                            && (follows[i % authors] || subscribes[community_of(*i, communities)])
+                    })
+                    .count()
+            })
+            .collect();
+        counts.feed_min = sizes.iter().copied().min().unwrap_or(0);
+        counts.feed_max = sizes.iter().copied().max().unwrap_or(0);
+        counts.feed_mean = sizes.iter().sum::<usize>() as f64 / sizes.len().max(1) as f64;
+        if !run.aborted() {
+            eprintln!(
+                "    {} posts in {:.1}s",
+                seeded.posts,
+                seeded.posts_elapsed.as_secs_f64()
+            );
+            analyze(plan, &mut seeded);
+        }
+    }
+
+    if !run.aborted() && seeded.failure.is_none() {
+        // The scenarios would otherwise measure an empty page as readily.
+        let search = format!("/api/discuss/search?q={}", VOCABULARY[0]);
+        let pages = [
+            (
+                "/api/discuss/feed?mode=my&sort=new&limit=20",
+                "personal feed",
+            ),
+            (
+                "/api/discuss/feed?mode=my&sort=hot&limit=20",
+                "hot personal feed",
+            ),
+            (search.as_str(), "search"),
+        ];
+        run.each(pages.len(), |client, i| {
+            let (path, what) = pages[i];
+            let page = client.get(path, 0)?;
+            let text = String::from_utf8_lossy(&page.body);
+            let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+            if !compact.contains(r#""posts":[{"#) {
+                return Err(format!(
+                    "the first {what} page of bench-1 shows no posts: {}",
+                    describe(&page)
+                ));
+            }
+            Ok(())
+        });
+    }
+
+    seeded.discussions = Some(counts);
     seeded.requests = run.requests();
     seeded.failure = run.failure().or(seeded.failure);
     seeded.elapsed = started.elapsed();
@@ -441,11 +873,27 @@ impl Client<'_> {
         agent: usize,
         json: &str,
     ) -> Result<Response, String> {
-        let mut headers = self.auth(agent);
+        let key = &self.run.plan.keys[agent];
+        self.post_as(path, Some(key), &format!("bench-{}", agent + 1), json)
+    }
+
+    /// [`Self::post`] with `key` (or none), an agent the plan's keys do not
+    /// hold (one the seed registered), named `who` in an error.
+    fn post_as(
+        &mut self,
+        path: &str,
+        key: Option<&str>,
+        who: &str,
+        json: &str,
+    ) -> Result<Response, String> {
+        let mut headers = Vec::new();
+        if let Some(key) = key {
+            headers.push(("Authorization", format!("Bearer {key}")));
+        }
         if !json.is_empty() {
             headers.push(("Content-Type", "application/json".to_owned()));
         }
-        self.send("POST", path, agent, &headers, json.as_bytes())
+        self.send("POST", path, who, &headers, json.as_bytes())
     }
 
     /// An up (1) or down (-1) vote on `post` as `agent`, through
@@ -468,7 +916,7 @@ impl Client<'_> {
 
     fn get(&mut self, path: &str, agent: usize) -> Result<Response, String> {
         let headers = self.auth(agent);
-        self.send("GET", path, agent, &headers, b"")
+        self.send("GET", path, &format!("bench-{}", agent + 1), &headers, b"")
     }
 
     fn auth(&self, agent: usize) -> Vec<(&'static str, String)> {
@@ -483,7 +931,7 @@ impl Client<'_> {
         &mut self,
         method: &str,
         path: &str,
-        agent: usize,
+        agent: &str,
         headers: &[(&'static str, String)],
         body: &[u8],
     ) -> Result<Response, String> {
@@ -494,7 +942,7 @@ impl Client<'_> {
             body,
         };
         self.run.requests.fetch_add(1, Ordering::Relaxed);
-        let who = format!("{method} {path} as bench-{}", agent + 1);
+        let who = format!("{method} {path} as {agent}");
         match exchange(&mut self.conn, self.run.plan.addr, &request) {
             Ok(answer) if (200..300).contains(&answer.status) => Ok(answer),
             Ok(answer) => Err(format!("{who}: {}", describe(&answer))),
@@ -526,6 +974,88 @@ mod tests {
                 assert_ne!(actors[0], actors[2], "{agents} agents, post {i}");
             }
         }
+    }
+
+    #[test]
+    fn the_vocabulary_is_plain_words_none_a_prefix_of_another() {
+        for (i, w) in VOCABULARY.iter().enumerate() {
+            assert!(
+                w.len() >= 3 && w.bytes().all(|b| b.is_ascii_lowercase()),
+                "{w}"
+            );
+            for (j, v) in VOCABULARY.iter().enumerate() {
+                assert!(i == j || !v.starts_with(w), "{w} {v}");
+            }
+            // Not in the names of the agents and communities searched too.
+            for name in ["disc", "author", "bench", "community", "c0"] {
+                assert!(!name.starts_with(w) && !w.starts_with(name), "{w}");
+            }
+        }
+    }
+
+    #[test]
+    fn readers_follow_and_subscribe_to_distinct_sources() {
+        for r in 0..40 {
+            let (followed, subscribed) = reader_sources(r, DISCUSS_AUTHORS, COMMUNITIES);
+            for (chosen, of, take) in [
+                (followed, DISCUSS_AUTHORS, FOLLOWS),
+                (subscribed, COMMUNITIES, SUBSCRIPTIONS),
+            ] {
+                let mut unique = chosen.clone();
+                unique.sort_unstable();
+                unique.dedup();
+                assert_eq!(unique.len(), take);
+                assert!(chosen.iter().all(|&x| x < of));
+            }
+        }
+        assert_ne!(
+            reader_sources(0, DISCUSS_AUTHORS, COMMUNITIES),
+            reader_sources(1, DISCUSS_AUTHORS, COMMUNITIES)
+        );
+        assert_eq!(chosen(3, 5, 10).len(), 5);
+    }
+
+    #[test]
+    fn a_reader_sees_about_a_fifth_of_the_posts() {
+        let (followed, subscribed) = reader_sources(0, DISCUSS_AUTHORS, COMMUNITIES);
+        let posts = 20_000;
+        let seen = (0..posts)
+            .filter(|&i| {
+                followed.contains(&(i % DISCUSS_AUTHORS))
+                    || subscribed.contains(&community_of(i, COMMUNITIES))
+            })
+            .count();
+        // 1 − 0.9 × 0.9 = 0.19.
+        assert!(
+            (0.17..0.21).contains(&(seen as f64 / posts as f64)),
+            "{seen}"
+        );
+        let mut per_community = vec![0; COMMUNITIES];
+        (0..posts).for_each(|i| per_community[community_of(i, COMMUNITIES)] += 1);
+        assert!(per_community.iter().all(|&n| (50..150).contains(&n)));
+    }
+
+    #[test]
+    fn discussion_bodies_are_json_of_vocabulary_words() {
+        let body = discussion_body(42, "bench_c7");
+        assert!(body.starts_with(r#"{"communitySlug":"bench_c7","type":"text","title":""#));
+        assert!(body.ends_with(r#"."}"#));
+        assert_eq!(body.matches('"').count(), 16, "{body}");
+        assert!(body.contains(r".\n\n"));
+        let title = json::string_field(&body, "title").unwrap();
+        assert!(title.ends_with(" 42") && title.starts_with(|c: char| c.is_ascii_uppercase()));
+        let text = json::string_field(&body, "bodyMd").unwrap();
+        let words: Vec<&str> = text
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .filter(|w| !w.is_empty())
+            .collect();
+        assert_eq!(words.len(), BODY_WORDS);
+        assert!(words.iter().all(|w| VOCABULARY.contains(w)));
+        // About half the posts hold a given word.
+        let holding = (0..2_000)
+            .filter(|&i| (0..TITLE_WORDS + BODY_WORDS).any(|j| word(i, j) == "marsh"))
+            .count();
+        assert!((800..1_200).contains(&holding), "{holding}");
     }
 
     #[test]

@@ -21,7 +21,7 @@ const KEPT_LOG_LINES: usize = 20;
 
 /// The server's environment on every database, also printed with the
 /// results so the figures can be reproduced.
-pub const SERVER_ENV: [(&str, &str); 13] = [
+pub const SERVER_ENV: [(&str, &str); 15] = [
     ("AISPACE_BIND", "127.0.0.1:0"),
     // Warnings and errors, plus the line that says where it listens.
     ("RUST_LOG", "warn,aispace::serve=info"),
@@ -34,6 +34,9 @@ pub const SERVER_ENV: [(&str, &str); 13] = [
     ("AISPACE_QUOTA_VOTES_PER_MINUTE", "100000000"),
     // And 10 memes an hour would end `meme-create` after its tenth.
     ("AISPACE_QUOTA_MEMES_PER_HOUR", "100000000"),
+    // One discussion post per agent per 30 minutes would end the
+    // discussions' seeding at each author's second post.
+    ("AISPACE_QUOTA_DISCUSSIONS_PER_HALF_HOUR", "100000000"),
     // So is the per-key request guard (50 a second, bursts of 100): it
     // stays on, so its check is part of what is measured, but never
     // refuses. (0 would turn it off, and its cost with it.)
@@ -44,6 +47,10 @@ pub const SERVER_ENV: [(&str, &str); 13] = [
     // second; 0 turns it off, so unlike the guard above its cost is not
     // part of what is measured.
     ("AISPACE_LOL_REQUESTS_PER_MINUTE", "0"),
+    // Likewise the doseofai surface's (`/api/agents/…`, `/api/discuss/…`:
+    // 100 requests a minute), which the discussions' seeding and scenarios
+    // would reach within a second.
+    ("AISPACE_DOSEOFAI_REQUESTS_PER_MINUTE", "0"),
     // The `webhooks` measurement's receiver: plain http on loopback, which
     // the server refuses by default (https and public addresses only).
     ("AISPACE_WEBHOOK_ALLOW_HTTP", "true"),

@@ -75,8 +75,10 @@ pub struct SoakPlan {
 
 /// The seed's quotas and the default guard, not the bench's raised ones:
 /// the soak is about behaviour under the limits an operator runs with.
-const SOAK_ENV: [(&str, &str); 7] = [
+const SOAK_ENV: [(&str, &str); 9] = [
     ("AISPACE_QUOTA_POSTS_PER_DAY", "50"),
+    ("AISPACE_QUOTA_DISCUSSIONS_PER_HALF_HOUR", "1"),
+    ("AISPACE_DOSEOFAI_REQUESTS_PER_MINUTE", "100"),
     ("AISPACE_QUOTA_MEDALS_PER_MINUTE", "10"),
     ("AISPACE_COMMENT_COOLDOWN_SECONDS", "10"),
     ("AISPACE_QUOTA_VOTES_PER_MINUTE", "120"),

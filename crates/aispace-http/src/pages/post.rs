@@ -123,15 +123,20 @@ pub fn post_page(discussion: &Discussion, comments: &CommentThreads, urls: &Publ
         excerpt(caption, 200)
     };
     let (width, height) = post.media().map_or((None, None), |m| (m.width, m.height));
-    // A text post has no image to preview.
-    let card = image.as_ref().map(|image| Card {
+    // A text post has no image to preview; a legacy post's link is
+    // previewed only when it names a public host, so a page never points
+    // readers' link previews at an internal address it was given.
+    let preview = image.as_ref().and_then(|image| match image {
+        ImageRef::Here { absolute, .. } => Some(absolute.clone()),
+        ImageRef::Elsewhere { url } => {
+            aispace_fetcher::names_a_public_host(url).then(|| url.clone())
+        }
+    });
+    let card = preview.map(|image| Card {
         title: format!("{byline} on aispace"),
         description: description.clone(),
         url: post_url.clone(),
-        image: match image {
-            ImageRef::Here { absolute, .. } => absolute.clone(),
-            ImageRef::Elsewhere { url } => url.clone(),
-        },
+        image,
         image_size: width.zip(height),
         image_alt: alt.clone(),
     });

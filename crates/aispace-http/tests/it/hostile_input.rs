@@ -1570,7 +1570,10 @@ async fn text_that_would_show_differently_from_what_it_is_is_refused_on_every_su
     assert_eq!(discussion.status, 400, "{}", discussion.body);
     assert_eq!(discussion.body["code"], "VALIDATION_ERROR");
     assert!(
-        discussion.body["error"].as_str().unwrap().contains("U+2066"),
+        discussion.body["error"]
+            .as_str()
+            .unwrap()
+            .contains("U+2066"),
         "{}",
         discussion.body
     );
@@ -1581,7 +1584,9 @@ async fn text_that_would_show_differently_from_what_it_is_is_refused_on_every_su
             Some(&key),
             &[],
             Some("application/json"),
-            serde_json::json!({"displayName": "admin\u{200B}"}).to_string().into_bytes(),
+            serde_json::json!({"displayName": "admin\u{200B}"})
+                .to_string()
+                .into_bytes(),
         )
         .await;
     assert_eq!(renamed.status, 400, "{}", renamed.body);

@@ -406,6 +406,37 @@ async fn external_images_are_linked_not_loaded() {
     let (_, home) = page(&app, "/").await;
     assert!(home.contains("Image hosted elsewhere"), "{home}");
     assert!(!home.contains("<img"), "{home}");
+    // A public link is previewed; one naming an address of a local
+    // network is not put in link previews at all.
+    assert_eq!(
+        meta(&html, "og:image").as_deref(),
+        Some("https://images.example.org/a.png")
+    );
+    let mut previewless = 0;
+    for internal in ["http://printer.local/a.png", "http://intranet/a.png"] {
+        let created = app
+            .post_json(
+                "/api/agent/posts",
+                &key,
+                json!({"imageUrl": internal, "caption": "old style"}),
+                &[],
+            )
+            .await;
+        if created.status != 200 {
+            // Refused when given: nothing to preview either.
+            continue;
+        }
+        let id = created.body["postId"].as_str().unwrap();
+        let (_, html) = page(&app, &format!("/p/{id}")).await;
+        assert_eq!(meta(&html, "og:image"), None, "{internal}");
+        assert_eq!(meta(&html, "twitter:image"), None, "{internal}");
+        assert!(html.contains("post-image-link"), "{internal}");
+        previewless += 1;
+    }
+    assert_eq!(
+        previewless, 2,
+        "the legacy endpoint stores any http(s) link"
+    );
 }
 
 #[actix_web::test]
