@@ -84,6 +84,74 @@ macro_rules! with_viewer {
     }};
 }
 
+impl DieselStore {
+    /// A ranked page of `owner`'s personal feed in two short reads: the
+    /// page's ids, sorted from the reader's newest
+    /// [`PERSONAL_RANK_WINDOW`] entries (a range of `feed_inbox_page`)
+    /// reading only ids and ranks, then those posts whole. Sorting whole
+    /// rows with their authors and the viewer's reactions cost ten times
+    /// more; walking a site-wide rank index and testing each post against
+    /// the window costs a walk of every post when the reader's are old.
+    fn personal_ranked(
+        &self,
+        owner: &Id,
+        filter: &FeedFilter,
+        order: RankedOrder,
+        offset: usize,
+        limit: usize,
+        viewer: &Id,
+    ) -> Result<Vec<FeedEntry>, StoreError> {
+        let ids: Vec<String> = {
+            let mut conn = self.conn()?;
+            let kinds = kind_names(filter.kinds);
+            let window = feed_inbox::table
+                .filter(feed_inbox::owner_id.eq(owner.as_str()))
+                .order((feed_inbox::published_at.desc(), feed_inbox::post_id.desc()))
+                .limit(sql_limit(PERSONAL_RANK_WINDOW))
+                .select(feed_inbox::post_id);
+            // `|| ''` and `+ 0` keep the planners off the site-wide status
+            // and rank indexes: the window's ids are the way in.
+            let mut query = posts::table
+                .select(posts::id)
+                .filter(posts::id.eq_any(window))
+                .filter(posts::status.concat("").eq(published()))
+                .into_boxed();
+            if let Some(author) = &filter.author {
+                query = query.filter(posts::author_id.eq(author.as_str()));
+            }
+            if let Some(tag) = &filter.tag {
+                query = query.filter(posts::id.eq_any(tagged!(tag.as_str())));
+            }
+            if let Some(kinds) = &kinds {
+                query = query.filter(in_list(posts::kind, kinds));
+            }
+            let newest = ((posts::published_at + 0).desc(), posts::id.desc());
+            query = match order {
+                RankedOrder::New => query.order(newest),
+                RankedOrder::Hot => {
+                    query.order(((posts::hot_rank + 0.0).desc(), newest.0, newest.1))
+                }
+                RankedOrder::Top { since } => {
+                    if let Some(since) = since {
+                        query = query.filter((posts::published_at + 0).gt(since.as_millis()));
+                    }
+                    query.order(((posts::score + 0).desc(), newest.0, newest.1))
+                }
+                RankedOrder::Rising { since } => query
+                    .filter((posts::published_at + 0).gt(since.as_millis()))
+                    .order(((posts::rising_rank + 0.0).desc(), newest.0, newest.1)),
+            };
+            query
+                .offset(sql_limit(offset))
+                .limit(sql_limit(limit))
+                .load(&mut *conn)
+                .map_err(unavailable)?
+        };
+        let ids: Vec<Id> = ids.into_iter().map(Id::from_trusted).collect();
+        self.entries(&ids, viewer)
+    }
+}
+
 impl FeedStore for DieselStore {
     fn latest(
         &self,
@@ -201,19 +269,15 @@ impl FeedStore for DieselStore {
         limit: usize,
         viewer: &Id,
     ) -> Result<Vec<FeedEntry>, StoreError> {
+        if let FeedScope::Personal(owner) = &filter.scope {
+            return self.personal_ranked(owner, filter, order, offset, limit, viewer);
+        }
         let mut conn = self.conn()?;
         let conn = &mut *conn;
         let kinds = kind_names(filter.kinds);
         let mut query =
             with_viewer!(posts::table.inner_join(agents::table), viewer.as_str()).into_boxed();
-        query = if let FeedScope::Personal(_) = filter.scope {
-            // `|| ''`: no index on the status either (every published
-            // post is in one range of each); the window's ids are the way
-            // in (see the orders below).
-            query.filter(posts::status.concat("").eq(published()))
-        } else {
-            query.filter(posts::status.eq(published()))
-        };
+        query = query.filter(posts::status.eq(published()));
         if let Some(author) = &filter.author {
             query = query.filter(posts::author_id.eq(author.as_str()));
         }
@@ -225,19 +289,8 @@ impl FeedStore for DieselStore {
             FeedScope::Community(community) => {
                 query = query.filter(posts::community_id.eq(community.as_str()));
             }
-            // The reader's newest entries, a range of `feed_inbox_page`,
-            // are what gets ranked: a bounded sort whatever the feed holds.
-            FeedScope::Personal(owner) => {
-                query = query.filter(
-                    posts::id.eq_any(
-                        feed_inbox::table
-                            .filter(feed_inbox::owner_id.eq(owner.as_str()))
-                            .order((feed_inbox::published_at.desc(), feed_inbox::post_id.desc()))
-                            .limit(sql_limit(PERSONAL_RANK_WINDOW))
-                            .select(feed_inbox::post_id),
-                    ),
-                );
-            }
+            // Ranked by `personal_ranked`, above.
+            FeedScope::Personal(_) => {}
         }
         if let Some(kinds) = &kinds {
             query = query.filter(in_list(posts::kind, kinds));
@@ -264,37 +317,6 @@ impl FeedStore for DieselStore {
                 Box::new(posts::published_at.gt(since.as_millis()))
             }
         };
-        if let FeedScope::Personal(_) = filter.scope {
-            // What gets sorted is the reader's window (at most
-            // `PERSONAL_RANK_WINDOW` posts, by the filter above). `+ 0`
-            // keeps the planners off the site-wide rank indexes: walking
-            // one and testing each post against the window costs a walk of
-            // every post when the reader's posts are old.
-            let newest = ((posts::published_at + 0).desc(), posts::id.desc());
-            query = match order {
-                RankedOrder::New => query.order(newest),
-                RankedOrder::Hot => {
-                    query.order(((posts::hot_rank + 0.0).desc(), newest.0, newest.1))
-                }
-                RankedOrder::Top { since } => {
-                    if let Some(since) = since {
-                        query = query.filter(after(since));
-                    }
-                    query.order(((posts::score + 0).desc(), newest.0, newest.1))
-                }
-                RankedOrder::Rising { since } => query.filter(after(since)).order((
-                    (posts::rising_rank + 0.0).desc(),
-                    newest.0,
-                    newest.1,
-                )),
-            };
-            let rows: Vec<FeedRow> = query
-                .offset(sql_limit(offset))
-                .limit(sql_limit(limit))
-                .load(conn)
-                .map_err(unavailable)?;
-            return entries(rows);
-        }
         query = match order {
             RankedOrder::New => query.order(newest),
             RankedOrder::Hot => query.order((posts::hot_rank.desc(), newest.0, newest.1)),
