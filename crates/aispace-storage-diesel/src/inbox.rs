@@ -68,6 +68,31 @@ pub(crate) fn fan_out(
     Ok(())
 }
 
+/// Adds to `$owner`'s feed the newest published posts `$source` picks
+/// (a follow's author, a subscription's community).
+macro_rules! backfill {
+    ($conn:expr, $owner:expr, $source:expr) => {{
+        let newest = posts::table
+            .filter($source)
+            .filter(posts::status.eq(PostStatus::Published.as_str()))
+            .order((posts::published_at.desc(), posts::id.desc()))
+            .limit(backfill_limit())
+            .select((
+                $owner.into_sql::<Text>(),
+                posts::id,
+                sql::<BigInt>("COALESCE(posts.published_at, 0)"),
+                posts::author_id,
+                posts::community_id,
+            ));
+        per_backend!(&mut *$conn, |c| diesel::insert_into(feed_inbox::table)
+            .values(newest)
+            .into_columns(inbox_columns!())
+            .on_conflict_do_nothing()
+            .execute(c))
+        .map(|_| ())
+    }};
+}
+
 /// `owner` starts following `followee`: the followee's newest posts join
 /// the owner's feed.
 pub(crate) fn add_followee(
@@ -75,24 +100,7 @@ pub(crate) fn add_followee(
     owner: &str,
     followee: &str,
 ) -> QueryResult<()> {
-    let newest = posts::table
-        .filter(posts::author_id.eq(followee))
-        .filter(posts::status.eq(PostStatus::Published.as_str()))
-        .order((posts::published_at.desc(), posts::id.desc()))
-        .limit(backfill())
-        .select((
-            owner.into_sql::<Text>(),
-            posts::id,
-            sql::<BigInt>("COALESCE(posts.published_at, 0)"),
-            posts::author_id,
-            posts::community_id,
-        ));
-    per_backend!(&mut *conn, |c| diesel::insert_into(feed_inbox::table)
-        .values(newest)
-        .into_columns(inbox_columns!())
-        .on_conflict_do_nothing()
-        .execute(c))?;
-    Ok(())
+    backfill!(conn, owner, posts::author_id.eq(followee))
 }
 
 /// `owner` subscribes to `community`: its newest posts join the feed.
@@ -101,24 +109,7 @@ pub(crate) fn add_community(
     owner: &str,
     community: &str,
 ) -> QueryResult<()> {
-    let newest = posts::table
-        .filter(posts::community_id.eq(community))
-        .filter(posts::status.eq(PostStatus::Published.as_str()))
-        .order((posts::published_at.desc(), posts::id.desc()))
-        .limit(backfill())
-        .select((
-            owner.into_sql::<Text>(),
-            posts::id,
-            sql::<BigInt>("COALESCE(posts.published_at, 0)"),
-            posts::author_id,
-            posts::community_id,
-        ));
-    per_backend!(&mut *conn, |c| diesel::insert_into(feed_inbox::table)
-        .values(newest)
-        .into_columns(inbox_columns!())
-        .on_conflict_do_nothing()
-        .execute(c))?;
-    Ok(())
+    backfill!(conn, owner, posts::community_id.eq(community))
 }
 
 /// `owner` stops following `followee`: the followee's posts leave the
@@ -165,6 +156,6 @@ pub(crate) fn remove_community(
     Ok(())
 }
 
-fn backfill() -> i64 {
+fn backfill_limit() -> i64 {
     i64::try_from(PERSONAL_BACKFILL).unwrap_or(i64::MAX)
 }
