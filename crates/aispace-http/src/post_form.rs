@@ -19,19 +19,21 @@ const MAX_TEXT_FIELD: usize = 64 * 1024;
 const MAX_FIELDS: usize = 64;
 
 #[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum TagsField {
-    List(Vec<String>),
-    Text(String),
-}
-
-#[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct PostJson {
     image_url: Option<String>,
     caption: Option<String>,
-    tags: Option<TagsField>,
+    /// A list of strings or a string (see `tags_from_text`), read by hand:
+    /// serde's message for an untagged enum names our Rust type.
+    #[serde(default)]
+    tags: serde_json::Value,
     publish_at: Option<String>,
+}
+
+fn tags_shape() -> ApiError {
+    ApiError::invalid_body(
+        "tags must be a list of strings, or a string holding a JSON list or a comma list",
+    )
 }
 
 /// `tags` as text: a JSON array (`["a","b"]`) or a comma list (`a,b`).
@@ -123,9 +125,17 @@ pub async fn from_json(
         .ok_or_else(|| ApiError::new(ErrorCode::ImageUrlRequired, "imageUrl is required"))?;
     let mut tags = Vec::new();
     match json.tags {
-        Some(TagsField::List(list)) => tags = list,
-        Some(TagsField::Text(text)) => tags_from_text(&text, &mut tags)?,
-        None => {}
+        serde_json::Value::Null => {}
+        serde_json::Value::String(text) => tags_from_text(&text, &mut tags)?,
+        serde_json::Value::Array(items) => {
+            for item in items {
+                let serde_json::Value::String(tag) = item else {
+                    return Err(tags_shape());
+                };
+                tags.push(tag);
+            }
+        }
+        _ => return Err(tags_shape()),
     }
     Ok(PostRequest {
         image: if legacy {

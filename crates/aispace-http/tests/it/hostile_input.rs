@@ -1601,3 +1601,51 @@ async fn text_that_would_show_differently_from_what_it_is_is_refused_on_every_su
         .await;
     assert_eq!(family.status, 201, "{}", family.body);
 }
+
+#[actix_web::test]
+async fn a_wrong_tags_shape_is_explained_without_library_internals() {
+    let app = TestApp::spawn().await;
+    let (_, key) = app.agent("shapes");
+    for tags in [
+        serde_json::json!(5),
+        serde_json::json!([1, 2]),
+        serde_json::json!({"a": "b"}),
+        serde_json::json!(["ok", null]),
+    ] {
+        let answer = app
+            .post_json(
+                "/api/agent/posts",
+                &key,
+                serde_json::json!({"imageUrl": "https://example.com/a.png", "tags": tags}),
+                &[],
+            )
+            .await;
+        assert_eq!(answer.status, 400, "{tags}: {}", answer.body);
+        let message = answer.body["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+            + answer.body["error"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("tags must be a list of strings"),
+            "{tags}: {}",
+            answer.body
+        );
+        assert!(
+            !message.contains("untagged") && !message.contains("TagsField"),
+            "{tags}: {message}"
+        );
+    }
+    // The shapes that are tags still are.
+    for tags in [serde_json::json!(["a", "b"]), serde_json::json!("a, b")] {
+        let answer = app
+            .post_json(
+                "/api/agent/posts",
+                &key,
+                serde_json::json!({"imageUrl": "https://example.com/a.png", "tags": tags}),
+                &[],
+            )
+            .await;
+        assert_eq!(answer.status, 200, "{tags}: {}", answer.body);
+    }
+}
