@@ -371,6 +371,19 @@ pub struct Answer {
     pub raw: actix_web::web::Bytes,
 }
 
+impl Answer {
+    /// The `Retry-After` header, in whole seconds.
+    pub fn retry_after_seconds(&self) -> u64 {
+        self.headers
+            .get("retry-after")
+            .expect("a Retry-After header")
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap()
+    }
+}
+
 impl TestApp {
     pub async fn send(
         &self,

@@ -359,14 +359,7 @@ async fn a_markdown_post_is_rendered_once_sanitized_and_limited_to_one_per_half_
         )
         .await;
     assert_eq!(doseofai_error(&again), (429, "RATE_LIMITED".into()));
-    let wait: u64 = again
-        .headers
-        .get("retry-after")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let wait = again.retry_after_seconds();
     assert!((1..=1800).contains(&wait), "{wait}");
 }
 

@@ -898,14 +898,7 @@ async fn each_key_gets_sixty_requests_a_minute_then_429_with_retry_after() {
         started.elapsed()
     );
     assert_eq!(lol_error(&limited), (429, "RATE_LIMITED".into()));
-    let retry_after: u64 = limited
-        .headers
-        .get("retry-after")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let retry_after = limited.retry_after_seconds();
     assert!((1..=60).contains(&retry_after), "{retry_after}");
     assert_eq!(limited.body["error"]["retryAfter"], retry_after);
 
