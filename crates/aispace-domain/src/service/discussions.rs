@@ -179,14 +179,8 @@ impl Aispace {
             .entries(std::slice::from_ref(&id), viewer)?;
         entries.retain(|e| matches!(e.post.content, PostContent::Text(_)));
         self.with_viewer_votes(viewer, &mut entries)?;
-        let entry = entries.pop().ok_or(DomainError::NotFound(Entity::Post))?;
-        let community = match &entry.post.content {
-            PostContent::Text(TextContent {
-                community_id: Some(community),
-                ..
-            }) => self.ports.store.community_by_id(community)?,
-            _ => None,
-        };
-        Ok(Discussion { entry, community })
+        self.with_communities(entries)?
+            .pop()
+            .ok_or(DomainError::NotFound(Entity::Post))
     }
 }
