@@ -7,8 +7,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aispace_domain::model::BlobKey;
-use aispace_domain::ports::{BlobError, BlobSink};
+use aispace_domain::model::{BlobKey, Timestamp};
+use aispace_domain::ports::{BlobError, BlobListing, BlobSink};
+use futures_util::StreamExt;
 use object_store::local::LocalFileSystem;
 use object_store::memory::InMemory;
 use object_store::path::Path as ObjectPath;
@@ -141,6 +142,12 @@ const PROBE_PREFIX: &str = "aispace-probe";
 /// A bound on the probe beyond the client's own timeouts (fetching
 /// credentials from an instance metadata service that is not there, say).
 const PROBE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Where blobs live in the store: every key is `raw/<sha256>.<ext>`.
+const BLOB_ROOT: &str = "raw";
+
+/// Listed blobs read ahead of the sweeper.
+const LIST_BUFFER: usize = 256;
 
 /// Stored images never change (their key is their hash).
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -283,6 +290,50 @@ impl BlobSink for ObjectStoreBlobs {
                     .map(|b| Some(b.to_vec()))
                     .map_err(BlobError::new),
                 Err(object_store::Error::NotFound { .. }) => Ok(None),
+                Err(other) => Err(BlobError::new(other)),
+            }
+        })
+    }
+
+    fn list(&self) -> Result<BlobListing, BlobError> {
+        let (sender, receiver) = tokio::sync::mpsc::channel(LIST_BUFFER);
+        let store = self.store.clone();
+        // The listing streams on the sink's runtime into a bounded channel
+        // the caller drains from its own (blocking) thread: the caller may
+        // call the sink again (to delete) between two items, which it could
+        // not do from inside the stream's `block_on`.
+        self.runtime.spawn(async move {
+            let mut listing = store.list(Some(&ObjectPath::from(BLOB_ROOT)));
+            while let Some(listed) = listing.next().await {
+                let item = match listed {
+                    Ok(meta) => match BlobKey::parse(meta.location.as_ref()) {
+                        Some(key) => Ok((
+                            key,
+                            Timestamp::from_millis(meta.last_modified.timestamp_millis()),
+                        )),
+                        // Not ours (a staging file, something an operator
+                        // put there): left alone.
+                        None => continue,
+                    },
+                    Err(err) => Err(BlobError::new(err)),
+                };
+                let failed = item.is_err();
+                if sender.send(item).await.is_err() || failed {
+                    break;
+                }
+            }
+        });
+        let mut receiver = receiver;
+        Ok(Box::new(std::iter::from_fn(move || {
+            receiver.blocking_recv()
+        })))
+    }
+
+    fn delete(&self, key: &BlobKey) -> Result<(), BlobError> {
+        let location = path(key);
+        self.runtime.block_on(async {
+            match self.store.delete(&location).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
                 Err(other) => Err(BlobError::new(other)),
             }
         })

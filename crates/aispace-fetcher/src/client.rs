@@ -1,5 +1,6 @@
 use std::error::Error as StdError;
 use std::fmt;
+use std::io::ErrorKind;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -190,47 +191,60 @@ impl CheckedClient {
     }
 }
 
-/// Says what went wrong naming only the host and port. Error kinds whose
-/// text could carry the URL or a header value are reported without it.
+/// Says what went wrong naming only the host and port.
 fn describe(place: &str, err: ureq::Error) -> PostError {
-    match failure(place, err) {
+    match failure(err) {
         Failure::Refused(why) => PostError::Forbidden(why),
         Failure::TimedOut => PostError::TimedOut,
-        Failure::Other(message) => PostError::Failed(message),
+        Failure::Other(why) => PostError::Failed(format!("{place}: {why}")),
     }
 }
 
 /// A failed call of a checked agent, sorted.
 pub(crate) enum Failure {
-    /// The checking resolver refused an address.
+    /// No checked address to connect to (see [`Refused`]).
     Refused(String),
     TimedOut,
-    Other(String),
+    /// What went wrong in a few words of ours, naming nothing: each caller
+    /// puts before it what it may show of the target.
+    Other(&'static str),
 }
 
-/// Sorts `err`, naming only `place` (host and port): a URL's path and
-/// query may be someone's secret. Error kinds whose text could carry the
-/// URL or a header value are reported without it.
-pub(crate) fn failure(place: &str, err: ureq::Error) -> Failure {
+/// Sorts `err` and says what it was in our words. The client's own texts
+/// are never passed on: they read as library internals (an `io` error's
+/// OS wording, a TLS library's), and some would carry the URL or a header
+/// value.
+pub(crate) fn failure(err: ureq::Error) -> Failure {
     Failure::Other(match err {
         ureq::Error::Other(inner) => match inner.downcast::<Refused>() {
             Ok(refused) => return Failure::Refused(refused.0),
-            Err(_) => format!("{place}: the request failed"),
+            Err(_) => "the request failed",
         },
         ureq::Error::Timeout(_) => return Failure::TimedOut,
-        ureq::Error::HostNotFound => format!("{place}: the name has no address"),
-        ureq::Error::Io(err) => format!("{place}: {err}"),
-        ureq::Error::Http(_) => {
-            format!("{place}: the request could not be built (a header value is not valid)")
-        }
-        err @ (ureq::Error::Protocol(_)
-        | ureq::Error::ConnectionFailed
-        | ureq::Error::Tls(_)
+        ureq::Error::Io(err) => match err.kind() {
+            ErrorKind::ConnectionRefused => "the connection was refused",
+            ErrorKind::ConnectionReset
+            | ErrorKind::ConnectionAborted
+            | ErrorKind::BrokenPipe
+            | ErrorKind::UnexpectedEof => "the connection closed before the answer was complete",
+            ErrorKind::HostUnreachable
+            | ErrorKind::NetworkUnreachable
+            | ErrorKind::NetworkDown
+            | ErrorKind::AddrNotAvailable => "the address cannot be reached from this server",
+            ErrorKind::TimedOut => "the connection timed out",
+            _ => "the connection failed",
+        },
+        ureq::Error::ConnectionFailed => "the connection failed",
+        ureq::Error::Http(_) => "the request could not be built (a header value is not valid)",
+        ureq::Error::Protocol(_) => "the answer is not valid HTTP/1.1",
+        ureq::Error::LargeResponseHeader(..) => "the answer's headers are longer than allowed",
+        ureq::Error::Tls(_)
         | ureq::Error::Rustls(_)
         | ureq::Error::Pem(_)
-        | ureq::Error::TlsRequired
-        | ureq::Error::LargeResponseHeader(..)) => format!("{place}: {err}"),
-        _ => format!("{place}: the request failed"),
+        | ureq::Error::TlsRequired => {
+            "the TLS handshake failed (an untrusted or mismatched certificate, or no protocol in common)"
+        }
+        _ => "the request failed",
     })
 }
 

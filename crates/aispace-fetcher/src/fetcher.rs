@@ -7,9 +7,8 @@ use ureq::http::StatusCode;
 use url::Url;
 
 use crate::allow_list::AllowList;
-use crate::client::checked_agent;
+use crate::client::{Failure, checked_agent};
 use crate::lookup::{NameLookup, SystemLookup};
-use crate::resolver::Refused;
 use crate::target::{TargetError, parse_target};
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -180,17 +179,10 @@ fn read_body(
 }
 
 fn failure(url: &Url, err: ureq::Error, limit: Limit) -> FetchError {
-    match err {
-        ureq::Error::Other(inner) => match inner.downcast::<Refused>() {
-            Ok(refused) => FetchError::Forbidden(refused.0),
-            Err(other) => FetchError::Failed(format!("fetching {url} failed: {other}")),
-        },
-        ureq::Error::Timeout(_) => timed_out(url, limit),
-        ureq::Error::HostNotFound => FetchError::Failed(format!(
-            "fetching {url} failed: {} has no address",
-            url.host_str().unwrap_or_default()
-        )),
-        other => FetchError::Failed(format!("fetching {url} failed: {other}")),
+    match crate::client::failure(err) {
+        Failure::Refused(why) => FetchError::Forbidden(why),
+        Failure::TimedOut => timed_out(url, limit),
+        Failure::Other(why) => FetchError::Failed(format!("fetching {url} failed: {why}")),
     }
 }
 
@@ -234,7 +226,7 @@ mod tests {
                 "http://127.0.0.1:8080/a",
             ),
             ("http://[::ffff:127.0.0.1]/", "http://[::ffff:7f00:1]/"),
-            ("HTTP://LOCALHOST./", "http://localhost./"),
+            ("HTTP://IMG.TEST./", "http://img.test./"),
         ];
         for (raw, expected) in cases {
             assert_eq!(target(raw, None).unwrap().as_str(), expected, "{raw}");

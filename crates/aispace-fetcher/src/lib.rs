@@ -5,6 +5,7 @@ mod allow_list;
 mod cidr;
 mod client;
 mod fetcher;
+mod host_name;
 mod lookup;
 mod policy;
 mod resolver;

@@ -9,6 +9,7 @@ use ureq::http::Uri;
 use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::NextTimeout;
 
+use crate::host_name::check_name;
 use crate::lookup::NameLookup;
 use crate::policy::AddressPolicy;
 
@@ -27,28 +28,42 @@ impl CheckingResolver {
         CheckingResolver { policy, lookup }
     }
 
+    /// The host's addresses, or why there are none. A name that does not
+    /// resolve is refused like a non-public address, whatever the reason
+    /// the lookup gave (no such name, no address, a resolver that failed):
+    /// in every case there is no address we checked, so nothing to
+    /// connect to, and every caller reports it in the same words.
     fn look_up(
         &self,
         host: &str,
         port: u16,
         timeout: NextTimeout,
     ) -> Result<Vec<IpAddr>, ureq::Error> {
-        if timeout.after.is_not_happening() {
-            return Ok(self.lookup.lookup(host, port)?);
-        }
-        // The lookup seam is blocking and may ignore deadlines (getaddrinfo
-        // does); a thread keeps the fetch's overall timeout honest. A lookup
-        // that overruns finishes in the background and is dropped.
-        let (tx, rx) = mpsc::sync_channel(1);
-        let lookup = Arc::clone(&self.lookup);
-        let name = host.to_owned();
-        thread::spawn(move || tx.send(lookup.lookup(&name, port)));
-        match rx.recv_timeout(*timeout.after) {
-            Ok(result) => Ok(result?),
-            Err(mpsc::RecvTimeoutError::Timeout) => Err(ureq::Error::Timeout(timeout.reason)),
-            Err(mpsc::RecvTimeoutError::Disconnected) => Err(ureq::Error::Io(
-                std::io::Error::other(format!("the lookup of {host} ended without an answer")),
-            )),
+        let found = if timeout.after.is_not_happening() {
+            self.lookup.lookup(host, port).ok()
+        } else {
+            // The lookup seam is blocking and may ignore deadlines
+            // (getaddrinfo does); a thread keeps the fetch's overall timeout
+            // honest. A lookup that overruns finishes in the background and
+            // is dropped.
+            let (tx, rx) = mpsc::sync_channel(1);
+            let lookup = Arc::clone(&self.lookup);
+            let name = host.to_owned();
+            thread::spawn(move || tx.send(lookup.lookup(&name, port)));
+            match rx.recv_timeout(*timeout.after) {
+                Ok(result) => result.ok(),
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    return Err(ureq::Error::Timeout(timeout.reason));
+                }
+                // The lookup panicked: it gave no address either.
+                Err(mpsc::RecvTimeoutError::Disconnected) => None,
+            }
+        };
+        match found {
+            Some(ips) if !ips.is_empty() => Ok(ips),
+            _ => Err(Refused::error(format!(
+                "{host} does not resolve to any address"
+            ))),
         }
     }
 }
@@ -85,11 +100,13 @@ impl Resolver for CheckingResolver {
             .ok();
         let ips = match literal {
             Some(ip) => vec![ip],
-            None => self.look_up(host, port, timeout)?,
+            None => {
+                // `parse_target` refused these already; checked again here,
+                // where lookups happen, so no path can ask DNS about them.
+                check_name(host).map_err(|err| Refused::error(err.to_string()))?;
+                self.look_up(host, port, timeout)?
+            }
         };
-        if ips.is_empty() {
-            return Err(ureq::Error::HostNotFound);
-        }
         // One bad address refuses the whole name: which of them a connection
         // ends up on is not ours to pick.
         for &ip in &ips {
@@ -117,8 +134,10 @@ impl fmt::Debug for CheckingResolver {
     }
 }
 
-/// The address policy said no. Travels through ureq as `Error::Other` so the
-/// fetcher can tell a refusal (`Forbidden`) from a failure (`Failed`).
+/// No checked address to connect to: the address policy said no, the name
+/// is one that is never looked up, or it resolved to nothing. Travels
+/// through ureq as `Error::Other` so the fetcher can tell a refusal
+/// (`Forbidden`) from a failure (`Failed`).
 #[derive(Debug)]
 pub(crate) struct Refused(pub(crate) String);
 

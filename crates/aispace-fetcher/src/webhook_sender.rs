@@ -12,6 +12,7 @@ use ureq::unversioned::transport::{DefaultConnector, NextTimeout, time as ureq_t
 use url::Url;
 
 use crate::allow_list::AllowList;
+use crate::client::Failure;
 use crate::lookup::{NameLookup, SystemLookup};
 use crate::policy::AddressPolicy;
 use crate::resolver::CheckingResolver;
@@ -111,15 +112,12 @@ impl UreqWebhookSender {
 
     /// Says what went wrong naming only the host and port: a webhook URL's
     /// path and query are often the receiver's secret, and the signature
-    /// must not end up in a log either. Error kinds whose text could carry
-    /// the URL or a header value are reported without it.
+    /// must not end up in a log either.
     fn describe(&self, place: &str, err: ureq::Error) -> String {
-        match crate::client::failure(place, err) {
-            crate::client::Failure::Refused(why) => format!("refused: {why}"),
-            crate::client::Failure::TimedOut => {
-                format!("{place}: no answer within {:?}", self.timeout)
-            }
-            crate::client::Failure::Other(message) => message,
+        match crate::client::failure(err) {
+            Failure::Refused(why) => format!("refused: {why}"),
+            Failure::TimedOut => format!("{place}: no answer within {:?}", self.timeout),
+            Failure::Other(why) => format!("{place}: {why}"),
         }
     }
 }
@@ -127,11 +125,18 @@ impl UreqWebhookSender {
 impl WebhookSender for UreqWebhookSender {
     fn check(&self, url: &WebhookUrl) -> Result<(), String> {
         let url = parse_target(url.as_str(), None).map_err(|err| format!("webhook URL {err}"))?;
-        let place = place(&url);
-        self.resolve(&url).map_err(|err| match err {
-            ureq::Error::Io(err) => format!("{place} could not be looked up: {err}"),
-            other => self.describe(&place, other),
-        })
+        // Said as the image fetcher says it, so a URL refused at
+        // registration reads the same whichever kind it is.
+        self.resolve(&url)
+            .map_err(|err| match crate::client::failure(err) {
+                Failure::Refused(why) => why,
+                Failure::TimedOut => format!(
+                    "{} was not looked up within {:?}",
+                    place(&url),
+                    self.timeout
+                ),
+                Failure::Other(why) => format!("{}: {why}", place(&url)),
+            })
     }
 
     fn send(&self, delivery: &OutgoingWebhook<'_>) -> SendOutcome {

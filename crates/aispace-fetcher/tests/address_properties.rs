@@ -546,6 +546,8 @@ fn host() -> BoxedStrategy<String> {
             "exa%41mple.com", "a..b", "-x.com", "x_y.com", "a!b", "*.com", "127.0.0.1.nip.io",
             "1.2.3.4.5", "0x", "08", "[::1", "::1", "[zz]", "%zz", "", "[]", "[::1]:80",
             "\"q\".com", "a{b}.com", "a`b.com", "a|b.com", "a~b.com",
+            "foo.localhost", "localhost.localdomain.", "ip6-loopback", "127.0.0.1..",
+            "0x7f.1..", "8.8.8.8...", "example.com..", "_dmarc.example.com", "x.c_m",
         ][..]).prop_map(str::to_owned),
     ]
     .boxed()
@@ -581,17 +583,42 @@ fn url_like() -> BoxedStrategy<String> {
         .boxed()
 }
 
-/// RFC 3986's `reg-name`, which is all an HTTP request can carry as a
-/// host (the URL standard also lets through `"`, `{`, `` ` ``…).
-fn is_reg_name(name: &str) -> bool {
-    name.bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=".contains(&b))
+/// The host-name rules, written out again: a name is looked up only if it
+/// is not a name of this machine, not an IPv4 address with dots the URL
+/// parser left on (a numeric last label), and a name DNS can hold: at most
+/// 253 characters without the root's dot, labels of 1 to 63 letters,
+/// digits, `-` and `_`, and no `_` in the last label.
+fn is_looked_up(name: &str) -> bool {
+    let meaning = name.trim_end_matches('.');
+    let last_label = meaning.rsplit('.').next().unwrap_or_default();
+    let machine = ["localhost", "localdomain", "localdomain4", "localdomain6"]
+        .contains(&last_label)
+        || ["localhost4", "localhost6", "ip6-localhost", "ip6-loopback"].contains(&meaning);
+    let hex = |s: &str| s.bytes().all(|b| b.is_ascii_hexdigit());
+    let numeric = match last_label.strip_prefix("0x") {
+        Some(digits) => hex(digits),
+        None => !last_label.is_empty() && last_label.bytes().all(|b| b.is_ascii_digit()),
+    };
+    let bare = name.strip_suffix('.').unwrap_or(name);
+    let labels: Vec<&str> = bare.split('.').collect();
+    let well_formed = bare.len() <= 253
+        && labels.iter().enumerate().all(|(i, label)| {
+            let underscore_ok = i + 1 < labels.len();
+            (1..=63).contains(&label.len())
+                && label.bytes().all(|b| {
+                    b.is_ascii_lowercase()
+                        || b.is_ascii_digit()
+                        || b == b'-'
+                        || (b == b'_' && underscore_ok)
+                })
+        });
+    !machine && !numeric && well_formed
 }
 
 /// What a target should come to, read with the URL standard's parser: the
 /// name looked up (if any) and the addresses the connection would go to,
 /// or `None` where nothing may be reached (not http(s), no host,
-/// unparseable, or a host no HTTP request can name).
+/// unparseable, or a name refused without a lookup).
 fn reached(raw: &str, dns: &[IpAddr]) -> Option<(Option<String>, Vec<IpAddr>)> {
     let url = Url::parse(raw).ok()?;
     if !matches!(url.scheme(), "http" | "https") {
@@ -600,7 +627,7 @@ fn reached(raw: &str, dns: &[IpAddr]) -> Option<(Option<String>, Vec<IpAddr>)> {
     match url.host()? {
         Host::Ipv4(a) => Some((None, vec![IpAddr::V4(a)])),
         Host::Ipv6(a) => Some((None, vec![IpAddr::V6(a)])),
-        Host::Domain(name) if is_reg_name(name) => Some((Some(name.to_owned()), dns.to_vec())),
+        Host::Domain(name) if is_looked_up(name) => Some((Some(name.to_owned()), dns.to_vec())),
         Host::Domain(_) => None,
     }
 }

@@ -56,10 +56,12 @@ pub enum ErrorCode {
     /// Bad input, as the newer surfaces name it; the AIspace surface
     /// answers it as `INVALID_BODY`, so errors made for both can use either.
     ValidationError,
+    /// The request's body did not arrive within its time limit.
+    RequestTimeout,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 28] = [
+    pub const ALL: [ErrorCode; 29] = [
         ErrorCode::AuthHeaderMissing,
         ErrorCode::InvalidAgentKey,
         ErrorCode::KeyRevoked,
@@ -88,6 +90,7 @@ impl ErrorCode {
         ErrorCode::ProviderTimeout,
         ErrorCode::ProviderError,
         ErrorCode::ValidationError,
+        ErrorCode::RequestTimeout,
     ];
 
     /// The code's own name, unique among codes. Surfaces may spell it
@@ -122,6 +125,7 @@ impl ErrorCode {
             ErrorCode::ProviderTimeout => "PROVIDER_TIMEOUT",
             ErrorCode::ProviderError => "PROVIDER_ERROR",
             ErrorCode::ValidationError => "VALIDATION_ERROR",
+            ErrorCode::RequestTimeout => "REQUEST_TIMEOUT",
         }
     }
 
@@ -152,6 +156,7 @@ impl ErrorCode {
             ErrorCode::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::ProviderTimeout => StatusCode::GATEWAY_TIMEOUT,
             ErrorCode::ProviderError => StatusCode::BAD_GATEWAY,
+            ErrorCode::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
         }
     }
 }
@@ -196,6 +201,12 @@ impl ApiError {
     /// Names the quota a `RATE_LIMITED` answer is about.
     pub fn for_policy(mut self, policy: crate::rate_limit::RatePolicy) -> Self {
         self.extras.get_or_insert_with(Box::default).rate_limit = Some(policy);
+        self
+    }
+
+    /// Asks the client to wait `wait` before retrying (`Retry-After`).
+    pub fn with_retry_after(mut self, wait: Duration) -> Self {
+        self.retry_after = Some(wait);
         self
     }
 

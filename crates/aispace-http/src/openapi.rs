@@ -12,7 +12,8 @@
 //!   same codes as [`wire_code`] spells them there;
 //! - each operation's error answers, from the codes it lists under
 //!   `x-errors` (plus, for authenticated operations, the codes every
-//!   authenticated call can get), grouped by [`ErrorCode::status`] and
+//!   authenticated call can get, and for those with a body,
+//!   `REQUEST_TIMEOUT`), grouped by [`ErrorCode::status`] and
 //!   written in the envelope of the path's [`Surface`]. `x-errors` names
 //!   [`ErrorCode`]s on every surface: they know their status and meaning,
 //!   which a surface's folded spelling (`NOT_FOUND` for a missing post and
@@ -94,7 +95,9 @@ fn meaning(code: ErrorCode) -> &'static str {
         ErrorCode::InternalError => {
             "a failure of ours; quote the `X-Request-Id` header when reporting it"
         }
-        ErrorCode::ServiceUnavailable => "storage is unavailable; retry after `retryAfterSeconds`",
+        ErrorCode::ServiceUnavailable => {
+            "storage is unavailable, or the server is receiving as many images as it takes at once; retry after `retryAfterSeconds`"
+        }
         ErrorCode::AgentNotClaimed => "the agent has not been claimed by its human yet",
         ErrorCode::MissingProviderKey => {
             "no model provider is configured for this action (the owner's key or the operator's) and this server requires one"
@@ -105,6 +108,9 @@ fn meaning(code: ErrorCode) -> &'static str {
         }
         ErrorCode::ValidationError => {
             "bad input on the newer API surfaces; this API answers it as `INVALID_BODY`"
+        }
+        ErrorCode::RequestTimeout => {
+            "the body did not arrive within the server's time limit (`AISPACE_BODY_TIMEOUT`); nothing was done"
         }
     }
 }
@@ -375,6 +381,10 @@ fn complete_operation(
         .is_some_and(Vec::is_empty);
     if !public {
         codes.extend(AUTHENTICATED);
+    }
+    // Every body is read under the server's deadline.
+    if op.contains_key("requestBody") {
+        codes.push(ErrorCode::RequestTimeout);
     }
     let responses = op
         .get_mut("responses")

@@ -5,7 +5,7 @@
 
 use actix_multipart::Multipart;
 use actix_web::HttpRequest;
-use actix_web::http::header::CONTENT_TYPE;
+use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use actix_web::web::{self, BytesMut};
 use aispace_domain::service::{ImageSource, PostRequest};
 use futures_util::StreamExt;
@@ -158,6 +158,14 @@ pub async fn from_multipart(
     payload: web::Payload,
     max_image_bytes: usize,
 ) -> Result<PostRequest, ApiError> {
+    // The image is read into one buffer of the size the body declares (it
+    // cannot be larger), not one grown by doubling: growing copies, and
+    // the copies count against the memory budget of the upload slots.
+    let declared = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<usize>().ok());
     let mut multipart = Multipart::new(req.headers(), payload);
     let mut file: Option<Vec<u8>> = None;
     let mut image_url: Option<String> = None;
@@ -180,7 +188,10 @@ pub async fn from_multipart(
         } else {
             (MAX_TEXT_FIELD, ErrorCode::PayloadTooLarge)
         };
-        let mut data = Vec::new();
+        let mut data = match declared {
+            Some(declared) if name == "file" => Vec::with_capacity(declared.min(limit)),
+            _ => Vec::new(),
+        };
         while let Some(chunk) = field.next().await {
             let chunk = chunk
                 .map_err(|e| ApiError::invalid_body(format!("malformed multipart body: {e}")))?;

@@ -5,7 +5,7 @@ use aispace_domain::service::Principal;
 use aispace_domain::{Aispace, AuthError, DomainError};
 
 use crate::auth_failures::AuthFailures;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::extract::BearerKey;
 use crate::request_guard::RequestGuard;
 
@@ -90,18 +90,48 @@ pub fn per_minute(requests: u32) -> Option<crate::request_guard::RequestGuard> {
 /// 0.25 to 0.30 of `/healthz` throughput). Posting waits on image hosts
 /// for up to the fetch timeout, so it gets its own threads, at most
 /// `posting` at once: a slow host cannot hold up reads.
+///
+/// Image posts also take one of `uploads` slots, from before their body is
+/// read until their image is stored or refused, so at most that many
+/// images are held in memory at once however many connections send them
+/// (see [`ApiState::upload_slot`]).
 #[derive(Debug, Clone)]
 pub struct Lanes {
     posting: std::sync::Arc<tokio::sync::Semaphore>,
+    uploads: std::sync::Arc<tokio::sync::Semaphore>,
 }
+
+/// Image posts a process takes at once unless told otherwise.
+pub const DEFAULT_UPLOADS: usize = 16;
+
+/// How long an image post waits for an upload slot before it is refused:
+/// long enough to ride out a burst, short enough that a queue of waiting
+/// connections cannot build up behind slow senders.
+const UPLOAD_QUEUE: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl Lanes {
     /// `posting`: posts being created at once, at least one.
     pub fn new(posting: usize) -> Self {
         Lanes {
             posting: std::sync::Arc::new(tokio::sync::Semaphore::new(posting.max(1))),
+            uploads: std::sync::Arc::new(tokio::sync::Semaphore::new(DEFAULT_UPLOADS)),
         }
     }
+
+    /// `uploads`: image posts received and stored at once, at least one.
+    pub fn with_uploads(self, uploads: usize) -> Self {
+        Lanes {
+            uploads: std::sync::Arc::new(tokio::sync::Semaphore::new(uploads.max(1))),
+            ..self
+        }
+    }
+}
+
+/// One of the image posts a process takes at once (see [`Lanes`]); the
+/// slot is free again when this is dropped.
+#[derive(Debug)]
+pub struct UploadSlot {
+    _permit: tokio::sync::OwnedSemaphorePermit,
 }
 
 impl Default for Lanes {
@@ -175,21 +205,9 @@ where
     .map_err(|err| ApiError::from_domain(err, &state.urls))
 }
 
-/// [`as_caller`] for posting: on a thread of its own (see [`Lanes`]).
-pub async fn as_posting_caller<T, F>(
-    state: &web::Data<ApiState>,
-    key: BearerKey,
-    f: F,
-) -> Result<T, ApiError>
-where
-    T: Send + 'static,
-    F: FnOnce(&Aispace, Principal) -> Result<T, DomainError> + Send + 'static,
-{
-    run_as_posting_caller(state, key, None, f).await
-}
-
-/// [`as_posting_caller`] on the LOL-65B surface: its own request quota
-/// too.
+/// [`as_lol_caller`] for posting: on a thread of its own (see [`Lanes`]).
+/// For a small JSON body, read before the key is checked like any other's;
+/// an upload authenticates first ([`authenticate_caller`]).
 pub async fn as_lol_posting_caller<T, F>(
     state: &web::Data<ApiState>,
     key: BearerKey,
@@ -214,6 +232,57 @@ where
     F: FnOnce(&Aispace, Principal) -> Result<T, DomainError> + Send + 'static,
 {
     state.refuse_blocked_address(&key)?;
+    on_posting_lane(state, move |inner| {
+        let principal = inner.authenticate(&key, surface.as_deref())?;
+        f(&inner.aispace, principal)
+    })
+    .await
+}
+
+/// Authenticates `key` as [`as_caller`] does (the same failure accounting
+/// and request guard), on its own: for a request that must know its
+/// caller before it reads its body, so a refused key costs no body. Run
+/// the work after with [`as_authenticated_poster`]; the key is checked
+/// once per request either way.
+pub async fn authenticate_caller(
+    state: &web::Data<ApiState>,
+    key: BearerKey,
+) -> Result<Principal, ApiError> {
+    state.refuse_blocked_address(&key)?;
+    let inner = state.clone();
+    web::block(move || inner.authenticate(&key, None))
+        .await
+        .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
+        .map_err(|err| ApiError::from_domain(err, &state.urls))
+}
+
+/// Runs `f` as `caller`, authenticated by [`authenticate_caller`], on the
+/// posting lane. `slot` is held until `f` has returned, also when the
+/// request goes away first: the image it holds is in memory until then.
+pub async fn as_authenticated_poster<T, F>(
+    state: &web::Data<ApiState>,
+    caller: Principal,
+    slot: Option<UploadSlot>,
+    f: F,
+) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Aispace, Principal) -> Result<T, DomainError> + Send + 'static,
+{
+    on_posting_lane(state, move |inner| {
+        let outcome = f(&inner.aispace, caller);
+        drop(slot);
+        outcome
+    })
+    .await
+}
+
+/// Runs `work` on a thread of its own within the posting lane.
+async fn on_posting_lane<T, F>(state: &web::Data<ApiState>, work: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&ApiState) -> Result<T, DomainError> + Send + 'static,
+{
     // Never closed, so acquiring only waits.
     let _permit = state
         .lanes
@@ -226,9 +295,7 @@ where
     std::thread::Builder::new()
         .name("aispace-posting".into())
         .spawn(move || {
-            let outcome = inner
-                .authenticate(&key, surface.as_deref())
-                .and_then(|principal| f(&inner.aispace, principal));
+            let outcome = work(&inner);
             // The request may have gone away; then nobody wants the answer.
             let _ = done.send(outcome);
         })
@@ -241,6 +308,22 @@ where
 }
 
 impl ApiState {
+    /// A slot for an image post (see [`Lanes`]), waited for briefly; when
+    /// none frees in time the answer is `SERVICE_UNAVAILABLE` with
+    /// `Retry-After`, before a byte of the body is read.
+    pub async fn upload_slot(&self) -> Result<UploadSlot, ApiError> {
+        let wait = self.lanes.uploads.clone().acquire_owned();
+        match actix_web::rt::time::timeout(UPLOAD_QUEUE, wait).await {
+            Ok(Ok(permit)) => Ok(UploadSlot { _permit: permit }),
+            Ok(Err(closed)) => Err(ApiError::internal(format!("upload slots closed: {closed}"))),
+            Err(_) => Err(ApiError::new(
+                ErrorCode::ServiceUnavailable,
+                "the server is receiving as many images as it takes at once; retry shortly",
+            )
+            .with_retry_after(UPLOAD_QUEUE)),
+        }
+    }
+
     /// An address whose authentications failed too often is refused
     /// before any storage work (see [`AuthFailures`]).
     fn refuse_blocked_address(&self, key: &BearerKey) -> Result<(), ApiError> {

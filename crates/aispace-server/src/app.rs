@@ -7,7 +7,8 @@ use aispace_blob::ObjectStoreBlobs;
 use aispace_domain::Aispace;
 use aispace_domain::model::QuotaLimits;
 use aispace_domain::service::{
-    MemeSettings, Ports, PostingLimits, RegistrationSettings, Settings, WebhookSettings,
+    HousekeepingSettings, MemeSettings, Ports, PostingLimits, RegistrationSettings, Settings,
+    WebhookSettings,
 };
 use aispace_fetcher::{
     AllowList, FetchConfig, UreqFetcher, UreqWebhookSender, WebhookSenderConfig,
@@ -160,6 +161,11 @@ pub fn aispace_with_blobs(
                 ..MemeSettings::default()
             },
             registration,
+            housekeeping: HousekeepingSettings {
+                blob_grace: posting.blob_grace,
+                delivery_retention: posting.delivery_retention,
+                ..HousekeepingSettings::default()
+            },
             ..Settings::default()
         },
     ))

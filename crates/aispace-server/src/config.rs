@@ -222,6 +222,15 @@ pub struct PostingArgs {
     /// configured, instead of drawing the built-in background.
     #[arg(long, env = "AISPACE_MEME_REQUIRE_PROVIDER", default_value = "false", value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::Set, global = true)]
     pub meme_require_provider: bool,
+
+    /// How long an image no post references is kept before the sweeper
+    /// deletes it (counted from when it was stored or last reused).
+    #[arg(long, env = "AISPACE_BLOB_GRACE", default_value = "1day", value_parser = humantime::parse_duration, global = true)]
+    pub blob_grace: Duration,
+
+    /// How long webhook delivery attempts are kept for the deliveries list.
+    #[arg(long, env = "AISPACE_DELIVERY_RETENTION", default_value = "30days", value_parser = humantime::parse_duration, global = true)]
+    pub delivery_retention: Duration,
 }
 
 /// A provider key: kept out of `Debug`, so no log line carries it.
@@ -292,6 +301,11 @@ pub struct ServeArgs {
     #[arg(long, env = "AISPACE_DELIVERY_WORKERS", default_value_t = 8)]
     pub delivery_workers: usize,
 
+    /// How often the blob sweeper and the purges run (`0s`: never; run
+    /// `aispace housekeeping` from a timer instead).
+    #[arg(long, env = "AISPACE_HOUSEKEEPING_INTERVAL", default_value = "1h", value_parser = humantime::parse_duration)]
+    pub housekeeping_interval: Duration,
+
     /// HTTP worker threads. Default: one per CPU core.
     #[arg(long, env = "AISPACE_WORKERS")]
     pub workers: Option<usize>,
@@ -356,6 +370,24 @@ pub struct ServeArgs {
     /// there that is not one of them. Empty: the connection's address.
     #[arg(long, env = "AISPACE_TRUSTED_PROXIES", default_value = "")]
     pub trusted_proxies: String,
+
+    /// How long a request body may take to arrive, counted from its head;
+    /// a slower one is cut and answered 408 REQUEST_TIMEOUT. 30 s is a
+    /// 5 MiB image at 1.5 Mbit/s.
+    #[arg(long, env = "AISPACE_BODY_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub body_timeout: Duration,
+
+    /// How long a new connection may take to send the head of its first
+    /// request; a slower one is answered 408 and closed.
+    #[arg(long, env = "AISPACE_HEADER_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub header_timeout: Duration,
+
+    /// Image posts (`POST /api/agent/post`, upload or URL) this process
+    /// receives and stores at once; more wait up to a second for a slot,
+    /// then are answered 503 with `Retry-After`. Images in memory are
+    /// bounded by this times twice the image limit.
+    #[arg(long, env = "AISPACE_MAX_UPLOADS", default_value_t = 16)]
+    pub max_uploads: usize,
 }
 
 impl ServeArgs {

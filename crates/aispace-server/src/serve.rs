@@ -75,13 +75,15 @@ pub fn serve(
             .map(Arc::new),
         auth_failures: Arc::default(),
         webhook_sends: aispace_http::state::webhook_sends(),
-        lanes: aispace_http::Lanes::default(),
+        lanes: aispace_http::Lanes::default().with_uploads(args.max_uploads),
         trusted_proxies,
     };
     let options = ServerOptions {
         workers: args.workers,
         shutdown_timeout: args.shutdown_timeout,
         blocking_threads: args.blocking_threads,
+        body_deadline: aispace_http::middleware::BodyDeadline(args.body_timeout),
+        head_timeout: args.header_timeout,
         ..ServerOptions::default()
     };
 
@@ -99,6 +101,14 @@ pub fn serve(
         ),
         None => None,
     };
+    let housekeeper = if args.housekeeping_interval.is_zero() {
+        None
+    } else {
+        Some(
+            spawn_housekeeper(aispace.clone(), args.housekeeping_interval, stop.clone())
+                .map_err(|e| CliError::Io("starting the housekeeping worker".into(), e))?,
+        )
+    };
     let couriers = (0..args.delivery_workers.max(1))
         .map(|i| spawn_courier(i, aispace.clone(), stop.clone()))
         .collect::<Result<Vec<_>, _>>()
@@ -114,6 +124,9 @@ pub fn serve(
     // transaction).
     if ranker.is_some_and(|ranker| ranker.join().is_err()) {
         tracing::error!("the rank-refresh worker panicked");
+    }
+    if housekeeper.is_some_and(|worker| worker.join().is_err()) {
+        tracing::error!("the housekeeping worker panicked");
     }
     // Each finishes the attempt in hand (bounded by the send timeout); a
     // delivery claimed but not attempted is leased and goes out after the
@@ -181,6 +194,30 @@ fn spawn_ranker(
                 while !stop.load(Ordering::SeqCst) && std::time::Instant::now() < next {
                     std::thread::sleep(RANKER_POLL);
                 }
+            }
+        })
+}
+
+/// Sweeps unreferenced blobs and purges expired rows once a minute after
+/// start and then every `every` until `stop`. Each deletion is its own
+/// short transaction and safe beside other processes doing the same, so
+/// every serving process runs it.
+fn spawn_housekeeper(
+    aispace: Aispace,
+    every: Duration,
+    stop: Arc<AtomicBool>,
+) -> std::io::Result<JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("aispace-housekeeper".into())
+        .spawn(move || {
+            let mut next = std::time::Instant::now() + every.min(Duration::from_secs(60));
+            while !stop.load(Ordering::SeqCst) {
+                if std::time::Instant::now() < next {
+                    std::thread::sleep(RANKER_POLL);
+                    continue;
+                }
+                crate::cli::housekeeping::run_once(&aispace);
+                next = std::time::Instant::now() + every;
             }
         })
 }

@@ -8,12 +8,13 @@
 use std::collections::HashMap;
 
 use aispace_domain::model::{
-    FeedEntry, Id, PostStatus, Ranks, Timestamp, ViewerReactions, VoteDirection,
+    AgentStatus, FeedEntry, Id, PostStatus, Ranks, Timestamp, ViewerReactions, VoteDirection,
 };
 use aispace_domain::ports::{
     FeedFilter, FeedScope, FeedStore, PERSONAL_RANK_WINDOW, RankedOrder, RefreshProgress,
     StoreError,
 };
+use diesel::dsl::exists;
 use diesel::prelude::*;
 
 use crate::DieselStore;
@@ -39,6 +40,13 @@ macro_rules! tagged {
 
 fn published() -> &'static str {
     PostStatus::Published.as_str()
+}
+
+/// Feeds and single reads show the posts of active agents only: a
+/// suspended agent's posts are hidden with its profile until it is
+/// reactivated. The filter is on the author row every read joins already.
+fn shown_author() -> &'static str {
+    AgentStatus::Active.as_str()
 }
 
 fn sql_limit(limit: usize) -> i64 {
@@ -115,6 +123,11 @@ impl DieselStore {
                 .select(posts::id)
                 .filter(posts::id.eq_any(window))
                 .filter(posts::status.concat("").eq(published()))
+                .filter(exists(
+                    agents::table
+                        .filter(agents::id.eq(posts::author_id))
+                        .filter(agents::status.eq(shown_author())),
+                ))
                 .into_boxed();
             if let Some(author) = &filter.author {
                 query = query.filter(posts::author_id.eq(author.as_str()));
@@ -180,6 +193,7 @@ impl FeedStore for DieselStore {
             )
             .filter(feed_inbox::owner_id.eq(owner.as_str()))
             .filter(posts::status.eq(published()))
+            .filter(agents::status.eq(shown_author()))
             .into_boxed();
             if let Some(author) = &filter.author {
                 query = query.filter(posts::author_id.eq(author.as_str()));
@@ -212,6 +226,7 @@ impl FeedStore for DieselStore {
             .filter(post_tags::tag.eq(tag.as_str()))
             .filter(post_tags::published_at.is_not_null())
             .filter(posts::status.eq(published()))
+            .filter(agents::status.eq(shown_author()))
             .into_boxed();
             if let Some(author) = &filter.author {
                 query = query.filter(posts::author_id.eq(author.as_str()));
@@ -237,6 +252,7 @@ impl FeedStore for DieselStore {
         } else {
             let mut query = with_viewer!(posts::table.inner_join(agents::table), viewer.as_str())
                 .filter(posts::status.eq(published()))
+                .filter(agents::status.eq(shown_author()))
                 .into_boxed();
             if let Some(author) = &filter.author {
                 query = query.filter(posts::author_id.eq(author.as_str()));
@@ -277,7 +293,9 @@ impl FeedStore for DieselStore {
         let kinds = kind_names(filter.kinds);
         let mut query =
             with_viewer!(posts::table.inner_join(agents::table), viewer.as_str()).into_boxed();
-        query = query.filter(posts::status.eq(published()));
+        query = query
+            .filter(posts::status.eq(published()))
+            .filter(agents::status.eq(shown_author()));
         if let Some(author) = &filter.author {
             query = query.filter(posts::author_id.eq(author.as_str()));
         }
@@ -454,7 +472,7 @@ impl FeedStore for DieselStore {
             .map_err(unavailable)?;
         let found: HashMap<Id, FeedEntry> = entries(rows)?
             .into_iter()
-            .filter(|entry| entry.post.is_published())
+            .filter(|entry| entry.post.is_published() && !entry.author.status.is_suspended())
             .map(|entry| (entry.post.id.clone(), entry))
             .collect();
         Ok(ids.iter().filter_map(|id| found.get(id).cloned()).collect())

@@ -1,12 +1,14 @@
 #![doc = include_str!("../README.md")]
 
 mod agents;
+pub mod backup;
 mod communities;
 mod connection;
 mod database_url;
 mod errors;
 mod feed;
 mod follows;
+mod housekeeping;
 mod in_list;
 mod inbox;
 mod keys;
@@ -18,9 +20,11 @@ mod quotas;
 mod ranks;
 mod reaction_rows;
 mod reactions;
+mod replays;
 mod rows;
 mod schema;
 mod search;
+mod takedowns;
 mod votes;
 mod webhook_rows;
 mod webhooks;

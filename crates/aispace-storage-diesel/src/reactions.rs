@@ -268,13 +268,15 @@ impl ReactionStore for DieselStore {
             };
             // A reply goes under its parent: one level deeper, and its path
             // extends the parent's (see the migration), so a thread reads
-            // depth-first by path. Comments are never deleted, so the
-            // parent found here stays.
+            // depth-first by path. A deleted parent (a tombstone) takes no
+            // new replies. A parent is deleted only under its post's lock,
+            // held here, so the parent found here stays.
             let (depth, path) = match &comment.parent_id {
                 None => (0, comment.id.as_str().to_owned()),
                 Some(parent) => {
                     let found: Option<(String, i16, String)> = comments::table
                         .find(parent.as_str())
+                        .filter(comments::deleted_at.is_null())
                         .select((comments::post_id, comments::depth, comments::path))
                         .first(conn)
                         .optional()?;

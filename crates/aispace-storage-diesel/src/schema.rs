@@ -203,6 +203,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    request_replays (agent_id, key) {
+        agent_id -> Text,
+        key -> Text,
+        fingerprint -> Binary,
+        token -> Text,
+        created_at -> BigInt,
+        status -> Nullable<Integer>,
+        content_type -> Nullable<Text>,
+        body -> Nullable<Binary>,
+    }
+}
+
+diesel::table! {
     likes (id) {
         id -> BigInt,
         post_id -> Text,
@@ -237,6 +250,26 @@ diesel::table! {
         up_count -> BigInt,
         down_count -> BigInt,
         body_html -> Nullable<Text>,
+        deleted_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    blob_claims (blob_key) {
+        blob_key -> Text,
+        claimed_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    removals (id) {
+        id -> BigInt,
+        agent_id -> Text,
+        subject -> Text,
+        subject_id -> Text,
+        excerpt -> Text,
+        reason -> Text,
+        removed_at -> BigInt,
     }
 }
 
@@ -331,6 +364,7 @@ diesel::joinable!(posts -> communities (community_id));
 diesel::joinable!(communities -> agents (created_by));
 diesel::joinable!(community_members -> communities (community_id));
 diesel::joinable!(votes -> posts (post_id));
+diesel::joinable!(removals -> agents (agent_id));
 diesel::joinable!(votes -> comments (comment_id));
 diesel::joinable!(votes -> agents (agent_id));
 diesel::joinable!(webhooks -> agents (agent_id));
@@ -340,6 +374,8 @@ diesel::joinable!(deliveries -> webhooks (webhook_id));
 diesel::joinable!(delivery_attempts -> deliveries (delivery_id));
 diesel::allow_tables_to_appear_in_same_query!(
     agents,
+    blob_claims,
+    removals,
     agent_keys,
     agent_claims,
     owners,

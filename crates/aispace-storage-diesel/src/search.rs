@@ -75,6 +75,32 @@ pub(crate) fn index(
     Ok(())
 }
 
+/// Removes the index entry of one thing, in the caller's transaction.
+pub(crate) fn unindex(conn: &mut DbConnection, kind: SearchKind, ref_id: &str) -> QueryResult<()> {
+    match conn {
+        DbConnection::Sqlite(c) => {
+            diesel::sql_query(
+                "DELETE FROM search_index WHERE rowid IN \
+                 (SELECT id FROM search_documents WHERE kind = ? AND ref_id = ?)",
+            )
+            .bind::<Text, _>(kind.as_str())
+            .bind::<Text, _>(ref_id)
+            .execute(c)?;
+            diesel::sql_query("DELETE FROM search_documents WHERE kind = ? AND ref_id = ?")
+                .bind::<Text, _>(kind.as_str())
+                .bind::<Text, _>(ref_id)
+                .execute(c)?;
+        }
+        DbConnection::Pg(c) => {
+            diesel::sql_query("DELETE FROM search_documents WHERE kind = $1 AND ref_id = $2")
+                .bind::<Text, _>(kind.as_str())
+                .bind::<Text, _>(ref_id)
+                .execute(c)?;
+        }
+    }
+    Ok(())
+}
+
 /// FTS5: every word in the title or body, the last also as a prefix,
 /// within the entries of `kind`.
 fn fts5_match(kind: SearchKind, terms: &SearchTerms) -> String {

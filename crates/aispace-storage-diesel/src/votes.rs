@@ -99,15 +99,20 @@ impl VoteStore for DieselStore {
                 VoteTarget::Comment(comment) => {
                     // Only the comment's row is locked: the vote changes
                     // nothing on the post, and a post never leaves
-                    // PUBLISHED, so the check in the WHERE cannot go stale.
+                    // PUBLISHED but to be deleted, which deletes or
+                    // tombstones this row first, so the checks in the WHERE
+                    // cannot go stale.
                     let row: Option<(String, String, i64, i64)> = diesel::update(
-                        comments::table.find(comment.as_str()).filter(
-                            comments::post_id.eq_any(
-                                posts::table
-                                    .filter(posts::status.eq(published()))
-                                    .select(posts::id),
+                        comments::table
+                            .find(comment.as_str())
+                            .filter(comments::deleted_at.is_null())
+                            .filter(
+                                comments::post_id.eq_any(
+                                    posts::table
+                                        .filter(posts::status.eq(published()))
+                                        .select(posts::id),
+                                ),
                             ),
-                        ),
                     )
                     .set(comments::up_count.eq(comments::up_count))
                     .returning((
@@ -279,6 +284,7 @@ impl VoteStore for DieselStore {
             let comments_written: i64 = comments::table
                 .inner_join(posts::table)
                 .filter(comments::author_id.eq(agent))
+                .filter(comments::deleted_at.is_null())
                 .filter(posts::status.eq(published()))
                 .select(count_star())
                 .first(conn)?;

@@ -242,6 +242,48 @@ impl WebhookStore for DieselStore {
         .map_err(unavailable)
     }
 
+    fn enable_webhook(
+        &self,
+        agent_id: &Id,
+        webhook_id: &Id,
+        now: Timestamp,
+    ) -> Result<Option<Webhook>, StoreError> {
+        let mut conn = self.conn()?;
+        let (agent, webhook) = (agent_id.as_str(), webhook_id.as_str());
+        conn.transaction::<_, diesel::result::Error, _>(|conn| {
+            // The webhook's row first, then its deliveries (see the module
+            // doc); a worker finishing one of them waits here, or finds
+            // the webhook on again after.
+            if !lock_webhook(conn, agent, webhook)? {
+                return Ok(None);
+            }
+            let before: WebhookRow = webhooks::table
+                .find(webhook)
+                .select(WebhookRow::as_select())
+                .first(conn)?;
+            if !before.active {
+                diesel::update(webhooks::table.find(webhook))
+                    .set((
+                        webhooks::active.eq(true),
+                        webhooks::disabled_reason.eq(None::<String>),
+                    ))
+                    .execute(conn)?;
+                diesel::update(
+                    deliveries::table
+                        .filter(deliveries::webhook_id.eq(webhook))
+                        .filter(deliveries::status.eq(PENDING)),
+                )
+                .set((
+                    deliveries::attempts.eq(0),
+                    deliveries::next_attempt_at.eq(now.as_millis()),
+                ))
+                .execute(conn)?;
+            }
+            Ok(Some(Webhook::from(before)))
+        })
+        .map_err(unavailable)
+    }
+
     fn events(
         &self,
         agent_id: &Id,

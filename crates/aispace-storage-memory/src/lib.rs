@@ -3,6 +3,10 @@
 //! is the reference the Diesel adapter is compared with by the contract
 //! suite, and the fast store for domain-level tests.
 
+mod housekeeping;
+mod replays;
+mod takedowns;
+
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -85,6 +89,8 @@ struct State {
     /// they count.
     scores: HashMap<VoteTarget, Score>,
     idempotency: HashMap<(Id, IdempotencyKey), IdempotencyRecord>,
+    /// Answers kept for retries, by agent and `Idempotency-Key`.
+    replays: HashMap<(Id, IdempotencyKey), replays::Replay>,
     /// Reactions keep their history (removed / superseded rows stay), as
     /// the Diesel adapter does: the current one is the row not ended.
     likes: Vec<LikeRow>,
@@ -99,6 +105,10 @@ struct State {
     /// In id order (ids increase).
     deliveries: Vec<DeliveryRow>,
     last_delivery_id: i64,
+    /// When each blob was last claimed for a post.
+    blob_claims: HashMap<aispace_domain::model::BlobKey, Timestamp>,
+    /// The operator's removals, oldest first.
+    removals: Vec<aispace_domain::model::Removal>,
 }
 
 #[derive(Debug)]
@@ -143,6 +153,8 @@ struct UpDownRow {
 struct CommentRow {
     comment: Comment,
     path: CommentPath,
+    /// A tombstone: deleted, kept while replies hang off it.
+    deleted: bool,
 }
 
 /// (created_at, id) of the root, …, the parent and the comment itself:
@@ -193,7 +205,7 @@ impl State {
         let comments = self
             .comments
             .iter()
-            .filter(|c| &c.comment.post_id == post_id)
+            .filter(|c| &c.comment.post_id == post_id && !c.deleted)
             .count() as u64;
         let mut medals = MedalCounts::default();
         for m in self
@@ -277,6 +289,10 @@ impl State {
         };
         in_scope
             && post.is_published()
+            && self
+                .agents
+                .get(&post.author_id)
+                .is_some_and(|a| !a.status.is_suspended())
             && filter.kinds.contains(post.kind())
             && filter.author.as_ref().is_none_or(|a| &post.author_id == a)
             && filter
@@ -296,10 +312,11 @@ impl State {
         })
     }
 
-    /// The comment a vote names, if it is on a published post.
+    /// The comment a vote names, if it is live and on a published post.
     fn votable_comment(&self, comment_id: &Id) -> Option<&Comment> {
         self.comments
             .iter()
+            .filter(|c| !c.deleted)
             .map(|c| &c.comment)
             .find(|c| &c.id == comment_id)
             .filter(|c| self.posts.get(&c.post_id).is_some_and(Post::is_published))
@@ -316,10 +333,11 @@ impl State {
         })
     }
 
-    /// The agent's comments on published posts.
+    /// The agent's live comments on published posts.
     fn comments_by<'a>(&'a self, agent_id: &'a Id) -> impl Iterator<Item = &'a Comment> + 'a {
         self.comments
             .iter()
+            .filter(|c| !c.deleted)
             .map(|c| &c.comment)
             .filter(move |c| &c.author_id == agent_id)
             .filter(|c| self.posts.get(&c.post_id).is_some_and(Post::is_published))
@@ -335,6 +353,7 @@ impl State {
             .comments
             .iter()
             .find(|c| &c.comment.id == parent_id && c.comment.post_id == comment.post_id)
+            .filter(|c| !c.deleted)
             .ok_or(CommentOutcome::ParentNotFound)?;
         if parent.comment.depth >= max_depth {
             return Err(CommentOutcome::TooDeep);
@@ -1259,6 +1278,7 @@ impl ReactionStore for MemoryStore {
                 ..comment.clone()
             },
             path,
+            deleted: false,
         });
         state
             .quota_ledger
@@ -1569,6 +1589,7 @@ impl FeedStore for MemoryStore {
             .filter_map(|id| state.posts.get(id))
             .filter(|p| p.is_published())
             .filter_map(|p| state.entry(p, viewer))
+            .filter(|e| !e.author.status.is_suspended())
             .collect())
     }
 
@@ -1659,6 +1680,37 @@ impl WebhookStore for MemoryStore {
         let old = std::mem::replace(&mut webhook.secret, secret.clone());
         webhook.previous_secret = Some((old, previous_until));
         Ok(Some(webhook.clone()))
+    }
+
+    fn enable_webhook(
+        &self,
+        agent_id: &Id,
+        webhook_id: &Id,
+        now: Timestamp,
+    ) -> Result<Option<Webhook>, StoreError> {
+        let mut state = self.state();
+        let Some(webhook) = state
+            .webhooks
+            .iter_mut()
+            .find(|w| &w.id == webhook_id && &w.agent_id == agent_id)
+        else {
+            return Ok(None);
+        };
+        let before = webhook.clone();
+        if before.active {
+            return Ok(Some(before));
+        }
+        webhook.active = true;
+        webhook.disabled_reason = None;
+        for d in state
+            .deliveries
+            .iter_mut()
+            .filter(|d| &d.webhook_id == webhook_id && d.status == DeliveryStatus::Pending)
+        {
+            d.attempts = 0;
+            d.next_attempt_at = Some(now);
+        }
+        Ok(Some(before))
     }
 
     fn events(

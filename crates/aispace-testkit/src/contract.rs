@@ -280,7 +280,7 @@ pub fn an_agent_changes_its_own_profile(store: &dyn Storage) {
     ));
 }
 
-fn owner(n: u64, username: &str) -> OwnerRecord {
+pub(crate) fn owner(n: u64, username: &str) -> OwnerRecord {
     OwnerRecord {
         owner: Owner {
             id: id(n),
@@ -536,7 +536,7 @@ pub fn claim_failures_hold_under_concurrency(store: &dyn Storage) {
     assert_eq!((now.failures, now.locked_until), (3, Some(until)));
 }
 
-fn session(hash: u8, owner: &Owner, expires_ms: i64) -> Session {
+pub(crate) fn session(hash: u8, owner: &Owner, expires_ms: i64) -> Session {
     Session {
         id_hash: [hash; 32],
         owner_id: owner.id.clone(),
@@ -914,7 +914,7 @@ use aispace_domain::model::{
 };
 use aispace_domain::ports::{Admission, PostQuotaRule};
 
-fn media(n: u64) -> Media {
+pub(crate) fn media(n: u64) -> Media {
     Media {
         id: id(2_000 + n),
         source: MediaSource::Blob {
@@ -1008,7 +1008,7 @@ pub(crate) fn with_author(store: &dyn Storage) -> Agent {
     a
 }
 
-fn record(
+pub(crate) fn record(
     author: &Agent,
     key: &str,
     post: &Post,
@@ -1431,7 +1431,7 @@ pub(crate) fn social(store: &dyn Storage, n: u64) -> (Agent, Agent, Agent, Vec<P
 }
 
 /// `n` more agents with ids from `first`, to like and vote in numbers.
-fn crowd(store: &dyn Storage, first: u64, n: u64) -> Vec<Agent> {
+pub(crate) fn crowd(store: &dyn Storage, first: u64, n: u64) -> Vec<Agent> {
     (first..first + n)
         .map(|i| {
             let a = agent(i, &format!("crowd{i}"));
@@ -1460,7 +1460,7 @@ fn entry(store: &dyn Storage, post: &Post, viewer: &Agent) -> FeedEntry {
         .expect("a published post")
 }
 
-fn like(store: &dyn Storage, post: &Post, by: &Agent, at_ms: i64) {
+pub(crate) fn like(store: &dyn Storage, post: &Post, by: &Agent, at_ms: i64) {
     store
         .toggle_like(&post.id, &by.id, at(at_ms), &pending(EventType::PostLiked))
         .unwrap();
@@ -1497,7 +1497,7 @@ pub(crate) fn comment(n: u64, post: &Post, author: &Agent, at_ms: i64) -> Commen
 }
 
 /// Comment `n` in reply to `parent`, on the parent's post.
-fn reply(n: u64, parent: &Comment, author: &Agent, at_ms: i64) -> Comment {
+pub(crate) fn reply(n: u64, parent: &Comment, author: &Agent, at_ms: i64) -> Comment {
     Comment {
         id: id(5_000 + n),
         post_id: parent.post_id.clone(),
@@ -1511,7 +1511,7 @@ fn reply(n: u64, parent: &Comment, author: &Agent, at_ms: i64) -> Comment {
 
 /// Adds the comment clear of any cooldown, nesting as deep as the domain
 /// allows.
-fn add(store: &dyn Storage, comment: &Comment) -> CommentOutcome {
+pub(crate) fn add(store: &dyn Storage, comment: &Comment) -> CommentOutcome {
     store
         .add_comment(
             comment,
@@ -1996,7 +1996,7 @@ pub(crate) fn on_post(p: &Post) -> VoteTarget {
     VoteTarget::Post(p.id.clone())
 }
 
-fn on_comment(c: &Comment) -> VoteTarget {
+pub(crate) fn on_comment(c: &Comment) -> VoteTarget {
     VoteTarget::Comment(c.id.clone())
 }
 

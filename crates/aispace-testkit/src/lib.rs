@@ -6,6 +6,8 @@
 //!   one adapter, so every adapter is held to the same behaviour.
 //! - [`webhook_contract`]: the same for webhooks, the event outbox and
 //!   deliveries (and the events the action methods record).
+//! - [`replay_contract`]: the same for the answers kept for retries of
+//!   requests with an `Idempotency-Key`.
 //! - [`fakes`]: a settable clock, sequential ids and seeded entropy, so use
 //!   cases run deterministically; an offline fetcher and a recording
 //!   webhook sender.
@@ -16,11 +18,14 @@ pub mod contract;
 pub mod discussion_contract;
 pub mod fake_provider;
 pub mod fakes;
+pub mod housekeeping_contract;
 pub mod http;
 pub mod image_server;
 pub mod images;
+pub mod replay_contract;
 pub mod s3;
 pub mod search_contract;
+pub mod takedown_contract;
 pub mod webhook_contract;
 
 use aispace_domain::ports::Storage;
@@ -128,6 +133,26 @@ macro_rules! storage_contract {
             search_finds_every_word_ranks_titles_first_and_leaves_out_what_is_not_live,
             search_reads_any_script_and_folds_case,
         );
+        $crate::storage_contract!(@each $make, housekeeping_contract;
+            a_blob_is_swept_only_when_unreferenced_unclaimed_and_past_its_grace,
+            a_blob_reused_while_it_is_swept_survives,
+            purges_delete_only_what_is_past_its_horizon_in_batches,
+        );
+        $crate::storage_contract!(@each $make, takedown_contract;
+            deleting_a_post_takes_everything_on_it_and_only_its_author_may,
+            the_operator_removes_anyones_post_with_a_reason_the_owner_reads,
+            a_deleted_comment_with_replies_stays_as_deleted_until_its_last_reply_goes,
+            a_suspended_agents_posts_leave_every_feed_until_it_is_reactivated,
+        );
+        $crate::storage_contract!(@each $make, replay_contract;
+            a_key_is_reserved_once_and_then_holds_its_answer,
+            keys_are_per_agent,
+            a_released_key_is_free_at_once,
+            a_pending_hold_past_its_time_and_an_answer_past_the_window_give_way,
+            a_success_whose_answer_is_not_kept_still_holds_the_key,
+            purging_deletes_records_made_before_a_time_oldest_first_in_batches,
+            concurrent_reservations_of_one_key_grant_it_once,
+        );
         $crate::storage_contract!(@each $make, webhook_contract;
             webhooks_are_at_most_max_per_agent_and_listed_oldest_first,
             deleting_a_webhook_is_per_agent_and_cancels_its_pending_deliveries,
@@ -137,6 +162,7 @@ macro_rules! storage_contract {
             concurrent_claims_hand_out_each_delivery_once,
             finishing_an_attempt_delivers_reschedules_or_gives_up,
             deliveries_list_newest_first_and_redelivery_queues_the_event_again,
+            enabling_a_disabled_webhook_turns_it_on_with_a_fresh_schedule,
             rotating_a_secret_keeps_the_previous_one_until_its_time,
             events_page_oldest_first_after_a_cursor_without_pings,
             a_ping_goes_to_the_named_webhook_only,

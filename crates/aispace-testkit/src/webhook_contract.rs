@@ -667,6 +667,110 @@ pub fn deliveries_list_newest_first_and_redelivery_queues_the_event_again(store:
     );
 }
 
+pub fn enabling_a_disabled_webhook_turns_it_on_with_a_fresh_schedule(store: &dyn Storage) {
+    let (author, reactor, other, posts) = social(store, 1);
+    let p = &posts[0];
+    let w = hook(store, 1, &author, &[]);
+    let kept = hook(store, 2, &author, &[]);
+    like(store, p, &reactor, 100, &event(1, EventType::PostLiked));
+    like(store, p, &other, 100, &event(2, EventType::PostLiked));
+    let to_w: Vec<i64> = claim(store, 100, 10, std::slice::from_ref(&kept.id))
+        .iter()
+        .map(|d| d.id)
+        .collect();
+    assert_eq!(to_w.len(), 2);
+    // One delivery is well into its schedule, the other gives up and
+    // turns the webhook off.
+    for _ in 0..3 {
+        store
+            .finish_attempt(
+                to_w[0],
+                &attempt(100, Some(500)),
+                &AttemptOutcome::RetryAt(at(100)),
+            )
+            .unwrap();
+        claim(store, 100, 10, std::slice::from_ref(&kept.id));
+    }
+    store
+        .finish_attempt(
+            to_w[0],
+            &attempt(100, Some(500)),
+            &AttemptOutcome::RetryAt(at(90_000_000)),
+        )
+        .unwrap();
+    let reason = "failed through the whole retry schedule (10 attempts)";
+    store
+        .finish_attempt(
+            to_w[1],
+            &attempt(100, Some(500)),
+            &AttemptOutcome::Failed {
+                disable: Some(reason.into()),
+            },
+        )
+        .unwrap();
+    let pending = |ms_now: i64| {
+        let log = store.deliveries(&author.id, &w.id, 10).unwrap().unwrap();
+        let d = log.iter().find(|d| d.delivery_id == to_w[0]).unwrap();
+        assert_eq!(d.status, DeliveryStatus::Pending, "at {ms_now}");
+        (d.attempts, d.next_attempt_at)
+    };
+    assert_eq!(pending(100), (4, Some(at(90_000_000))));
+
+    // Someone else's webhook, or none: nothing happens.
+    assert_eq!(
+        store.enable_webhook(&reactor.id, &w.id, at(200)).unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .enable_webhook(&author.id, &id(424_242), at(200))
+            .unwrap(),
+        None
+    );
+    assert!(!store.webhooks(&author.id).unwrap()[0].active);
+
+    // The answer is the webhook as it was, reason and all.
+    let before = store
+        .enable_webhook(&author.id, &w.id, at(200))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (before.id.clone(), before.active, before.disabled_reason),
+        (w.id.clone(), false, Some(reason.into()))
+    );
+    let now = store.webhooks(&author.id).unwrap();
+    assert_eq!(
+        now.iter()
+            .map(|h| (h.id.clone(), h.active, h.disabled_reason.clone()))
+            .collect::<Vec<_>>(),
+        [(w.id.clone(), true, None), (kept.id.clone(), true, None)]
+    );
+    assert_eq!(
+        pending(200),
+        (0, Some(at(200))),
+        "the schedule starts over, due now"
+    );
+    let due = claim(store, 200, 10, std::slice::from_ref(&kept.id));
+    assert_eq!(due.iter().map(|d| d.id).collect::<Vec<_>>(), [to_w[0]]);
+    assert_eq!(due[0].attempts, 0);
+    assert!(due[0].webhook.active);
+    store
+        .finish_attempt(
+            to_w[0],
+            &attempt(200, Some(500)),
+            &AttemptOutcome::RetryAt(at(5_200)),
+        )
+        .unwrap();
+
+    // Enabling an active webhook changes nothing.
+    let again = store
+        .enable_webhook(&author.id, &w.id, at(300))
+        .unwrap()
+        .unwrap();
+    assert!(again.active && again.disabled_reason.is_none());
+    assert_eq!(pending(300), (1, Some(at(5_200))));
+}
+
 pub fn rotating_a_secret_keeps_the_previous_one_until_its_time(store: &dyn Storage) {
     let owner = with_author(store);
     let stranger = agent(2, "stranger");

@@ -23,6 +23,8 @@ mod post;
 mod quota;
 mod rank;
 mod reaction;
+mod removal;
+mod replay;
 mod search;
 mod session;
 pub mod signature;
@@ -75,10 +77,14 @@ pub use quota::{
 };
 pub use rank::{HOT_WINDOW_MS, RankInput, Ranks, hot_rank};
 pub use reaction::{
-    COMMENT_MAX_CHARS, Comment, CommentBody, CommentNode, CommentView, FeedEntry,
+    COMMENT_MAX_CHARS, Comment, CommentBody, CommentNode, CommentView, DELETED_COMMENT, FeedEntry,
     MARKDOWN_COMMENT_MAX_CHARS, MAX_COMMENT_DEPTH, MedalCounts, MedalType, PostStats, Verdict,
     ViewerReactions, parse_reason,
 };
+pub use removal::{
+    EXCERPT_MAX_CHARS, ModerationReason, REASON_MAX_CHARS, Removal, RemovedSubject, excerpt,
+};
+pub use replay::{MAX_REPLAY_BODY, ReplayRecord, ReplayReservation, ReplayState, StoredAnswer};
 pub use search::{QUERY_MAX_CHARS, QUERY_MAX_TERMS, SearchDocument, SearchKind, SearchTerms};
 pub use session::Session;
 pub use tags::{MAX_TAGS, Tags};

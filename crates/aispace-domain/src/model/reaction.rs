@@ -108,6 +108,9 @@ pub struct CommentBody {
     html: Option<String>,
 }
 
+/// The body a deleted comment with replies keeps, on every surface.
+pub const DELETED_COMMENT: &str = "[deleted]";
+
 /// The longest plain comment, in characters.
 pub const COMMENT_MAX_CHARS: usize = 1_000;
 /// The longest Markdown comment (`bodyMd`), in characters.
@@ -159,6 +162,14 @@ impl CommentBody {
 
     pub fn from_trusted(text: String) -> Self {
         CommentBody { text, html: None }
+    }
+
+    /// What a deleted comment that still has replies shows in its place.
+    pub fn deleted() -> Self {
+        CommentBody {
+            text: DELETED_COMMENT.to_owned(),
+            html: None,
+        }
     }
 
     /// A stored body, with its stored HTML when it is a Markdown comment.

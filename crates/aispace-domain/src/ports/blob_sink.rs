@@ -1,4 +1,7 @@
-use crate::model::BlobKey;
+use crate::model::{BlobKey, Timestamp};
+
+/// A listing of stored blobs, read as it is iterated.
+pub type BlobListing = Box<dyn Iterator<Item = Result<(BlobKey, Timestamp), BlobError>> + Send>;
 
 /// Where image bytes are kept (local disk, memory, an S3 bucket).
 pub trait BlobSink: Send + Sync {
@@ -10,6 +13,15 @@ pub trait BlobSink: Send + Sync {
 
     /// MUST return `Ok(None)` for a key that was never stored.
     fn get(&self, key: &BlobKey) -> Result<Option<Vec<u8>>, BlobError>;
+
+    /// Every stored blob with the time it was stored, in no particular
+    /// order, read as the caller iterates (memory stays bounded however
+    /// many there are). Objects that are not blobs (other files under the
+    /// same root) are skipped.
+    fn list(&self) -> Result<BlobListing, BlobError>;
+
+    /// Deletes the blob; deleting one that is not there is a success.
+    fn delete(&self, key: &BlobKey) -> Result<(), BlobError>;
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -66,7 +66,9 @@ pub struct RefreshProgress {
     pub next: Option<(Timestamp, Id)>,
 }
 
-/// Reading published posts as feeds. Scheduled posts never appear.
+/// Reading published posts as feeds. Scheduled posts never appear, nor do
+/// the posts of suspended agents (every read here, `entries` included,
+/// leaves them out, and a page's `limit` counts only what is shown).
 pub trait FeedStore: Send + Sync {
     /// Published posts matching `filter`, newest first by
     /// (`published_at`, id), strictly before `before`, at most `limit`,

@@ -12,6 +12,7 @@ mod community_store;
 mod entropy;
 mod feed_store;
 mod follow_store;
+mod housekeeping_store;
 mod ids;
 mod image_fetcher;
 mod image_generator;
@@ -23,15 +24,17 @@ mod password_hasher;
 mod post_store;
 mod quota_store;
 mod reaction_store;
+mod replay_store;
 mod search_store;
 mod secret_sealer;
 mod store_error;
+mod takedown_store;
 mod vote_store;
 mod webhook_sender;
 mod webhook_store;
 
 pub use agent_store::{AgentStore, ProfileUpdate, Registered, RegistrationLimit};
-pub use blob_sink::{BlobError, BlobSink};
+pub use blob_sink::{BlobError, BlobListing, BlobSink};
 pub use clock::Clock;
 pub use community_store::{CommunityStore, Membership};
 pub use entropy::Entropy;
@@ -40,6 +43,7 @@ pub use feed_store::{
     RefreshProgress,
 };
 pub use follow_store::{FollowCounts, FollowStore};
+pub use housekeeping_store::{HousekeepingStore, PurgeHorizon, Purged, SweepError};
 pub use ids::Ids;
 pub use image_fetcher::{FetchError, ImageFetcher};
 pub use image_generator::{GenerationError, ImageGenerator, ImageProvider};
@@ -54,9 +58,11 @@ pub use reaction_store::{
     CommentAllowance, CommentOutcome, JudgeNote, LikeToggle, MedalVote, ReactionStore, RootPage,
     VoteOutcome, WindowRule,
 };
+pub use replay_store::{ReplayClaim, ReplayStore};
 pub use search_store::SearchStore;
 pub use secret_sealer::{SealError, SecretSealer};
 pub use store_error::{Conflict, StoreError};
+pub use takedown_store::{Takedown, TakedownStore, TakenDown};
 pub use vote_store::{AuthorStats, UpDownOutcome, UpDownVote, VoteStore};
 pub use webhook_sender::{OutgoingWebhook, SendOutcome, WebhookSender};
 pub use webhook_store::WebhookStore;
@@ -78,6 +84,9 @@ pub trait Storage:
     + CommunityStore
     + FollowStore
     + SearchStore
+    + TakedownStore
+    + HousekeepingStore
+    + ReplayStore
 {
 }
 
@@ -94,5 +103,8 @@ impl<T> Storage for T where
         + CommunityStore
         + FollowStore
         + SearchStore
+        + TakedownStore
+        + HousekeepingStore
+        + ReplayStore
 {
 }

@@ -33,6 +33,18 @@ pub trait WebhookStore: Send + Sync {
         previous_until: Timestamp,
     ) -> Result<Option<Webhook>, StoreError>;
 
+    /// Turns the agent's disabled webhook on again: active, no disabled
+    /// reason, and each of its PENDING deliveries due at `now` with its
+    /// attempts counted from zero (the retry schedule starts over). An
+    /// active webhook is left as it is. Returns the webhook as it was
+    /// before; `None` when the agent has no such webhook.
+    fn enable_webhook(
+        &self,
+        agent_id: &Id,
+        webhook_id: &Id,
+        now: Timestamp,
+    ) -> Result<Option<Webhook>, StoreError>;
+
     /// The agent's events after `after` (by created_at, then id), oldest
     /// first, at most `limit`; pings are not listed.
     fn events(

@@ -258,9 +258,7 @@ impl Aispace {
     /// no upload limit (a provider's 2048² image renders past it).
     fn store_rendered(&self, rendered: &RenderedMeme) -> Result<Media, DomainError> {
         let key = BlobKey::for_content(&rendered.bytes, rendered.image_type);
-        self.ports
-            .blobs
-            .put(&key, &rendered.bytes, rendered.image_type.mime())?;
+        self.put_claimed(&key, &rendered.bytes, rendered.image_type.mime())?;
         Ok(Media {
             id: self.ports.ids.new_id(),
             source: MediaSource::Blob {

@@ -9,6 +9,7 @@ mod discussion_feed;
 mod discussions;
 mod feed;
 mod follows;
+mod housekeeping;
 mod keys;
 mod latest_cache;
 mod memes;
@@ -20,8 +21,10 @@ mod quotas;
 mod ranked;
 mod reactions;
 mod registration;
+mod replays;
 mod search;
 mod sessions;
+mod takedowns;
 mod votes;
 mod webhooks;
 
@@ -33,6 +36,7 @@ pub use communities::{COMMUNITIES_DEFAULT_LIMIT, COMMUNITIES_MAX_LIMIT, Communit
 pub use discussion_feed::{DiscussionFeedPage, DiscussionFeedQuery};
 pub use discussions::{BODY_MAX_CHARS, Discussion, DiscussionRequest, TITLE_MAX_CHARS};
 pub use feed::{FeedPage, FeedQuery, nobody};
+pub use housekeeping::{HousekeepingSettings, SweepReport};
 pub use memes::{
     BUILTIN_MODEL, CONCEPT_MAX_CHARS, CONCEPT_MIN_CHARS, MEME_CAPTION_MAX_CHARS, MemeRequest,
     MemeSettings, meme_prompt,
@@ -48,13 +52,15 @@ pub use reactions::{COMMENTS_DEFAULT_LIMIT, COMMENTS_MAX_LIMIT, CommentPage};
 pub use registration::{
     MODEL_TYPE_MAX_CHARS, ProfileChange, RegistrationRequest, RegistrationSettings, SelfRegistered,
 };
+pub use replays::{REPLAY_LEASE, ReplayStart, ReplayTicket};
 pub use search::{SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT, SearchResults};
 pub use sessions::{
     CLAIM_LOCK, NewSession, SESSION_LIFETIME, SIGN_IN_FAILURES_PER_ACCOUNT,
     SIGN_IN_FAILURES_PER_ADDRESS, SIGN_IN_WINDOW, SIGN_UP_CLOSED, SignedIn,
 };
+pub use takedowns::REMOVALS_SHOWN;
 pub use votes::{VoteResult, comment_id};
-pub use webhooks::{EventPage, ROTATION_GRACE, WebhookSettings};
+pub use webhooks::{Enabled, EventPage, ROTATION_GRACE, WebhookSettings};
 
 use crate::model::QuotaLimits;
 use crate::ports::{
@@ -106,6 +112,7 @@ pub struct Settings {
     pub webhooks: WebhookSettings,
     pub memes: MemeSettings,
     pub registration: RegistrationSettings,
+    pub housekeeping: HousekeepingSettings,
 }
 
 impl Default for Settings {
@@ -119,6 +126,7 @@ impl Default for Settings {
             webhooks: WebhookSettings::default(),
             memes: MemeSettings::default(),
             registration: RegistrationSettings::default(),
+            housekeeping: HousekeepingSettings::default(),
         }
     }
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use super::Aispace;
 use crate::model::{
     Agent, AgentName, AgentStatus, Bio, ClaimState, Handle, IssuedKey, KeyFormat, KeyPrefix,
-    KeyRecord, Owner, OwnerProvider, ProviderInput, RESERVED_SLUGS, Timestamp,
+    KeyRecord, Owner, OwnerProvider, ProviderInput, RESERVED_SLUGS, Removal, Timestamp,
 };
 use crate::ports::ImageProvider;
 use crate::{DomainError, Entity};
@@ -30,6 +30,8 @@ pub struct OwnedAgent {
     pub karma: i64,
     /// Oldest first.
     pub keys: Vec<KeyRecord>,
+    /// What the operator removed of the agent's, and why; newest first.
+    pub removals: Vec<Removal>,
 }
 
 /// A stored provider as it is shown again: never the key, only its end.
@@ -56,6 +58,7 @@ impl Aispace {
                 Ok(OwnedAgent {
                     karma: self.ports.store.karma(&agent.id)?,
                     keys: self.ports.store.keys_of_agent(&agent.id)?,
+                    removals: self.removals(&agent.id)?,
                     agent,
                 })
             })

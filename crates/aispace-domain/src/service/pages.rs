@@ -233,6 +233,8 @@ impl Aispace {
             .ports
             .store
             .agent_by_handle(&handle)?
+            // A suspended agent's profile is hidden with its posts.
+            .filter(|agent| !agent.status.is_suspended())
             .ok_or(DomainError::NotFound(Entity::Agent))?;
         let totals = self
             .ports

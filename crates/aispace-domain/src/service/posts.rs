@@ -248,7 +248,7 @@ impl Aispace {
         let info = ImageInfo::inspect(bytes, limits.max_pixels)
             .map_err(|e| DomainError::UnsupportedMedia(e.to_string()))?;
         let key = BlobKey::for_content(bytes, info.image_type);
-        self.ports.blobs.put(&key, bytes, info.image_type.mime())?;
+        self.put_claimed(&key, bytes, info.image_type.mime())?;
         Ok(Media {
             id: self.ports.ids.new_id(),
             source: MediaSource::Blob {

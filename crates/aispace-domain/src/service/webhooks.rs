@@ -36,6 +36,16 @@ impl Default for WebhookSettings {
     }
 }
 
+/// A webhook after `enable`, and what it was before.
+#[derive(Debug, Clone)]
+pub struct Enabled {
+    pub webhook: Webhook,
+    /// Whether it had been disabled (`false`: enabling changed nothing).
+    pub was_disabled: bool,
+    /// Why it had been disabled.
+    pub disabled_reason: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct EventPage {
     pub events: Vec<Event>,
@@ -113,6 +123,31 @@ impl Aispace {
             .store
             .rotate_secret(&caller.agent.id, &id, &self.new_secret(), until)?
             .ok_or(DomainError::NotFound(Entity::Webhook))
+    }
+
+    /// Turns one of the caller's webhooks on again after it was disabled,
+    /// with a fresh retry schedule for the deliveries still pending; on an
+    /// active webhook it changes nothing.
+    pub fn enable_webhook(&self, caller: &Principal, id: &str) -> Result<Enabled, DomainError> {
+        let id = webhook_id(id)?;
+        let before = self
+            .ports
+            .store
+            .enable_webhook(&caller.agent.id, &id, self.ports.clock.now())?
+            .ok_or(DomainError::NotFound(Entity::Webhook))?;
+        if !before.active {
+            // Deliveries of its backlog may be due at once.
+            self.wake_deliveries();
+        }
+        Ok(Enabled {
+            was_disabled: !before.active,
+            disabled_reason: before.disabled_reason.clone(),
+            webhook: Webhook {
+                active: true,
+                disabled_reason: None,
+                ..before
+            },
+        })
     }
 
     /// Queues a `webhook.test` ping to one of the caller's webhooks.

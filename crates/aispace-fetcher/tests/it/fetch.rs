@@ -212,28 +212,50 @@ fn a_status_other_than_2xx_fails_naming_it() {
 }
 
 #[test]
-fn a_refused_connection_fails() {
+fn a_refused_connection_fails_in_our_words() {
     let port = closed_port("127.0.0.2");
     let fetcher = UreqFetcher::new(allow("127.0.0.2"));
 
-    assert_failed(
+    let message = assert_failed(
         fetch(&fetcher, &format!("http://127.0.0.2:{port}/a.png"), 1024),
         "closed port",
     );
+    assert_eq!(
+        message,
+        format!("fetching http://127.0.0.2:{port}/a.png failed: the connection was refused")
+    );
 }
 
+/// No address means nothing checked to connect to: refused like a
+/// non-public one, whether the name is unknown or has no records, and in
+/// words of ours rather than the resolver's.
 #[test]
-fn a_name_that_does_not_resolve_fails() {
+fn a_name_that_does_not_resolve_is_forbidden() {
     let fetcher =
         UreqFetcher::with_lookup(allow("127.0.0.2"), FakeDns::new(&[("empty.test", &[])]));
 
-    assert_failed(
-        fetch(&fetcher, "http://nowhere.test/a.png", 1024),
-        "unknown name",
-    );
-    assert_failed(
-        fetch(&fetcher, "http://empty.test/a.png", 1024),
-        "no addresses",
+    for name in ["nowhere.test", "empty.test"] {
+        assert_eq!(
+            fetch(&fetcher, &format!("http://{name}/a.png"), 1024),
+            Err(FetchError::Forbidden(format!(
+                "{name} does not resolve to any address"
+            ))),
+        );
+    }
+}
+
+#[test]
+fn a_redirect_to_a_name_that_does_not_resolve_is_forbidden() {
+    let server = TestServer::always("127.0.0.2", || {
+        Reply::Redirect("http://nowhere.test/a.png".into())
+    });
+    let fetcher = UreqFetcher::with_lookup(allow("127.0.0.2"), FakeDns::new(&[]));
+
+    assert_eq!(
+        fetch(&fetcher, &server.url("/a.png"), 1024),
+        Err(FetchError::Forbidden(
+            "nowhere.test does not resolve to any address".into()
+        )),
     );
 }
 

@@ -5,7 +5,11 @@
 
 use std::time::Duration;
 
-use aispace_fetcher::{FetchConfig, UreqFetcher};
+use aispace_domain::model::WebhookUrl;
+use aispace_domain::ports::{OutgoingWebhook, SendOutcome, WebhookSender};
+use aispace_fetcher::{
+    AllowList, FetchConfig, UreqFetcher, UreqWebhookSender, WebhookSenderConfig,
+};
 
 use crate::support::{FakeDns, PNG, Reply, TestServer, assert_forbidden, fetch};
 
@@ -144,7 +148,7 @@ fn odd_spellings_of_loopback_never_reach_the_server() {
         ("internal.test", &["10.0.0.1"]),
         ("meta.test", &["169.254.169.254"]),
     ]);
-    let fetcher = UreqFetcher::with_lookup(config(), dns);
+    let fetcher = UreqFetcher::with_lookup(config(), dns.clone());
     let spellings = [
         format!("http://2130706433:{port}/"),
         format!("http://0177.0.0.1:{port}/"),
@@ -188,15 +192,118 @@ fn odd_spellings_of_loopback_never_reach_the_server() {
         assert_forbidden(fetch(&fetcher, url, 1024), url);
     }
     assert_eq!(server.connections(), 0, "no spelling may reach the server");
+    assert!(
+        dns.asked().iter().all(|name| name.contains("test")),
+        "only the .test names are looked up: {:?}",
+        dns.asked()
+    );
 }
 
 #[test]
-fn the_system_resolver_is_checked_too() {
+fn the_production_fetcher_refuses_localhost_too() {
     let server = TestServer::always("127.0.0.1", || Reply::Body(PNG.to_vec()));
     let fetcher = UreqFetcher::new(config());
     let url = format!("http://localhost:{}/a.png", server.port());
     assert_forbidden(fetch(&fetcher, &url, 1024), &url);
     assert_eq!(server.connections(), 0);
+}
+
+/// Names that mean this machine, addresses spelt as names, and names DNS
+/// cannot hold; and the IP spellings the URL parser folds, which never
+/// reach a lookup either.
+fn hosts_never_looked_up() -> Vec<String> {
+    let mut hosts: Vec<String> = [
+        "localhost.",
+        "LOCALHOST",
+        "localhost",
+        "localhost..",
+        "localhost.localdomain",
+        "localhost.localdomain.",
+        "foo.localhost",
+        "Foo.LocalHost.",
+        "ip6-localhost",
+        "127.0.0.1..",
+        "127.0.0.2..",
+        "0x7f.1..",
+        "127.1",
+        "0x7f.1",
+        "2130706433",
+        "[::1]",
+        "127.0.0.1.",
+        "a..b",
+        ".a.test",
+        "example.test..",
+        "a_b",
+        "img.t_st",
+        "a!b.test",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    hosts.push(format!("{}.test", "a".repeat(64)));
+    hosts.push(format!("{}.test", vec!["a".repeat(60); 5].join(".")));
+    hosts
+}
+
+/// The fake DNS would answer every one of these names with an allowed
+/// address where a live server listens, so a name that slipped through
+/// to a lookup would show as a lookup and as a connection.
+#[test]
+fn such_names_are_refused_before_any_lookup_by_the_fetcher_and_the_webhook_sender() {
+    let server = TestServer::always("127.0.0.2", || Reply::Body(PNG.to_vec()));
+    let port = server.port();
+    let hosts = hosts_never_looked_up();
+    let dns = FakeDns::single(
+        hosts
+            .iter()
+            .map(|h| (h.trim_end_matches('.').to_ascii_lowercase(), "127.0.0.2"))
+            .chain([("img.test".to_owned(), "127.0.0.2")]),
+    );
+    let allow: AllowList = "127.0.0.2".parse().unwrap();
+    let fetcher = UreqFetcher::with_lookup(
+        FetchConfig {
+            allow: allow.clone(),
+            ..config()
+        },
+        dns.clone(),
+    );
+    let sender = UreqWebhookSender::with_lookup(
+        WebhookSenderConfig {
+            allow,
+            timeout: Duration::from_millis(500),
+            ..WebhookSenderConfig::default()
+        },
+        dns.clone(),
+    );
+
+    for host in &hosts {
+        let url = format!("http://{host}:{port}/a.png");
+        assert_forbidden(fetch(&fetcher, &url, 1024), &url);
+        let hook = WebhookUrl::from_trusted(url.clone());
+        assert!(sender.check(&hook).is_err(), "{url}");
+        let delivery = OutgoingWebhook {
+            url: &hook,
+            id: "evt_1",
+            timestamp: 0,
+            signature: "v1,x",
+            body: "{}",
+        };
+        assert!(
+            matches!(sender.send(&delivery), SendOutcome::Failed(_)),
+            "{url}"
+        );
+    }
+    assert_eq!(
+        dns.asked(),
+        Vec::<String>::new(),
+        "a refused name was looked up"
+    );
+    assert_eq!(server.connections(), 0);
+
+    // The same setup lets an ordinary name through, so the silence above
+    // is the refusals', not the fake's.
+    let ordinary = format!("http://img.test:{port}/a.png");
+    assert_eq!(fetch(&fetcher, &ordinary, 1024), Ok(PNG.to_vec()));
+    assert_eq!(dns.asked(), ["img.test"]);
 }
 
 #[test]

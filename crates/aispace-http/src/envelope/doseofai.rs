@@ -69,6 +69,9 @@ pub fn hint(code: ErrorCode) -> &'static str {
             "Retry later; if it persists, report it with the X-Request-Id header"
         }
         ErrorCode::ProviderTimeout => "The model provider was slow; retry in a little while",
+        ErrorCode::RequestTimeout => {
+            "Send the whole body sooner: retry on a faster connection, or with a smaller body"
+        }
         ErrorCode::ProviderError => {
             "The model provider failed; retry later, or ask the operator to check its settings"
         }

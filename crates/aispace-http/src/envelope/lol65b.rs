@@ -32,7 +32,8 @@ pub(super) fn code(code: ErrorCode) -> &'static str {
         | ErrorCode::InternalError
         | ErrorCode::ServiceUnavailable
         | ErrorCode::ProviderTimeout
-        | ErrorCode::ProviderError => code.as_str(),
+        | ErrorCode::ProviderError
+        | ErrorCode::RequestTimeout => code.as_str(),
     }
 }
 

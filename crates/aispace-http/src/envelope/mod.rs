@@ -205,6 +205,7 @@ mod tests {
             (ServiceUnavailable, "SERVICE_UNAVAILABLE"),
             (ProviderTimeout, "PROVIDER_TIMEOUT"),
             (ProviderError, "PROVIDER_ERROR"),
+            (RequestTimeout, "REQUEST_TIMEOUT"),
         ];
         assert_eq!(table.len(), ErrorCode::ALL.len());
         for (code, name) in table {

@@ -78,6 +78,11 @@ const ENDPOINTS: &[(&str, &str, &str)] = &[
     ),
     (
         "POST",
+        "/api/agent/webhooks/{id}/enable",
+        "Turn a disabled webhook on again; the answer says why it was disabled.",
+    ),
+    (
+        "POST",
         "/api/agent/webhooks/{id}/test",
         "Queue a webhook.test ping to this webhook.",
     ),
@@ -183,7 +188,7 @@ const ERRORS: &[(&str, &str, &str)] = &[
     (
         "FORBIDDEN_URL",
         "400",
-        "URL points to a private/localhost address (SSRF blocked)",
+        "URL points to a private/localhost address or a host that does not resolve (SSRF blocked)",
     ),
     (
         "IMAGE_FETCH_FAILED",
@@ -485,6 +490,15 @@ pub fn developers_page(urls: &PublicUrls) -> Markup {
                     code { "Retry-After" }
                     " header."
                 }
+                p {
+                    "Every request that creates or changes something takes an "
+                    code { "Idempotency-Key" }
+                    " header: send the same key with a retry and, within 24 h, you get the first answer again (marked "
+                    code { "Idempotent-Replayed: true" }
+                    ") and nothing happens twice, so a retried like never flips back. The key with a different request is "
+                    code { "409 CONFLICT" }
+                    "."
+                }
 
                 h2 #errors { "Error codes" }
                 table #error-codes {
@@ -536,7 +550,11 @@ pub fn developers_page(urls: &PublicUrls) -> Markup {
                         code { "Retry-After" }
                         "). Redirects are not followed; "
                         code { "410 Gone" }
-                        " disables the webhook at once, and so does failing through the whole schedule. Delivery is at least once."
+                        " disables the webhook at once, and so does failing through the whole schedule ("
+                        code { "disabledReason" }
+                        " in the list says which); "
+                        code { "POST /api/agent/webhooks/{id}/enable" }
+                        " turns it on again. Delivery is at least once."
                     }
                     li {
                         "The URL must be https and resolve to public addresses only; this is checked again at every delivery."

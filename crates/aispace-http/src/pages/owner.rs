@@ -5,7 +5,7 @@
 //! `/owner/` with the session's CSRF token; a new key is shown once, in
 //! the answer to the form that made it.
 
-use aispace_domain::model::{AgentStatus, ClaimState, KeyRecord, Owner, Timestamp};
+use aispace_domain::model::{AgentStatus, ClaimState, KeyRecord, Owner, RemovedSubject, Timestamp};
 use aispace_domain::service::{OwnedAgent, ProviderSummary};
 use maud::{Markup, html};
 
@@ -114,6 +114,32 @@ fn keys_list(agent: &OwnedAgent, csrf: &str, now: Timestamp) -> Markup {
     }
 }
 
+/// What the operator took down, with the reason it gave: the owner is
+/// the one person told why.
+fn removals_list(owned: &OwnedAgent) -> Markup {
+    html! {
+        @if !owned.removals.is_empty() {
+            div.removals {
+                h3 { "Removed by the operator" }
+                ul.keys.removal-list {
+                    @for removal in &owned.removals {
+                        li.key.removal data-id=(removal.subject_id.as_str()) {
+                            span.badge { (match removal.subject {
+                                RemovedSubject::Post => "post",
+                                RemovedSubject::Comment => "comment",
+                            }) }
+                            " "
+                            q.excerpt { (removal.excerpt) }
+                            span.muted { " removed " (time(removal.removed_at)) }
+                            p.reason { "Reason: " (removal.reason.as_str()) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn agent_card(owned: &OwnedAgent, csrf: &str, now: Timestamp) -> Markup {
     let agent = &owned.agent;
     let slug = agent.handle.as_str();
@@ -132,6 +158,7 @@ fn agent_card(owned: &OwnedAgent, csrf: &str, now: Timestamp) -> Markup {
                 span.karma title="Karma" { "Karma " (owned.karma) }
             }
             (keys_list(owned, csrf, now))
+            (removals_list(owned))
             div.agent-actions {
                 (button_form(&format!("{base}/keys"), csrf, "New key", false))
                 form.inline-form method="post" action=(format!("{base}/rotate")) {

@@ -1,5 +1,6 @@
 //! One module per endpoint group; `configure` mounts them all.
 
+mod deletion;
 mod doseofai;
 mod fallback;
 mod handshake;
@@ -13,6 +14,8 @@ mod posts;
 mod reactions;
 mod webhooks;
 
+use actix_web::dev::HttpServiceFactory;
+use actix_web::middleware::from_fn;
 use actix_web::{HttpRequest, HttpResponse, Resource, web};
 
 use crate::state::ApiState;
@@ -82,50 +85,71 @@ pub fn endpoint(path: &str, allow: &'static str) -> Resource {
     web::resource(path).default_service(web::to(move || fallback::method_not_allowed(allow)))
 }
 
+/// A resource whose `POST` creates or changes something: a retry with
+/// the same `Idempotency-Key` is answered again instead of acting twice
+/// (see [`crate::middleware::idempotency`]).
+fn idempotent(resource: Resource) -> impl HttpServiceFactory {
+    resource.wrap(from_fn(crate::middleware::idempotency))
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(endpoint("/healthz", "GET").route(web::get().to(health::healthz)))
         .service(endpoint("/api/agent/connect", "POST").route(web::post().to(handshake::connect)))
         .service(endpoint("/api/agent/me", "GET").route(web::get().to(handshake::me)))
         .service(endpoint("/api/agent/post", "POST").route(web::post().to(posts::post)))
         .service(endpoint("/api/agent/posts", "POST").route(web::post().to(posts::legacy_post)))
-        .service(endpoint("/api/agent/posts/{id}", "GET").route(web::get().to(posts::get_post)))
-        .service(endpoint("/api/agent/feed", "GET").route(web::get().to(reactions::feed)))
-        .service(endpoint("/api/agent/vote", "POST").route(web::post().to(reactions::vote)))
         .service(
-            endpoint("/api/agent/posts/{id}/like", "POST").route(web::post().to(reactions::like)),
+            endpoint("/api/agent/posts/{id}", "GET, DELETE")
+                .route(web::get().to(posts::get_post))
+                .route(web::delete().to(deletion::aispace_post)),
         )
         .service(
+            endpoint("/api/agent/posts/{id}/comments/{commentId}", "DELETE")
+                .route(web::delete().to(deletion::aispace_comment)),
+        )
+        .service(endpoint("/api/agent/feed", "GET").route(web::get().to(reactions::feed)))
+        .service(idempotent(
+            endpoint("/api/agent/vote", "POST").route(web::post().to(reactions::vote)),
+        ))
+        .service(idempotent(
+            endpoint("/api/agent/posts/{id}/like", "POST").route(web::post().to(reactions::like)),
+        ))
+        .service(idempotent(
             endpoint("/api/agent/posts/{id}/comments", "GET, POST")
                 .route(web::get().to(reactions::list_comments))
                 .route(web::post().to(reactions::add_comment)),
-        )
-        .service(
+        ))
+        .service(idempotent(
             endpoint("/api/agent/webhooks", "GET, POST")
                 .route(web::get().to(webhooks::list))
                 .route(web::post().to(webhooks::create)),
-        )
+        ))
         .service(
             endpoint("/api/agent/webhooks/{id}", "DELETE")
                 .route(web::delete().to(webhooks::delete)),
         )
-        .service(
+        .service(idempotent(
             endpoint("/api/agent/webhooks/{id}/rotate-secret", "POST")
                 .route(web::post().to(webhooks::rotate_secret)),
-        )
-        .service(
+        ))
+        .service(idempotent(
+            endpoint("/api/agent/webhooks/{id}/enable", "POST")
+                .route(web::post().to(webhooks::enable)),
+        ))
+        .service(idempotent(
             endpoint("/api/agent/webhooks/{id}/test", "POST").route(web::post().to(webhooks::test)),
-        )
+        ))
         .service(
             endpoint("/api/agent/webhooks/{id}/deliveries", "GET")
                 .route(web::get().to(webhooks::deliveries)),
         )
-        .service(
+        .service(idempotent(
             endpoint(
                 "/api/agent/webhooks/{id}/deliveries/{delivery}/redeliver",
                 "POST",
             )
             .route(web::post().to(webhooks::redeliver)),
-        )
+        ))
         .service(endpoint("/api/agent/events", "GET").route(web::get().to(webhooks::events)))
         .service(endpoint("/api/openapi.json", "GET").route(web::get().to(crate::openapi::openapi)))
         .service(endpoint("/raw/{name}", "GET").route(web::get().to(media::raw)))

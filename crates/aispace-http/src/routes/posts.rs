@@ -1,30 +1,35 @@
 //! `POST /api/agent/post` (URL or upload), `POST /api/agent/posts`
 //! (legacy), `GET /api/agent/posts/{id}`.
+//!
+//! Posting authenticates before it reads the body: a body may be megabytes,
+//! and a caller whose key is refused must not make the server receive it.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use aispace_domain::service::PostRequest;
+use aispace_domain::service::{PostRequest, Principal};
 
 use crate::dto::{PostCreatedDto, PostItemDto};
 use crate::error::ApiError;
 use crate::extract::{BearerKey, REPLAYED, idempotency_key};
 use crate::post_form;
 use crate::rate_limit::{self, RatePolicy};
-use crate::state::{ApiState, as_caller, as_posting_caller};
+use crate::state::{ApiState, UploadSlot, as_authenticated_poster, as_caller, authenticate_caller};
 
 async fn create(
     state: web::Data<ApiState>,
-    key: BearerKey,
+    caller: Principal,
+    slot: Option<UploadSlot>,
     mut request: PostRequest,
     req: &HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     request.idempotency_key = idempotency_key(req)?;
     let limits = state.aispace.settings().quotas;
-    let (created, (report, now)) = as_posting_caller(&state, key, move |aispace, caller| {
-        let created = aispace.create_post(&caller, request)?;
-        Ok((created, aispace.quota_report(&caller.agent.id)?))
-    })
-    .await
-    .map_err(|e| e.for_policy(RatePolicy::posts(&limits)))?;
+    let (created, (report, now)) =
+        as_authenticated_poster(&state, caller, slot, move |aispace, caller| {
+            let created = aispace.create_post(&caller, request)?;
+            Ok((created, aispace.quota_report(&caller.agent.id)?))
+        })
+        .await
+        .map_err(|e| e.for_policy(RatePolicy::posts(&limits)))?;
     let mut response = HttpResponse::Ok();
     if created.replayed {
         response.insert_header((REPLAYED, "true"));
@@ -33,29 +38,36 @@ async fn create(
     Ok(response.json(PostCreatedDto::new(&created.post, &state.urls)))
 }
 
+/// Either mode holds an image, received or fetched, until it is stored:
+/// both take an upload slot before the body is read.
 pub async fn post(
     state: web::Data<ApiState>,
     key: BearerKey,
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    let caller = authenticate_caller(&state, key).await?;
+    let slot = state.upload_slot().await?;
     let request = if post_form::is_multipart(&req) {
         let max = state.aispace.settings().posting.max_image_bytes;
         post_form::from_multipart(&req, payload, max).await?
     } else {
         post_form::from_json(&req, payload, false).await?
     };
-    create(state, key, request, &req).await
+    create(state, caller, Some(slot), request, &req).await
 }
 
+/// A legacy post keeps its URL as a link and never holds an image: no
+/// upload slot.
 pub async fn legacy_post(
     state: web::Data<ApiState>,
     key: BearerKey,
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    let caller = authenticate_caller(&state, key).await?;
     let request = post_form::from_json(&req, payload, true).await?;
-    create(state, key, request, &req).await
+    create(state, caller, None, request, &req).await
 }
 
 pub async fn get_post(

@@ -94,6 +94,38 @@ pub async fn rotate_secret(
     }))
 }
 
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EnabledAnswer<'a> {
+    ok: bool,
+    webhook: WebhookDto<'a>,
+    /// `false`: it was on already, and nothing changed.
+    was_disabled: bool,
+    /// Why it had been turned off; `null` when it was on.
+    disabled_reason: Option<&'a str>,
+}
+
+/// `POST /api/agent/webhooks/{id}/enable`: on again after it was
+/// disabled, its pending deliveries due now on a fresh schedule. Takes no
+/// body.
+pub async fn enable(
+    state: web::Data<ApiState>,
+    key: BearerKey,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let enabled = as_caller(&state, key, move |aispace, caller| {
+        aispace.enable_webhook(&caller, &id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(EnabledAnswer {
+        ok: true,
+        webhook: WebhookDto::new(&enabled.webhook, false),
+        was_disabled: enabled.was_disabled,
+        disabled_reason: enabled.disabled_reason.as_deref(),
+    }))
+}
+
 pub async fn test(
     state: web::Data<ApiState>,
     key: BearerKey,

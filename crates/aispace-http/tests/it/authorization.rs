@@ -299,6 +299,16 @@ impl Scene {
                 format!("/api/agent/webhooks/{hook}/rotate-secret"),
                 VictimsWebhook,
             ),
+            Call {
+                // On an active webhook: a success that changes nothing.
+                writes: false,
+                ..Call::new(
+                    "POST",
+                    "/api/agent/webhooks/{id}/enable",
+                    format!("/api/agent/webhooks/{hook}/enable"),
+                    VictimsWebhook,
+                )
+            },
             Call::new(
                 "POST",
                 "/api/agent/webhooks/{id}/test",

@@ -300,6 +300,7 @@ async fn every_code_keeps_its_aispace_wire_shape() {
             400,
             r#"{"ok":false,"error":{"code":"INVALID_BODY","message":"what went wrong"}}"#.into(),
         ),
+        ("REQUEST_TIMEOUT", 408, plain("REQUEST_TIMEOUT")),
     ];
     fn plain(code: &str) -> String {
         format!(r#"{{"ok":false,"error":{{"code":"{code}",{PLAIN}"#)

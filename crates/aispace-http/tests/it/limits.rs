@@ -49,6 +49,7 @@ fn every_code_has_the_documented_status() {
         ("PROVIDER_TIMEOUT", 504),
         ("PROVIDER_ERROR", 502),
         ("VALIDATION_ERROR", 400),
+        ("REQUEST_TIMEOUT", 408),
     ];
     let actual: Vec<(&str, u16)> = ErrorCode::ALL
         .iter()

@@ -856,7 +856,7 @@ async fn wrong_methods_are_refused_with_the_allowed_ones() {
     let id = "c0000000000000000000000000";
     for (method, path, allow) in [
         ("DELETE", "/api/v1/memes".to_owned(), "GET, POST"),
-        ("PUT", format!("/api/v1/memes/{id}"), "GET"),
+        ("PUT", format!("/api/v1/memes/{id}"), "GET, DELETE"),
         ("GET", format!("/api/v1/memes/{id}/vote"), "POST"),
         (
             "DELETE",

@@ -716,6 +716,12 @@ async fn exercise(app: &TestApp) -> (Vec<Sample>, Vec<Received>) {
         &alice,
     )
     .await;
+    r.post(
+        "/api/agent/webhooks/{id}/enable",
+        &format!("{hook}/enable"),
+        &alice,
+    )
+    .await;
     r.get(
         "/api/agent/webhooks/{id}/deliveries",
         &format!("{hook}/deliveries"),
@@ -755,8 +761,114 @@ async fn exercise(app: &TestApp) -> (Vec<Sample>, Vec<Received>) {
         &alice,
     )
     .await;
+    exercise_deletion(&mut r, &alice, &bob).await;
     let delivered = delivered.lock().unwrap().clone();
     (r.samples, delivered)
+}
+
+/// Deleting on each surface: a comment, then its post, each once by
+/// another agent (not found) and once by its author.
+async fn exercise_deletion(r: &mut Recorder<'_>, alice: &str, bob: &str) {
+    let app = r.app;
+    app.clock.advance(std::time::Duration::from_secs(60));
+    let image = app.image_post(alice, 99, "soon gone").await;
+    let said = app
+        .post_json(
+            &format!("/api/agent/posts/{image}/comments"),
+            bob,
+            json!({"body": "gone too"}),
+            &[],
+        )
+        .await;
+    assert_eq!(said.status, 200, "{}", said.body);
+    let comment = said.body["comment"]["id"].as_str().unwrap().to_owned();
+    let template = "/api/agent/posts/{id}/comments/{commentId}";
+    let path = format!("/api/agent/posts/{image}/comments/{comment}");
+    r.delete(template, &path, alice).await;
+    r.delete(template, &path, bob).await;
+    r.delete(
+        "/api/agent/posts/{id}",
+        &format!("/api/agent/posts/{image}"),
+        bob,
+    )
+    .await;
+    r.delete(
+        "/api/agent/posts/{id}",
+        &format!("/api/agent/posts/{image}"),
+        alice,
+    )
+    .await;
+
+    let meme = app
+        .post_json(
+            "/api/v1/memes",
+            alice,
+            json!({"concept": "documents that delete themselves"}),
+            &[],
+        )
+        .await;
+    assert_eq!(meme.status, 201, "{}", meme.body);
+    let meme = meme.body["id"].as_str().unwrap().to_owned();
+    app.clock.advance(std::time::Duration::from_secs(60));
+    let said = app
+        .post_json(
+            &format!("/api/v1/memes/{meme}/comments"),
+            bob,
+            json!({"content": "ha"}),
+            &[],
+        )
+        .await;
+    assert_eq!(said.status, 201, "{}", said.body);
+    let comment = said.body["id"].as_str().unwrap().to_owned();
+    let template = "/api/v1/memes/{id}/comments/{commentId}";
+    let path = format!("/api/v1/memes/{meme}/comments/{comment}");
+    r.delete(template, &path, alice).await;
+    r.delete(template, &path, bob).await;
+    r.delete("/api/v1/memes/{id}", &format!("/api/v1/memes/{meme}"), bob)
+        .await;
+    r.delete(
+        "/api/v1/memes/{id}",
+        &format!("/api/v1/memes/{meme}"),
+        alice,
+    )
+    .await;
+
+    let post = app
+        .post_json(
+            "/api/discuss/posts",
+            alice,
+            json!({"communitySlug": "general", "title": "Short-lived"}),
+            &[],
+        )
+        .await;
+    assert_eq!(post.status, 201, "{}", post.body);
+    let post = post.body["id"].as_str().unwrap().to_owned();
+    let said = app
+        .post_json(
+            &format!("/api/discuss/posts/{post}/comments"),
+            bob,
+            json!({"bodyMd": "*brief*"}),
+            &[],
+        )
+        .await;
+    assert_eq!(said.status, 201, "{}", said.body);
+    let comment = said.body["id"].as_str().unwrap().to_owned();
+    let template = "/api/discuss/posts/{id}/comments/{commentId}";
+    let path = format!("/api/discuss/posts/{post}/comments/{comment}");
+    r.delete(template, &path, alice).await;
+    r.delete(template, &path, bob).await;
+    r.delete(
+        "/api/discuss/posts/{id}",
+        &format!("/api/discuss/posts/{post}"),
+        bob,
+    )
+    .await;
+    r.delete(
+        "/api/discuss/posts/{id}",
+        &format!("/api/discuss/posts/{post}"),
+        alice,
+    )
+    .await;
 }
 
 /// The doseofai agent operations, each successfully and with a failure in

@@ -260,3 +260,34 @@ async fn a_stored_provider_key_is_shown_again_only_by_its_last_four_characters()
     assert_eq!(removed.status, 303);
     assert!(!html(&get(&app, "/owner", &ada).await).contains("••••7f3e"));
 }
+
+#[actix_web::test]
+async fn the_owner_reads_why_the_operator_removed_a_post_and_nobody_else_does() {
+    let app = TestApp::spawn().await;
+    let ada = signed_up(&app, "ada").await;
+    let key = shown_key(&create_agent(&app, &ada, "pixel").await);
+    let post = app.image_post(&key, 5, "my <b>finest</b> work").await;
+
+    let removed = app
+        .aispace
+        .remove_post(&post, "Copied from another artist <script>")
+        .unwrap();
+    assert!(!removed.tombstone);
+    let (status, _) = app
+        .get(&format!("/api/agent/posts/{post}"), Some(&key))
+        .await;
+    assert_eq!(status, 404);
+
+    let page = html(&get(&app, "/owner", &ada).await);
+    assert!(page.contains("Removed by the operator"), "{page}");
+    assert!(
+        page.contains("Reason: Copied from another artist &lt;script&gt;"),
+        "the reason, escaped: {page}"
+    );
+    assert!(page.contains("my &lt;b&gt;finest&lt;/b&gt; work"), "{page}");
+    assert!(page.contains(&format!("data-id=\"{post}\"")));
+
+    let bob = signed_up(&app, "bob").await;
+    let other = html(&get(&app, "/owner", &bob).await);
+    assert!(!other.contains("Copied from another artist"));
+}

@@ -1005,6 +1005,7 @@ async fn the_developers_page_speaks_with_this_servers_address() {
         "/api/agent/webhooks",
         "/api/agent/webhooks/{id}",
         "/api/agent/webhooks/{id}/rotate-secret",
+        "/api/agent/webhooks/{id}/enable",
         "/api/agent/webhooks/{id}/test",
         "/api/agent/webhooks/{id}/deliveries",
         "/api/agent/webhooks/{id}/deliveries/{deliveryId}/redeliver",

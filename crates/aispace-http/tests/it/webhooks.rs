@@ -367,3 +367,138 @@ async fn rotation_returns_a_new_secret_and_events_list_what_happened() {
     let (_, fans) = app.get("/api/agent/events", Some(&fan)).await;
     assert_eq!(fans["events"], json!([]));
 }
+
+/// Accepts one request per status in `statuses`, answering each with it.
+fn answering(statuses: Vec<u16>) -> (String, std::thread::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let handle = std::thread::spawn(move || {
+        for status in statuses {
+            let (stream, _) = listener.accept().unwrap();
+            let mut reader = BufReader::new(stream);
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                if line.trim().is_empty() {
+                    break;
+                }
+                if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = value.trim().parse().unwrap();
+                }
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            reader
+                .get_mut()
+                .write_all(
+                    format!("HTTP/1.1 {status} Whatever\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                        .as_bytes(),
+                )
+                .unwrap();
+        }
+    });
+    (url, handle)
+}
+
+#[actix_web::test]
+async fn a_disabled_webhook_says_why_and_is_enabled_again_with_a_fresh_schedule() {
+    let app = &TestApp::spawn_with(allow_http()).await;
+    let (_, key) = app.agent("revived");
+    // A 500 (retried later), a 410 (which turns the webhook off), then a
+    // receiver that works again.
+    let (url, receiver) = answering(vec![500, 410, 204]);
+    let created = create(app, &key, json!({"url": url})).await;
+    let id = created.body["webhook"]["id"].as_str().unwrap().to_owned();
+    let ping = || {
+        let path = format!("/api/agent/webhooks/{id}/test");
+        let key = key.clone();
+        async move {
+            let (status, body) = app.post(&path, Some(&key)).await;
+            assert_eq!(status, 200, "{body}");
+            body["eventId"].as_str().unwrap().to_owned()
+        }
+    };
+    let retried = ping().await;
+    let gone = ping().await;
+    assert!(app.aispace.deliver_one().unwrap());
+    assert!(app.aispace.deliver_one().unwrap());
+    assert!(!app.aispace.deliver_one().unwrap(), "the retry is not due");
+
+    let (_, listed) = app.get("/api/agent/webhooks", Some(&key)).await;
+    let hook = &listed["webhooks"][0];
+    assert_eq!(hook["active"], false, "{listed}");
+    assert_eq!(hook["disabledReason"], "the receiver answered 410 Gone");
+    let log = || {
+        let path = format!("/api/agent/webhooks/{id}/deliveries");
+        let key = key.clone();
+        async move { app.get(&path, Some(&key)).await.1 }
+    };
+    let of = |log: &Value, event: &str| {
+        log["deliveries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["eventId"] == event)
+            .unwrap()
+            .clone()
+    };
+    let before = log().await;
+    assert_eq!(of(&before, &gone)["status"], "FAILED");
+    let waiting = of(&before, &retried);
+    assert_eq!(
+        (waiting["status"].clone(), waiting["attempts"].clone()),
+        (json!("PENDING"), json!(1))
+    );
+
+    // Only its owner may turn it on; anyone else finds no such webhook.
+    let (_, stranger) = app.agent("stranger");
+    let enable = format!("/api/agent/webhooks/{id}/enable");
+    let theirs = app.post(&enable, Some(&stranger)).await;
+    let nowhere = app
+        .post(
+            "/api/agent/webhooks/c0000000000000000000000000/enable",
+            Some(&key),
+        )
+        .await;
+    assert_eq!(
+        (theirs.0, error_code(theirs.0, &theirs.1)),
+        (404, "NOT_FOUND".into())
+    );
+    assert_eq!(theirs, nowhere);
+
+    let (status, enabled) = app.post(&enable, Some(&key)).await;
+    assert_eq!(status, 200, "{enabled}");
+    assert_eq!(enabled["ok"], true);
+    assert_eq!(enabled["wasDisabled"], true);
+    assert_eq!(enabled["disabledReason"], "the receiver answered 410 Gone");
+    assert_eq!(enabled["webhook"]["id"], id.as_str());
+    assert_eq!(enabled["webhook"]["active"], true);
+    assert!(
+        enabled["webhook"].get("disabledReason").is_none(),
+        "{enabled}"
+    );
+    assert!(enabled["webhook"].get("secret").is_none(), "{enabled}");
+    let (_, listed) = app.get("/api/agent/webhooks", Some(&key)).await;
+    assert_eq!(listed["webhooks"][0]["active"], true);
+    assert!(listed["webhooks"][0].get("disabledReason").is_none());
+
+    // The pending delivery starts its schedule over, due now: the clock
+    // has not moved, and it goes out.
+    let waiting = of(&log().await, &retried);
+    assert_eq!(waiting["attempts"], 0, "{waiting}");
+    assert!(app.aispace.deliver_one().unwrap());
+    let delivered = of(&log().await, &retried);
+    assert_eq!(
+        (delivered["status"].clone(), delivered["attempts"].clone()),
+        (json!("DELIVERED"), json!(1))
+    );
+    receiver.join().unwrap();
+
+    // Enabling an enabled webhook is a success that changes nothing.
+    let (status, again) = app.post(&enable, Some(&key)).await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["wasDisabled"], false);
+    assert!(again["disabledReason"].is_null(), "{again}");
+    assert_eq!(again["webhook"]["active"], true);
+}

@@ -1,7 +1,10 @@
 //! The operator interface: the `aispace` subcommands.
 
 mod agent;
+mod backup;
+pub(crate) mod housekeeping;
 mod key;
+mod moderation;
 mod owner;
 
 use aispace_domain::DomainError;
@@ -34,6 +37,10 @@ enum Command {
     Serve(ServeArgs),
     /// Apply pending migrations and exit.
     Migrate,
+    /// Copy the SQLite database and images into DIR, while serving.
+    Backup(backup::BackupArgs),
+    /// Put a backup into an empty data directory.
+    Restore(backup::RestoreArgs),
     /// Manage agents.
     #[command(subcommand)]
     Agent(agent::AgentCommand),
@@ -43,6 +50,18 @@ enum Command {
     /// Manage the people who own agents.
     #[command(subcommand)]
     Owner(owner::OwnerCommand),
+    /// Sweep unreferenced images and purge expired rows once (what `serve`
+    /// does every `AISPACE_HOUSEKEEPING_INTERVAL`).
+    Housekeeping {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Take posts down (moderation).
+    #[command(subcommand)]
+    Post(moderation::PostCommand),
+    /// Take comments down (moderation).
+    #[command(subcommand)]
+    Comment(moderation::CommentCommand),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +72,8 @@ pub enum CliError {
     Domain(#[from] DomainError),
     #[error("{0}: {1}")]
     Io(String, #[source] std::io::Error),
+    #[error(transparent)]
+    Backup(#[from] aispace_storage_diesel::backup::BackupError),
 }
 
 impl From<StoreError> for CliError {
@@ -81,9 +102,20 @@ pub fn run(args: Args) -> Result<(), String> {
         Command::Migrate => app::open_store(&args.storage, 1).map(|_| {
             println!("migrations are up to date");
         }),
+        Command::Backup(backup_args) => backup::backup(&args.storage, backup_args),
+        Command::Restore(restore_args) => backup::restore(&args.storage, restore_args),
         Command::Agent(cmd) => operator(&args).and_then(|aispace| agent::run(&aispace, cmd)),
         Command::Key(cmd) => operator(&args).and_then(|aispace| key::run(&aispace, cmd)),
         Command::Owner(cmd) => operator(&args).and_then(|aispace| owner::run(&aispace, cmd)),
+        Command::Housekeeping { json } => {
+            operator(&args).and_then(|aispace| housekeeping::run(&aispace, *json))
+        }
+        Command::Post(cmd) => {
+            operator(&args).and_then(|aispace| moderation::run_post(&aispace, cmd))
+        }
+        Command::Comment(cmd) => {
+            operator(&args).and_then(|aispace| moderation::run_comment(&aispace, cmd))
+        }
     };
     result.map_err(|e| describe(&e))
 }

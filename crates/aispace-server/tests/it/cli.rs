@@ -287,3 +287,96 @@ fn migrate_is_idempotent() {
         assert!(stdout(&out).contains("up to date"));
     }
 }
+
+#[test]
+fn the_operator_removes_posts_and_comments_and_sweeps_their_images() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let key = aispace_json(
+        data,
+        None,
+        &[
+            "agent", "create", "--handle", "painter", "--name", "Painter", "--json",
+        ],
+    )["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let server = Server::start(data, None);
+    let png = aispace_testkit::images::png(9, 7, 3);
+    let posted = json(&server.upload(&key, &png, &[("caption", "to be removed")], &[]));
+    let post = posted["postId"].as_str().unwrap().to_owned();
+    let kept = json(&server.upload(&key, &aispace_testkit::images::png(7, 9, 4), &[], &[]));
+    let said = json(&server.post_json(
+        &format!(
+            "/api/agent/posts/{}/comments",
+            kept["postId"].as_str().unwrap()
+        ),
+        &key,
+        &serde_json::json!({"body": "spam spam spam"}),
+    ));
+    let comment = said["comment"]["id"].as_str().unwrap().to_owned();
+    let image = data.join("blobs").join(
+        aispace_domain::model::BlobKey::for_content(&png, aispace_domain::model::ImageType::Png)
+            .as_str(),
+    );
+    assert!(image.is_file());
+
+    let removed = aispace_json(
+        data,
+        None,
+        &[
+            "post",
+            "remove",
+            &post,
+            "--reason",
+            "not the author's work",
+            "--json",
+        ],
+    );
+    assert_eq!(removed["postId"], post.as_str());
+    assert_eq!(
+        server.get(&format!("/api/agent/posts/{post}"), &key).status,
+        404,
+        "removed from the running server at once"
+    );
+    let removed = aispace_json(
+        data,
+        None,
+        &["comment", "remove", &comment, "--reason", "spam", "--json"],
+    );
+    assert_eq!(removed["shownAsDeleted"], false);
+
+    // Unknown ids and empty reasons fail with a message.
+    let out = aispace(data, None, &["post", "remove", &post, "--reason", "again"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("not found"), "{}", stderr(&out));
+    let out = aispace(
+        data,
+        None,
+        &["comment", "remove", &comment, "--reason", " "],
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("reason"), "{}", stderr(&out));
+
+    // Within the grace period the image stays; past it, it goes, and the
+    // kept post's image stays.
+    let swept = aispace_json(data, None, &["housekeeping", "--json"]);
+    assert_eq!(swept["blobsRemoved"], 0, "{swept}");
+    assert!(image.is_file());
+    let swept = aispace_json(
+        data,
+        None,
+        &["--blob-grace", "0s", "housekeeping", "--json"],
+    );
+    assert_eq!(swept["blobsExamined"], 2, "{swept}");
+    assert_eq!(swept["blobsRemoved"], 1, "{swept}");
+    assert!(!image.exists());
+    assert_eq!(
+        stdout(&aispace(data, None, &["housekeeping"]))
+            .lines()
+            .count(),
+        1
+    );
+    server.kill();
+}

@@ -1,12 +1,14 @@
 //! SIGKILL under load: nothing acknowledged is lost.
 //!
-//! Fans (one thread and one agent each) post distinct images, like and
-//! comment on a real `aispace serve` while the test SIGKILLs it at random
-//! moments and starts it again on the same data and port. Afterwards every
-//! request that got a 2xx must be there: the post with its exact bytes
-//! behind its media URL, the like, the comment; and every post a reader can
-//! find points at a blob that exists. A request cut by a kill may or may
-//! not have happened, so only bounds are checked for those.
+//! Fans (one thread and one agent each) post distinct images, like,
+//! comment and delete some of their own posts on a real `aispace serve`,
+//! whose blob sweeper runs every second, while the test SIGKILLs it at
+//! random moments and starts it again on the same data and port.
+//! Afterwards every request that got a 2xx must be there: the post with
+//! its exact bytes behind its media URL, the like, the comment; every
+//! acknowledged deletion stays deleted; and every post a reader can find
+//! points at a blob that exists. A request cut by a kill may or may not
+//! have happened, so only bounds are checked for those.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddr;
@@ -28,7 +30,11 @@ const KILLS: usize = 5;
 
 /// Quotas and the request guard would refuse this much traffic; only the
 /// line saying where the server listens is logged.
-const ENV: [(&str, &str); 5] = [
+const ENV: [(&str, &str); 7] = [
+    // The sweeper runs all along, with a grace short enough to delete the
+    // images of deleted posts during the test.
+    ("AISPACE_HOUSEKEEPING_INTERVAL", "1s"),
+    ("AISPACE_BLOB_GRACE", "2s"),
     ("AISPACE_QUOTA_POSTS_PER_DAY", "100000000"),
     ("AISPACE_QUOTA_MEDALS_PER_MINUTE", "100000000"),
     ("AISPACE_COMMENT_COOLDOWN_SECONDS", "0"),
@@ -86,12 +92,23 @@ fn send(
     content_type: Option<&str>,
     body: &[u8],
 ) -> Outcome {
+    send_as("POST", addr, path, key, content_type, body)
+}
+
+fn send_as(
+    method: &str,
+    addr: SocketAddr,
+    path: &str,
+    key: &str,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Outcome {
     let auth = format!("Bearer {key}");
     let mut headers = vec![("Authorization", auth.as_str())];
     if let Some(content_type) = content_type {
         headers.push(("Content-Type", content_type));
     }
-    match http::request(addr, "POST", path, &headers, body) {
+    match http::request(addr, method, path, &headers, body) {
         Err(HttpError::Io(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
             Outcome::NotSent
         }
@@ -100,7 +117,7 @@ fn send(
         Ok(r) if (200..300).contains(&r.status) => {
             serde_json::from_slice(&r.body).map_or(Outcome::Unknown, Outcome::Done)
         }
-        Ok(r) => Outcome::Refused(r.status, format!("POST {path}: {}", r.text())),
+        Ok(r) => Outcome::Refused(r.status, format!("{method} {path}: {}", r.text())),
     }
 }
 
@@ -114,6 +131,11 @@ struct Ledger {
     /// Acknowledged comments: post, comment id, body.
     comments: Vec<(String, String, String)>,
     maybe_comments: Vec<String>,
+    /// Own posts whose deletion was acknowledged, or cut by a kill.
+    deleted: HashSet<String>,
+    maybe_deleted: HashSet<String>,
+    /// Posts a like or comment found gone (another fan deleted them).
+    found_gone: HashSet<String>,
     unknown: usize,
     not_sent: usize,
     refused: Vec<(u16, String)>,
@@ -139,7 +161,34 @@ fn fan(
             (!board.is_empty()).then(|| board[rng.below(board.len())].clone())
         };
         let roll = rng.below(100);
+        let own_live: Vec<&String> = ledger
+            .posts
+            .iter()
+            .map(|(id, _)| id)
+            .filter(|id| !ledger.deleted.contains(*id) && !ledger.maybe_deleted.contains(*id))
+            .collect();
         let outcome = match target {
+            _ if (35..42).contains(&roll) && !own_live.is_empty() => {
+                let post = own_live[rng.below(own_live.len())].clone();
+                let outcome = send_as(
+                    "DELETE",
+                    addr,
+                    &format!("/api/agent/posts/{post}"),
+                    key,
+                    None,
+                    b"",
+                );
+                match &outcome {
+                    Outcome::Done(_) => {
+                        ledger.deleted.insert(post);
+                    }
+                    Outcome::NotSent => {}
+                    _ => {
+                        ledger.maybe_deleted.insert(post);
+                    }
+                }
+                outcome
+            }
             Some(post) if roll < 35 && !tried.contains(&post) => {
                 let outcome = send(
                     addr,
@@ -154,6 +203,9 @@ fn fan(
                         ledger.likes.insert(post.clone());
                     }
                     Outcome::NotSent => {}
+                    Outcome::Refused(404, _) => {
+                        ledger.found_gone.insert(post.clone());
+                    }
                     _ => {
                         ledger.maybe_likes.insert(post.clone());
                     }
@@ -174,6 +226,9 @@ fn fan(
                         ledger.comments.push((post, id, body));
                     }
                     Outcome::NotSent => {}
+                    Outcome::Refused(404, _) => {
+                        ledger.found_gone.insert(post);
+                    }
                     _ => ledger.maybe_comments.push(post),
                 }
                 outcome
@@ -204,6 +259,9 @@ fn fan(
                 ledger.unknown += 1;
                 std::thread::sleep(pause);
             }
+            // A like or comment of a post another fan deleted: checked
+            // against the deletions at the end.
+            Outcome::Refused(404, _) => {}
             Outcome::Refused(status, what) => ledger.refused.push((status, what)),
         }
     }
@@ -346,9 +404,37 @@ fn sigkill_under_load(data: &Path, database_url: Option<&str>) {
         blobs.insert(id.clone(), raw.body);
     }
 
+    // Deletions: what was acknowledged stays deleted after the kills, a
+    // post a reaction found gone was deleted, and a deleted post's image
+    // goes with the sweep while every image a post shows stays.
+    let deleted: HashSet<&String> = ledgers.iter().flat_map(|l| &l.deleted).collect();
+    let maybe_deleted: HashSet<&String> = ledgers.iter().flat_map(|l| &l.maybe_deleted).collect();
+    for (n, ledger) in ledgers.iter().enumerate() {
+        for id in &ledger.deleted {
+            let item = server.get(&format!("/api/agent/posts/{id}"), &keys[n]);
+            assert_eq!(item.status, 404, "deleted post {id} came back");
+            assert!(!feed.contains_key(id), "deleted post {id} is in the feed");
+        }
+        for id in &ledger.found_gone {
+            assert!(
+                deleted.contains(id) || maybe_deleted.contains(id),
+                "post {id} was found gone but nobody deleted it"
+            );
+        }
+    }
+    let gone_images: Vec<(String, Vec<u8>)> = ledgers
+        .iter()
+        .flat_map(|l| &l.posts)
+        .filter(|(id, _)| deleted.contains(id))
+        .cloned()
+        .collect();
+
     // Every acknowledged post: readable, by its author, its exact bytes.
     for (n, ledger) in ledgers.iter().enumerate() {
         for (id, png) in &ledger.posts {
+            if deleted.contains(id) || maybe_deleted.contains(id) {
+                continue;
+            }
             let item = server.get(&format!("/api/agent/posts/{id}"), &keys[n]);
             assert_eq!(
                 item.status,
@@ -405,6 +491,10 @@ fn sigkill_under_load(data: &Path, database_url: Option<&str>) {
         }
     }
     for (post, expected) in &acknowledged_comments {
+        if !feed.contains_key(*post) {
+            // Deleted with its comments (checked above).
+            continue;
+        }
         let listed = all_comments(&server, post, &keys[0]);
         for (id, body) in expected {
             assert_eq!(
@@ -422,18 +512,41 @@ fn sigkill_under_load(data: &Path, database_url: Option<&str>) {
         assert_eq!(feed[*post]["stats"]["comments"], listed.len());
     }
 
+    // One more sweep with no grace, the server stopped: the images of the
+    // deleted posts go, every image a post shows stays.
+    server.kill();
+    let swept = aispace_json(
+        data,
+        database_url,
+        &["--blob-grace", "0s", "housekeeping", "--json"],
+    );
+    for (id, png) in &gone_images {
+        let key = BlobKey::for_content(png, ImageType::Png);
+        assert!(
+            !data.join("blobs").join(key.as_str()).exists(),
+            "the image of deleted post {id} was not swept ({swept})"
+        );
+    }
+    for id in feed.keys() {
+        let key = BlobKey::for_content(&blobs[id], ImageType::Png);
+        assert!(
+            data.join("blobs").join(key.as_str()).is_file(),
+            "the sweep deleted the image of live post {id}"
+        );
+    }
+
     let count = |f: fn(&Ledger) -> usize| ledgers.iter().map(f).sum::<usize>();
     eprintln!(
-        "{KILLS} kills survived in {load_time:?}: acknowledged {acknowledged_posts} posts, {} likes, {} comments, all present; \
+        "{KILLS} kills survived in {load_time:?}: acknowledged {acknowledged_posts} posts, {} likes, {} comments, {} deletions, all as acknowledged; \
          {} requests cut by a kill, {} refused connections, {} answered 503; {} posts found in all",
         count(|l| l.likes.len()),
         count(|l| l.comments.len()),
+        count(|l| l.deleted.len()),
         count(|l| l.unknown),
         count(|l| l.not_sent),
         refused.len(),
         feed.len(),
     );
-    server.kill();
 }
 
 #[test]

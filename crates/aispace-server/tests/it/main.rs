@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
 
+mod backup_restore;
 mod browser;
 mod cli;
 mod crash;
@@ -22,4 +23,5 @@ mod seed_examples;
 mod serve;
 mod server_secret;
 mod shutdown;
+mod upload_pressure;
 mod webhooks;

@@ -96,9 +96,19 @@ impl Server {
         self.logs.lock().unwrap().clone()
     }
 
+    /// The process id, for reading its memory from `/proc`.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn get(&self, path: &str, key: &str) -> Response {
         let auth = format!("Bearer {key}");
         http::request(self.addr, "GET", path, &[("Authorization", &auth)], b"").unwrap()
+    }
+
+    pub fn delete(&self, path: &str, key: &str) -> Response {
+        let auth = format!("Bearer {key}");
+        http::request(self.addr, "DELETE", path, &[("Authorization", &auth)], b"").unwrap()
     }
 
     pub fn post(&self, path: &str, key: &str) -> Response {

@@ -1,7 +1,8 @@
 //! Two `serve` processes on one PostgreSQL database and one S3 bucket:
-//! concurrent posting, scheduled posts, likes, medals, comments
-//! and webhooks through both, then every cross-process rule checked against
-//! the database, the bucket and a webhook receiver.
+//! concurrent posting, scheduled posts, likes, medals, comments, webhooks
+//! and deletions through both, with both processes' blob sweepers running
+//! all along, then every cross-process rule checked against the database,
+//! the bucket and a webhook receiver.
 //!
 //! Needs `AISPACE_TEST_DATABASE_URL` and `AISPACE_TEST_S3_ENDPOINT` (both
 //! set by `cargo xtask ci`); without them it prints SKIPPED.
@@ -45,6 +46,10 @@ fn settings(bucket: &TestBucket) -> Vec<(String, String)> {
         ("AISPACE_FETCH_ALLOW", "127.0.0.1/32".into()),
         ("AISPACE_RATE_LIMIT_PER_SECOND", "100000".into()),
         ("AISPACE_RATE_LIMIT_BURST", "100000".into()),
+        // Both sweepers run every second with a short grace, racing each
+        // other and the uploads.
+        ("AISPACE_HOUSEKEEPING_INTERVAL", "1s".into()),
+        ("AISPACE_BLOB_GRACE", "3s".into()),
     ] {
         env.push((k.to_owned(), v));
     }
@@ -373,6 +378,87 @@ fn two_processes_on_postgres_and_s3_keep_quotas_publish_once_deliver_once_and_co
         author_events as i64,
         "one delivery per event and webhook"
     );
+
+    // Deletions through both processes: half the author's posts, and each
+    // fan's comment. Deleted posts are gone from both, their comments and
+    // reactions with them; the counters stay equal to the rows.
+    let (doomed, kept) = posts.split_at(posts.len() / 2);
+    let media_of = |id: &str| {
+        db.text(&format!("(SELECT media_key FROM posts WHERE id = '{id}')"))
+            .unwrap()
+    };
+    let doomed_keys: Vec<String> = doomed.iter().map(|id| media_of(id)).collect();
+    for (i, post) in doomed.iter().enumerate() {
+        let answer = servers[i % 2].delete(&format!("/api/agent/posts/{post}"), &author);
+        assert_eq!(answer.status, 200, "{}", answer.text());
+    }
+    for (f, fan) in fans.iter().enumerate() {
+        let post = &posts[f % posts.len()];
+        let Some(comment) = db.text(&format!(
+            "(SELECT c.id FROM comments c JOIN agents a ON a.id = c.author_id \
+             WHERE a.handle = 'fan{f}' AND c.post_id = '{post}')"
+        )) else {
+            continue;
+        };
+        let answer =
+            servers[f % 2].delete(&format!("/api/agent/posts/{post}/comments/{comment}"), fan);
+        assert_eq!(answer.status, 200, "{}", answer.text());
+    }
+    for (i, post) in doomed.iter().enumerate() {
+        for server in servers.iter() {
+            let answer = server.get(&format!("/api/agent/posts/{post}"), &fans[i % FANS]);
+            assert_eq!(answer.status, 404, "deleted post {post} still served");
+        }
+        for table in ["likes", "medal_votes", "comments"] {
+            assert_eq!(
+                db.number(&format!(
+                    "(SELECT count(*) FROM {table} WHERE post_id = '{post}')"
+                )),
+                0,
+                "{table} of deleted post {post}"
+            );
+        }
+    }
+    for post in kept {
+        assert_eq!(
+            db.number(&format!(
+                "(SELECT comment_count FROM posts WHERE id = '{post}')"
+            )),
+            db.number(&format!(
+                "(SELECT count(*) FROM comments WHERE post_id = '{post}' AND deleted_at IS NULL)"
+            ))
+        );
+    }
+    assert_eq!(
+        db.number("(SELECT count(*) FROM comments WHERE author_id IN (SELECT id FROM agents WHERE handle LIKE 'fan%'))"),
+        0
+    );
+
+    // The sweepers of both processes remove the deleted posts' images
+    // once past their grace, and never an image a post still shows.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while doomed_keys
+        .iter()
+        .any(|key| bucket.object(&format!("media/{key}")).is_some())
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the sweepers left deleted posts' images"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let live = db
+        .text("(SELECT string_agg(id, ',') FROM posts)")
+        .unwrap_or_default();
+    let live: Vec<&str> = live.split(',').collect();
+    assert_eq!(live.len(), kept.len() + POSTS_PER_DAY);
+    for id in &live {
+        let key = media_of(id);
+        assert!(
+            bucket.object(&format!("media/{key}")).is_some(),
+            "the sweepers deleted {key}, which post {id} shows"
+        );
+    }
 }
 
 fn now_millis() -> i64 {

@@ -9,7 +9,7 @@ mod posts;
 
 use actix_web::web;
 
-use super::endpoint;
+use super::{deletion, endpoint, idempotent};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(endpoint("/api/agents/register", "POST").route(web::post().to(agents::register)))
@@ -20,28 +20,40 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(endpoint("/api/agents/status", "GET").route(web::get().to(agents::status)))
         .service(endpoint("/api/agents/profile", "GET").route(web::get().to(agents::profile)))
-        .service(
+        .service(idempotent(
             endpoint("/api/agents/{slug}/follow", "POST, DELETE")
                 .route(web::post().to(agents::follow))
                 .route(web::delete().to(agents::unfollow)),
-        )
-        .service(
+        ))
+        .service(idempotent(
             endpoint("/api/discuss/communities", "GET, POST")
                 .route(web::get().to(communities::list))
                 .route(web::post().to(communities::create)),
-        )
-        .service(endpoint("/api/discuss/posts", "POST").route(web::post().to(posts::create)))
-        .service(endpoint("/api/discuss/posts/{id}", "GET").route(web::get().to(posts::get)))
+        ))
+        .service(idempotent(
+            endpoint("/api/discuss/posts", "POST").route(web::post().to(posts::create)),
+        ))
         .service(
+            endpoint("/api/discuss/posts/{id}", "GET, DELETE")
+                .route(web::get().to(posts::get))
+                .route(web::delete().to(deletion::discuss_post)),
+        )
+        .service(
+            endpoint("/api/discuss/posts/{id}/comments/{commentId}", "DELETE")
+                .route(web::delete().to(deletion::discuss_comment)),
+        )
+        .service(idempotent(
             endpoint("/api/discuss/posts/{id}/comments", "GET, POST")
                 .route(web::get().to(posts::comments))
                 .route(web::post().to(posts::comment)),
-        )
+        ))
         .service(endpoint("/api/discuss/feed", "GET").route(web::get().to(posts::feed)))
         .service(endpoint("/api/discuss/search", "GET").route(web::get().to(posts::search)))
-        .service(endpoint("/api/discuss/vote", "POST").route(web::post().to(posts::vote)))
-        .service(
+        .service(idempotent(
+            endpoint("/api/discuss/vote", "POST").route(web::post().to(posts::vote)),
+        ))
+        .service(idempotent(
             endpoint("/api/discuss/subscribe", "POST")
                 .route(web::post().to(communities::subscribe)),
-        );
+        ));
 }

@@ -13,7 +13,7 @@ mod votes;
 
 use actix_web::web;
 
-use super::endpoint;
+use super::{deletion, endpoint, idempotent};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -21,12 +21,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(memes::list))
             .route(web::post().to(memes::create)),
     )
-    .service(endpoint("/api/v1/memes/{id}", "GET").route(web::get().to(memes::get)))
-    .service(endpoint("/api/v1/memes/{id}/vote", "POST").route(web::post().to(votes::vote)))
     .service(
+        endpoint("/api/v1/memes/{id}", "GET, DELETE")
+            .route(web::get().to(memes::get))
+            .route(web::delete().to(deletion::lol_meme)),
+    )
+    .service(
+        endpoint("/api/v1/memes/{id}/comments/{commentId}", "DELETE")
+            .route(web::delete().to(deletion::lol_comment)),
+    )
+    .service(idempotent(
+        endpoint("/api/v1/memes/{id}/vote", "POST").route(web::post().to(votes::vote)),
+    ))
+    .service(idempotent(
         endpoint("/api/v1/memes/{id}/comments", "GET, POST")
             .route(web::get().to(comments::list))
             .route(web::post().to(comments::create)),
-    )
+    ))
     .service(endpoint("/api/v1/agents/me", "GET").route(web::get().to(agents::me)));
 }
