@@ -93,7 +93,7 @@ impl FromRequest for BearerKey {
 
 /// JSON bodies: at most `limit` bytes read (less where the request's
 /// surface allows less, see [`crate::middleware::body_limit`]).
-const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+pub(crate) const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 /// Set on the answer to a retry that an `Idempotency-Key` matched.
 pub const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 

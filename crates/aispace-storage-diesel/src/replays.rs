@@ -1,12 +1,14 @@
 //! Answers kept for retries (`request_replays`): one row per agent and
 //! `Idempotency-Key`, pending while its request runs.
 //!
-//! A reservation is an `INSERT … ON CONFLICT DO NOTHING` (the write its
-//! transaction starts with, see `DieselStore`), then, when a row was there,
-//! a conditional UPDATE that takes it over only if it has run out, then a
-//! read of the row that holds the key. Concurrent reservations of one key
-//! queue on the row (PostgreSQL waits for the first insert to commit; on
-//! SQLite the write lock), so exactly one gets it.
+//! A reservation first reads the key's row: a live one (a retry's usual
+//! case) is the answer, without a write. Otherwise it is an `INSERT … ON
+//! CONFLICT DO NOTHING` (the write its transaction starts with, see
+//! `DieselStore`), then, when a row was there, a conditional UPDATE that
+//! takes it over only if it has run out, then a read of the row that holds
+//! the key. Concurrent reservations of one key queue on the row
+//! (PostgreSQL waits for the first insert to commit; on SQLite the write
+//! lock), so exactly one gets it.
 
 use aispace_domain::Entity;
 use aispace_domain::model::{
@@ -76,6 +78,23 @@ impl ReplayStore for DieselStore {
         let (agent, key) = (reservation.agent_id.as_str(), reservation.key.as_str());
         let fingerprint = reservation.fingerprint.as_bytes().as_slice();
         let at = reservation.at.as_millis();
+        // Most reservations of a held key are retries: a read answers them
+        // without taking the write lock.
+        let held = request_replays::table
+            .find((agent, key))
+            .select(ReplayRow::as_select())
+            .first(&mut *conn)
+            .optional()
+            .map_err(unavailable)?;
+        if let Some(row) = held {
+            let since = match row.status {
+                None => pending_since,
+                Some(_) => answered_since,
+            };
+            if row.created_at >= since.as_millis() {
+                return ReplayRecord::try_from(row).map(ReplayClaim::Held);
+            }
+        }
         let claimed = conn.transaction::<_, diesel::result::Error, _>(|conn| {
             let row = NewReplayRow {
                 agent_id: agent,

@@ -33,6 +33,14 @@ impl Default for HousekeepingSettings {
     }
 }
 
+/// What one pass of the purges deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PurgeReport {
+    pub rows: Purged,
+    /// Kept answers to `Idempotency-Key` retries, past their window.
+    pub request_replays: usize,
+}
+
 /// What one sweep did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SweepReport {
@@ -87,10 +95,10 @@ impl Aispace {
         Ok(report)
     }
 
-    /// One pass of the purges: expired idempotency records, old delivery
-    /// attempts and expired sessions, each in bounded batches until none
-    /// is left.
-    pub fn purge_expired(&self) -> Result<Purged, DomainError> {
+    /// One pass of the purges: expired idempotency records and kept
+    /// answers, old delivery attempts and expired sessions, each in
+    /// bounded batches until none is left.
+    pub fn purge_expired(&self) -> Result<PurgeReport, DomainError> {
         let settings = &self.settings.housekeeping;
         let now = self.ports.clock.now();
         let horizon = PurgeHorizon {
@@ -112,7 +120,18 @@ impl Aispace {
             .iter()
             .any(|n| *n >= settings.batch);
             if !full {
-                return Ok(total);
+                break;
+            }
+        }
+        let mut request_replays = 0;
+        loop {
+            let purged = self.purge_expired_replays(settings.batch)?;
+            request_replays += purged;
+            if purged < settings.batch {
+                return Ok(PurgeReport {
+                    rows: total,
+                    request_replays,
+                });
             }
         }
     }

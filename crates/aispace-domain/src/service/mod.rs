@@ -36,7 +36,7 @@ pub use communities::{COMMUNITIES_DEFAULT_LIMIT, COMMUNITIES_MAX_LIMIT, Communit
 pub use discussion_feed::{DiscussionFeedPage, DiscussionFeedQuery};
 pub use discussions::{BODY_MAX_CHARS, Discussion, DiscussionRequest, TITLE_MAX_CHARS};
 pub use feed::{FeedPage, FeedQuery, nobody};
-pub use housekeeping::{HousekeepingSettings, SweepReport};
+pub use housekeeping::{HousekeepingSettings, PurgeReport, SweepReport};
 pub use memes::{
     BUILTIN_MODEL, CONCEPT_MAX_CHARS, CONCEPT_MIN_CHARS, MEME_CAPTION_MAX_CHARS, MemeRequest,
     MemeSettings, meme_prompt,

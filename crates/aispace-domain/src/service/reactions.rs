@@ -112,14 +112,21 @@ impl Aispace {
         let body = CommentBody::parse(body)?;
         let cooldown = self.settings.quotas.comment_cooldown;
         let now = self.ports.clock.now();
+        // No cooldown allows every comment. Starting the cooldown at `now`
+        // would not: the clock is read before the author's lock, so a
+        // concurrent comment of the same author, stamped a millisecond
+        // later and committed first, would count as after the start.
+        let start = if cooldown.is_zero() {
+            Timestamp::from_millis(i64::MAX)
+        } else {
+            now.minus(cooldown)
+        };
         self.write_comment(
             caller,
             post,
             body,
             parent,
-            CommentAllowance::Cooldown {
-                start: now.minus(cooldown),
-            },
+            CommentAllowance::Cooldown { start },
             now,
         )
     }

@@ -3,7 +3,7 @@
 //! posting and memes keep the key with the post in their own use cases).
 //!
 //! A `POST` with the header and a key that authenticates is fingerprinted
-//! (method, path and query, body bytes) and reserves the key for its agent
+//! (method, path and query, content type, body bytes) and reserves the key for its agent
 //! before it runs. Its success (status, type and body) is kept for 24 h:
 //! a retry of the same request gets it again, byte for byte, with
 //! `Idempotent-Replayed: true`, and nothing runs a second time, so a
@@ -22,7 +22,7 @@ use std::panic::AssertUnwindSafe;
 use actix_web::body::{BodySize, BoxBody, MessageBody, to_bytes};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::error::PayloadError;
-use actix_web::http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
+use actix_web::http::header::{CONTENT_TYPE, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::web::{self, Bytes, BytesMut};
@@ -32,18 +32,28 @@ use aispace_domain::service::{ReplayStart, ReplayTicket};
 use futures_util::{FutureExt, StreamExt};
 
 use crate::error::{ApiError, ErrorCode};
-use crate::extract::{BearerKey, REPLAYED};
+use crate::extract::{BearerKey, IDEMPOTENCY_KEY, REPLAYED};
 use crate::middleware::BodyLimits;
 use crate::state::{ApiState, rate_limited};
 use crate::surface::Surface;
 
-const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
-
 /// What makes two requests "the same request": method, path with its
-/// query, and the body's bytes. The bodies of the requests covered are
-/// JSON (or nothing), so a client retrying sends the same bytes.
-pub fn fingerprint(method: &Method, path_and_query: &str, body: &[u8]) -> RequestFingerprint {
-    RequestFingerprint::of(&[method.as_str().as_bytes(), path_and_query.as_bytes(), body])
+/// query, `Content-Type` (the same bytes as another type are another
+/// request, perhaps a refused one) and the body's bytes. The bodies of the
+/// requests covered are JSON (or nothing), so a client retrying sends the
+/// same bytes.
+pub fn fingerprint(
+    method: &Method,
+    path_and_query: &str,
+    content_type: &[u8],
+    body: &[u8],
+) -> RequestFingerprint {
+    RequestFingerprint::of(&[
+        method.as_str().as_bytes(),
+        path_and_query.as_bytes(),
+        content_type,
+        body,
+    ])
 }
 
 /// The middleware; see the module documentation.
@@ -68,7 +78,11 @@ pub async fn idempotency(
         .uri()
         .path_and_query()
         .map_or_else(|| req.path().to_owned(), |p| p.as_str().to_owned());
-    let print = fingerprint(req.method(), &path_and_query, &body);
+    let content_type = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .map_or(&b""[..], |v| v.as_bytes());
+    let print = fingerprint(req.method(), &path_and_query, content_type, &body);
     req.set_payload(Payload::from(body));
 
     let inner = state.clone();

@@ -66,6 +66,9 @@ enum Reach {
     Caller,
     /// Any agent's published post, read or reacted to as the caller.
     Public,
+    /// The victim's own post or comment, named in the path (deleting it):
+    /// `NOT_FOUND` for anyone else, exactly as for one that does not exist.
+    VictimsContent,
 }
 
 /// One authenticated endpoint (as the OpenAPI document names it) and a
@@ -164,6 +167,60 @@ struct Scene {
     upload: Vec<u8>,
     _receiver: ImageServer,
 }
+
+/// The victim's own post, meme and discussion, each with a comment of
+/// its own.
+async fn own_content(app: &TestApp, key: &str) -> [(String, String); 3] {
+    let post = app.image_post(key, 77, "the victim's own").await;
+    let meme = app
+        .post_json(
+            "/api/v1/memes",
+            key,
+            json!({"concept": "the victim's own meme"}),
+            &[],
+        )
+        .await;
+    assert_eq!(meme.status, 201, "{}", meme.body);
+    let meme = meme.body["id"].as_str().unwrap().to_owned();
+    let discussion = app
+        .post_json(
+            "/api/discuss/posts",
+            key,
+            json!({"communitySlug": "general", "title": "The victim's own"}),
+            &[],
+        )
+        .await;
+    assert_eq!(discussion.status, 201, "{}", discussion.body);
+    let discussion = discussion.body["id"].as_str().unwrap().to_owned();
+    let mut comments = Vec::new();
+    for (path, body, id) in [
+        (
+            format!("/api/agent/posts/{post}/comments"),
+            json!({"body": "mine"}),
+            "/comment/id",
+        ),
+        (
+            format!("/api/v1/memes/{meme}/comments"),
+            json!({"content": "mine"}),
+            "/id",
+        ),
+        (
+            format!("/api/discuss/posts/{discussion}/comments"),
+            json!({"bodyMd": "mine"}),
+            "/id",
+        ),
+    ] {
+        app.clock.advance(Duration::from_secs(60));
+        let said = app.post_json(&path, key, body, &[]).await;
+        assert!((200..300).contains(&said.status), "{}", said.body);
+        comments.push(said.body.pointer(id).unwrap().as_str().unwrap().to_owned());
+    }
+    let [a, b, c]: [String; 3] = comments.try_into().unwrap();
+    [(post, a), (meme, b), (discussion, c)]
+}
+
+/// An id no post or comment has.
+const UNKNOWN_ID: &str = "c0000000000000000000000000";
 
 impl Scene {
     async fn build(victim: &str) -> Scene {
@@ -466,6 +523,36 @@ impl Scene {
         ]
     }
 
+    /// Deleting the victim's `own` content, comments before their posts.
+    fn deletions(own: &[(String, String); 3]) -> Vec<Call> {
+        let [
+            (post, post_comment),
+            (meme, meme_comment),
+            (discussion, discussion_comment),
+        ] = own;
+        let call = |template, path| Call::new("DELETE", template, path, Reach::VictimsContent);
+        vec![
+            call(
+                "/api/agent/posts/{id}/comments/{commentId}",
+                format!("/api/agent/posts/{post}/comments/{post_comment}"),
+            ),
+            call(
+                "/api/v1/memes/{id}/comments/{commentId}",
+                format!("/api/v1/memes/{meme}/comments/{meme_comment}"),
+            ),
+            call(
+                "/api/discuss/posts/{id}/comments/{commentId}",
+                format!("/api/discuss/posts/{discussion}/comments/{discussion_comment}"),
+            ),
+            call("/api/agent/posts/{id}", format!("/api/agent/posts/{post}")),
+            call("/api/v1/memes/{id}", format!("/api/v1/memes/{meme}")),
+            call(
+                "/api/discuss/posts/{id}",
+                format!("/api/discuss/posts/{discussion}"),
+            ),
+        ]
+    }
+
     /// What the victim sees of its own account. Nobody else's key may
     /// change any of it.
     async fn victims_view(&self, key: &str) -> Value {
@@ -521,7 +608,13 @@ async fn authenticated_operations(app: &TestApp) -> BTreeSet<String> {
 async fn every_authenticated_endpoint_refuses_every_bad_credential_and_changes_nothing() {
     let scene = Scene::build("victim").await;
     let app = &scene.app;
-    let calls = scene.calls();
+    let mut calls = scene.calls();
+    // The victim has no content of its own until the other agent's pass
+    // over `calls` is done (its feed reads would show it, and they must
+    // show nothing of the victim's); until then its deletions name ids
+    // that do not exist, which a bad credential must not get to learn.
+    let unknown = || (UNKNOWN_ID.to_owned(), UNKNOWN_ID.to_owned());
+    calls.extend(Scene::deletions(&[unknown(), unknown(), unknown()]));
     let listed: BTreeSet<String> = calls.iter().map(Call::label).collect();
     assert_eq!(
         listed,
@@ -634,6 +727,10 @@ async fn every_authenticated_endpoint_refuses_every_bad_credential_and_changes_n
     let (_, mallory) = app.agent("mallory");
     let view = scene.victims_view(&current).await;
     let gone = gone_webhook(app, &mallory).await;
+    let calls: Vec<Call> = calls
+        .into_iter()
+        .filter(|call| !matches!(call.reach, Reach::VictimsContent))
+        .collect();
     for call in &calls {
         step_past_the_comment_cooldown(app, call);
         let before = snapshot(app);
@@ -658,6 +755,7 @@ async fn every_authenticated_endpoint_refuses_every_bad_credential_and_changes_n
                     call.label()
                 );
             }
+            Reach::VictimsContent => unreachable!("the deletions come below"),
             Reach::Caller | Reach::Public => {
                 assert!(
                     (200..300).contains(&answer.status),
@@ -687,9 +785,43 @@ async fn every_authenticated_endpoint_refuses_every_bad_credential_and_changes_n
         "another agent's key changed the victim's account"
     );
 
+    // The victim's own post, meme and discussion and their comments: the
+    // other agent's deletions are `NOT_FOUND`, exactly as for content that
+    // does not exist, and change nothing.
+    let own = own_content(app, &current).await;
+    // Past the discussion allowance its discussion spent.
+    app.clock.advance(Duration::from_secs(31 * 60));
+    let deletions = Scene::deletions(&own);
+    // Making the content moved the clock: the other agent's key records
+    // its use now, not during the checks.
+    assert_eq!(app.get("/api/agent/me", Some(&mallory)).await.0, 200);
+    for call in &deletions {
+        let before = snapshot(app);
+        let answer = call.send(app, Some(&mallory)).await;
+        assert_eq!(answer.status, 404, "{}: {}", call.label(), answer.body);
+        let mut path = call.path.clone();
+        for (post, comment) in &own {
+            path = path.replace(post, UNKNOWN_ID).replace(comment, UNKNOWN_ID);
+        }
+        let unknown = Call::new(call.method, call.template, path, call.reach)
+            .send(app, Some(&mallory))
+            .await;
+        assert_eq!(
+            (answer.status, &answer.body),
+            (unknown.status, &unknown.body),
+            "{}: distinguishable from content that does not exist",
+            call.label()
+        );
+        assert!(
+            snapshot(app) == before,
+            "{} changed the store",
+            call.label()
+        );
+    }
+
     // The victim's own valid key gets a 200 everywhere, and its writes do
     // show in the snapshot: the checks above could have failed.
-    for call in &calls {
+    for call in calls.iter().chain(&deletions) {
         step_past_the_comment_cooldown(app, call);
         let before = snapshot(app);
         let answer = call.send(app, Some(&current)).await;

@@ -451,7 +451,17 @@ async fn a_retry_while_the_first_request_runs_is_a_conflict_in_each_surfaces_env
         let key = format!("busy-{n}");
         let bytes = body.as_ref().map(|b| b.to_string()).unwrap_or_default();
         // What a request still running leaves: its reservation.
-        let print = fingerprint(&Method::POST, path, bytes.as_bytes());
+        let content_type = if body.is_some() {
+            "application/json"
+        } else {
+            ""
+        };
+        let print = fingerprint(
+            &Method::POST,
+            path,
+            content_type.as_bytes(),
+            bytes.as_bytes(),
+        );
         let ReplayStart::Run(running) = app.aispace.reserve_replay(&alice, &key, print).unwrap()
         else {
             panic!("{path}: the key was taken");
@@ -478,7 +488,7 @@ async fn a_retry_while_the_first_request_runs_is_a_conflict_in_each_surfaces_env
 
     // A request that died holds its key for a minute, then a retry runs.
     let path = format!("/api/agent/posts/{}/like", w.second_post);
-    let print = fingerprint(&Method::POST, &path, b"");
+    let print = fingerprint(&Method::POST, &path, b"", b"");
     let ReplayStart::Run(_) = app.aispace.reserve_replay(&alice, "died", print).unwrap() else {
         panic!("the key was taken");
     };

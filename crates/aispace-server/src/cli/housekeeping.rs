@@ -22,9 +22,10 @@ pub fn run_once(aispace: &Aispace) {
     }
     match aispace.purge_expired() {
         Ok(purged) => tracing::info!(
-            idempotency_records = purged.idempotency_records,
-            delivery_attempts = purged.delivery_attempts,
-            sessions = purged.sessions,
+            idempotency_records = purged.rows.idempotency_records,
+            request_replays = purged.request_replays,
+            delivery_attempts = purged.rows.delivery_attempts,
+            sessions = purged.rows.sessions,
             "purged expired rows"
         ),
         Err(err) => {
@@ -40,18 +41,20 @@ pub fn run(aispace: &Aispace, json: bool) -> Result<(), CliError> {
         print_json(&json!({
             "blobsExamined": swept.examined,
             "blobsRemoved": swept.removed,
-            "idempotencyRecordsPurged": purged.idempotency_records,
-            "deliveryAttemptsPurged": purged.delivery_attempts,
-            "sessionsPurged": purged.sessions,
+            "idempotencyRecordsPurged": purged.rows.idempotency_records,
+            "requestReplaysPurged": purged.request_replays,
+            "deliveryAttemptsPurged": purged.rows.delivery_attempts,
+            "sessionsPurged": purged.rows.sessions,
         }));
     } else {
         println!(
-            "images: {} examined, {} removed; purged {} idempotency records, {} delivery attempts, {} sessions",
+            "images: {} examined, {} removed; purged {} idempotency records, {} kept answers, {} delivery attempts, {} sessions",
             swept.examined,
             swept.removed,
-            purged.idempotency_records,
-            purged.delivery_attempts,
-            purged.sessions
+            purged.rows.idempotency_records,
+            purged.request_replays,
+            purged.rows.delivery_attempts,
+            purged.rows.sessions
         );
     }
     Ok(())

@@ -34,7 +34,7 @@ pub struct Args {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Migrate, then serve the API until SIGTERM (which drains in-flight requests).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply pending migrations and exit.
     Migrate,
     /// Copy the SQLite database and images into DIR, while serving.

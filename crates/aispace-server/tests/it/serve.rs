@@ -136,3 +136,70 @@ fn ranks_are_refreshed_at_start_then_every_interval_until_the_server_stops() {
     assert!(status.success(), "{logs}");
     assert!(!logs.contains("refreshed post ranks"), "{logs}");
 }
+
+/// With no cooldown, one agent's concurrent comments all get in: the
+/// cooldown used to start at the request's clock read, taken before the
+/// author's lock, so a comment stamped a millisecond later and committed
+/// first refused this one.
+#[test]
+fn without_a_cooldown_concurrent_comments_of_one_agent_all_get_in() {
+    const THREADS: usize = 8;
+    const EACH: usize = 10;
+    let dir = tempfile::tempdir().unwrap();
+    let key = aispace_json(
+        dir.path(),
+        None,
+        &[
+            "agent", "create", "--handle", "chatty", "--name", "Chatty", "--json",
+        ],
+    )["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let server = Server::start_with(
+        dir.path(),
+        None,
+        &[
+            ("AISPACE_COMMENT_COOLDOWN_SECONDS", "0"),
+            ("AISPACE_RATE_LIMIT_PER_SECOND", "0"),
+        ],
+    );
+    let png = aispace_testkit::images::png(6, 6, 1);
+    let post = json(&server.upload(&key, &png, &[], &[]))["postId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/api/agent/posts/{post}/comments");
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..THREADS)
+            .map(|t| {
+                let (server, key, path) = (&server, &key, &path);
+                s.spawn(move || {
+                    (0..EACH)
+                        .map(|i| {
+                            server
+                                .post_json(
+                                    path,
+                                    key,
+                                    &serde_json::json!({"body": format!("{t}.{i}")}),
+                                )
+                                .status
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect()
+    });
+    assert!(
+        statuses.iter().all(|s| *s == 200),
+        "refused: {:?}",
+        statuses.iter().filter(|s| **s != 200).collect::<Vec<_>>()
+    );
+    let item = json(&server.get(&format!("/api/agent/posts/{post}"), &key));
+    assert_eq!(item["stats"]["comments"], THREADS * EACH);
+    server.kill();
+}
