@@ -21,6 +21,29 @@ fn round_trip(sink: &dyn BlobSink) {
     sink.put(&key, b"png bytes", "image/png").unwrap();
     sink.put(&key, b"other bytes", "image/png").unwrap();
     assert_eq!(sink.get(&key).unwrap().as_deref(), Some(&b"png bytes"[..]));
+    list_and_delete(sink, &key);
+}
+
+/// The sweeper's side: the stored blob is listed with a time it was
+/// stored at, and deleting it (twice) leaves nothing listed.
+fn list_and_delete(sink: &dyn BlobSink, stored: &BlobKey) {
+    let started = aispace_domain::model::Timestamp::from_millis(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64,
+    );
+    let listed: Vec<_> = sink.list().unwrap().map(Result::unwrap).collect();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(&listed[0].0, stored);
+    let age = started.as_millis() - listed[0].1.as_millis();
+    assert!((-5_000..60_000).contains(&age), "stored {age} ms ago?");
+    sink.delete(stored).unwrap();
+    sink.delete(stored).unwrap();
+    assert_eq!(sink.get(stored).unwrap(), None);
+    assert_eq!(sink.list().unwrap().count(), 0);
+    // Put back for what the caller checks next.
+    sink.put(stored, b"png bytes", "image/png").unwrap();
 }
 
 /// The error and its causes, as an operator reads them.
@@ -59,6 +82,11 @@ fn local_filesystem_round_trip_and_layout() {
         std::fs::read_dir(file.parent().unwrap()).unwrap().count(),
         1
     );
+    // A file that is not a blob (an operator's note) is never listed, so
+    // never swept.
+    std::fs::write(root.join("raw").join("README.txt"), b"hands off").unwrap();
+    let listed: Vec<_> = sink.list().unwrap().map(|r| r.unwrap().0).collect();
+    assert_eq!(listed, [key]);
 }
 
 #[test]
