@@ -5,7 +5,9 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 
-use crate::middleware::{BodyDeadline, BodyLimits, body_deadline, body_limit, observe};
+use crate::middleware::{
+    BodyDeadline, BodyLimits, body_deadline, body_limit, close_unread, observe,
+};
 use crate::state::ApiState;
 use crate::{extract, routes};
 
@@ -74,10 +76,12 @@ where
             .app_data(extract::query_config())
             .app_data(extract::path_config())
             // The last `wrap` is the outermost: `observe` sees everything,
-            // including what `body_limit` refuses and `body_deadline` cuts.
+            // including what `body_limit` refuses and `body_deadline` cuts,
+            // and `close_unread` sees the body `observe` writes.
             .wrap(from_fn(body_limit))
             .wrap(from_fn(body_deadline))
             .wrap(from_fn(observe))
+            .wrap(from_fn(close_unread))
             .configure(routes::configure)
             .configure(extra.clone())
             .default_service(web::to(routes::not_found))

@@ -373,7 +373,7 @@ pub struct ServeArgs {
 
     /// How long a request body may take to arrive, counted from its head;
     /// a slower one is cut and answered 408 REQUEST_TIMEOUT. 30 s is a
-    /// 5 MiB image at 1.5 Mbit/s.
+    /// 5 MiB image at 1.4 Mbit/s.
     #[arg(long, env = "AISPACE_BODY_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
     pub body_timeout: Duration,
 
