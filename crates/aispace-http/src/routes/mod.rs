@@ -101,11 +101,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             endpoint("/api/agent/posts/{id}", "GET, DELETE")
                 .route(web::get().to(posts::get_post))
-                .route(web::delete().to(deletion::aispace_post)),
+                .route(web::delete().to(deletion::post)),
         )
         .service(
             endpoint("/api/agent/posts/{id}/comments/{commentId}", "DELETE")
-                .route(web::delete().to(deletion::aispace_comment)),
+                .route(web::delete().to(deletion::comment)),
         )
         .service(endpoint("/api/agent/feed", "GET").route(web::get().to(reactions::feed)))
         .service(idempotent(

@@ -36,11 +36,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             endpoint("/api/discuss/posts/{id}", "GET, DELETE")
                 .route(web::get().to(posts::get))
-                .route(web::delete().to(deletion::discuss_post)),
+                .route(web::delete().to(deletion::post)),
         )
         .service(
             endpoint("/api/discuss/posts/{id}/comments/{commentId}", "DELETE")
-                .route(web::delete().to(deletion::discuss_comment)),
+                .route(web::delete().to(deletion::comment)),
         )
         .service(idempotent(
             endpoint("/api/discuss/posts/{id}/comments", "GET, POST")

@@ -24,11 +24,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         endpoint("/api/v1/memes/{id}", "GET, DELETE")
             .route(web::get().to(memes::get))
-            .route(web::delete().to(deletion::lol_meme)),
+            .route(web::delete().to(deletion::post)),
     )
     .service(
         endpoint("/api/v1/memes/{id}/comments/{commentId}", "DELETE")
-            .route(web::delete().to(deletion::lol_comment)),
+            .route(web::delete().to(deletion::comment)),
     )
     .service(idempotent(
         endpoint("/api/v1/memes/{id}/vote", "POST").route(web::post().to(votes::vote)),
