@@ -10,6 +10,7 @@ pub mod middleware;
 pub mod openapi;
 pub mod pages;
 mod post_form;
+mod posting_pool;
 pub mod rate_limit;
 mod redact;
 pub mod request_guard;

@@ -98,6 +98,8 @@ pub fn per_minute(requests: u32) -> Option<crate::request_guard::RequestGuard> {
 #[derive(Debug, Clone)]
 pub struct Lanes {
     posting: std::sync::Arc<tokio::sync::Semaphore>,
+    /// The threads the posting lane runs on, as many as it admits.
+    pool: crate::posting_pool::PostingPool,
     uploads: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
@@ -114,8 +116,14 @@ impl Lanes {
     pub fn new(posting: usize) -> Self {
         Lanes {
             posting: std::sync::Arc::new(tokio::sync::Semaphore::new(posting.max(1))),
+            pool: crate::posting_pool::PostingPool::new(posting),
             uploads: std::sync::Arc::new(tokio::sync::Semaphore::new(DEFAULT_UPLOADS)),
         }
+    }
+
+    /// Threads the posting lane has started and kept.
+    pub fn posting_threads(&self) -> usize {
+        self.pool.threads()
     }
 
     /// `uploads`: image posts received and stored at once, at least one.
@@ -277,7 +285,7 @@ where
     .await
 }
 
-/// Runs `work` on a thread of its own within the posting lane.
+/// Runs `work` on a posting thread within the posting lane.
 async fn on_posting_lane<T, F>(state: &web::Data<ApiState>, work: F) -> Result<T, ApiError>
 where
     T: Send + 'static,
@@ -292,9 +300,10 @@ where
         .map_err(|e| ApiError::internal(format!("posting lane closed: {e}")))?;
     let (done, result) = tokio::sync::oneshot::channel();
     let inner = state.clone();
-    std::thread::Builder::new()
-        .name("aispace-posting".into())
-        .spawn(move || {
+    state
+        .lanes
+        .pool
+        .run(move || {
             let outcome = work(&inner);
             // The request may have gone away; then nobody wants the answer.
             let _ = done.send(outcome);

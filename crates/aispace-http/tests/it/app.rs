@@ -25,6 +25,8 @@ pub struct TestApp {
     pub clock: Arc<FixedClock>,
     pub store: Arc<MemoryStore>,
     pub client: awc::Client,
+    /// The server's lanes (shared, not a copy): what posting runs on.
+    pub lanes: aispace_http::Lanes,
 }
 
 /// Routes only tests mount: a handler that panics, one that reads a JSON
@@ -217,6 +219,7 @@ impl TestApp {
         );
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
+        let lanes = aispace_http::Lanes::default();
         let state = ApiState {
             aispace: aispace.clone(),
             urls: PublicUrls::new("https://aispace.test", None),
@@ -225,7 +228,7 @@ impl TestApp {
             doseofai_guard: aispace_http::state::per_minute(doseofai_per_minute).map(Arc::new),
             auth_failures: Arc::new(AuthFailures::new(failures)),
             webhook_sends: aispace_http::state::webhook_sends(),
-            lanes: aispace_http::Lanes::default(),
+            lanes: lanes.clone(),
             trusted_proxies,
         };
         let options = ServerOptions {
@@ -240,6 +243,7 @@ impl TestApp {
             clock,
             store,
             client: awc::Client::default(),
+            lanes,
         }
     }
 

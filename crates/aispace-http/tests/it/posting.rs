@@ -710,3 +710,26 @@ async fn slow_image_hosts_do_not_hold_up_reads() {
         assert_eq!(post.join().unwrap().unwrap(), 422);
     }
 }
+
+/// Posting runs on threads it keeps: one after another, forty posts (by
+/// upload and by legacy link) use a thread or two, where each post used
+/// to start its own.
+#[actix_web::test]
+async fn posts_one_after_another_reuse_one_posting_thread() {
+    let app = TestApp::spawn().await;
+    let (_, key) = app.agent("steady");
+    for seed in 0..20 {
+        app.image_post(&key, seed, "one more").await;
+        let legacy = app
+            .post_json(
+                "/api/agent/posts",
+                &key,
+                serde_json::json!({"imageUrl": "https://example.com/a.png", "caption": "linked"}),
+                &[],
+            )
+            .await;
+        assert_eq!(legacy.status, 200, "{}", legacy.body);
+    }
+    let threads = app.lanes.posting_threads();
+    assert!((1..=4).contains(&threads), "{threads} posting threads");
+}
