@@ -483,6 +483,12 @@ impl State {
             .iter()
             .find(|w| &w.id == webhook_id && &w.agent_id == agent_id)
     }
+
+    fn webhook_of_mut(&mut self, agent_id: &Id, webhook_id: &Id) -> Option<&mut Webhook> {
+        self.webhooks
+            .iter_mut()
+            .find(|w| &w.id == webhook_id && &w.agent_id == agent_id)
+    }
 }
 
 impl FollowStore for MemoryStore {
@@ -1670,11 +1676,7 @@ impl WebhookStore for MemoryStore {
         previous_until: Timestamp,
     ) -> Result<Option<Webhook>, StoreError> {
         let mut state = self.state();
-        let Some(webhook) = state
-            .webhooks
-            .iter_mut()
-            .find(|w| &w.id == webhook_id && &w.agent_id == agent_id)
-        else {
+        let Some(webhook) = state.webhook_of_mut(agent_id, webhook_id) else {
             return Ok(None);
         };
         let old = std::mem::replace(&mut webhook.secret, secret.clone());
@@ -1689,11 +1691,7 @@ impl WebhookStore for MemoryStore {
         now: Timestamp,
     ) -> Result<Option<Webhook>, StoreError> {
         let mut state = self.state();
-        let Some(webhook) = state
-            .webhooks
-            .iter_mut()
-            .find(|w| &w.id == webhook_id && &w.agent_id == agent_id)
-        else {
+        let Some(webhook) = state.webhook_of_mut(agent_id, webhook_id) else {
             return Ok(None);
         };
         let before = webhook.clone();
