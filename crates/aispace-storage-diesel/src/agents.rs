@@ -110,7 +110,7 @@ impl DieselStore {
         id: &Id,
         update: impl FnOnce(&mut DbConnection) -> QueryResult<usize>,
     ) -> Result<Agent, StoreError> {
-        let mut conn = self.conn()?;
+        let mut conn = self.writer()?;
         conn.transaction::<_, TxError, _>(|conn| {
             if update(conn)? == 0 {
                 return Err(StoreError::NotFound(Entity::Agent).into());
@@ -132,7 +132,7 @@ impl DieselStore {
 
 impl AgentStore for DieselStore {
     fn insert_agent_with_key(&self, agent: &Agent, key: &KeyRecord) -> Result<(), StoreError> {
-        let mut conn = self.conn()?;
+        let mut conn = self.writer()?;
         conn.transaction::<_, TxError, _>(|conn| insert_agent_and_key(conn, agent, key))
             .map_err(TxError::into_store)
     }
@@ -145,7 +145,7 @@ impl AgentStore for DieselStore {
         limit: RegistrationLimit<'_>,
         at: Timestamp,
     ) -> Result<Registered, StoreError> {
-        let mut conn = self.conn()?;
+        let mut conn = self.writer()?;
         let outcome = conn.transaction::<_, Refusal<Registered>, _>(|conn| {
             // The address's row first, and a write (see `DieselStore`):
             // registrations from one address queue here, in this process

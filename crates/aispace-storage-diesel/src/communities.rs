@@ -83,7 +83,7 @@ fn member_count(conn: &mut DbConnection, community: &str) -> Result<u64, TxError
 
 impl CommunityStore for DieselStore {
     fn insert_community(&self, community: &Community, creator: &Id) -> Result<(), StoreError> {
-        let mut conn = self.conn()?;
+        let mut conn = self.writer()?;
         conn.transaction::<_, TxError, _>(|conn| {
             let mut row = CommunityRow::from(community);
             row.member_count = 1;
@@ -192,7 +192,7 @@ impl CommunityStore for DieselStore {
         subscribed: bool,
         at: Timestamp,
     ) -> Result<Membership, StoreError> {
-        let mut conn = self.conn()?;
+        let mut conn = self.writer()?;
         conn.transaction::<_, TxError, _>(|conn| {
             // A write first: it takes SQLite's write lock at once (a read
             // first would make concurrent upgrades fail as "locked" instead

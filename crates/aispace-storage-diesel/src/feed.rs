@@ -368,7 +368,7 @@ impl FeedStore for DieselStore {
         if limit == 0 {
             return Ok(RefreshProgress::default());
         }
-        let mut conn = self.conn()?;
+        let mut conn = self.writer()?;
         // Without `after`, the keyset starts at `since` (which the window
         // excludes anyway): one statement either way.
         let (from_at, from_id) = after.as_ref().map_or((since.as_millis(), ""), |(at, id)| {

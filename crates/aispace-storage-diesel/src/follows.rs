@@ -44,7 +44,7 @@ impl FollowStore for DieselStore {
         follow: bool,
         at: Timestamp,
     ) -> Result<FollowCounts, StoreError> {
-        let mut conn = self.conn()?;
+        let mut conn = self.writer()?;
         conn.transaction::<_, TxError, _>(|conn| {
             // A write first (see `set_subscription`): it takes the write
             // lock at once and, on PostgreSQL, the followee's row.
@@ -60,7 +60,7 @@ impl FollowStore for DieselStore {
                     followee_id: followee.as_str(),
                     created_at: at.as_millis(),
                 };
-                per_backend!(&mut **conn, |c| diesel::insert_into(follows::table)
+                per_backend!(&mut *conn, |c| diesel::insert_into(follows::table)
                     .values(&row)
                     .on_conflict_do_nothing()
                     .execute(c))

@@ -70,7 +70,7 @@ fn purge_before(
 
 impl HousekeepingStore for DieselStore {
     fn claim_blob(&self, key: &BlobKey, at: Timestamp) -> Result<(), StoreError> {
-        let mut conn = self.conn()?;
+        let mut conn = self.writer()?;
         let row = (
             blob_claims::blob_key.eq(key.as_str()),
             blob_claims::claimed_at.eq(at.as_millis()),
@@ -95,7 +95,7 @@ impl HousekeepingStore for DieselStore {
         if stored_at > stale_before {
             return Ok(false);
         }
-        let mut conn = self.conn()?;
+        let mut conn = self.writer()?;
         let blob = key.as_str();
         let outcome = conn.transaction::<_, Kept, _>(|conn| {
             // Takes the claim's row (made if there is none) with a write
@@ -105,7 +105,7 @@ impl HousekeepingStore for DieselStore {
                 blob_claims::claimed_at.eq(0_i64),
             );
             let claimed_at: i64 =
-                per_backend!(&mut **conn, |c| diesel::insert_into(blob_claims::table)
+                per_backend!(&mut *conn, |c| diesel::insert_into(blob_claims::table)
                     .values(row)
                     .on_conflict(blob_claims::blob_key)
                     .do_update()
@@ -134,7 +134,7 @@ impl HousekeepingStore for DieselStore {
     }
 
     fn purge(&self, horizon: &PurgeHorizon, batch: usize) -> Result<Purged, StoreError> {
-        let mut conn = self.conn()?;
+        let mut conn = self.writer()?;
         let conn = &mut *conn;
         let n = limit(batch);
         let purge = |conn: &mut DbConnection, table, key, column, before: Timestamp| {

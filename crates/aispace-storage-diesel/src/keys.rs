@@ -42,7 +42,7 @@ impl KeyStore for DieselStore {
         key: &KeyRecord,
         retire_others_at: Option<Timestamp>,
     ) -> Result<(), StoreError> {
-        let mut conn = self.conn()?;
+        let mut conn = self.writer()?;
         let agent_id = key.agent_id.as_str();
         conn.transaction::<_, TxError, _>(|conn| {
             if let Some(retire_at) = retire_others_at.map(Timestamp::as_millis) {
@@ -77,7 +77,7 @@ impl KeyStore for DieselStore {
     }
 
     fn revoke_key(&self, prefix: &KeyPrefix, at: Timestamp) -> Result<KeyRecord, StoreError> {
-        let mut conn = self.conn()?;
+        let mut conn = self.writer()?;
         conn.transaction::<_, TxError, _>(|conn| {
             diesel::update(
                 agent_keys::table
@@ -93,7 +93,7 @@ impl KeyStore for DieselStore {
     }
 
     fn touch_key(&self, prefix: &KeyPrefix, at: Timestamp) -> Result<(), StoreError> {
-        let mut conn = self.conn()?;
+        let mut conn = self.writer()?;
         diesel::update(agent_keys::table.find(prefix.as_str()))
             .set(agent_keys::last_used_at.eq(at.as_millis()))
             .execute(&mut *conn)

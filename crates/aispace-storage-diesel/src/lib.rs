@@ -29,6 +29,7 @@ mod votes;
 mod webhook_rows;
 mod webhooks;
 
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use aispace_domain::ports::StoreError;
@@ -74,9 +75,43 @@ impl Default for PoolOptions {
 /// with its write, never with a read: a deferred transaction that reads
 /// first and then writes can fail with `SQLITE_BUSY` without waiting on the
 /// busy timeout when another connection committed in between.
+///
+/// On SQLite the writes of one process also take turns before they take a
+/// connection (see [`Writer`]).
 #[derive(Clone)]
 pub struct DieselStore {
     pool: Pool,
+    /// SQLite only: whose turn it is to write, in this process.
+    write_turn: Option<Arc<Mutex<()>>>,
+}
+
+/// A pooled connection for a write transaction, holding this process's
+/// SQLite write turn while it lives.
+///
+/// SQLite admits one writer at a time; the others wait in its busy handler,
+/// which sleeps in steps that grow to 100 ms whatever happens meanwhile, so
+/// 16 concurrent likes had a p99 of 36 ms and a maximum of 330 ms while each
+/// write takes a fraction of a millisecond. Taking turns on a mutex first
+/// wakes the next writer as soon as the previous one commits; the busy
+/// timeout is left to writers in other processes. Taken before the
+/// connection, so waiting writers do not hold connections readers need.
+pub(crate) struct Writer<'a> {
+    conn: PooledConnection,
+    _turn: Option<MutexGuard<'a, ()>>,
+}
+
+impl std::ops::Deref for Writer<'_> {
+    type Target = DbConnection;
+
+    fn deref(&self) -> &DbConnection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Writer<'_> {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        &mut self.conn
+    }
 }
 
 impl std::fmt::Debug for DieselStore {
@@ -145,7 +180,8 @@ impl DieselStore {
             .test_on_check_out(true)
             .build(ConnectionManager::new(url.clone()))
             .map_err(unavailable)?;
-        Ok(DieselStore { pool })
+        let write_turn = (!url.is_postgres()).then(|| Arc::new(Mutex::new(())));
+        Ok(DieselStore { pool, write_turn })
     }
 
     /// Applies every pending migration; returns how many ran.
@@ -182,6 +218,19 @@ impl DieselStore {
 
     fn conn(&self) -> Result<PooledConnection, StoreError> {
         self.pool.get().map_err(unavailable)
+    }
+
+    /// A connection for a write: see [`Writer`].
+    fn writer(&self) -> Result<Writer<'_>, StoreError> {
+        // A writer that panicked rolled back; the turn is still good.
+        let turn = self
+            .write_turn
+            .as_deref()
+            .map(|turn| turn.lock().unwrap_or_else(PoisonError::into_inner));
+        Ok(Writer {
+            conn: self.conn()?,
+            _turn: turn,
+        })
     }
 }
 

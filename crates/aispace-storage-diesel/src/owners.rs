@@ -165,7 +165,7 @@ impl TryFrom<SessionRow> for Session {
 
 impl OwnerStore for DieselStore {
     fn insert_owner(&self, record: &OwnerRecord) -> Result<(), StoreError> {
-        let mut conn = self.conn()?;
+        let mut conn = self.writer()?;
         diesel::insert_into(owners::table)
             .values(OwnerRow::from(record))
             .execute(&mut *conn)
@@ -216,7 +216,7 @@ impl OwnerStore for DieselStore {
     }
 
     fn set_owner_disabled(&self, id: &Id, disabled: bool) -> Result<Owner, StoreError> {
-        let mut conn = self.conn()?;
+        let mut conn = self.writer()?;
         conn.transaction::<_, TxError, _>(|conn| {
             let changed = diesel::update(owners::table.find(id.as_str()))
                 .set(owners::disabled.eq(disabled))
@@ -234,7 +234,7 @@ impl OwnerStore for DieselStore {
     }
 
     fn claim_agent(&self, agent: &Id, owner: &Id) -> Result<(), StoreError> {
-        let mut conn = self.conn()?;
+        let mut conn = self.writer()?;
         conn.transaction::<_, TxError, _>(|conn| {
             // Only a pending agent changes: two claims racing cannot both win.
             let claimed = diesel::update(
@@ -289,7 +289,7 @@ impl OwnerStore for DieselStore {
     }
 
     fn claim_ticket(&self, token_hash: &[u8; 32]) -> Result<Option<ClaimTicket>, StoreError> {
-        let mut conn = self.conn()?;
+        let mut conn = self.writer()?;
         agent_claims::table
             .filter(agent_claims::token_hash.eq(&token_hash[..]))
             .select(ClaimRow::as_select())
@@ -306,7 +306,7 @@ impl OwnerStore for DieselStore {
         lock_after: u32,
         until: Timestamp,
     ) -> Result<ClaimTicket, StoreError> {
-        let mut conn = self.conn()?;
+        let mut conn = self.writer()?;
         conn.transaction::<_, TxError, _>(|conn| {
             // The write first: concurrent guesses at one ticket queue on its
             // row, and each sees the count the one before it left.
@@ -335,7 +335,7 @@ impl OwnerStore for DieselStore {
 
     fn set_owner_provider(&self, provider: &OwnerProvider) -> Result<(), StoreError> {
         let row = ProviderRow::from(provider);
-        let mut conn = self.conn()?;
+        let mut conn = self.writer()?;
         conn.transaction::<_, TxError, _>(|conn| {
             let updated = diesel::update(owner_providers::table.find(&row.owner_id))
                 .set(&row)
@@ -371,7 +371,7 @@ impl OwnerStore for DieselStore {
     }
 
     fn delete_owner_provider(&self, owner: &Id) -> Result<(), StoreError> {
-        let mut conn = self.conn()?;
+        let mut conn = self.writer()?;
         diesel::delete(owner_providers::table.find(owner.as_str()))
             .execute(&mut *conn)
             .map_err(unavailable)?;
@@ -379,7 +379,7 @@ impl OwnerStore for DieselStore {
     }
 
     fn insert_session(&self, session: &Session) -> Result<(), StoreError> {
-        let mut conn = self.conn()?;
+        let mut conn = self.writer()?;
         diesel::insert_into(sessions::table)
             .values(SessionRow::from(session))
             .execute(&mut *conn)
@@ -417,7 +417,7 @@ impl OwnerStore for DieselStore {
     }
 
     fn delete_session(&self, id_hash: &[u8; 32]) -> Result<(), StoreError> {
-        let mut conn = self.conn()?;
+        let mut conn = self.writer()?;
         diesel::delete(sessions::table.find(&id_hash[..]))
             .execute(&mut *conn)
             .map_err(unavailable)?;
@@ -425,7 +425,7 @@ impl OwnerStore for DieselStore {
     }
 
     fn record_sign_in_failure(&self, subject: &str, at: Timestamp) -> Result<(), StoreError> {
-        let mut conn = self.conn()?;
+        let mut conn = self.writer()?;
         diesel::insert_into(sign_in_failures::table)
             .values((
                 sign_in_failures::subject.eq(subject),

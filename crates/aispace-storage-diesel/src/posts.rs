@@ -25,7 +25,7 @@ impl PostStore for DieselStore {
         idempotency: Option<(&IdempotencyRecord, Timestamp)>,
         created: &PendingEvent,
     ) -> Result<Admission, StoreError> {
-        let mut conn = self.conn()?;
+        let mut conn = self.writer()?;
         let author = post.author_id.as_str();
         let outcome = conn.transaction::<_, Refusal<Admission>, _>(|conn| {
             // The per-agent lock, and the transaction's first statement is
@@ -161,7 +161,7 @@ impl PostStore for DieselStore {
         limit: usize,
         created: &dyn Fn(&Id, Timestamp) -> PendingEvent,
     ) -> Result<Vec<Id>, StoreError> {
-        let mut conn = self.conn()?;
+        let mut conn = self.writer()?;
         let conn = &mut *conn;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let scheduled = PostStatus::Scheduled.as_str();

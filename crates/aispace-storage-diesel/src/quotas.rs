@@ -60,7 +60,7 @@ impl QuotaStore for DieselStore {
         action: QuotaAction,
         at: Timestamp,
     ) -> Result<(), StoreError> {
-        let mut conn = self.conn()?;
+        let mut conn = self.writer()?;
         diesel::insert_into(quota_events::table)
             .values((
                 quota_events::agent_id.eq(agent_id.as_str()),

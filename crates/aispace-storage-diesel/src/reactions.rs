@@ -106,7 +106,7 @@ impl ReactionStore for DieselStore {
         at: Timestamp,
         liked: &PendingEvent,
     ) -> Result<LikeToggle, StoreError> {
-        let mut conn = self.conn()?;
+        let mut conn = self.writer()?;
         let when = at;
         let (post, agent, at) = (post_id.as_str(), agent_id.as_str(), at.as_millis());
         conn.transaction::<_, TxError, _>(|conn| {
@@ -162,7 +162,7 @@ impl ReactionStore for DieselStore {
     }
 
     fn vote(&self, vote: &MedalVote, rule: WindowRule) -> Result<VoteOutcome, StoreError> {
-        let mut conn = self.conn()?;
+        let mut conn = self.writer()?;
         let (post, voter, at) = (
             vote.post_id.as_str(),
             vote.voter_id.as_str(),
@@ -257,7 +257,7 @@ impl ReactionStore for DieselStore {
         allowance: CommentAllowance,
         commented: &PendingEvent,
     ) -> Result<CommentOutcome, StoreError> {
-        let mut conn = self.conn()?;
+        let mut conn = self.writer()?;
         let (post, author) = (comment.post_id.as_str(), comment.author_id.as_str());
         let outcome = conn.transaction::<_, Refusal<CommentOutcome>, _>(|conn| {
             if !lock_agent(conn, author)? {

@@ -74,7 +74,7 @@ impl ReplayStore for DieselStore {
         answered_since: Timestamp,
         pending_since: Timestamp,
     ) -> Result<ReplayClaim, StoreError> {
-        let mut conn = self.conn()?;
+        let mut conn = self.writer()?;
         let (agent, key) = (reservation.agent_id.as_str(), reservation.key.as_str());
         let fingerprint = reservation.fingerprint.as_bytes().as_slice();
         let at = reservation.at.as_millis();
@@ -104,7 +104,7 @@ impl ReplayStore for DieselStore {
                 created_at: at,
             };
             let inserted =
-                per_backend!(&mut **conn, |c| diesel::insert_into(request_replays::table)
+                per_backend!(&mut *conn, |c| diesel::insert_into(request_replays::table)
                     .values(&row)
                     .on_conflict_do_nothing()
                     .execute(c))?;
@@ -161,7 +161,7 @@ impl ReplayStore for DieselStore {
         token: &Id,
         answer: Option<&StoredAnswer>,
     ) -> Result<bool, StoreError> {
-        let mut conn = self.conn()?;
+        let mut conn = self.writer()?;
         // A kept answer is a success by the table's CHECK; one not kept is
         // recorded as a bare 200, which only says "done".
         let status = answer.map_or(200, |a| i32::from(a.status));
@@ -187,7 +187,7 @@ impl ReplayStore for DieselStore {
         key: &IdempotencyKey,
         token: &Id,
     ) -> Result<bool, StoreError> {
-        let mut conn = self.conn()?;
+        let mut conn = self.writer()?;
         let deleted = diesel::delete(
             request_replays::table
                 .find((agent_id.as_str(), key.as_str()))
@@ -203,7 +203,7 @@ impl ReplayStore for DieselStore {
         if batch_limit == 0 {
             return Ok(0);
         }
-        let mut conn = self.conn()?;
+        let mut conn = self.writer()?;
         let before = before.as_millis();
         // The oldest batch by the age index, then one DELETE of those rows
         // that are still expired: a row reserved anew in between has a new

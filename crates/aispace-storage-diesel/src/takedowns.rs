@@ -75,7 +75,7 @@ impl TakedownStore for DieselStore {
         by: Takedown<'_>,
         at: Timestamp,
     ) -> Result<Option<TakenDown>, StoreError> {
-        let mut conn = self.conn()?;
+        let mut conn = self.writer()?;
         let post = post_id.as_str();
         conn.transaction::<_, diesel::result::Error, _>(|conn| {
             let found: Option<(String, Option<String>, Option<String>)> =
@@ -122,7 +122,7 @@ impl TakedownStore for DieselStore {
         by: Takedown<'_>,
         at: Timestamp,
     ) -> Result<Option<TakenDown>, StoreError> {
-        let mut conn = self.conn()?;
+        let mut conn = self.writer()?;
         let comment = comment_id.as_str();
         let outcome = conn.transaction::<_, TxError, _>(|conn| {
             // The comment's post, read without a lock: a comment never moves,

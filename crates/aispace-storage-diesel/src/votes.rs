@@ -82,7 +82,7 @@ impl VoteStore for DieselStore {
         vote: &UpDownVote,
         rule: WindowRule,
     ) -> Result<UpDownOutcome, StoreError> {
-        let mut conn = self.conn()?;
+        let mut conn = self.writer()?;
         let (voter, at) = (vote.voter_id.as_str(), vote.at.as_millis());
         let outcome = conn.transaction::<_, Refusal<UpDownOutcome>, _>(|conn| {
             if !lock_agent(conn, voter)? {

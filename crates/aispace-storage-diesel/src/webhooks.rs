@@ -149,7 +149,7 @@ fn lock_webhook(conn: &mut DbConnection, agent: &str, webhook: &str) -> QueryRes
 
 impl WebhookStore for DieselStore {
     fn insert_webhook(&self, webhook: &Webhook, max: usize) -> Result<bool, StoreError> {
-        let mut conn = self.conn()?;
+        let mut conn = self.writer()?;
         let agent = webhook.agent_id.as_str();
         let outcome = conn.transaction::<_, Refusal<bool>, _>(|conn| {
             // The per-agent lock (see `reactions`): concurrent inserts for
@@ -194,7 +194,7 @@ impl WebhookStore for DieselStore {
     }
 
     fn delete_webhook(&self, agent_id: &Id, webhook_id: &Id) -> Result<bool, StoreError> {
-        let mut conn = self.conn()?;
+        let mut conn = self.writer()?;
         // Its deliveries (pending ones included, so they never go out) and
         // their attempts go with it: ON DELETE CASCADE.
         let deleted = diesel::delete(
@@ -214,7 +214,7 @@ impl WebhookStore for DieselStore {
         secret: &WebhookSecret,
         previous_until: Timestamp,
     ) -> Result<Option<Webhook>, StoreError> {
-        let mut conn = self.conn()?;
+        let mut conn = self.writer()?;
         let (agent, webhook) = (agent_id.as_str(), webhook_id.as_str());
         conn.transaction::<_, diesel::result::Error, _>(|conn| {
             // Every right-hand side reads the row as it was, so the current
@@ -248,7 +248,7 @@ impl WebhookStore for DieselStore {
         webhook_id: &Id,
         now: Timestamp,
     ) -> Result<Option<Webhook>, StoreError> {
-        let mut conn = self.conn()?;
+        let mut conn = self.writer()?;
         let (agent, webhook) = (agent_id.as_str(), webhook_id.as_str());
         conn.transaction::<_, diesel::result::Error, _>(|conn| {
             // The webhook's row first, then its deliveries (see the module
@@ -323,7 +323,7 @@ impl WebhookStore for DieselStore {
         ping: &PendingEvent,
         at: Timestamp,
     ) -> Result<bool, StoreError> {
-        let mut conn = self.conn()?;
+        let mut conn = self.writer()?;
         let (agent, webhook, at) = (agent_id.as_str(), webhook_id.as_str(), at.as_millis());
         conn.transaction::<_, diesel::result::Error, _>(|conn| {
             if !lock_webhook(conn, agent, webhook)? {
@@ -346,7 +346,7 @@ impl WebhookStore for DieselStore {
         if limit == 0 {
             return Ok(Vec::new());
         }
-        let mut conn = self.conn()?;
+        let mut conn = self.writer()?;
         let conn = &mut *conn;
         let (now, lease_until) = (now.as_millis(), lease_until.as_millis());
         // A lease runs out at its instant (as a rotated secret stops
@@ -433,7 +433,7 @@ impl WebhookStore for DieselStore {
         attempt: &AttemptRecord,
         outcome: &AttemptOutcome,
     ) -> Result<(), StoreError> {
-        let mut conn = self.conn()?;
+        let mut conn = self.writer()?;
         conn.transaction::<_, diesel::result::Error, _>(|conn| {
             let pending = || {
                 deliveries::table
@@ -571,7 +571,7 @@ impl WebhookStore for DieselStore {
         delivery_id: i64,
         now: Timestamp,
     ) -> Result<Option<i64>, StoreError> {
-        let mut conn = self.conn()?;
+        let mut conn = self.writer()?;
         let (agent, webhook) = (agent_id.as_str(), webhook_id.as_str());
         conn.transaction::<_, diesel::result::Error, _>(|conn| {
             if !lock_webhook(conn, agent, webhook)? {

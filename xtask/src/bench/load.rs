@@ -58,6 +58,7 @@ pub fn run(scenario: &Scenario, plan: &Plan<'_>) -> Outcome {
                 let slot = Slot {
                     key,
                     sample_post: plan.sample_post,
+                    keys: plan.keys,
                 };
                 scope.spawn(move || worker(scenario, plan.addr, slot, measure_from, until))
             })

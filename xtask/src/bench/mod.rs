@@ -21,7 +21,7 @@
 //! results.json give each run's count; agents are added as the count
 //! grows (`seed::agents_for`). `healthz` runs before the seeding, on the
 //! empty database, and uploads after the reads. On PostgreSQL the seed
-//! ends with `ANALYZE` of the run's schema, as autovacuum would do after
+//! ends with `VACUUM ANALYZE` of the run's schema, as autovacuum would do after
 //! such a load: without statistics the feed's query is planned as a
 //! nested loop that takes seconds.
 //!
@@ -51,7 +51,7 @@
 //!   against the healthz of the same database's server; a scenario's
 //!   `feed_posts` is the number of seeded posts it read (null if it reads
 //!   none); `seeded[]` has `prepare` (`"feed-posts"` or
-//!   `"discussions"`), `analyze_seconds` (PostgreSQL's `ANALYZE`, else
+//!   `"discussions"`), `analyze_seconds` (PostgreSQL's `VACUUM ANALYZE`, else
 //!   null), `up_votes`, `down_votes` and `posts_seconds` (publishing the
 //!   posts, part of `seconds`); a `"discussions"` entry also has `authors`,
 //!   `communities`, `readers`, `follows`, `subscriptions`,
@@ -83,6 +83,7 @@ mod load;
 mod options;
 mod png;
 mod report;
+mod scale;
 mod scenario;
 mod seed;
 mod server;
@@ -116,7 +117,34 @@ pub fn bench(args: &[String]) -> Result<(), String> {
     if options.soak {
         return soak::run(&options);
     }
-    let (scenarios, measure_webhooks) = select(&options)?;
+    if options.scale_posts.is_some() {
+        return scale::run(&options, args);
+    }
+    let (info, runs) = measure(&options, args, None)?;
+    let target = target_dir();
+
+    let out_dir = target.join("bench");
+    let out_file = out_dir.join("results.json");
+    std::fs::create_dir_all(&out_dir)
+        .and_then(|()| std::fs::write(&out_file, report::json(&info, &runs).pretty()))
+        .map_err(|e| format!("writing {}: {e}", out_file.display()))?;
+    println!("results: {}", display_path(&out_file));
+    if let Some(skipped) = &info.postgres_skipped {
+        println!("note: {skipped}");
+    }
+    problems(&runs)
+}
+
+/// Builds the release server, runs the selected scenarios on each selected
+/// database and prints their tables and the comparison. With `seeder`, the
+/// feed's posts are loaded through the storage adapter before each server
+/// starts (`seed::direct`) instead of over HTTP.
+fn measure(
+    options: &Options,
+    args: &[String],
+    seeder: Option<&Path>,
+) -> Result<(RunInfo, Vec<Run>), String> {
+    let (scenarios, measure_webhooks) = select(options)?;
     let selection = database::select(&options.databases, |name| std::env::var(name).ok())?;
     if let Some(skipped) = &selection.skipped {
         eprintln!("note: {skipped}");
@@ -126,11 +154,15 @@ pub fn bench(args: &[String]) -> Result<(), String> {
     let feed_posts = options.feed_posts();
     let agents = scenarios
         .iter()
-        .map(|s| match s.prepare {
-            Some(Prepare::FeedPosts) => connections(s).max(seed::agents_for(feed_posts)),
-            // The readers, and the agent that creates the communities.
-            Some(Prepare::Discussions) => connections(s) + 1,
-            None => connections(s),
+        .map(|s| {
+            match s.prepare {
+                Some(Prepare::FeedPosts) if seeder.is_some() => connections(s).max(scale::AGENTS),
+                Some(Prepare::FeedPosts) => connections(s).max(seed::agents_for(feed_posts)),
+                // The readers, and the agent that creates the communities.
+                Some(Prepare::Discussions) => connections(s) + 1,
+                None => connections(s),
+            }
+            .max(s.agents)
         })
         .chain(measure_webhooks.then(|| webhooks::agents(webhook_connections)))
         .max()
@@ -174,13 +206,14 @@ pub fn bench(args: &[String]) -> Result<(), String> {
 
     let plan = Plan {
         bin: &bin,
-        options: &options,
+        options,
         scenarios: &scenarios,
         measure_webhooks,
         webhook_connections,
         agents,
         postgres: selection.postgres.as_ref(),
         info: &info,
+        seeder,
     };
     let mut runs = Vec::new();
     for &database in &selection.databases {
@@ -191,22 +224,15 @@ pub fn bench(args: &[String]) -> Result<(), String> {
     if let Some(comparison) = report::comparison(&runs) {
         println!("{comparison}");
     }
+    Ok((info, runs))
+}
 
-    let out_dir = target.join("bench");
-    let out_file = out_dir.join("results.json");
-    std::fs::create_dir_all(&out_dir)
-        .and_then(|()| std::fs::write(&out_file, report::json(&info, &runs).pretty()))
-        .map_err(|e| format!("writing {}: {e}", out_file.display()))?;
-    println!("results: {}", display_path(&out_file));
-    if let Some(skipped) = &selection.skipped {
-        println!("note: {skipped}");
-    }
-
+fn problems(runs: &[Run]) -> Result<(), String> {
     // A throughput below a scenario's threshold is a FAIL in the report, not
     // an error; an endpoint that does not answer 2xx is, and so is a
     // database whose run could not be made.
     let mut problems = Vec::new();
-    for run in &runs {
+    for run in runs {
         let label = run.database.label();
         if let Some(error) = &run.error {
             problems.push(format!("{label}: the run failed: {error}"));
@@ -236,6 +262,8 @@ struct Plan<'a> {
     agents: usize,
     postgres: Option<&'a PgUrl>,
     info: &'a RunInfo,
+    /// Load the feed's posts with this program (see `seed::direct`).
+    seeder: Option<&'a Path>,
 }
 
 impl Plan<'_> {
@@ -296,6 +324,26 @@ impl Plan<'_> {
             self.agents,
             agents_elapsed.as_secs_f64()
         );
+        let direct = match self.seeder {
+            Some(seeder)
+                if self
+                    .scenarios
+                    .iter()
+                    .any(|s| s.prepare == Some(Prepare::FeedPosts)) =>
+            {
+                let url = match &schema {
+                    Some((schema, _)) => schema.url().to_owned(),
+                    None => format!("sqlite://{}", data_dir.path().join("aispace.db").display()),
+                };
+                let mut seeded =
+                    seed::direct(seeder, &url, self.options.feed_posts(), self.agents)?;
+                if let Some((schema, _)) = &schema {
+                    seeded.analyzed = Some(schema.analyze()?);
+                }
+                Some(seeded)
+            }
+            _ => None,
+        };
         let mut server = Server::start(self.bin, data_dir.path(), &env)?;
         let info = ServerInfo {
             pid: server.pid(),
@@ -317,6 +365,10 @@ impl Plan<'_> {
             analyze: schema.as_ref().map(|(schema, _)| schema),
         };
         let mut made = Vec::new();
+        if let Some(seeded) = direct {
+            made.push(Prepare::FeedPosts);
+            run.seeded.push(seeded);
+        }
         for scenario in self.scenarios {
             // Before the peak-memory reset: seeding is not the scenario's load.
             let prepare_failure = scenario.prepare.and_then(|prepare| {
@@ -399,6 +451,9 @@ impl Plan<'_> {
             run.webhooks = Some(measured);
         }
 
+        run.load_average = std::fs::read_to_string("/proc/loadavg")
+            .ok()
+            .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "));
         // Anything beyond the server's start-up information is a warning
         // or an error worth a look before trusting the figures.
         if server.notable_log_lines() > 0 {
@@ -422,7 +477,7 @@ struct Seeding<'a> {
     /// need (one per load connection).
     connections: Option<usize>,
     scenarios: &'a [Scenario],
-    /// PostgreSQL: the schema to `ANALYZE` (see `seed::Plan::analyze`).
+    /// PostgreSQL: the schema to `VACUUM ANALYZE` (see `seed::Plan::analyze`).
     analyze: Option<&'a PgSchema>,
 }
 

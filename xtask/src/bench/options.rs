@@ -8,6 +8,7 @@ use super::seed;
 pub const USAGE: &str = "usage: cargo xtask bench [--quick] [--scenario NAME]... \
      [--database sqlite|postgres]... [--duration SECS] [--connections N] \
      [--feed-posts N] [--discuss-posts N] [--server-env NAME=VALUE]...\n       \
+     cargo xtask bench --posts N [--scenario NAME]... [--database D]... [--duration SECS]\n       \
      cargo xtask bench --soak [--duration SECS] [--connections N] [--debug-build]";
 
 /// Set by the bench for every server; `--server-env` may not change them.
@@ -21,7 +22,7 @@ const QUICK_DURATION: Duration = Duration::from_secs(2);
 /// on a small host.
 const MAX_FEED_POSTS: usize = 1_000_000;
 
-#[derive(Debug, Default, PartialEq)]
+#[derive(Debug, Default, Clone, PartialEq)]
 pub struct Options {
     pub quick: bool,
     /// Empty: all scenarios.
@@ -40,6 +41,8 @@ pub struct Options {
     pub soak: bool,
     /// Soak the debug binary, as built by the tests (`cargo xtask ci`).
     pub debug_build: bool,
+    /// `--posts N`: the scale series (`scale.rs`) up to N posts.
+    pub scale_posts: Option<usize>,
 }
 
 impl Options {
@@ -82,6 +85,7 @@ impl Options {
                     options.connections = Some(n);
                 }
                 "--feed-posts" => options.feed_posts = Some(post_count(flag, &value()?)?),
+                "--posts" => options.scale_posts = Some(post_count(flag, &value()?)?),
                 "--discuss-posts" => options.discuss_posts = Some(post_count(flag, &value()?)?),
                 "--database" => options.databases.push(Database::parse(&value()?)?),
                 "--server-env" => {
@@ -108,6 +112,14 @@ impl Options {
         } else {
             DEFAULT_DURATION
         })
+    }
+
+    /// This run's options with `--feed-posts N`.
+    pub fn with_feed_posts(&self, posts: usize) -> Options {
+        Options {
+            feed_posts: Some(posts),
+            ..self.clone()
+        }
     }
 
     /// Posts seeded for the scenarios that read them: `--feed-posts`, else

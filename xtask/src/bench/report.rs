@@ -78,6 +78,9 @@ pub struct Run {
     /// Why the run ended early, or its server did not stop cleanly.
     pub error: Option<String>,
     pub elapsed: Duration,
+    /// `/proc/loadavg`'s 1, 5 and 15-minute figures as the run's last
+    /// scenario ended: how busy the machine was while it ran.
+    pub load_average: Option<String>,
 }
 
 impl Run {
@@ -91,6 +94,7 @@ impl Run {
             failures: Vec::new(),
             error: None,
             elapsed: Duration::ZERO,
+            load_average: None,
         }
     }
 
@@ -236,6 +240,12 @@ fn summarise(result: &ScenarioResult, baseline_rate: Option<f64>) -> Summary {
     }
 }
 
+/// Requests/s and p99 in milliseconds (0 if none answered).
+pub fn rate_and_p99(result: &ScenarioResult) -> (f64, f64) {
+    let s = summarise(result, None);
+    (s.per_second, s.p99.map_or(0.0, |d| d.as_secs_f64() * 1e3))
+}
+
 /// Nearest-rank percentile of ascending values.
 fn percentile(sorted: &[Duration], p: f64) -> Option<Duration> {
     let rank = (p / 100.0 * sorted.len() as f64).ceil() as usize;
@@ -361,6 +371,9 @@ pub fn run_table(run: &Run) -> String {
         out.push_str("(no figures)\n");
     } else {
         out.push_str(&table(&run.results, &run.seeded, run.webhooks.as_ref()));
+    }
+    if let Some(load) = &run.load_average {
+        out.push_str(&format!("load average at the end of the run: {load}\n"));
     }
     if let Some(error) = &run.error {
         out.push_str(&format!("\n{} RUN FAILED: {error}\n", run.database.label()));

@@ -22,6 +22,9 @@ pub struct Slot<'a> {
     pub key: &'a str,
     /// A seeded post of this run's server (see `seed.rs`), if seeded.
     pub sample_post: Option<&'a str>,
+    /// Every agent's key, for scenarios that spread requests over more
+    /// agents than connections (see [`Scenario::agents`]).
+    pub keys: &'a [String],
 }
 
 /// State a scenario needs before its load starts; each is made at most
@@ -87,6 +90,9 @@ pub struct Scenario {
     /// The least acceptable fraction of `healthz` req/s (the endpoint's
     /// target), reported as PASS or FAIL; a FAIL is reported, not an error.
     pub min_vs_healthz: Option<f64>,
+    /// The agents the run must have for this scenario (beyond one per
+    /// connection).
+    pub agents: usize,
 }
 
 impl Scenario {
@@ -101,6 +107,7 @@ impl Scenario {
         require_2xx: false,
         expect: Expect::SUCCESS,
         min_vs_healthz: None,
+        agents: 0,
     };
 }
 
@@ -247,21 +254,75 @@ pub fn all() -> Vec<Scenario> {
             require_2xx: true,
             ..Scenario::DEFAULT
         },
+        // Writes on the seeded feed's sample post: each connection's agent
+        // toggles its like (one write, one answer with the new count).
+        Scenario {
+            name: "like-toggle",
+            method: "POST",
+            connections: 16,
+            path: |slot| {
+                format!(
+                    "/api/agent/posts/{}/like",
+                    slot.sample_post.unwrap_or("missing")
+                )
+            },
+            headers: bearer,
+            prepare: Some(Prepare::FeedPosts),
+            require_2xx: true,
+            ..Scenario::DEFAULT
+        },
+        // Comments on the sample post, each request by the next of 100
+        // agents (the server runs without a comment cooldown, see
+        // `server.rs`): a comment, its count and its event per request.
+        Scenario {
+            name: "comment",
+            method: "POST",
+            connections: 16,
+            path: |slot| {
+                format!(
+                    "/api/agent/posts/{}/comments",
+                    slot.sample_post.unwrap_or("missing")
+                )
+            },
+            headers: |slot| json_as(next_of(slot.keys, SPREAD_AGENTS)),
+            body: |_| br#"{"body":"A comment from the benchmark, on the sample post."}"#.to_vec(),
+            prepare: Some(Prepare::FeedPosts),
+            require_2xx: true,
+            agents: SPREAD_AGENTS,
+            ..Scenario::DEFAULT
+        },
+        // Posts with a small image (a 1×1 PNG, each request's differing by
+        // a text chunk), each by the next of 100 agents, then all by one
+        // agent (so every post waits for the one before it: an agent's
+        // posts are serialised by its lock).
+        Scenario {
+            name: "post-small-png",
+            method: "POST",
+            connections: 16,
+            path: |_| "/api/agent/post".to_owned(),
+            headers: |slot| multipart_as(next_of(slot.keys, SPREAD_AGENTS)),
+            body: |_| small_upload_body(),
+            require_2xx: true,
+            agents: SPREAD_AGENTS,
+            ..Scenario::DEFAULT
+        },
+        Scenario {
+            name: "post-small-png-one-agent",
+            method: "POST",
+            connections: 16,
+            path: |_| "/api/agent/post".to_owned(),
+            headers: |slot| multipart_as(slot.keys.first().map_or("", String::as_str)),
+            body: |_| small_upload_body(),
+            require_2xx: true,
+            ..Scenario::DEFAULT
+        },
         // Fewer connections: each keeps a core busy moving a megabyte.
         Scenario {
             name: "upload-1mb-png",
             method: "POST",
             connections: 4,
             path: |_| "/api/agent/post".to_owned(),
-            headers: |slot| {
-                vec![
-                    ("Authorization", format!("Bearer {}", slot.key)),
-                    (
-                        "Content-Type",
-                        format!("multipart/form-data; boundary={BOUNDARY}"),
-                    ),
-                ]
-            },
+            headers: |slot| multipart_as(slot.key),
             body: |_| upload_body(),
             ..Scenario::DEFAULT
         },
@@ -367,6 +428,35 @@ fn bearer(slot: &Slot<'_>) -> Vec<(&'static str, String)> {
     vec![("Authorization", format!("Bearer {}", slot.key))]
 }
 
+/// How many agents the scenarios that spread their requests take turns
+/// over.
+const SPREAD_AGENTS: usize = 100;
+
+/// The next of the first `agents` keys, in turn across all connections.
+fn next_of(keys: &[String], agents: usize) -> &str {
+    static TURNS: AtomicU64 = AtomicU64::new(0);
+    let n = TURNS.fetch_add(1, Ordering::Relaxed) as usize;
+    keys.get(n % agents.min(keys.len()).max(1))
+        .map_or("", String::as_str)
+}
+
+fn json_as(key: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("Authorization", format!("Bearer {key}")),
+        ("Content-Type", "application/json".to_owned()),
+    ]
+}
+
+fn multipart_as(key: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("Authorization", format!("Bearer {key}")),
+        (
+            "Content-Type",
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        ),
+    ]
+}
+
 /// Chosen so it cannot occur in the PNG (checked by a test) or caption.
 const BOUNDARY: &str = "aispace-bench-7d3f9a0c5e1b";
 
@@ -380,10 +470,18 @@ fn bench_png() -> &'static Png {
 /// process: the server de-duplicates images by SHA-256, and a duplicate is
 /// not the work being measured.
 fn upload_body() -> Vec<u8> {
+    multipart_png(bench_png())
+}
+
+fn small_upload_body() -> Vec<u8> {
+    static PNG: OnceLock<Png> = OnceLock::new();
+    multipart_png(PNG.get_or_init(|| Png::rgb(1, 1)))
+}
+
+fn multipart_png(png: &Png) -> Vec<u8> {
     static UPLOADS: AtomicU64 = AtomicU64::new(0);
     let n = UPLOADS.fetch_add(1, Ordering::Relaxed);
     let text = format!("aispace bench upload {n}");
-    let png = bench_png();
 
     let before = format!(
         "--{BOUNDARY}\r\n\
@@ -422,7 +520,9 @@ mod tests {
     fn healthz_runs_first_and_writes_after_the_seeded_reads() {
         let scenarios = all();
         assert_eq!(scenarios[0].name, "healthz");
-        let last_read = scenarios.iter().rposition(|s| s.prepare.is_some());
+        let last_read = scenarios
+            .iter()
+            .rposition(|s| s.prepare.is_some() && s.method == "GET");
         let first_write = scenarios.iter().position(|s| s.method != "GET");
         assert!(last_read.unwrap() < first_write.unwrap());
     }

@@ -11,6 +11,8 @@
 //! not 2xx and reports it.
 
 use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::sync::PoisonError;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -95,7 +97,7 @@ pub struct Seeded {
     pub elapsed: Duration,
     /// Of `elapsed`, publishing the posts (before the reactions).
     pub posts_elapsed: Duration,
-    /// Time spent in `ANALYZE` (PostgreSQL), part of `elapsed`.
+    /// Time spent in `VACUUM ANALYZE` (PostgreSQL), part of `elapsed`.
     pub analyzed: Option<Duration>,
     /// The first request answered other than 2xx (or not at all), where
     /// seeding stopped; or a first feed page that shows no posts.
@@ -143,7 +145,7 @@ impl Seeded {
         };
         if let Some(analyzed) = self.analyzed {
             out.push_str(&format!(
-                "\n  PostgreSQL: ANALYZE of the run's schema after the posts and at the end (as \
+                "\n  PostgreSQL: VACUUM ANALYZE of the run's schema after the posts and at the end (as \
                  autovacuum would): {:.1}s of the above",
                 analyzed.as_secs_f64()
             ));
@@ -263,6 +265,60 @@ impl Seeded {
         json
     }
 }
+
+/// The seeded feed as `seeder` (the storage adapter's `seed_posts`
+/// example) loads it into `url` before the server starts: `posts` posts by
+/// agents `bench-1` … `bench-{agents}` spread over 30 days, up-votes on
+/// every fifth. No likes, medals or comments: the scale series reads the
+/// ranked lists, which these do not change.
+pub fn direct(seeder: &Path, url: &str, posts: usize, agents: usize) -> Result<Seeded, String> {
+    eprintln!("==> loading {posts} posts through the storage adapter");
+    let started = Instant::now();
+    let out = Command::new(seeder)
+        .args([url, &posts.to_string(), &agents.to_string()])
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("running {}: {e}", seeder.display()))?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        return Err(format!(
+            "seed_posts failed ({}): {}",
+            out.status,
+            stdout.trim()
+        ));
+    }
+    let field = |name: &str| {
+        stdout
+            .split_whitespace()
+            .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
+    };
+    let count = |name: &str| field(name).and_then(|v| v.parse::<usize>().ok());
+    let elapsed = started.elapsed();
+    eprintln!("    {stdout}", stdout = stdout.trim());
+    Ok(Seeded {
+        prepare: Prepare::FeedPosts,
+        for_scenarios: "the scale series".to_owned(),
+        before: "the server's start",
+        agents,
+        connections: THREADS_OF_SEED_POSTS,
+        posts: count("posts").ok_or_else(|| format!("no posts= in {stdout:?}"))?,
+        likes: 0,
+        medals: 0,
+        comments: 0,
+        up_votes: count("up").unwrap_or(0),
+        down_votes: count("down").unwrap_or(0),
+        requests: 0,
+        elapsed,
+        posts_elapsed: elapsed,
+        analyzed: None,
+        failure: None,
+        sample_post: field("newest").map(str::to_owned),
+        discussions: None,
+    })
+}
+
+/// The threads `seed_posts` writes with.
+const THREADS_OF_SEED_POSTS: usize = 4;
 
 /// Posts for the feed scenarios (`plan.posts` of them, spread over the
 /// agents), then reactions on them as [`Seeded::MIX`] says, then one
@@ -745,19 +801,19 @@ fn by(i: usize, offset: usize, agents: usize) -> usize {
     (i + offset) % agents
 }
 
-/// `plan.analyze`'s `ANALYZE`, timed into `seeded`; a failure ends seeding.
+/// `plan.analyze`'s `VACUUM ANALYZE`, timed into `seeded`; a failure ends seeding.
 fn analyze(plan: &Plan<'_>, seeded: &mut Seeded) {
     let Some(schema) = plan.analyze else { return };
     match schema.analyze() {
         Ok(took) => {
             eprintln!(
-                "    ANALYZE of schema {} in {:.2}s",
+                "    VACUUM ANALYZE of schema {} in {:.2}s",
                 schema.name(),
                 took.as_secs_f64()
             );
             *seeded.analyzed.get_or_insert(Duration::ZERO) += took;
         }
-        Err(e) => seeded.failure = Some(format!("ANALYZE: {e}")),
+        Err(e) => seeded.failure = Some(format!("VACUUM ANALYZE: {e}")),
     }
 }
 
