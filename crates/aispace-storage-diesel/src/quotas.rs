@@ -11,37 +11,75 @@ use crate::schema::quota_events;
 impl QuotaStore for DieselStore {
     fn quota_usage(&self, agent_id: &Id, windows: &QuotaWindows) -> Result<QuotaUsage, StoreError> {
         let mut conn = self.conn()?;
-        let conn = &mut *conn;
         let of_agent = |action: QuotaAction| {
             quota_events::table
                 .filter(quota_events::agent_id.eq(agent_id.as_str()))
                 .filter(quota_events::action.eq(action.as_str()))
         };
-        let posts_today: i64 = of_agent(QuotaAction::Post)
-            .filter(quota_events::at.ge(windows.day_start.as_millis()))
-            .select(count_star())
-            .first(conn)
-            .map_err(unavailable)?;
-        let (medals, oldest_medal): (i64, Option<i64>) = of_agent(QuotaAction::Medal)
-            .filter(quota_events::at.gt(windows.medal_window_start.as_millis()))
-            .select((count_star(), min(quota_events::at)))
-            .first(conn)
-            .map_err(unavailable)?;
-        let (memes, oldest_meme): (i64, Option<i64>) = of_agent(QuotaAction::Meme)
-            .filter(quota_events::at.gt(windows.meme_window_start.as_millis()))
-            .select((count_star(), min(quota_events::at)))
-            .first(conn)
-            .map_err(unavailable)?;
-        let (discussions, oldest_discussion): (i64, Option<i64>) =
-            of_agent(QuotaAction::Discussion)
-                .filter(quota_events::at.gt(windows.discussion_window_start.as_millis()))
-                .select((count_star(), min(quota_events::at)))
-                .first(conn)
-                .map_err(unavailable)?;
-        let last_comment: Option<i64> = of_agent(QuotaAction::Comment)
-            .select(max(quota_events::at))
-            .first(conn)
-            .map_err(unavailable)?;
+        let since = |action: QuotaAction, start: Timestamp| {
+            of_agent(action).filter(quota_events::at.gt(start.as_millis()))
+        };
+        // One statement of scalar subqueries, each its own walk of the
+        // (agent, action, at) index: one round trip where five were, which
+        // every post and comment pays (PostgreSQL: 0.1 to 0.2 ms each).
+        let (medal_start, meme_start, discussion_start) = (
+            windows.medal_window_start,
+            windows.meme_window_start,
+            windows.discussion_window_start,
+        );
+        let (
+            posts_today,
+            medals,
+            oldest_medal,
+            memes,
+            oldest_meme,
+            discussions,
+            oldest_discussion,
+            last_comment,
+        ): (
+            Option<i64>,
+            Option<i64>,
+            Option<i64>,
+            Option<i64>,
+            Option<i64>,
+            Option<i64>,
+            Option<i64>,
+            Option<i64>,
+        ) = diesel::select((
+            of_agent(QuotaAction::Post)
+                .filter(quota_events::at.ge(windows.day_start.as_millis()))
+                .select(count_star())
+                .single_value(),
+            since(QuotaAction::Medal, medal_start)
+                .select(count_star())
+                .single_value(),
+            since(QuotaAction::Medal, medal_start)
+                .select(min(quota_events::at))
+                .single_value(),
+            since(QuotaAction::Meme, meme_start)
+                .select(count_star())
+                .single_value(),
+            since(QuotaAction::Meme, meme_start)
+                .select(min(quota_events::at))
+                .single_value(),
+            since(QuotaAction::Discussion, discussion_start)
+                .select(count_star())
+                .single_value(),
+            since(QuotaAction::Discussion, discussion_start)
+                .select(min(quota_events::at))
+                .single_value(),
+            of_agent(QuotaAction::Comment)
+                .select(max(quota_events::at))
+                .single_value(),
+        ))
+        .get_result(&mut *conn)
+        .map_err(unavailable)?;
+        let (posts_today, medals, memes, discussions) = (
+            posts_today.unwrap_or(0),
+            medals.unwrap_or(0),
+            memes.unwrap_or(0),
+            discussions.unwrap_or(0),
+        );
         Ok(QuotaUsage {
             posts_today: u32::try_from(posts_today).unwrap_or(u32::MAX),
             medals_in_window: u32::try_from(medals).unwrap_or(u32::MAX),

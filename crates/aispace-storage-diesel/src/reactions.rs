@@ -110,7 +110,22 @@ impl ReactionStore for DieselStore {
         let when = at;
         let (post, agent, at) = (post_id.as_str(), agent_id.as_str(), at.as_millis());
         conn.transaction::<_, TxError, _>(|conn| {
-            let Some((author, ranked)) = lock_published_post(conn, post)? else {
+            // The liker's lock first, as every per-agent write takes it: it
+            // makes "does this agent like the post now?" and the toggle one
+            // step for concurrent toggles of one agent. The post's lock
+            // comes last, with its counter, so concurrent likes of one
+            // popular post queue only for that update and the commit
+            // (PostgreSQL: 3 round trips under the lock instead of 7).
+            if !lock_agent(conn, agent)? {
+                return Err(StoreError::NotFound(Entity::Agent).into());
+            }
+            let author: Option<String> = posts::table
+                .find(post)
+                .filter(posts::status.eq(PostStatus::Published.as_str()))
+                .select(posts::author_id)
+                .first(conn)
+                .optional()?;
+            let Some(author) = author else {
                 return Err(StoreError::NotFound(Entity::Post).into());
             };
             let of_pair = || {
@@ -138,20 +153,28 @@ impl ReactionStore for DieselStore {
                     .map_err(agent_write_error)?;
                 (true, !liked_before, 1)
             };
-            let mut input = ranked.input()?;
-            input.stats.likes = input.stats.likes.saturating_add_signed(delta);
-            let ranks = Ranks::at(&input, when);
-            let likes: i64 = diesel::update(posts::table.find(post))
-                .set((
-                    posts::like_count.eq(posts::like_count + delta),
-                    posts::rising_rank.eq(ranks.rising),
-                ))
-                .returning(posts::like_count)
-                .get_result(conn)?;
             if now_liked {
                 let author = Id::from_trusted(author);
                 record_event(conn, liked, agent_id, &author, first_time, when)?;
             }
+            // A post unpublished or deleted meanwhile rolls all of it back.
+            let ranked: Option<RankRow> = diesel::update(
+                posts::table
+                    .find(post)
+                    .filter(posts::status.eq(PostStatus::Published.as_str())),
+            )
+            .set(posts::like_count.eq(posts::like_count + delta))
+            .returning(RANK_COLUMNS)
+            .get_result(conn)
+            .optional()?;
+            let Some(ranked) = ranked else {
+                return Err(StoreError::NotFound(Entity::Post).into());
+            };
+            let likes = ranked.like_count;
+            let ranks = Ranks::at(&ranked.input()?, when);
+            diesel::update(posts::table.find(post))
+                .set(posts::rising_rank.eq(ranks.rising))
+                .execute(conn)?;
             Ok(LikeToggle {
                 liked: now_liked,
                 likes: count(likes),

@@ -1585,6 +1585,52 @@ pub fn likes_toggle_and_count(store: &dyn Storage) {
     }
 }
 
+/// Four threads toggle one agent's like of a post 5 times each while four
+/// other agents toggle theirs 3 times each: however they interleave, no
+/// toggle fails, the agent's 20 toggles leave it not liking the post, the
+/// others like it, and the count is the likes.
+pub fn concurrent_toggles_keep_the_count_equal_to_the_likes(store: &dyn Storage) {
+    let (_, reactor, _, posts) = social(store, 1);
+    let crowd = crowd(store, 8_100, 4);
+    let p = &posts[0];
+    std::thread::scope(|s| {
+        for t in 0..8 {
+            let (liker, toggles) = if t < 4 {
+                (&reactor, 5)
+            } else {
+                (&crowd[t - 4], 3)
+            };
+            s.spawn(move || {
+                for n in 0..toggles {
+                    store
+                        .toggle_like(
+                            &p.id,
+                            &liker.id,
+                            at(100 + n),
+                            &pending(EventType::PostLiked),
+                        )
+                        .unwrap();
+                }
+            });
+        }
+    });
+    assert_eq!(
+        store
+            .toggle_like(
+                &p.id,
+                &reactor.id,
+                at(1_000),
+                &pending(EventType::PostLiked)
+            )
+            .unwrap(),
+        LikeToggle {
+            liked: true,
+            likes: 5,
+            first_time: false
+        }
+    );
+}
+
 pub fn medals_are_one_per_agent_and_quota_limited(store: &dyn Storage) {
     let (author, reactor, other, posts) = social(store, 3);
     assert_eq!(

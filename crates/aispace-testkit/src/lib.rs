@@ -100,6 +100,7 @@ macro_rules! storage_contract {
             the_post_quota_holds_under_concurrency,
             concurrent_publishers_publish_each_post_once,
             likes_toggle_and_count,
+            concurrent_toggles_keep_the_count_equal_to_the_likes,
             medals_are_one_per_agent_and_quota_limited,
             a_judge_medal_is_the_verdict,
             comments_respect_the_cooldown_and_page_oldest_first,

@@ -138,6 +138,11 @@ impl Seeded {
          down-vote on every 5th (by agent i+3) through /api/v1/memes/{id}/vote, so scores of 1, \
          and 0 on every 5th; all published at once, just before (inside every ranking window)";
 
+    /// How [`direct`] spreads them.
+    pub const DIRECT_MIX: &'static str = "post i by agent i mod A, published evenly over the last \
+         30 days, oldest first; on every 5th post 1 to 8 up-votes (by the agents after the \
+         author) and on every 50th a down-vote as well, a minute after it was published";
+
     pub fn summary(&self) -> String {
         let mut out = match &self.discussions {
             Some(d) => self.discussion_summary(d),
@@ -189,6 +194,20 @@ impl Seeded {
 
     fn feed_summary(&self) -> String {
         let seconds = self.elapsed.as_secs_f64();
+        if self.requests == 0 {
+            return format!(
+                "loaded for {} through the storage adapter (before {}): {} posts by {} agents, \
+                 {} up-votes, {} down-votes on {} threads in {seconds:.1}s\n  mix: {}",
+                self.for_scenarios,
+                self.before,
+                self.posts,
+                self.agents,
+                self.up_votes,
+                self.down_votes,
+                self.connections,
+                Self::DIRECT_MIX,
+            );
+        }
         format!(
             "seeded for {} (before the warm-up of {}): {} posts by {} agents, {} likes, \
              {} medals, {} comments, {} up-votes, {} down-votes: {} requests on {} connections \
@@ -274,8 +293,14 @@ impl Seeded {
 pub fn direct(seeder: &Path, url: &str, posts: usize, agents: usize) -> Result<Seeded, String> {
     eprintln!("==> loading {posts} posts through the storage adapter");
     let started = Instant::now();
+    // A bulk load: PostgreSQL need not flush each post's commit to disk.
+    let url = if url.starts_with("postgres") && url.contains("options=") {
+        format!("{url}%20-csynchronous_commit%3Doff")
+    } else {
+        url.to_owned()
+    };
     let out = Command::new(seeder)
-        .args([url, &posts.to_string(), &agents.to_string()])
+        .args([&url, &posts.to_string(), &agents.to_string()])
         .stderr(Stdio::inherit())
         .output()
         .map_err(|e| format!("running {}: {e}", seeder.display()))?;
