@@ -8,6 +8,18 @@ use crate::DieselStore;
 use crate::errors::{WriteRules, unavailable, write_error};
 use crate::schema::quota_events;
 
+/// Counts (none over no rows) and times, as `quota_usage` selects them.
+type Usage = (
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+);
+
 impl QuotaStore for DieselStore {
     fn quota_usage(&self, agent_id: &Id, windows: &QuotaWindows) -> Result<QuotaUsage, StoreError> {
         let mut conn = self.conn()?;
@@ -36,16 +48,7 @@ impl QuotaStore for DieselStore {
             discussions,
             oldest_discussion,
             last_comment,
-        ): (
-            Option<i64>,
-            Option<i64>,
-            Option<i64>,
-            Option<i64>,
-            Option<i64>,
-            Option<i64>,
-            Option<i64>,
-            Option<i64>,
-        ) = diesel::select((
+        ): Usage = diesel::select((
             of_agent(QuotaAction::Post)
                 .filter(quota_events::at.ge(windows.day_start.as_millis()))
                 .select(count_star())
