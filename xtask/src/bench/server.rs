@@ -255,6 +255,8 @@ struct Log {
     /// Lines other than `aispace::serve`'s own at level INFO (where it
     /// listens, where images go): warnings and errors worth a look.
     notable: usize,
+    /// Whether the server said it finished a walk of the rank refresh.
+    ranks_refreshed: bool,
 }
 
 fn is_notable(line: &str) -> bool {
@@ -295,6 +297,8 @@ impl Server {
                 let mut log = sink.lock().unwrap_or_else(PoisonError::into_inner);
                 log.total += 1;
                 log.notable += usize::from(is_notable(&line));
+                log.ranks_refreshed |= line.contains("refreshed post ranks")
+                    || line.contains("refreshing post ranks failed");
                 if log.lines.len() < KEPT_LOG_LINES {
                     log.lines.push(line);
                 }
@@ -368,6 +372,24 @@ impl Server {
             ));
         }
         out
+    }
+
+    /// Waits until the server finished its first rank refresh (it starts
+    /// one at once), at most `limit`; how long that took, if it did.
+    pub fn wait_for_ranks(&self, limit: Duration) -> Option<Duration> {
+        let started = Instant::now();
+        while started.elapsed() < limit {
+            if self
+                .log
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .ranks_refreshed
+            {
+                return Some(started.elapsed());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        None
     }
 
     pub fn log_lines(&self) -> usize {
