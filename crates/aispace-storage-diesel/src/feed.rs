@@ -17,16 +17,16 @@ use aispace_domain::ports::{
 use diesel::dsl::exists;
 use diesel::prelude::*;
 
-use crate::DieselStore;
 use crate::connection::per_backend;
 use crate::errors::{TxError, unavailable};
 use crate::in_list::in_list;
 use crate::post_rows::PostRow;
-use crate::ranks::{RANK_COLUMNS, RankRow};
+use crate::ranks::{RANK_COLUMNS, RankRow, store_ranks, vacuum_after_walk};
 use crate::reaction_rows::{FeedRow, PostReactionsRow, feed_entry, medal};
 use crate::rows::AgentRow;
 use crate::schema::{agents, feed_inbox, likes, medal_votes, post_tags, posts};
 use crate::votes::kind_names;
+use crate::{DbConnection, DieselStore};
 
 /// The ids of published posts tagged `$tag`, off the tag's index.
 macro_rules! tagged {
@@ -389,56 +389,74 @@ impl FeedStore for DieselStore {
             .order((listed.field(posts::published_at), listed.field(posts::id)))
             .limit(sql_limit(limit))
             .select(listed.field(posts::id));
-        conn.transaction::<_, TxError, _>(|conn| {
-            // A walk's first call first zeroes the ranks of posts it no
-            // longer visits, so a post whose last refresh was missed cannot
-            // stay on top. Only posts with a rank left qualify, so this
-            // reads the rank indexes' non-zero ends (a walk's worth of
-            // posts), not the whole history; `+ 0` keeps the planners off
-            // the `published_at` range, which is all of the history.
-            if after.is_none() {
-                diesel::update(
-                    posts::table
-                        .filter(posts::status.eq(published()))
-                        .filter(posts::hot_rank.gt(0.0).or(posts::rising_rank.gt(0.0)))
-                        .filter((posts::published_at + 0).le(since.as_millis())),
-                )
-                .set((posts::hot_rank.eq(0.0), posts::rising_rank.eq(0.0)))
-                .execute(conn)?;
-            }
-            // The batch is claimed by a write that changes nothing, which
-            // locks its rows (and, on SQLite, begins the transaction with
-            // a write when it comes first) and returns their counters as
-            // they stand under the lock: a reaction racing the refresh
-            // either comes before and is counted here, or waits and stores
-            // its own ranks after.
-            let rows: Vec<(String, RankRow)> =
-                diesel::update(posts::table.filter(posts::id.eq_any(batch)))
-                    .set(posts::like_count.eq(posts::like_count))
-                    .returning((posts::id, RANK_COLUMNS))
-                    .get_results(conn)?;
-            let mut last: Option<(i64, &str)> = None;
-            for (id, row) in &rows {
-                let ranks = Ranks::at(&row.input()?, now);
-                diesel::update(posts::table.find(id))
-                    .set((
-                        posts::hot_rank.eq(ranks.hot),
-                        posts::rising_rank.eq(ranks.rising),
-                    ))
+        let progress = conn
+            .transaction::<_, TxError, _>(|conn| {
+                // A walk's first call first zeroes the ranks of posts it no
+                // longer visits, so a post whose last refresh was missed cannot
+                // stay on top. Only posts with a rank left qualify, so this
+                // reads the rank indexes' non-zero ends (a walk's worth of
+                // posts), not the whole history; `+ 0` keeps the planners off
+                // the `published_at` range, which is all of the history.
+                if after.is_none() {
+                    diesel::update(
+                        posts::table
+                            .filter(posts::status.eq(published()))
+                            .filter(posts::hot_rank.gt(0.0).or(posts::rising_rank.gt(0.0)))
+                            .filter((posts::published_at + 0).le(since.as_millis())),
+                    )
+                    .set((posts::hot_rank.eq(0.0), posts::rising_rank.eq(0.0)))
                     .execute(conn)?;
-                let key = (row.published_at.unwrap_or_default(), id.as_str());
-                if last.is_none_or(|last| key > last) {
-                    last = Some(key);
                 }
-            }
-            Ok(RefreshProgress {
-                updated: rows.len(),
-                next: last
-                    .filter(|_| rows.len() >= limit)
-                    .map(|(at, id)| (Timestamp::from_millis(at), Id::from_trusted(id.to_owned()))),
+                // The batch is claimed with its rows locked, and read as they
+                // stand under the lock: a reaction racing the refresh either
+                // comes before and is counted here, or waits and stores its
+                // own ranks after. PostgreSQL locks rows it reads FOR UPDATE;
+                // SQLite has no row locks, so there a write that changes
+                // nothing takes the database's write lock first (an UPDATE on
+                // PostgreSQL would leave a dead row version per post).
+                let columns = (posts::id, RANK_COLUMNS, posts::hot_rank, posts::rising_rank);
+                let rows: Vec<(String, RankRow, f64, f64)> = match conn {
+                    DbConnection::Pg(c) => posts::table
+                        .filter(posts::id.eq_any(batch))
+                        .select(columns)
+                        .for_update()
+                        .load(c)?,
+                    DbConnection::Sqlite(c) => {
+                        diesel::update(posts::table.filter(posts::id.eq_any(batch)))
+                            .set(posts::like_count.eq(posts::like_count))
+                            .returning(columns)
+                            .get_results(c)?
+                    }
+                };
+                let mut last: Option<(i64, &str)> = None;
+                let mut changed: Vec<(&str, Ranks)> = Vec::with_capacity(rows.len());
+                for (id, row, hot, rising) in &rows {
+                    let ranks = Ranks::at(&row.input()?, now);
+                    // Bit for bit: a post past both windows stays at 0 and is
+                    // not rewritten; any other drift is written.
+                    if ranks.hot.to_bits() != hot.to_bits()
+                        || ranks.rising.to_bits() != rising.to_bits()
+                    {
+                        changed.push((id, ranks));
+                    }
+                    let key = (row.published_at.unwrap_or_default(), id.as_str());
+                    if last.is_none_or(|last| key > last) {
+                        last = Some(key);
+                    }
+                }
+                store_ranks(conn, &changed)?;
+                Ok(RefreshProgress {
+                    updated: changed.len(),
+                    next: last.filter(|_| rows.len() >= limit).map(|(at, id)| {
+                        (Timestamp::from_millis(at), Id::from_trusted(id.to_owned()))
+                    }),
+                })
             })
-        })
-        .map_err(TxError::into_store)
+            .map_err(TxError::into_store)?;
+        if progress.next.is_none() {
+            vacuum_after_walk(&mut conn).map_err(unavailable)?;
+        }
+        Ok(progress)
     }
 
     fn viewer_votes(

@@ -1563,11 +1563,14 @@ impl FeedStore for MemoryStore {
         // than with one more, empty call.
         let more = due.len() > limit;
         due.truncate(limit);
+        let mut updated = 0;
         for (_, id) in &due {
+            let before = state.ranks.get(id).copied();
             state.store_ranks(id, now);
+            updated += usize::from(state.ranks.get(id).copied() != before);
         }
         Ok(RefreshProgress {
-            updated: due.len(),
+            updated,
             next: due.last().filter(|_| more).cloned(),
         })
     }

@@ -380,7 +380,10 @@ impl Plan<'_> {
             made.push(Prepare::FeedPosts);
             run.seeded.push(seeded);
         }
-        for scenario in self.scenarios {
+        let passes = self.options.passes();
+        for (pass, scenario) in
+            (1..=passes).flat_map(|pass| self.scenarios.iter().map(move |s| (pass, s)))
+        {
             // Before the peak-memory reset: seeding is not the scenario's load.
             let prepare_failure = scenario.prepare.and_then(|prepare| {
                 seeding.once(prepare, scenario.name, &mut made, &mut run.seeded)
@@ -399,8 +402,13 @@ impl Plan<'_> {
                 keys: &keys,
                 sample_post: run.seeded.iter().find_map(|s| s.sample_post.as_deref()),
             };
+            let of_passes = if passes > 1 {
+                format!(" (pass {pass} of {passes})")
+            } else {
+                String::new()
+            };
             eprintln!(
-                "==> [{tag}] {}: {} connections, {:.1}s + {:.1}s",
+                "==> [{tag}] {}{of_passes}: {} connections, {:.1}s + {:.1}s",
                 scenario.name,
                 plan.connections,
                 plan.warmup.as_secs_f64(),
@@ -412,6 +420,8 @@ impl Plan<'_> {
             server.check_running()?;
             let result = ScenarioResult {
                 name: scenario.name,
+                pass,
+                load_average: load_average(),
                 method: scenario.method,
                 connections: plan.connections,
                 outcome,
@@ -462,9 +472,7 @@ impl Plan<'_> {
             run.webhooks = Some(measured);
         }
 
-        run.load_average = std::fs::read_to_string("/proc/loadavg")
-            .ok()
-            .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "));
+        run.load_average = load_average();
         // Anything beyond the server's start-up information is a warning
         // or an error worth a look before trusting the figures.
         if server.notable_log_lines() > 0 {
@@ -549,6 +557,13 @@ impl Seeding<'_> {
 
 /// The selected scenarios, and whether `webhooks` is measured (after
 /// them).
+/// `/proc/loadavg`'s 1, 5 and 15-minute figures.
+fn load_average() -> Option<String> {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+}
+
 fn select(options: &Options) -> Result<(Vec<Scenario>, bool), String> {
     let all = scenario::all();
     if options.scenarios.is_empty() {

@@ -8,7 +8,7 @@ use super::seed;
 pub const USAGE: &str = "usage: cargo xtask bench [--quick] [--scenario NAME]... \
      [--database sqlite|postgres]... [--duration SECS] [--connections N] \
      [--feed-posts N] [--discuss-posts N] [--server-env NAME=VALUE]...\n       \
-     cargo xtask bench --posts N [--scenario NAME]... [--database D]... [--duration SECS]\n       \
+     cargo xtask bench --posts N [--passes N] [--scenario NAME]... [--database D]... [--duration SECS]\n       \
      cargo xtask bench --soak [--duration SECS] [--connections N] [--debug-build]";
 
 /// Set by the bench for every server; `--server-env` may not change them.
@@ -43,6 +43,10 @@ pub struct Options {
     pub debug_build: bool,
     /// `--posts N`: the scale series (`scale.rs`) up to N posts.
     pub scale_posts: Option<usize>,
+    /// `--passes N`: the scenarios run N times over on each server, so
+    /// a series seeded once (a million posts take many minutes) is
+    /// measured more than once.
+    passes: Option<usize>,
 }
 
 impl Options {
@@ -84,6 +88,15 @@ impl Options {
                         .ok_or_else(|| format!("--connections {raw}: want 1 to 1024"))?;
                     options.connections = Some(n);
                 }
+                "--passes" => {
+                    let raw = value()?;
+                    let n = raw
+                        .parse()
+                        .ok()
+                        .filter(|n| (1..=10).contains(n))
+                        .ok_or_else(|| format!("--passes {raw}: want 1 to 10"))?;
+                    options.passes = Some(n);
+                }
                 "--feed-posts" => options.feed_posts = Some(post_count(flag, &value()?)?),
                 "--posts" => options.scale_posts = Some(post_count(flag, &value()?)?),
                 "--discuss-posts" => options.discuss_posts = Some(post_count(flag, &value()?)?),
@@ -97,6 +110,11 @@ impl Options {
             }
         }
         Ok(Some(options))
+    }
+
+    /// How many times each server runs the scenarios: `--passes`, else 1.
+    pub fn passes(&self) -> usize {
+        self.passes.unwrap_or(1)
     }
 
     /// `--duration` as given.
@@ -224,6 +242,15 @@ mod tests {
         assert_eq!(o.warmup(), Duration::from_millis(500));
         assert_eq!(o.connections, Some(3));
         assert_eq!(parse(&["--help"]).unwrap(), None);
+    }
+
+    #[test]
+    fn passes_default_to_one_and_are_bounded() {
+        assert_eq!(parse(&[]).unwrap().unwrap().passes(), 1);
+        assert_eq!(parse(&["--passes", "2"]).unwrap().unwrap().passes(), 2);
+        for bad in ["0", "11", "two"] {
+            assert!(parse(&["--passes", bad]).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -106,6 +106,10 @@ impl Run {
 #[derive(Debug)]
 pub struct ScenarioResult {
     pub name: &'static str,
+    /// Which run of the scenarios on this server (`--passes`), from 1.
+    pub pass: usize,
+    /// The machine's load average as the scenario ended.
+    pub load_average: Option<String>,
     pub method: &'static str,
     pub connections: usize,
     pub outcome: Outcome,
@@ -124,6 +128,15 @@ pub struct ScenarioResult {
 }
 
 impl ScenarioResult {
+    /// Its name, with the pass after the first (`feed #2`).
+    pub fn label(&self) -> String {
+        if self.pass > 1 {
+            format!("{} #{}", self.name, self.pass)
+        } else {
+            self.name.to_owned()
+        }
+    }
+
     /// Why the figures are not those of the endpoint answering 2xx over
     /// the seeded state, if they are not; in short, the details (first
     /// answer, seeding request) are in the notes.
@@ -529,7 +542,7 @@ pub fn table(results: &[ScenarioResult], seeded: &[Seeded], webhooks: Option<&We
             .collect();
         let mib = |kib: u64| format!("{:.1} MiB", kib as f64 / 1024.0);
         rows.push(vec![
-            result.name.to_owned(),
+            result.label(),
             result.feed_posts.map_or_else(|| "-".into(), thousands),
             result.connections.to_string(),
             s.requests.to_string(),
@@ -714,6 +727,11 @@ fn scenario_json(result: &ScenarioResult, baseline: Option<f64>) -> Json {
     let o = &result.outcome;
     Json::obj([
         ("name", Json::str(result.name)),
+        ("pass", Json::Int(result.pass as u64)),
+        (
+            "load_average",
+            Json::opt(result.load_average.as_deref(), Json::str),
+        ),
         ("method", Json::str(result.method)),
         (
             "feed_posts",
@@ -957,6 +975,8 @@ mod tests {
         outcome.statuses.insert(200, latencies_ms.len() as u64);
         ScenarioResult {
             name,
+            pass: 1,
+            load_average: None,
             method: "GET",
             connections: 1,
             outcome,

@@ -73,17 +73,24 @@ fn table(series: &[(usize, Vec<Run>)]) -> String {
         );
     }
     out.push('\n');
-    let names: Vec<&str> = columns
+    // A row per scenario and pass, as the first run has them.
+    let rows: Vec<(&str, usize, String)> = columns
         .first()
-        .map(|(_, run)| run.results.iter().map(|r| r.name).collect())
+        .map(|(_, run)| {
+            run.results
+                .iter()
+                .map(|r| (r.name, r.pass, r.label()))
+                .collect()
+        })
         .unwrap_or_default();
-    for name in names {
-        let _ = write!(out, "{name:<14}");
+    let passes = rows.iter().map(|(_, pass, _)| *pass).max().unwrap_or(1);
+    for (name, pass, label) in &rows {
+        let _ = write!(out, "{label:<14}");
         for (_, run) in &columns {
             let cell = run
                 .results
                 .iter()
-                .find(|r| r.name == name)
+                .find(|r| r.name == *name && r.pass == *pass)
                 .map(|r| {
                     let (rate, p99) = report::rate_and_p99(r);
                     format!("{rate:.0}/s {p99:.1}ms")
@@ -93,10 +100,24 @@ fn table(series: &[(usize, Vec<Run>)]) -> String {
         }
         out.push('\n');
     }
-    let _ = write!(out, "{:<14}", "load average");
-    for (_, run) in &columns {
-        let _ = write!(out, " | {:>20}", run.load_average.as_deref().unwrap_or("-"));
+    // The load average as each pass's last scenario ended.
+    for pass in 1..=passes {
+        let label = if passes > 1 {
+            format!("load #{pass}")
+        } else {
+            "load average".to_owned()
+        };
+        let _ = write!(out, "{label:<14}");
+        for (_, run) in &columns {
+            let load = run
+                .results
+                .iter()
+                .rfind(|r| r.pass == pass)
+                .and_then(|r| r.load_average.as_deref())
+                .unwrap_or("-");
+            let _ = write!(out, " | {load:>20}");
+        }
+        out.push('\n');
     }
-    out.push('\n');
     out
 }

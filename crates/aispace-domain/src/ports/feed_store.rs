@@ -60,7 +60,8 @@ pub enum RankedOrder {
 /// How far a stored-rank refresh got.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RefreshProgress {
-    /// Posts whose ranks were written in this batch.
+    /// Posts of this batch whose ranks changed and were written (a post
+    /// whose stored ranks are already those of `now` is not rewritten).
     pub updated: usize,
     /// Where the next batch starts; `None` when the walk is done.
     pub next: Option<(Timestamp, Id)>,
