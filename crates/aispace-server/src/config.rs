@@ -68,54 +68,30 @@ impl StorageArgs {
     }
 }
 
-/// The per-agent quotas; defaults are the seed's.
+/// The per-agent quotas.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Quotas per agent (read by `serve`)")]
 pub struct QuotaArgs {
     /// Posts each agent may publish per UTC day.
-    #[arg(
-        long,
-        env = "AISPACE_QUOTA_POSTS_PER_DAY",
-        default_value_t = 50,
-        global = true
-    )]
+    #[arg(long, env = "AISPACE_QUOTA_POSTS_PER_DAY", default_value_t = 50)]
     pub quota_posts_per_day: u32,
 
     /// Medals each agent may award in any sliding 60 seconds.
-    #[arg(
-        long,
-        env = "AISPACE_QUOTA_MEDALS_PER_MINUTE",
-        default_value_t = 10,
-        global = true
-    )]
+    #[arg(long, env = "AISPACE_QUOTA_MEDALS_PER_MINUTE", default_value_t = 10)]
     pub quota_medals_per_minute: u32,
 
     /// Seconds an agent waits between two comments.
-    #[arg(
-        long,
-        env = "AISPACE_COMMENT_COOLDOWN_SECONDS",
-        default_value_t = 10,
-        global = true
-    )]
+    #[arg(long, env = "AISPACE_COMMENT_COOLDOWN_SECONDS", default_value_t = 10)]
     pub comment_cooldown_seconds: u64,
 
     /// Up/down votes (on posts and comments) each agent may cast in any
     /// sliding 60 seconds, counted in the database across processes.
-    #[arg(
-        long,
-        env = "AISPACE_QUOTA_VOTES_PER_MINUTE",
-        default_value_t = 120,
-        global = true
-    )]
+    #[arg(long, env = "AISPACE_QUOTA_VOTES_PER_MINUTE", default_value_t = 120)]
     pub quota_votes_per_minute: u32,
 
     /// Memes each agent may create in any sliding hour, counted in the
     /// database across processes; a failed meme spends nothing.
-    #[arg(
-        long,
-        env = "AISPACE_QUOTA_MEMES_PER_HOUR",
-        default_value_t = 10,
-        global = true
-    )]
+    #[arg(long, env = "AISPACE_QUOTA_MEMES_PER_HOUR", default_value_t = 10)]
     pub quota_memes_per_hour: u32,
 
     /// Discussion (text or link) posts each agent may write in any
@@ -123,8 +99,7 @@ pub struct QuotaArgs {
     #[arg(
         long,
         env = "AISPACE_QUOTA_DISCUSSIONS_PER_HALF_HOUR",
-        default_value_t = 1,
-        global = true
+        default_value_t = 1
     )]
     pub quota_discussions_per_half_hour: u32,
 
@@ -133,8 +108,7 @@ pub struct QuotaArgs {
     #[arg(
         long,
         env = "AISPACE_QUOTA_DISCUSSION_COMMENTS_PER_HOUR",
-        default_value_t = 50,
-        global = true
+        default_value_t = 50
     )]
     pub quota_discussion_comments_per_hour: u32,
 }
@@ -160,38 +134,34 @@ impl QuotaArgs {
 
 /// Posting: image limits and what URL fetching may reach.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Posting, outgoing requests and housekeeping")]
 pub struct PostingArgs {
     /// Comma list of IPs/CIDRs that URL fetching may reach although they
     /// are not public (tests, intranets). Nothing else non-public is reached.
-    #[arg(long, env = "AISPACE_FETCH_ALLOW", default_value = "", global = true)]
+    #[arg(long, env = "AISPACE_FETCH_ALLOW", default_value = "")]
     pub fetch_allow: String,
 
     /// Overall time limit of one image fetch.
-    #[arg(long, env = "AISPACE_FETCH_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration, global = true)]
+    #[arg(long, env = "AISPACE_FETCH_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
     pub fetch_timeout: Duration,
 
     /// Images with more pixels than this are refused (decompression bombs).
-    #[arg(
-        long,
-        env = "AISPACE_MAX_IMAGE_PIXELS",
-        default_value_t = 40_000_000,
-        global = true
-    )]
+    #[arg(long, env = "AISPACE_MAX_IMAGE_PIXELS", default_value_t = 40_000_000)]
     pub max_image_pixels: u64,
 
     /// Accept http:// webhook receivers (development); https only otherwise.
-    #[arg(long, env = "AISPACE_WEBHOOK_ALLOW_HTTP", default_value = "false", value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::Set, global = true)]
+    #[arg(long, env = "AISPACE_WEBHOOK_ALLOW_HTTP", default_value = "false", value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::Set)]
     pub webhook_allow_http: bool,
 
     /// Time limit of one webhook delivery attempt.
-    #[arg(long, env = "AISPACE_WEBHOOK_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration, global = true)]
+    #[arg(long, env = "AISPACE_WEBHOOK_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
     pub webhook_timeout: Duration,
 
     /// Base URL of an OpenAI-compatible image API (`{url}/v1/images/
     /// generations`) that draws meme backgrounds. Unset: the built-in
     /// background generator. Reached under the same address rules as
     /// image fetching (`AISPACE_FETCH_ALLOW`).
-    #[arg(long, env = "AISPACE_IMAGE_PROVIDER_URL", global = true)]
+    #[arg(long, env = "AISPACE_IMAGE_PROVIDER_URL")]
     pub image_provider_url: Option<String>,
 
     /// The provider's API key (sent as a Bearer token; never logged).
@@ -199,37 +169,31 @@ pub struct PostingArgs {
         long,
         env = "AISPACE_IMAGE_PROVIDER_KEY",
         hide_env_values = true,
-        default_value = "",
-        global = true
+        default_value = ""
     )]
     pub image_provider_key: ProviderKey,
 
     /// The model asked for.
-    #[arg(
-        long,
-        env = "AISPACE_IMAGE_PROVIDER_MODEL",
-        default_value = "dall-e-3",
-        global = true
-    )]
+    #[arg(long, env = "AISPACE_IMAGE_PROVIDER_MODEL", default_value = "dall-e-3")]
     pub image_provider_model: String,
 
     /// Overall time limit of one provider call (answered 504
     /// PROVIDER_TIMEOUT when passed).
-    #[arg(long, env = "AISPACE_IMAGE_PROVIDER_TIMEOUT", default_value = "45s", value_parser = humantime::parse_duration, global = true)]
+    #[arg(long, env = "AISPACE_IMAGE_PROVIDER_TIMEOUT", default_value = "45s", value_parser = humantime::parse_duration)]
     pub image_provider_timeout: Duration,
 
     /// Refuse memes (403 MISSING_PROVIDER_KEY) when no provider is
     /// configured, instead of drawing the built-in background.
-    #[arg(long, env = "AISPACE_MEME_REQUIRE_PROVIDER", default_value = "false", value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::Set, global = true)]
+    #[arg(long, env = "AISPACE_MEME_REQUIRE_PROVIDER", default_value = "false", value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::Set)]
     pub meme_require_provider: bool,
 
     /// How long an image no post references is kept before the sweeper
     /// deletes it (counted from when it was stored or last reused).
-    #[arg(long, env = "AISPACE_BLOB_GRACE", default_value = "1day", value_parser = humantime::parse_duration, global = true)]
+    #[arg(long, env = "AISPACE_BLOB_GRACE", default_value = "1day", value_parser = humantime::parse_duration)]
     pub blob_grace: Duration,
 
     /// How long webhook delivery attempts are kept for the deliveries list.
-    #[arg(long, env = "AISPACE_DELIVERY_RETENTION", default_value = "30days", value_parser = humantime::parse_duration, global = true)]
+    #[arg(long, env = "AISPACE_DELIVERY_RETENTION", default_value = "30days", value_parser = humantime::parse_duration)]
     pub delivery_retention: Duration,
 }
 

@@ -24,10 +24,14 @@ pub fn serve(
     posting: &PostingArgs,
     args: &ServeArgs,
 ) -> Result<(), CliError> {
+    // Settings that can be wrong are checked before anything is opened,
+    // and the address is taken before anything is written: a port in use
+    // leaves no new data directory behind.
+    let trusted_proxies = args.trusted_proxies()?;
+    let listener = TcpListener::bind(&args.bind)
+        .map_err(|e| CliError::Io(format!("binding {}", args.bind), e))?;
     std::fs::create_dir_all(storage.data_dir())
         .map_err(|e| CliError::Io(format!("creating {}", storage.data_dir().display()), e))?;
-    // Settings that can be wrong are checked before anything is opened.
-    let trusted_proxies = args.trusted_proxies()?;
     let registration = RegistrationSettings {
         per_hour: args.register_per_hour,
         owner_signup: args.owner_signup == "open",
@@ -42,7 +46,7 @@ pub fn serve(
     let blobs = app::open_blobs(storage)?;
     app::check_blobs(storage, &blobs)?;
     tracing::info!(blobs = %blobs, "images are stored in {blobs}");
-    let store = app::open_store(storage, args.db_pool_size)?;
+    let store = app::open_store(storage, args.db_pool_size, app::Opening::MayCreate)?;
     let aispace = app::aispace_with_blobs(
         store,
         blobs,
@@ -52,8 +56,6 @@ pub fn serve(
         registration,
     )?;
 
-    let listener = TcpListener::bind(&args.bind)
-        .map_err(|e| CliError::Io(format!("binding {}", args.bind), e))?;
     let addr = listener
         .local_addr()
         .map_err(|e| CliError::Io("reading the bound address".into(), e))?;

@@ -173,6 +173,11 @@ impl DieselStore {
     /// Opens a pool on the database. Opening does not migrate; call
     /// [`DieselStore::migrate`] (as `aispace serve` and `aispace migrate` do).
     pub fn open(url: &DatabaseUrl, options: PoolOptions) -> Result<Self, StoreError> {
+        // One connection first: a database that is down or refuses us
+        // fails at once with its own message, not after the pool's
+        // timeout with that message wrapped in its own.
+        r2d2::ManageConnection::connect(&ConnectionManager::new(url.clone()))
+            .map_err(unavailable)?;
         let pool = r2d2::Pool::builder()
             .max_size(options.max_size)
             .connection_timeout(options.connection_timeout)

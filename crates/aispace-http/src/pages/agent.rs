@@ -58,11 +58,12 @@ pub fn agent_page(
                         div.score title="The summed score (up − down) of the agent's posts" {
                             dt { "Score" } dd #stat-score { (score(stats.score)) }
                         }
-                        div { dt { "♥ Likes" } dd #stat-likes { (stats.likes) } }
-                        div { dt { "Comments" } dd #stat-comments { (stats.comments) } }
-                        div.medal-gold { dt { "Gold" } dd #stat-gold { (stats.medals.gold) } }
-                        div.medal-silver { dt { "Silver" } dd #stat-silver { (stats.medals.silver) } }
-                        div.medal-bronze { dt { "Bronze" } dd #stat-bronze { (stats.medals.bronze) } }
+                        // What others gave the agent's posts, not what it gave.
+                        div title="Likes the agent's posts received" { dt { "♥ Likes received" } dd #stat-likes { (stats.likes) } }
+                        div title="Comments on the agent's posts" { dt { "Comments received" } dd #stat-comments { (stats.comments) } }
+                        div.medal-gold title="Gold medals the agent's posts received" { dt { "🥇 Gold received" } dd #stat-gold { (stats.medals.gold) } }
+                        div.medal-silver title="Silver medals the agent's posts received" { dt { "🥈 Silver received" } dd #stat-silver { (stats.medals.silver) } }
+                        div.medal-bronze title="Bronze medals the agent's posts received" { dt { "🥉 Bronze received" } dd #stat-bronze { (stats.medals.bronze) } }
                         div { dt { "Followers" } dd #stat-followers { (connections.follows.followers) } }
                         div { dt { "Following" } dd #stat-following { (connections.follows.following) } }
                     }
@@ -103,10 +104,10 @@ pub fn agent_page(
             // agent that only discusses gets no empty grid.
             @if discussions.is_empty() {
                 h2 { "Posts" }
-                (grid(posts, urls, &base, paged, "No posts yet."))
+                (grid(posts, urls, &base, paged, html! { "No posts yet." }))
             } @else if paged || !posts.items.is_empty() {
                 h2 { "Images" }
-                (grid(posts, urls, &base, paged, "No more images."))
+                (grid(posts, urls, &base, paged, html! { "No more images." }))
             }
         },
     )

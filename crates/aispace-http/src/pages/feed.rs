@@ -49,7 +49,17 @@ fn card(entry: &FeedEntry, urls: &PublicUrls, eager: bool) -> Markup {
                             span.card-score { (score(entry.score.value())) } " · "
                         }
                         "♥ " (entry.stats.likes) " · ✎ " (entry.stats.comments)
-                        @if total_medals > 0 { " · ★ " (total_medals) }
+                        @if total_medals > 0 {
+                            " · "
+                            span.card-medals title={
+                                (medals.gold) " gold, " (medals.silver) " silver, "
+                                (medals.bronze) " bronze"
+                            } {
+                                @if medals.gold > 0 { "🥇" (medals.gold) }
+                                @if medals.silver > 0 { "🥈" (medals.silver) }
+                                @if medals.bronze > 0 { "🥉" (medals.bronze) }
+                            }
+                        }
                     }
                 }
             }
@@ -58,7 +68,7 @@ fn card(entry: &FeedEntry, urls: &PublicUrls, eager: bool) -> Markup {
 }
 
 /// A grid of posts with its paging links; `base` is the page's own path.
-pub fn grid(page: &FeedPage, urls: &PublicUrls, base: &str, paged: bool, empty: &str) -> Markup {
+pub fn grid(page: &FeedPage, urls: &PublicUrls, base: &str, paged: bool, empty: Markup) -> Markup {
     html! {
         @if page.items.is_empty() {
             p.empty #empty { (empty) }
@@ -108,7 +118,10 @@ pub fn home_page(page: &FeedPage, urls: &PublicUrls, paged: bool) -> Markup {
         &head,
         html! {
             h1.visually-hidden { "Latest posts" }
-            (grid(page, urls, "/", paged, "No posts yet. Agents post through the API — see Developers."))
+            (grid(page, urls, "/", paged, html! {
+                "No posts yet. Agents post through the API — see "
+                a href="/developers" { "Developers" } "."
+            }))
         },
     )
 }
@@ -127,7 +140,7 @@ pub fn tag_page(tag: &str, page: &FeedPage, urls: &PublicUrls, paged: bool) -> M
         &head,
         html! {
             h1 #tag-title { "#" (tag) }
-            (grid(page, urls, &base, paged, "No posts with this tag yet."))
+            (grid(page, urls, &base, paged, html! { "No posts with this tag yet." }))
         },
     )
 }

@@ -149,6 +149,7 @@ pub fn post_page(discussion: &Discussion, comments: &CommentThreads, urls: &Publ
             community.slug.as_str()
         ),
         (Some(_), None) => format!("{} · aispace", excerpt(caption, 80)),
+        (None, _) if caption.is_empty() => format!("{byline}: an image · aispace"),
         (None, _) => format!("{byline}: {} · aispace", excerpt(caption, 60)),
     };
     let head = Head {

@@ -145,7 +145,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(idempotent(
             endpoint(
-                "/api/agent/webhooks/{id}/deliveries/{delivery}/redeliver",
+                "/api/agent/webhooks/{id}/deliveries/{deliveryId}/redeliver",
                 "POST",
             )
             .route(web::post().to(webhooks::redeliver)),

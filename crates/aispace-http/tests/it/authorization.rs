@@ -380,7 +380,7 @@ impl Scene {
             ),
             Call::new(
                 "POST",
-                "/api/agent/webhooks/{id}/deliveries/{delivery}/redeliver",
+                "/api/agent/webhooks/{id}/deliveries/{deliveryId}/redeliver",
                 format!(
                     "/api/agent/webhooks/{hook}/deliveries/{}/redeliver",
                     self.delivery

@@ -222,7 +222,7 @@ fn cases(w: &World) -> Vec<Case> {
         )
         .or_else(format!("/api/agent/webhooks/{}/test", w.second_hook), None),
         Case::new(
-            "/api/agent/webhooks/{id}/deliveries/{delivery}/redeliver",
+            "/api/agent/webhooks/{id}/deliveries/{deliveryId}/redeliver",
             format!(
                 "/api/agent/webhooks/{hook}/deliveries/{}/redeliver",
                 w.delivery

@@ -125,7 +125,9 @@ fn routed(source: &str) -> BTreeSet<(String, String)> {
 
 /// The concrete path of a template, with ids that name nothing.
 fn placeholder_path(template: &str) -> String {
-    template.replace("{id}", SOME_ID).replace("{delivery}", "1")
+    template
+        .replace("{id}", SOME_ID)
+        .replace("{deliveryId}", "1")
 }
 
 /// Whether the answer is the fallback's "no route" rather than a
@@ -699,13 +701,13 @@ async fn exercise(app: &TestApp) -> (Vec<Sample>, Vec<Received>) {
         .await;
     let delivery = log["deliveries"][0]["id"].as_str().unwrap().to_owned();
     r.post(
-        "/api/agent/webhooks/{id}/deliveries/{delivery}/redeliver",
+        "/api/agent/webhooks/{id}/deliveries/{deliveryId}/redeliver",
         &format!("{hook}/deliveries/{delivery}/redeliver"),
         &alice,
     )
     .await;
     r.post(
-        "/api/agent/webhooks/{id}/deliveries/{delivery}/redeliver",
+        "/api/agent/webhooks/{id}/deliveries/{deliveryId}/redeliver",
         &format!("{hook}/deliveries/999999/redeliver"),
         &alice,
     )

@@ -1,5 +1,5 @@
-use aispace_domain::Aispace;
 use aispace_domain::model::{Agent, AgentName, Bio, Handle, JudgeSpecialty, NewAgent};
+use aispace_domain::{Aispace, DomainError};
 use clap::Subcommand;
 use serde_json::json;
 
@@ -15,7 +15,12 @@ pub enum AgentCommand {
         name: String,
         #[arg(long)]
         bio: Option<String>,
-        /// Print `{"id","handle","key"}` on stdout.
+        /// When an agent already has this handle, issue it one more key
+        /// instead of failing (its other keys keep working; name and bio
+        /// are left as they are): a set-up script can run again.
+        #[arg(long)]
+        if_missing: bool,
+        /// Print `{"id","handle","key","created"}` on stdout.
         #[arg(long)]
         json: bool,
     },
@@ -66,21 +71,47 @@ pub fn run(aispace: &Aispace, cmd: &AgentCommand) -> Result<(), CliError> {
             handle,
             name,
             bio,
+            if_missing,
             json,
         } => {
+            let handle = Handle::parse(handle)?;
             let new = NewAgent {
-                handle: Handle::parse(handle)?,
+                handle: handle.clone(),
                 name: AgentName::parse(name)?,
                 bio: bio.as_deref().map(Bio::parse).transpose()?.flatten(),
             };
-            let (agent, issued) = aispace.create_agent(new)?;
+            let (agent, issued, created) = match aispace.create_agent(new) {
+                Ok((agent, issued)) => (agent, issued, true),
+                Err(DomainError::Conflict(_)) if *if_missing => {
+                    let agent = aispace.agent_by_handle(&handle)?;
+                    let issued = aispace.issue_key(&handle)?;
+                    (agent, issued, false)
+                }
+                Err(DomainError::Conflict(what)) => {
+                    return Err(CliError::Config(format!(
+                        "{what}; `aispace key issue {handle}` gives the agent one more key, \
+                         and `--if-missing` does that when the handle exists"
+                    )));
+                }
+                Err(err) => return Err(err.into()),
+            };
             let key = issued.key.expose();
             if *json {
-                print_json(
-                    &json!({"id": agent.id.as_str(), "handle": agent.handle.as_str(), "key": key}),
-                );
+                print_json(&json!({
+                    "id": agent.id.as_str(),
+                    "handle": agent.handle.as_str(),
+                    "key": key,
+                    "created": created,
+                }));
             } else {
-                println!("created agent {} ({})", agent.handle, agent.id);
+                if created {
+                    println!("created agent {} ({})", agent.handle, agent.id);
+                } else {
+                    println!(
+                        "agent {} ({}) exists; issued it one more key",
+                        agent.handle, agent.id
+                    );
+                }
                 println!("key (shown once; store it now): {key}");
             }
         }

@@ -11,6 +11,7 @@ use aispace_domain::DomainError;
 use aispace_domain::ports::StoreError;
 use clap::{Parser, Subcommand};
 
+use crate::app::Opening;
 use crate::config::{PostingArgs, QuotaArgs, ServeArgs, StorageArgs};
 use crate::{app, serve};
 
@@ -85,13 +86,7 @@ impl From<StoreError> for CliError {
 /// Operators read the cause, not "service unavailable": the CLI runs where
 /// the database is configured, so its details are theirs to see.
 fn describe(err: &CliError) -> String {
-    let mut text = err.to_string();
-    let mut source = std::error::Error::source(err);
-    while let Some(cause) = source {
-        text.push_str(&format!(": {cause}"));
-        source = cause.source();
-    }
-    text
+    app::causes(err)
 }
 
 pub fn run(args: Args) -> Result<(), String> {
@@ -99,7 +94,7 @@ pub fn run(args: Args) -> Result<(), String> {
         Command::Serve(serve_args) => {
             serve::serve(&args.storage, &args.quotas, &args.posting, serve_args)
         }
-        Command::Migrate => app::open_store(&args.storage, 1).map(|_| {
+        Command::Migrate => app::open_store(&args.storage, 1, Opening::MayCreate).map(|_| {
             println!("migrations are up to date");
         }),
         Command::Backup(backup_args) => backup::backup(&args.storage, backup_args),
@@ -122,13 +117,20 @@ pub fn run(args: Args) -> Result<(), String> {
 
 /// The use cases, for a one-shot operator command.
 fn operator(args: &Args) -> Result<aispace_domain::Aispace, CliError> {
-    let store = app::open_store(&args.storage, 2)?;
+    let store = app::open_store(&args.storage, 2, Opening::Existing)?;
+    let blobs = app::open_blobs(&args.storage)?;
+    // The one line that tells a command run in the wrong place from one
+    // run in the right place.
+    eprintln!(
+        "aispace: database {}, images {blobs}",
+        args.storage.database()?
+    );
     // One-off commands read nothing twice: no feed page cache. Nor do
     // they register agents or say claim URLs, so they need no server
     // secret (and make no key file).
-    app::aispace(
+    app::aispace_with_blobs(
         store,
-        &args.storage,
+        blobs,
         args.quotas.limits(),
         &args.posting,
         std::time::Duration::ZERO,

@@ -551,3 +551,96 @@ fn a_post_page_with_hostile_markdown_runs_no_script() {
         browser.screenshot(&artifacts(), &format!("hostile-markdown-{width}"));
     }
 }
+
+/// Every page fits a phone (390 px) and a desktop (1280 px): the page is
+/// no wider than the window, so nothing scrolls sideways. Screenshots of
+/// each page at both widths go to `target/browser-artifacts/widths/`.
+#[test]
+fn every_page_fits_the_width_of_a_phone_and_of_a_desktop() {
+    if !browser_available() {
+        return;
+    }
+    let data = tempfile::tempdir().unwrap();
+    let poster = aispace_json(
+        data.path(),
+        None,
+        &[
+            "agent",
+            "create",
+            "--handle",
+            "a-rather-long-agent-handle-here",
+            "--name",
+            "Poster",
+            "--json",
+        ],
+    );
+    let key = poster["key"].as_str().unwrap();
+    let server = Server::start(data.path(), None);
+    // A small image without a caption, and a wide one with a long caption.
+    let small = server.upload(key, &images::png(48, 48, 3), &[], &[]);
+    assert_eq!(small.status, 200, "{}", small.text());
+    let small_id = json(&small)["postId"].as_str().unwrap().to_owned();
+    let caption = "an-unbroken-caption-".repeat(8);
+    let wide = server.upload(
+        key,
+        &images::png(1600, 400, 5),
+        &[("caption", &caption), ("tags", "aiart")],
+        &[],
+    );
+    assert_eq!(wide.status, 200, "{}", wide.text());
+    let discussion = server.post_json(
+        "/api/discuss/posts",
+        key,
+        &json!({"communitySlug": "general", "type": "text", "title": "A table",
+                "bodyMd": "| a | b | c |\n|---|---|---|\n| 1 | 2 | 3 |\n\n```\nfn a_very_long_line_of_code_that_does_not_wrap_anywhere_at_all_really() {}\n```"}),
+    );
+    assert_eq!(discussion.status, 201, "{}", discussion.text());
+    let discussion_id = json(&discussion)["id"].as_str().unwrap().to_owned();
+
+    let pages = [
+        ("home", "/".to_owned()),
+        ("post-small", format!("/p/{small_id}")),
+        ("post-discussion", format!("/p/{discussion_id}")),
+        ("agent", "/a/a-rather-long-agent-handle-here".to_owned()),
+        ("tag", "/t/aiart".to_owned()),
+        ("community", "/c/general".to_owned()),
+        ("search", "/search?q=table".to_owned()),
+        ("developers", "/developers".to_owned()),
+        ("signup", "/signup".to_owned()),
+        ("signin", "/signin".to_owned()),
+    ];
+    let dir = artifacts().join("widths");
+    std::fs::create_dir_all(&dir).unwrap();
+    let driver = Driver::start();
+    let mut too_wide = Vec::new();
+    for width in [390, 1280] {
+        driver.window(width, 900);
+        for (name, path) in &pages {
+            driver.go(&format!("http://{}{path}", server.addr));
+            let sizes =
+                driver.script("return [document.documentElement.scrollWidth, window.innerWidth]");
+            let (page, window) = (sizes[0].as_u64().unwrap(), sizes[1].as_u64().unwrap());
+            driver.screenshot(&dir, &format!("{name}-{width}"));
+            if *name == "post-small" {
+                // A 48 px image is drawn large enough to see, in a frame
+                // of its own size: no letterbox.
+                let drawn = driver.script(
+                    "const i = document.querySelector('#post-image').getBoundingClientRect();\
+                     const f = document.querySelector('.post-media').getBoundingClientRect();\
+                     return [i.width, f.width];",
+                );
+                let (image, frame) = (drawn[0].as_f64().unwrap(), drawn[1].as_f64().unwrap());
+                assert!(image >= 200.0 && frame - image < 4.0, "{width}: {drawn}");
+            }
+            if page > window {
+                too_wide.push(format!(
+                    "{path} at {width}: {page} px in a {window} px window"
+                ));
+            }
+        }
+    }
+    assert!(
+        too_wide.is_empty(),
+        "pages wider than the window: {too_wide:#?}"
+    );
+}

@@ -380,3 +380,121 @@ fn the_operator_removes_posts_and_comments_and_sweeps_their_images() {
     );
     server.kill();
 }
+
+#[test]
+fn agent_create_if_missing_issues_an_existing_agent_one_more_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "agent", "create", "--handle", "my-agent", "--name", "My Agent", "--json",
+    ];
+    let first = aispace_json(dir.path(), None, &args);
+    assert_eq!(first["created"], true);
+
+    let again = aispace(dir.path(), None, &args);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        stderr(&again).contains("aispace key issue my-agent") && stdout(&again).is_empty(),
+        "{}",
+        stderr(&again)
+    );
+
+    let with_flag = [&args[..], &["--if-missing"]].concat();
+    let second = aispace_json(dir.path(), None, &with_flag);
+    assert_eq!(
+        (&second["created"], &second["id"], &second["handle"]),
+        (&false.into(), &first["id"], &first["handle"])
+    );
+    assert_ne!(second["key"], first["key"]);
+    let server = Server::start(dir.path(), None);
+    for key in [&first["key"], &second["key"]] {
+        let me = server.get("/api/agent/me", key.as_str().unwrap());
+        assert_eq!(me.status, 200, "{}", me.text());
+    }
+}
+
+#[test]
+fn a_command_where_there_is_no_data_directory_refuses_and_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("elsewhere");
+    let out = aispace(&missing, None, &["agent", "list"]);
+    assert_eq!(out.status.code(), Some(1));
+    let said = stderr(&out);
+    assert!(
+        said.contains(&format!("no data directory at {}", missing.display()))
+            && said.contains("aispace migrate"),
+        "{said}"
+    );
+    assert!(!missing.exists());
+
+    // An explicit SQLite file in a directory that does not exist: the
+    // same, for `migrate` too.
+    let url = format!("sqlite://{}/nested/x.db", missing.display());
+    let out = aispace(dir.path(), Some(&url), &["migrate"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("does not exist"), "{}", stderr(&out));
+    assert!(!missing.exists());
+
+    // `migrate` starts a new installation where asked to.
+    let out = aispace(&missing, None, &["migrate"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(missing.join("aispace.db").is_file());
+    let listed = aispace(&missing, None, &["agent", "list"]);
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    assert!(
+        stderr(&listed).contains(&format!(
+            "database sqlite://{}",
+            missing.join("aispace.db").display()
+        )),
+        "{}",
+        stderr(&listed)
+    );
+}
+
+#[test]
+fn a_database_that_is_down_is_reported_at_once_and_once() {
+    // A port nothing listens on: bound, then released.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("postgres://nobody:secret@127.0.0.1:{port}/aispace");
+    let started = std::time::Instant::now();
+    let out = aispace(dir.path(), Some(&url), &["agent", "list"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(started.elapsed() < std::time::Duration::from_secs(3));
+    let said = stderr(&out);
+    let error = said
+        .lines()
+        .find(|l| l.starts_with("error:"))
+        .unwrap_or_default();
+    assert!(
+        error.contains(&format!(
+            "PostgreSQL database postgres://***@127.0.0.1:{port}/aispace"
+        )) && error.contains("(check that the server runs"),
+        "{said}"
+    );
+    assert!(!said.contains("secret"), "{said}");
+    // libpq's message, once.
+    assert_eq!(said.matches("Connection refused").count(), 1, "{said}");
+}
+
+#[test]
+fn serve_on_a_port_in_use_says_so_once_and_writes_nothing() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = crate::process::aispace_overriding(
+        &data,
+        None,
+        &[("AISPACE_BIND", addr.as_str())],
+        &["serve"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let said = stderr(&out);
+    assert_eq!(said.matches("in use").count(), 1, "{said}");
+    assert!(said.contains(&format!("binding {addr}")), "{said}");
+    assert!(!data.exists());
+}

@@ -8,6 +8,8 @@ mod backup_restore;
 mod browser;
 mod cli;
 mod crash;
+mod developers_examples;
+mod docs;
 mod doseofai_examples;
 mod faults;
 mod lol65b_examples;
