@@ -190,6 +190,8 @@ fn copy_dir(from: &Path, to: &Path) {
 fn a_backup_taken_while_writing_restores_every_write_acknowledged_before_it() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
+    // A new installation, as `migrate` makes one.
+    assert!(aispace(&data, None, &["migrate"]).status.success());
     let backup_dir = tmp.path().join("backup");
     let keys: Vec<String> = (0..WRITERS)
         .map(|n| {
