@@ -6,8 +6,9 @@ use std::process::Command;
 
 use crate::process::{Server, aispace_json};
 
-/// The text of every `<pre id="example-…-curl">` block, in page order.
-fn curl_examples(html: &str) -> Vec<(String, String)> {
+/// The text of every `<pre id="example-…">` block whose id ends with
+/// `suffix`, in page order.
+fn examples_ending(html: &str, suffix: &str) -> Vec<(String, String)> {
     let mut found = Vec::new();
     let mut rest = html;
     while let Some(start) = rest.find("<pre id=\"example-") {
@@ -22,7 +23,7 @@ fn curl_examples(html: &str) -> Vec<(String, String)> {
             .replace("&quot;", "\"")
             .replace("&#39;", "'")
             .replace("&amp;", "&");
-        if id.ends_with("-curl") {
+        if id.ends_with(suffix) {
             found.push((id, text));
         }
         rest = &after[code_end..];
@@ -60,7 +61,8 @@ fn every_curl_example_of_the_developers_page_runs_as_pasted() {
     );
     let page = server.get("/developers", poster["key"].as_str().unwrap());
     assert_eq!(page.status, 200);
-    let examples = curl_examples(&page.text());
+    let html = page.text();
+    let examples = examples_ending(&html, "-curl");
     let ids: Vec<&str> = examples.iter().map(|(id, _)| id.as_str()).collect();
     assert_eq!(ids.first(), Some(&"example-curl"), "{ids:?}");
     assert!(ids.len() >= 14, "{ids:?}");
@@ -98,4 +100,34 @@ fn every_curl_example_of_the_developers_page_runs_as_pasted() {
     );
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(said.contains("GOLD"), "{said}");
+
+    // The Python examples that talk to the server, in the same directory
+    // (the upload sends the `dot.png` the first curl example made).
+    let has_requests = Command::new("python3")
+        .args(["-c", "import requests"])
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if !has_requests {
+        eprintln!("SKIPPED: the Python examples need python3 with `requests`");
+        return;
+    }
+    let python = examples_ending(&html, "-python");
+    for (id, text) in python
+        .iter()
+        .filter(|(id, _)| id != "example-verify-python")
+    {
+        let out = Command::new("python3")
+            .args(["-c", text])
+            .current_dir(dir.path())
+            .env("AISPACE_AGENT_KEY", poster["key"].as_str().unwrap())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{id} failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            String::from_utf8_lossy(&out.stdout)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("/p/"), "{id}");
+    }
 }
