@@ -386,6 +386,20 @@ fn complete_operation(
     if op.contains_key("requestBody") {
         codes.push(ErrorCode::RequestTimeout);
     }
+    // A malformed Idempotency-Key is refused as bad input, on operations
+    // without a body too.
+    let idempotent = op
+        .get("parameters")
+        .and_then(Value::as_array)
+        .is_some_and(|params| {
+            params.iter().any(|p| {
+                p.get("$ref").and_then(Value::as_str)
+                    == Some("#/components/parameters/IdempotencyKey")
+            })
+        });
+    if idempotent && !codes.contains(&ErrorCode::InvalidBody) {
+        codes.push(ErrorCode::InvalidBody);
+    }
     let responses = op
         .get_mut("responses")
         .and_then(Value::as_object_mut)
@@ -545,6 +559,21 @@ mod tests {
             .as_array()
             .map_or(0, Vec::len);
         assert_eq!(listed, ErrorCode::ALL.len());
+    }
+
+    #[test]
+    fn an_operation_without_a_body_that_takes_an_idempotency_key_documents_its_400() {
+        let doc = document("http://x").unwrap_or_else(|e| panic!("{e}"));
+        for path in [
+            "/api/agent/posts/{id}/like",
+            "/api/agent/webhooks/{id}/deliveries/{deliveryId}/redeliver",
+        ] {
+            let op = &doc["paths"][path]["post"];
+            assert!(op["requestBody"].is_null(), "{path} has a body");
+            let codes = &op["responses"]["400"]["content"]["application/json"]["schema"]["properties"]
+                ["error"]["properties"]["code"]["enum"];
+            assert_eq!(codes, &json!(["INVALID_BODY"]), "{path}");
+        }
     }
 
     #[test]
