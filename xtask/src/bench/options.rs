@@ -11,6 +11,14 @@ pub const USAGE: &str = "usage: cargo xtask bench [--quick] [--scenario NAME]...
      cargo xtask bench --posts N [--passes N] [--scenario NAME]... [--database D]... [--duration SECS]\n       \
      cargo xtask bench --soak [--duration SECS] [--connections N] [--debug-build]";
 
+/// A whole number from 1 to `most`, as `flag`'s value.
+fn count_in(flag: &str, raw: &str, most: usize) -> Result<usize, String> {
+    raw.parse()
+        .ok()
+        .filter(|n| (1..=most).contains(n))
+        .ok_or_else(|| format!("{flag} {raw}: want 1 to {most}"))
+}
+
 /// Set by the bench for every server; `--server-env` may not change them.
 const RESERVED_ENV: [&str; 3] = ["AISPACE_BIND", "AISPACE_DATA_DIR", "DATABASE_URL"];
 
@@ -79,24 +87,8 @@ impl Options {
                         .ok_or_else(|| format!("--duration {raw}: want seconds, 0 < s ≤ 3600"))?;
                     options.duration = Some(Duration::from_secs_f64(secs));
                 }
-                "--connections" => {
-                    let raw = value()?;
-                    let n = raw
-                        .parse()
-                        .ok()
-                        .filter(|n| (1..=1024).contains(n))
-                        .ok_or_else(|| format!("--connections {raw}: want 1 to 1024"))?;
-                    options.connections = Some(n);
-                }
-                "--passes" => {
-                    let raw = value()?;
-                    let n = raw
-                        .parse()
-                        .ok()
-                        .filter(|n| (1..=10).contains(n))
-                        .ok_or_else(|| format!("--passes {raw}: want 1 to 10"))?;
-                    options.passes = Some(n);
-                }
+                "--connections" => options.connections = Some(count_in(flag, &value()?, 1024)?),
+                "--passes" => options.passes = Some(count_in(flag, &value()?, 10)?),
                 "--feed-posts" => options.feed_posts = Some(post_count(flag, &value()?)?),
                 "--posts" => options.scale_posts = Some(post_count(flag, &value()?)?),
                 "--discuss-posts" => options.discuss_posts = Some(post_count(flag, &value()?)?),
