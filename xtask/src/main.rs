@@ -2,6 +2,7 @@
 //! wherever cargo does. Kept dependency-free so it builds in seconds.
 
 mod bench;
+mod openapi_fuzz;
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
@@ -14,11 +15,17 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(),
         Some("bench") => bench::bench(&args[1..]),
+        Some("openapi-fuzz") => openapi_fuzz::run(&args[1..]),
         _ => {
             eprintln!("usage: cargo xtask ci");
             eprintln!("       {}", bench::USAGE.trim_start_matches("usage: "));
             eprintln!(
-                "  ci     format check, clippy (warnings denied), all tests, a 20 s soak, cargo deny"
+                "       {}",
+                openapi_fuzz::USAGE.trim_start_matches("usage: ")
+            );
+            eprintln!(
+                "  ci     format check, clippy (warnings denied), all tests, a 20 s soak, the OpenAPI \
+                 fuzz, cargo deny"
             );
             eprintln!(
                 "  bench  release server on loopback under load: req/s, latency, peak RSS \
@@ -28,6 +35,11 @@ fn main() -> ExitCode {
                  --soak: mixed traffic from 64 agents under the real quotas for 3 min \
                  (--duration);\n         fails on any error but RATE_LIMITED or on memory \
                  growth; writes target/bench/soak.json"
+            );
+            eprintln!(
+                "  openapi-fuzz  schemathesis, every check, against the debug server on a fresh \
+                 data dir,\n         in a network namespace with only loopback; fails on any \
+                 failure it reports"
             );
             return ExitCode::from(2);
         }
@@ -160,6 +172,8 @@ fn ci() -> Result<(), String> {
         started_soak.elapsed().as_secs_f64()
     );
 
+    openapi_fuzz::run(&[])?;
+
     if !has_cargo_subcommand("deny") {
         let mut install = cargo();
         install.args(["install", "cargo-deny", "--locked"]);
@@ -195,21 +209,8 @@ impl MotoServer {
     /// Installs moto into `target/tools/moto` (once), starts it and waits
     /// until it answers HTTP.
     fn start() -> Result<MotoServer, String> {
+        let server = python_tool("moto", MOTO_REQUIREMENT, "moto_server")?;
         let venv = root().join("target").join("tools").join("moto");
-        let server = venv.join("bin").join("moto_server");
-        if !server.exists() {
-            let mut create = Command::new("python3");
-            create.args(["-m", "venv"]).arg(&venv);
-            run("create a venv for moto (S3 test server)", create)?;
-            let mut pip = Command::new(venv.join("bin").join("pip"));
-            pip.args([
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                MOTO_REQUIREMENT,
-            ]);
-            run("install moto (S3 test server)", pip)?;
-        }
 
         let step = "start S3 test server (moto)";
         eprintln!("==> {step}");
@@ -271,6 +272,27 @@ impl Drop for MotoServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// `executable` of a Python tool installed (once) with pip into a venv of
+/// its own, `target/tools/<name>`: the machine's Python stays untouched.
+fn python_tool(name: &str, requirement: &str, executable: &str) -> Result<PathBuf, String> {
+    let venv = root().join("target").join("tools").join(name);
+    let path = venv.join("bin").join(executable);
+    if !path.exists() {
+        let mut create = Command::new("python3");
+        create.args(["-m", "venv"]).arg(&venv);
+        run(&format!("create a venv for {name}"), create)?;
+        let mut pip = Command::new(venv.join("bin").join("pip"));
+        pip.args([
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            requirement,
+        ]);
+        run(&format!("install {requirement}"), pip)?;
+    }
+    Ok(path)
 }
 
 /// Whether something on `addr` answers a plain HTTP request.

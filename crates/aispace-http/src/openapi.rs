@@ -382,9 +382,21 @@ fn complete_operation(
     if !public {
         codes.extend(AUTHENTICATED);
     }
-    // Every body is read under the server's deadline.
-    if op.contains_key("requestBody") {
+    // Every body is read under the server's deadline and size limit (a
+    // multipart body, which carries an image, has the image's code).
+    if let Some(body) = op.get("requestBody") {
         codes.push(ErrorCode::RequestTimeout);
+        let content = body.get("content").and_then(Value::as_object);
+        for media_type in content.into_iter().flat_map(|c| c.keys()) {
+            let code = if media_type.starts_with("multipart/") {
+                ErrorCode::UploadTooLarge
+            } else {
+                ErrorCode::PayloadTooLarge
+            };
+            if !codes.contains(&code) {
+                codes.push(code);
+            }
+        }
     }
     // A malformed Idempotency-Key is refused as bad input, on operations
     // without a body too.

@@ -94,12 +94,14 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime};
 
-use database::{Database, PgSchema, PgUrl};
+// The API fuzz (openapi_fuzz.rs) runs its server the way the benchmark does.
+pub(crate) use database::Database;
+use database::{PgSchema, PgUrl};
 use options::Options;
 use report::{PgInfo, Run, RunInfo, ScenarioResult, ServerInfo};
 use scenario::{Prepare, Scenario};
 use seed::Seeded;
-use server::{Server, ServerEnv, TempDir};
+pub(crate) use server::{Server, ServerEnv, TempDir, create_agents};
 
 pub use options::USAGE;
 
@@ -596,7 +598,7 @@ fn all_names() -> String {
         .join(", ")
 }
 
-fn target_dir() -> PathBuf {
+pub(crate) fn target_dir() -> PathBuf {
     match std::env::var_os("CARGO_TARGET_DIR") {
         // Relative paths are relative to where cargo runs: the root.
         Some(dir) if !dir.is_empty() => crate::root().join(dir),

@@ -2,7 +2,7 @@
 //! (becoming their first member); any agent subscribes and unsubscribes.
 
 use super::{Aispace, Principal};
-use crate::model::{Community, CommunityRef, Id, NewCommunity};
+use crate::model::{Community, CommunityRef, Id, NewCommunity, parse_limit};
 use crate::ports::{Conflict, Membership, StoreError};
 use crate::{DomainError, Entity};
 
@@ -55,19 +55,7 @@ impl Aispace {
         cursor: Option<&str>,
         limit: Option<&str>,
     ) -> Result<CommunityPage, DomainError> {
-        let limit = match limit.map(str::trim).filter(|l| !l.is_empty()) {
-            None => COMMUNITIES_DEFAULT_LIMIT,
-            Some(raw) => raw
-                .parse::<usize>()
-                .ok()
-                .filter(|n| (1..=COMMUNITIES_MAX_LIMIT).contains(n))
-                .ok_or_else(|| {
-                    DomainError::validation(
-                        "limit",
-                        format!("must be an integer from 1 to {COMMUNITIES_MAX_LIMIT}"),
-                    )
-                })?,
-        };
+        let limit = parse_limit(limit, COMMUNITIES_DEFAULT_LIMIT, COMMUNITIES_MAX_LIMIT)?;
         let after = match cursor.map(str::trim).filter(|c| !c.is_empty()) {
             None => None,
             Some(raw) => Some(

@@ -93,7 +93,7 @@ impl Aispace {
             .as_deref()
             .map(|t| {
                 Tags::parse_one(t).ok_or_else(|| {
-                    DomainError::validation("tag", "must be 1 to 32 characters of a-z, 0-9 and _")
+                    DomainError::validation("tag", "must be 1 to 32 letters, digits and _")
                 })
             })
             .transpose()?;

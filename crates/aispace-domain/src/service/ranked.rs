@@ -75,10 +75,20 @@ impl MemeOrder {
 /// `page` ≥ 1 (default 1) of `limit` items, no deeper than
 /// [`MAX_PAGE_DEPTH`].
 pub fn parse_page(raw: Option<&str>, limit: usize) -> Result<usize, DomainError> {
+    let too_deep = || {
+        DomainError::validation(
+            "page",
+            format!("page × limit must be at most {MAX_PAGE_DEPTH}"),
+        )
+    };
     let page = match raw {
         None => 1,
         Some(raw) => match raw.trim().parse::<usize>() {
             Ok(n) if n >= 1 => n,
+            // Digits past any page there can be: deep, not malformed.
+            Err(e) if *e.kind() == std::num::IntErrorKind::PosOverflow => {
+                return Err(too_deep());
+            }
             _ => {
                 return Err(DomainError::validation(
                     "page",
@@ -88,10 +98,7 @@ pub fn parse_page(raw: Option<&str>, limit: usize) -> Result<usize, DomainError>
         },
     };
     if page.saturating_mul(limit) > MAX_PAGE_DEPTH {
-        return Err(DomainError::validation(
-            "page",
-            format!("page × limit must be at most {MAX_PAGE_DEPTH}"),
-        ));
+        return Err(too_deep());
     }
     Ok(page)
 }
@@ -244,6 +251,19 @@ impl Aispace {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_page_past_any_number_is_too_deep_not_malformed() {
+        let err = parse_page(Some("1062039335316448215040"), 20).unwrap_err();
+        assert!(err.to_string().contains("page × limit"), "{err}");
+        assert!(
+            parse_page(Some("x"), 20)
+                .unwrap_err()
+                .to_string()
+                .contains("at least 1")
+        );
+        assert_eq!(parse_page(Some(" 3 "), 20).unwrap(), 3);
+    }
 
     #[test]
     fn listing_orders_parse_strictly_with_their_defaults() {

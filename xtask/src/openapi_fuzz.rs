@@ -1,0 +1,212 @@
+//! `cargo xtask openapi-fuzz`: schemathesis against the server's own OpenAPI
+//! document, with every check it has, on a fresh SQLite data directory.
+//!
+//! It finds where the document and the server disagree: a request the
+//! document allows that the server refuses (or the reverse), an answer that
+//! breaks its schema, an undocumented status, a server error. The run is
+//! bounded (a fixed number of cases per operation and phase, a time budget)
+//! and reproducible (a fixed seed unless `--seed` says otherwise).
+//!
+//! The server and schemathesis run in a network namespace of their own
+//! (`unshare --net`, unprivileged through a user namespace) that has only
+//! loopback: the fuzzer's image and webhook URLs can reach nothing outside,
+//! and no DNS answers, so the server's fetcher refuses them as it would an
+//! unresolvable host.
+//!
+//! A few rules of the server no schema can state (a cursor must be one the
+//! server issued, `page` × `limit` at most 10,000, a community must exist);
+//! `xtask/openapi_fuzz_hooks.py` names each and drops exactly the reports
+//! they cause.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use crate::bench::{Database, Server, ServerEnv, TempDir, create_agents};
+
+pub const USAGE: &str =
+    "usage: cargo xtask openapi-fuzz [--max-examples N] [--seed N] [--max-time SECS]";
+
+/// Pinned: a newer schemathesis brings new checks, which should arrive as a
+/// change of their own.
+const SCHEMATHESIS_REQUIREMENT: &str = "schemathesis==4.32.5";
+
+/// Cases per operation and phase.
+const DEFAULT_MAX_EXAMPLES: u32 = 30;
+const DEFAULT_SEED: u64 = 20_261_205;
+/// A bound on the whole run, whatever the examples would take: with the
+/// debug build on two cores, 30 examples take about four minutes, so the
+/// stateful phase ends early rather than CI growing past its budget.
+const DEFAULT_MAX_TIME_SECS: u32 = 180;
+
+/// Set on the inner run, inside the namespace.
+const INSIDE_VAR: &str = "AISPACE_OPENAPI_FUZZ_INSIDE";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Options {
+    max_examples: u32,
+    seed: u64,
+    max_time_secs: u32,
+}
+
+fn parse(args: &[String]) -> Result<Options, String> {
+    let mut options = Options {
+        max_examples: DEFAULT_MAX_EXAMPLES,
+        seed: DEFAULT_SEED,
+        max_time_secs: DEFAULT_MAX_TIME_SECS,
+    };
+    let mut args = args.iter();
+    while let Some(flag) = args.next() {
+        let value = args
+            .next()
+            .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
+        let bad = |e: std::num::ParseIntError| format!("{flag} {value}: {e}\n{USAGE}");
+        match flag.as_str() {
+            "--max-examples" => options.max_examples = value.parse().map_err(bad)?,
+            "--seed" => options.seed = value.parse().map_err(bad)?,
+            "--max-time" => options.max_time_secs = value.parse().map_err(bad)?,
+            _ => return Err(format!("unknown option {flag}\n{USAGE}")),
+        }
+    }
+    if options.max_examples == 0 || options.max_time_secs == 0 {
+        return Err(format!(
+            "--max-examples and --max-time must be positive\n{USAGE}"
+        ));
+    }
+    Ok(options)
+}
+
+pub fn run(args: &[String]) -> Result<(), String> {
+    let options = parse(args)?;
+    if std::env::var_os(INSIDE_VAR).is_some() {
+        return inside(&options);
+    }
+    let bin = crate::bench::target_dir()
+        .join("debug")
+        .join(format!("aispace{}", std::env::consts::EXE_SUFFIX));
+    // `cargo xtask ci` fuzzes the binary its tests just built.
+    if !bin.exists() {
+        let mut build = crate::cargo();
+        build.args(["build", "-p", "aispace-server"]);
+        crate::run("debug build", build)?;
+    }
+    crate::python_tool("schemathesis", SCHEMATHESIS_REQUIREMENT, "st")?;
+
+    let namespace_works = Command::new("unshare")
+        .args(["--net", "--map-root-user", "true"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !namespace_works {
+        return Err(
+            "openapi-fuzz runs the server in a network namespace of its own, and \
+             `unshare --net --map-root-user` is not permitted here (util-linux's unshare, \
+             with unprivileged user namespaces enabled)"
+                .into(),
+        );
+    }
+    let xtask = std::env::current_exe().map_err(|e| format!("finding xtask itself: {e}"))?;
+    let mut inner = Command::new("unshare");
+    inner
+        .args(["--net", "--map-root-user", "--"])
+        .arg(xtask)
+        .arg("openapi-fuzz")
+        .args(args)
+        .env(INSIDE_VAR, "1")
+        .current_dir(crate::root());
+    crate::run("OpenAPI fuzz (schemathesis, loopback only)", inner)
+}
+
+/// Inside the namespace: loopback up, a server, one agent, schemathesis.
+fn inside(options: &Options) -> Result<(), String> {
+    let mut up = Command::new("ip");
+    up.args(["link", "set", "lo", "up"]);
+    let status = up
+        .status()
+        .map_err(|e| format!("bringing loopback up with `ip` (iproute2): {e}"))?;
+    if !status.success() {
+        return Err(format!("`ip link set lo up` failed ({status})"));
+    }
+
+    let bin = crate::bench::target_dir()
+        .join("debug")
+        .join(format!("aispace{}", std::env::consts::EXE_SUFFIX));
+    let data = TempDir::create()?;
+    let env = ServerEnv::new(Database::Sqlite, None, &[]);
+    let key = create_agents(&bin, data.path(), &env, 1)?
+        .pop()
+        .ok_or("no agent was created")?;
+    let mut server = Server::start(&bin, data.path(), &env)?;
+
+    let work = crate::bench::target_dir().join("openapi-fuzz");
+    std::fs::create_dir_all(&work).map_err(|e| format!("creating {}: {e}", work.display()))?;
+    let started = Instant::now();
+    let status = schemathesis(options, &server, &key, &work)?
+        .status()
+        .map_err(|e| format!("starting schemathesis: {e}"))?;
+    eprintln!(
+        "openapi-fuzz: schemathesis ran {:.1}s (seed {}, {} examples per operation and phase)",
+        started.elapsed().as_secs_f64(),
+        options.seed,
+        options.max_examples
+    );
+    // A server that died under the fuzz is a failure of its own.
+    server.check_running()?;
+    server.stop()?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "schemathesis found failures ({status}); each comes with a curl line to \
+             reproduce it against `aispace serve`"
+        ))
+    }
+}
+
+fn schemathesis(
+    options: &Options,
+    server: &Server,
+    key: &str,
+    work: &Path,
+) -> Result<Command, String> {
+    let st = crate::python_tool("schemathesis", SCHEMATHESIS_REQUIREMENT, "st")?;
+    let mut cmd = Command::new(st);
+    cmd.arg("run")
+        .arg(format!("http://{}/api/openapi.json", server.addr))
+        .args(["--header", &format!("Authorization: Bearer {key}")])
+        .args(["--checks", "all"])
+        .args(["--max-examples", &options.max_examples.to_string()])
+        .args(["--seed", &options.seed.to_string()])
+        .args(["--max-time", &options.max_time_secs.to_string()])
+        .args(["--workers", "2", "--request-timeout", "10", "--no-color"])
+        .env("SCHEMATHESIS_HOOKS", "openapi_fuzz_hooks")
+        .env("PYTHONPATH", crate::root().join("xtask"))
+        // Its reports and Hypothesis's example database stay under target/.
+        .current_dir(work);
+    Ok(cmd)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn options_default_to_a_fixed_seed_and_bounded_run() {
+        let options = parse(&[]).unwrap();
+        assert_eq!(options.seed, DEFAULT_SEED);
+        assert_eq!(options.max_examples, DEFAULT_MAX_EXAMPLES);
+        assert_eq!(options.max_time_secs, DEFAULT_MAX_TIME_SECS);
+    }
+
+    #[test]
+    fn options_are_read_and_bad_ones_refused() {
+        let options = parse(&args(&["--seed", "7", "--max-examples", "5"])).unwrap();
+        assert_eq!((options.seed, options.max_examples), (7, 5));
+        assert!(parse(&args(&["--seed"])).is_err());
+        assert!(parse(&args(&["--max-examples", "0"])).is_err());
+        assert!(parse(&args(&["--workers", "3"])).is_err());
+    }
+}
