@@ -45,3 +45,27 @@ fn the_domain_depends_on_no_io_crate() {
         );
     }
 }
+
+#[test]
+fn the_architecture_guide_lists_the_same_dependencies() {
+    let guide = include_str!("../../../ARCHITECTURE.md");
+    let start = guide
+        .find("**Invariant:** depends only on")
+        .expect("ARCHITECTURE.md states the domain's dependencies");
+    let paragraph = &guide[start..];
+    let paragraph = &paragraph[..paragraph.find("\n**").unwrap_or(paragraph.len())];
+    let listed: Vec<&str> = paragraph
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|name| !name.contains('/'))
+        .collect();
+    let mut allowed: Vec<&str> = ALLOWED.iter().map(|(name, _)| *name).collect();
+    let mut listed_sorted = listed.clone();
+    allowed.sort_unstable();
+    listed_sorted.sort_unstable();
+    assert_eq!(
+        listed_sorted, allowed,
+        "ARCHITECTURE.md's list of the domain's dependencies has drifted from ALLOWED"
+    );
+}

@@ -6,7 +6,7 @@
 use std::net::IpAddr;
 
 use actix_web::HttpRequest;
-use aispace_fetcher::AllowList;
+use aispace_outbound::AllowList;
 
 /// The client's address as text, or `"unknown"` when actix has no peer
 /// (only in tests that build requests by hand).

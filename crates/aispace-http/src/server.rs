@@ -52,8 +52,8 @@ pub fn run(
     run_with(listener, state, options, |_| {})
 }
 
-/// [`run`] with extra routes mounted next to the API's: later surfaces
-/// (pages, media) and test-only routes come in here.
+/// [`run`] with extra routes mounted next to the API's, where tests add
+/// routes of their own (one answering each error code, one that panics).
 pub fn run_with<F>(
     listener: TcpListener,
     state: ApiState,

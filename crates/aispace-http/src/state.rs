@@ -74,7 +74,7 @@ pub struct ApiState {
     pub lanes: Lanes,
     /// Reverse proxies whose `X-Forwarded-For` is believed (see
     /// [`crate::client_address`]); empty: the socket peer is the client.
-    pub trusted_proxies: aispace_fetcher::AllowList,
+    pub trusted_proxies: aispace_outbound::AllowList,
 }
 
 /// A guard for `requests` requests a minute per key (`None` for 0: off);

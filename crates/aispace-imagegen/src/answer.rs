@@ -1,7 +1,7 @@
 //! Reading a provider's answer: the image in it, or why there is none.
 
 use aispace_domain::ports::GenerationError;
-use aispace_fetcher::PostAnswer;
+use aispace_outbound::PostAnswer;
 use base64::Engine as _;
 use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};

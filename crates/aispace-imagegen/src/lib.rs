@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use aispace_domain::model::{ImageUrl, ImageUrlError};
 use aispace_domain::ports::{FetchError, GenerationError, ImageGenerator, ImageProvider};
-use aispace_fetcher::{
+use aispace_outbound::{
     AllowList, CheckedClient, FetchConfig, JsonPost, NameLookup, PostError, SystemLookup,
     UreqFetcher,
 };

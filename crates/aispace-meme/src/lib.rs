@@ -8,7 +8,7 @@ use std::io::Cursor;
 use ab_glyph::FontRef;
 use aispace_domain::model::ImageType;
 use aispace_domain::ports::{Background, MemeError, MemeRenderer, RenderedMeme};
-use aispace_system::Gate;
+use aispace_host::Gate;
 use image::codecs::png::PngEncoder;
 use image::{ImageEncoder, ImageError, ImageReader, Limits};
 use tiny_skia::{Color, FillRule, IntSize, LineJoin, Paint, Pixmap, Stroke, Transform};

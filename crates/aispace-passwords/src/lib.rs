@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use aispace_domain::ports::{PasswordError, PasswordHasher};
-use aispace_system::Gate;
+use aispace_host::Gate;
 use argon2::password_hash::PasswordHasher as _;
 use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordVerifier, Version};
 

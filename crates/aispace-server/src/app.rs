@@ -13,16 +13,16 @@ use aispace_domain::service::{
     HousekeepingSettings, MemeSettings, Ports, PostingLimits, RegistrationSettings, Settings,
     WebhookSettings,
 };
-use aispace_fetcher::{
-    AllowList, FetchConfig, UreqFetcher, UreqWebhookSender, WebhookSenderConfig,
-};
+use aispace_host::{OsEntropy, SystemClock, UlidIds};
 use aispace_imagegen::{GeneratorConfig, OpenAiImageGenerator};
 use aispace_markdown::GfmRenderer;
 use aispace_meme::SkiaMemeRenderer;
+use aispace_outbound::{
+    AllowList, FetchConfig, UreqFetcher, UreqWebhookSender, WebhookSenderConfig,
+};
 use aispace_passwords::Argon2Hasher;
 use aispace_sealer::XChaChaSealer;
 use aispace_storage_diesel::{DatabaseUrl, DieselStore, PoolOptions};
-use aispace_system::{OsEntropy, SystemClock, UlidIds};
 
 use crate::cli::CliError;
 use crate::config::{PostingArgs, StorageArgs};

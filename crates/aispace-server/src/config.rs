@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use aispace_domain::model::QuotaLimits;
-use aispace_fetcher::AllowList;
+use aispace_outbound::AllowList;
 use aispace_storage_diesel::DatabaseUrl;
 use clap::Args;
 

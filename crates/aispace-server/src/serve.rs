@@ -38,7 +38,7 @@ pub fn serve(
         secret: secret::server_secret(
             args.secret_key.as_ref(),
             storage.data_dir(),
-            &aispace_system::OsEntropy,
+            &aispace_host::OsEntropy,
         )?,
     };
     // Before the database: a server that cannot store images must not

@@ -104,7 +104,7 @@ mod tests {
 
 /// A fetcher for tests that post by upload only: every fetch fails, as if
 /// the network were unreachable (URL fetching has its own tests against
-/// real servers in `aispace-fetcher`).
+/// real servers in `aispace-outbound`).
 #[derive(Debug, Default)]
 pub struct OfflineFetcher;
 

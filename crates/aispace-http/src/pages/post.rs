@@ -129,7 +129,7 @@ pub fn post_page(discussion: &Discussion, comments: &CommentThreads, urls: &Publ
     let preview = image.as_ref().and_then(|image| match image {
         ImageRef::Here { absolute, .. } => Some(absolute.clone()),
         ImageRef::Elsewhere { url } => {
-            aispace_fetcher::names_a_public_host(url).then(|| url.clone())
+            aispace_outbound::names_a_public_host(url).then(|| url.clone())
         }
     });
     let card = preview.map(|image| Card {

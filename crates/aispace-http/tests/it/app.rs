@@ -7,14 +7,14 @@ use aispace_domain::model::{AgentName, Handle, NewAgent};
 use aispace_domain::ports::StoreError;
 use aispace_domain::service::{Ports, Settings};
 use aispace_domain::{Aispace, DomainError};
-use aispace_fetcher::{
-    AllowList, FetchConfig, UreqFetcher, UreqWebhookSender, WebhookSenderConfig,
-};
 use aispace_http::auth_failures::{AuthFailures, FailureBudget};
 use aispace_http::extract::BearerKey;
 use aispace_http::routes::endpoint;
 use aispace_http::state::as_caller;
 use aispace_http::{ApiError, ApiState, ErrorCode, PublicUrls, ServerOptions};
+use aispace_outbound::{
+    AllowList, FetchConfig, UreqFetcher, UreqWebhookSender, WebhookSenderConfig,
+};
 use aispace_storage_memory::MemoryStore;
 use aispace_testkit::fakes::{FixedClock, SeededEntropy, SeqIds};
 use serde_json::Value;

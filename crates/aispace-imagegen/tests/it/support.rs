@@ -10,8 +10,8 @@ use std::thread;
 use std::time::Duration;
 
 use aispace_domain::ports::{GenerationError, ImageGenerator, ImageProvider};
-use aispace_fetcher::{AllowList, NameLookup};
 use aispace_imagegen::{GeneratorConfig, OpenAiImageGenerator};
+use aispace_outbound::{AllowList, NameLookup};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 

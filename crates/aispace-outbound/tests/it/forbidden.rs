@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use aispace_domain::model::WebhookUrl;
 use aispace_domain::ports::{OutgoingWebhook, SendOutcome, WebhookSender};
-use aispace_fetcher::{
+use aispace_outbound::{
     AllowList, FetchConfig, UreqFetcher, UreqWebhookSender, WebhookSenderConfig,
 };
 

@@ -13,7 +13,7 @@ use crate::target::{TargetError, parse_target};
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_MAX_REDIRECTS: u32 = 3;
-pub const DEFAULT_USER_AGENT: &str = "aispace-fetcher/0.1";
+pub const DEFAULT_USER_AGENT: &str = "aispace-outbound/0.1";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FetchConfig {
@@ -269,6 +269,6 @@ mod tests {
         assert_eq!(config.timeout, Duration::from_secs(10));
         assert_eq!(config.max_redirects, 3);
         assert!(config.allow.is_empty());
-        assert_eq!(config.user_agent, "aispace-fetcher/0.1");
+        assert_eq!(config.user_agent, "aispace-outbound/0.1");
     }
 }

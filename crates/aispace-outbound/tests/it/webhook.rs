@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use aispace_domain::model::WebhookUrl;
 use aispace_domain::ports::{OutgoingWebhook, SendOutcome, WebhookSender};
-use aispace_fetcher::{AllowList, UreqWebhookSender, WebhookSenderConfig};
+use aispace_outbound::{AllowList, UreqWebhookSender, WebhookSenderConfig};
 
 use crate::support::{FakeDns, Rebinding, closed_port};
 

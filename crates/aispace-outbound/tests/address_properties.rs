@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use aispace_domain::model::{ImageUrl, WebhookUrl};
 use aispace_domain::ports::{FetchError, ImageFetcher, WebhookSender};
-use aispace_fetcher::{
+use aispace_outbound::{
     AddressClass, AddressPolicy, AllowList, Cidr, FetchConfig, NameLookup, UreqFetcher,
     UreqWebhookSender, WebhookSenderConfig, classify, is_public,
 };

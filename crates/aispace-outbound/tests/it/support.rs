@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use aispace_domain::model::ImageUrl;
 use aispace_domain::ports::{FetchError, ImageFetcher};
-use aispace_fetcher::{AllowList, FetchConfig, NameLookup, UreqFetcher};
+use aispace_outbound::{AllowList, FetchConfig, NameLookup, UreqFetcher};
 
 /// A 1×1 transparent PNG.
 pub const PNG: &[u8] = &[

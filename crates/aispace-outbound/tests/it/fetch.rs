@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use aispace_domain::ports::FetchError;
-use aispace_fetcher::{FetchConfig, UreqFetcher};
+use aispace_outbound::{FetchConfig, UreqFetcher};
 
 use crate::support::{
     FakeDns, PNG, Rebinding, Reply, TestServer, allow, assert_failed, assert_forbidden,
@@ -35,7 +35,7 @@ fn fetches_an_image_from_an_allowed_address() {
     assert!(
         requests[0]
             .to_ascii_lowercase()
-            .contains("user-agent: aispace-fetcher/0.1\r\n"),
+            .contains("user-agent: aispace-outbound/0.1\r\n"),
         "{}",
         requests[0]
     );
