@@ -139,7 +139,75 @@ pub fn form_body(pairs: &[(&str, &str)]) -> Vec<u8> {
         .into_bytes()
 }
 
+/// One request as a test server received it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedRequest {
+    pub method: String,
+    /// The request target as sent: path and query.
+    pub path: String,
+    /// As sent, in order.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl ReceivedRequest {
+    /// Every value of header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// Reads one HTTP/1.1 request from `reader`: its request line, headers and
+/// the body its `Content-Length` announces (none without one).
+pub fn read_request(reader: &mut impl std::io::BufRead) -> std::io::Result<ReceivedRequest> {
+    let malformed =
+        |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_owned());
+    let mut request_line = String::new();
+    reader.read_line(&mut request_line)?;
+    let mut parts = request_line.split_whitespace();
+    let method = parts.next().unwrap_or_default().to_owned();
+    let path = parts.next().unwrap_or_default().to_owned();
+    let mut headers = Vec::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 || line == "\r\n" {
+            break;
+        }
+        let (name, value) = line
+            .trim_end()
+            .split_once(':')
+            .ok_or_else(|| malformed("a header line without a colon"))?;
+        headers.push((name.to_owned(), value.trim().to_owned()));
+    }
+    let length = match headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+    {
+        Some((_, v)) => v
+            .parse::<usize>()
+            .map_err(|_| malformed("a Content-Length that is not a number"))?,
+        None => 0,
+    };
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body)?;
+    Ok(ReceivedRequest {
+        method,
+        path,
+        headers,
+        body,
+    })
+}
+
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -154,5 +222,22 @@ mod tests {
             parse(b"HTTP/1.1 404 Not Found\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n")
                 .unwrap();
         assert_eq!((chunked.status, chunked.text().as_str()), (404, "abcde"));
+    }
+
+    #[test]
+    fn a_request_is_read_with_its_headers_and_announced_body() {
+        let raw = b"POST /hooks/in?a=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nX-A: 1\r\nx-a: 2\r\n\r\nhello and more";
+        let request = read_request(&mut &raw[..]).unwrap();
+        assert_eq!(request.method, "POST");
+        assert_eq!(request.path, "/hooks/in?a=1");
+        assert_eq!(request.header("x-a"), ["1", "2"]);
+        assert_eq!(request.body, b"hello");
+    }
+
+    #[test]
+    fn a_request_without_a_length_has_no_body_and_a_bad_header_is_refused() {
+        let request = read_request(&mut &b"GET / HTTP/1.1\r\n\r\nrest"[..]).unwrap();
+        assert!(request.body.is_empty());
+        assert!(read_request(&mut &b"GET / HTTP/1.1\r\nno colon\r\n\r\n"[..]).is_err());
     }
 }

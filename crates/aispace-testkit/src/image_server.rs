@@ -2,7 +2,7 @@
 //! routes answering with a status, headers and a body, or redirecting.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufReader, Write};
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -82,15 +82,8 @@ impl Drop for ImageServer {
 fn answer(stream: TcpStream, routes: &HashMap<String, Route>) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     let mut reader = BufReader::new(stream.try_clone()?);
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line)?;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 || line == "\r\n" {
-            break;
-        }
-    }
-    let path = request_line.split(' ').nth(1).unwrap_or("/");
+    let request = crate::http::read_request(&mut reader)?;
+    let path = request.path.as_str();
     let mut stream = stream;
     match routes.get(path) {
         Some(Route::Respond {

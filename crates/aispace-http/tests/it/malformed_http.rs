@@ -235,8 +235,10 @@ async fn a_head_that_does_not_arrive_in_time_is_a_bare_408() {
     assert!(head.starts_with("http/1.1 408 "), "{head}");
     assert!(head.contains("content-length: 0"), "{head}");
     assert!(!head.contains("x-request-id"), "{head}");
+    // The server's clock starts when it accepts, which a loaded machine
+    // may do a little before this thread reads its own: some slack below.
     assert!(
-        took >= Duration::from_secs(5) && took < Duration::from_secs(8),
+        took >= Duration::from_millis(4_500) && took < Duration::from_secs(8),
         "{took:?}"
     );
     still_serving(&app).await;

@@ -2,7 +2,7 @@
 //! any address outside 127.0.0.0/8.
 
 use std::collections::HashMap;
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, BufReader, Write};
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -66,28 +66,7 @@ pub fn url_answer(url: &str) -> Reply {
 }
 
 /// One request as received.
-#[derive(Debug, Clone)]
-pub struct Received {
-    pub method: String,
-    pub path: String,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-impl Received {
-    /// Every value of header `name` (case-insensitive).
-    pub fn header(&self, name: &str) -> Vec<&str> {
-        self.headers
-            .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-            .collect()
-    }
-
-    pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).unwrap()
-    }
-}
+pub use aispace_testkit::http::ReceivedRequest as Received;
 
 type Route = dyn Fn(&Received) -> Reply + Send + Sync;
 
@@ -169,30 +148,7 @@ fn serve(
     written: &AtomicUsize,
 ) -> io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line)?;
-    let mut headers = Vec::new();
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 || line == "\r\n" {
-            break;
-        }
-        let (name, value) = line.trim_end().split_once(':').unwrap();
-        headers.push((name.to_owned(), value.trim().to_owned()));
-    }
-    let length = headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
-        .map_or(0, |(_, v)| v.parse::<usize>().unwrap());
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body)?;
-    let mut parts = request_line.split_whitespace();
-    let request = Received {
-        method: parts.next().unwrap_or_default().to_owned(),
-        path: parts.next().unwrap_or_default().to_owned(),
-        headers,
-        body,
-    };
+    let request = aispace_testkit::http::read_request(&mut reader)?;
     received.lock().unwrap().push(request.clone());
     let mut out = stream;
     answer(&mut out, route(&request), written)?;

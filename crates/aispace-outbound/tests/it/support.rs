@@ -2,7 +2,7 @@
 //! talks to any address outside 127.0.0.0/8.
 
 use std::collections::HashMap;
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, BufReader, Write};
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -105,16 +105,9 @@ fn serve(
     requests: &Mutex<Vec<String>>,
 ) -> io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
-    let mut head = String::new();
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 || line == "\r\n" {
-            break;
-        }
-        head.push_str(&line);
-    }
-    requests.lock().unwrap().push(head.clone());
-    let path = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
+    let request = aispace_testkit::http::read_request(&mut reader)?;
+    requests.lock().unwrap().push(head(&request));
+    let path = request.path;
 
     let mut out = stream;
     match route(&path) {
@@ -268,4 +261,14 @@ pub fn assert_failed(result: Result<Vec<u8>, FetchError>, context: &str) -> Stri
         Err(FetchError::Failed(message)) => message,
         other => panic!("{context}: expected Failed, got {other:?}"),
     }
+}
+
+/// The request's head as text, as the tests read it: request line and
+/// headers, each line ending in CRLF.
+fn head(request: &aispace_testkit::http::ReceivedRequest) -> String {
+    let mut head = format!("{} {} HTTP/1.1\r\n", request.method, request.path);
+    for (name, value) in &request.headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head
 }

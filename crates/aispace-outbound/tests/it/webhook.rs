@@ -1,7 +1,7 @@
 //! Deliveries to receivers on loopback, let through by the allow list, and
 //! the refusals when they are not.
 
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, BufReader, Write};
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -31,24 +31,7 @@ fn status(code: u16) -> Answer {
     ))
 }
 
-/// One request as received: the head, split up, and the body.
-#[derive(Debug, Clone)]
-struct Received {
-    request_line: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Received {
-    /// Every value of header `name` (case-insensitive).
-    fn header(&self, name: &str) -> Vec<&str> {
-        self.headers
-            .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-            .collect()
-    }
-}
+use aispace_testkit::http::ReceivedRequest as Received;
 
 struct Receiver {
     addr: SocketAddr,
@@ -105,28 +88,10 @@ impl Receiver {
 
 fn serve(stream: TcpStream, answer: &Answer, received: &Mutex<Vec<Received>>) -> io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line)?;
-    let mut headers = Vec::new();
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 || line == "\r\n" {
-            break;
-        }
-        let (name, value) = line.trim_end().split_once(':').unwrap();
-        headers.push((name.to_owned(), value.trim().to_owned()));
-    }
-    let length = headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
-        .map_or(0, |(_, v)| v.parse::<usize>().unwrap());
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body)?;
-    received.lock().unwrap().push(Received {
-        request_line: request_line.trim_end().to_owned(),
-        headers,
-        body,
-    });
+    received
+        .lock()
+        .unwrap()
+        .push(aispace_testkit::http::read_request(&mut reader)?);
 
     let mut out = stream;
     match answer {
@@ -200,7 +165,8 @@ fn headers_and_body_arrive_exactly_as_given() {
     let received = receiver.received();
     assert_eq!(received.len(), 1);
     let request = &received[0];
-    assert_eq!(request.request_line, "POST /hooks/in?team=a%20b HTTP/1.1");
+    assert_eq!(request.method, "POST");
+    assert_eq!(request.path, "/hooks/in?team=a%20b");
     assert_eq!(
         request.header("webhook-id"),
         ["msg_2KWPBgLlAfxdpx2AI54pPJ85f4W"]
