@@ -838,35 +838,7 @@ fn rfc3339() -> impl Strategy<Value = (String, i64)> {
 // ---------------------------------------------------------------------------
 // Image bytes
 
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                0xEDB8_8320 ^ (crc >> 1)
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
-fn png(width: u32, height: u32) -> Vec<u8> {
-    let mut ihdr = b"IHDR".to_vec();
-    ihdr.extend(width.to_be_bytes());
-    ihdr.extend(height.to_be_bytes());
-    ihdr.extend([8, 6, 0, 0, 0]);
-    let mut out = vec![0x89, b'P', b'N', b'G', b'\r', b'\n', 0x1A, b'\n'];
-    out.extend(13u32.to_be_bytes());
-    out.extend(&ihdr);
-    out.extend(crc32(&ihdr).to_be_bytes());
-    out.extend([0, 0, 0, 0]);
-    out.extend(b"IEND");
-    out.extend(crc32(b"IEND").to_be_bytes());
-    out
-}
+use aispace_testkit::images::png_header as png;
 
 fn jpeg(sof: u8, width: u16, height: u16) -> Vec<u8> {
     let mut out = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10];

@@ -7,56 +7,14 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use aispace_domain::model::{AgentName, Handle, ImageInfo, MediaSource, NewAgent, PostContent};
+use aispace_domain::DomainError;
+use aispace_domain::model::{ImageInfo, MediaSource, PostContent};
 use aispace_domain::ports::ImageProvider;
-use aispace_domain::service::{MemeRequest, MemeSettings, Ports, Principal, Settings};
-use aispace_domain::{Aispace, DomainError};
-use aispace_testkit::fakes::{FixedClock, RecordingSender};
+use aispace_domain::service::{MemeRequest, MemeSettings, Settings};
 
-struct World {
-    aispace: Aispace,
-    ports: Ports,
-    clock: Arc<FixedClock>,
-}
-
-impl World {
-    fn with(settings: Settings) -> World {
-        let clock = Arc::new(FixedClock::seed_time());
-        let ports = common::ports(clock.clone(), Arc::new(RecordingSender::default()));
-        World {
-            aispace: Aispace::new(ports.clone(), settings),
-            ports,
-            clock,
-        }
-    }
-
-    fn new() -> World {
-        World::with(Settings::default())
-    }
-
-    /// Another process on the same store, with its own settings.
-    fn process(&self, settings: Settings) -> Aispace {
-        Aispace::new(self.ports.clone(), settings)
-    }
-
-    fn agent(&self, handle: &str) -> Principal {
-        let (agent, issued) = self
-            .aispace
-            .create_agent(NewAgent {
-                handle: Handle::parse(handle).unwrap(),
-                name: AgentName::parse(handle).unwrap(),
-                bio: None,
-            })
-            .unwrap();
-        Principal {
-            agent,
-            key_prefix: issued.record.prefix,
-        }
-    }
-}
+use common::World;
 
 fn meme(concept: &str, top: &str, bottom: &str) -> MemeRequest {
     MemeRequest {

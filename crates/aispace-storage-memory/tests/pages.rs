@@ -7,72 +7,25 @@
 
 mod common;
 
-use std::sync::Arc;
-use std::time::Duration;
+use aispace_domain::model::{Timestamp, VoteDirection, VoteIntent};
+use aispace_domain::service::{FeedQuery, Principal};
+use aispace_domain::{DomainError, Entity};
 
-use aispace_domain::model::{AgentName, Handle, NewAgent, Timestamp, VoteDirection, VoteIntent};
-use aispace_domain::service::{FeedQuery, ImageSource, PostRequest, Principal, Settings};
-use aispace_domain::{Aispace, DomainError, Entity};
-use aispace_testkit::fakes::{FixedClock, RecordingSender};
-use aispace_testkit::images;
+use common::World;
 
-struct World {
-    aispace: Aispace,
-    clock: Arc<FixedClock>,
-    seed: u8,
+/// What this file asks of the world beyond the shared helpers.
+trait PagesWorld {
+    fn post_at(&mut self, author: &Principal, tags: &[&str], publish_at: Option<String>) -> String;
+    fn post(&mut self, author: &Principal, tags: &[&str]) -> String;
 }
 
-impl World {
-    fn new() -> World {
-        let clock = Arc::new(FixedClock::seed_time());
-        let ports = common::ports(clock.clone(), Arc::new(RecordingSender::default()));
-        World {
-            aispace: Aispace::new(ports, Settings::default()),
-            clock,
-            seed: 0,
-        }
-    }
-
-    fn agent(&self, handle: &str) -> Principal {
-        let (agent, issued) = self
-            .aispace
-            .create_agent(NewAgent {
-                handle: Handle::parse(handle).unwrap(),
-                name: AgentName::parse(handle).unwrap(),
-                bio: None,
-            })
-            .unwrap();
-        Principal {
-            agent,
-            key_prefix: issued.record.prefix,
-        }
-    }
-
+impl PagesWorld for World {
     fn post_at(&mut self, author: &Principal, tags: &[&str], publish_at: Option<String>) -> String {
-        self.seed = self.seed.wrapping_add(1);
-        self.aispace
-            .create_post(
-                author,
-                PostRequest {
-                    image: ImageSource::Upload(images::png(3, 3, self.seed)),
-                    caption: Some(format!("post {}", self.seed)),
-                    tags: tags.iter().map(|t| (*t).to_owned()).collect(),
-                    publish_at,
-                    idempotency_key: None,
-                },
-            )
-            .unwrap()
-            .post
-            .id
-            .to_string()
+        self.image_post(author, "a post", tags, publish_at)
     }
 
     fn post(&mut self, author: &Principal, tags: &[&str]) -> String {
         self.post_at(author, tags, None)
-    }
-
-    fn tick(&self, secs: u64) {
-        self.clock.advance(Duration::from_secs(secs));
     }
 }
 

@@ -5,81 +5,32 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use aispace_domain::model::{
-    AgentName, Handle, MedalType, NewAgent, PendingEvent, Post, PostContent, PostStatus, Tags,
-    TextContent,
+    Handle, MedalType, PendingEvent, Post, PostContent, PostStatus, Tags, TextContent,
 };
 use aispace_domain::ports::PostQuotaRule;
-use aispace_domain::service::{FeedQuery, ImageSource, Ports, PostRequest, Principal, Settings};
+use aispace_domain::service::{FeedQuery, ImageSource, PostRequest, Principal, Settings};
 use aispace_domain::{Aispace, DomainError, Entity};
-use aispace_testkit::fakes::{FixedClock, RecordingSender};
-use aispace_testkit::images;
 
-struct World {
-    aispace: Aispace,
-    ports: Ports,
-    clock: Arc<FixedClock>,
-    sender: Arc<RecordingSender>,
-    seed: u8,
+use common::World;
+
+/// What this file asks of the world beyond the shared helpers.
+trait UseCaseWorld {
+    fn other_process(&self) -> Aispace;
+    fn post(&mut self, author: &Principal, caption: &str) -> String;
+    fn text_post(&self, author: &Principal, title: &str) -> String;
 }
 
-impl World {
-    fn new() -> World {
-        World::with(Settings::default())
-    }
-
-    fn with(settings: Settings) -> World {
-        let clock = Arc::new(FixedClock::seed_time());
-        let sender = Arc::new(RecordingSender::default());
-        let ports = common::ports(clock.clone(), sender.clone());
-        World {
-            aispace: Aispace::new(ports.clone(), settings),
-            ports,
-            clock,
-            sender,
-            seed: 0,
-        }
-    }
-
+impl UseCaseWorld for World {
     /// A second server process on the same store (and clock).
     fn other_process(&self) -> Aispace {
-        Aispace::new(self.ports.clone(), Settings::default())
-    }
-
-    fn agent(&self, handle: &str) -> Principal {
-        let (agent, issued) = self
-            .aispace
-            .create_agent(NewAgent {
-                handle: Handle::parse(handle).unwrap(),
-                name: AgentName::parse(handle).unwrap(),
-                bio: None,
-            })
-            .unwrap();
-        Principal {
-            agent,
-            key_prefix: issued.record.prefix,
-        }
+        self.process(Settings::default())
     }
 
     fn post(&mut self, author: &Principal, caption: &str) -> String {
-        self.seed = self.seed.wrapping_add(1);
-        let created = self
-            .aispace
-            .create_post(
-                author,
-                PostRequest {
-                    image: ImageSource::Upload(images::png(3, 3, self.seed)),
-                    caption: Some(caption.into()),
-                    tags: vec![],
-                    publish_at: None,
-                    idempotency_key: None,
-                },
-            )
-            .unwrap();
-        created.post.id.to_string()
+        self.image_post(author, caption, &[], None)
     }
 
     /// A text post, written to the store directly: no use case makes
@@ -109,10 +60,6 @@ impl World {
             .insert_post(&post, quota, None, &created)
             .unwrap();
         post.id.to_string()
-    }
-
-    fn tick(&self, secs: u64) {
-        self.clock.advance(Duration::from_secs(secs));
     }
 }
 
@@ -782,14 +729,14 @@ mod webhooks {
         let mut w = World::new();
         let author = w.agent("author");
         let hook = subscribe(&w, &author);
-        w.seed = w.seed.wrapping_add(1);
+        let image = w.next_image();
         let publish_at = w.aispace.now().plus(Duration::from_secs(60));
         let created = w
             .aispace
             .create_post(
                 &author,
                 PostRequest {
-                    image: ImageSource::Upload(images::png(3, 3, w.seed)),
+                    image: ImageSource::Upload(image),
                     caption: None,
                     tags: vec![],
                     publish_at: Some(publish_at.to_string()),

@@ -33,6 +33,21 @@ fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
     out.extend_from_slice(&crc.to_be_bytes());
 }
 
+/// What a header-only reader sees of a PNG claiming `width` x `height`:
+/// the signature, an IHDR (8-bit RGBA, default methods) and an IEND, with
+/// no pixel data between them. Its layout is fixed (IHDR's data at bytes
+/// 16..29, its CRC at 29..33, IEND from 33) for tests that damage it.
+pub fn png_header(width: u32, height: u32) -> Vec<u8> {
+    let mut out = vec![0x89, b'P', b'N', b'G', b'\r', b'\n', 0x1A, b'\n'];
+    let mut ihdr = Vec::with_capacity(13);
+    ihdr.extend_from_slice(&width.to_be_bytes());
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
+    chunk(&mut out, b"IHDR", &ihdr);
+    chunk(&mut out, b"IEND", &[]);
+    out
+}
+
 /// A valid RGB PNG of `width` x `height`, its pixels derived from `seed`
 /// (different seeds, different bytes). Uncompressed (stored deflate
 /// blocks), so its size is about `3 * width * height` bytes.

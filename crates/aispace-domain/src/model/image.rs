@@ -327,20 +327,7 @@ mod tests {
 
     const LIMIT: u64 = 40_000_000;
 
-    fn png(width: u32, height: u32) -> Vec<u8> {
-        let mut ihdr = b"IHDR".to_vec();
-        ihdr.extend(width.to_be_bytes());
-        ihdr.extend(height.to_be_bytes());
-        ihdr.extend([8, 6, 0, 0, 0]); // 8-bit RGBA, default methods
-        let mut out = PNG_SIGNATURE.to_vec();
-        out.extend(13u32.to_be_bytes());
-        out.extend(&ihdr);
-        out.extend(crc32(&ihdr).to_be_bytes());
-        out.extend([0, 0, 0, 0]);
-        out.extend(b"IEND");
-        out.extend(crc32(b"IEND").to_be_bytes());
-        out
-    }
+    use aispace_testkit::images::png_header as png;
 
     fn jpeg_with_sof(sof: u8, width: u16, height: u16) -> Vec<u8> {
         let mut out = vec![0xFF, 0xD8];

@@ -376,6 +376,12 @@ pub struct Answer {
 }
 
 impl Answer {
+    /// The status and the error code of an error answer (asserting its
+    /// envelope on the way, as [`error_code`] does).
+    pub fn code(&self) -> (u16, String) {
+        (self.status, error_code(self.status, &self.body))
+    }
+
     /// The `Retry-After` header, in whole seconds.
     pub fn retry_after_seconds(&self) -> u64 {
         self.headers

@@ -16,7 +16,7 @@ use aispace_testkit::image_server::{ImageServer, Route};
 use aispace_testkit::images;
 use serde_json::{Value, json};
 
-use crate::app::{Answer, Part, TestApp, error_code, multipart_body};
+use crate::app::{Answer, Part, TestApp, multipart_body};
 
 fn allow_http() -> Settings {
     Settings {
@@ -33,10 +33,6 @@ fn allow_http() -> Settings {
 /// no post, like, comment, quota entry, event, delivery or `lastUsedAt`.
 fn snapshot(app: &TestApp) -> String {
     format!("{:?}", app.store)
-}
-
-fn code(answer: &Answer) -> (u16, String) {
-    (answer.status, error_code(answer.status, &answer.body))
 }
 
 /// A webhook receiver on 127.0.0.1 that answers every delivery with 204.
@@ -737,7 +733,7 @@ async fn every_authenticated_endpoint_refuses_every_bad_credential_and_changes_n
         let answer = call.send(app, Some(&mallory)).await;
         match call.reach {
             Reach::VictimsWebhook => {
-                assert_eq!(code(&answer), (404, "NOT_FOUND".into()), "{}", call.label());
+                assert_eq!(answer.code(), (404, "NOT_FOUND".into()), "{}", call.label());
                 let unknown = Call {
                     path: call.path.replace(&scene.webhook, &gone),
                     ..Call::new(call.method, call.template, String::new(), call.reach)
@@ -882,7 +878,7 @@ async fn refuse_everywhere(
             answer.body
         );
         assert_eq!(
-            code(&answer),
+            answer.code(),
             (401, expected.to_owned()),
             "{state}: {}",
             call.label()
@@ -977,7 +973,7 @@ async fn one_agents_key_reaches_none_of_anothers_webhooks_events_scheduled_posts
         let answer = app
             .send(method, path, Some(&intruder), &[], None, vec![])
             .await;
-        assert_eq!(code(&answer), (404, "NOT_FOUND".into()), "{method} {path}");
+        assert_eq!(answer.code(), (404, "NOT_FOUND".into()), "{method} {path}");
         assert!(snapshot(app) == before, "{method} {path} changed the store");
         let unknown = app
             .send(
@@ -1050,7 +1046,7 @@ async fn one_agents_key_reaches_none_of_anothers_webhooks_events_scheduled_posts
         };
         let answer = send(path.clone(), body).await;
         assert_eq!(
-            code(&answer),
+            answer.code(),
             (404, "POST_NOT_FOUND".into()),
             "{method} {path}"
         );

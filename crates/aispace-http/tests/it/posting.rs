@@ -6,7 +6,7 @@ use aispace_testkit::image_server::{ImageServer, Route};
 use aispace_testkit::images;
 use serde_json::json;
 
-use crate::app::{Part, TestApp, error_code};
+use crate::app::{Part, TestApp};
 
 const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
@@ -20,10 +20,6 @@ fn png_route(body: Vec<u8>) -> Route {
 
 fn image_server(routes: Vec<(&str, Route)>) -> ImageServer {
     ImageServer::start(LOOPBACK, routes).unwrap()
-}
-
-fn code(answer: &crate::app::Answer) -> (u16, String) {
-    (answer.status, error_code(answer.status, &answer.body))
 }
 
 /// The path of a URL on this server (`http://host/raw/x` → `/raw/x`).
@@ -191,11 +187,11 @@ async fn input_mode_errors_have_their_codes() {
     let no_url = app
         .post_json("/api/agent/post", &key, json!({"caption": "x"}), &[])
         .await;
-    assert_eq!(code(&no_url), (400, "IMAGE_URL_REQUIRED".into()));
+    assert_eq!(no_url.code(), (400, "IMAGE_URL_REQUIRED".into()));
     let no_file = app
         .post_form(&key, &[Part::text("caption", "x")], &[])
         .await;
-    assert_eq!(code(&no_file), (400, "FILE_REQUIRED".into()));
+    assert_eq!(no_file.code(), (400, "FILE_REQUIRED".into()));
     let both = app
         .post_form(
             &key,
@@ -206,7 +202,7 @@ async fn input_mode_errors_have_their_codes() {
             &[],
         )
         .await;
-    assert_eq!(code(&both), (400, "AMBIGUOUS_INPUT".into()));
+    assert_eq!(both.code(), (400, "AMBIGUOUS_INPUT".into()));
     let bad_tags = app
         .post_json(
             "/api/agent/post",
@@ -215,7 +211,7 @@ async fn input_mode_errors_have_their_codes() {
             &[],
         )
         .await;
-    assert_eq!(code(&bad_tags), (400, "INVALID_BODY".into()));
+    assert_eq!(bad_tags.code(), (400, "INVALID_BODY".into()));
     assert!(
         bad_tags.body["error"]["message"]
             .as_str()
@@ -231,11 +227,11 @@ async fn input_mode_errors_have_their_codes() {
             &[],
         )
         .await;
-    assert_eq!(code(&too_long), (400, "INVALID_BODY".into()));
+    assert_eq!(too_long.code(), (400, "INVALID_BODY".into()));
     let wrong_type = app
         .post_json("/api/agent/post", &key, json!({"imageUrl": 42}), &[])
         .await;
-    assert_eq!(code(&wrong_type), (400, "INVALID_BODY".into()));
+    assert_eq!(wrong_type.code(), (400, "INVALID_BODY".into()));
     let text_body = app
         .send(
             "POST",
@@ -246,7 +242,7 @@ async fn input_mode_errors_have_their_codes() {
             b"hello".to_vec(),
         )
         .await;
-    assert_eq!(code(&text_body), (400, "INVALID_BODY".into()));
+    assert_eq!(text_body.code(), (400, "INVALID_BODY".into()));
 }
 
 #[actix_web::test]
@@ -275,7 +271,7 @@ async fn url_mode_refuses_what_it_must_not_fetch() {
             .post_json("/api/agent/post", &key, json!({"imageUrl": url}), &[])
             .await;
         assert_eq!(
-            code(&answer),
+            answer.code(),
             (400, "FORBIDDEN_URL".into()),
             "{url}: {}",
             answer.body
@@ -344,7 +340,7 @@ async fn fetch_failures_and_bad_images_have_their_codes() {
             .post_json("/api/agent/post", &key, json!({"imageUrl": url}), &[])
             .await;
         assert_eq!(
-            code(&answer),
+            answer.code(),
             (status, expected.into()),
             "{url}: {}",
             answer.body
@@ -380,7 +376,7 @@ async fn fetch_failures_and_bad_images_have_their_codes() {
             .post_form(&key, &[Part::file("file", &bytes)], &[])
             .await;
         assert_eq!(
-            code(&answer),
+            answer.code(),
             (expected.0, expected.1.into()),
             "{}",
             answer.body
@@ -394,7 +390,7 @@ async fn fetch_failures_and_bad_images_have_their_codes() {
             &[],
         )
         .await;
-    assert_eq!(code(&at_limit).1, "UNSUPPORTED_MEDIA_TYPE");
+    assert_eq!(at_limit.code().1, "UNSUPPORTED_MEDIA_TYPE");
 }
 
 #[actix_web::test]
@@ -435,7 +431,7 @@ async fn an_idempotency_key_makes_a_retry_safe() {
             &[("Idempotency-Key", "k-1")],
         )
         .await;
-    assert_eq!(code(&conflict), (409, "CONFLICT".into()));
+    assert_eq!(conflict.code(), (409, "CONFLICT".into()));
 
     // Upload retries carry a new multipart boundary but the same meaning.
     let a = app
@@ -493,7 +489,7 @@ async fn scheduled_posts_stay_hidden_until_published() {
     let path = format!("/api/agent/posts/{id}");
 
     let hidden = app.send("GET", &path, Some(&key), &[], None, vec![]).await;
-    assert_eq!(code(&hidden), (404, "POST_NOT_FOUND".into()));
+    assert_eq!(hidden.code(), (404, "POST_NOT_FOUND".into()));
     // Counted against the quota when accepted.
     let (_, me) = app.get("/api/agent/me", Some(&key)).await;
     assert_eq!(me["quotas"]["posts"]["used"], 2);
@@ -523,7 +519,7 @@ async fn scheduled_posts_stay_hidden_until_published() {
             &[],
         )
         .await;
-    assert_eq!(code(&too_far), (400, "INVALID_BODY".into()));
+    assert_eq!(too_far.code(), (400, "INVALID_BODY".into()));
     let garbled = app
         .post_form(
             &key,
@@ -534,7 +530,7 @@ async fn scheduled_posts_stay_hidden_until_published() {
             &[],
         )
         .await;
-    assert_eq!(code(&garbled), (400, "INVALID_BODY".into()));
+    assert_eq!(garbled.code(), (400, "INVALID_BODY".into()));
 }
 
 #[actix_web::test]
@@ -554,7 +550,7 @@ async fn the_daily_post_quota_is_enforced_with_retry_after() {
     }
     let png = images::png(3, 3, 9);
     let refused = app.post_form(&key, &[Part::file("file", &png)], &[]).await;
-    assert_eq!(code(&refused), (429, "RATE_LIMITED".into()));
+    assert_eq!(refused.code(), (429, "RATE_LIMITED".into()));
     // 12:00 to midnight.
     assert_eq!(refused.body["retryAfterSeconds"], 43_200);
     assert_eq!(refused.headers.get("retry-after").unwrap(), "43200");
@@ -603,7 +599,7 @@ async fn the_legacy_endpoint_keeps_the_url_as_given() {
             &[],
         )
         .await;
-    assert_eq!(code(&ftp), (400, "FORBIDDEN_URL".into()));
+    assert_eq!(ftp.code(), (400, "FORBIDDEN_URL".into()));
 }
 
 #[actix_web::test]
@@ -612,7 +608,7 @@ async fn unknown_posts_are_post_not_found() {
     let (_, key) = app.agent("reader");
     for path in ["/api/agent/posts/cnothere", "/api/agent/posts/..%2Fetc"] {
         let answer = app.send("GET", path, Some(&key), &[], None, vec![]).await;
-        assert_eq!(code(&answer), (404, "POST_NOT_FOUND".into()), "{path}");
+        assert_eq!(answer.code(), (404, "POST_NOT_FOUND".into()), "{path}");
     }
     let raw = app
         .send("GET", "/raw/../../etc/passwd", None, &[], None, vec![])
@@ -628,7 +624,7 @@ async fn unknown_posts_are_post_not_found() {
             vec![],
         )
         .await;
-    assert_eq!(code(&missing), (404, "NOT_FOUND".into()));
+    assert_eq!(missing.code(), (404, "NOT_FOUND".into()));
 }
 
 #[actix_web::test]

@@ -4,11 +4,7 @@ use aispace_domain::service::Settings;
 use aispace_testkit::images;
 use serde_json::{Value, json};
 
-use crate::app::{Answer, Part, TestApp, error_code};
-
-fn code(answer: &Answer) -> (u16, String) {
-    (answer.status, error_code(answer.status, &answer.body))
-}
+use crate::app::{Answer, Part, TestApp};
 
 async fn get(app: &TestApp, path: &str, key: &str) -> Answer {
     app.send("GET", path, Some(key), &[], None, vec![]).await
@@ -38,18 +34,18 @@ async fn medals_follow_the_seed_rules() {
     let id = app.image_post(&author, 1, "medal me").await;
 
     let own = vote(&app, &author, json!({"postId": id, "medalType": "GOLD"})).await;
-    assert_eq!(code(&own), (403, "CANNOT_MEDAL_OWN_POST".into()));
+    assert_eq!(own.code(), (403, "CANNOT_MEDAL_OWN_POST".into()));
     let missing = vote(
         &app,
         &voter,
         json!({"postId": "cnothere", "medalType": "GOLD"}),
     )
     .await;
-    assert_eq!(code(&missing), (404, "POST_NOT_FOUND".into()));
+    assert_eq!(missing.code(), (404, "POST_NOT_FOUND".into()));
     let bad_type = vote(&app, &voter, json!({"postId": id, "medalType": "PLATINUM"})).await;
-    assert_eq!(code(&bad_type), (400, "INVALID_BODY".into()));
+    assert_eq!(bad_type.code(), (400, "INVALID_BODY".into()));
     let no_id = vote(&app, &voter, json!({"medalType": "GOLD"})).await;
-    assert_eq!(code(&no_id), (400, "INVALID_BODY".into()));
+    assert_eq!(no_id.code(), (400, "INVALID_BODY".into()));
 
     let gold = vote(
         &app,
@@ -128,7 +124,7 @@ async fn medals_are_limited_per_sliding_minute() {
         json!({"postId": ids[10], "medalType": "BRONZE"}),
     )
     .await;
-    assert_eq!(code(&refused), (429, "RATE_LIMITED".into()));
+    assert_eq!(refused.code(), (429, "RATE_LIMITED".into()));
     // The first medal was given 10 s ago: it leaves the window in 50 s.
     assert_eq!(refused.body["retryAfterSeconds"], 51);
     assert_eq!(refused.headers.get("retry-after").unwrap(), "51");
@@ -171,7 +167,7 @@ async fn likes_toggle_and_show_in_the_feed() {
         json!({"ok": true, "postId": id, "liked": false, "likes": 0})
     );
     assert_eq!(
-        code(&like(&app, &fan, "cnothere").await),
+        like(&app, &fan, "cnothere").await.code(),
         (404, "POST_NOT_FOUND".into())
     );
 }
@@ -191,7 +187,7 @@ async fn comments_are_validated_cooled_down_and_paged() {
         json!({}),
     ] {
         let answer = app.post_json(&path, &talker, bad.clone(), &[]).await;
-        assert_eq!(code(&answer), (400, "INVALID_BODY".into()), "{bad}");
+        assert_eq!(answer.code(), (400, "INVALID_BODY".into()), "{bad}");
     }
     let first = app
         .post_json(
@@ -213,7 +209,7 @@ async fn comments_are_validated_cooled_down_and_paged() {
     let early = app
         .post_json(&path, &talker, json!({"body": "again"}), &[])
         .await;
-    assert_eq!(code(&early), (429, "RATE_LIMITED".into()));
+    assert_eq!(early.code(), (429, "RATE_LIMITED".into()));
     assert_eq!(early.body["retryAfterSeconds"], 6);
     app.clock.advance(Duration::from_secs(6));
     assert_eq!(
@@ -250,11 +246,15 @@ async fn comments_are_validated_cooled_down_and_paged() {
         .body;
     assert_eq!(item["stats"]["comments"], 3);
     assert_eq!(
-        code(&get(&app, &format!("{path}?cursor=garbage"), &talker).await),
+        get(&app, &format!("{path}?cursor=garbage"), &talker)
+            .await
+            .code(),
         (400, "INVALID_BODY".into())
     );
     assert_eq!(
-        code(&get(&app, "/api/agent/posts/cnothere/comments", &talker).await),
+        get(&app, "/api/agent/posts/cnothere/comments", &talker)
+            .await
+            .code(),
         (404, "POST_NOT_FOUND".into())
     );
 }
@@ -340,7 +340,7 @@ async fn the_feed_pages_filters_and_validates() {
         "tag=sci-fi",
     ] {
         let answer = get(&app, &format!("/api/agent/feed?{bad}"), &a).await;
-        assert_eq!(code(&answer), (400, "INVALID_BODY".into()), "{bad}");
+        assert_eq!(answer.code(), (400, "INVALID_BODY".into()), "{bad}");
     }
     let rising_cursor = get(&app, "/api/agent/feed?sort=rising&limit=1", &a)
         .await
@@ -354,7 +354,7 @@ async fn the_feed_pages_filters_and_validates() {
         &a,
     )
     .await;
-    assert_eq!(code(&mixed), (400, "INVALID_BODY".into()));
+    assert_eq!(mixed.code(), (400, "INVALID_BODY".into()));
 }
 
 #[actix_web::test]

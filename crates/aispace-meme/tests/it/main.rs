@@ -187,33 +187,13 @@ fn a_background_that_is_not_an_image_is_refused_as_unreadable() {
 }
 
 /// A PNG signature and IHDR claiming `width`×`height`, and nothing else.
-fn png_header(width: u32, height: u32) -> Vec<u8> {
-    let mut ihdr = b"IHDR".to_vec();
-    ihdr.extend_from_slice(&width.to_be_bytes());
-    ihdr.extend_from_slice(&height.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
-    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-    png.extend_from_slice(&13u32.to_be_bytes());
-    png.extend_from_slice(&ihdr);
-    png.extend_from_slice(&crc32(&ihdr).to_be_bytes());
-    png
-}
-
-fn crc32(bytes: &[u8]) -> u32 {
-    !bytes.iter().fold(!0u32, |crc, &b| {
-        (0..8).fold(crc ^ u32::from(b), |c, _| {
-            if c & 1 == 1 {
-                (c >> 1) ^ 0xedb8_8320
-            } else {
-                c >> 1
-            }
-        })
-    })
-}
-
 #[test]
 fn a_background_claiming_10000_by_10000_is_refused_as_too_large() {
-    let result = renderer().render(Background::Image(&png_header(10_000, 10_000)), "a", "b");
+    let result = renderer().render(
+        Background::Image(&aispace_testkit::images::png_header(10_000, 10_000)),
+        "a",
+        "b",
+    );
     assert!(
         matches!(result, Err(MemeError::BackgroundTooLarge(_))),
         "{result:?}"
