@@ -23,16 +23,9 @@ use aispace_outbound::{
 };
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
-use proptest::test_runner::Config;
 use url::{Host, Url};
 
-fn config(cases: u32) -> Config {
-    Config {
-        cases,
-        failure_persistence: None,
-        ..Config::default()
-    }
-}
+use aispace_testkit::properties::config;
 
 // ---------------------------------------------------------------------------
 // The reference: IANA IPv4 and IPv6 Special-Purpose Address Registries

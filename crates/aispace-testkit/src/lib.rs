@@ -11,17 +11,22 @@
 //! - [`fakes`]: a settable clock, sequential ids and seeded entropy, so use
 //!   cases run deterministically; an offline fetcher and a recording
 //!   webhook sender.
+//! - [`dns`]: a name service answering from a fixed table, for the SSRF
+//!   rules of outbound HTTP.
+//! - [`properties`]: the settings of every property test.
 //! - [`fake_provider`]: a fake OpenAI-compatible images API on a loopback
 //!   address that records its requests and answers as each test says.
 
 pub mod contract;
 pub mod discussion_contract;
+pub mod dns;
 pub mod fake_provider;
 pub mod fakes;
 pub mod housekeeping_contract;
 pub mod http;
 pub mod image_server;
 pub mod images;
+pub mod properties;
 pub mod replay_contract;
 pub mod s3;
 pub mod search_contract;

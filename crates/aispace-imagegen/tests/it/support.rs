@@ -1,9 +1,8 @@
 //! Fake image providers on loopback and a fake DNS. Nothing here talks to
 //! any address outside 127.0.0.0/8.
 
-use std::collections::HashMap;
 use std::io::{self, BufReader, Write};
-use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -11,7 +10,7 @@ use std::time::Duration;
 
 use aispace_domain::ports::{GenerationError, ImageGenerator, ImageProvider};
 use aispace_imagegen::{GeneratorConfig, OpenAiImageGenerator};
-use aispace_outbound::{AllowList, NameLookup};
+use aispace_outbound::AllowList;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
@@ -208,36 +207,7 @@ fn respond(out: &mut TcpStream, status: u16, content_type: &str, body: &[u8]) ->
     out.write_all(body)
 }
 
-/// Names resolve from a fixed table; anything else is "not found".
-pub struct FakeDns {
-    names: HashMap<String, Vec<IpAddr>>,
-}
-
-impl FakeDns {
-    pub fn new(names: &[(&str, &[&str])]) -> Arc<FakeDns> {
-        Arc::new(FakeDns {
-            names: names
-                .iter()
-                .map(|(name, ips)| {
-                    (
-                        name.to_string(),
-                        ips.iter().map(|ip| ip.parse().unwrap()).collect(),
-                    )
-                })
-                .collect(),
-        })
-    }
-}
-
-impl NameLookup for FakeDns {
-    fn lookup(&self, host: &str, _port: u16) -> io::Result<Vec<IpAddr>> {
-        let key = host.trim_end_matches('.').to_ascii_lowercase();
-        self.names
-            .get(&key)
-            .cloned()
-            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("{host}: no such name")))
-    }
-}
+pub use aispace_testkit::dns::FakeDns;
 
 pub fn allow(list: &str) -> GeneratorConfig {
     GeneratorConfig {

@@ -1,7 +1,6 @@
 //! Loopback HTTP servers and a fake DNS for the fetch tests. Nothing here
 //! talks to any address outside 127.0.0.0/8.
 
-use std::collections::HashMap;
 use std::io::{self, BufReader, Write};
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -162,64 +161,7 @@ pub fn closed_port(ip: &str) -> u16 {
         .port()
 }
 
-/// Names resolve from a fixed table, case-insensitively and with or
-/// without the trailing dot, like DNS; anything else is "not found".
-pub struct FakeDns {
-    names: HashMap<String, Vec<IpAddr>>,
-    delay: Duration,
-    asked: Mutex<Vec<String>>,
-}
-
-impl FakeDns {
-    pub fn new(names: &[(&str, &[&str])]) -> Arc<FakeDns> {
-        FakeDns::slow(names, Duration::ZERO)
-    }
-
-    pub fn slow(names: &[(&str, &[&str])], delay: Duration) -> Arc<FakeDns> {
-        Arc::new(FakeDns {
-            names: names
-                .iter()
-                .map(|(name, ips)| {
-                    (
-                        name.to_string(),
-                        ips.iter().map(|ip| ip.parse().unwrap()).collect(),
-                    )
-                })
-                .collect(),
-            delay,
-            asked: Mutex::new(Vec::new()),
-        })
-    }
-
-    /// One address per name.
-    pub fn single<'a>(names: impl IntoIterator<Item = (String, &'a str)>) -> Arc<FakeDns> {
-        Arc::new(FakeDns {
-            names: names
-                .into_iter()
-                .map(|(name, ip)| (name, vec![ip.parse().unwrap()]))
-                .collect(),
-            delay: Duration::ZERO,
-            asked: Mutex::new(Vec::new()),
-        })
-    }
-
-    /// The names looked up so far, as asked.
-    pub fn asked(&self) -> Vec<String> {
-        self.asked.lock().unwrap().clone()
-    }
-}
-
-impl NameLookup for FakeDns {
-    fn lookup(&self, host: &str, _port: u16) -> io::Result<Vec<IpAddr>> {
-        self.asked.lock().unwrap().push(host.to_owned());
-        thread::sleep(self.delay);
-        let key = host.trim_end_matches('.').to_ascii_lowercase();
-        self.names
-            .get(&key)
-            .cloned()
-            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("{host}: no such name")))
-    }
-}
+pub use aispace_testkit::dns::FakeDns;
 
 /// Answers `first` to the first lookup and `then` to every later one, the
 /// way a DNS-rebinding attacker's server would.
