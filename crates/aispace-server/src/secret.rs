@@ -64,7 +64,7 @@ fn key_file(path: &Path, entropy: &dyn Entropy) -> Result<String, CliError> {
     }
     let mut bytes = [0u8; GENERATED_BYTES];
     entropy.fill(&mut bytes);
-    let key = hex(&bytes);
+    let key = aispace_domain::model::hex(&bytes);
     let draft = draft_path(path);
     let linked = write_private(&draft, &key).and_then(|()| std::fs::hard_link(&draft, path));
     let _ = std::fs::remove_file(&draft);
@@ -145,16 +145,6 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     file.write_all(text.as_bytes())?;
     file.write_all(b"\n")?;
     file.sync_all()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
 }
 
 #[cfg(test)]

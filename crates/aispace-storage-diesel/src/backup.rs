@@ -19,7 +19,7 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use aispace_domain::model::BlobKey;
+use aispace_domain::model::{BlobKey, hex};
 use aispace_domain::ports::{BlobError, BlobSink};
 use diesel::connection::SimpleConnection;
 use diesel::migration::MigrationSource;
@@ -828,14 +828,6 @@ fn sync_dir(dir: &Path) -> Result<(), BackupError> {
         let _ = dir;
         Ok(())
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().fold(String::with_capacity(64), |mut s, b| {
-        s.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
-        s.push(char::from(b"0123456789abcdef"[usize::from(b & 0xF)]));
-        s
-    })
 }
 
 #[cfg(test)]

@@ -215,15 +215,9 @@ impl ApiKey {
             KeyFormat::Asp => Self::dotted(format, 8, entropy),
             KeyFormat::Lol65b => Self::dotted(format, 10, entropy),
             KeyFormat::Doseofai => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
                 let mut bytes = [0u8; DOSEOFAI_DIGITS / 2];
                 entropy.fill(&mut bytes);
-                let digits = bytes
-                    .iter()
-                    .flat_map(|b| [HEX[usize::from(b >> 4)], HEX[usize::from(b & 0x0F)]])
-                    .map(char::from)
-                    .collect();
-                Self::doseofai(digits)
+                Self::doseofai(super::hex(&bytes))
             }
         }
     }

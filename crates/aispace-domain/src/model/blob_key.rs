@@ -15,10 +15,7 @@ impl BlobKey {
         let digest = Sha256::digest(bytes);
         let mut key = String::with_capacity(4 + 64 + 5);
         key.push_str("raw/");
-        for b in digest.iter() {
-            key.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
-            key.push(char::from(b"0123456789abcdef"[usize::from(b & 0xF)]));
-        }
+        super::push_hex(&mut key, &digest);
         key.push('.');
         key.push_str(image_type.extension());
         BlobKey(key)

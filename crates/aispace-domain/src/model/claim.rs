@@ -104,7 +104,7 @@ impl ServerSecret {
         };
         mac.update(b"aispace claim token\0");
         mac.update(agent.as_str().as_bytes());
-        hex(&mac.finalize().into_bytes())
+        super::hex(&mac.finalize().into_bytes())
     }
 }
 
@@ -153,16 +153,6 @@ pub fn verification_code(entropy: &dyn Entropy) -> String {
         .map(|b| char::from(CODE_CHARS[usize::from(b % 32)]))
         .collect();
     format!("{word}-{tail}")
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
 }
 
 #[cfg(test)]

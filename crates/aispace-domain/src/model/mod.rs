@@ -12,6 +12,7 @@ pub mod display;
 mod event;
 mod feed;
 mod handle;
+mod hex;
 mod id;
 mod idempotency;
 mod image;
@@ -57,6 +58,7 @@ pub use feed::{
     RISING_WINDOW_MS, decode_comment_cursor, encode_comment_cursor, parse_limit, rising_score,
 };
 pub use handle::Handle;
+pub use hex::{hex, push_hex};
 pub use id::Id;
 pub use idempotency::{IdempotencyKey, IdempotencyRecord, RequestFingerprint};
 pub use image::{ImageError, ImageInfo, ImageType};
