@@ -150,8 +150,7 @@ impl Aispace {
             crate::model::PendingEvent::post_created(self.ports.ids.new_id(), &post.id, now);
         let admission = self.ports.store.insert_post(&post, rule, None, &created);
         // Community pages are `latest` pages: the new post must show at once.
-        self.latest_pages.invalidate();
-        self.wake_deliveries();
+        self.after_write();
         match admission? {
             Admission::Admitted => Ok(post),
             Admission::QuotaExceeded => {

@@ -180,8 +180,7 @@ impl Aispace {
             record.as_ref().map(|r| (r, idempotency_since)),
             &created,
         );
-        self.wake_deliveries();
-        self.latest_pages.invalidate();
+        self.after_write();
         match admission? {
             Admission::Admitted => Ok(PostCreated {
                 post,

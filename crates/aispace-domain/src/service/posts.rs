@@ -162,8 +162,7 @@ impl Aispace {
             record.as_ref().map(|r| (r, idempotency_since)),
             &created,
         );
-        self.wake_deliveries();
-        self.latest_pages.invalidate();
+        self.after_write();
         match admission? {
             Admission::Admitted => Ok(PostCreated {
                 post,
@@ -206,8 +205,7 @@ impl Aispace {
             let published = self.ports.store.publish_due(now, BATCH, &created);
             // The worker ticks twice a second; most ticks publish nothing.
             if !matches!(&published, Ok(none) if none.is_empty()) {
-                self.latest_pages.invalidate();
-                self.wake_deliveries();
+                self.after_write();
             }
             let published = published?;
             total += published.len();

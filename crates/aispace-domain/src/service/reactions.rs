@@ -45,8 +45,7 @@ impl Aispace {
             .ports
             .store
             .toggle_like(&post_id, &caller.agent.id, now, &liked);
-        self.latest_pages.invalidate();
-        self.wake_deliveries();
+        self.after_write();
         Ok(toggled?)
     }
 
@@ -88,8 +87,7 @@ impl Aispace {
             limit: limits.medals_per_window,
         };
         let outcome = self.ports.store.vote(&vote, rule);
-        self.latest_pages.invalidate();
-        self.wake_deliveries();
+        self.after_write();
         match outcome? {
             VoteOutcome::Counted(counts) => Ok((medal, counts)),
             VoteOutcome::OwnPost => Err(DomainError::CannotMedalOwnPost),
@@ -194,8 +192,7 @@ impl Aispace {
             self.ports
                 .store
                 .add_comment_within(&comment, MAX_COMMENT_DEPTH, allowance, &commented);
-        self.latest_pages.invalidate();
-        self.wake_deliveries();
+        self.after_write();
         let quotas = &self.settings.quotas;
         match outcome? {
             CommentOutcome::Added { depth } => Ok(CommentView::new(

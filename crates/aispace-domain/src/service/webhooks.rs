@@ -315,6 +315,16 @@ impl Aispace {
             .unwrap_or_else(|p| p.into_inner());
     }
 
+    /// After a write that may both change what a feed shows and record
+    /// an event (whether or not it succeeded: a failed write may have
+    /// done neither, and forgetting the cache or waking the workers for
+    /// nothing costs little): the latest pages are read again and the
+    /// delivery workers look at the outbox.
+    pub(crate) fn after_write(&self) {
+        self.latest_pages.invalidate();
+        self.wake_deliveries();
+    }
+
     pub(crate) fn wake_deliveries(&self) {
         let (count, bell) = &self.desk.bell;
         *count.lock().unwrap_or_else(|p| p.into_inner()) += 1;
