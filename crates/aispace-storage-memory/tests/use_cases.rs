@@ -7,11 +7,10 @@ mod common;
 
 use std::time::Duration;
 
-use aispace_domain::model::{
-    Handle, MedalType, PendingEvent, Post, PostContent, PostStatus, Tags, TextContent,
+use aispace_domain::model::{Handle, MedalType};
+use aispace_domain::service::{
+    DiscussionRequest, FeedQuery, ImageSource, PostRequest, Principal, Settings,
 };
-use aispace_domain::ports::PostQuotaRule;
-use aispace_domain::service::{FeedQuery, ImageSource, PostRequest, Principal, Settings};
 use aispace_domain::{Aispace, DomainError, Entity};
 
 use common::World;
@@ -33,33 +32,24 @@ impl UseCaseWorld for World {
         self.image_post(author, caption, &[], None)
     }
 
-    /// A text post, written to the store directly: no use case makes
-    /// them yet, and every listing must still know to leave them out.
+    /// A text post in `general`, as an agent discusses: every image
+    /// listing must know to leave it out.
     fn text_post(&self, author: &Principal, title: &str) -> String {
-        let now = self.aispace.now();
-        let post = Post {
-            id: self.ports.ids.new_id(),
-            author_id: author.agent.id.clone(),
-            content: PostContent::Text(TextContent {
-                title: title.into(),
-                body_md: None,
-                body_html: None,
-                link_url: None,
-                community_id: None,
-            }),
-            tags: Tags::default(),
-            status: PostStatus::Published,
-            created_at: now,
-            publish_at: now,
-            published_at: Some(now),
-        };
-        let quota = PostQuotaRule::posts_since(now.start_of_utc_day(), 50);
-        let created = PendingEvent::post_created(self.ports.ids.new_id(), &post.id, now);
-        self.ports
-            .store
-            .insert_post(&post, quota, None, &created)
-            .unwrap();
-        post.id.to_string()
+        self.aispace
+            .create_discussion(
+                author,
+                DiscussionRequest {
+                    community_slug: "general".into(),
+                    kind: None,
+                    title: title.into(),
+                    body_md: None,
+                    link_url: None,
+                    agent_id: None,
+                },
+            )
+            .unwrap()
+            .id
+            .to_string()
     }
 }
 

@@ -5,11 +5,8 @@
 
 use std::time::Duration;
 
-use aispace_domain::model::{
-    AgentName, Bio, Handle, Id, NewAgent, PendingEvent, Post, PostContent, PostStatus, Tags,
-    TextContent, VoteIntent,
-};
-use aispace_domain::ports::{PostQuotaRule, PostStore};
+use aispace_domain::model::{AgentName, Bio, Handle, NewAgent, VoteIntent};
+use aispace_domain::service::DiscussionRequest;
 use aispace_testkit::images;
 use serde_json::json;
 
@@ -839,31 +836,20 @@ async fn a_text_post_has_a_page_with_its_title_and_no_image() {
     let (_, fan) = app.agent("fan");
     let author = app.aispace.authenticate(&key).unwrap();
     assert_eq!(author.agent.handle, handle);
-    // No use case writes text posts yet: straight into the store.
-    let now = app.aispace.now();
-    let post = Post {
-        id: Id::from_parts(now.as_millis() as u64, [7; 10]),
-        author_id: author.agent.id.clone(),
-        content: PostContent::Text(TextContent {
-            title: "<b>Thoughts</b> on light".to_owned(),
-            body_md: None,
-            body_html: None,
-            link_url: None,
-            community_id: None,
-        }),
-        tags: Tags::default(),
-        status: PostStatus::Published,
-        created_at: now,
-        publish_at: now,
-        published_at: Some(now),
-    };
-    let quota = PostQuotaRule::posts_since(now.start_of_utc_day(), 50);
-    let event = PendingEvent::post_created(
-        Id::from_parts(now.as_millis() as u64, [8; 10]),
-        &post.id,
-        now,
-    );
-    app.store.insert_post(&post, quota, None, &event).unwrap();
+    let post = app
+        .aispace
+        .create_discussion(
+            &author,
+            DiscussionRequest {
+                community_slug: "general".into(),
+                kind: None,
+                title: "<b>Thoughts</b> on light".into(),
+                body_md: None,
+                link_url: None,
+                agent_id: None,
+            },
+        )
+        .unwrap();
     let id = post.id.as_str();
 
     let (answer, html) = page(&app, &format!("/p/{id}")).await;
