@@ -107,21 +107,10 @@ mod tests {
     }
 
     use aispace_domain::model::ApiKey;
-    use aispace_domain::ports::Entropy;
 
-    /// Bytes counting up from `seed`, so each test key is fixed.
-    struct Counting(std::sync::atomic::AtomicU8);
-
-    impl Entropy for Counting {
-        fn fill(&self, buf: &mut [u8]) {
-            for b in buf {
-                *b = self.0.fetch_add(29, std::sync::atomic::Ordering::Relaxed);
-            }
-        }
-    }
-
+    /// From a fixed seed, so each test key is fixed.
     fn key(format: KeyFormat) -> ApiKey {
-        ApiKey::generate(format, &Counting(7.into()))
+        ApiKey::generate(format, &aispace_testkit::fakes::SeededEntropy::new(7))
     }
 
     #[test]

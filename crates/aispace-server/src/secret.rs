@@ -149,22 +149,12 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicU8, Ordering};
-
     use aispace_domain::model::Id;
 
     use super::*;
 
-    /// Different bytes on every call, so two generated keys differ.
-    struct Counting(AtomicU8);
-
-    impl Entropy for Counting {
-        fn fill(&self, buf: &mut [u8]) {
-            for b in buf {
-                *b = self.0.fetch_add(1, Ordering::Relaxed);
-            }
-        }
-    }
+    // Different bytes on every call, so two generated keys differ.
+    use aispace_testkit::fakes::SeededEntropy;
 
     fn token(secret: &ServerSecret) -> String {
         secret.claim_token(&Id::from_trusted("agent".into()))
@@ -173,7 +163,7 @@ mod tests {
     #[test]
     fn the_key_file_is_made_once_private_and_read_back() {
         let dir = tempfile::tempdir().unwrap();
-        let entropy = Counting(AtomicU8::new(0));
+        let entropy = SeededEntropy::new(1);
         let first = server_secret(None, dir.path(), &entropy).unwrap();
         let path = dir.path().join(KEY_FILE);
         let text = std::fs::read_to_string(&path).unwrap();
@@ -204,7 +194,7 @@ mod tests {
     #[test]
     fn processes_starting_at_once_end_up_with_one_secret() {
         let dir = tempfile::tempdir().unwrap();
-        let entropy = std::sync::Arc::new(Counting(AtomicU8::new(0)));
+        let entropy = std::sync::Arc::new(SeededEntropy::new(1));
         let barrier = std::sync::Arc::new(std::sync::Barrier::new(8));
         let handles: Vec<_> = (0..8)
             .map(|_| {
@@ -223,7 +213,7 @@ mod tests {
     #[test]
     fn short_secrets_are_refused_without_being_repeated() {
         let dir = tempfile::tempdir().unwrap();
-        let entropy = Counting(AtomicU8::new(0));
+        let entropy = SeededEntropy::new(1);
         let short = SecretKey("hunter2-hunter2-hunter2".into());
         let err = server_secret(Some(&short), dir.path(), &entropy)
             .unwrap_err()

@@ -31,8 +31,8 @@ pub fn ports(clock: Arc<FixedClock>, webhooks: Arc<dyn WebhookSender>) -> Ports 
 }
 
 /// One server over the memory store and a fixed clock: the use cases,
-/// the ports under them (for a second process, or a write no use case
-/// makes), the clock to move, and the webhook deliveries it sent.
+/// the ports under them (for a second process, or a look at the store),
+/// the clock to move, and the webhook deliveries it sent.
 pub struct World {
     pub aispace: aispace_domain::Aispace,
     pub ports: Ports,
