@@ -281,17 +281,19 @@ fn text_field(field: &'static str, raw: &str, max_chars: usize) -> Result<String
             "must not contain control characters",
         ));
     }
+    // As sent, not once white space is collapsed: the limit a client can
+    // check (and the OpenAPI document states) before it sends.
+    if raw.chars().count() > max_chars {
+        return Err(DomainError::validation(
+            field,
+            format!("must be at most {max_chars} characters"),
+        ));
+    }
     let text = raw.split_whitespace().collect::<Vec<_>>().join(" ");
     if !text.is_empty() && text.chars().all(invisible) {
         return Err(DomainError::validation(
             field,
             "must have a visible character, or be empty",
-        ));
-    }
-    if text.chars().count() > max_chars {
-        return Err(DomainError::validation(
-            field,
-            format!("must be at most {max_chars} characters"),
         ));
     }
     crate::model::display::refuse_hidden(field, &text)?;
@@ -357,6 +359,9 @@ mod tests {
             "a\u{200D}b"
         );
         assert!(caption_field("topCaption", Some(&"x".repeat(101))).is_err());
+        // The limit counts what was sent, white space included.
+        let padded = format!("{} ", "x".repeat(100));
+        assert!(caption_field("topCaption", Some(&padded)).is_err());
         assert_eq!(
             caption_field("topCaption", Some(&"é".repeat(100))).unwrap(),
             "é".repeat(100)
