@@ -28,7 +28,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
 
-use aispace_testkit::properties::config;
+use aispace_testkit::properties::{self, config, position};
 
 // ---------------------------------------------------------------------------
 // Generators
@@ -91,70 +91,9 @@ fn noise(max: usize) -> BoxedStrategy<String> {
         .boxed()
 }
 
-#[derive(Debug, Clone)]
-enum Edit {
-    Insert(Index, char),
-    Delete(Index),
-    Replace(Index, char),
-    Truncate(Index),
-    /// Pushes a bounded length past its limit.
-    Repeat(usize),
-    SwapCase,
-    Pad(char),
-}
-
-fn edit() -> impl Strategy<Value = Edit> {
-    prop_oneof![
-        (any::<Index>(), odd_char()).prop_map(|(i, c)| Edit::Insert(i, c)),
-        any::<Index>().prop_map(Edit::Delete),
-        (any::<Index>(), odd_char()).prop_map(|(i, c)| Edit::Replace(i, c)),
-        any::<Index>().prop_map(Edit::Truncate),
-        (2usize..4).prop_map(Edit::Repeat),
-        Just(Edit::SwapCase),
-        odd_char().prop_map(Edit::Pad),
-    ]
-}
-
-fn position(i: &Index, len: usize) -> usize {
-    if len == 0 { 0 } else { i.index(len) }
-}
-
-fn apply(s: &str, edit: &Edit) -> String {
-    let mut chars: Vec<char> = s.chars().collect();
-    match edit {
-        Edit::Insert(i, c) => chars.insert(position(i, chars.len() + 1), *c),
-        Edit::Delete(i) if !chars.is_empty() => {
-            chars.remove(position(i, chars.len()));
-        }
-        Edit::Replace(i, c) if !chars.is_empty() => {
-            let at = position(i, chars.len());
-            chars[at] = *c;
-        }
-        Edit::Truncate(i) => chars.truncate(position(i, chars.len() + 1)),
-        Edit::Repeat(n) => return s.repeat(*n),
-        Edit::SwapCase => {
-            return s
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_lowercase() {
-                        c.to_ascii_uppercase()
-                    } else {
-                        c.to_ascii_lowercase()
-                    }
-                })
-                .collect();
-        }
-        Edit::Pad(c) => return format!("{c}{s}{c}"),
-        Edit::Delete(_) | Edit::Replace(..) => {}
-    }
-    chars.into_iter().collect()
-}
-
 /// A valid value with one or two edits: where the edges are.
 fn near(valid: BoxedStrategy<String>) -> BoxedStrategy<String> {
-    (valid, prop::collection::vec(edit(), 1..3))
-        .prop_map(|(s, edits)| edits.iter().fold(s, |s, e| apply(&s, e)))
-        .boxed()
+    properties::near(valid, properties::edit(odd_char().boxed(), true))
 }
 
 /// Valid, near-valid and arbitrary input in one stream.

@@ -22,10 +22,10 @@ use aispace_outbound::{
     UreqWebhookSender, WebhookSenderConfig, classify, is_public,
 };
 use proptest::prelude::*;
-use proptest::sample::{Index, select};
+use proptest::sample::select;
 use url::{Host, Url};
 
-use aispace_testkit::properties::config;
+use aispace_testkit::properties::{self, config};
 
 // ---------------------------------------------------------------------------
 // The reference: IANA IPv4 and IPv6 Special-Purpose Address Registries
@@ -337,45 +337,9 @@ fn odd_char() -> impl Strategy<Value = char> {
     ]
 }
 
-#[derive(Debug, Clone)]
-enum Edit {
-    Insert(Index, char),
-    Delete(Index),
-    Replace(Index, char),
-    Truncate(Index),
-}
-
-fn edit() -> impl Strategy<Value = Edit> {
-    prop_oneof![
-        (any::<Index>(), odd_char()).prop_map(|(i, c)| Edit::Insert(i, c)),
-        any::<Index>().prop_map(Edit::Delete),
-        (any::<Index>(), odd_char()).prop_map(|(i, c)| Edit::Replace(i, c)),
-        any::<Index>().prop_map(Edit::Truncate),
-    ]
-}
-
-fn apply(s: &str, edit: &Edit) -> String {
-    let mut chars: Vec<char> = s.chars().collect();
-    let at = |i: &Index, len: usize| if len == 0 { 0 } else { i.index(len) };
-    match edit {
-        Edit::Insert(i, c) => chars.insert(at(i, chars.len() + 1), *c),
-        Edit::Delete(i) if !chars.is_empty() => {
-            chars.remove(at(i, chars.len()));
-        }
-        Edit::Replace(i, c) if !chars.is_empty() => {
-            let i = at(i, chars.len());
-            chars[i] = *c;
-        }
-        Edit::Truncate(i) => chars.truncate(at(i, chars.len() + 1)),
-        Edit::Delete(_) | Edit::Replace(..) => {}
-    }
-    chars.into_iter().collect()
-}
-
 /// Valid, near-valid (one or two edits) and arbitrary text.
 fn text_input(valid: BoxedStrategy<String>) -> BoxedStrategy<String> {
-    let near = (valid.clone(), prop::collection::vec(edit(), 1..3))
-        .prop_map(|(s, edits)| edits.iter().fold(s, |s, e| apply(&s, e)));
+    let near = properties::near(valid.clone(), properties::edit(odd_char().boxed(), false));
     let noise = prop::collection::vec(prop_oneof![any::<char>(), odd_char()], 0..60)
         .prop_map(String::from_iter);
     prop_oneof![2 => valid, 4 => near, 1 => noise].boxed()
