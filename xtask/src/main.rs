@@ -1,48 +1,34 @@
 //! `cargo xtask <task>`: the project's automation, in Rust so it runs
-//! wherever cargo does. Kept dependency-free so it builds in seconds.
+//! wherever cargo does.
 
 mod bench;
 mod openapi_fuzz;
 
-use std::io::{Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
+use clap::Parser;
+
+#[derive(Debug, clap::Parser)]
+#[command(name = "cargo xtask", about = "The repository's automation")]
+enum Cli {
+    /// Format check, clippy (warnings denied), every test, a 20 s soak, the OpenAPI fuzz, cargo deny.
+    Ci,
+    /// The release server on loopback under load: requests/s, latency and memory per scenario,
+    /// then how soon and how fast likes become webhook deliveries; writes target/bench/results.json.
+    Bench(bench::Args),
+    /// schemathesis with every check against the debug server on a fresh data directory, in a
+    /// network namespace with only loopback; fails on any failure it reports.
+    OpenapiFuzz(openapi_fuzz::Args),
+}
+
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.first().map(String::as_str) {
-        Some("ci") => ci(),
-        Some("bench") => bench::bench(&args[1..]),
-        Some("openapi-fuzz") => openapi_fuzz::run(&args[1..]),
-        _ => {
-            eprintln!("usage: cargo xtask ci");
-            eprintln!("       {}", bench::USAGE.trim_start_matches("usage: "));
-            eprintln!(
-                "       {}",
-                openapi_fuzz::USAGE.trim_start_matches("usage: ")
-            );
-            eprintln!(
-                "  ci     format check, clippy (warnings denied), all tests, a 20 s soak, the OpenAPI \
-                 fuzz, cargo deny"
-            );
-            eprintln!(
-                "  bench  release server on loopback under load: req/s, latency, peak RSS \
-                 per scenario\n         (--quick: 2 s each, 2,000 seeded feed posts, not \
-                 10,000; --feed-posts N: N),\n         then `webhooks`: like→delivery delay and deliveries/s to a \
-                 receiver on loopback;\n         writes target/bench/results.json\n         \
-                 --soak: mixed traffic from 64 agents under the real quotas for 3 min \
-                 (--duration);\n         fails on any error but RATE_LIMITED or on memory \
-                 growth; writes target/bench/soak.json"
-            );
-            eprintln!(
-                "  openapi-fuzz  schemathesis, every check, against the debug server on a fresh \
-                 data dir,\n         in a network namespace with only loopback; fails on any \
-                 failure it reports"
-            );
-            return ExitCode::from(2);
-        }
+    let result = match Cli::parse() {
+        Cli::Ci => ci(),
+        Cli::Bench(args) => bench::run(&args),
+        Cli::OpenapiFuzz(args) => openapi_fuzz::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -166,13 +152,18 @@ fn ci() -> Result<(), String> {
     // is the long one.
     eprintln!("==> soak (short)");
     let started_soak = Instant::now();
-    bench::bench(&["--soak", "--duration", "20", "--debug-build"].map(String::from))?;
+    bench::run(&bench::Args {
+        soak: true,
+        duration: Some(Duration::from_secs(20)),
+        debug_build: true,
+        ..bench::Args::default()
+    })?;
     eprintln!(
         "<== soak (short): {:.1}s",
         started_soak.elapsed().as_secs_f64()
     );
 
-    openapi_fuzz::run(&[])?;
+    openapi_fuzz::run(&openapi_fuzz::Args::default())?;
 
     if !has_cargo_subcommand("deny") {
         let mut install = cargo();
@@ -241,7 +232,8 @@ impl MotoServer {
         };
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
         let deadline = Instant::now() + MOTO_START_TIMEOUT;
-        while !answers_http(addr) {
+        // Until it answers HTTP at all.
+        while bench::Client::new(addr).send("GET", "/", &[], &[]).is_err() {
             if let Ok(Some(status)) = moto.child.try_wait() {
                 return Err(format!(
                     "{step}: moto_server exited ({status}); see {}",
@@ -293,20 +285,4 @@ fn python_tool(name: &str, requirement: &str, executable: &str) -> Result<PathBu
         run(&format!("install {requirement}"), pip)?;
     }
     Ok(path)
-}
-
-/// Whether something on `addr` answers a plain HTTP request.
-fn answers_http(addr: SocketAddr) -> bool {
-    let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_secs(1)) else {
-        return false;
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    if stream
-        .write_all(b"GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
-        .is_err()
-    {
-        return false;
-    }
-    let mut start = [0u8; 5];
-    stream.read_exact(&mut start).is_ok() && &start == b"HTTP/"
 }

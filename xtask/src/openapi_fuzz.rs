@@ -22,64 +22,43 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use crate::bench::{Database, Server, ServerEnv, TempDir, create_agents};
-
-pub const USAGE: &str =
-    "usage: cargo xtask openapi-fuzz [--max-examples N] [--seed N] [--max-time SECS]";
+use crate::bench::{Server, ServerEnv, TempDir, create_agents};
 
 /// Pinned: a newer schemathesis brings new checks, which should arrive as a
 /// change of their own.
 const SCHEMATHESIS_REQUIREMENT: &str = "schemathesis==4.32.5";
 
-/// Cases per operation and phase.
-const DEFAULT_MAX_EXAMPLES: u32 = 30;
-const DEFAULT_SEED: u64 = 20_261_205;
-/// A bound on the whole run, whatever the examples would take: with the
-/// debug build on two cores, 30 examples take about four minutes, so the
-/// stateful phase ends early rather than CI growing past its budget.
-const DEFAULT_MAX_TIME_SECS: u32 = 180;
-
 /// Set on the inner run, inside the namespace.
 const INSIDE_VAR: &str = "AISPACE_OPENAPI_FUZZ_INSIDE";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Options {
+/// A fixed seed, a fixed number of cases and a time budget: with the debug
+/// build on two cores, 30 examples take about four minutes, so the stateful
+/// phase ends early rather than CI growing past its budget.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// Cases per operation and phase.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
     max_examples: u32,
+    #[arg(long, default_value_t = 20_261_205)]
     seed: u64,
-    max_time_secs: u32,
+    /// A bound on the whole run, in seconds.
+    #[arg(long, default_value_t = 180, value_parser = clap::value_parser!(u32).range(1..))]
+    max_time: u32,
 }
 
-fn parse(args: &[String]) -> Result<Options, String> {
-    let mut options = Options {
-        max_examples: DEFAULT_MAX_EXAMPLES,
-        seed: DEFAULT_SEED,
-        max_time_secs: DEFAULT_MAX_TIME_SECS,
-    };
-    let mut args = args.iter();
-    while let Some(flag) = args.next() {
-        let value = args
-            .next()
-            .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
-        let bad = |e: std::num::ParseIntError| format!("{flag} {value}: {e}\n{USAGE}");
-        match flag.as_str() {
-            "--max-examples" => options.max_examples = value.parse().map_err(bad)?,
-            "--seed" => options.seed = value.parse().map_err(bad)?,
-            "--max-time" => options.max_time_secs = value.parse().map_err(bad)?,
-            _ => return Err(format!("unknown option {flag}\n{USAGE}")),
+impl Default for Args {
+    fn default() -> Args {
+        Args {
+            max_examples: 30,
+            seed: 20_261_205,
+            max_time: 180,
         }
     }
-    if options.max_examples == 0 || options.max_time_secs == 0 {
-        return Err(format!(
-            "--max-examples and --max-time must be positive\n{USAGE}"
-        ));
-    }
-    Ok(options)
 }
 
-pub fn run(args: &[String]) -> Result<(), String> {
-    let options = parse(args)?;
+pub fn run(options: &Args) -> Result<(), String> {
     if std::env::var_os(INSIDE_VAR).is_some() {
-        return inside(&options);
+        return inside(options);
     }
     let bin = crate::bench::target_dir()
         .join("debug")
@@ -110,14 +89,20 @@ pub fn run(args: &[String]) -> Result<(), String> {
         .args(["--net", "--map-root-user", "--"])
         .arg(xtask)
         .arg("openapi-fuzz")
-        .args(args)
+        .args(["--max-examples", &options.max_examples.to_string()])
+        .args([
+            "--seed",
+            &options.seed.to_string(),
+            "--max-time",
+            &options.max_time.to_string(),
+        ])
         .env(INSIDE_VAR, "1")
         .current_dir(crate::root());
     crate::run("OpenAPI fuzz (schemathesis, loopback only)", inner)
 }
 
 /// Inside the namespace: loopback up, a server, one agent, schemathesis.
-fn inside(options: &Options) -> Result<(), String> {
+fn inside(options: &Args) -> Result<(), String> {
     let mut up = Command::new("ip");
     up.args(["link", "set", "lo", "up"]);
     let status = up
@@ -131,7 +116,7 @@ fn inside(options: &Options) -> Result<(), String> {
         .join("debug")
         .join(format!("aispace{}", std::env::consts::EXE_SUFFIX));
     let data = TempDir::create()?;
-    let env = ServerEnv::new(Database::Sqlite, None, &[]);
+    let env = ServerEnv::new(None, &[]);
     let key = create_agents(&bin, data.path(), &env, 1)?
         .pop()
         .ok_or("no agent was created")?;
@@ -163,7 +148,7 @@ fn inside(options: &Options) -> Result<(), String> {
 }
 
 fn schemathesis(
-    options: &Options,
+    options: &Args,
     server: &Server,
     key: &str,
     work: &Path,
@@ -176,37 +161,11 @@ fn schemathesis(
         .args(["--checks", "all"])
         .args(["--max-examples", &options.max_examples.to_string()])
         .args(["--seed", &options.seed.to_string()])
-        .args(["--max-time", &options.max_time_secs.to_string()])
+        .args(["--max-time", &options.max_time.to_string()])
         .args(["--workers", "2", "--request-timeout", "10", "--no-color"])
         .env("SCHEMATHESIS_HOOKS", "openapi_fuzz_hooks")
         .env("PYTHONPATH", crate::root().join("xtask"))
         // Its reports and Hypothesis's example database stay under target/.
         .current_dir(work);
     Ok(cmd)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn args(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| (*s).to_owned()).collect()
-    }
-
-    #[test]
-    fn options_default_to_a_fixed_seed_and_bounded_run() {
-        let options = parse(&[]).unwrap();
-        assert_eq!(options.seed, DEFAULT_SEED);
-        assert_eq!(options.max_examples, DEFAULT_MAX_EXAMPLES);
-        assert_eq!(options.max_time_secs, DEFAULT_MAX_TIME_SECS);
-    }
-
-    #[test]
-    fn options_are_read_and_bad_ones_refused() {
-        let options = parse(&args(&["--seed", "7", "--max-examples", "5"])).unwrap();
-        assert_eq!((options.seed, options.max_examples), (7, 5));
-        assert!(parse(&args(&["--seed"])).is_err());
-        assert!(parse(&args(&["--max-examples", "0"])).is_err());
-        assert!(parse(&args(&["--workers", "3"])).is_err());
-    }
 }

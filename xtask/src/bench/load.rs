@@ -1,20 +1,15 @@
 //! The load generator: one thread per keep-alive connection, each sending
 //! its scenario's requests back to back (a closed loop) until the deadline.
-//!
-//! Only exchanges that *complete* inside the measurement window (after the
-//! warm-up, before the deadline) are counted, so the rate is completions
-//! per second, as wrk reports it.
+//! Only exchanges that complete inside the measured window (after the
+//! warm-up, before the deadline) count, so the rate is completions per
+//! second, as wrk reports it.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use super::http::{Connection, HttpError, Request, Response};
+use super::client::Client;
 use super::scenario::{Scenario, Slot};
-
-/// Bounds every connect, read and write: the bench must end by itself even
-/// if the server hangs.
-const IO_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Clone, Copy)]
 pub struct Plan<'a> {
@@ -24,71 +19,63 @@ pub struct Plan<'a> {
     pub duration: Duration,
     /// One key per connection (reused round-robin if fewer).
     pub keys: &'a [String],
-    /// What `Slot::sample_post` says.
     pub sample_post: Option<&'a str>,
 }
 
 #[derive(Debug, Default)]
 pub struct Outcome {
-    /// Of every answered request, sorted ascending.
+    /// Of every answered request, ascending once `run` returns.
     pub latencies: Vec<Duration>,
     pub statuses: BTreeMap<u16, u64>,
-    /// Exchanges that got no HTTP response (refused, reset, timed out…).
+    /// Exchanges that got no answer (refused, reset, timed out…).
     pub errors: u64,
     pub first_error: Option<String>,
-    /// Status and body start of the first non-2xx answer, to tell a 404
-    /// (endpoint missing) from a 400 (bench sends the wrong thing).
+    /// The first answer the scenario does not accept, to tell a 404
+    /// (endpoint missing) from a 400 (the bench sends the wrong thing).
     pub first_failure: Option<String>,
-    /// Request-body bytes of the 2xx exchanges.
+    /// Request-body bytes of the accepted exchanges.
     pub accepted_body_bytes: u64,
-    pub window: Duration,
+}
+
+impl Outcome {
+    fn merge(&mut self, other: Outcome) {
+        self.latencies.extend(other.latencies);
+        for (status, count) in other.statuses {
+            *self.statuses.entry(status).or_default() += count;
+        }
+        self.errors += other.errors;
+        self.first_error = self.first_error.take().or(other.first_error);
+        self.first_failure = self.first_failure.take().or(other.first_failure);
+        self.accepted_body_bytes += other.accepted_body_bytes;
+    }
 }
 
 pub fn run(scenario: &Scenario, plan: &Plan<'_>) -> Outcome {
-    let started = Instant::now();
-    let measure_from = started + plan.warmup;
+    let measure_from = Instant::now() + plan.warmup;
     let until = measure_from + plan.duration;
-    let tallies: Vec<Outcome> = std::thread::scope(|scope| {
+    let mut total = Outcome::default();
+    std::thread::scope(|scope| {
         let workers: Vec<_> = (0..plan.connections)
-            .map(|connection| {
-                let key = plan
-                    .keys
-                    .get(connection % plan.keys.len().max(1))
-                    .map_or("", String::as_str);
+            .map(|c| {
                 let slot = Slot {
-                    key,
+                    key: plan
+                        .keys
+                        .get(c % plan.keys.len().max(1))
+                        .map_or("", String::as_str),
                     sample_post: plan.sample_post,
                     keys: plan.keys,
                 };
                 scope.spawn(move || worker(scenario, plan.addr, slot, measure_from, until))
             })
             .collect();
-        workers
-            .into_iter()
-            .map(|w| {
-                w.join().unwrap_or_else(|_| Outcome {
-                    errors: 1,
-                    first_error: Some("a load thread panicked".into()),
-                    ..Outcome::default()
-                })
-            })
-            .collect()
-    });
-
-    let mut total = Outcome {
-        window: plan.duration,
-        ..Outcome::default()
-    };
-    for tally in tallies {
-        total.latencies.extend(tally.latencies);
-        for (status, count) in tally.statuses {
-            *total.statuses.entry(status).or_default() += count;
+        for worker in workers {
+            total.merge(worker.join().unwrap_or_else(|_| Outcome {
+                errors: 1,
+                first_error: Some("a load thread panicked".into()),
+                ..Outcome::default()
+            }));
         }
-        total.errors += tally.errors;
-        total.first_error = total.first_error.or(tally.first_error);
-        total.first_failure = total.first_failure.or(tally.first_failure);
-        total.accepted_body_bytes += tally.accepted_body_bytes;
-    }
+    });
     total.latencies.sort_unstable();
     total
 }
@@ -101,39 +88,33 @@ fn worker(
     until: Instant,
 ) -> Outcome {
     let mut tally = Outcome::default();
-    let mut conn = None;
+    let mut client = Client::new(addr);
     while Instant::now() < until {
-        // Built before the clock starts: preparing a body is the client's
-        // cost, not the server's latency.
-        let path = (scenario.path)(&slot);
-        let headers = (scenario.headers)(&slot);
-        let body = (scenario.body)(&slot);
-        let request = Request {
-            method: scenario.method,
-            path: &path,
-            headers: &headers,
-            body: &body,
-        };
-
+        // Built before the clock starts: the client's cost, not the server's.
+        let (path, headers, body) = (
+            (scenario.path)(&slot),
+            (scenario.headers)(&slot),
+            (scenario.body)(&slot),
+        );
         let sent = Instant::now();
-        let result = exchange(&mut conn, addr, &request);
+        let result = client.send(scenario.method, &path, &headers, &body);
         let done = Instant::now();
         let counted = done >= measure_from && done <= until;
         match result {
-            Ok(response) if counted => {
+            Ok(answer) if counted => {
                 tally.latencies.push(done - sent);
-                *tally.statuses.entry(response.status).or_default() += 1;
-                if (scenario.expect.accepts)(response.status) {
+                *tally.statuses.entry(answer.status).or_default() += 1;
+                if scenario.accepts(answer.status) {
                     tally.accepted_body_bytes += body.len() as u64;
                 } else if tally.first_failure.is_none() {
-                    tally.first_failure = Some(describe(&response));
+                    tally.first_failure = Some(answer.describe());
                 }
             }
             Ok(_) => {}
             Err(e) => {
                 if counted {
                     tally.errors += 1;
-                    tally.first_error.get_or_insert_with(|| e.to_string());
+                    tally.first_error.get_or_insert(e);
                 }
                 // Don't spin on a server that refuses connections.
                 std::thread::sleep(Duration::from_millis(10));
@@ -143,42 +124,28 @@ fn worker(
     tally
 }
 
-/// Sends on the open connection, or a new one; the server may have closed
-/// a reused connection in between, which earns one retry.
-pub fn exchange(
-    conn: &mut Option<Connection>,
-    addr: SocketAddr,
-    request: &Request<'_>,
-) -> Result<Response, HttpError> {
-    let reused = conn.is_some();
-    match send(conn, addr, request) {
-        Err(e) if reused && e.is_stale_connection() => send(conn, addr, request),
-        result => result,
-    }
+/// Nearest-rank percentile of ascending values (the one the whole bench
+/// reports).
+pub fn percentile<T: Copy>(sorted: &[T], p: f64) -> Option<T> {
+    let rank = (p / 100.0 * sorted.len() as f64).ceil() as usize;
+    sorted.get(rank.max(1) - 1).copied()
 }
 
-fn send(
-    conn: &mut Option<Connection>,
-    addr: SocketAddr,
-    request: &Request<'_>,
-) -> Result<Response, HttpError> {
-    let open = match conn {
-        Some(open) => open,
-        None => conn.insert(Connection::open(addr, IO_TIMEOUT)?),
-    };
-    let result = open.send(request);
-    if !result.as_ref().is_ok_and(|r| r.keep_alive) {
-        *conn = None;
-    }
-    result
+/// A latency percentile in milliseconds.
+pub fn percentile_ms(sorted: &[Duration], p: f64) -> Option<f64> {
+    percentile(sorted, p).map(|d| d.as_secs_f64() * 1e3)
 }
 
-/// Status and the start of the body, for a report.
-pub fn describe(response: &Response) -> String {
-    let body = String::from_utf8_lossy(&response.body);
-    let mut excerpt: String = body.chars().take(200).collect();
-    if excerpt.len() < body.len() {
-        excerpt.push('…');
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_are_nearest_rank() {
+        let ms: Vec<Duration> = (1..=200).map(Duration::from_millis).collect();
+        assert_eq!(percentile_ms(&ms, 50.0), Some(100.0));
+        assert_eq!(percentile_ms(&ms, 99.0), Some(198.0));
+        assert_eq!(percentile_ms(&ms, 100.0), Some(200.0));
+        assert_eq!(percentile_ms(&[], 50.0), None);
     }
-    format!("{} {}", response.status, excerpt.trim())
 }

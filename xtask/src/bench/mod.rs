@@ -1,89 +1,20 @@
-//! `cargo xtask bench`: builds the release server, then, for each database
-//! (`--database sqlite|postgres`; by default SQLite, and PostgreSQL too
-//! when `AISPACE_BENCH_DATABASE_URL` or `AISPACE_TEST_DATABASE_URL` is
-//! set, see `database.rs`), starts it on a fresh data dir on loopback
-//! (PostgreSQL: in a fresh schema, dropped afterwards), runs each scenario
-//! against it in turn and reports throughput, latency, statuses and the
-//! server's memory; then compares the databases.
+//! `cargo xtask bench`: builds the release server, then for each database
+//! (SQLite, and PostgreSQL when `AISPACE_BENCH_DATABASE_URL` or
+//! `AISPACE_TEST_DATABASE_URL` is set) starts it on a fresh data directory
+//! on loopback, runs each scenario against it in turn (`scenario.rs`) and
+//! reports throughput, latency, statuses and the server's memory.
 //!
-//! Figures are only comparable within one run on one machine (the load
-//! generator shares the CPUs), which is why each scenario is reported
-//! against `healthz` from the same server, and PostgreSQL against SQLite
-//! from the same invocation. The databases run one after the other, each
-//! with its own server process, agents, data dir and seed; every server's
-//! environment is printed (and written) in full (`server.rs`).
-//!
-//! A scenario that reads existing state (`feed`, `feed-rising`,
-//! `memes-hot`, …) has it seeded over HTTP once per database, before its
-//! warm-up (`seed.rs`): `--feed-posts N` posts (10,000 by default, 2,000
-//! with `--quick`), all published just before, so all inside the 72-hour
-//! rising window: the rising feed's worst case. The report and
-//! results.json give each run's count; agents are added as the count
-//! grows (`seed::agents_for`). `healthz` runs before the seeding, on the
-//! empty database, and uploads after the reads. On PostgreSQL the seed
-//! ends with `VACUUM ANALYZE` of the run's schema, as autovacuum would do after
-//! such a load: without statistics the feed's query is planned as a
-//! nested loop that takes seconds.
-//!
-//! The discussion scenarios (`discuss-my-feed`, `discuss-my-feed-hot`,
-//! `search`) read a network seeded once per database, after the feed's
-//! scenarios ran and before their own first warm-up (`seed::discussions`):
-//! 2,000 authors registered over HTTP, 200 communities, each load
-//! connection's agent following 200 of the authors and subscribed to 20 of
-//! the communities, then `--discuss-posts N` text posts (100,000 by
-//! default, 5,000 with `--quick`) whose words come from a 64-word
-//! vocabulary, which `search` queries one word at a time.
-//!
-//! `--server-env NAME=VALUE` changes a server setting on every database
-//! (say `AISPACE_BLOCKING_THREADS`, to compare values); it is printed with
-//! the rest of the environment and is part of the command line recorded.
-//!
-//! `webhooks` (`webhooks.rs`) is selected like a scenario but measures
-//! something else: how soon and how fast likes become deliveries at a
-//! receiver in this process. A full run makes it last, on each database.
-//!
-//! `target/bench/results.json` keeps the fields it had before databases
-//! were added, and adds some; a reader of the old layout still works and
-//! finds SQLite's figures first:
-//!
-//! - `scenarios[]`, `seeded[]`: every database's, in run order, each with
-//!   a `database` field (`"sqlite"` or `"postgres"`); `vs_healthz_…` is
-//!   against the healthz of the same database's server; a scenario's
-//!   `feed_posts` is the number of seeded posts it read (null if it reads
-//!   none); `seeded[]` has `prepare` (`"feed-posts"` or
-//!   `"discussions"`), `analyze_seconds` (PostgreSQL's `VACUUM ANALYZE`, else
-//!   null), `up_votes`, `down_votes` and `posts_seconds` (publishing the
-//!   posts, part of `seconds`); a `"discussions"` entry also has `authors`,
-//!   `communities`, `readers`, `follows`, `subscriptions`,
-//!   `follows_per_reader`, `subscriptions_per_reader`,
-//!   `feed_posts_per_reader_{min,mean,max}` and `network_seconds` (the
-//!   authors, communities, follows and subscriptions, before the posts).
-//! - `webhooks`: the first database's measurement (with `database`), or
-//!   null; every database's is in `runs[].webhooks`.
-//! - `settings.feed_posts`: `--feed-posts` or its default, null when no
-//!   selected scenario reads seeded posts; `settings.discuss_posts`
-//!   likewise for `--discuss-posts`; `settings.server_env`: the
-//!   settings every server gets;
-//!   `settings.databases` lists the databases run and
-//!   `settings.postgres_skipped` why PostgreSQL was not (or null).
-//! - `runs[]`: one per database: `database`, `server` (`pid`, `addr`, the
-//!   full `env` with `DATABASE_URL` redacted, `postgres`: `url`,
-//!   `url_from`, `schema`, `version`, or null; `agents_seconds`),
-//!   `scenarios` (names), `webhooks`, `failures`, `error` (why the run
-//!   ended early, or null), `seconds`.
-//! - `comparison`: null unless both ran; else per scenario both measured,
-//!   `requests_per_second`, `p50_ms`, `p99_ms`, `peak_rss_kib`, each
-//!   `{sqlite, postgres, ratio}` with `ratio` = postgres / sqlite, and
-//!   `comparable` (neither failed); `webhooks` likewise.
+//! Scenarios that read existing state have it seeded over HTTP once per
+//! database, before their warm-up (`seed.rs`); `webhooks` measures how
+//! soon and how fast likes become deliveries (`webhooks.rs`); `--soak` runs
+//! mixed traffic under the real limits instead (`soak.rs`); `--posts N`
+//! runs the ranked reads at 10k, 100k and 1M posts, loaded through the
+//! storage adapter. Results go to `target/bench/results.json`.
 
+mod client;
 mod database;
-mod http;
-mod json;
 mod load;
-mod options;
-mod png;
 mod report;
-mod scale;
 mod scenario;
 mod seed;
 mod server;
@@ -92,79 +23,233 @@ mod webhooks;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-// The API fuzz (openapi_fuzz.rs) runs its server the way the benchmark does.
-pub(crate) use database::Database;
-use database::{PgSchema, PgUrl};
-use options::Options;
-use report::{PgInfo, Run, RunInfo, ScenarioResult, ServerInfo};
+pub use client::Client;
+pub use database::Database;
+use database::PgSchema;
+use report::{Run, ScenarioResult};
 use scenario::{Prepare, Scenario};
 use seed::Seeded;
-pub(crate) use server::{Server, ServerEnv, TempDir, create_agents};
+pub use server::{Server, ServerEnv, TempDir, create_agents};
 
-pub use options::USAGE;
-
-pub fn bench(args: &[String]) -> Result<(), String> {
-    let Some(options) = Options::parse(args)? else {
-        println!("{USAGE}");
-        println!("scenarios: {}", all_names());
-        println!(
-            "databases: sqlite, postgres (default: both when {} or {} is set, else sqlite)",
-            database::BENCH_URL_VAR,
-            database::TEST_URL_VAR
-        );
-        return Ok(());
-    };
-    if options.soak {
-        return soak::run(&options);
-    }
-    if options.scale_posts.is_some() {
-        return scale::run(&options, args);
-    }
-    let (info, runs) = measure(&options, args, None)?;
-    let target = target_dir();
-
-    let out_dir = target.join("bench");
-    let out_file = out_dir.join("results.json");
-    std::fs::create_dir_all(&out_dir)
-        .and_then(|()| std::fs::write(&out_file, report::json(&info, &runs).pretty()))
-        .map_err(|e| format!("writing {}: {e}", out_file.display()))?;
-    println!("results: {}", display_path(&out_file));
-    if let Some(skipped) = &info.postgres_skipped {
-        println!("note: {skipped}");
-    }
-    problems(&runs)
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct Args {
+    /// 2 s per scenario, 2,000 feed posts and 5,000 discussion posts.
+    #[arg(long)]
+    pub quick: bool,
+    /// Only this scenario (again for more); `webhooks` is the delivery probe.
+    #[arg(long = "scenario", value_name = "NAME")]
+    pub scenarios: Vec<String>,
+    /// sqlite or postgres (again for both); default: both when a URL is set.
+    #[arg(long = "database", value_name = "DB", value_parser = Database::parse)]
+    pub databases: Vec<Database>,
+    /// Measured seconds per scenario (10, or 2 with --quick); the soak's whole length (180).
+    #[arg(long, value_name = "SECS", value_parser = seconds)]
+    pub duration: Option<Duration>,
+    /// Connections of every scenario instead of its own number.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub connections: Option<u16>,
+    /// Posts the feed scenarios read (10,000).
+    #[arg(long, value_name = "N", value_parser = posts)]
+    pub feed_posts: Option<usize>,
+    /// Discussion posts the discussion scenarios read (100,000).
+    #[arg(long, value_name = "N", value_parser = posts)]
+    pub discuss_posts: Option<usize>,
+    /// A server setting for every database, after the bench's own.
+    #[arg(long = "server-env", value_name = "NAME=VALUE", value_parser = server_env)]
+    pub server_env: Vec<(String, String)>,
+    /// Run the scenarios N times over on each server.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=10))]
+    pub passes: Option<u8>,
+    /// The scale series: the ranked reads at 10k, 100k and 1M posts up to N.
+    #[arg(long, value_name = "N", value_parser = posts, conflicts_with = "soak")]
+    pub posts: Option<usize>,
+    /// Mixed traffic from 64 agents under the real quotas, failing on errors or memory growth.
+    #[arg(long)]
+    pub soak: bool,
+    /// Soak the debug binary the tests built.
+    #[arg(long, requires = "soak")]
+    pub debug_build: bool,
 }
 
-/// Builds the release server, runs the selected scenarios on each selected
-/// database and prints their tables and the comparison. With `seeder`, the
-/// feed's posts are loaded through the storage adapter before each server
-/// starts (`seed::direct`) instead of over HTTP.
-fn measure(
-    options: &Options,
-    args: &[String],
-    seeder: Option<&Path>,
-) -> Result<(RunInfo, Vec<Run>), String> {
-    let (scenarios, measure_webhooks) = select(options)?;
-    let selection = database::select(&options.databases, |name| std::env::var(name).ok())?;
-    if let Some(skipped) = &selection.skipped {
-        eprintln!("note: {skipped}");
+fn seconds(raw: &str) -> Result<Duration, String> {
+    let secs: f64 = raw.parse().map_err(|e| format!("{e}"))?;
+    (secs > 0.0 && secs <= 3600.0)
+        .then(|| Duration::from_secs_f64(secs))
+        .ok_or_else(|| "want 0 < seconds ≤ 3600".into())
+}
+
+/// At most a million: a guard against a mistyped count.
+fn posts(raw: &str) -> Result<usize, String> {
+    let n: usize = raw.parse().map_err(|e| format!("{e}"))?;
+    (1..=1_000_000)
+        .contains(&n)
+        .then_some(n)
+        .ok_or_else(|| "want 1 to 1,000,000".into())
+}
+
+/// Set by the bench itself for every server.
+fn server_env(raw: &str) -> Result<(String, String), String> {
+    let (name, value) = raw.split_once('=').ok_or("want NAME=VALUE")?;
+    if ["AISPACE_BIND", "AISPACE_DATA_DIR", "DATABASE_URL"].contains(&name) || name.is_empty() {
+        return Err(format!("{name} is the bench's own to set"));
     }
-    let connections = |s: &Scenario| options.connections.unwrap_or(s.connections);
-    let webhook_connections = options.connections.unwrap_or(webhooks::CONNECTIONS);
-    let feed_posts = options.feed_posts();
+    Ok((name.to_owned(), value.to_owned()))
+}
+
+impl Args {
+    fn duration(&self) -> Duration {
+        self.duration
+            .unwrap_or(Duration::from_secs(if self.quick { 2 } else { 10 }))
+    }
+
+    /// Unmeasured time first: connections set up, fixtures built lazily.
+    fn warmup(&self) -> Duration {
+        Duration::from_millis(if self.quick { 500 } else { 1000 }).min(self.duration())
+    }
+
+    fn feed_posts(&self) -> usize {
+        self.feed_posts.unwrap_or(if self.quick {
+            seed::QUICK_FEED_POSTS
+        } else {
+            seed::FEED_POSTS
+        })
+    }
+
+    fn discuss_posts(&self) -> usize {
+        self.discuss_posts.unwrap_or(if self.quick {
+            seed::QUICK_DISCUSS_POSTS
+        } else {
+            seed::DISCUSS_POSTS
+        })
+    }
+
+    fn connections(&self, scenario: &Scenario) -> usize {
+        self.connections.map_or(scenario.connections, usize::from)
+    }
+}
+
+pub fn run(args: &Args) -> Result<(), String> {
+    if args.soak {
+        return soak::run(args);
+    }
+    let runs = match args.posts {
+        Some(most) => scale_series(args, most)?,
+        None => measure(args, None)?,
+    };
+    let started = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let results = serde_json::json!({
+        "command": command_line(),
+        "commit": git(&["rev-parse", "--short=12", "HEAD"]),
+        "dirty": git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty()),
+        "startedUnixSeconds": started,
+        "cpus": std::thread::available_parallelism().map_or(1, usize::from),
+        "durationSeconds": args.duration().as_secs_f64(),
+        "warmupSeconds": args.warmup().as_secs_f64(),
+        "runs": runs,
+    });
+    let path = write_result("results.json", &results)?;
+    println!("results: {}", path.display());
+    let problems: Vec<String> = runs
+        .iter()
+        .flat_map(|run| {
+            let label = run.database.label();
+            let error = run
+                .error
+                .iter()
+                .map(move |e| format!("{label}: the run failed: {e}"));
+            error.chain(run.failures.iter().map(move |f| format!("{label}: {f}")))
+        })
+        .collect();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "runs failed, or scenarios that must be answered 2xx were not, or webhooks went missing:\n  {}",
+            problems.join("\n  ")
+        ))
+    }
+}
+
+/// The ranked reads and healthz over 10k, 100k and 1M posts (the sizes up
+/// to `most`, and `most`), each on fresh servers, the posts loaded through
+/// the storage adapter by 100 agents over 30 days: minutes for a million,
+/// where HTTP would take hours.
+fn scale_series(args: &Args, most: usize) -> Result<Vec<Run>, String> {
+    let mut build = crate::cargo();
+    build.args([
+        "build",
+        "--release",
+        "-p",
+        "aispace-storage-diesel",
+        "--example",
+        "seed_posts",
+    ]);
+    crate::run("release build of the seeder", build)?;
+    let seeder = target_dir().join("release/examples/seed_posts");
+    let mut args = args.clone();
+    if args.scenarios.is_empty() {
+        args.scenarios = ["healthz", "feed", "feed-rising", "memes-hot", "memes-top"]
+            .map(String::from)
+            .to_vec();
+    }
+    let mut sizes: Vec<usize> = [10_000, 100_000, 1_000_000]
+        .into_iter()
+        .filter(|&n| n < most)
+        .collect();
+    sizes.push(most);
+    let mut series = Vec::new();
+    for posts in sizes {
+        eprintln!("==> the scale series at {posts} posts");
+        args.feed_posts = Some(posts);
+        series.push((posts, measure(&args, Some(&seeder))?));
+    }
+    let columns: Vec<(String, &Run)> = series
+        .iter()
+        .flat_map(|(posts, runs)| {
+            runs.iter()
+                .map(move |r| (format!("{} {posts}", r.database.label()), r))
+        })
+        .collect();
+    println!("{}", report::side_by_side("the scale series", &columns));
+    Ok(series.into_iter().flat_map(|(_, runs)| runs).collect())
+}
+
+/// Builds the release server and runs the selected scenarios on each
+/// selected database; with `seeder`, the feed's posts are loaded before
+/// each server starts instead of over HTTP.
+fn measure(args: &Args, seeder: Option<&Path>) -> Result<Vec<Run>, String> {
+    let all = scenario::all();
+    if let Some(unknown) = args
+        .scenarios
+        .iter()
+        .find(|n| *n != webhooks::NAME && !all.iter().any(|s| s.name == n.as_str()))
+    {
+        let names: Vec<&str> = all.iter().map(|s| s.name).chain([webhooks::NAME]).collect();
+        return Err(format!(
+            "no scenario {unknown:?}; there are: {}",
+            names.join(", ")
+        ));
+    }
+    let chosen = |name: &str| args.scenarios.is_empty() || args.scenarios.iter().any(|n| n == name);
+    let scenarios: Vec<Scenario> = all.into_iter().filter(|s| chosen(s.name)).collect();
+    let webhook_connections = args.connections.map_or(webhooks::CONNECTIONS, usize::from);
+    let measure_webhooks = chosen(webhooks::NAME);
+    let selection = database::select(&args.databases, |name| std::env::var(name).ok())?;
     let agents = scenarios
         .iter()
         .map(|s| {
-            match s.prepare {
-                Some(Prepare::FeedPosts) if seeder.is_some() => connections(s).max(scale::AGENTS),
-                Some(Prepare::FeedPosts) => connections(s).max(seed::agents_for(feed_posts)),
-                // The readers, and the agent that creates the communities.
-                Some(Prepare::Discussions) => connections(s) + 1,
-                None => connections(s),
-            }
-            .max(s.agents)
+            let readers = args.connections(s);
+            let seeded = match s.prepare {
+                Some(Prepare::FeedPosts) if seeder.is_some() => 100,
+                Some(Prepare::FeedPosts) => seed::agents_for(args.feed_posts()),
+                Some(Prepare::Discussions) => readers + 1,
+                None => 0,
+            };
+            readers.max(seeded).max(s.agents)
         })
         .chain(measure_webhooks.then(|| webhooks::agents(webhook_connections)))
         .max()
@@ -173,457 +258,289 @@ fn measure(
     let mut build = crate::cargo();
     build.args(["build", "--release", "-p", "aispace-server"]);
     crate::run("release build", build)?;
-    let target = target_dir();
-    let bin = target
-        .join("release")
-        .join(format!("aispace{}", std::env::consts::EXE_SUFFIX));
-
-    let info = RunInfo {
-        command: command_line(args),
-        started: SystemTime::now(),
-        commit: git(&["rev-parse", "--short=12", "HEAD"]),
-        dirty: git(&["status", "--porcelain", "--untracked-files=no"])
-            .is_some_and(|s| !s.is_empty()),
-        cpus: std::thread::available_parallelism().map_or(1, usize::from),
-        duration: options.duration(),
-        warmup: options.warmup(),
-        connections_override: options.connections,
-        server_bin: bin
-            .strip_prefix(crate::root())
-            .unwrap_or(&bin)
-            .to_path_buf(),
+    let bin = target_dir().join("release/aispace");
+    println!(
+        "$ {}\ncommit {}, {} CPUs shared by the server, the database and the load; {} agents; {:.1} s warm-up + {:.1} s \
+         per scenario; keep-alive HTTP/1.1, one agent key per connection",
+        command_line(),
+        git(&["rev-parse", "--short=12", "HEAD"]).unwrap_or_default(),
+        std::thread::available_parallelism().map_or(1, usize::from),
         agents,
-        feed_posts: scenarios
-            .iter()
-            .any(|s| s.prepare == Some(Prepare::FeedPosts))
-            .then_some(feed_posts),
-        discuss_posts: scenarios
-            .iter()
-            .any(|s| s.prepare == Some(Prepare::Discussions))
-            .then(|| options.discuss_posts()),
-        databases: selection.databases.clone(),
-        postgres_skipped: selection.skipped.clone(),
-    };
-    println!("{}", report::header(&info));
-
-    let plan = Plan {
-        bin: &bin,
-        options,
-        scenarios: &scenarios,
-        measure_webhooks,
-        webhook_connections,
-        agents,
-        postgres: selection.postgres.as_ref(),
-        info: &info,
-        seeder,
-    };
+        args.warmup().as_secs_f64(),
+        args.duration().as_secs_f64()
+    );
+    if let Some(skipped) = &selection.skipped {
+        println!("note: {skipped}");
+    }
     let mut runs = Vec::new();
     for &database in &selection.databases {
-        let run = plan.run(database);
-        println!("{}", report::run_table(&run));
-        runs.push(run);
-    }
-    if let Some(comparison) = report::comparison(&runs) {
-        println!("{comparison}");
-    }
-    Ok((info, runs))
-}
-
-fn problems(runs: &[Run]) -> Result<(), String> {
-    // A throughput below a scenario's threshold is a FAIL in the report, not
-    // an error; an endpoint that does not answer 2xx is, and so is a
-    // database whose run could not be made.
-    let mut problems = Vec::new();
-    for run in runs {
-        let label = run.database.label();
-        if let Some(error) = &run.error {
-            problems.push(format!("{label}: the run failed: {error}"));
-        }
-        for failure in &run.failures {
-            problems.push(format!("{label}: {failure}"));
-        }
-    }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(format!(
-            "a database's run failed, or scenarios that must be answered 2xx were not, or \
-             webhooks went missing (details in the report):\n  {}",
-            problems.join("\n  ")
-        ))
-    }
-}
-
-/// What every database's run shares.
-struct Plan<'a> {
-    bin: &'a Path,
-    options: &'a Options,
-    scenarios: &'a [Scenario],
-    measure_webhooks: bool,
-    webhook_connections: usize,
-    agents: usize,
-    postgres: Option<&'a PgUrl>,
-    info: &'a RunInfo,
-    /// Load the feed's posts with this program (see `seed::direct`).
-    seeder: Option<&'a Path>,
-}
-
-impl Plan<'_> {
-    /// The selected scenarios (and `webhooks`) on `database`'s own server;
-    /// what could be measured, and why not the rest.
-    fn run(&self, database: Database) -> Run {
         let started = Instant::now();
-        let mut run = Run::new(database);
-        println!("{}", report::title(database));
-        eprintln!("==> {}", database.label());
-        if let Err(e) = self.drive(&mut run) {
+        let mut run = Run {
+            database,
+            ..Run::default()
+        };
+        let url = selection
+            .postgres
+            .as_ref()
+            .map(|(url, _)| url.as_str())
+            .filter(|_| database == Database::Postgres);
+        let on = OnServer {
+            args,
+            bin: &bin,
+            scenarios: &scenarios,
+            agents,
+            seeder,
+            webhooks: measure_webhooks.then_some(webhook_connections),
+        };
+        if let Err(e) = on.drive(&mut run, url) {
             eprintln!("error: {}: {e}", database.label());
             run.error = Some(e);
         }
-        run.elapsed = started.elapsed();
-        run
+        run.seconds = started.elapsed().as_secs_f64();
+        run.judge();
+        println!("{}", run.table());
+        runs.push(run);
     }
+    if runs.len() > 1 {
+        let columns: Vec<(String, &Run)> = runs
+            .iter()
+            .map(|r| (r.database.label().to_owned(), r))
+            .collect();
+        println!(
+            "{}",
+            report::side_by_side("the databases side by side", &columns)
+        );
+    }
+    Ok(runs)
+}
 
-    fn drive(&self, run: &mut Run) -> Result<(), String> {
-        let database = run.database;
-        let tag = database.name();
-        // Declared first, so dropped last: after the server stopped.
-        let schema = match database {
-            Database::Sqlite => None,
-            Database::Postgres => {
-                let pg = self
-                    .postgres
-                    .ok_or("no PostgreSQL URL (a bug: database::select checks it)")?;
-                let schema = PgSchema::create(&pg.url)?;
-                eprintln!(
-                    "created PostgreSQL schema {} in {}",
-                    schema.name(),
-                    database::redact(&pg.url)
-                );
-                let info = PgInfo {
-                    url: database::redact(&pg.url),
-                    url_var: pg.var,
-                    schema: schema.name().to_owned(),
-                    version: database::show(&pg.url, "server_version"),
-                    autovacuum: database::show(&pg.url, "autovacuum"),
-                };
-                Some((schema, info))
-            }
-        };
+/// What one database's run needs.
+struct OnServer<'a> {
+    args: &'a Args,
+    bin: &'a Path,
+    scenarios: &'a [Scenario],
+    agents: usize,
+    seeder: Option<&'a Path>,
+    /// The webhook probe's connections, when it runs.
+    webhooks: Option<usize>,
+}
+
+impl OnServer<'_> {
+    fn drive(&self, run: &mut Run, postgres: Option<&str>) -> Result<(), String> {
+        // Made first, so dropped last: after the server stopped.
+        let schema = postgres.map(PgSchema::create).transpose()?;
+        if let Some(schema) = &schema {
+            run.postgres = Some((
+                schema.show("server_version").unwrap_or_default(),
+                schema.show("autovacuum").unwrap_or_default(),
+            ));
+        }
         let env = ServerEnv::new(
-            database,
-            schema.as_ref().map(|(s, _)| s.url()),
-            &self.options.server_env,
+            schema.as_ref().map(|s| s.url.as_str()),
+            &self.args.server_env,
         );
-        // Before the server, so removed after it stopped.
+        run.server_env = env.shown();
         let data_dir = TempDir::create()?;
-        let started = Instant::now();
-        let keys = server::create_agents(self.bin, data_dir.path(), &env, self.agents)?;
+        let keys = create_agents(self.bin, data_dir.path(), &env, self.agents)?;
         server::create_owner(self.bin, data_dir.path(), &env)?;
-        let agents_elapsed = started.elapsed();
-        eprintln!(
-            "created {} agents in {:.1}s",
-            self.agents,
-            agents_elapsed.as_secs_f64()
-        );
-        let direct = match self.seeder {
-            Some(seeder)
-                if self
-                    .scenarios
-                    .iter()
-                    .any(|s| s.prepare == Some(Prepare::FeedPosts)) =>
-            {
-                let url = match &schema {
-                    Some((schema, _)) => schema.url().to_owned(),
-                    None => format!("sqlite://{}", data_dir.path().join("aispace.db").display()),
-                };
-                let mut seeded =
-                    seed::direct(seeder, &url, self.options.feed_posts(), self.agents)?;
-                if let Some((schema, _)) = &schema {
-                    seeded.analyzed = Some(schema.analyze()?);
-                }
-                Some(seeded)
+        let mut made: Vec<(Prepare, usize)> = Vec::new();
+        let reads_feed = self
+            .scenarios
+            .iter()
+            .any(|s| s.prepare == Some(Prepare::FeedPosts));
+        if let Some(seeder) = self.seeder.filter(|_| reads_feed) {
+            let url = schema.as_ref().map_or_else(
+                || format!("sqlite://{}/aispace.db", data_dir.path().display()),
+                |s| s.url.clone(),
+            );
+            let mut seeded = seed::direct(seeder, &url, self.args.feed_posts(), self.agents)?;
+            if let Some(schema) = &schema {
+                seeded.analyze_seconds = Some(schema.analyze()?.as_secs_f64());
             }
-            _ => None,
-        };
-        let mut server = Server::start(self.bin, data_dir.path(), &env)?;
-        let info = ServerInfo {
-            pid: server.pid(),
-            addr: server.addr,
-            env,
-            postgres: schema.as_ref().map(|(_, info)| info.clone()),
-            agents_elapsed,
-        };
-        println!("{}", report::server_header(&info, self.agents));
-        run.server = Some(info);
-
-        let seeding = Seeding {
-            addr: server.addr,
-            keys: &keys,
-            feed_posts: self.options.feed_posts(),
-            discuss_posts: self.options.discuss_posts(),
-            connections: self.options.connections,
-            scenarios: self.scenarios,
-            analyze: schema.as_ref().map(|(schema, _)| schema),
-        };
-        let mut made = Vec::new();
-        if let Some(mut seeded) = direct {
-            // Its first rank refresh (at start) rewrites the ranks of every
-            // post of the last 8 days and zeroes the older ones': waited
-            // for, so the reads measure the feeds, not the refresh.
-            let refresh = match server.wait_for_ranks(Duration::from_secs(1800)) {
-                Some(took) => format!("its first rank refresh took {:.1}s", took.as_secs_f64()),
-                None => "its first rank refresh did not end in 30 min".to_owned(),
-            };
-            eprintln!("    the server started; {refresh}");
-            seeded.before = "the server's start";
-            seeded.for_scenarios =
-                format!("{} (the server started; {refresh})", seeded.for_scenarios);
-            made.push(Prepare::FeedPosts);
+            made.push((Prepare::FeedPosts, run.seeded.len()));
             run.seeded.push(seeded);
         }
-        let passes = self.options.passes();
-        for (pass, scenario) in
-            (1..=passes).flat_map(|pass| self.scenarios.iter().map(move |s| (pass, s)))
-        {
-            // Before the peak-memory reset: seeding is not the scenario's load.
-            let prepare_failure = scenario.prepare.and_then(|prepare| {
-                seeding.once(prepare, scenario.name, &mut made, &mut run.seeded)
-            });
-            let feed_posts = scenario
-                .prepare
-                .and_then(|prepare| made.iter().position(|p| *p == prepare))
-                .map(|i| run.seeded[i].posts);
-            server.check_running()?;
-
-            let plan = load::Plan {
-                addr: server.addr,
-                connections: self.options.connections.unwrap_or(scenario.connections),
-                warmup: self.info.warmup,
-                duration: self.info.duration,
-                keys: &keys,
-                sample_post: run.seeded.iter().find_map(|s| s.sample_post.as_deref()),
-            };
-            let of_passes = if passes > 1 {
-                format!(" (pass {pass} of {passes})")
-            } else {
-                String::new()
-            };
-            eprintln!(
-                "==> [{tag}] {}{of_passes}: {} connections, {:.1}s + {:.1}s",
-                scenario.name,
-                plan.connections,
-                plan.warmup.as_secs_f64(),
-                plan.duration.as_secs_f64()
-            );
-            let peak_per_scenario = server::reset_peak_memory(server.pid());
-            let outcome = load::run(scenario, &plan);
-            let memory = server::memory(server.pid());
-            server.check_running()?;
-            let result = ScenarioResult {
-                name: scenario.name,
-                pass,
-                load_average: load_average(),
-                method: scenario.method,
-                connections: plan.connections,
-                outcome,
-                memory,
-                peak_per_scenario,
-                prepare_failure,
-                feed_posts,
-                min_vs_healthz: scenario.min_vs_healthz,
-                expect: scenario.expect,
-            };
-            // Loud and at once: the figures that follow are not the endpoint's.
-            if scenario.require_2xx
-                && let Some(failure) = result.failure()
-            {
-                eprintln!("error: [{tag}] {}: {failure}", scenario.name);
-                if let Some(first) = &result.outcome.first_failure {
-                    eprintln!("  first non-2xx answer: {first}");
-                }
-                if let Some(first) = &result.outcome.first_error {
-                    eprintln!("  first connection error: {first}");
-                }
-                run.failures.push(format!("{}: {failure}", scenario.name));
-            }
-            run.results.push(result);
+        let mut server = Server::start(self.bin, data_dir.path(), &env)?;
+        println!(
+            "{} server on {}: {}",
+            run.database.label(),
+            server.addr,
+            env.line()
+        );
+        if self.seeder.is_some() {
+            // Its first rank refresh rewrites every recent post's ranks:
+            // waited for, so the reads measure the feeds, not the refresh.
+            let took = server.wait_for_ranks(Duration::from_secs(1800));
+            eprintln!("    the server's first rank refresh took {took:?}");
         }
-
-        // After the throughput scenarios: its posts and likes would change
-        // what the feed scenarios read.
-        if self.measure_webhooks {
-            server.check_running()?;
-            eprintln!(
-                "==> [{tag}] {}: receiver on 127.0.0.1, likes on {} connections",
-                webhooks::NAME,
-                self.webhook_connections
-            );
-            let measured = webhooks::measure(&webhooks::Plan {
-                addr: server.addr,
-                keys: &keys,
-                quick: self.options.quick,
-                connections: self.webhook_connections,
-            });
-            server.check_running()?;
-            eprintln!("{}", measured.summary());
-            if let Some(failure) = measured.failure() {
-                eprintln!("error: [{tag}] {}: {failure}", webhooks::NAME);
-                run.failures.push(format!("{}: {failure}", webhooks::NAME));
+        for pass in 1..=self.args.passes.map_or(1, usize::from) {
+            for scenario in self.scenarios {
+                let seeded = match scenario.prepare {
+                    Some(prepare) => Some(self.seed_once(
+                        prepare,
+                        &server,
+                        &keys,
+                        schema.as_ref(),
+                        &mut made,
+                        &mut run.seeded,
+                    )),
+                    None => None,
+                };
+                server.check_running()?;
+                let plan = load::Plan {
+                    addr: server.addr,
+                    connections: self.args.connections(scenario),
+                    warmup: self.args.warmup(),
+                    duration: self.args.duration(),
+                    keys: &keys,
+                    sample_post: run.seeded.iter().find_map(|s| s.sample_post.as_deref()),
+                };
+                eprintln!(
+                    "==> [{}] {} (pass {pass}): {} connections",
+                    run.database.label(),
+                    scenario.name,
+                    plan.connections
+                );
+                let peak_per_scenario = server::reset_peak_memory(server.pid());
+                let outcome = load::run(scenario, &plan);
+                let mut result = ScenarioResult::new(
+                    scenario,
+                    pass,
+                    plan.connections,
+                    plan.duration.as_secs_f64(),
+                    outcome,
+                );
+                (result.memory, result.peak_per_scenario) =
+                    (server::memory(server.pid()), peak_per_scenario);
+                result.load_average = std::fs::read_to_string("/proc/loadavg")
+                    .ok()
+                    .map(|l| l.split(' ').take(3).collect::<Vec<_>>().join(" "));
+                if let Some((posts, failure)) = seeded {
+                    result.feed_posts = Some(posts);
+                    if let Some(failure) = failure {
+                        result.failure = Some(format!("seeding failed: {failure}"));
+                    }
+                }
+                server.check_running()?;
+                if let Some(failure) = result.failure.as_ref().filter(|_| scenario.require_2xx) {
+                    eprintln!(
+                        "error: {}: {failure}; {}",
+                        scenario.name,
+                        result
+                            .first_failure
+                            .as_deref()
+                            .or(result.first_error.as_deref())
+                            .unwrap_or("")
+                    );
+                    run.failures.push(format!("{}: {failure}", scenario.name));
+                }
+                run.scenarios.push(result);
             }
+        }
+        // After the scenarios: its posts and likes would change what they read.
+        if let Some(connections) = self.webhooks {
+            eprintln!("==> [{}] {}", run.database.label(), webhooks::NAME);
+            let measured = webhooks::measure(server.addr, &keys, self.args.quick, connections);
+            run.failures.extend(
+                measured
+                    .failures
+                    .iter()
+                    .map(|f| format!("{}: {f}", webhooks::NAME)),
+            );
             run.webhooks = Some(measured);
+            server.check_running()?;
         }
-
-        run.load_average = load_average();
-        // Anything beyond the server's start-up information is a warning
-        // or an error worth a look before trusting the figures.
         if server.notable_log_lines() > 0 {
             eprintln!(
-                "note: [{tag}] the server logged {} lines; the first ones:\n{}",
-                server.log_lines(),
+                "note: the server logged warnings or errors; the first lines:\n{}",
                 server.log_excerpt()
             );
         }
         server.stop()
     }
-}
 
-/// What seeding needs to know about the run.
-struct Seeding<'a> {
-    addr: std::net::SocketAddr,
-    keys: &'a [String],
-    feed_posts: usize,
-    discuss_posts: usize,
-    /// `--connections`, which decides how many readers the discussions
-    /// need (one per load connection).
-    connections: Option<usize>,
-    scenarios: &'a [Scenario],
-    /// PostgreSQL: the schema to `VACUUM ANALYZE` (see `seed::Plan::analyze`).
-    analyze: Option<&'a PgSchema>,
-}
-
-impl Seeding<'_> {
-    /// Makes `prepare`'s state unless an earlier scenario of the run had it
-    /// made (then `made` lists it, at the index of its `seeded`), before the
-    /// warm-up of `before`; the failure, if it could not be (fully) made.
-    fn once(
+    /// `prepare`'s state, made unless an earlier scenario had it made:
+    /// its posts, and why it could not be (fully) made.
+    fn seed_once(
         &self,
         prepare: Prepare,
-        before: &'static str,
-        made: &mut Vec<Prepare>,
+        server: &Server,
+        keys: &[String],
+        schema: Option<&PgSchema>,
+        made: &mut Vec<(Prepare, usize)>,
         seeded: &mut Vec<Seeded>,
-    ) -> Option<String> {
-        if let Some(i) = made.iter().position(|p| *p == prepare) {
-            return seeded[i].failure.clone();
+    ) -> (usize, Option<String>) {
+        if let Some(&(_, i)) = made.iter().find(|(p, _)| *p == prepare) {
+            return (seeded[i].posts, seeded[i].failure.clone());
         }
-        let readers: Vec<&str> = self
+        let readers: Vec<&Scenario> = self
             .scenarios
             .iter()
             .filter(|s| s.prepare == Some(prepare))
-            .map(|s| s.name)
             .collect();
-        eprintln!("==> seeding for {}", readers.join(", "));
-        let plan = |posts| seed::Plan {
-            addr: self.addr,
-            keys: self.keys,
-            posts,
-            connections: seed::CONNECTIONS,
-            analyze: self.analyze,
-        };
+        let names = readers
+            .iter()
+            .map(|s| s.name)
+            .collect::<Vec<_>>()
+            .join(", ");
+        eprintln!("==> seeding for {names}");
         let done = match prepare {
-            Prepare::FeedPosts => seed::feed(&plan(self.feed_posts), readers.join(", "), before),
+            Prepare::FeedPosts => seed::feed(
+                &seed::Plan {
+                    addr: server.addr,
+                    keys,
+                    posts: self.args.feed_posts(),
+                    analyze: schema,
+                },
+                names,
+            ),
             Prepare::Discussions => {
-                // Every load connection's agent reads its own feed.
-                let load_agents = self
-                    .scenarios
+                let plan = seed::Plan {
+                    addr: server.addr,
+                    keys,
+                    posts: self.args.discuss_posts(),
+                    analyze: schema,
+                };
+                let load_agents = readers
                     .iter()
-                    .filter(|s| s.prepare == Some(prepare))
-                    .map(|s| self.connections.unwrap_or(s.connections))
+                    .map(|s| self.args.connections(s))
                     .max()
                     .unwrap_or(1);
-                seed::discussions(
-                    &plan(self.discuss_posts),
-                    load_agents,
-                    readers.join(", "),
-                    before,
-                )
+                seed::discussions(&plan, load_agents, names)
             }
         };
-        eprintln!("{}", done.summary());
-        let failure = done.failure.clone();
-        made.push(prepare);
+        eprintln!("    {}", done.summary());
+        made.push((prepare, seeded.len()));
+        let outcome = (done.posts, done.failure.clone());
         seeded.push(done);
-        failure
+        outcome
     }
 }
 
-/// The selected scenarios, and whether `webhooks` is measured (after
-/// them).
-/// `/proc/loadavg`'s 1, 5 and 15-minute figures.
-fn load_average() -> Option<String> {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-}
-
-fn select(options: &Options) -> Result<(Vec<Scenario>, bool), String> {
-    let all = scenario::all();
-    if options.scenarios.is_empty() {
-        return Ok((all, true));
-    }
-    if let Some(unknown) = options.scenarios.iter().find(|name| {
-        name.as_str() != webhooks::NAME && !all.iter().any(|s| s.name == name.as_str())
-    }) {
-        return Err(format!(
-            "no scenario {unknown:?}; there are: {}",
-            all_names()
-        ));
-    }
-    let webhooks = options.scenarios.iter().any(|n| n == webhooks::NAME);
-    // In the canonical order, so the baseline runs first when selected.
-    let scenarios = all
-        .into_iter()
-        .filter(|s| options.scenarios.iter().any(|n| n == s.name))
-        .collect();
-    Ok((scenarios, webhooks))
-}
-
-/// Every name `--scenario` takes, in the order of a full run.
-fn all_names() -> String {
-    scenario::all()
-        .iter()
-        .map(|s| s.name)
-        .chain([webhooks::NAME])
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-pub(crate) fn target_dir() -> PathBuf {
+pub fn target_dir() -> PathBuf {
     match std::env::var_os("CARGO_TARGET_DIR") {
-        // Relative paths are relative to where cargo runs: the root.
         Some(dir) if !dir.is_empty() => crate::root().join(dir),
         _ => crate::root().join("target"),
     }
 }
 
-fn display_path(path: &Path) -> String {
-    path.strip_prefix(crate::root())
-        .unwrap_or(path)
-        .display()
-        .to_string()
+/// Writes `value` to `target/bench/<name>`; the path written.
+fn write_result(name: &str, value: &impl serde::Serialize) -> Result<PathBuf, String> {
+    let path = target_dir().join("bench").join(name);
+    let json = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(target_dir().join("bench"))
+        .and_then(|()| std::fs::write(&path, json))
+        .map_err(|e| format!("writing {}: {e}", path.display()))?;
+    Ok(path)
 }
 
-fn command_line(args: &[String]) -> String {
-    let mut line = String::from("cargo xtask bench");
-    for arg in args {
-        line.push(' ');
-        line.push_str(&shell_word(arg));
-    }
-    line
+/// The command line, as a shell reads it back.
+fn command_line() -> String {
+    let words: Vec<String> = std::env::args().skip(1).map(|a| shell_word(&a)).collect();
+    format!("cargo xtask {}", words.join(" "))
 }
 
-/// `word` as a shell reads it back: as it is when it is plain, else in
-/// single quotes.
+/// `word` as it is when it is plain, else in single quotes.
 fn shell_word(word: &str) -> String {
     let plain = !word.is_empty()
         && word
@@ -649,26 +566,55 @@ fn git(args: &[&str]) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use clap::Parser;
+
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: super::Args,
+    }
+
+    fn parse(line: &str) -> Result<super::Args, String> {
+        Cli::try_parse_from(std::iter::once("bench").chain(line.split_whitespace()))
+            .map(|c| c.args)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn options_are_read_with_their_bounds() {
+        let args = parse("--quick --scenario feed --scenario me --database pg --duration 2.5 --server-env RUST_LOG=debug").unwrap();
+        assert_eq!(
+            (args.scenarios.len(), args.databases[0], args.duration()),
+            (
+                2,
+                super::Database::Postgres,
+                std::time::Duration::from_millis(2500)
+            )
+        );
+        assert_eq!(
+            (args.feed_posts(), args.server_env[0].1.as_str()),
+            (2_000, "debug")
+        );
+        for bad in [
+            "--duration 0",
+            "--connections 0",
+            "--posts 2000000",
+            "--server-env DATABASE_URL=x",
+            "--debug-build",
+            "--soak --posts 5",
+            "--database mysql",
+        ] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn command_lines_quote_what_a_shell_would_read_otherwise() {
-        let args: Vec<String> = [
-            "--scenario",
-            "feed",
-            "--server-env",
-            "RUST_LOG=warn,aispace=info",
-            "--x=a b",
-            "it's",
-            "",
-            "postgres://h/db?options=-csearch_path%3Ds&x=1",
-        ]
-        .map(String::from)
-        .to_vec();
         assert_eq!(
-            command_line(&args),
-            "cargo xtask bench --scenario feed --server-env RUST_LOG=warn,aispace=info \
-             '--x=a b' 'it'\\''s' '' 'postgres://h/db?options=-csearch_path%3Ds&x=1'"
+            super::shell_word("RUST_LOG=warn,aispace=info"),
+            "RUST_LOG=warn,aispace=info"
         );
+        assert_eq!(super::shell_word("it's"), r"'it'\''s'");
+        assert_eq!(super::shell_word(""), "''");
     }
 }

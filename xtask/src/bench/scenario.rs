@@ -1,74 +1,38 @@
 //! The benchmark scenarios, as data: adding one is adding an entry to
-//! [`all`]. One that needs existing state names it in [`Scenario::prepare`]:
-//! `bench` in `mod.rs` runs that step (see `seed.rs`) once per run, just
+//! [`all`]. One that reads existing state names it in
+//! [`Scenario::prepare`]; the run makes that state (`seed.rs`) once, just
 //! before the warm-up of the first scenario that needs it.
 //!
 //! The order of [`all`] is the order of a run: `healthz` first (the
-//! baseline, on a still empty database), then the reads of the seeded feed,
-//! then the reads of the seeded discussions (seeded after the feed's
-//! scenarios ran, so those read only their own posts), then uploads, last,
-//! so the posts they add do not change what the read scenarios read.
+//! baseline, on an empty database), then the reads of the seeded feed,
+//! then those of the seeded discussions, then the writes, so the posts
+//! they add do not change what the reads read.
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::png::Png;
-
 /// What a connection's thread knows when it builds its next request.
 #[derive(Debug, Clone, Copy)]
 pub struct Slot<'a> {
-    /// This connection's own agent key: one agent per connection, so
-    /// per-agent locks and quotas do not serialise the load.
+    /// This connection's own agent: per-agent locks and quotas do not
+    /// serialise the load.
     pub key: &'a str,
-    /// A seeded post of this run's server (see `seed.rs`), if seeded.
+    /// A seeded post, for the scenarios that read or write one post.
     pub sample_post: Option<&'a str>,
-    /// Every agent's key, for scenarios that spread requests over more
-    /// agents than connections (see [`Scenario::agents`]).
+    /// Every agent's key, for scenarios that take turns over more agents
+    /// than connections.
     pub keys: &'a [String],
 }
 
-/// State a scenario needs before its load starts; each is made at most
-/// once per run, however many scenarios need it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// State a scenario needs before its load starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Prepare {
-    /// Published posts with likes, medals, comments and up/down votes:
-    /// see [`super::seed::feed`].
+    /// Published posts with likes, medals, comments and up/down votes.
     FeedPosts,
-    /// Discussion (text) posts by many authors in many communities, and
-    /// readers (the load's agents) that follow some of the authors and
-    /// subscribe to some of the communities: see
-    /// [`super::seed::discussions`].
+    /// Discussion posts by many authors in many communities, read by the
+    /// load's agents through follows and subscriptions.
     Discussions,
-}
-
-impl Prepare {
-    /// As results.json names it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Prepare::FeedPosts => "feed-posts",
-            Prepare::Discussions => "discussions",
-        }
-    }
-}
-
-/// The answer a scenario's requests must get to count as served.
-#[derive(Debug, Clone, Copy)]
-pub struct Expect {
-    /// How the report names it ("2xx", "303").
-    pub name: &'static str,
-    pub accepts: fn(u16) -> bool,
-}
-
-impl Expect {
-    pub const SUCCESS: Expect = Expect {
-        name: "2xx",
-        accepts: |status| (200..300).contains(&status),
-    };
-    /// A form that redirects when it worked (sign-in).
-    pub const SEE_OTHER: Expect = Expect {
-        name: "303",
-        accepts: |status| status == 303,
-    };
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -81,292 +45,219 @@ pub struct Scenario {
     pub headers: fn(&Slot<'_>) -> Vec<(&'static str, String)>,
     pub body: fn(&Slot<'_>) -> Vec<u8>,
     pub prepare: Option<Prepare>,
-    /// Any non-2xx answer, connection error or failed preparation fails
-    /// the run: the figures of a read that answers 404 would be the
-    /// figures of the router, not of the feed.
+    /// Any other answer, a connection error or a failed preparation fails
+    /// the run: the figures of a read answering 404 are the router's.
     pub require_2xx: bool,
-    /// What "2xx" means for this scenario.
-    pub expect: Expect,
-    /// The least acceptable fraction of `healthz` req/s (the endpoint's
-    /// target), reported as PASS or FAIL; a FAIL is reported, not an error.
+    /// The status that counts as served: 2xx unless set (a form that
+    /// redirects when it worked).
+    pub expect_status: Option<u16>,
+    /// The least acceptable fraction of `healthz` requests/s, reported as
+    /// PASS or FAIL (a FAIL is reported, not an error).
     pub min_vs_healthz: Option<f64>,
-    /// The agents the run must have for this scenario (beyond one per
-    /// connection).
+    /// Agents the run must have beyond one per connection.
     pub agents: usize,
 }
 
 impl Scenario {
-    const DEFAULT: Scenario = Scenario {
-        name: "",
+    pub fn accepts(&self, status: u16) -> bool {
+        match self.expect_status {
+            Some(expected) => status == expected,
+            None => (200..300).contains(&status),
+        }
+    }
+}
+
+/// A read of the seeded state with the connection's key, on 16
+/// connections, answered 2xx.
+const fn read(name: &'static str, path: fn(&Slot<'_>) -> String, prepare: Prepare) -> Scenario {
+    Scenario {
+        name,
         method: "GET",
-        connections: 1,
-        path: |_| "/".to_owned(),
-        headers: |_| Vec::new(),
+        connections: 16,
+        path,
+        headers: bearer,
         body: |_| Vec::new(),
-        prepare: None,
-        require_2xx: false,
-        expect: Expect::SUCCESS,
+        prepare: Some(prepare),
+        require_2xx: true,
+        expect_status: None,
         min_vs_healthz: None,
         agents: 0,
-    };
+    }
+}
+
+/// A write on 16 connections, answered 2xx.
+const fn write(
+    name: &'static str,
+    path: fn(&Slot<'_>) -> String,
+    body: fn(&Slot<'_>) -> Vec<u8>,
+) -> Scenario {
+    Scenario {
+        method: "POST",
+        body,
+        prepare: None,
+        ..read(name, path, Prepare::FeedPosts)
+    }
 }
 
 pub fn all() -> Vec<Scenario> {
+    use Prepare::{Discussions, FeedPosts};
     vec![
-        // The cheapest endpoint: the ceiling of the HTTP stack and the
-        // baseline other scenarios are compared with.
+        // The cheapest endpoint: the HTTP stack's ceiling, and the baseline.
         Scenario {
-            name: "healthz",
-            method: "GET",
-            connections: 16,
-            path: |_| "/healthz".to_owned(),
-            ..Scenario::DEFAULT
+            headers: |_| Vec::new(),
+            prepare: None,
+            require_2xx: false,
+            ..read("healthz", |_| "/healthz".into(), FeedPosts)
         },
-        // The cheapest authenticated request (key check, one quota read):
-        // what every API call pays before its own work.
+        // The cheapest authenticated request: what every API call pays first.
         Scenario {
-            name: "me",
-            method: "GET",
-            connections: 16,
-            path: |_| "/api/agent/me".to_owned(),
-            headers: bearer,
-            require_2xx: true,
-            ..Scenario::DEFAULT
+            prepare: None,
+            ..read("me", |_| "/api/agent/me".into(), FeedPosts)
         },
-        // The first page of the newest posts over the seeded database, as
-        // each connection's agent sees it (its own likes and medals too).
-        // Its target: at least a quarter of healthz's throughput.
+        // The newest posts as each connection's agent sees them (its own
+        // likes and medals too); target: a quarter of healthz.
         Scenario {
-            name: "feed",
-            method: "GET",
-            connections: 16,
-            path: |_| "/api/agent/feed?sort=latest&limit=20".to_owned(),
-            headers: bearer,
-            prepare: Some(Prepare::FeedPosts),
-            require_2xx: true,
             min_vs_healthz: Some(0.25),
-            ..Scenario::DEFAULT
+            ..read(
+                "feed",
+                |_| "/api/agent/feed?sort=latest&limit=20".into(),
+                FeedPosts,
+            )
         },
-        // The same page ranked by engagement and age (scores computed over
-        // the last 72 hours of posts): reported, no threshold.
+        read(
+            "feed-rising",
+            |_| "/api/agent/feed?sort=rising&limit=20".into(),
+            FeedPosts,
+        ),
+        // /api/v1's ranked listings over the same posts and their votes
+        // (that surface's per-key limit is off, see `server.rs`).
+        read(
+            "memes-hot",
+            |_| "/api/v1/memes?sort=hot&limit=20".into(),
+            FeedPosts,
+        ),
+        read(
+            "memes-top",
+            |_| "/api/v1/memes?sort=top&period=7d&limit=20".into(),
+            FeedPosts,
+        ),
+        // The pages people see, without a key: time to the last byte of
+        // small pages bounds their time to the first.
         Scenario {
-            name: "feed-rising",
-            method: "GET",
-            connections: 16,
-            path: |_| "/api/agent/feed?sort=rising&limit=20".to_owned(),
-            headers: bearer,
-            prepare: Some(Prepare::FeedPosts),
-            require_2xx: true,
-            ..Scenario::DEFAULT
-        },
-        // The first page of /api/v1's ranked listings over the same posts
-        // and their up/down votes, with each connection's agent's key (that
-        // surface's per-key limit is off, see `server.rs`): by score and
-        // age, and by score over the last 7 days, which hold every seeded
-        // post. Reported, no threshold.
-        Scenario {
-            name: "memes-hot",
-            method: "GET",
-            connections: 16,
-            path: |_| "/api/v1/memes?sort=hot&limit=20".to_owned(),
-            headers: bearer,
-            prepare: Some(Prepare::FeedPosts),
-            require_2xx: true,
-            ..Scenario::DEFAULT
-        },
-        Scenario {
-            name: "memes-top",
-            method: "GET",
-            connections: 16,
-            path: |_| "/api/v1/memes?sort=top&period=7d&limit=20".to_owned(),
-            headers: bearer,
-            prepare: Some(Prepare::FeedPosts),
-            require_2xx: true,
-            ..Scenario::DEFAULT
-        },
-        // The pages people see in a browser, over the seeded posts, without
-        // a key: the home grid and one post with its medals and comments.
-        // Closed-loop latency is the time to the last byte of these small
-        // pages, an upper bound of their time to first byte.
-        Scenario {
-            name: "page-home",
-            method: "GET",
-            connections: 16,
-            path: |_| "/".to_owned(),
-            prepare: Some(Prepare::FeedPosts),
-            require_2xx: true,
-            ..Scenario::DEFAULT
+            headers: |_| Vec::new(),
+            ..read("page-home", |_| "/".into(), FeedPosts)
         },
         Scenario {
-            name: "page-post",
-            method: "GET",
-            connections: 16,
-            path: |slot| format!("/p/{}", slot.sample_post.unwrap_or("missing")),
-            prepare: Some(Prepare::FeedPosts),
-            require_2xx: true,
-            ..Scenario::DEFAULT
+            headers: |_| Vec::new(),
+            ..read(
+                "page-post",
+                |s| format!("/p/{}", s.sample_post.unwrap_or("missing")),
+                FeedPosts,
+            )
         },
-        // The first page of a reader's own discussion feed (`mode=my`): the
-        // posts of the agents it follows and of the communities it
-        // subscribes to, read off its per-reader list (written as posts are
-        // published), newest first, with its own votes. Each connection's
-        // agent is a reader of its own (see `seed::discussions`) over the
-        // seeded discussions, of which it sees a fraction. Reported, no
-        // threshold.
+        // A reader's own discussion feed (`mode=my`), newest first and by
+        // the stored hot rank: each connection's agent is a reader that sees
+        // about a fifth of the seeded discussions.
+        read(
+            "discuss-my-feed",
+            |_| "/api/discuss/feed?mode=my&sort=new&limit=20".into(),
+            Discussions,
+        ),
+        read(
+            "discuss-my-feed-hot",
+            |_| "/api/discuss/feed?mode=my&sort=hot&limit=20".into(),
+            Discussions,
+        ),
+        // Full-text search, one word of the seed's small vocabulary per
+        // request: each matches about half of the posts, a worst case.
+        read(
+            "search",
+            |_| format!("/api/discuss/search?q={}", search_word()),
+            Discussions,
+        ),
+        // Each connection's agent toggles its like of the sample post.
         Scenario {
-            name: "discuss-my-feed",
-            method: "GET",
-            connections: 16,
-            path: |_| "/api/discuss/feed?mode=my&sort=new&limit=20".to_owned(),
-            headers: bearer,
-            prepare: Some(Prepare::Discussions),
-            require_2xx: true,
-            ..Scenario::DEFAULT
+            prepare: Some(FeedPosts),
+            ..write(
+                "like-toggle",
+                |s| {
+                    format!(
+                        "/api/agent/posts/{}/like",
+                        s.sample_post.unwrap_or("missing")
+                    )
+                },
+                |_| Vec::new(),
+            )
         },
-        // The same feed ranked by the stored hot rank, over the reader's
-        // newest 1,000 entries. The seeded posts all have score 0 and were
-        // ranked as they were published (at age 0), and the ranks' refresh
-        // (every 300 s by default) need not have run since: they may tie,
-        // and the order then be newest first. So this is the ranked query's
-        // cost for dense feeds (a fifth of all posts each), whose entries
-        // are near the top of the hot index.
+        // Comments on the sample post by 100 agents in turn (the server runs
+        // without a comment cooldown, see `server.rs`).
         Scenario {
-            name: "discuss-my-feed-hot",
-            method: "GET",
-            connections: 16,
-            path: |_| "/api/discuss/feed?mode=my&sort=hot&limit=20".to_owned(),
-            headers: bearer,
-            prepare: Some(Prepare::Discussions),
-            require_2xx: true,
-            ..Scenario::DEFAULT
-        },
-        // Full-text search over the same posts (and agents and
-        // communities: no `type`), each request one word of the seed's
-        // small vocabulary, in turn, so each matches about half of the
-        // posts and the ranking is over tens of thousands of them.
-        Scenario {
-            name: "search",
-            method: "GET",
-            connections: 16,
-            path: |_| format!("/api/discuss/search?q={}", search_word()),
-            headers: bearer,
-            prepare: Some(Prepare::Discussions),
-            require_2xx: true,
-            ..Scenario::DEFAULT
-        },
-        // Writes on the seeded feed's sample post: each connection's agent
-        // toggles its like (one write, one answer with the new count).
-        Scenario {
-            name: "like-toggle",
-            method: "POST",
-            connections: 16,
-            path: |slot| {
-                format!(
-                    "/api/agent/posts/{}/like",
-                    slot.sample_post.unwrap_or("missing")
-                )
-            },
-            headers: bearer,
-            prepare: Some(Prepare::FeedPosts),
-            require_2xx: true,
-            ..Scenario::DEFAULT
-        },
-        // Comments on the sample post, each request by the next of 100
-        // agents (the server runs without a comment cooldown, see
-        // `server.rs`): a comment, its count and its event per request.
-        Scenario {
-            name: "comment",
-            method: "POST",
-            connections: 16,
-            path: |slot| {
-                format!(
-                    "/api/agent/posts/{}/comments",
-                    slot.sample_post.unwrap_or("missing")
-                )
-            },
-            headers: |slot| json_as(next_of(slot.keys, SPREAD_AGENTS)),
-            body: |_| br#"{"body":"A comment from the benchmark, on the sample post."}"#.to_vec(),
-            prepare: Some(Prepare::FeedPosts),
-            require_2xx: true,
+            headers: |s| json_as(next_of(s.keys, SPREAD_AGENTS)),
+            prepare: Some(FeedPosts),
             agents: SPREAD_AGENTS,
-            ..Scenario::DEFAULT
+            ..write(
+                "comment",
+                |s| {
+                    format!(
+                        "/api/agent/posts/{}/comments",
+                        s.sample_post.unwrap_or("missing")
+                    )
+                },
+                |_| br#"{"body":"A comment from the benchmark, on the sample post."}"#.to_vec(),
+            )
         },
-        // Posts with a small image (a 1×1 PNG, each request's differing by
-        // a text chunk), each by the next of 100 agents, then all by one
-        // agent (so every post waits for the one before it: an agent's
-        // posts are serialised by its lock).
+        // A 1×1 PNG (each request's differs) by 100 agents in turn, then all
+        // by one agent, whose posts wait for each other on its lock.
         Scenario {
-            name: "post-small-png",
-            method: "POST",
-            connections: 16,
-            path: |_| "/api/agent/post".to_owned(),
-            headers: |slot| multipart_as(next_of(slot.keys, SPREAD_AGENTS)),
-            body: |_| small_upload_body(),
-            require_2xx: true,
+            headers: |s| multipart_as(next_of(s.keys, SPREAD_AGENTS)),
             agents: SPREAD_AGENTS,
-            ..Scenario::DEFAULT
+            ..write(
+                "post-small-png",
+                |_| "/api/agent/post".into(),
+                |_| upload_body(small_png()),
+            )
         },
         Scenario {
-            name: "post-small-png-one-agent",
-            method: "POST",
-            connections: 16,
-            path: |_| "/api/agent/post".to_owned(),
-            headers: |slot| multipart_as(slot.keys.first().map_or("", String::as_str)),
-            body: |_| small_upload_body(),
-            require_2xx: true,
-            ..Scenario::DEFAULT
+            headers: |s| multipart_as(s.keys.first().map_or("", String::as_str)),
+            ..write(
+                "post-small-png-one-agent",
+                |_| "/api/agent/post".into(),
+                |_| upload_body(small_png()),
+            )
         },
-        // Fewer connections: each keeps a core busy moving a megabyte.
+        // A megabyte per request: four connections keep the cores busy.
         Scenario {
-            name: "upload-1mb-png",
-            method: "POST",
             connections: 4,
-            path: |_| "/api/agent/post".to_owned(),
-            headers: |slot| multipart_as(slot.key),
-            body: |_| upload_body(),
-            ..Scenario::DEFAULT
+            headers: |s| multipart_as(s.key),
+            require_2xx: false,
+            ..write(
+                "upload-1mb-png",
+                |_| "/api/agent/post".into(),
+                |_| upload_body(large_png()),
+            )
         },
-        // Memes on the built-in background (no provider configured): each
-        // request a new concept, so each draws and encodes a new 1024²
-        // image. Two connections: rendering is CPU work, one core each
-        // (the server renders as many at once as it has cores).
+        // Memes on the built-in background, a new concept each, so each
+        // draws and encodes a new 1024² image: CPU work, one core each.
         Scenario {
-            name: "meme-create",
-            method: "POST",
             connections: 2,
-            path: |_| "/api/v1/memes".to_owned(),
-            headers: |slot| {
-                vec![
-                    ("Authorization", format!("Bearer {}", slot.key)),
-                    ("Content-Type", "application/json".to_owned()),
-                ]
-            },
-            body: |_| meme_body(),
-            require_2xx: true,
-            ..Scenario::DEFAULT
+            headers: |s| json_as(s.key),
+            ..write("meme-create", |_| "/api/v1/memes".into(), |_| meme_body())
         },
-        // Agents registering themselves, each a new name: a key, a claim
-        // ticket and the per-address count written in one transaction
-        // (the server's per-address limit is lifted, see `server.rs`).
+        // Agents registering themselves: a key, a claim ticket and the
+        // per-address count in one transaction (that limit is lifted).
         Scenario {
-            name: "register",
-            method: "POST",
             connections: 4,
-            path: |_| "/api/agents/register".to_owned(),
             headers: |_| vec![("Content-Type", "application/json".to_owned())],
-            body: |_| registration_body(),
-            require_2xx: true,
-            ..Scenario::DEFAULT
+            ..write(
+                "register",
+                |_| "/api/agents/register".into(),
+                |_| registration_body(),
+            )
         },
-        // A person signing in with the right password: one Argon2id
-        // verification (the production cost) and a new session row each.
-        // Two connections: hashing is CPU work, one core each. The form's
-        // double-submit token is the bench's own, sent as cookie and field.
+        // A person signing in: one Argon2id verification at the production
+        // cost and a session row. The double-submit token is the bench's own.
         Scenario {
-            name: "signin",
-            method: "POST",
             connections: 2,
-            path: |_| "/signin".to_owned(),
             headers: |_| {
                 vec![
                     ("Cookie", format!("aispace_csrf={SIGN_IN_TOKEN}")),
@@ -376,64 +267,63 @@ pub fn all() -> Vec<Scenario> {
                     ),
                 ]
             },
-            body: |_| {
-                format!(
-                    "username={BENCH_OWNER}&password={BENCH_OWNER_PASSWORD}&csrf={SIGN_IN_TOKEN}"
-                )
-                .into_bytes()
-            },
-            require_2xx: true,
-            expect: Expect::SEE_OTHER,
-            ..Scenario::DEFAULT
+            expect_status: Some(303),
+            ..write(
+                "signin",
+                |_| "/signin".into(),
+                |_| {
+                    format!("username={BENCH_OWNER}&password={BENCH_OWNER_PASSWORD}&csrf={SIGN_IN_TOKEN}")
+                    .into_bytes()
+                },
+            )
         },
     ]
 }
 
 /// The account `signin` signs in to, made with the CLI before the server
-/// starts (see `server.rs`). The password needs no URL-encoding.
+/// starts. The password needs no URL-encoding.
 pub const BENCH_OWNER: &str = "bench-owner";
 pub const BENCH_OWNER_PASSWORD: &str = "bench-owner-passphrase";
 const SIGN_IN_TOKEN: &str = "5e1f0c7a9b3d2e4f6a8c0b1d3e5f7a9c";
 
-/// A name no other registration of this process used (names are unique).
+/// How many agents the scenarios that spread their requests take turns over.
+const SPREAD_AGENTS: usize = 100;
+
+/// A count shared by every connection of the process, so that names,
+/// concepts and images never repeat (the server de-duplicates images by
+/// hash and names are unique).
+fn next() -> u64 {
+    static COUNT: AtomicU64 = AtomicU64::new(0);
+    COUNT.fetch_add(1, Ordering::Relaxed)
+}
+
 fn registration_body() -> Vec<u8> {
-    static REGISTRATIONS: AtomicU64 = AtomicU64::new(0);
-    let n = REGISTRATIONS.fetch_add(1, Ordering::Relaxed);
+    let n = next();
     format!(r#"{{"name":"bench agent {n}","description":"registered by the benchmark"}}"#)
         .into_bytes()
 }
 
-/// A meme whose concept no other request of this process had: the same
-/// concept would draw the same background, and storing a duplicate is not
-/// the work being measured.
 fn meme_body() -> Vec<u8> {
-    static MEMES: AtomicU64 = AtomicU64::new(0);
-    let n = MEMES.fetch_add(1, Ordering::Relaxed);
+    let n = next();
     format!(
         r#"{{"concept":"the benchmark's meme number {n}, rendered by the server","topCaption":"when the benchmark","bottomCaption":"draws meme number {n}"}}"#
     )
     .into_bytes()
 }
 
-/// The next search's word: the seed's vocabulary in a scrambled order,
-/// so consecutive requests (of any connection) ask for different words.
+/// The seed's vocabulary in a scrambled order.
 fn search_word() -> &'static str {
-    static SEARCHES: AtomicU64 = AtomicU64::new(0);
-    let n = SEARCHES.fetch_add(1, Ordering::Relaxed);
     let words = super::seed::VOCABULARY;
-    words[(super::seed::mix(n) % words.len() as u64) as usize]
+    words[(super::seed::mix(next()) % words.len() as u64) as usize]
 }
 
 fn bearer(slot: &Slot<'_>) -> Vec<(&'static str, String)> {
     vec![("Authorization", format!("Bearer {}", slot.key))]
 }
 
-/// How many agents the scenarios that spread their requests take turns
-/// over.
-const SPREAD_AGENTS: usize = 100;
-
 /// The next of the first `agents` keys, in turn across all connections.
 fn next_of(keys: &[String], agents: usize) -> &str {
+    // Its own turns: a scenario's body may count with `next` too.
     static TURNS: AtomicU64 = AtomicU64::new(0);
     let n = TURNS.fetch_add(1, Ordering::Relaxed) as usize;
     keys.get(n % agents.min(keys.len()).max(1))
@@ -447,7 +337,7 @@ fn json_as(key: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
-fn multipart_as(key: &str) -> Vec<(&'static str, String)> {
+pub fn multipart_as(key: &str) -> Vec<(&'static str, String)> {
     vec![
         ("Authorization", format!("Bearer {key}")),
         (
@@ -460,43 +350,69 @@ fn multipart_as(key: &str) -> Vec<(&'static str, String)> {
 /// Chosen so it cannot occur in the PNG (checked by a test) or caption.
 const BOUNDARY: &str = "aispace-bench-7d3f9a0c5e1b";
 
-fn bench_png() -> &'static Png {
-    static PNG: OnceLock<Png> = OnceLock::new();
-    // 600 × 580 RGB, stored uncompressed: ~1.0 MB.
-    PNG.get_or_init(|| Png::rgb(600, 580))
+/// 600 × 580 RGB, stored uncompressed: about 1.0 MB.
+fn large_png() -> &'static [u8] {
+    static PNG: OnceLock<Vec<u8>> = OnceLock::new();
+    PNG.get_or_init(|| png(600, 580))
 }
 
-/// A multipart body whose PNG differs from every other request's of this
-/// process: the server de-duplicates images by SHA-256, and a duplicate is
-/// not the work being measured.
-fn upload_body() -> Vec<u8> {
-    multipart_png(bench_png())
+fn small_png() -> &'static [u8] {
+    static PNG: OnceLock<Vec<u8>> = OnceLock::new();
+    PNG.get_or_init(|| png(1, 1))
 }
 
-fn small_upload_body() -> Vec<u8> {
-    static PNG: OnceLock<Png> = OnceLock::new();
-    multipart_png(PNG.get_or_init(|| Png::rgb(1, 1)))
+/// A PNG of a fixed pattern, without compression: as large as its pixels,
+/// which is what an upload benchmark wants.
+pub fn png(width: u32, height: u32) -> Vec<u8> {
+    let pixels: Vec<u8> = (0..height)
+        .flat_map(|y| {
+            (0..width).flat_map(move |x| {
+                [
+                    (x * 255 / width) as u8,
+                    (y * 255 / height) as u8,
+                    (x ^ y) as u8,
+                ]
+            })
+        })
+        .collect();
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, width, height);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder.set_compression(png::Compression::NoCompression);
+    // Into memory it cannot fail; were it to, the server would refuse the
+    // upload and the scenario would say so.
+    let _ = encoder.write_header().and_then(|mut writer| {
+        writer
+            .write_image_data(&pixels)
+            .and_then(|()| writer.finish())
+    });
+    out
 }
 
-fn multipart_png(png: &Png) -> Vec<u8> {
-    static UPLOADS: AtomicU64 = AtomicU64::new(0);
-    let n = UPLOADS.fetch_add(1, Ordering::Relaxed);
-    let text = format!("aispace bench upload {n}");
+/// A multipart upload of `png` with a `tEXt` chunk of its own spliced in
+/// before `IEND`: only that chunk's CRC is computed per request.
+pub fn upload_body(png: &[u8]) -> Vec<u8> {
+    let n = next();
+    let (image, iend) = png.split_at(png.len() - 12);
+    let text = format!("Comment\0aispace bench upload {n}");
+    let mut chunk = b"tEXt".to_vec();
+    chunk.extend_from_slice(text.as_bytes());
+    let crc = crc32fast::hash(&chunk);
 
-    let before = format!(
-        "--{BOUNDARY}\r\n\
-         Content-Disposition: form-data; name=\"caption\"\r\n\r\n\
-         Bench upload {n}\r\n\
-         --{BOUNDARY}\r\n\
-         Content-Disposition: form-data; name=\"file\"; filename=\"bench.png\"\r\n\
+    let mut body = format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"caption\"\r\n\r\nBench upload {n}\r\n\
+         --{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"bench.png\"\r\n\
          Content-Type: image/png\r\n\r\n"
-    );
-    let after = format!("\r\n--{BOUNDARY}--\r\n");
-    let mut body =
-        Vec::with_capacity(before.len() + png.len_with_text("Comment", &text) + after.len());
-    body.extend_from_slice(before.as_bytes());
-    png.write_with_text("Comment", &text, &mut body);
-    body.extend_from_slice(after.as_bytes());
+    )
+    .into_bytes();
+    body.reserve(png.len() + chunk.len() + 64);
+    body.extend_from_slice(image);
+    body.extend_from_slice(&(text.len() as u32).to_be_bytes());
+    body.extend_from_slice(&chunk);
+    body.extend_from_slice(&crc.to_be_bytes());
+    body.extend_from_slice(iend);
+    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
     body
 }
 
@@ -505,7 +421,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_are_unique() {
+    fn names_are_unique_healthz_first_and_writes_after_the_reads() {
         let scenarios = all();
         for (i, s) in scenarios.iter().enumerate() {
             assert!(
@@ -514,11 +430,6 @@ mod tests {
                 s.name
             );
         }
-    }
-
-    #[test]
-    fn healthz_runs_first_and_writes_after_the_seeded_reads() {
-        let scenarios = all();
         assert_eq!(scenarios[0].name, "healthz");
         let last_read = scenarios
             .iter()
@@ -528,21 +439,27 @@ mod tests {
     }
 
     #[test]
-    fn upload_bodies_are_unique_multipart_with_the_png() {
-        let png_bytes = bench_png().to_bytes();
+    fn uploads_are_unique_multipart_bodies_holding_a_valid_png() {
+        let png = large_png();
+        assert!(png.len() > 1_000_000);
         assert!(
-            !png_bytes
-                .windows(BOUNDARY.len())
+            !png.windows(BOUNDARY.len())
                 .any(|w| w == BOUNDARY.as_bytes())
         );
-        let (a, b) = (upload_body(), upload_body());
+        let (a, b) = (upload_body(small_png()), upload_body(small_png()));
         assert_ne!(a, b);
-        let text = String::from_utf8_lossy(&a);
-        assert!(text.starts_with(&format!("--{BOUNDARY}\r\n")));
-        assert!(text.ends_with(&format!("\r\n--{BOUNDARY}--\r\n")));
-        assert!(text.contains(
-            "name=\"file\"; filename=\"bench.png\"\r\nContent-Type: image/png\r\n\r\n\u{FFFD}PNG"
-        ));
-        assert!(a.len() > png_bytes.len());
+        let start = a
+            .windows(8)
+            .position(|w| w == b"\x89PNG\r\n\x1a\n")
+            .unwrap();
+        let end = a.len() - format!("\r\n--{BOUNDARY}--\r\n").len();
+        let png = &a[start..end];
+        let mut reader = png::Decoder::new(std::io::Cursor::new(png))
+            .read_info()
+            .unwrap();
+        let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+        reader.next_frame(&mut pixels).unwrap();
+        reader.finish().unwrap();
+        assert!(png.windows(12).any(|w| w == b"tEXtComment\0"));
     }
 }

@@ -1,80 +1,31 @@
-//! `cargo xtask bench --soak`: mixed traffic from many agents against one
-//! server for a bounded time, with the seed's quotas and the default
-//! per-key guard on, sampling the server's memory every second.
+//! `cargo xtask bench --soak`: mixed traffic from 64 agents against one
+//! server for a bounded time, under the default quotas and per-key guard,
+//! sampling the server's memory every second.
 //!
-//! Passes when every answer is a 2xx or a `RATE_LIMITED` 429 (the quotas
-//! and the guard doing their job), no exchange fails at the transport
-//! level, the server stops cleanly on SIGTERM, and its memory is steady:
-//! the highest RSS of the last third of the run is within 10 % + 8 MiB of
-//! the highest of the middle third (the first third is warm-up: caches and
-//! pools filling).
+//! It passes when every answer is a 2xx or a `RATE_LIMITED` 429 (the limits
+//! doing their job), no exchange fails without an answer, the server stops
+//! cleanly on SIGTERM, and its memory is steady: the highest RSS of the last
+//! third of the run is within 10 % + 8 MiB of the highest of the middle
+//! third (the first third is warm-up: caches and pools filling).
 //!
-//! Traffic, per exchange, by weight: the latest feed (25), a post (10), the
-//! home page (10), a post page (5), `me` (5), the rising feed (3), a like
-//! toggle (15), a medal on another agent's post (8), a comment (4), an
-//! upload of a small unique PNG (5), and a read of the comments (10).
+//! Traffic by weight: the latest feed 25, a post 10, the home page 10, a
+//! post page 5, `me` 5, the rising feed 3, a like toggle 15, a medal on
+//! another agent's post 8, a comment 4, a small unique PNG 5, a post's
+//! comments 10.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
-use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use super::database::Database;
-use super::http::{Connection, Request, Response};
-use super::json::{self, Json};
-use super::png::Png;
+use super::client::Client;
+use super::scenario::{multipart_as, png, upload_body};
 use super::server::{self, Server, ServerEnv, TempDir};
 
-const IO_TIMEOUT: Duration = Duration::from_secs(30);
-const BOUNDARY: &str = "aispace-soak-4c1e9b";
-
-/// Three minutes: long enough for a leak to show against the warm-up.
-const DEFAULT_DURATION: Duration = Duration::from_secs(180);
-const DEFAULT_CONNECTIONS: usize = 16;
 const AGENTS: usize = 64;
 
-/// `cargo xtask bench --soak …`: builds the release binary and soaks it;
-/// `--debug-build` soaks the debug binary (built only when missing).
-pub fn run(options: &super::options::Options) -> Result<(), String> {
-    let profile = if options.debug_build {
-        "debug"
-    } else {
-        "release"
-    };
-    let bin = super::target_dir()
-        .join(profile)
-        .join(format!("aispace{}", std::env::consts::EXE_SUFFIX));
-    // `cargo xtask ci` soaks the binary its tests just built: building it
-    // again alone would unify other features and recompile the S3 stack.
-    if !(options.debug_build && bin.exists()) {
-        let mut build = crate::cargo();
-        build.args(["build", "-p", "aispace-server"]);
-        if !options.debug_build {
-            build.arg("--release");
-        }
-        crate::run(&format!("{profile} build"), build)?;
-    }
-    soak(
-        &bin,
-        SoakPlan {
-            duration: options.explicit_duration().unwrap_or(DEFAULT_DURATION),
-            connections: options.connections.unwrap_or(DEFAULT_CONNECTIONS),
-            agents: AGENTS,
-        },
-    )
-}
-
-#[derive(Debug, Clone, Copy)]
-pub struct SoakPlan {
-    pub duration: Duration,
-    pub connections: usize,
-    pub agents: usize,
-}
-
-/// The seed's quotas and the default guard, not the bench's raised ones:
-/// the soak is about behaviour under the limits an operator runs with.
+/// The default limits, where the bench lifts them: the soak is about
+/// behaviour under the limits an operator runs with.
 const SOAK_ENV: [(&str, &str); 9] = [
     ("AISPACE_QUOTA_POSTS_PER_DAY", "50"),
     ("AISPACE_QUOTA_DISCUSSIONS_PER_HALF_HOUR", "1"),
@@ -87,25 +38,34 @@ const SOAK_ENV: [(&str, &str); 9] = [
     ("AISPACE_RATE_LIMIT_BURST", "100"),
 ];
 
-#[derive(Debug, Default)]
-struct Tally {
+#[derive(Debug, Default, serde::Serialize)]
+struct Report {
+    connections: usize,
+    seconds: f64,
     requests: u64,
     statuses: BTreeMap<u16, u64>,
-    /// Error codes of non-2xx answers.
-    codes: BTreeMap<String, u64>,
+    /// The `code` of every answer other than 2xx.
+    error_codes: BTreeMap<String, u64>,
     transport_errors: u64,
     first_transport_error: Option<String>,
+    p50_ms: Option<f64>,
+    p99_ms: Option<f64>,
+    /// (second, KiB) every second, and the server's peak.
+    rss_kib: Vec<(f64, u64)>,
+    peak_rss_kib: Option<u64>,
+    failures: Vec<String>,
+    #[serde(skip)]
     latencies: Vec<Duration>,
 }
 
-impl Tally {
-    fn merge(&mut self, other: Tally) {
+impl Report {
+    fn merge(&mut self, other: Report) {
         self.requests += other.requests;
         for (k, v) in other.statuses {
             *self.statuses.entry(k).or_default() += v;
         }
-        for (k, v) in other.codes {
-            *self.codes.entry(k).or_default() += v;
+        for (k, v) in other.error_codes {
+            *self.error_codes.entry(k).or_default() += v;
         }
         self.transport_errors += other.transport_errors;
         self.first_transport_error = self
@@ -114,475 +74,330 @@ impl Tally {
             .or(other.first_transport_error);
         self.latencies.extend(other.latencies);
     }
+
+    /// The soak's pass rules; what broke them.
+    fn judge(&mut self, stopped: Result<(), String>) {
+        let unexpected: Vec<String> = self
+            .error_codes
+            .iter()
+            .filter(|(code, _)| *code != "RATE_LIMITED")
+            .map(|(code, n)| format!("{code} ×{n}"))
+            .collect();
+        if !unexpected.is_empty() {
+            self.failures.push(format!(
+                "answers other than 2xx and RATE_LIMITED: {}",
+                unexpected.join(", ")
+            ));
+        }
+        if let Some(first) = &self.first_transport_error {
+            self.failures.push(format!(
+                "{} exchanges got no answer (first: {first})",
+                self.transport_errors
+            ));
+        }
+        if self.requests == 0 {
+            self.failures.push("no request was answered".into());
+        }
+        let third = self.seconds / 3.0;
+        let max_in = |from: f64, to: f64| {
+            self.rss_kib
+                .iter()
+                .filter(|(t, _)| (from..to).contains(t))
+                .map(|(_, kib)| *kib)
+                .max()
+        };
+        match (
+            max_in(third, 2.0 * third),
+            max_in(2.0 * third, self.seconds + 1.0),
+        ) {
+            (Some(middle), Some(last)) if last > middle + middle / 10 + 8 * 1024 => {
+                self.failures.push(format!(
+                    "memory grew: {} MiB in the last third against {} MiB in the middle one",
+                    last / 1024,
+                    middle / 1024
+                ))
+            }
+            (Some(_), Some(_)) => {}
+            _ => self
+                .failures
+                .push("too few memory samples to judge (run longer)".into()),
+        }
+        if let Err(e) = stopped {
+            self.failures
+                .push(format!("the server did not stop cleanly: {e}"));
+        }
+    }
 }
 
-/// Posts known to the clients: (id, index of the author's key).
-type Posts = Mutex<Vec<(String, usize)>>;
-
-pub fn soak(bin: &Path, plan: SoakPlan) -> Result<(), String> {
-    let data_dir = TempDir::create()?;
+/// Builds the release server (or takes the debug one the tests built) and
+/// soaks it.
+pub fn run(args: &super::Args) -> Result<(), String> {
+    let profile = if args.debug_build { "debug" } else { "release" };
+    let bin = super::target_dir().join(profile).join("aispace");
+    if !(args.debug_build && bin.exists()) {
+        let mut build = crate::cargo();
+        build
+            .args(["build", "-p", "aispace-server"])
+            .args((!args.debug_build).then_some("--release"));
+        crate::run(&format!("{profile} build"), build)?;
+    }
+    let connections = args.connections.map_or(16, usize::from);
     let overrides: Vec<(String, String)> = SOAK_ENV
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect();
-    let env = ServerEnv::new(Database::Sqlite, None, &overrides);
+    let env = ServerEnv::new(None, &overrides);
     eprintln!("soak: server env {}", env.line());
-    let keys = server::create_agents(bin, data_dir.path(), &env, plan.agents)?;
-    let mut server = Server::start(bin, data_dir.path(), &env)?;
-    let addr = server.addr;
+    let data_dir = TempDir::create()?;
+    let keys = server::create_agents(&bin, data_dir.path(), &env, AGENTS)?;
+    let mut server = Server::start(&bin, data_dir.path(), &env)?;
 
-    // One post per agent first, so that every action has something to act on.
-    let posts: Posts = Mutex::new(Vec::new());
-    let mut seed = Connection::open(addr, IO_TIMEOUT).map_err(|e| e.to_string())?;
-    for (i, key) in keys.iter().enumerate() {
-        let answer = upload(&mut seed, key).map_err(|e| format!("seeding: {e}"))?;
-        let id = json::string_field(&String::from_utf8_lossy(&answer.body), "postId")
-            .ok_or_else(|| format!("seeding: no postId in a {} answer", answer.status))?;
-        lock(&posts).push((id, i));
+    // A post per agent first, so every action has something to act on.
+    let mut seed = Client::new(server.addr);
+    let mut posts = Vec::new();
+    for (agent, key) in keys.iter().enumerate() {
+        let answer = seed.send(
+            "POST",
+            "/api/agent/post",
+            &multipart_as(key),
+            &upload_body(&png(32, 32)),
+        )?;
+        posts.push((
+            answer
+                .field("postId")
+                .ok_or_else(|| format!("seeding: {}", answer.describe()))?,
+            agent,
+        ));
     }
-    drop(seed);
-
+    let posts = Mutex::new(posts);
     let stop = AtomicBool::new(false);
-    let samples: Mutex<Vec<(Duration, u64)>> = Mutex::new(Vec::new());
     let started = Instant::now();
-    let deadline = started + plan.duration;
-    let pid = server.pid();
-    let tally = std::thread::scope(|scope| {
+    let deadline = started + args.duration.unwrap_or(Duration::from_secs(180));
+    let mut report = Report {
+        connections,
+        ..Report::default()
+    };
+    let (pid, addr) = (server.pid(), server.addr);
+    std::thread::scope(|scope| {
         let sampler = scope.spawn(|| {
+            let mut samples = Vec::new();
             while !stop.load(Ordering::Relaxed) {
-                if let Some(memory) = server::memory(pid) {
-                    lock(&samples).push((started.elapsed(), memory.rss_kib));
-                }
+                samples.extend(
+                    server::memory(pid).map(|m| (started.elapsed().as_secs_f64(), m.rss_kib)),
+                );
                 std::thread::sleep(Duration::from_secs(1));
             }
+            samples
         });
-        let clients: Vec<_> = (0..plan.connections)
-            .map(|c| {
-                let (keys, posts) = (&keys, &posts);
-                scope.spawn(move || client(addr, c, keys, posts, deadline))
-            })
+        let (keys, posts) = (&keys, &posts);
+        let clients: Vec<_> = (0..connections)
+            .map(|c| scope.spawn(move || client(addr, c, keys, posts, deadline)))
             .collect();
-        let mut tally = Tally::default();
         for client in clients {
-            if let Ok(t) = client.join() {
-                tally.merge(t);
-            }
+            report.merge(client.join().unwrap_or_default());
         }
         stop.store(true, Ordering::Relaxed);
-        let _ = sampler.join();
-        tally
+        report.rss_kib = sampler.join().unwrap_or_default();
     });
-    let elapsed = started.elapsed();
-    let peak = server::memory(pid).map(|m| m.peak_rss_kib);
+    report.seconds = started.elapsed().as_secs_f64();
+    report.peak_rss_kib = server::memory(server.pid()).map(|m| m.peak_rss_kib);
+    report.latencies.sort_unstable();
+    report.p50_ms = super::load::percentile_ms(&report.latencies, 50.0);
+    report.p99_ms = super::load::percentile_ms(&report.latencies, 99.0);
     server.check_running()?;
-    let stopped = server.stop();
+    report.judge(server.stop());
 
-    let samples = samples.into_inner().unwrap_or_else(PoisonError::into_inner);
-    let report = Report::new(tally, elapsed, samples, peak, stopped.err());
-    println!("{}", report.text(plan));
-    let path = super::target_dir().join("bench").join("soak.json");
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
-    }
-    std::fs::write(&path, report.json(plan).pretty())
-        .map_err(|e| format!("writing {}: {e}", path.display()))?;
-    println!("wrote {}", path.display());
-    match report.failures() {
-        failures if failures.is_empty() => Ok(()),
-        failures => Err(format!("soak failed: {}", failures.join("; "))),
-    }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// A small PNG unique to this process's `n`-th upload (images are stored
-/// once per content hash).
-fn upload_body() -> Vec<u8> {
-    static PNG: std::sync::OnceLock<Png> = std::sync::OnceLock::new();
-    static UPLOADS: AtomicU64 = AtomicU64::new(0);
-    let n = UPLOADS.fetch_add(1, Ordering::Relaxed);
-    let png = PNG.get_or_init(|| Png::rgb(32, 32));
-    let mut body = format!(
-        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"caption\"\r\n\r\n\
-         soak upload {n} #soak\r\n--{BOUNDARY}\r\n\
-         Content-Disposition: form-data; name=\"file\"; filename=\"soak.png\"\r\n\
-         Content-Type: image/png\r\n\r\n"
-    )
-    .into_bytes();
-    png.write_with_text("Comment", &format!("soak {n}"), &mut body);
-    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
-    body
-}
-
-fn upload(conn: &mut Connection, key: &str) -> Result<Response, String> {
-    let body = upload_body();
-    let headers = [
-        ("Authorization", format!("Bearer {key}")),
-        (
-            "Content-Type",
-            format!("multipart/form-data; boundary={BOUNDARY}"),
+    let counts = |m: &BTreeMap<String, u64>| {
+        m.iter()
+            .map(|(k, n)| format!("{k}×{n}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mib: Vec<String> = report
+        .rss_kib
+        .iter()
+        .step_by((report.rss_kib.len() / 12).max(1))
+        .map(|(t, kib)| format!("{t:.0}s {:.1}", *kib as f64 / 1024.0))
+        .collect();
+    println!(
+        "soak: {AGENTS} agents, {connections} connections, {:.0} s: {} answers ({:.0}/s), p50 {:.2} ms, p99 {:.2} ms, \
+         {} without an answer\n  statuses: {}\n  error codes: {}\n  RSS MiB: {}; peak {:.1} MiB\n  verdict: {}",
+        report.seconds,
+        report.requests,
+        report.requests as f64 / report.seconds,
+        report.p50_ms.unwrap_or(0.0),
+        report.p99_ms.unwrap_or(0.0),
+        report.transport_errors,
+        counts(
+            &report
+                .statuses
+                .iter()
+                .map(|(s, n)| (s.to_string(), *n))
+                .collect()
         ),
-    ];
-    conn.send(&Request {
-        method: "POST",
-        path: "/api/agent/post",
-        headers: &headers,
-        body: &body,
-    })
-    .map_err(|e| e.to_string())
-}
-
-/// xorshift64*: reproducible per client, no dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        usize::try_from(self.next() % n.max(1) as u64).unwrap_or(0)
+        counts(&report.error_codes),
+        mib.join(", "),
+        report.peak_rss_kib.unwrap_or(0) as f64 / 1024.0,
+        if report.failures.is_empty() {
+            "PASS".to_owned()
+        } else {
+            format!("FAIL ({})", report.failures.join("; "))
+        },
+    );
+    println!(
+        "wrote {}",
+        super::write_result("soak.json", &report)?.display()
+    );
+    if report.failures.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("soak failed: {}", report.failures.join("; ")))
     }
 }
 
+/// One connection's traffic, drawn by weight with xorshift64* seeded by the
+/// connection: the same mix on every run.
 fn client(
-    addr: SocketAddr,
+    addr: std::net::SocketAddr,
     index: usize,
     keys: &[String],
-    posts: &Posts,
+    posts: &Mutex<Vec<(String, usize)>>,
     deadline: Instant,
-) -> Tally {
-    let mut rng =
-        Rng(0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1).wrapping_mul(0xBF58_476D_1CE4_E5B9));
-    let mut tally = Tally::default();
-    let mut conn: Option<Connection> = None;
+) -> Report {
+    let mut state = 0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    let mut below = |n: usize| {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        (state.wrapping_mul(0x2545_F491_4F6C_DD1D) % n.max(1) as u64) as usize
+    };
+    let mut tally = Report::default();
+    let mut client = Client::new(addr);
     while Instant::now() < deadline {
-        let agent = rng.below(keys.len());
-        let key = &keys[agent];
+        let agent = below(keys.len());
         let (post, author) = {
-            let posts = lock(posts);
-            posts[rng.below(posts.len())].clone()
+            let posts = posts.lock().unwrap_or_else(PoisonError::into_inner);
+            posts[below(posts.len())].clone()
         };
-        let auth = ("Authorization", format!("Bearer {key}"));
-        let json_type = ("Content-Type", "application/json".to_owned());
-        let roll = rng.below(100);
-        let (method, path, body, headers): (&str, String, Vec<u8>, Vec<(&'static str, String)>) =
-            match roll {
-                0..25 => (
-                    "GET",
-                    "/api/agent/feed?sort=latest&limit=20".into(),
-                    Vec::new(),
-                    vec![auth],
-                ),
-                25..35 => (
-                    "GET",
-                    format!("/api/agent/posts/{post}"),
-                    Vec::new(),
-                    vec![auth],
-                ),
-                35..45 => ("GET", "/".into(), Vec::new(), Vec::new()),
-                45..50 => ("GET", format!("/p/{post}"), Vec::new(), Vec::new()),
-                50..55 => ("GET", "/api/agent/me".into(), Vec::new(), vec![auth]),
-                55..58 => (
-                    "GET",
-                    "/api/agent/feed?sort=rising&limit=20".into(),
-                    Vec::new(),
-                    vec![auth],
-                ),
-                58..73 => (
+        let auth = vec![("Authorization", format!("Bearer {}", keys[agent]))];
+        let json = |key: &str| {
+            vec![
+                ("Authorization", format!("Bearer {key}")),
+                ("Content-Type", "application/json".into()),
+            ]
+        };
+        let (method, path, headers, body) = match below(100) {
+            0..25 => (
+                "GET",
+                "/api/agent/feed?sort=latest&limit=20".to_owned(),
+                auth,
+                Vec::new(),
+            ),
+            25..35 => ("GET", format!("/api/agent/posts/{post}"), auth, Vec::new()),
+            35..45 => ("GET", "/".to_owned(), Vec::new(), Vec::new()),
+            45..50 => ("GET", format!("/p/{post}"), Vec::new(), Vec::new()),
+            50..55 => ("GET", "/api/agent/me".to_owned(), auth, Vec::new()),
+            55..58 => (
+                "GET",
+                "/api/agent/feed?sort=rising&limit=20".to_owned(),
+                auth,
+                Vec::new(),
+            ),
+            58..73 => (
+                "POST",
+                format!("/api/agent/posts/{post}/like"),
+                auth,
+                Vec::new(),
+            ),
+            73..81 => {
+                // Never one's own post: CANNOT_MEDAL_OWN_POST is not the soak's to make.
+                let voter = if author == agent {
+                    (agent + 1) % keys.len()
+                } else {
+                    agent
+                };
+                let medal = ["GOLD", "SILVER", "BRONZE"][below(3)];
+                let body = format!(r#"{{"postId":"{post}","medalType":"{medal}"}}"#).into_bytes();
+                (
                     "POST",
-                    format!("/api/agent/posts/{post}/like"),
-                    Vec::new(),
-                    vec![auth],
-                ),
-                73..81 => {
-                    // Never one's own post: that is CANNOT_MEDAL_OWN_POST,
-                    // a client error the soak does not mean to make.
-                    let voter = if author == agent {
-                        (agent + 1) % keys.len()
-                    } else {
-                        agent
-                    };
-                    let medal = ["GOLD", "SILVER", "BRONZE"][rng.below(3)];
-                    (
-                        "POST",
-                        "/api/agent/vote".into(),
-                        format!(r#"{{"postId":"{post}","medalType":"{medal}"}}"#).into_bytes(),
-                        vec![
-                            ("Authorization", format!("Bearer {}", keys[voter])),
-                            json_type,
-                        ],
-                    )
-                }
-                81..85 => (
+                    "/api/agent/vote".to_owned(),
+                    json(&keys[voter]),
+                    body,
+                )
+            }
+            81..85 => {
+                let body =
+                    format!(r#"{{"body":"soak comment {}"}}"#, below(usize::MAX)).into_bytes();
+                (
                     "POST",
                     format!("/api/agent/posts/{post}/comments"),
-                    format!(r#"{{"body":"soak comment {}"}}"#, rng.next()).into_bytes(),
-                    vec![auth, json_type],
-                ),
-                85..90 => (
-                    "POST",
-                    "/api/agent/post".into(),
-                    upload_body(),
-                    vec![
-                        auth,
-                        (
-                            "Content-Type",
-                            format!("multipart/form-data; boundary={BOUNDARY}"),
-                        ),
-                    ],
-                ),
-                _ => (
-                    "GET",
-                    format!("/api/agent/posts/{post}/comments?limit=20"),
-                    Vec::new(),
-                    vec![auth],
-                ),
-            };
-        let request = Request {
-            method,
-            path: &path,
-            headers: &headers,
-            body: &body,
+                    json(&keys[agent]),
+                    body,
+                )
+            }
+            85..90 => (
+                "POST",
+                "/api/agent/post".to_owned(),
+                multipart_as(&keys[agent]),
+                upload_body(&png(32, 32)),
+            ),
+            _ => (
+                "GET",
+                format!("/api/agent/posts/{post}/comments?limit=20"),
+                auth,
+                Vec::new(),
+            ),
         };
-        let connection = match conn.take() {
-            Some(c) => c,
-            None => match Connection::open(addr, IO_TIMEOUT) {
-                Ok(c) => c,
-                Err(e) => {
-                    tally.transport_errors += 1;
-                    tally.first_transport_error.get_or_insert(e.to_string());
-                    continue;
-                }
-            },
-        };
-        let mut connection = connection;
         let sent = Instant::now();
-        match connection.send(&request) {
-            Ok(response) => {
+        match client.send(method, &path, &headers, &body) {
+            Ok(answer) => {
                 tally.latencies.push(sent.elapsed());
                 tally.requests += 1;
-                *tally.statuses.entry(response.status).or_default() += 1;
-                if !(200..300).contains(&response.status) {
-                    let code = json::string_field(&String::from_utf8_lossy(&response.body), "code")
-                        .unwrap_or_else(|| format!("HTTP {}", response.status));
-                    *tally.codes.entry(code).or_default() += 1;
-                } else if path == "/api/agent/post"
-                    && let Some(id) =
-                        json::string_field(&String::from_utf8_lossy(&response.body), "postId")
+                *tally.statuses.entry(answer.status).or_default() += 1;
+                if !(200..300).contains(&answer.status) {
+                    let code = answer
+                        .field("code")
+                        .unwrap_or_else(|| format!("HTTP {}", answer.status));
+                    *tally.error_codes.entry(code).or_default() += 1;
+                } else if let Some(id) =
+                    answer.field("postId").filter(|_| path == "/api/agent/post")
                 {
-                    lock(posts).push((id, agent));
-                }
-                if response.keep_alive {
-                    conn = Some(connection);
+                    posts
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .push((id, agent));
                 }
             }
             Err(e) => {
                 tally.transport_errors += 1;
-                tally.first_transport_error.get_or_insert(e.to_string());
+                tally.first_transport_error.get_or_insert(e);
             }
         }
     }
     tally
 }
 
-#[derive(Debug)]
-struct Report {
-    tally: Tally,
-    elapsed: Duration,
-    samples: Vec<(Duration, u64)>,
-    peak_rss_kib: Option<u64>,
-    stop_error: Option<String>,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl Report {
-    fn new(
-        mut tally: Tally,
-        elapsed: Duration,
-        samples: Vec<(Duration, u64)>,
-        peak_rss_kib: Option<u64>,
-        stop_error: Option<String>,
-    ) -> Report {
-        tally.latencies.sort_unstable();
-        Report {
-            tally,
-            elapsed,
-            samples,
-            peak_rss_kib,
-            stop_error,
-        }
-    }
-
-    fn percentile(&self, p: f64) -> Option<Duration> {
-        let l = &self.tally.latencies;
-        if l.is_empty() {
-            return None;
-        }
-        let rank = ((p / 100.0) * l.len() as f64).ceil() as usize;
-        l.get(rank.saturating_sub(1).min(l.len() - 1)).copied()
-    }
-
-    /// The highest RSS (KiB) in the middle and in the last third.
-    fn thirds(&self) -> Option<(u64, u64)> {
-        let third = self.elapsed / 3;
-        let max_in = |from: Duration, to: Duration| {
-            self.samples
-                .iter()
-                .filter(|(t, _)| *t >= from && *t < to)
-                .map(|(_, rss)| *rss)
-                .max()
+    #[test]
+    fn rate_limits_pass_other_errors_and_growing_memory_fail() {
+        let steady = |last: u64| Report {
+            seconds: 30.0,
+            requests: 10,
+            error_codes: BTreeMap::from([("RATE_LIMITED".to_owned(), 3)]),
+            rss_kib: (0..30)
+                .map(|t| (f64::from(t), if t >= 20 { last } else { 50_000 }))
+                .collect(),
+            ..Report::default()
         };
-        Some((
-            max_in(third, third * 2)?,
-            max_in(third * 2, self.elapsed + Duration::from_secs(1))?,
-        ))
-    }
-
-    fn failures(&self) -> Vec<String> {
-        let mut failures = Vec::new();
-        let unexpected: Vec<String> = self
-            .tally
-            .codes
-            .iter()
-            .filter(|(code, _)| code.as_str() != "RATE_LIMITED")
-            .map(|(code, n)| format!("{code} ×{n}"))
-            .collect();
-        if !unexpected.is_empty() {
-            failures.push(format!(
-                "answers other than 2xx and RATE_LIMITED: {}",
-                unexpected.join(", ")
-            ));
-        }
-        if self.tally.transport_errors > 0 {
-            failures.push(format!(
-                "{} exchanges failed without an answer (first: {})",
-                self.tally.transport_errors,
-                self.tally.first_transport_error.as_deref().unwrap_or("?")
-            ));
-        }
-        if self.tally.requests == 0 {
-            failures.push("no request was answered".into());
-        }
-        match self.thirds() {
-            Some((middle, last)) if last > middle + middle / 10 + 8 * 1024 => {
-                failures.push(format!(
-                    "memory grew: {} MiB in the last third against {} MiB in the middle one",
-                    last / 1024,
-                    middle / 1024
-                ))
-            }
-            Some(_) => {}
-            None => failures.push("too few memory samples to judge (run longer)".into()),
-        }
-        if let Some(e) = &self.stop_error {
-            failures.push(format!("the server did not stop cleanly: {e}"));
-        }
-        failures
-    }
-
-    fn text(&self, plan: SoakPlan) -> String {
-        let t = &self.tally;
-        let secs = self.elapsed.as_secs_f64();
-        let ms = |d: Option<Duration>| {
-            d.map_or("-".into(), |d| format!("{:.2} ms", d.as_secs_f64() * 1e3))
-        };
-        let mut out = format!(
-            "soak: {} agents, {} connections, {:.0} s\n  requests answered: {} ({:.0}/s), transport errors: {}\n  latency p50 {}, p99 {}, max {}\n  statuses: {}\n  error codes: {}\n",
-            plan.agents,
-            plan.connections,
-            secs,
-            t.requests,
-            t.requests as f64 / secs.max(1e-9),
-            t.transport_errors,
-            ms(self.percentile(50.0)),
-            ms(self.percentile(99.0)),
-            ms(t.latencies.last().copied()),
-            t.statuses
-                .iter()
-                .map(|(s, n)| format!("{s}×{n}"))
-                .collect::<Vec<_>>()
-                .join(" "),
-            if t.codes.is_empty() {
-                "none".to_owned()
-            } else {
-                t.codes
-                    .iter()
-                    .map(|(c, n)| format!("{c}×{n}"))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            },
-        );
-        let rss: Vec<String> = self
-            .samples
-            .iter()
-            .step_by((self.samples.len() / 12).max(1))
-            .map(|(t, kib)| format!("{:.0}s {:.1}", t.as_secs_f64(), *kib as f64 / 1024.0))
-            .collect();
-        out.push_str(&format!("  RSS MiB over time: {}\n", rss.join(", ")));
-        if let Some((middle, last)) = self.thirds() {
-            out.push_str(&format!(
-                "  RSS max middle third {:.1} MiB, last third {:.1} MiB; peak {}\n",
-                middle as f64 / 1024.0,
-                last as f64 / 1024.0,
-                self.peak_rss_kib
-                    .map_or("-".into(), |p| format!("{:.1} MiB", p as f64 / 1024.0))
-            ));
-        }
-        let failures = self.failures();
-        out.push_str(&if failures.is_empty() {
-            "  verdict: PASS".to_owned()
-        } else {
-            format!("  verdict: FAIL ({})", failures.join("; "))
-        });
-        out
-    }
-
-    fn json(&self, plan: SoakPlan) -> Json {
-        let counts = |m: &BTreeMap<String, u64>| {
-            Json::Obj(m.iter().map(|(k, v)| (k.clone(), Json::Int(*v))).collect())
-        };
-        let ms = |d: Option<Duration>| Json::opt(d, |d| Json::Num(d.as_secs_f64() * 1e3));
-        Json::obj([
-            ("agents", Json::Int(plan.agents as u64)),
-            ("connections", Json::Int(plan.connections as u64)),
-            ("seconds", Json::Num(self.elapsed.as_secs_f64())),
-            ("requests", Json::Int(self.tally.requests)),
-            ("transportErrors", Json::Int(self.tally.transport_errors)),
-            (
-                "statuses",
-                counts(
-                    &self
-                        .tally
-                        .statuses
-                        .iter()
-                        .map(|(s, n)| (s.to_string(), *n))
-                        .collect(),
-                ),
-            ),
-            ("errorCodes", counts(&self.tally.codes)),
-            ("p50Ms", ms(self.percentile(50.0))),
-            ("p99Ms", ms(self.percentile(99.0))),
-            ("peakRssKib", Json::opt(self.peak_rss_kib, Json::Int)),
-            (
-                "rssKib",
-                Json::Arr(
-                    self.samples
-                        .iter()
-                        .map(|(t, kib)| {
-                            Json::obj([
-                                ("second", Json::Num(t.as_secs_f64())),
-                                ("rssKib", Json::Int(*kib)),
-                            ])
-                        })
-                        .collect(),
-                ),
-            ),
-            ("pass", Json::Bool(self.failures().is_empty())),
-        ])
+        let mut report = steady(55_000);
+        report.judge(Ok(()));
+        assert!(report.failures.is_empty(), "{:?}", report.failures);
+        let mut report = steady(70_000);
+        report.error_codes.insert("INTERNAL".into(), 1);
+        report.judge(Err("exit 1".into()));
+        assert_eq!(report.failures.len(), 3, "{:?}", report.failures);
     }
 }
