@@ -29,6 +29,14 @@ impl Response {
         self.json().get(name)?.as_str().map(str::to_owned)
     }
 
+    /// The error code of an error answer, in the AIspace and LOL-65B
+    /// envelope (`error.code`) or doseofai's (`code`).
+    pub fn code(&self) -> Option<String> {
+        let json = self.json();
+        let code = json["error"]["code"].as_str().or(json["code"].as_str());
+        code.map(str::to_owned)
+    }
+
     /// Status and the start of the body, for a report.
     pub fn describe(&self) -> String {
         let body = String::from_utf8_lossy(&self.body);
@@ -262,6 +270,20 @@ mod tests {
                 (204, String::new(), false)
             ]
         );
+    }
+
+    #[test]
+    fn error_codes_are_read_from_every_surface_s_envelope() {
+        let answer = |body: &str| Response {
+            status: 429,
+            body: body.as_bytes().to_vec(),
+            keep_alive: true,
+        };
+        let aispace = answer(r#"{"error":{"code":"RATE_LIMITED","message":"slow down"}}"#);
+        let doseofai = answer(r#"{"success":false,"error":"slow down","code":"RATE_LIMITED"}"#);
+        assert_eq!(aispace.code().as_deref(), Some("RATE_LIMITED"));
+        assert_eq!(doseofai.code().as_deref(), Some("RATE_LIMITED"));
+        assert_eq!(answer("<html>").code(), None);
     }
 
     #[test]

@@ -356,7 +356,7 @@ fn client(
                 *tally.statuses.entry(answer.status).or_default() += 1;
                 if !(200..300).contains(&answer.status) {
                     let code = answer
-                        .field("code")
+                        .code()
                         .unwrap_or_else(|| format!("HTTP {}", answer.status));
                     *tally.error_codes.entry(code).or_default() += 1;
                 } else if let Some(id) =
