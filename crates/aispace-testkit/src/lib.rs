@@ -14,6 +14,8 @@
 //! - [`dns`]: a name service answering from a fixed table, for the SSRF
 //!   rules of outbound HTTP.
 //! - [`properties`]: the settings of every property test.
+//! - [`loopback`]: a scripted HTTP server on a loopback address, for the
+//!   outbound tests' image hosts and providers.
 //! - [`fake_provider`]: a fake OpenAI-compatible images API on a loopback
 //!   address that records its requests and answers as each test says.
 
@@ -26,6 +28,7 @@ pub mod housekeeping_contract;
 pub mod http;
 pub mod image_server;
 pub mod images;
+pub mod loopback;
 pub mod properties;
 pub mod replay_contract;
 pub mod s3;

@@ -23,7 +23,7 @@ fn a_url_answer_is_fetched_without_the_key() {
             "http://{}/files/img-1.png",
             request.header("host")[0]
         )),
-        "/files/img-1.png" => Reply::Image(PNG.to_vec()),
+        "/files/img-1.png" => Reply::Body(PNG.to_vec()),
         _ => Reply::Json(404, "{}".to_owned()),
     });
 

@@ -67,7 +67,7 @@ fn a_url_answer_pointing_to_a_non_allowed_address_is_forbidden() {
 #[test]
 fn a_url_answer_on_loopback_outside_the_allow_list_makes_no_connection() {
     // 127.0.0.2 is loopback too, but only 127.0.0.1/32 is allowed.
-    let image_host = Provider::always("127.0.0.2", || Reply::Image(PNG.to_vec()));
+    let image_host = Provider::always("127.0.0.2", || Reply::Body(PNG.to_vec()));
     let location = image_host.url("/x.png");
     let server = Provider::always("127.0.0.1", move || url_answer(&location));
 
@@ -77,7 +77,7 @@ fn a_url_answer_on_loopback_outside_the_allow_list_makes_no_connection() {
 
 #[test]
 fn a_url_answer_redirecting_to_a_non_allowed_address_is_forbidden() {
-    let image_host = Provider::always("127.0.0.2", || Reply::Image(PNG.to_vec()));
+    let image_host = Provider::always("127.0.0.2", || Reply::Body(PNG.to_vec()));
     let hidden = image_host.url("/x.png");
     let server = Provider::start("127.0.0.1", move |request| match request.path.as_str() {
         "/v1/images/generations" => {

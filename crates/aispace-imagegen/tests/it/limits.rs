@@ -52,7 +52,7 @@ fn fetching_a_url_answer_gets_only_the_time_left() {
                 request.header("host")[0]
             ))),
         ),
-        _ => Reply::After(Duration::from_secs(3), Box::new(Reply::Image(PNG.to_vec()))),
+        _ => Reply::After(Duration::from_secs(3), Box::new(Reply::Body(PNG.to_vec()))),
     });
 
     let started = Instant::now();
@@ -95,7 +95,7 @@ fn a_url_image_over_max_bytes_is_too_large() {
         "/v1/images/generations" => {
             url_answer(&format!("http://{}/big.png", request.header("host")[0]))
         }
-        _ => Reply::Image(vec![7; 1001]),
+        _ => Reply::Body(vec![7; 1001]),
     });
 
     assert_eq!(
