@@ -22,18 +22,18 @@
 //!
 //! The server stops when the [`FakeProvider`] is dropped.
 
-use std::fmt;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Value, json};
 
+use crate::http::ReceivedRequest;
 use crate::images;
+use crate::loopback::{LoopbackServer, Reply};
 
 /// The path an OpenAI-compatible client posts a generation request to.
 pub const GENERATIONS: &str = "/v1/images/generations";
@@ -130,24 +130,11 @@ impl Answer {
     }
 }
 
-type Behaviour = dyn Fn(&Request) -> Answer + Send + Sync;
-
 /// The running fake provider; stops when dropped.
+#[derive(Debug)]
 pub struct FakeProvider {
     pub addr: SocketAddr,
-    requests: Arc<Mutex<Vec<Request>>>,
-    connections: Arc<AtomicUsize>,
-    stop: Arc<AtomicBool>,
-}
-
-impl fmt::Debug for FakeProvider {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FakeProvider")
-            .field("addr", &self.addr)
-            .field("requests", &self.requests().len())
-            .field("connections", &self.connections())
-            .finish_non_exhaustive()
-    }
+    server: LoopbackServer,
 }
 
 impl FakeProvider {
@@ -158,36 +145,25 @@ impl FakeProvider {
         ip: impl Into<IpAddr>,
         behaviour: impl Fn(&Request) -> Answer + Send + Sync + 'static,
     ) -> std::io::Result<FakeProvider> {
-        let listener = TcpListener::bind((ip.into(), 0))?;
-        let addr = listener.local_addr()?;
-        listener.set_nonblocking(true)?;
-        let behaviour: Arc<Behaviour> = Arc::new(behaviour);
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let connections = Arc::new(AtomicUsize::new(0));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (thread_requests, thread_connections, thread_stop) =
-            (requests.clone(), connections.clone(), stop.clone());
-        std::thread::spawn(move || {
-            while !thread_stop.load(Ordering::SeqCst) {
-                match listener.accept() {
-                    Ok((stream, _)) => {
-                        thread_connections.fetch_add(1, Ordering::SeqCst);
-                        let (requests, behaviour) = (thread_requests.clone(), behaviour.clone());
-                        std::thread::spawn(move || {
-                            // The client giving up (on a slow answer) is
-                            // part of some tests.
-                            let _ = serve_one(stream, addr, &requests, &*behaviour);
-                        });
-                    }
-                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
-                }
+        // `Answer::Url` names the provider's own address, known once bound.
+        let own = Arc::new(OnceLock::new());
+        let known = Arc::clone(&own);
+        let server = LoopbackServer::serve(ip.into(), move |received| {
+            let own = known
+                .get()
+                .copied()
+                .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0)));
+            let (status, content_type, body) = behaviour(&Request::from(received)).resolve(own);
+            Reply::Raw {
+                status,
+                content_type,
+                body,
             }
-        });
+        })?;
+        let _ = own.set(server.addr);
         Ok(FakeProvider {
-            addr,
-            requests,
-            connections,
-            stop,
+            addr: server.addr,
+            server,
         })
     }
 
@@ -210,89 +186,39 @@ impl FakeProvider {
 
     /// The base URL to configure as the provider: `http://<addr>`.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.server.base_url()
     }
 
     /// The requests received so far, in the order they were read.
     pub fn requests(&self) -> Vec<Request> {
-        self.requests
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.server.received().iter().map(Request::from).collect()
     }
 
     /// Connections accepted so far, whether or not a request came on them.
     pub fn connections(&self) -> usize {
-        self.connections.load(Ordering::SeqCst)
+        self.server.connections()
     }
 }
 
-impl Drop for FakeProvider {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-    }
-}
-
-/// Reads one request whole (a `Content-Length` body, so closing never
-/// resets the connection under the answer), records it, answers it.
-fn serve_one(
-    stream: TcpStream,
-    own: SocketAddr,
-    requests: &Mutex<Vec<Request>>,
-    behaviour: &Behaviour,
-) -> std::io::Result<()> {
-    stream.set_nonblocking(false)?;
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line)?;
-    let mut parts = request_line.split_whitespace();
-    let (method, path) = (
-        parts.next().unwrap_or_default().to_owned(),
-        parts.next().unwrap_or_default().to_owned(),
-    );
-    let mut headers = Vec::new();
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 || line.trim().is_empty() {
-            break;
-        }
-        if let Some((name, value)) = line.split_once(':') {
-            headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
+impl From<&ReceivedRequest> for Request {
+    fn from(received: &ReceivedRequest) -> Request {
+        Request {
+            method: received.method.clone(),
+            path: received.path.clone(),
+            headers: received
+                .headers
+                .iter()
+                .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
+                .collect(),
+            json: received.json(),
+            body: received.body.clone(),
         }
     }
-    let length = headers
-        .iter()
-        .find(|(n, _)| n == "content-length")
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0);
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body)?;
-    let request = Request {
-        method,
-        path,
-        headers,
-        json: serde_json::from_slice(&body).unwrap_or(Value::Null),
-        body,
-    };
-    requests
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .push(request.clone());
-    let (status, content_type, body) = behaviour(&request).resolve(own);
-    let mut stream = stream;
-    write!(
-        stream,
-        "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    )?;
-    stream.write_all(&body)?;
-    stream.flush()
 }
 
 #[cfg(test)]
 mod tests {
-    use std::net::Ipv4Addr;
+    use std::net::{Ipv4Addr, TcpStream};
 
     use super::*;
     use crate::http;

@@ -1,12 +1,12 @@
-//! A small HTTP server on a loopback address for URL-mode tests: fixed
-//! routes answering with a status, headers and a body, or redirecting.
+//! Fixed routes on a loopback address for URL-mode tests, answering with a
+//! status, a content type and a body, or redirecting, or hanging; served by
+//! the [`LoopbackServer`].
 
 use std::collections::HashMap;
-use std::io::{BufReader, Write};
-use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
+
+use crate::loopback::{LoopbackServer, Reply};
 
 #[derive(Debug, Clone)]
 pub enum Route {
@@ -31,99 +31,53 @@ pub enum Route {
 #[derive(Debug)]
 pub struct ImageServer {
     pub addr: SocketAddr,
-    hits: Arc<AtomicUsize>,
-    stop: Arc<AtomicBool>,
+    server: LoopbackServer,
 }
 
 impl ImageServer {
-    /// Serves `routes` on `ip` (a loopback address) at a free port.
+    /// Serves `routes` on `ip` (a loopback address) at a free port; any
+    /// other path is 404.
     pub fn start(ip: IpAddr, routes: Vec<(&str, Route)>) -> std::io::Result<ImageServer> {
-        let listener = TcpListener::bind((ip, 0))?;
-        let addr = listener.local_addr()?;
-        listener.set_nonblocking(true)?;
-        let routes: Arc<HashMap<String, Route>> =
-            Arc::new(routes.into_iter().map(|(p, r)| (p.to_owned(), r)).collect());
-        let hits = Arc::new(AtomicUsize::new(0));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (thread_hits, thread_stop) = (hits.clone(), stop.clone());
-        std::thread::spawn(move || {
-            while !thread_stop.load(Ordering::SeqCst) {
-                match listener.accept() {
-                    Ok((stream, _)) => {
-                        thread_hits.fetch_add(1, Ordering::SeqCst);
-                        let routes = routes.clone();
-                        std::thread::spawn(move || {
-                            let _ = answer(stream, &routes);
-                        });
-                    }
-                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
-                }
-            }
-        });
-        Ok(ImageServer { addr, hits, stop })
+        let routes: HashMap<String, Route> =
+            routes.into_iter().map(|(p, r)| (p.to_owned(), r)).collect();
+        let server = LoopbackServer::serve(ip, move |request| match routes.get(&request.path) {
+            Some(Route::Respond {
+                status,
+                content_type,
+                body,
+            }) => Reply::Raw {
+                status: *status,
+                content_type,
+                body: body.clone(),
+            },
+            Some(Route::Redirect(location)) => Reply::Redirect(location.clone()),
+            Some(Route::Hang) => Reply::After(Duration::from_secs(30), Box::new(Reply::Silent)),
+            Some(Route::Slow {
+                delay,
+                content_type,
+                body,
+            }) => Reply::After(
+                *delay,
+                Box::new(Reply::Raw {
+                    status: 200,
+                    content_type,
+                    body: body.clone(),
+                }),
+            ),
+            None => Reply::Status(404),
+        })?;
+        Ok(ImageServer {
+            addr: server.addr,
+            server,
+        })
     }
 
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
+        self.server.url(path)
     }
 
     /// Connections accepted so far.
     pub fn hits(&self) -> usize {
-        self.hits.load(Ordering::SeqCst)
+        self.server.connections()
     }
-}
-
-impl Drop for ImageServer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-    }
-}
-
-fn answer(stream: TcpStream, routes: &HashMap<String, Route>) -> std::io::Result<()> {
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let request = crate::http::read_request(&mut reader)?;
-    let path = request.path.as_str();
-    let mut stream = stream;
-    match routes.get(path) {
-        Some(Route::Respond {
-            status,
-            content_type,
-            body,
-        }) => {
-            write!(
-                stream,
-                "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
-            )?;
-            stream.write_all(body)?;
-        }
-        Some(Route::Redirect(location)) => {
-            write!(
-                stream,
-                "HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-            )?;
-        }
-        Some(Route::Hang) => std::thread::sleep(Duration::from_secs(30)),
-        Some(Route::Slow {
-            delay,
-            content_type,
-            body,
-        }) => {
-            std::thread::sleep(*delay);
-            write!(
-                stream,
-                "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
-            )?;
-            stream.write_all(body)?;
-        }
-        None => {
-            write!(
-                stream,
-                "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-            )?;
-        }
-    }
-    stream.flush()
 }

@@ -6,8 +6,8 @@
 #![allow(clippy::unwrap_used)] // a server a test cannot start is a failed test
 
 use std::io::{self, BufReader, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::Duration;
@@ -65,6 +65,7 @@ pub struct LoopbackServer {
     connections: Arc<AtomicUsize>,
     received: Arc<Mutex<Vec<ReceivedRequest>>>,
     written: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
 }
 
 impl LoopbackServer {
@@ -74,22 +75,36 @@ impl LoopbackServer {
         ip: &str,
         route: impl Fn(&ReceivedRequest) -> Reply + Send + Sync + 'static,
     ) -> LoopbackServer {
-        let listener = TcpListener::bind((ip, 0)).unwrap();
+        LoopbackServer::serve(ip.parse().unwrap(), route).unwrap()
+    }
+
+    /// [`LoopbackServer::start`] for callers that report a failure to bind.
+    pub fn serve(
+        ip: IpAddr,
+        route: impl Fn(&ReceivedRequest) -> Reply + Send + Sync + 'static,
+    ) -> io::Result<LoopbackServer> {
+        let listener = TcpListener::bind((ip, 0))?;
+        listener.set_nonblocking(true)?;
         let server = LoopbackServer {
-            addr: listener.local_addr().unwrap(),
+            addr: listener.local_addr()?,
             connections: Arc::default(),
             received: Arc::default(),
             written: Arc::default(),
+            stop: Arc::default(),
         };
         let route: Arc<Route> = Arc::new(route);
-        let (connections, received, written) = (
+        let (connections, received, written, stop) = (
             Arc::clone(&server.connections),
             Arc::clone(&server.received),
             Arc::clone(&server.written),
+            Arc::clone(&server.stop),
         );
         thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(stream) = stream else { continue };
+            while !stop.load(Ordering::SeqCst) {
+                let Ok((stream, _)) = listener.accept() else {
+                    thread::sleep(Duration::from_millis(5));
+                    continue;
+                };
                 connections.fetch_add(1, Ordering::SeqCst);
                 let (route, received, written) = (
                     Arc::clone(&route),
@@ -100,7 +115,7 @@ impl LoopbackServer {
                 thread::spawn(move || serve(stream, &*route, &received, &written));
             }
         });
-        server
+        Ok(server)
     }
 
     /// Always answers with `reply()` (built afresh for each request).
@@ -153,12 +168,21 @@ impl LoopbackServer {
     }
 }
 
+/// Stops accepting; connections being answered finish.
+impl Drop for LoopbackServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
 fn serve(
     stream: TcpStream,
     route: &Route,
     received: &Mutex<Vec<ReceivedRequest>>,
     written: &AtomicUsize,
 ) -> io::Result<()> {
+    stream.set_nonblocking(false)?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     let request = read_request(&mut BufReader::new(stream.try_clone()?))?;
     received
         .lock()
