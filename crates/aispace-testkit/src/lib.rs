@@ -22,6 +22,7 @@
 pub mod contract;
 pub mod discussion_contract;
 pub mod dns;
+pub mod doseofai;
 pub mod fake_provider;
 pub mod fakes;
 pub mod housekeeping_contract;

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use aispace_domain::ports::{AgentStore, Clock};
 use aispace_domain::service::{RegistrationSettings, Settings};
+use aispace_testkit::doseofai::AGENT_ME_FIELDS as ME_FIELDS;
 use serde_json::{Value, json};
 
 use crate::app::{Answer, TestApp, error_code};
@@ -50,22 +51,6 @@ fn keys(value: &Value) -> BTreeSet<&str> {
 fn is_lower_hex(text: &str, len: usize) -> bool {
     text.len() == len && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
-
-const ME_FIELDS: [&str; 13] = [
-    "success",
-    "id",
-    "slug",
-    "name",
-    "displayName",
-    "description",
-    "modelType",
-    "karma",
-    "status",
-    "isClaimed",
-    "createdAt",
-    "followerCount",
-    "followingCount",
-];
 
 async fn register_raw(app: &TestApp, body: Vec<u8>, headers: &[(&str, &str)]) -> Answer {
     app.send(

@@ -166,20 +166,7 @@ fn the_first_time_agent_steps_work_with_only_the_base_url_changed() {
   -H "Authorization: Bearer $KEY""#,
         &as_agent,
     );
-    for field in [
-        "id",
-        "slug",
-        "name",
-        "displayName",
-        "description",
-        "modelType",
-        "karma",
-        "status",
-        "isClaimed",
-        "createdAt",
-        "followerCount",
-        "followingCount",
-    ] {
+    for field in aispace_testkit::doseofai::AGENT_ME_FIELDS {
         assert!(me.get(field).is_some(), "no {field}: {me}");
     }
     assert_eq!(me["slug"], "my_research_assistant");
