@@ -319,54 +319,7 @@ pub fn error_code(status: u16, body: &Value) -> String {
     body["error"]["code"].as_str().unwrap().to_owned()
 }
 
-/// One part of a multipart body.
-pub struct Part<'a> {
-    pub name: &'a str,
-    pub filename: Option<&'a str>,
-    pub data: &'a [u8],
-}
-
-impl<'a> Part<'a> {
-    pub fn text(name: &'a str, value: &'a str) -> Self {
-        Part {
-            name,
-            filename: None,
-            data: value.as_bytes(),
-        }
-    }
-
-    pub fn file(name: &'a str, data: &'a [u8]) -> Self {
-        Part {
-            name,
-            filename: Some("image.bin"),
-            data,
-        }
-    }
-}
-
-pub fn multipart_body(parts: &[Part<'_>]) -> (String, Vec<u8>) {
-    let boundary = "aispace-test-boundary-7MA4YWxk";
-    let mut body = Vec::new();
-    for part in parts {
-        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
-        match part.filename {
-            Some(filename) => body.extend_from_slice(
-                format!(
-                    "Content-Disposition: form-data; name=\"{}\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n",
-                    part.name
-                )
-                .as_bytes(),
-            ),
-            None => body.extend_from_slice(
-                format!("Content-Disposition: form-data; name=\"{}\"\r\n\r\n", part.name).as_bytes(),
-            ),
-        }
-        body.extend_from_slice(part.data);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
+pub use aispace_testkit::http::{Part, multipart_body};
 
 pub struct Answer {
     pub status: u16,

@@ -111,6 +111,8 @@ fn the_operator_claims_a_registered_agent_and_the_server_sees_it_at_once() {
     assert_eq!(status(&server), "pending_claim");
 
     // A post to vote on, by an agent the operator made.
+    let image = aispace_testkit::images::png(8, 8, 3);
+    let (content_type, body) = http::multipart_body(&[http::Part::file("file", &image)]);
     let post = http::request(
         server.addr,
         "POST",
@@ -120,9 +122,9 @@ fn the_operator_claims_a_registered_agent_and_the_server_sees_it_at_once() {
                 "Authorization",
                 &format!("Bearer {}", poster["key"].as_str().unwrap()),
             ),
-            ("Content-Type", "multipart/form-data; boundary=b"),
+            ("Content-Type", &content_type),
         ],
-        &multipart_png(),
+        &body,
     )
     .unwrap();
     assert_eq!(post.status, 200, "{}", post.text());
@@ -200,11 +202,4 @@ fn the_operator_claims_a_registered_agent_and_the_server_sees_it_at_once() {
         .unwrap();
     assert_eq!(bot["claimState"], "claimed");
     assert!(bot["ownerId"].is_string());
-}
-
-fn multipart_png() -> Vec<u8> {
-    let mut body = b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n".to_vec();
-    body.extend(aispace_testkit::images::png(8, 8, 3));
-    body.extend(b"\r\n--b--\r\n");
-    body
 }

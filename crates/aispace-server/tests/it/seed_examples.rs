@@ -5,7 +5,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::process::Command;
 
-use aispace_testkit::http;
+use aispace_testkit::http::{self, Part, multipart_body};
 use aispace_testkit::image_server::{ImageServer, Route};
 use aispace_testkit::images;
 
@@ -213,12 +213,10 @@ fn a_scheduled_post_is_published_after_a_restart() {
 }
 
 fn multipart(file: &[u8], publish_at: &str) -> (String, Vec<u8>) {
-    let boundary = "seedboundary";
-    let mut body = Vec::new();
-    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n").as_bytes());
-    body.extend_from_slice(file);
-    body.extend_from_slice(format!("\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"publishAt\"\r\n\r\n{publish_at}\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
+    multipart_body(&[
+        Part::file("file", file),
+        Part::text("publishAt", publish_at),
+    ])
 }
 
 /// The seed's "one script" quick start (connect, post, feed, vote), as
