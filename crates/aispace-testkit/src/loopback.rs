@@ -25,8 +25,10 @@ pub const PNG: &[u8] = &[
 
 /// What the server answers to one request; every answer closes the
 /// connection after it.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Reply {
+    /// Written as it is: a whole answer, head and body.
+    Verbatim(String),
     /// 200, `image/png`, a Content-Length.
     Body(Vec<u8>),
     /// 200 without a Content-Length: the body ends when the connection
@@ -83,7 +85,16 @@ impl LoopbackServer {
         ip: IpAddr,
         route: impl Fn(&ReceivedRequest) -> Reply + Send + Sync + 'static,
     ) -> io::Result<LoopbackServer> {
-        let listener = TcpListener::bind((ip, 0))?;
+        LoopbackServer::serve_on(ip, 0, route)
+    }
+
+    /// On a port of the caller's choosing (0: the system's).
+    pub fn serve_on(
+        ip: IpAddr,
+        port: u16,
+        route: impl Fn(&ReceivedRequest) -> Reply + Send + Sync + 'static,
+    ) -> io::Result<LoopbackServer> {
+        let listener = TcpListener::bind((ip, port))?;
         listener.set_nonblocking(true)?;
         let server = LoopbackServer {
             addr: listener.local_addr()?,
@@ -195,6 +206,7 @@ fn serve(
 
 fn answer(out: &mut TcpStream, reply: Reply, written: &AtomicUsize) -> io::Result<()> {
     match reply {
+        Reply::Verbatim(answer) => out.write_all(answer.as_bytes()),
         Reply::Body(body) => respond(out, 200, "image/png", &body),
         Reply::Json(status, body) => respond(out, status, "application/json", body.as_bytes()),
         Reply::Raw {

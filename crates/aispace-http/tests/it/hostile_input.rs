@@ -814,7 +814,7 @@ fn auth_header() -> impl Strategy<Value = (String, Vec<AuthEdit>, Option<Vec<u8>
 }
 
 fn edit_bytes(mut bytes: Vec<u8>, edit: &AuthEdit) -> Vec<u8> {
-    let at = |i: &Index, len: usize| if len == 0 { 0 } else { i.index(len) };
+    let at = aispace_testkit::properties::position;
     match edit {
         AuthEdit::Insert(i, b) => bytes.insert(at(i, bytes.len() + 1), *b),
         AuthEdit::Delete(i) if !bytes.is_empty() => {

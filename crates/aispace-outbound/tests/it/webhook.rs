@@ -1,42 +1,29 @@
 //! Deliveries to receivers on loopback, let through by the allow list, and
 //! the refusals when they are not.
 
-use std::io::{self, BufReader, Write};
-use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread;
 use std::time::{Duration, Instant};
 
 use aispace_domain::model::WebhookUrl;
 use aispace_domain::ports::{OutgoingWebhook, SendOutcome, WebhookSender};
 use aispace_outbound::{AllowList, UreqWebhookSender, WebhookSenderConfig};
+use aispace_testkit::http::ReceivedRequest as Received;
+// What a receiver does with one delivery: the testkit's loopback replies
+// (`Verbatim` answers, `Status`, `Endless`, `Silent`).
+use aispace_testkit::loopback::{LoopbackServer, Reply as Answer};
 
 use crate::support::{FakeDns, Rebinding, closed_port};
 
-/// What a receiver does with one delivery.
-#[derive(Clone)]
-enum Answer {
-    /// Writes this response verbatim.
-    Raw(String),
-    /// 200, then data until the client hangs up.
-    Endless,
-    /// Reads the request and never answers.
-    Silent,
-}
-
 fn status(code: u16) -> Answer {
-    Answer::Raw(format!(
-        "HTTP/1.1 {code} Whatever\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    ))
+    Answer::Status(code)
 }
 
-use aispace_testkit::http::ReceivedRequest as Received;
-
+/// A webhook receiver on loopback answering every delivery alike.
 struct Receiver {
     addr: SocketAddr,
-    connections: Arc<AtomicUsize>,
-    received: Arc<Mutex<Vec<Received>>>,
+    server: LoopbackServer,
 }
 
 impl Receiver {
@@ -46,66 +33,25 @@ impl Receiver {
     }
 
     fn start_on(ip: &str, port: u16, answer: Answer) -> Receiver {
-        let listener = TcpListener::bind((ip, port)).unwrap();
-        let addr = listener.local_addr().unwrap();
-        let connections = Arc::new(AtomicUsize::new(0));
-        let received = Arc::new(Mutex::new(Vec::new()));
-        {
-            let connections = Arc::clone(&connections);
-            let received = Arc::clone(&received);
-            thread::spawn(move || {
-                for stream in listener.incoming() {
-                    let Ok(stream) = stream else { continue };
-                    connections.fetch_add(1, Ordering::SeqCst);
-                    let received = Arc::clone(&received);
-                    let answer = answer.clone();
-                    thread::spawn(move || {
-                        // The client hanging up early is part of some tests.
-                        let _ = serve(stream, &answer, &received);
-                    });
-                }
-            });
-        }
+        let server =
+            LoopbackServer::serve_on(ip.parse().unwrap(), port, move |_| answer.clone()).unwrap();
         Receiver {
-            addr,
-            connections,
-            received,
+            addr: server.addr,
+            server,
         }
     }
 
     fn url(&self, path: &str) -> WebhookUrl {
-        WebhookUrl::parse(&format!("http://{}{path}", self.addr), true).unwrap()
+        WebhookUrl::parse(&self.server.url(path), true).unwrap()
     }
 
     fn connections(&self) -> usize {
-        self.connections.load(Ordering::SeqCst)
+        self.server.connections()
     }
 
     fn received(&self) -> Vec<Received> {
-        self.received.lock().unwrap().clone()
+        self.server.received()
     }
-}
-
-fn serve(stream: TcpStream, answer: &Answer, received: &Mutex<Vec<Received>>) -> io::Result<()> {
-    let mut reader = BufReader::new(stream.try_clone()?);
-    received
-        .lock()
-        .unwrap()
-        .push(aispace_testkit::http::read_request(&mut reader)?);
-
-    let mut out = stream;
-    match answer {
-        Answer::Raw(response) => out.write_all(response.as_bytes())?,
-        Answer::Endless => {
-            write!(out, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n")?;
-            let chunk = [0x42_u8; 16 * 1024];
-            loop {
-                out.write_all(&chunk)?;
-            }
-        }
-        Answer::Silent => thread::sleep(Duration::from_secs(5)),
-    }
-    out.flush()
 }
 
 fn allow(list: &str) -> WebhookSenderConfig {
@@ -211,7 +157,7 @@ fn a_redirect_is_answered_not_followed() {
     let target = Receiver::start("127.0.0.1", status(200));
     let redirector = Receiver::start(
         "127.0.0.1",
-        Answer::Raw(format!(
+        Answer::Verbatim(format!(
             "HTTP/1.1 302 Found\r\nLocation: http://{}/elsewhere\r\nContent-Length: 0\r\n\r\n",
             target.addr
         )),
@@ -228,7 +174,7 @@ fn a_redirect_is_answered_not_followed() {
 fn retry_after_in_seconds_is_read() {
     let receiver = Receiver::start(
         "127.0.0.1",
-        Answer::Raw(
+        Answer::Verbatim(
             "HTTP/1.1 503 Busy\r\nRetry-After: 120\r\nContent-Length: 4\r\n\r\nbusy".to_owned(),
         ),
     );
@@ -248,7 +194,7 @@ fn retry_after_in_seconds_is_read() {
 fn an_unreadable_retry_after_is_no_retry_after() {
     let receiver = Receiver::start(
         "127.0.0.1",
-        Answer::Raw(
+        Answer::Verbatim(
             "HTTP/1.1 429 Slow\r\nRetry-After: soon\r\nContent-Length: 0\r\n\r\n".to_owned(),
         ),
     );
