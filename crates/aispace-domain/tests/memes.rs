@@ -5,8 +5,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
 
-mod common;
-
 use std::time::Duration;
 
 use aispace_domain::DomainError;
@@ -14,7 +12,7 @@ use aispace_domain::model::{ImageInfo, MediaSource, PostContent};
 use aispace_domain::ports::ImageProvider;
 use aispace_domain::service::{MemeRequest, MemeSettings, Settings};
 
-use common::World;
+use aispace_testkit::world::TestWorld;
 
 fn meme(concept: &str, top: &str, bottom: &str) -> MemeRequest {
     MemeRequest {
@@ -48,7 +46,7 @@ fn field_of(err: DomainError) -> &'static str {
 
 #[test]
 fn a_meme_on_the_built_in_background_is_a_published_image_post() {
-    let w = World::new();
+    let w = TestWorld::init().build();
     let author = w.agent("memer");
     let created = w
         .aispace
@@ -99,7 +97,7 @@ fn a_meme_on_the_built_in_background_is_a_published_image_post() {
 
 #[test]
 fn the_caption_falls_back_to_one_line_or_the_concept() {
-    let w = World::new();
+    let w = TestWorld::init().build();
     let author = w.agent("memer");
     let caption = |top: &str, bottom: &str| {
         let post = w
@@ -116,7 +114,7 @@ fn the_caption_falls_back_to_one_line_or_the_concept() {
 
 #[test]
 fn bad_input_is_refused_naming_the_field() {
-    let w = World::new();
+    let w = TestWorld::init().build();
     let author = w.agent("memer");
     let refuse =
         |request: MemeRequest| field_of(w.aispace.create_meme(&author, request, None).unwrap_err());
@@ -142,7 +140,7 @@ fn bad_input_is_refused_naming_the_field() {
 
 #[test]
 fn ten_memes_an_hour_and_the_eleventh_waits_for_the_oldest() {
-    let w = World::new();
+    let w = TestWorld::init().build();
     let author = w.agent("memer");
     for i in 0..10 {
         w.aispace
@@ -183,13 +181,15 @@ fn ten_memes_an_hour_and_the_eleventh_waits_for_the_oldest() {
 
 #[test]
 fn a_failed_meme_spends_nothing() {
-    let w = World::with(Settings {
-        quotas: aispace_domain::model::QuotaLimits {
-            memes_per_window: 1,
-            ..Default::default()
-        },
-        ..Settings::default()
-    });
+    let w = TestWorld::init()
+        .settings(Settings {
+            quotas: aispace_domain::model::QuotaLimits {
+                memes_per_window: 1,
+                ..Default::default()
+            },
+            ..Settings::default()
+        })
+        .build();
     let author = w.agent("memer");
     let failing = w.process(Settings {
         quotas: w.aispace.settings().quotas,
@@ -217,7 +217,7 @@ fn a_failed_meme_spends_nothing() {
 
 #[test]
 fn an_owner_provider_is_used_before_the_operator_s_and_none_may_be_required() {
-    let w = World::new();
+    let w = TestWorld::init().build();
     let author = w.agent("memer");
     let required = w.process(Settings {
         memes: MemeSettings {
@@ -245,7 +245,7 @@ fn an_owner_provider_is_used_before_the_operator_s_and_none_may_be_required() {
 
 #[test]
 fn an_idempotency_key_replays_the_first_meme_and_refuses_another_body() {
-    let w = World::new();
+    let w = TestWorld::init().build();
     let author = w.agent("memer");
     let keyed = |concept: &str| MemeRequest {
         idempotency_key: Some("meme-1".into()),

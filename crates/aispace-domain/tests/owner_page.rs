@@ -6,8 +6,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
 
-mod common;
-
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -20,7 +18,7 @@ use aispace_domain::ports::{
 };
 use aispace_domain::service::{MemeRequest, MemeSettings, Principal, Settings};
 use aispace_domain::{Aispace, DomainError, Entity};
-use aispace_testkit::fakes::{FixedClock, RecordingSender};
+use aispace_testkit::world::TestWorld;
 
 /// A provider that answers every call with a picture and remembers who
 /// was asked.
@@ -47,14 +45,15 @@ struct World {
 }
 
 fn world_with(settings: Settings) -> World {
-    let clock = Arc::new(FixedClock::seed_time());
-    let mut ports = common::ports(clock, Arc::new(RecordingSender::default()));
     let generator = Arc::new(RecordingGenerator::default());
-    ports.generator = generator.clone();
+    let world = TestWorld::init()
+        .settings(settings)
+        .generator(generator.clone())
+        .build();
     World {
-        store: ports.store.clone(),
-        sealer: ports.sealer.clone(),
-        aispace: Aispace::new(ports, settings),
+        store: world.ports.store.clone(),
+        sealer: world.ports.sealer.clone(),
+        aispace: world.aispace,
         generator,
     }
 }

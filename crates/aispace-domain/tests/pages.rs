@@ -5,13 +5,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
 
-mod common;
-
 use aispace_domain::model::{Timestamp, VoteDirection, VoteIntent};
 use aispace_domain::service::{FeedQuery, Principal};
 use aispace_domain::{DomainError, Entity};
 
-use common::World;
+use aispace_testkit::world::TestWorld;
 
 /// What this file asks of the world beyond the shared helpers.
 trait PagesWorld {
@@ -19,7 +17,7 @@ trait PagesWorld {
     fn post(&mut self, author: &Principal, tags: &[&str]) -> String;
 }
 
-impl PagesWorld for World {
+impl PagesWorld for TestWorld {
     fn post_at(&mut self, author: &Principal, tags: &[&str], publish_at: Option<String>) -> String {
         self.image_post(author, "a post", tags, publish_at)
     }
@@ -35,7 +33,7 @@ fn ids(page: &aispace_domain::service::FeedPage) -> Vec<String> {
 
 #[test]
 fn the_public_feed_pages_newest_first_without_a_viewer() {
-    let mut w = World::new();
+    let mut w = TestWorld::init().build();
     let author = w.agent("author");
     let fan = w.agent("fan");
     let posted: Vec<String> = (0..25).map(|_| w.post(&author, &[])).collect();
@@ -78,7 +76,7 @@ fn the_public_feed_pages_newest_first_without_a_viewer() {
 
 #[test]
 fn the_public_feed_filters_and_refuses_what_it_does_not_serve() {
-    let mut w = World::new();
+    let mut w = TestWorld::init().build();
     let a = w.agent("aa");
     let b = w.agent("bb");
     let a1 = w.post(&a, &["sky"]);
@@ -131,7 +129,7 @@ fn the_public_feed_filters_and_refuses_what_it_does_not_serve() {
 
 #[test]
 fn a_public_post_has_its_counts_and_first_comments() {
-    let mut w = World::new();
+    let mut w = TestWorld::init().build();
     let author = w.agent("author");
     let fan = w.agent("fan");
     let id = w.post(&author, &["sky"]);
@@ -191,7 +189,7 @@ fn a_public_post_has_its_counts_and_first_comments() {
 
 #[test]
 fn a_profile_sums_what_the_agents_posts_gathered() {
-    let mut w = World::new();
+    let mut w = TestWorld::init().build();
     let author = w.agent("author");
     let fan = w.agent("fan");
     let critic = w.agent("critic");
@@ -258,7 +256,7 @@ fn a_profile_sums_what_the_agents_posts_gathered() {
     }
 }
 
-fn discuss(w: &World, author: &Principal, community: &str, title: &str) -> String {
+fn discuss(w: &TestWorld, author: &Principal, community: &str, title: &str) -> String {
     let post = w
         .aispace
         .create_discussion(
@@ -276,7 +274,7 @@ fn discuss(w: &World, author: &Principal, community: &str, title: &str) -> Strin
 
 #[test]
 fn a_community_page_is_its_posts_newest_first_and_shows_a_new_one_at_once() {
-    let w = World::new();
+    let w = TestWorld::init().build();
     let author = w.agent("author");
     let made = aispace_domain::model::NewCommunity::parse("tea", Some("Tea"), None).unwrap();
     w.aispace.create_community(&author, made).unwrap();
@@ -307,7 +305,7 @@ fn a_community_page_is_its_posts_newest_first_and_shows_a_new_one_at_once() {
 
 #[test]
 fn a_profile_shows_at_most_fifty_communities_and_says_there_are_more() {
-    let w = World::new();
+    let w = TestWorld::init().build();
     let founder = w.agent("founder");
     let joiner = w.agent("joiner");
     let fan = w.agent("fan");

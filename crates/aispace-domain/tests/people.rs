@@ -4,8 +4,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,7 +12,8 @@ use aispace_domain::service::{
     RegistrationRequest, RegistrationSettings, SelfRegistered, Settings,
 };
 use aispace_domain::{Aispace, DomainError};
-use aispace_testkit::fakes::{FixedClock, RecordingSender};
+use aispace_testkit::fakes::FixedClock;
+use aispace_testkit::world::TestWorld;
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -23,8 +22,6 @@ fn world() -> (Aispace, Arc<FixedClock>) {
 }
 
 fn world_with(change: impl FnOnce(&mut Settings)) -> (Aispace, Arc<FixedClock>) {
-    let clock = Arc::new(FixedClock::seed_time());
-    let ports = common::ports(clock.clone(), Arc::new(RecordingSender::default()));
     let mut settings = Settings {
         registration: RegistrationSettings {
             secret: ServerSecret::new(b"a test secret of some length".to_vec()),
@@ -33,7 +30,8 @@ fn world_with(change: impl FnOnce(&mut Settings)) -> (Aispace, Arc<FixedClock>) 
         ..Settings::default()
     };
     change(&mut settings);
-    (Aispace::new(ports, settings), clock)
+    let world = TestWorld::init().settings(settings).build();
+    (world.aispace, world.clock)
 }
 
 fn register(aispace: &Aispace, name: &str) -> SelfRegistered {

@@ -4,34 +4,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use aispace_domain::model::{
-    AgentName, Handle, MAX_REPLAY_BODY, NewAgent, RequestFingerprint, StoredAnswer,
-};
-use aispace_domain::service::{Principal, REPLAY_LEASE, ReplayStart, ReplayTicket, Settings};
+use aispace_domain::model::{MAX_REPLAY_BODY, RequestFingerprint, StoredAnswer};
+use aispace_domain::service::{Principal, REPLAY_LEASE, ReplayStart, ReplayTicket};
 use aispace_domain::{Aispace, DomainError};
-use aispace_testkit::fakes::{FixedClock, RecordingSender};
+use aispace_testkit::fakes::FixedClock;
+use aispace_testkit::world::TestWorld;
 
 fn world() -> (Aispace, Arc<FixedClock>, Principal) {
-    let clock = Arc::new(FixedClock::seed_time());
-    let ports = common::ports(clock.clone(), Arc::new(RecordingSender::default()));
-    let aispace = Aispace::new(ports, Settings::default());
-    let (agent, issued) = aispace
-        .create_agent(NewAgent {
-            handle: Handle::parse("retrier").unwrap(),
-            name: AgentName::parse("Retrier").unwrap(),
-            bio: None,
-        })
-        .unwrap();
-    let caller = Principal {
-        agent,
-        key_prefix: issued.record.prefix,
-    };
-    (aispace, clock, caller)
+    let (world, caller) = TestWorld::init().with_agent("retrier");
+    (world.aispace, world.clock, caller.principal)
 }
 
 fn print(what: &str) -> RequestFingerprint {

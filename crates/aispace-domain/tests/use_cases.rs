@@ -3,8 +3,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
 
-mod common;
-
 use std::time::Duration;
 
 use aispace_domain::model::{Handle, MedalType};
@@ -13,7 +11,7 @@ use aispace_domain::service::{
 };
 use aispace_domain::{Aispace, DomainError, Entity};
 
-use common::World;
+use aispace_testkit::world::TestWorld;
 
 /// What this file asks of the world beyond the shared helpers.
 trait UseCaseWorld {
@@ -22,7 +20,7 @@ trait UseCaseWorld {
     fn text_post(&self, author: &Principal, title: &str) -> String;
 }
 
-impl UseCaseWorld for World {
+impl UseCaseWorld for TestWorld {
     /// A second server process on the same store (and clock).
     fn other_process(&self) -> Aispace {
         self.process(Settings::default())
@@ -62,7 +60,7 @@ fn retry_secs(err: DomainError) -> u64 {
 
 #[test]
 fn votes_refuse_own_posts_and_unknown_posts_and_change_type() {
-    let mut w = World::new();
+    let mut w = TestWorld::init().build();
     let author = w.agent("author");
     let voter = w.agent("voter");
     let id = w.post(&author, "p");
@@ -89,7 +87,7 @@ fn votes_refuse_own_posts_and_unknown_posts_and_change_type() {
 
 #[test]
 fn medals_slide_over_sixty_seconds() {
-    let mut w = World::new();
+    let mut w = TestWorld::init().build();
     let author = w.agent("author");
     let voter = w.agent("voter");
     let ids: Vec<String> = (0..11).map(|_| w.post(&author, "p")).collect();
@@ -112,7 +110,7 @@ fn medals_slide_over_sixty_seconds() {
 
 #[test]
 fn only_a_judge_leaves_a_verdict() {
-    let mut w = World::new();
+    let mut w = TestWorld::init().build();
     let author = w.agent("author");
     let plain = w.agent("plain");
     let id = w.post(&author, "p");
@@ -152,7 +150,7 @@ fn only_a_judge_leaves_a_verdict() {
 
 #[test]
 fn comments_wait_out_the_cooldown() {
-    let mut w = World::new();
+    let mut w = TestWorld::init().build();
     let author = w.agent("author");
     let talker = w.agent("talker");
     let id = w.post(&author, "p");
@@ -186,7 +184,7 @@ fn comments_wait_out_the_cooldown() {
 
 #[test]
 fn likes_toggle_and_report_first_likes_once() {
-    let mut w = World::new();
+    let mut w = TestWorld::init().build();
     let author = w.agent("author");
     let fan = w.agent("fan");
     let id = w.post(&author, "p");
@@ -204,7 +202,7 @@ fn likes_toggle_and_report_first_likes_once() {
 
 #[test]
 fn the_feed_validates_its_query_and_pages() {
-    let mut w = World::new();
+    let mut w = TestWorld::init().build();
     let author = w.agent("author");
     for i in 0..3 {
         w.tick(1);
@@ -245,7 +243,7 @@ fn the_feed_validates_its_query_and_pages() {
 }
 
 /// The ids of the `rising` feed's first page, as `viewer` reads it.
-fn rising(w: &World, viewer: &Principal) -> Vec<String> {
+fn rising(w: &TestWorld, viewer: &Principal) -> Vec<String> {
     let query = FeedQuery {
         sort: Some("rising".into()),
         ..FeedQuery::default()
@@ -261,9 +259,11 @@ fn rising(w: &World, viewer: &Principal) -> Vec<String> {
 
 #[test]
 fn rising_ranks_move_as_reactions_arrive() {
-    let mut w = World::new();
+    let mut w = TestWorld::init().build();
     let author = w.agent("author");
-    let fans: Vec<Principal> = (0..2).map(|i| w.agent(&format!("fan{i}"))).collect();
+    let fans: Vec<Principal> = (0..2)
+        .map(|i| w.agent(&format!("fan{i}")).principal)
+        .collect();
     let first = w.post(&author, "first");
     w.tick(60);
     let second = w.post(&author, "second");
@@ -283,7 +283,7 @@ fn rising_ranks_move_as_reactions_arrive() {
 
 #[test]
 fn rising_decay_shows_once_ranks_are_refreshed() {
-    let mut w = World::new();
+    let mut w = TestWorld::init().build();
     let author = w.agent("author");
     let fan = w.agent("fan");
     let old = w.post(&author, "old");
@@ -305,7 +305,7 @@ fn rising_decay_shows_once_ranks_are_refreshed() {
 
 #[test]
 fn rising_keeps_to_72_hours_and_breaks_ties_newest_first() {
-    let mut w = World::new();
+    let mut w = TestWorld::init().build();
     let author = w.agent("author");
     let fan = w.agent("fan");
     let gone = w.post(&author, "gone");
@@ -340,7 +340,7 @@ fn rising_keeps_to_72_hours_and_breaks_ties_newest_first() {
 
 #[test]
 fn latest_pages_read_this_process_writes_at_once_and_others_within_a_second() {
-    let mut w = World::new();
+    let mut w = TestWorld::init().build();
     let author = w.agent("author");
     let fan = w.agent("fan");
     let first = w.post(&author, "first");
@@ -383,7 +383,7 @@ fn latest_pages_read_this_process_writes_at_once_and_others_within_a_second() {
 
 #[test]
 fn a_zero_feed_cache_reads_every_page_from_the_store() {
-    let w = World::new();
+    let w = TestWorld::init().build();
     let author = w.agent("author");
     let uncached = Aispace::new(
         w.ports.clone(),
@@ -411,27 +411,27 @@ mod webhooks {
 
     const HOOK: &str = "https://hooks.example/in";
 
-    fn subscribe(w: &World, owner: &Principal) -> Webhook {
+    fn subscribe(w: &TestWorld, owner: &Principal) -> Webhook {
         w.aispace.create_webhook(owner, HOOK, &[]).unwrap()
     }
 
     /// Runs the delivery worker until nothing is due; returns the sends.
-    fn deliver_all(w: &World) -> Vec<SentWebhook> {
+    fn deliver_all(w: &TestWorld) -> Vec<SentWebhook> {
         let before = w.sender.sent().len();
         while w.aispace.deliver_one().unwrap() {}
         w.sender.sent().split_off(before)
     }
 
-    fn now_unix(w: &World) -> i64 {
+    fn now_unix(w: &TestWorld) -> i64 {
         w.aispace.now().as_millis().div_euclid(1_000)
     }
 
-    fn verify(w: &World, hook: &Webhook, sent: &SentWebhook) -> Result<(), VerifyError> {
+    fn verify(w: &TestWorld, hook: &Webhook, sent: &SentWebhook) -> Result<(), VerifyError> {
         verify_with(w, &hook.secret, sent)
     }
 
     fn verify_with(
-        w: &World,
+        w: &TestWorld,
         secret: &aispace_domain::model::WebhookSecret,
         sent: &SentWebhook,
     ) -> Result<(), VerifyError> {
@@ -454,7 +454,7 @@ mod webhooks {
 
     #[test]
     fn registration_checks_the_limit_the_events_and_the_url() {
-        let w = World::new();
+        let w = TestWorld::init().build();
         let owner = w.agent("owner");
         for _ in 0..5 {
             subscribe(&w, &owner);
@@ -506,7 +506,7 @@ mod webhooks {
 
     #[test]
     fn a_like_by_another_agent_is_delivered_once_and_signed() {
-        let mut w = World::new();
+        let mut w = TestWorld::init().build();
         let author = w.agent("author");
         let fan = w.agent("fan");
         let post = w.post(&author, "p");
@@ -552,9 +552,11 @@ mod webhooks {
 
     #[test]
     fn failures_retry_on_the_schedule_and_gone_disables() {
-        let mut w = World::new();
+        let mut w = TestWorld::init().build();
         let author = w.agent("author");
-        let fans: Vec<Principal> = (0..3).map(|i| w.agent(&format!("fan{i}"))).collect();
+        let fans: Vec<Principal> = (0..3)
+            .map(|i| w.agent(&format!("fan{i}")).principal)
+            .collect();
         let post = w.post(&author, "p");
         let hook = subscribe(&w, &author);
 
@@ -621,9 +623,11 @@ mod webhooks {
 
     #[test]
     fn a_rotated_secret_signs_beside_the_old_one_for_a_day() {
-        let mut w = World::new();
+        let mut w = TestWorld::init().build();
         let author = w.agent("author");
-        let fans: Vec<Principal> = (0..2).map(|i| w.agent(&format!("fan{i}"))).collect();
+        let fans: Vec<Principal> = (0..2)
+            .map(|i| w.agent(&format!("fan{i}")).principal)
+            .collect();
         let posts: Vec<String> = (0..2).map(|_| w.post(&author, "p")).collect();
         let old = subscribe(&w, &author);
         let new = w
@@ -653,7 +657,7 @@ mod webhooks {
 
     #[test]
     fn the_events_pull_lists_what_the_webhook_receives() {
-        let mut w = World::new();
+        let mut w = TestWorld::init().build();
         let author = w.agent("author");
         let fan = w.agent("fan");
         let hook = subscribe(&w, &author);
@@ -716,7 +720,7 @@ mod webhooks {
 
     #[test]
     fn a_scheduled_post_notifies_when_it_is_published() {
-        let mut w = World::new();
+        let mut w = TestWorld::init().build();
         let author = w.agent("author");
         let hook = subscribe(&w, &author);
         let image = w.next_image();
@@ -748,9 +752,11 @@ mod webhooks {
 
     #[test]
     fn deleting_a_webhook_stops_its_deliveries_and_redelivery_sends_again() {
-        let mut w = World::new();
+        let mut w = TestWorld::init().build();
         let author = w.agent("author");
-        let fans: Vec<Principal> = (0..2).map(|i| w.agent(&format!("fan{i}"))).collect();
+        let fans: Vec<Principal> = (0..2)
+            .map(|i| w.agent(&format!("fan{i}")).principal)
+            .collect();
         let post = w.post(&author, "p");
         let keep = subscribe(&w, &author);
         let drop = subscribe(&w, &author);
@@ -804,7 +810,7 @@ mod votes {
         }
     }
 
-    fn comment_id(w: &World, who: &Principal, post: &str) -> String {
+    fn comment_id(w: &TestWorld, who: &Principal, post: &str) -> String {
         w.aispace
             .comment(who, post, "a comment", None)
             .unwrap()
@@ -815,7 +821,7 @@ mod votes {
 
     #[test]
     fn a_vote_toggles_or_is_set_and_answers_the_score() {
-        let mut w = World::new();
+        let mut w = TestWorld::init().build();
         let author = w.agent("author");
         let fan = w.agent("fan");
         let critic = w.agent("critic");
@@ -851,7 +857,7 @@ mod votes {
 
     #[test]
     fn own_content_is_forbidden_and_unknown_targets_are_not_found() {
-        let mut w = World::new();
+        let mut w = TestWorld::init().build();
         let author = w.agent("author");
         let fan = w.agent("fan");
         let post = w.post(&author, "p");
@@ -893,13 +899,15 @@ mod votes {
 
     #[test]
     fn votes_slide_over_their_window_and_a_refused_one_spends_nothing() {
-        let mut w = World::with(Settings {
-            quotas: QuotaLimits {
-                votes_per_window: 3,
-                ..QuotaLimits::default()
-            },
-            ..Settings::default()
-        });
+        let mut w = TestWorld::init()
+            .settings(Settings {
+                quotas: QuotaLimits {
+                    votes_per_window: 3,
+                    ..QuotaLimits::default()
+                },
+                ..Settings::default()
+            })
+            .build();
         let author = w.agent("author");
         let fan = w.agent("fan");
         let post = w.post(&author, "p");
@@ -935,9 +943,11 @@ mod votes {
 
     #[test]
     fn karma_is_what_others_voted_on_an_agents_posts_and_comments() {
-        let mut w = World::new();
+        let mut w = TestWorld::init().build();
         let author = w.agent("author");
-        let fans: Vec<Principal> = (0..3).map(|i| w.agent(&format!("fan{i}"))).collect();
+        let fans: Vec<Principal> = (0..3)
+            .map(|i| w.agent(&format!("fan{i}")).principal)
+            .collect();
         let image = w.post(&author, "p");
         let text = w.text_post(&author, "a thought");
         let on_image = comment_id(&w, &author, &image);
@@ -972,7 +982,7 @@ mod threads {
 
     /// Comments after the cooldown of the one before.
     fn say(
-        w: &World,
+        w: &TestWorld,
         who: &Principal,
         post: &str,
         body: &str,
@@ -988,7 +998,7 @@ mod threads {
 
     #[test]
     fn replies_nest_three_levels_deep_and_no_further() {
-        let mut w = World::new();
+        let mut w = TestWorld::init().build();
         let author = w.agent("author");
         let fan = w.agent("fan");
         let post = w.post(&author, "p");
@@ -1046,12 +1056,12 @@ mod threads {
 
     #[test]
     fn threads_page_by_their_roots_with_every_reply_and_an_exact_has_more() {
-        let mut w = World::new();
+        let mut w = TestWorld::init().build();
         let author = w.agent("author");
         let fan = w.agent("fan");
         let post = w.post(&author, "p");
         let mut names: Vec<(String, &str)> = Vec::new();
-        let mut write = |w: &World, who, name: &'static str, parent: Option<&str>| {
+        let mut write = |w: &TestWorld, who, name: &'static str, parent: Option<&str>| {
             let parent = parent.map(|p| {
                 names
                     .iter()
@@ -1135,7 +1145,7 @@ mod ranked {
         page.items.iter().map(|e| e.post.id.to_string()).collect()
     }
 
-    fn up(w: &World, who: &Principal, post: &str) {
+    fn up(w: &TestWorld, who: &Principal, post: &str) {
         w.aispace
             .vote_on_post(who, post, VoteIntent::Set(Some(Up)))
             .unwrap();
@@ -1143,7 +1153,7 @@ mod ranked {
 
     #[test]
     fn listings_check_sort_period_and_page_and_stop_at_ten_thousand_items() {
-        let w = World::new();
+        let w = TestWorld::init().build();
         let caller = w.agent("caller");
         let refused = [
             (query(Some("best"), None, None, None), "sort"),
@@ -1175,9 +1185,11 @@ mod ranked {
 
     #[test]
     fn listings_order_by_hot_new_and_top_with_the_callers_votes() {
-        let mut w = World::new();
+        let mut w = TestWorld::init().build();
         let author = w.agent("author");
-        let fans: Vec<Principal> = (0..3).map(|i| w.agent(&format!("fan{i}"))).collect();
+        let fans: Vec<Principal> = (0..3)
+            .map(|i| w.agent(&format!("fan{i}")).principal)
+            .collect();
         let old = w.post(&author, "old");
         w.tick(3_600);
         let mid = w.post(&author, "mid");
@@ -1244,9 +1256,11 @@ mod ranked {
 
     #[test]
     fn refreshing_ranks_lets_a_newer_post_pass_an_older_one() {
-        let mut w = World::new();
+        let mut w = TestWorld::init().build();
         let author = w.agent("author");
-        let fans: Vec<Principal> = (0..3).map(|i| w.agent(&format!("fan{i}"))).collect();
+        let fans: Vec<Principal> = (0..3)
+            .map(|i| w.agent(&format!("fan{i}")).principal)
+            .collect();
         let day = 24 * 3_600;
         let ancient = w.post(&author, "ancient");
         // Past the week of `hot`, a post is written once more, to 0…
@@ -1261,7 +1275,7 @@ mod ranked {
         w.tick(6 * 3_600);
         let newer = w.post(&author, "newer");
         up(&w, &fans[0], &newer);
-        let hot = |w: &World| ids(&w.aispace.memes(&author, &MemeQuery::default()).unwrap());
+        let hot = |w: &TestWorld| ids(&w.aispace.memes(&author, &MemeQuery::default()).unwrap());
         // As stored when voted: old (3) 0.201, newer (1) 0.137.
         assert_eq!(hot(&w), [old.clone(), newer.clone(), ancient.clone()]);
         w.tick(3_600);
@@ -1272,7 +1286,7 @@ mod ranked {
 
     #[test]
     fn standing_has_karma_totals_and_the_best_and_newest_posts() {
-        let mut w = World::new();
+        let mut w = TestWorld::init().build();
         let author = w.agent("author");
         let fan = w.agent("fan");
         let critic = w.agent("critic");

@@ -16,6 +16,9 @@
 //! - [`properties`]: the settings of every property test.
 //! - [`loopback`]: a scripted HTTP server on a loopback address, for the
 //!   outbound tests' image hosts and providers.
+//! - [`world`]: the use cases over the memory store and the real renderers,
+//!   built with `TestWorld::init()…`, for the domain's and the HTTP
+//!   layer's tests.
 //! - [`fake_provider`]: a fake OpenAI-compatible images API on a loopback
 //!   address that records its requests and answers as each test says.
 
@@ -36,6 +39,7 @@ pub mod s3;
 pub mod search_contract;
 pub mod takedown_contract;
 pub mod webhook_contract;
+pub mod world;
 
 use aispace_domain::ports::Storage;
 

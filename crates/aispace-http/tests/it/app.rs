@@ -2,21 +2,19 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 
 use actix_web::web;
-use aispace_blob::ObjectStoreBlobs;
 use aispace_domain::model::{AgentName, Handle, NewAgent};
 use aispace_domain::ports::StoreError;
-use aispace_domain::service::{Ports, Settings};
+use aispace_domain::service::Settings;
 use aispace_domain::{Aispace, DomainError};
 use aispace_http::auth_failures::{AuthFailures, FailureBudget};
 use aispace_http::extract::BearerKey;
 use aispace_http::routes::endpoint;
 use aispace_http::state::as_caller;
 use aispace_http::{ApiError, ApiState, ErrorCode, PublicUrls, ServerOptions};
-use aispace_outbound::{
-    AllowList, FetchConfig, UreqFetcher, UreqWebhookSender, WebhookSenderConfig,
-};
+use aispace_outbound::AllowList;
 use aispace_storage_memory::MemoryStore;
-use aispace_testkit::fakes::{FixedClock, SeededEntropy, SeqIds};
+use aispace_testkit::fakes::FixedClock;
+use aispace_testkit::world::TestWorld;
 use serde_json::Value;
 
 pub struct TestApp {
@@ -184,39 +182,11 @@ impl TestApp {
         trusted_proxies: AllowList,
         failures: FailureBudget,
     ) -> TestApp {
-        let clock = Arc::new(FixedClock::seed_time());
-        let store = Arc::new(MemoryStore::new());
-        let aispace = Aispace::new(
-            Ports {
-                store: store.clone(),
-                clock: clock.clone(),
-                ids: Arc::new(SeqIds::default()),
-                entropy: Arc::new(SeededEntropy::new(42)),
-                blobs: Arc::new(ObjectStoreBlobs::in_memory().unwrap()),
-                fetcher: Arc::new(UreqFetcher::new(FetchConfig {
-                    timeout: std::time::Duration::from_secs(2),
-                    allow: AllowList::parse("127.0.0.1/32").unwrap(),
-                    ..FetchConfig::default()
-                })),
-                webhooks: Arc::new(UreqWebhookSender::new(WebhookSenderConfig {
-                    timeout: std::time::Duration::from_secs(2),
-                    allow: AllowList::parse("127.0.0.1/32").unwrap(),
-                    ..WebhookSenderConfig::default()
-                })),
-                renderer: Arc::new(aispace_meme::SkiaMemeRenderer::new().unwrap()),
-                generator: Arc::new(aispace_imagegen::OpenAiImageGenerator::new(
-                    aispace_imagegen::GeneratorConfig {
-                        timeout: std::time::Duration::from_secs(2),
-                        allow: AllowList::parse("127.0.0.1/32").unwrap(),
-                        ..aispace_imagegen::GeneratorConfig::default()
-                    },
-                )),
-                passwords: Arc::new(aispace_passwords::Argon2Hasher::fast_for_tests()),
-                sealer: Arc::new(aispace_sealer::XChaChaSealer::with_key(&[7; 32])),
-                markdown: Arc::new(aispace_markdown::GfmRenderer::new()),
-            },
-            settings,
-        );
+        let world = TestWorld::init()
+            .settings(settings)
+            .loopback_outbound()
+            .build();
+        let (aispace, clock, store) = (world.aispace, world.clock, world.store);
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let lanes = aispace_http::Lanes::default();
