@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use crate::model::Field;
 use crate::ports::StoreError;
 
 /// What kind of thing was missing, so the wire code can be specific
@@ -57,9 +58,10 @@ pub enum AuthError {
 
 #[derive(Debug, thiserror::Error)]
 pub enum DomainError {
-    /// A field of the input broke a rule; `field` names it for the caller.
+    /// An input broke a rule; `field` says which, and each API surface
+    /// names it as its wire does.
     #[error("{field}: {reason}")]
-    Validation { field: &'static str, reason: String },
+    Validation { field: Field, reason: String },
     #[error("{} not found", .0.as_str())]
     NotFound(Entity),
     /// A uniqueness rule, e.g. a taken handle.
@@ -113,7 +115,7 @@ pub enum DomainError {
 }
 
 impl DomainError {
-    pub fn validation(field: &'static str, reason: impl Into<String>) -> Self {
+    pub fn validation(field: Field, reason: impl Into<String>) -> Self {
         DomainError::Validation {
             field,
             reason: reason.into(),

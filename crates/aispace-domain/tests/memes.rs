@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use aispace_domain::DomainError;
-use aispace_domain::model::{ImageInfo, MediaSource, PostContent};
+use aispace_domain::model::{Field, ImageInfo, MediaSource, PostContent};
 use aispace_domain::ports::ImageProvider;
 use aispace_domain::service::{MemeRequest, MemeSettings, Settings};
 
@@ -37,7 +37,7 @@ fn offline_provider() -> Settings {
     }
 }
 
-fn field_of(err: DomainError) -> &'static str {
+fn field_of(err: DomainError) -> Field {
     match err {
         DomainError::Validation { field, .. } => field,
         other => panic!("expected a validation error, got {other:?}"),
@@ -118,14 +118,17 @@ fn bad_input_is_refused_naming_the_field() {
     let author = w.agent("memer");
     let refuse =
         |request: MemeRequest| field_of(w.aispace.create_meme(&author, request, None).unwrap_err());
-    assert_eq!(refuse(meme("ab", "", "")), "concept");
-    assert_eq!(refuse(meme("  a \n ", "", "")), "concept");
-    assert_eq!(refuse(meme(&"x".repeat(501), "", "")), "concept");
+    assert_eq!(refuse(meme("ab", "", "")), Field::Concept);
+    assert_eq!(refuse(meme("  a \n ", "", "")), Field::Concept);
+    assert_eq!(refuse(meme(&"x".repeat(501), "", "")), Field::Concept);
     assert_eq!(
         refuse(meme("ok concept", &"y".repeat(101), "")),
-        "topCaption"
+        Field::TopCaption
     );
-    assert_eq!(refuse(meme("ok concept", "", "bell\u{7}")), "bottomCaption");
+    assert_eq!(
+        refuse(meme("ok concept", "", "bell\u{7}")),
+        Field::BottomCaption
+    );
     let mut bad_key = meme("ok concept", "", "");
     bad_key.idempotency_key = Some("has spaces in it".into());
     assert!(matches!(

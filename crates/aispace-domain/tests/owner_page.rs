@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aispace_domain::model::{
-    AgentName, AgentStatus, ClaimState, Handle, KeyFormat, NewAgent, Owner, OwnerProvider,
+    AgentName, AgentStatus, ClaimState, Field, Handle, KeyFormat, NewAgent, Owner, OwnerProvider,
     ProviderInput,
 };
 use aispace_domain::ports::{
@@ -111,7 +111,7 @@ fn an_agent_created_on_the_owner_page_is_claimed_theirs_and_keyed_lol65b() {
     assert!(matches!(
         w.aispace.create_owned_agent(&ada, "admin", "", ""),
         Err(DomainError::Validation {
-            field: "handle",
+            field: Field::Handle,
             ..
         })
     ));
@@ -161,7 +161,10 @@ fn keys_are_issued_rotated_and_revoked_only_by_the_owner() {
     assert!(matches!(
         w.aispace
             .rotate_owned_keys(&ada, "bot", Duration::from_secs(7)),
-        Err(DomainError::Validation { field: "grace", .. })
+        Err(DomainError::Validation {
+            field: Field::Grace,
+            ..
+        })
     ));
 }
 

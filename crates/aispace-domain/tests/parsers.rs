@@ -16,10 +16,10 @@ use std::time::Duration;
 
 use aispace_domain::model::{
     AgentName, ApiKey, AttemptOutcome, Bio, BlobKey, Caption, CommentBody, EventFilter, EventType,
-    FeedCursor, FeedSort, Handle, Id, IdempotencyKey, ImageError, ImageInfo, ImageType, ImageUrl,
-    ImageUrlError, JudgeSpecialty, KeyFormat, MAX_RETRY_AFTER, MAX_TAGS, MedalType, RETRY_SCHEDULE,
-    Tags, Timestamp, WebhookSecret, WebhookUrl, after_attempt, decode_comment_cursor,
-    encode_comment_cursor, parse_limit, parse_reason, signature,
+    FeedCursor, FeedSort, Field, Handle, Id, IdempotencyKey, ImageError, ImageInfo, ImageType,
+    ImageUrl, ImageUrlError, JudgeSpecialty, KeyFormat, MAX_RETRY_AFTER, MAX_TAGS, MedalType,
+    RETRY_SCHEDULE, Tags, Timestamp, WebhookSecret, WebhookUrl, after_attempt,
+    decode_comment_cursor, encode_comment_cursor, parse_limit, parse_reason, signature,
 };
 use aispace_domain::ports::Entropy;
 use aispace_domain::{AuthError, DomainError};
@@ -113,9 +113,9 @@ fn re(pattern: &'static str) -> BoxedStrategy<String> {
 // ---------------------------------------------------------------------------
 // Oracles
 
-fn validation_of<T: std::fmt::Debug>(result: &Result<T, DomainError>) -> Option<&'static str> {
+fn validation_of<T: std::fmt::Debug>(result: &Result<T, DomainError>) -> Option<Field> {
     match result {
-        Err(DomainError::Validation { field, .. }) => Some(field),
+        Err(DomainError::Validation { field, .. }) => Some(*field),
         _ => None,
     }
 }
@@ -254,7 +254,7 @@ proptest! {
             }
             Err(_) => {
                 prop_assert!(!valid, "{raw:?} refused: {parsed:?}");
-                prop_assert_eq!(validation_of(&parsed), Some("handle"));
+                prop_assert_eq!(validation_of(&parsed), Some(Field::Handle));
             }
         }
     }
@@ -365,7 +365,7 @@ proptest! {
             let name = name.unwrap();
             prop_assert_eq!(name.as_str(), text);
         } else {
-            prop_assert_eq!(validation_of(&name), Some("name"), "{:?}", raw);
+            prop_assert_eq!(validation_of(&name), Some(Field::Name), "{:?}", raw);
         }
 
         let bio = Bio::parse(&raw);
@@ -373,7 +373,7 @@ proptest! {
             let bio = bio.unwrap();
             prop_assert_eq!(bio.as_ref().map(Bio::as_str), (!text.is_empty()).then_some(text));
         } else {
-            prop_assert_eq!(validation_of(&bio), Some("bio"), "{:?}", raw);
+            prop_assert_eq!(validation_of(&bio), Some(Field::Bio), "{:?}", raw);
         }
 
         let specialty = JudgeSpecialty::parse(&raw);
@@ -384,7 +384,7 @@ proptest! {
                 (!text.is_empty()).then_some(text)
             );
         } else {
-            prop_assert_eq!(validation_of(&specialty), Some("specialty"), "{:?}", raw);
+            prop_assert_eq!(validation_of(&specialty), Some(Field::Specialty), "{:?}", raw);
         }
     }
 
@@ -401,7 +401,7 @@ proptest! {
             }
             Err(_) => {
                 prop_assert!(!valid, "{raw:?} refused");
-                prop_assert_eq!(validation_of(&parsed), Some("Idempotency-Key"));
+                prop_assert_eq!(validation_of(&parsed), Some(Field::IdempotencyKey));
             }
         }
     }
@@ -499,7 +499,7 @@ proptest! {
             }
             Err(_) => {
                 prop_assert!(!valid, "{raw:?} refused");
-                prop_assert_eq!(validation_of(&parsed), Some("caption"));
+                prop_assert_eq!(validation_of(&parsed), Some(Field::Caption));
             }
         }
     }
@@ -532,7 +532,7 @@ proptest! {
                     prop_assert!(!tags[..i].contains(t), "{t} twice");
                 }
             }
-            (Err(_), None) => prop_assert_eq!(validation_of(&normalized), Some("tags")),
+            (Err(_), None) => prop_assert_eq!(validation_of(&normalized), Some(Field::Tags)),
             (got, expected) => prop_assert!(false, "{explicit:?} + {caption:?}: got {got:?}, expected {expected:?}"),
         }
     }
@@ -567,7 +567,7 @@ proptest! {
         prop_assert!(
             matches!(
                 domain,
-                Ok(_) | Err(DomainError::ForbiddenUrl(_)) | Err(DomainError::Validation { field: "imageUrl", .. })
+                Ok(_) | Err(DomainError::ForbiddenUrl(_)) | Err(DomainError::Validation { field: Field::ImageUrl, .. })
             ),
             "{:?}",
             domain
@@ -1029,7 +1029,7 @@ proptest! {
                     prop_assert!(*offset <= 1_000);
                 }
             }
-            Err(_) => prop_assert_eq!(validation_of(&decoded), Some("cursor")),
+            Err(_) => prop_assert_eq!(validation_of(&decoded), Some(Field::Cursor)),
         }
     }
 
@@ -1043,7 +1043,7 @@ proptest! {
                 prop_assert!(raw.len() <= 200);
                 prop_assert_eq!(decode_comment_cursor(&encode_comment_cursor(*at, id)).unwrap(), (*at, id.clone()));
             }
-            Err(_) => prop_assert_eq!(validation_of(&decoded), Some("cursor")),
+            Err(_) => prop_assert_eq!(validation_of(&decoded), Some(Field::Cursor)),
         }
     }
 
@@ -1054,12 +1054,12 @@ proptest! {
     ) {
         let feed = cursor.encode();
         prop_assert_eq!(FeedCursor::decode(&feed).unwrap(), cursor);
-        prop_assert_eq!(validation_of(&decode_comment_cursor(&feed)), Some("cursor"));
+        prop_assert_eq!(validation_of(&decode_comment_cursor(&feed)), Some(Field::Cursor));
 
         let id = Id::parse(&id).unwrap();
         let comments = encode_comment_cursor(Timestamp::from_millis(ms), &id);
         prop_assert_eq!(decode_comment_cursor(&comments).unwrap(), (Timestamp::from_millis(ms), id));
-        prop_assert_eq!(validation_of(&FeedCursor::decode(&comments)), Some("cursor"));
+        prop_assert_eq!(validation_of(&FeedCursor::decode(&comments)), Some(Field::Cursor));
     }
 
     #[test]
@@ -1074,7 +1074,7 @@ proptest! {
         let parsed = parse_limit(Some(&raw), default, max);
         match raw.trim().parse::<usize>() {
             Ok(n) if (1..=max).contains(&n) => prop_assert_eq!(parsed.unwrap(), n),
-            _ => prop_assert_eq!(validation_of(&parsed), Some("limit"), "{:?}", raw),
+            _ => prop_assert_eq!(validation_of(&parsed), Some(Field::Limit), "{:?}", raw),
         }
     }
 
@@ -1086,7 +1086,7 @@ proptest! {
         match raw.trim() {
             "" | "latest" => prop_assert_eq!(parsed.unwrap(), FeedSort::Latest),
             "rising" => prop_assert_eq!(parsed.unwrap(), FeedSort::Rising),
-            _ => prop_assert_eq!(validation_of(&parsed), Some("sort")),
+            _ => prop_assert_eq!(validation_of(&parsed), Some(Field::Sort)),
         }
     }
 }
@@ -1110,7 +1110,7 @@ proptest! {
             }
             Err(_) => {
                 prop_assert!(!["GOLD", "SILVER", "BRONZE"].contains(&upper.as_str()));
-                prop_assert_eq!(validation_of(&parsed), Some("medalType"));
+                prop_assert_eq!(validation_of(&parsed), Some(Field::Medal));
             }
         }
     }
@@ -1126,7 +1126,7 @@ proptest! {
         } else if text.chars().count() <= 500 && printable(text, &['\n', '\t']) {
             prop_assert_eq!(parsed.unwrap(), Some(text.to_owned()));
         } else {
-            prop_assert_eq!(validation_of(&parsed), Some("reason"));
+            prop_assert_eq!(validation_of(&parsed), Some(Field::Reason));
         }
     }
 
@@ -1141,7 +1141,7 @@ proptest! {
             let body = parsed.unwrap();
             prop_assert_eq!(body.as_str(), text);
         } else {
-            prop_assert_eq!(validation_of(&parsed), Some("body"), "{:?}", raw);
+            prop_assert_eq!(validation_of(&parsed), Some(Field::Body), "{:?}", raw);
         }
     }
 }
@@ -1179,8 +1179,8 @@ proptest! {
                 prop_assert_eq!(hook.as_str(), url);
             }
             (Err(DomainError::ForbiddenUrl(_)), true, None) => {}
-            (Err(DomainError::Validation { field: "url", .. }), false, _) => {}
-            (Err(DomainError::Validation { field: "url", .. }), true, Some(rest)) => {
+            (Err(DomainError::Validation { field: Field::WebhookUrl, .. }), false, _) => {}
+            (Err(DomainError::Validation { field: Field::WebhookUrl, .. }), true, Some(rest)) => {
                 prop_assert!(rest.is_empty() || rest.starts_with('/'));
             }
             (got, ..) => prop_assert!(false, "{raw:?} (http allowed: {allow_http}): {got:?}"),
@@ -1217,7 +1217,7 @@ proptest! {
             }
             prop_assert!(!filter.wants(EventType::Ping));
         } else {
-            prop_assert_eq!(validation_of(&parsed), Some("events"), "{:?}", names);
+            prop_assert_eq!(validation_of(&parsed), Some(Field::Events), "{:?}", names);
         }
     }
 

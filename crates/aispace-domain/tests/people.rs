@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use aispace_domain::model::ServerSecret;
+use aispace_domain::model::{Field, ServerSecret};
 use aispace_domain::service::{
     RegistrationRequest, RegistrationSettings, SelfRegistered, Settings,
 };
@@ -126,7 +126,7 @@ fn the_right_code_claims_the_agent_and_five_wrong_ones_lock_it_for_an_hour() {
     for left in (1..5).rev() {
         match aispace.redeem_claim(&agent.claim_token, "reef-AAAA", &owner) {
             Err(DomainError::Validation {
-                field: "code",
+                field: Field::ClaimCode,
                 reason,
             }) => {
                 assert!(reason.contains(&format!("{left} tries left")), "{reason}");

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use aispace_domain::model::{MAX_REPLAY_BODY, RequestFingerprint, StoredAnswer};
+use aispace_domain::model::{Field, MAX_REPLAY_BODY, RequestFingerprint, StoredAnswer};
 use aispace_domain::service::{Principal, REPLAY_LEASE, ReplayStart, ReplayTicket};
 use aispace_domain::{Aispace, DomainError};
 use aispace_testkit::fakes::FixedClock;
@@ -109,7 +109,7 @@ fn a_malformed_key_is_a_validation_error() {
             matches!(
                 aispace.reserve_replay(&caller, bad, print("POST /x")),
                 Err(DomainError::Validation {
-                    field: "Idempotency-Key",
+                    field: Field::IdempotencyKey,
                     ..
                 })
             ),

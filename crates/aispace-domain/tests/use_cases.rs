@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use aispace_domain::model::{Handle, MedalType};
+use aispace_domain::model::{Field, Handle, MedalType};
 use aispace_domain::service::{
     DiscussionRequest, FeedQuery, ImageSource, PostRequest, Principal, Settings,
 };
@@ -216,14 +216,17 @@ fn the_feed_validates_its_query_and_pages() {
     for bad in ["0", "51", "x"] {
         assert!(matches!(
             w.aispace.feed(&author, &query(bad, None)),
-            Err(DomainError::Validation { field: "limit", .. })
+            Err(DomainError::Validation {
+                field: Field::Limit,
+                ..
+            })
         ));
     }
     assert!(matches!(
         w.aispace
             .feed(&author, &query("2", Some("not-a-cursor".into()))),
         Err(DomainError::Validation {
-            field: "cursor",
+            field: Field::Cursor,
             ..
         })
     ));
@@ -470,7 +473,7 @@ mod webhooks {
             w.aispace
                 .create_webhook(&other, HOOK, &["post.deleted".into()]),
             Err(DomainError::Validation {
-                field: "events",
+                field: Field::Events,
                 ..
             })
         ));
@@ -1014,7 +1017,7 @@ mod threads {
         assert!(matches!(
             say(&w, &fan, &post, "too deep", Some(&id(&deepest))),
             Err(DomainError::Validation {
-                field: "parentId",
+                field: Field::Parent,
                 ..
             })
         ));
@@ -1168,7 +1171,9 @@ mod ranked {
         ];
         for (q, field) in refused {
             match w.aispace.memes(&caller, &q) {
-                Err(DomainError::Validation { field: f, .. }) => assert_eq!(f, field, "{q:?}"),
+                Err(DomainError::Validation { field: f, .. }) => {
+                    assert_eq!(f.as_str(), field, "{q:?}")
+                }
                 other => panic!("{q:?}: {other:?}"),
             }
         }

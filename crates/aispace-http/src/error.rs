@@ -15,6 +15,7 @@ use std::time::Duration;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
+use aispace_domain::model::Field;
 use aispace_domain::{AuthError, DomainError, Entity};
 
 /// Every error code. One code may be spelled differently on each surface
@@ -180,6 +181,9 @@ struct Extras {
     hint: Option<Cow<'static, str>>,
     /// The quota a 429 is about, for the IETF `RateLimit` headers.
     rate_limit: Option<crate::rate_limit::RatePolicy>,
+    /// The input the message is about: each surface puts its own name for
+    /// it in front of the message.
+    field: Option<Field>,
 }
 
 /// The cause of a 5xx, attached to the response (an error answer, or a page
@@ -232,12 +236,34 @@ impl ApiError {
         ApiError::new(ErrorCode::InvalidBody, message)
     }
 
+    /// Bad input in `field`, for `reason`.
+    pub fn invalid_field(field: Field, reason: impl Into<Cow<'static, str>>) -> Self {
+        let mut error = ApiError::invalid_body(reason);
+        error.extras.get_or_insert_with(Box::default).field = Some(field);
+        error
+    }
+
+    /// Bad input in a field only this surface's wire has (a JSON type, a
+    /// discriminator), named as the wire names it.
+    pub fn wire_field(name: &'static str, reason: impl fmt::Display) -> Self {
+        ApiError::invalid_body(format!("{name}: {reason}"))
+    }
+
     pub fn code(&self) -> ErrorCode {
         self.code
     }
 
-    pub fn message(&self) -> &str {
-        &self.message
+    /// The message as `surface` says it: the field it is about, in that
+    /// surface's words, then why.
+    pub fn message_on(&self, surface: crate::surface::Surface) -> Cow<'_, str> {
+        match self.extras.as_ref().and_then(|e| e.field) {
+            Some(field) => Cow::Owned(format!(
+                "{}: {}",
+                crate::envelope::field_name(surface, field),
+                self.message
+            )),
+            None => Cow::Borrowed(&self.message),
+        }
     }
 
     /// This error's own hint, if it was given one.
@@ -257,7 +283,10 @@ impl ApiError {
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.code.as_str(), self.message)
+        match self.extras.as_ref().and_then(|e| e.field) {
+            Some(field) => write!(f, "{}: {field}: {}", self.code.as_str(), self.message),
+            None => write!(f, "{}: {}", self.code.as_str(), self.message),
+        }
     }
 }
 
@@ -296,7 +325,7 @@ impl ApiError {
 impl From<DomainError> for ApiError {
     fn from(err: DomainError) -> Self {
         match err {
-            DomainError::Validation { .. } => ApiError::invalid_body(err.to_string()),
+            DomainError::Validation { field, reason } => ApiError::invalid_field(field, reason),
             DomainError::NotFound(Entity::Post) => {
                 ApiError::new(ErrorCode::PostNotFound, "post not found or not published")
             }

@@ -1,3 +1,4 @@
+use crate::model::Field;
 use std::fmt;
 
 use base64::Engine;
@@ -34,7 +35,7 @@ impl KeyFormat {
             "lol65b" => Ok(KeyFormat::Lol65b),
             "doseofai" => Ok(KeyFormat::Doseofai),
             _ => Err(DomainError::validation(
-                "format",
+                Field::KeyFormat,
                 "must be asp, lol65b or doseofai",
             )),
         }

@@ -1,4 +1,5 @@
 use crate::DomainError;
+use crate::model::Field;
 
 /// A post's caption: up to 2,000 characters, trimmed; newlines and tabs are
 /// fine, other control characters are not. Absent and empty are the same:
@@ -19,7 +20,7 @@ impl Caption {
         let text = raw.unwrap_or("").trim();
         if text.chars().count() > CAPTION_MAX_CHARS {
             return Err(DomainError::validation(
-                "caption",
+                Field::Caption,
                 format!("must be at most {CAPTION_MAX_CHARS} characters"),
             ));
         }
@@ -28,11 +29,11 @@ impl Caption {
             .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
         {
             return Err(DomainError::validation(
-                "caption",
+                Field::Caption,
                 "must not contain control characters",
             ));
         }
-        super::display::refuse_hidden("caption", text)?;
+        super::display::refuse_hidden(Field::Caption, text)?;
         Ok(Caption(text.to_owned()))
     }
 

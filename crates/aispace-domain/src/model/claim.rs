@@ -2,6 +2,7 @@
 //! and the claim ticket its person redeems (a claim URL's token and a
 //! verification code, both kept only as hashes).
 
+use crate::model::Field;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 
@@ -30,7 +31,7 @@ impl RegistrationName {
         let len = name.chars().count();
         if !(2..=32).contains(&len) {
             return Err(DomainError::validation(
-                "name",
+                Field::Name,
                 "must be 2 to 32 characters long",
             ));
         }
@@ -39,13 +40,13 @@ impl RegistrationName {
             .all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '_')
         {
             return Err(DomainError::validation(
-                "name",
+                Field::Name,
                 "may only contain letters, numbers, spaces and underscores",
             ));
         }
         if !name.chars().any(|c| c.is_ascii_alphanumeric()) {
             return Err(DomainError::validation(
-                "name",
+                Field::Name,
                 "must have at least one letter or number",
             ));
         }
@@ -61,7 +62,7 @@ impl RegistrationName {
             .collect();
         if RESERVED_SLUGS.contains(&slug.as_str()) {
             return Err(DomainError::validation(
-                "name",
+                Field::Name,
                 format!("\"{slug}\" is reserved; choose another name"),
             ));
         }
@@ -183,7 +184,10 @@ mod tests {
             assert!(
                 matches!(
                     RegistrationName::parse(bad),
-                    Err(DomainError::Validation { field: "name", .. })
+                    Err(DomainError::Validation {
+                        field: Field::Name,
+                        ..
+                    })
                 ),
                 "{bad}"
             );

@@ -1,6 +1,7 @@
 //! Communities ("hubs" to doseofai's agents): named places text posts go
 //! to, which agents subscribe to.
 
+use crate::model::Field;
 use std::fmt;
 
 use super::text::clean;
@@ -28,7 +29,7 @@ impl CommunitySlug {
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
         {
             return Err(DomainError::validation(
-                "slug",
+                Field::Slug,
                 "must be 2 to 32 characters of a-z, 0-9 and _",
             ));
         }
@@ -80,12 +81,12 @@ impl NewCommunity {
         description: Option<&str>,
     ) -> Result<Self, DomainError> {
         let slug = CommunitySlug::parse(slug)?;
-        let name = match name.map(|n| clean("name", n, 64, false)).transpose()? {
+        let name = match name.map(|n| clean(Field::Name, n, 64, false)).transpose()? {
             Some(name) if !name.is_empty() => name,
             _ => slug.as_str().to_owned(),
         };
         let description = description
-            .map(|d| clean("description", d, 500, true))
+            .map(|d| clean(Field::Description, d, 500, true))
             .transpose()?
             .filter(|d| !d.is_empty());
         Ok(NewCommunity {

@@ -9,6 +9,7 @@
 //! (Persian, the Indic scripts) need them; anywhere else they only hide.
 
 use crate::DomainError;
+use crate::model::Field;
 
 fn always_hidden(c: char) -> bool {
     matches!(
@@ -40,7 +41,7 @@ pub fn hidden_character(text: &str) -> Option<char> {
 }
 
 /// Refuses `text` for `field` when it holds a [`hidden_character`].
-pub fn refuse_hidden(field: &'static str, text: &str) -> Result<(), DomainError> {
+pub fn refuse_hidden(field: Field, text: &str) -> Result<(), DomainError> {
     match hidden_character(text) {
         None => Ok(()),
         Some(c) => Err(DomainError::validation(
@@ -69,7 +70,7 @@ mod tests {
             "trailing joiner\u{200D}",
             "space \u{200C} joiner",
         ] {
-            assert!(refuse_hidden("name", bad).is_err(), "{bad:?}");
+            assert!(refuse_hidden(Field::Name, bad).is_err(), "{bad:?}");
         }
     }
 
@@ -82,9 +83,9 @@ mod tests {
             "plain text, café, 日本語, עברית, العربية",
             "",
         ] {
-            assert!(refuse_hidden("name", good).is_ok(), "{good:?}");
+            assert!(refuse_hidden(Field::Name, good).is_ok(), "{good:?}");
         }
-        let err = refuse_hidden("caption", "x\u{202E}").unwrap_err();
+        let err = refuse_hidden(Field::Caption, "x\u{202E}").unwrap_err();
         assert!(err.to_string().contains("U+202E"), "{err}");
     }
 }

@@ -1,6 +1,7 @@
 //! Feed ordering and paging: `latest` by publication time, `rising` by a
 //! documented engagement score with time decay, both with opaque cursors.
 
+use crate::model::Field;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -18,7 +19,10 @@ impl FeedSort {
         match raw.map(str::trim) {
             None | Some("") | Some("latest") => Ok(FeedSort::Latest),
             Some("rising") => Ok(FeedSort::Rising),
-            Some(_) => Err(DomainError::validation("sort", "must be latest or rising")),
+            Some(_) => Err(DomainError::validation(
+                Field::Sort,
+                "must be latest or rising",
+            )),
         }
     }
 }
@@ -32,7 +36,7 @@ pub fn parse_limit(raw: Option<&str>, default: usize, max: usize) -> Result<usiz
     match raw.trim().parse::<usize>() {
         Ok(n) if (1..=max).contains(&n) => Ok(n),
         _ => Err(DomainError::validation(
-            "limit",
+            Field::Limit,
             format!("must be an integer from 1 to {max}"),
         )),
     }
@@ -94,7 +98,8 @@ impl FeedCursor {
     }
 
     pub fn decode(raw: &str) -> Result<Self, DomainError> {
-        let invalid = || DomainError::validation("cursor", "is not a cursor this server issued");
+        let invalid =
+            || DomainError::validation(Field::Cursor, "is not a cursor this server issued");
         if raw.len() > 200 {
             return Err(invalid());
         }
@@ -136,7 +141,7 @@ pub fn encode_comment_cursor(at: Timestamp, id: &Id) -> String {
 }
 
 pub fn decode_comment_cursor(raw: &str) -> Result<(Timestamp, Id), DomainError> {
-    let invalid = || DomainError::validation("cursor", "is not a cursor this server issued");
+    let invalid = || DomainError::validation(Field::Cursor, "is not a cursor this server issued");
     if raw.len() > 200 {
         return Err(invalid());
     }

@@ -1,3 +1,4 @@
+use crate::model::Field;
 use std::fmt;
 
 use crate::DomainError;
@@ -13,7 +14,7 @@ impl Handle {
         let len = folded.chars().count();
         if !(2..=32).contains(&len) {
             return Err(DomainError::validation(
-                "handle",
+                Field::Handle,
                 "must be 2 to 32 characters long",
             ));
         }
@@ -22,7 +23,7 @@ impl Handle {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
         {
             return Err(DomainError::validation(
-                "handle",
+                Field::Handle,
                 "may only contain a-z, 0-9, '_' and '-'",
             ));
         }
@@ -72,7 +73,7 @@ mod tests {
                 matches!(
                     Handle::parse(bad),
                     Err(DomainError::Validation {
-                        field: "handle",
+                        field: Field::Handle,
                         ..
                     })
                 ),

@@ -1,3 +1,4 @@
+use crate::model::Field;
 use std::fmt;
 
 use sha2::{Digest, Sha256};
@@ -16,7 +17,7 @@ impl IdempotencyKey {
             Ok(IdempotencyKey(raw.to_owned()))
         } else {
             Err(DomainError::validation(
-                "Idempotency-Key",
+                Field::IdempotencyKey,
                 "must be 1 to 255 visible ASCII characters",
             ))
         }

@@ -1,3 +1,4 @@
+use crate::model::Field;
 use std::fmt;
 
 use crate::DomainError;
@@ -79,7 +80,7 @@ pub enum ImageUrlError {
 impl From<ImageUrlError> for DomainError {
     fn from(err: ImageUrlError) -> Self {
         match err {
-            ImageUrlError::Invalid(reason) => DomainError::validation("imageUrl", reason),
+            ImageUrlError::Invalid(reason) => DomainError::validation(Field::ImageUrl, reason),
             ImageUrlError::Forbidden(reason) => DomainError::ForbiddenUrl(reason),
         }
     }

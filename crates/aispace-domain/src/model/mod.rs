@@ -11,6 +11,7 @@ mod delivery;
 pub mod display;
 mod event;
 mod feed;
+mod field;
 mod handle;
 mod hex;
 mod id;
@@ -57,6 +58,7 @@ pub use feed::{
     FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT, FeedCursor, FeedSort, MAX_POSITION, RISING_MAX_DEPTH,
     RISING_WINDOW_MS, decode_comment_cursor, encode_comment_cursor, parse_limit, rising_score,
 };
+pub use field::Field;
 pub use handle::Handle;
 pub use hex::{hex, push_hex};
 pub use id::Id;

@@ -1,5 +1,6 @@
 //! People: the owner accounts that answer for agents.
 
+use crate::model::Field;
 use std::fmt;
 
 use super::{AgentName, Id, Timestamp};
@@ -14,7 +15,7 @@ impl Username {
         let folded = raw.trim().to_ascii_lowercase();
         if !(2..=32).contains(&folded.len()) {
             return Err(DomainError::validation(
-                "username",
+                Field::Username,
                 "must be 2 to 32 characters long",
             ));
         }
@@ -23,7 +24,7 @@ impl Username {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
         {
             return Err(DomainError::validation(
-                "username",
+                Field::Username,
                 "may only contain a-z, 0-9, '_' and '-'",
             ));
         }
@@ -58,13 +59,13 @@ impl Password {
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
         if raw.chars().count() < PASSWORD_MIN_CHARS {
             return Err(DomainError::validation(
-                "password",
+                Field::Password,
                 format!("must be at least {PASSWORD_MIN_CHARS} characters"),
             ));
         }
         if raw.len() > PASSWORD_MAX_BYTES {
             return Err(DomainError::validation(
-                "password",
+                Field::Password,
                 format!("must be at most {PASSWORD_MAX_BYTES} bytes"),
             ));
         }

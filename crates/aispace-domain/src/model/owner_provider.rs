@@ -2,6 +2,7 @@
 
 use super::{Id, ImageUrl, ImageUrlError, Timestamp};
 use crate::DomainError;
+use crate::model::Field;
 use crate::ports::ImageProvider;
 
 /// The longest model name accepted.
@@ -47,12 +48,12 @@ impl ProviderInput {
             let reason = match e {
                 ImageUrlError::Invalid(reason) | ImageUrlError::Forbidden(reason) => reason,
             };
-            DomainError::validation("baseUrl", reason)
+            DomainError::validation(Field::BaseUrl, reason)
         })?;
         let model = model.trim();
         if model.is_empty() || model.chars().count() > PROVIDER_MODEL_MAX_CHARS {
             return Err(DomainError::validation(
-                "model",
+                Field::Model,
                 format!("must be 1 to {PROVIDER_MODEL_MAX_CHARS} characters"),
             ));
         }
@@ -61,21 +62,21 @@ impl ProviderInput {
             .all(|c| c.is_ascii_alphanumeric() || "-_./:@+".contains(c))
         {
             return Err(DomainError::validation(
-                "model",
+                Field::Model,
                 "may only contain letters, digits and - _ . / : @ +",
             ));
         }
         let api_key = api_key.trim();
         if !(PROVIDER_KEY_MIN_BYTES..=PROVIDER_KEY_MAX_BYTES).contains(&api_key.len()) {
             return Err(DomainError::validation(
-                "apiKey",
+                Field::ApiKey,
                 format!("must be {PROVIDER_KEY_MIN_BYTES} to {PROVIDER_KEY_MAX_BYTES} characters"),
             ));
         }
         // It travels in an `Authorization` header.
         if !api_key.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(DomainError::validation(
-                "apiKey",
+                Field::ApiKey,
                 "may only contain printable ASCII without spaces",
             ));
         }
@@ -136,27 +137,27 @@ mod tests {
         };
         assert_eq!(
             field(ProviderInput::parse("ftp://x", "m", "sk-abcdefgh")),
-            "baseUrl"
+            Field::BaseUrl
         );
         assert_eq!(
             field(ProviderInput::parse("https://x", "", "sk-abcdefgh")),
-            "model"
+            Field::Model
         );
         assert_eq!(
             field(ProviderInput::parse("https://x", "a b", "sk-abcdefgh")),
-            "model"
+            Field::Model
         );
         assert_eq!(
             field(ProviderInput::parse("https://x", "m", "short")),
-            "apiKey"
+            Field::ApiKey
         );
         assert_eq!(
             field(ProviderInput::parse("https://x", "m", "sk-abc\ndefgh")),
-            "apiKey"
+            Field::ApiKey
         );
         assert_eq!(
             field(ProviderInput::parse("https://x", "m", "sk-abcé defgh")),
-            "apiKey"
+            Field::ApiKey
         );
     }
 }

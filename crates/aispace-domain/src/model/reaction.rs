@@ -1,3 +1,4 @@
+use crate::model::Field;
 use std::sync::Arc;
 
 use super::{Agent, Id, Post, Score, Timestamp, VoteDirection};
@@ -19,7 +20,7 @@ impl MedalType {
             "SILVER" => Ok(MedalType::Silver),
             "BRONZE" => Ok(MedalType::Bronze),
             _ => Err(DomainError::validation(
-                "medalType",
+                Field::Medal,
                 "must be GOLD, SILVER or BRONZE",
             )),
         }
@@ -82,7 +83,7 @@ pub fn parse_reason(raw: Option<&str>) -> Result<Option<String>, DomainError> {
     };
     if text.chars().count() > 500 {
         return Err(DomainError::validation(
-            "reason",
+            Field::Reason,
             "must be at most 500 characters",
         ));
     }
@@ -91,11 +92,11 @@ pub fn parse_reason(raw: Option<&str>) -> Result<Option<String>, DomainError> {
         .any(|c| c.is_control() && !matches!(c, '\n' | '\t'))
     {
         return Err(DomainError::validation(
-            "reason",
+            Field::Reason,
             "must not contain control characters",
         ));
     }
-    super::display::refuse_hidden("reason", text)?;
+    super::display::refuse_hidden(Field::Reason, text)?;
     Ok(Some(text.to_owned()))
 }
 
@@ -116,7 +117,7 @@ pub const COMMENT_MAX_CHARS: usize = 1_000;
 /// The longest Markdown comment (`bodyMd`), in characters.
 pub const MARKDOWN_COMMENT_MAX_CHARS: usize = 10_000;
 
-fn comment_text(field: &'static str, raw: &str, max: usize) -> Result<String, DomainError> {
+fn comment_text(field: Field, raw: &str, max: usize) -> Result<String, DomainError> {
     let text = raw.trim();
     let len = text.chars().count();
     if !(1..=max).contains(&len) {
@@ -142,7 +143,7 @@ impl CommentBody {
     /// A plain-text comment, shown as text.
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
         Ok(CommentBody {
-            text: comment_text("body", raw, COMMENT_MAX_CHARS)?,
+            text: comment_text(Field::Body, raw, COMMENT_MAX_CHARS)?,
             html: None,
         })
     }
@@ -152,7 +153,7 @@ impl CommentBody {
         raw: &str,
         render: impl FnOnce(&str) -> String,
     ) -> Result<Self, DomainError> {
-        let text = comment_text("bodyMd", raw, MARKDOWN_COMMENT_MAX_CHARS)?;
+        let text = comment_text(Field::Body, raw, MARKDOWN_COMMENT_MAX_CHARS)?;
         let html = render(&text);
         Ok(CommentBody {
             text,

@@ -2,6 +2,7 @@
 
 use super::{Id, Timestamp};
 use crate::DomainError;
+use crate::model::Field;
 
 /// The longest moderation reason, in characters.
 pub const REASON_MAX_CHARS: usize = 500;
@@ -16,17 +17,17 @@ impl ModerationReason {
         let text = raw.trim();
         if !(1..=REASON_MAX_CHARS).contains(&text.chars().count()) {
             return Err(DomainError::validation(
-                "reason",
+                Field::Reason,
                 format!("must be 1 to {REASON_MAX_CHARS} characters"),
             ));
         }
         if text.chars().any(char::is_control) {
             return Err(DomainError::validation(
-                "reason",
+                Field::Reason,
                 "must not contain control characters",
             ));
         }
-        super::display::refuse_hidden("reason", text)?;
+        super::display::refuse_hidden(Field::Reason, text)?;
         Ok(ModerationReason(text.to_owned()))
     }
 

@@ -10,6 +10,7 @@
 
 use super::{Agent, Community, Post, PostContent};
 use crate::DomainError;
+use crate::model::Field;
 
 /// The longest query, in characters.
 pub const QUERY_MAX_CHARS: usize = 200;
@@ -28,7 +29,7 @@ impl SearchTerms {
         let chars = raw.chars().count();
         if chars == 0 || chars > QUERY_MAX_CHARS {
             return Err(DomainError::validation(
-                "q",
+                Field::Query,
                 format!("must be 1 to {QUERY_MAX_CHARS} characters"),
             ));
         }
@@ -51,7 +52,7 @@ impl SearchTerms {
         }
         if terms.is_empty() {
             return Err(DomainError::validation(
-                "q",
+                Field::Query,
                 "must contain a word: letters or digits",
             ));
         }

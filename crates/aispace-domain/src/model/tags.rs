@@ -1,3 +1,4 @@
+use crate::model::Field;
 use unicode_normalization::UnicodeNormalization;
 
 use super::Caption;
@@ -44,7 +45,7 @@ impl Tags {
             }
             if !valid(&tag) {
                 return Err(DomainError::validation(
-                    "tags",
+                    Field::Tags,
                     format!("{raw:?} is not a tag: use 1 to {MAX_TAG_CHARS} letters, digits and _"),
                 ));
             }
@@ -60,7 +61,7 @@ impl Tags {
         }
         if tags.len() > MAX_TAGS {
             return Err(DomainError::validation(
-                "tags",
+                Field::Tags,
                 format!(
                     "at most {MAX_TAGS} tags per post, counting #hashtags in the caption ({} given)",
                     tags.len()

@@ -3,9 +3,10 @@
 //! are a classic log- and terminal-injection vector).
 
 use crate::DomainError;
+use crate::model::Field;
 
 pub(super) fn clean(
-    field: &'static str,
+    field: Field,
     raw: &str,
     max_chars: usize,
     allow_newlines: bool,
@@ -36,9 +37,9 @@ pub struct AgentName(String);
 
 impl AgentName {
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
-        let name = clean("name", raw, 64, false)?;
+        let name = clean(Field::Name, raw, 64, false)?;
         if name.is_empty() {
-            return Err(DomainError::validation("name", "must not be empty"));
+            return Err(DomainError::validation(Field::Name, "must not be empty"));
         }
         Ok(AgentName(name))
     }
@@ -58,7 +59,7 @@ pub struct Bio(String);
 
 impl Bio {
     pub fn parse(raw: &str) -> Result<Option<Self>, DomainError> {
-        let bio = clean("bio", raw, 500, true)?;
+        let bio = clean(Field::Bio, raw, 500, true)?;
         Ok((!bio.is_empty()).then_some(Bio(bio)))
     }
 
@@ -78,7 +79,7 @@ pub struct JudgeSpecialty(String);
 
 impl JudgeSpecialty {
     pub fn parse(raw: &str) -> Result<Option<Self>, DomainError> {
-        let s = clean("specialty", raw, 64, false)?;
+        let s = clean(Field::Specialty, raw, 64, false)?;
         Ok((!s.is_empty()).then_some(JudgeSpecialty(s)))
     }
 

@@ -2,6 +2,7 @@
 
 use super::Id;
 use crate::DomainError;
+use crate::model::Field;
 
 /// Which way a vote goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -51,7 +52,7 @@ impl VoteIntent {
 
     /// `1`, `-1` or `0` from a surface whose repeated vote toggles (`0`
     /// removes the vote).
-    pub fn toggle_from_value(value: i64, field: &'static str) -> Result<Self, DomainError> {
+    pub fn toggle_from_value(value: i64, field: Field) -> Result<Self, DomainError> {
         match value {
             0 => Ok(VoteIntent::Set(None)),
             v => VoteDirection::from_value(v)
@@ -61,7 +62,7 @@ impl VoteIntent {
     }
 
     /// `1`, `-1` or `0` from a surface where a vote is set (`0` removes it).
-    pub fn set_from_value(value: i64, field: &'static str) -> Result<Self, DomainError> {
+    pub fn set_from_value(value: i64, field: Field) -> Result<Self, DomainError> {
         match value {
             0 => Ok(VoteIntent::Set(None)),
             v => VoteDirection::from_value(v)
@@ -127,15 +128,15 @@ mod tests {
         assert_eq!(VoteIntent::Set(Some(Down)).apply(Some(Up)), Some(Down));
         assert_eq!(VoteIntent::Set(None).apply(Some(Up)), None);
         assert_eq!(
-            VoteIntent::set_from_value(0, "value").unwrap(),
+            VoteIntent::set_from_value(0, Field::VoteDirection).unwrap(),
             VoteIntent::Set(None)
         );
         assert_eq!(
-            VoteIntent::toggle_from_value(-1, "direction").unwrap(),
+            VoteIntent::toggle_from_value(-1, Field::VoteDirection).unwrap(),
             VoteIntent::Toggle(Down)
         );
-        assert!(VoteIntent::toggle_from_value(2, "direction").is_err());
-        assert!(VoteIntent::set_from_value(-2, "value").is_err());
+        assert!(VoteIntent::toggle_from_value(2, Field::VoteDirection).is_err());
+        assert!(VoteIntent::set_from_value(-2, Field::VoteDirection).is_err());
     }
 
     #[test]

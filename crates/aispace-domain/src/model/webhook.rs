@@ -1,5 +1,6 @@
 //! Webhook subscriptions: where an agent wants its events sent.
 
+use crate::model::Field;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
@@ -60,7 +61,7 @@ impl EventFilter {
     /// dropped, order kept.
     pub fn parse<S: AsRef<str>>(names: &[S]) -> Result<Self, DomainError> {
         if names.len() > 16 {
-            return Err(DomainError::validation("events", "at most 16 names"));
+            return Err(DomainError::validation(Field::Events, "at most 16 names"));
         }
         let mut types = Vec::new();
         for name in names {
@@ -70,7 +71,7 @@ impl EventFilter {
                 .find(|t| t.as_str() == name)
                 .ok_or_else(|| {
                     DomainError::validation(
-                        "events",
+                        Field::Events,
                         format!(
                             "unknown event {name:?}; expected post.created, post.medaled, post.liked or post.commented"
                         ),
@@ -123,13 +124,13 @@ impl WebhookUrl {
         let url = raw.trim();
         if url.is_empty() || url.len() > MAX_URL_LEN {
             return Err(DomainError::validation(
-                "url",
+                Field::WebhookUrl,
                 format!("must be 1 to {MAX_URL_LEN} characters"),
             ));
         }
         if url.chars().any(|c| c.is_control() || c.is_whitespace()) {
             return Err(DomainError::validation(
-                "url",
+                Field::WebhookUrl,
                 "must not contain spaces or control characters",
             ));
         }
@@ -149,7 +150,7 @@ impl WebhookUrl {
             ));
         };
         if rest.is_empty() || rest.starts_with('/') {
-            return Err(DomainError::validation("url", "has no host"));
+            return Err(DomainError::validation(Field::WebhookUrl, "has no host"));
         }
         Ok(WebhookUrl(url.to_owned()))
     }

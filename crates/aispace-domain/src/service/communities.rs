@@ -2,6 +2,7 @@
 //! (becoming their first member); any agent subscribes and unsubscribes.
 
 use super::{Aispace, Principal};
+use crate::model::Field;
 use crate::model::{Community, CommunityRef, Id, NewCommunity, parse_limit};
 use crate::ports::{Conflict, Membership, StoreError};
 use crate::{DomainError, Entity};
@@ -58,10 +59,9 @@ impl Aispace {
         let limit = parse_limit(limit, COMMUNITIES_DEFAULT_LIMIT, COMMUNITIES_MAX_LIMIT)?;
         let after = match cursor.map(str::trim).filter(|c| !c.is_empty()) {
             None => None,
-            Some(raw) => Some(
-                Id::parse(raw)
-                    .ok_or_else(|| DomainError::validation("cursor", "is not a cursor we gave"))?,
-            ),
+            Some(raw) => Some(Id::parse(raw).ok_or_else(|| {
+                DomainError::validation(Field::Cursor, "is not a cursor we gave")
+            })?),
         };
         // One more than asked tells whether another page follows.
         let mut communities = self.ports.store.communities(after.as_ref(), limit + 1)?;

@@ -2,6 +2,7 @@
 //! (`mode=my`: the agents it follows and the communities it subscribes
 //! to), in `hot`, `new`, `top` or `rising` order, page by page.
 
+use crate::model::Field;
 use std::collections::HashMap;
 
 use super::ranked::MAX_PAGE_DEPTH;
@@ -52,7 +53,12 @@ impl Sort {
             None | Some("all") => None,
             Some("24h") => Some(DAY_MS),
             Some("7d") => Some(7 * DAY_MS),
-            Some(_) => return Err(DomainError::validation("topTime", "must be 24h, 7d or all")),
+            Some(_) => {
+                return Err(DomainError::validation(
+                    Field::Period,
+                    "must be 24h, 7d or all",
+                ));
+            }
         };
         match sort.map(str::trim) {
             None | Some("hot") => Ok(Sort::Hot),
@@ -60,7 +66,7 @@ impl Sort {
             Some("top") => Ok(Sort::Top { period_ms }),
             Some("rising") => Ok(Sort::Rising),
             Some(_) => Err(DomainError::validation(
-                "sort",
+                Field::Sort,
                 "must be hot, new, top or rising",
             )),
         }
@@ -95,14 +101,22 @@ impl Aispace {
         let personal = match query.mode.as_deref().map(str::trim) {
             None | Some("") | Some("all") => false,
             Some("my") => true,
-            Some(_) => return Err(DomainError::validation("mode", "must be my (or left out)")),
+            Some(_) => {
+                return Err(DomainError::validation(
+                    Field::Mode,
+                    "must be my (or left out)",
+                ));
+            }
         };
         let community = match query.community.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(raw) => {
                 let slug = raw.strip_prefix("c/").unwrap_or(raw);
                 let slug = CommunitySlug::parse(slug).map_err(|_| {
-                    DomainError::validation("community", "must be c/<slug>, e.g. c/general")
+                    DomainError::validation(
+                        Field::CommunityFilter,
+                        "must be c/<slug>, e.g. c/general",
+                    )
                 })?;
                 Some(self.community(&CommunityRef::Slug(slug))?)
             }
@@ -110,7 +124,7 @@ impl Aispace {
         let scope = match (personal, community) {
             (true, Some(_)) => {
                 return Err(DomainError::validation(
-                    "community",
+                    Field::CommunityFilter,
                     "cannot be combined with mode=my; send one of them",
                 ));
             }
@@ -205,7 +219,10 @@ impl Aispace {
 }
 
 fn wrong_cursor() -> DomainError {
-    DomainError::validation("cursor", "belongs to another sort; start again without it")
+    DomainError::validation(
+        Field::Cursor,
+        "belongs to another sort; start again without it",
+    )
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! write) or a link, in a community. One per agent in any 30 minutes by
 //! default, counted in the ledger with the post, so every process agrees.
 
+use crate::model::Field;
 use std::time::Duration;
 
 use super::{Aispace, Principal};
@@ -37,7 +38,7 @@ pub struct DiscussionRequest {
 }
 
 /// Trimmed, bounded, no control characters but line breaks and tabs.
-fn text(field: &'static str, raw: &str, min: usize, max: usize) -> Result<String, DomainError> {
+fn text(field: Field, raw: &str, min: usize, max: usize) -> Result<String, DomainError> {
     let trimmed = raw.trim();
     let chars = trimmed.chars().count();
     if chars < min || chars > max {
@@ -77,13 +78,18 @@ impl Aispace {
         let is_link = match request.kind.as_deref().map(str::trim) {
             None | Some("text") => false,
             Some("link") => true,
-            Some(_) => return Err(DomainError::validation("type", "must be text or link")),
+            Some(_) => {
+                return Err(DomainError::validation(
+                    Field::PostType,
+                    "must be text or link",
+                ));
+            }
         };
-        let title = text("title", &request.title, 1, TITLE_MAX_CHARS)?;
+        let title = text(Field::Title, &request.title, 1, TITLE_MAX_CHARS)?;
         let body_md = request
             .body_md
             .as_deref()
-            .map(|body| text("bodyMd", body, 0, BODY_MAX_CHARS))
+            .map(|body| text(Field::Body, body, 0, BODY_MAX_CHARS))
             .transpose()?
             .filter(|body| !body.is_empty());
         let link_url = match (is_link, request.link_url.as_deref().map(str::trim)) {
@@ -91,7 +97,7 @@ impl Aispace {
                 ImageUrl::parse(url)
                     .map_err(|e| match e {
                         ImageUrlError::Invalid(reason) | ImageUrlError::Forbidden(reason) => {
-                            DomainError::validation("linkUrl", reason)
+                            DomainError::validation(Field::Link, reason)
                         }
                     })?
                     .as_str()
@@ -99,20 +105,20 @@ impl Aispace {
             ),
             (true, _) => {
                 return Err(DomainError::validation(
-                    "linkUrl",
+                    Field::Link,
                     "is required for a link post (http or https)",
                 ));
             }
             (false, Some(url)) if !url.is_empty() => {
                 return Err(DomainError::validation(
-                    "linkUrl",
+                    Field::Link,
                     "is only for link posts; send type \"link\"",
                 ));
             }
             (false, _) => None,
         };
         let slug = CommunitySlug::parse(&request.community_slug).map_err(|_| {
-            DomainError::validation("communitySlug", "must name a community, e.g. general")
+            DomainError::validation(Field::Community, "must name a community, e.g. general")
         })?;
         let community = self.community(&CommunityRef::Slug(slug))?;
 

@@ -5,6 +5,7 @@ use super::Aispace;
 use super::auth::Principal;
 use super::latest_cache::PageKey;
 use super::reactions::post_id;
+use crate::model::Field;
 use crate::model::{
     FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT, FeedCursor, FeedEntry, FeedSort, Handle, Id,
     RISING_MAX_DEPTH, RISING_WINDOW_MS, Tags, Timestamp, ViewerReactions, parse_limit,
@@ -36,7 +37,7 @@ pub fn nobody() -> Id {
 }
 
 fn other_order() -> DomainError {
-    DomainError::validation("cursor", "belongs to the other sort order")
+    DomainError::validation(Field::Cursor, "belongs to the other sort order")
 }
 
 impl Aispace {
@@ -93,7 +94,7 @@ impl Aispace {
             .as_deref()
             .map(|t| {
                 Tags::parse_one(t).ok_or_else(|| {
-                    DomainError::validation("tag", "must be 1 to 32 letters, digits and _")
+                    DomainError::validation(Field::Tag, "must be 1 to 32 letters, digits and _")
                 })
             })
             .transpose()?;

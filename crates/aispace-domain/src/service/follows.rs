@@ -2,6 +2,7 @@
 //! follows itself.
 
 use super::{Aispace, Principal};
+use crate::model::Field;
 use crate::model::{Agent, Handle};
 use crate::ports::FollowCounts;
 use crate::{DomainError, Entity};
@@ -24,7 +25,7 @@ impl Aispace {
             .ok_or(DomainError::NotFound(Entity::Agent))?;
         if followee.id == caller.agent.id {
             return Err(DomainError::validation(
-                "slug",
+                Field::Slug,
                 "names you; an agent cannot follow itself",
             ));
         }

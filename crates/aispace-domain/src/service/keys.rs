@@ -1,3 +1,4 @@
+use crate::model::Field;
 use std::time::Duration;
 
 use super::Aispace;
@@ -62,7 +63,10 @@ impl Aispace {
         grace: Duration,
     ) -> Result<(IssuedKey, Timestamp), DomainError> {
         if grace > MAX_ROTATION_GRACE {
-            return Err(DomainError::validation("grace", "must be at most 30 days"));
+            return Err(DomainError::validation(
+                Field::Grace,
+                "must be at most 30 days",
+            ));
         }
         let agent = self.agent_by_handle(handle)?;
         let now = self.ports.clock.now();

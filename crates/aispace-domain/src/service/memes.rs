@@ -5,6 +5,7 @@ use super::Aispace;
 use super::auth::Principal;
 use super::posts::PostCreated;
 use crate::DomainError;
+use crate::model::Field;
 use crate::model::{
     BlobKey, Caption, IdempotencyKey, IdempotencyRecord, ImageInfo, Media, MediaSource, MemeSpec,
     PendingEvent, Post, PostContent, PostStatus, QuotaAction, RequestFingerprint, Tags,
@@ -70,15 +71,15 @@ impl Aispace {
         provider: Option<ImageProvider>,
     ) -> Result<PostCreated, DomainError> {
         let now = self.ports.clock.now();
-        let concept = text_field("concept", &request.concept, CONCEPT_MAX_CHARS)?;
+        let concept = text_field(Field::Concept, &request.concept, CONCEPT_MAX_CHARS)?;
         if concept.chars().count() < CONCEPT_MIN_CHARS {
             return Err(DomainError::validation(
-                "concept",
+                Field::Concept,
                 format!("must be {CONCEPT_MIN_CHARS} to {CONCEPT_MAX_CHARS} characters"),
             ));
         }
-        let top = caption_field("topCaption", request.top_caption.as_deref())?;
-        let bottom = caption_field("bottomCaption", request.bottom_caption.as_deref())?;
+        let top = caption_field(Field::TopCaption, request.top_caption.as_deref())?;
+        let bottom = caption_field(Field::BottomCaption, request.bottom_caption.as_deref())?;
         let caption = Caption::parse(Some(&post_caption(&concept, &top, &bottom)))?;
         // The API has no tags, so none are read from the words: a
         // hashtag in a caption is text the image shows.
@@ -242,7 +243,7 @@ impl Aispace {
                     ))
                 }
                 MemeError::CaptionTooLong => DomainError::validation(
-                    "captions",
+                    Field::Captions,
                     "are too long to fit the image; shorten them",
                 ),
                 MemeError::Failed(reason) => {
@@ -274,7 +275,7 @@ impl Aispace {
 /// Trimmed, with runs of white space (newlines included) made one space:
 /// captions are drawn on one flow of lines. Other control characters are
 /// refused rather than drawn as boxes.
-fn text_field(field: &'static str, raw: &str, max_chars: usize) -> Result<String, DomainError> {
+fn text_field(field: Field, raw: &str, max_chars: usize) -> Result<String, DomainError> {
     if raw.chars().any(|c| c.is_control() && !c.is_whitespace()) {
         return Err(DomainError::validation(
             field,
@@ -316,7 +317,7 @@ fn invisible(c: char) -> bool {
         )
 }
 
-fn caption_field(field: &'static str, raw: Option<&str>) -> Result<String, DomainError> {
+fn caption_field(field: Field, raw: Option<&str>) -> Result<String, DomainError> {
     text_field(field, raw.unwrap_or_default(), MEME_CAPTION_MAX_CHARS)
 }
 
@@ -349,24 +350,24 @@ mod tests {
     #[test]
     fn captions_are_one_flow_of_words_without_control_characters() {
         assert_eq!(
-            caption_field("topCaption", Some("  two\n lines\t")).unwrap(),
+            caption_field(Field::TopCaption, Some("  two\n lines\t")).unwrap(),
             "two lines"
         );
-        assert!(caption_field("topCaption", Some("bell\u{7}")).is_err());
-        assert!(caption_field("topCaption", Some("\u{200B}\u{200B}")).is_err());
+        assert!(caption_field(Field::TopCaption, Some("bell\u{7}")).is_err());
+        assert!(caption_field(Field::TopCaption, Some("\u{200B}\u{200B}")).is_err());
         assert_eq!(
-            caption_field("topCaption", Some("a\u{200D}b")).unwrap(),
+            caption_field(Field::TopCaption, Some("a\u{200D}b")).unwrap(),
             "a\u{200D}b"
         );
-        assert!(caption_field("topCaption", Some(&"x".repeat(101))).is_err());
+        assert!(caption_field(Field::TopCaption, Some(&"x".repeat(101))).is_err());
         // The limit counts what was sent, white space included.
         let padded = format!("{} ", "x".repeat(100));
-        assert!(caption_field("topCaption", Some(&padded)).is_err());
+        assert!(caption_field(Field::TopCaption, Some(&padded)).is_err());
         assert_eq!(
-            caption_field("topCaption", Some(&"é".repeat(100))).unwrap(),
+            caption_field(Field::TopCaption, Some(&"é".repeat(100))).unwrap(),
             "é".repeat(100)
         );
-        assert_eq!(caption_field("topCaption", None).unwrap(), "");
+        assert_eq!(caption_field(Field::TopCaption, None).unwrap(), "");
     }
 
     #[test]

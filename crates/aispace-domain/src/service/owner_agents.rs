@@ -5,6 +5,7 @@
 //! Every action names the agent (or key) and checks that it is the
 //! person's: another person's agent answers exactly like an unknown one.
 
+use crate::model::Field;
 use std::time::Duration;
 
 use super::Aispace;
@@ -77,7 +78,7 @@ impl Aispace {
     ) -> Result<(Agent, IssuedKey), DomainError> {
         let handle = Handle::parse(slug)?;
         if RESERVED_SLUGS.contains(&handle.as_str()) {
-            return Err(DomainError::validation("handle", "is reserved"));
+            return Err(DomainError::validation(Field::Handle, "is reserved"));
         }
         let name = match name.trim() {
             "" => AgentName::from_trusted(handle.as_str().to_owned()),
@@ -133,7 +134,7 @@ impl Aispace {
     ) -> Result<(IssuedKey, Timestamp), DomainError> {
         if !OWNER_ROTATION_GRACES.contains(&grace) {
             return Err(DomainError::validation(
-                "grace",
+                Field::Grace,
                 "must be now, one hour or one day",
             ));
         }

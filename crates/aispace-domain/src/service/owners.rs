@@ -1,6 +1,7 @@
 //! People: owner accounts and the claims that tie agents to them.
 
 use super::Aispace;
+use crate::model::Field;
 use crate::model::{Agent, AgentName, Handle, Owner, OwnerRecord, Password, Username};
 use crate::ports::{Conflict, StoreError};
 use crate::{DomainError, Entity};
@@ -17,7 +18,7 @@ impl Aispace {
         let display_name = match display_name.map(str::trim).filter(|n| !n.is_empty()) {
             Some(name) => AgentName::parse(name).map_err(|e| match e {
                 DomainError::Validation { reason, .. } => DomainError::Validation {
-                    field: "displayName",
+                    field: Field::DisplayName,
                     reason,
                 },
                 other => other,

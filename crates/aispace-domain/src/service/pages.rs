@@ -7,6 +7,7 @@
 use super::feed::{FeedPage, FeedQuery, nobody};
 use super::reactions::{COMMENTS_DEFAULT_LIMIT, CommentPage, post_id};
 use super::{Aispace, Discussion};
+use crate::model::Field;
 use crate::model::{
     Agent, Community, CommunityRef, CommunitySlug, FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT, FeedCursor,
     FeedEntry, FeedSort, Handle, Id, MedalCounts, PostKinds, Timestamp, decode_comment_cursor,
@@ -72,7 +73,7 @@ fn latest_before(cursor: Option<&str>) -> Result<Option<(Timestamp, Id)>, Domain
         None => Ok(None),
         Some(FeedCursor::Latest(at, id)) => Ok(Some((at, id))),
         Some(FeedCursor::Rising { .. } | FeedCursor::Position(_)) => Err(DomainError::validation(
-            "cursor",
+            Field::Cursor,
             "belongs to the other sort order",
         )),
     }
@@ -85,7 +86,10 @@ impl Aispace {
     /// An unknown `author` has no posts.
     pub fn public_feed(&self, query: &FeedQuery) -> Result<FeedPage, DomainError> {
         if FeedSort::parse(query.sort.as_deref())? != FeedSort::Latest {
-            return Err(DomainError::validation("sort", "pages show latest only"));
+            return Err(DomainError::validation(
+                Field::Sort,
+                "pages show latest only",
+            ));
         }
         let limit = parse_limit(query.limit.as_deref(), FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT)?;
         let before = latest_before(query.cursor.as_deref())?;

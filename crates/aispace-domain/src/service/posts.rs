@@ -1,6 +1,7 @@
 //! Posting: by URL (fetched safely), by upload, or by link (the legacy
 //! endpoint), immediately or scheduled, exactly once per idempotency key.
 
+use crate::model::Field;
 use std::time::Duration;
 
 use super::Aispace;
@@ -125,7 +126,7 @@ impl Aispace {
                 self.store_image(&bytes)?
             }
             (ImageSource::Upload(bytes), _) => self.store_image(&bytes)?,
-            (_, None) => return Err(DomainError::validation("imageUrl", "is required")),
+            (_, None) => return Err(DomainError::validation(Field::ImageUrl, "is required")),
         };
 
         let scheduled = publish_at > now;
@@ -225,13 +226,13 @@ impl Aispace {
         };
         let at = Timestamp::parse_rfc3339(raw).ok_or_else(|| {
             DomainError::validation(
-                "publishAt",
+                Field::PublishAt,
                 "must be an RFC 3339 time, e.g. 2026-03-05T18:00:00Z",
             )
         })?;
         if at > now.plus(self.settings.posting.max_schedule_ahead) {
             return Err(DomainError::validation(
-                "publishAt",
+                Field::PublishAt,
                 "must be at most 30 days ahead",
             ));
         }

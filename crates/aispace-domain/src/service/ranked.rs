@@ -5,6 +5,7 @@
 use super::Aispace;
 use super::auth::Principal;
 use super::reactions::post_id;
+use crate::model::Field;
 use crate::model::{FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT, FeedEntry, Id, Timestamp, parse_limit};
 use crate::ports::{AuthorStats, FeedFilter, RankedOrder};
 use crate::{DomainError, Entity};
@@ -47,7 +48,7 @@ impl MemeOrder {
             Some("all") => None,
             Some(_) => {
                 return Err(DomainError::validation(
-                    "period",
+                    Field::Period,
                     "must be 24h, 7d, 30d or all",
                 ));
             }
@@ -56,7 +57,10 @@ impl MemeOrder {
             None | Some("hot") => Ok(MemeOrder::Hot),
             Some("new") => Ok(MemeOrder::New),
             Some("top") => Ok(MemeOrder::Top { period_ms }),
-            Some(_) => Err(DomainError::validation("sort", "must be hot, new or top")),
+            Some(_) => Err(DomainError::validation(
+                Field::Sort,
+                "must be hot, new or top",
+            )),
         }
     }
 
@@ -77,7 +81,7 @@ impl MemeOrder {
 pub fn parse_page(raw: Option<&str>, limit: usize) -> Result<usize, DomainError> {
     let too_deep = || {
         DomainError::validation(
-            "page",
+            Field::Page,
             format!("page × limit must be at most {MAX_PAGE_DEPTH}"),
         )
     };
@@ -91,7 +95,7 @@ pub fn parse_page(raw: Option<&str>, limit: usize) -> Result<usize, DomainError>
             }
             _ => {
                 return Err(DomainError::validation(
-                    "page",
+                    Field::Page,
                     "must be an integer of at least 1",
                 ));
             }

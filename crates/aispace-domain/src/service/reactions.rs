@@ -1,5 +1,6 @@
 //! Likes, medals and comments on published posts.
 
+use crate::model::Field;
 use std::time::Duration;
 
 use super::Aispace;
@@ -153,17 +154,6 @@ impl Aispace {
             }),
             now,
         )
-        // The reply's parent is `parentCommentId` on this surface.
-        .map_err(|err| match err {
-            DomainError::Validation {
-                field: "parentId",
-                reason,
-            } => DomainError::Validation {
-                field: "parentCommentId",
-                reason,
-            },
-            other => other,
-        })
     }
 
     fn write_comment(
@@ -210,7 +200,7 @@ impl Aispace {
             }),
             CommentOutcome::ParentNotFound => Err(DomainError::NotFound(Entity::Comment)),
             CommentOutcome::TooDeep => Err(DomainError::validation(
-                "parentId",
+                Field::Parent,
                 "replies nest at most three levels deep; reply to a higher comment",
             )),
         }

@@ -1,6 +1,7 @@
 //! Agents that register themselves, the claim rule that holds them back
 //! until a person answers for them, and the profile an agent edits.
 
+use crate::model::Field;
 use std::time::Duration;
 
 use super::Aispace;
@@ -75,7 +76,7 @@ impl Aispace {
         let now = self.ports.clock.now();
         let RegistrationName { name, slug } = RegistrationName::parse(&request.name)?;
         let bio = match request.description.as_deref() {
-            Some(text) => Bio::parse(text).map_err(|e| rename(e, "description"))?,
+            Some(text) => Bio::parse(text).map_err(|e| rename(e, Field::Description))?,
             None => None,
         };
         let agent = Agent {
@@ -163,12 +164,12 @@ impl Aispace {
             name: change
                 .display_name
                 .as_deref()
-                .map(|name| AgentName::parse(name).map_err(|e| rename(e, "displayName")))
+                .map(|name| AgentName::parse(name).map_err(|e| rename(e, Field::DisplayName)))
                 .transpose()?,
             bio: change
                 .description
                 .as_deref()
-                .map(|text| Bio::parse(text).map_err(|e| rename(e, "description")))
+                .map(|text| Bio::parse(text).map_err(|e| rename(e, Field::Description)))
                 .transpose()?,
             model_type: change.model_type.as_deref().map(model_type).transpose()?,
         };
@@ -189,22 +190,22 @@ fn model_type(raw: &str) -> Result<Option<String>, DomainError> {
     let text = raw.trim();
     if text.chars().any(char::is_control) {
         return Err(DomainError::validation(
-            "modelType",
+            Field::ModelType,
             "must be one line without control characters",
         ));
     }
     if text.chars().count() > MODEL_TYPE_MAX_CHARS {
         return Err(DomainError::validation(
-            "modelType",
+            Field::ModelType,
             format!("must be at most {MODEL_TYPE_MAX_CHARS} characters"),
         ));
     }
     Ok((!text.is_empty()).then(|| text.to_owned()))
 }
 
-/// The domain's value types name their own fields (`name`, `bio`); the
-/// registration API calls them otherwise.
-fn rename(err: DomainError, field: &'static str) -> DomainError {
+/// The value types name their own fields (a name, a bio); in a profile
+/// change they are the display name and the description.
+fn rename(err: DomainError, field: Field) -> DomainError {
     match err {
         DomainError::Validation { reason, .. } => DomainError::Validation { field, reason },
         other => other,

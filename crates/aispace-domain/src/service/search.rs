@@ -3,6 +3,7 @@
 use super::feed::nobody;
 use super::{Aispace, Discussion, Principal};
 use crate::DomainError;
+use crate::model::Field;
 use crate::model::{Agent, Community, Id, SearchTerms, parse_limit};
 
 pub const SEARCH_DEFAULT_LIMIT: usize = 10;
@@ -56,7 +57,7 @@ impl Aispace {
             Some("communities") => (false, false, true),
             Some(_) => {
                 return Err(DomainError::validation(
-                    "type",
+                    Field::PostType,
                     "must be posts, agents or communities (or left out for all three)",
                 ));
             }

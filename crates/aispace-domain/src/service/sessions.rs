@@ -1,6 +1,7 @@
 //! Signing people in and out, and claiming an agent with its verification
 //! code.
 
+use crate::model::Field;
 use std::time::Duration;
 
 use super::Aispace;
@@ -217,7 +218,7 @@ impl Aispace {
             }
             let left = CLAIM_ATTEMPTS.saturating_sub(after.failures);
             return Err(DomainError::validation(
-                "code",
+                Field::ClaimCode,
                 format!("is not this agent's verification code; {left} tries left"),
             ));
         }

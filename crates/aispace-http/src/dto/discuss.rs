@@ -1,7 +1,6 @@
 //! The doseofai discussion API's wire shapes (`/api/discuss/…`), in
 //! camelCase as that API writes them.
 
-use aispace_domain::DomainError;
 use aispace_domain::model::{
     Agent, CommentNode, CommentView, Community, CommunityRef, CommunitySlug, Id, NewCommunity,
     PostContent, VoteDirection, VoteIntent,
@@ -13,6 +12,7 @@ use serde_json::Value;
 
 use crate::dto::doseofai::optional_text;
 use crate::dto::post::media_url;
+use crate::error::ApiError;
 use crate::state::PublicUrls;
 
 /// `POST /api/discuss/communities`: `{"slug", "name"?, "description"?}`.
@@ -27,16 +27,20 @@ pub struct NewCommunityBody {
 }
 
 impl NewCommunityBody {
-    pub fn parse(self) -> Result<NewCommunity, DomainError> {
+    pub fn parse(self) -> Result<NewCommunity, ApiError> {
         let Value::String(slug) = self.slug else {
-            return Err(DomainError::validation(
+            return Err(ApiError::wire_field(
                 "slug",
                 "is required: 2 to 32 characters of a-z, 0-9 and _",
             ));
         };
         let name = optional_text("name", self.name)?;
         let description = optional_text("description", self.description)?;
-        NewCommunity::parse(&slug, name.as_deref(), description.as_deref())
+        Ok(NewCommunity::parse(
+            &slug,
+            name.as_deref(),
+            description.as_deref(),
+        )?)
     }
 }
 
@@ -57,47 +61,41 @@ pub struct SubscribeBody {
 }
 
 impl SubscribeBody {
-    pub fn parse(self) -> Result<(CommunityRef, bool), DomainError> {
+    pub fn parse(self) -> Result<(CommunityRef, bool), ApiError> {
         match self.target_type {
             Value::Null => {}
             Value::String(kind) if kind == "community" => {}
             _ => {
-                return Err(DomainError::validation(
-                    "targetType",
-                    "must be \"community\"",
-                ));
+                return Err(ApiError::wire_field("targetType", "must be \"community\""));
             }
         }
         let subscribe = match self.subscribe {
             Value::Null => true,
             Value::Bool(on) => on,
             _ => {
-                return Err(DomainError::validation(
-                    "subscribe",
-                    "must be true or false",
-                ));
+                return Err(ApiError::wire_field("subscribe", "must be true or false"));
             }
         };
         let target = match (self.community_slug, self.target_id) {
             (Value::String(slug), Value::Null) => CommunityRef::Slug(CommunitySlug::parse(&slug)?),
             (Value::Null, Value::String(id)) => CommunityRef::Id(
                 Id::parse(id.trim())
-                    .ok_or_else(|| DomainError::validation("targetId", "is not an id"))?,
+                    .ok_or_else(|| ApiError::wire_field("targetId", "is not an id"))?,
             ),
             (Value::Null, Value::Null) => {
-                return Err(DomainError::validation(
+                return Err(ApiError::wire_field(
                     "communitySlug",
                     "or targetId is required",
                 ));
             }
             (Value::String(_), Value::String(_)) => {
-                return Err(DomainError::validation(
+                return Err(ApiError::wire_field(
                     "communitySlug",
                     "and targetId name the community twice; send one",
                 ));
             }
             _ => {
-                return Err(DomainError::validation(
+                return Err(ApiError::wire_field(
                     "communitySlug",
                     "and targetId must be strings",
                 ));
@@ -177,15 +175,15 @@ pub struct DiscussionBody {
 }
 
 impl DiscussionBody {
-    pub fn parse(self) -> Result<DiscussionRequest, DomainError> {
+    pub fn parse(self) -> Result<DiscussionRequest, ApiError> {
         let Value::String(community_slug) = self.community_slug else {
-            return Err(DomainError::validation(
+            return Err(ApiError::wire_field(
                 "communitySlug",
                 "is required, e.g. \"general\"",
             ));
         };
         let Value::String(title) = self.title else {
-            return Err(DomainError::validation(
+            return Err(ApiError::wire_field(
                 "title",
                 "is required: 1 to 300 characters",
             ));
@@ -313,9 +311,9 @@ pub struct CommentBodyMd {
 }
 
 impl CommentBodyMd {
-    pub fn parse(self) -> Result<(String, Option<String>), DomainError> {
+    pub fn parse(self) -> Result<(String, Option<String>), ApiError> {
         let Value::String(body) = self.body_md else {
-            return Err(DomainError::validation(
+            return Err(ApiError::wire_field(
                 "bodyMd",
                 "is required: 1 to 10000 characters of Markdown",
             ));
@@ -421,25 +419,25 @@ impl VoteOn {
 }
 
 impl VoteBody {
-    pub fn parse(self) -> Result<(VoteOn, String, VoteIntent), DomainError> {
+    pub fn parse(self) -> Result<(VoteOn, String, VoteIntent), ApiError> {
         let on = match self.entity_type {
             Value::String(kind) if kind == "post" => VoteOn::Post,
             Value::String(kind) if kind == "comment" => VoteOn::Comment,
             _ => {
-                return Err(DomainError::validation(
+                return Err(ApiError::wire_field(
                     "entityType",
                     "must be \"post\" or \"comment\"",
                 ));
             }
         };
         let Value::String(id) = self.entity_id else {
-            return Err(DomainError::validation("entityId", "is required"));
+            return Err(ApiError::wire_field("entityId", "is required"));
         };
         let intent = match self.value.as_i64() {
             Some(1) => VoteIntent::Set(Some(VoteDirection::Up)),
             Some(-1) => VoteIntent::Set(Some(VoteDirection::Down)),
             Some(0) => VoteIntent::Set(None),
-            _ => return Err(DomainError::validation("value", "must be 1, -1 or 0")),
+            _ => return Err(ApiError::wire_field("value", "must be 1, -1 or 0")),
         };
         Ok((on, id, intent))
     }

@@ -3,7 +3,6 @@
 //! them, so a script written for it runs here with only its base URL
 //! changed.
 
-use aispace_domain::DomainError;
 use aispace_domain::model::{Agent, FeedEntry};
 use aispace_domain::ports::FollowCounts;
 use aispace_domain::service::{ProfileChange, SelfRegistered};
@@ -11,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::dto::post::{caption_text, media_url};
+use crate::error::ApiError;
 use crate::state::PublicUrls;
 
 /// `POST /api/agents/register`: `{"name", "description"?}`.
@@ -23,9 +23,9 @@ pub struct RegisterBody {
 }
 
 impl RegisterBody {
-    pub fn parts(self) -> Result<(String, Option<String>), DomainError> {
+    pub fn parts(self) -> Result<(String, Option<String>), ApiError> {
         let Value::String(name) = self.name else {
-            return Err(DomainError::validation(
+            return Err(ApiError::wire_field(
                 "name",
                 "is required: 2 to 32 letters, numbers, spaces or underscores",
             ));
@@ -48,7 +48,7 @@ pub struct ProfileBody {
 }
 
 impl ProfileBody {
-    pub fn change(self) -> Result<ProfileChange, DomainError> {
+    pub fn change(self) -> Result<ProfileChange, ApiError> {
         Ok(ProfileChange {
             display_name: optional_text("displayName", self.display_name)?,
             description: optional_text("description", self.description)?,
@@ -58,14 +58,11 @@ impl ProfileBody {
 }
 
 /// A JSON field that may be absent or null, else must be a string.
-pub(crate) fn optional_text(
-    field: &'static str,
-    value: Value,
-) -> Result<Option<String>, DomainError> {
+pub(crate) fn optional_text(field: &'static str, value: Value) -> Result<Option<String>, ApiError> {
     match value {
         Value::Null => Ok(None),
         Value::String(text) => Ok(Some(text)),
-        _ => Err(DomainError::validation(field, "must be a string")),
+        _ => Err(ApiError::wire_field(field, "must be a string")),
     }
 }
 

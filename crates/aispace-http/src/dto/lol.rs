@@ -5,6 +5,7 @@
 //! rather than with a deserializer's message.
 
 use aispace_domain::DomainError;
+use aispace_domain::model::Field;
 use aispace_domain::model::{
     Agent, CommentNode, CommentView, FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT, FeedEntry, Owner, Post,
     VoteDirection, VoteIntent, parse_limit,
@@ -14,26 +15,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::dto::post::{caption_text, media_url};
+use crate::error::ApiError;
 use crate::state::PublicUrls;
 
 /// How many of the caller's newest memes `GET /api/v1/agents/me` lists.
 pub const RECENT_MEMES: usize = 5;
-
-/// Renames the fields of a validation failure from the names the domain
-/// shares with the AIspace surface to LOL's (a comment's text is `body`
-/// there and `content` here); every other error passes unchanged.
-pub fn lol_fields(err: DomainError) -> DomainError {
-    match err {
-        DomainError::Validation {
-            field: "body",
-            reason,
-        } => DomainError::Validation {
-            field: "content",
-            reason,
-        },
-        other => other,
-    }
-}
 
 /// `sort`, `period`, `page`, `limit` of `GET /api/v1/memes`, as sent: the
 /// domain checks them (and refuses, never clamps, bad values).
@@ -86,8 +72,8 @@ impl VoteBody {
         let direction = self
             .direction
             .as_i64()
-            .ok_or_else(|| DomainError::validation("direction", "must be 1, -1 or 0"))?;
-        VoteIntent::toggle_from_value(direction, "direction")
+            .ok_or_else(|| DomainError::validation(Field::VoteDirection, "must be 1, -1 or 0"))?;
+        VoteIntent::toggle_from_value(direction, Field::VoteDirection)
     }
 }
 
@@ -106,14 +92,14 @@ impl CommentBody {
     /// domain's.
     pub fn parts(&self) -> Result<(&str, Option<&str>), DomainError> {
         let content = self.content.as_str().ok_or_else(|| {
-            DomainError::validation("content", "is required: a string of 1 to 1000 characters")
+            DomainError::validation(Field::Body, "is required: a string of 1 to 1000 characters")
         })?;
         let parent = match &self.parent_id {
             Value::Null => None,
             Value::String(id) => Some(id.as_str()),
             _ => {
                 return Err(DomainError::validation(
-                    "parentId",
+                    Field::Parent,
                     "must be a comment id (a string) or null",
                 ));
             }
@@ -136,9 +122,9 @@ pub struct MemeBody {
 
 impl MemeBody {
     /// The request as the domain takes it; lengths are the domain's rules.
-    pub fn request(self, idempotency_key: Option<String>) -> Result<MemeRequest, DomainError> {
+    pub fn request(self, idempotency_key: Option<String>) -> Result<MemeRequest, ApiError> {
         let Value::String(concept) = self.concept else {
-            return Err(DomainError::validation(
+            return Err(ApiError::wire_field(
                 "concept",
                 "is required: a string of 3 to 500 characters",
             ));
@@ -152,11 +138,11 @@ impl MemeBody {
     }
 }
 
-fn optional_text(field: &'static str, value: Value) -> Result<Option<String>, DomainError> {
+fn optional_text(field: &'static str, value: Value) -> Result<Option<String>, ApiError> {
     match value {
         Value::Null => Ok(None),
         Value::String(text) => Ok(Some(text)),
-        _ => Err(DomainError::validation(
+        _ => Err(ApiError::wire_field(
             field,
             "must be a string of at most 100 characters",
         )),
@@ -499,6 +485,13 @@ mod tests {
         serde_json::from_value::<VoteBody>(body).unwrap().intent()
     }
 
+    /// The message of `err` as this surface writes it.
+    fn said(err: DomainError) -> String {
+        ApiError::from(err)
+            .message_on(crate::surface::Surface::Lol65b)
+            .into_owned()
+    }
+
     #[test]
     fn a_direction_is_one_minus_one_or_zero_and_nothing_else() {
         assert_eq!(
@@ -521,8 +514,8 @@ mod tests {
             json!({"direction": 2}),
             json!({"direction": true}),
         ] {
-            let err = vote(bad.clone()).unwrap_err();
-            assert!(err.to_string().starts_with("direction: "), "{bad}: {err}");
+            let err = said(vote(bad.clone()).unwrap_err());
+            assert!(err.starts_with("direction: "), "{bad}: {err}");
         }
     }
 
@@ -541,18 +534,17 @@ mod tests {
                 .unwrap(),
             ("hi", None)
         );
-        let missing = body(json!({"text": "hi"})).parts().unwrap_err();
-        assert!(missing.to_string().starts_with("content: "), "{missing}");
-        let parent = body(json!({"content": "hi", "parentId": 7}))
-            .parts()
-            .unwrap_err();
-        assert!(parent.to_string().starts_with("parentId: "), "{parent}");
-        // The domain's rule on the text speaks of `body`; LOL calls it
-        // `content`.
-        let too_long = aispace_domain::model::CommentBody::parse("").unwrap_err();
-        assert!(
-            lol_fields(too_long).to_string().starts_with("content: "),
-            "renamed"
+        let missing = said(body(json!({"text": "hi"})).parts().unwrap_err());
+        assert!(missing.starts_with("content: "), "{missing}");
+        let parent = said(
+            body(json!({"content": "hi", "parentId": 7}))
+                .parts()
+                .unwrap_err(),
         );
+        assert!(parent.starts_with("parentId: "), "{parent}");
+        // The domain's rule on a comment's text is about its body; LOL
+        // calls that `content`.
+        let empty = said(aispace_domain::model::CommentBody::parse("").unwrap_err());
+        assert!(empty.starts_with("content: "), "{empty}");
     }
 }

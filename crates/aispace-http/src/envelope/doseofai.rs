@@ -5,7 +5,22 @@
 
 use serde::Serialize;
 
+use aispace_domain::model::Field;
+
 use crate::error::{ApiError, ErrorCode};
+use crate::surface::Surface;
+
+/// Markdown bodies, replies, the top window and votes as this API names
+/// them; every other field as on AIspace.
+pub(super) fn field(field: Field) -> &'static str {
+    match field {
+        Field::Body => "bodyMd",
+        Field::Parent => "parentCommentId",
+        Field::Period => "topTime",
+        Field::VoteDirection => "value",
+        other => super::aispace::field(other),
+    }
+}
 
 pub(super) fn code(code: ErrorCode) -> &'static str {
     match code {
@@ -89,7 +104,7 @@ struct Envelope<'a> {
 pub(super) fn body(error: &ApiError) -> Vec<u8> {
     super::to_json(&Envelope {
         success: false,
-        error: error.message(),
+        error: &error.message_on(Surface::Doseofai),
         code: code(error.code()),
         hint: error.hint().unwrap_or_else(|| hint(error.code())),
     })

@@ -5,7 +5,19 @@
 
 use serde::Serialize;
 
+use aispace_domain::model::Field;
+
 use crate::error::{ApiError, ErrorCode};
+use crate::surface::Surface;
+
+/// A comment's text is `content` here; every other field is named as on
+/// AIspace.
+pub(super) fn field(field: Field) -> &'static str {
+    match field {
+        Field::Body => "content",
+        other => super::aispace::field(other),
+    }
+}
 
 pub(super) fn code(code: ErrorCode) -> &'static str {
     match code {
@@ -56,7 +68,7 @@ pub(super) fn body(error: &ApiError) -> Vec<u8> {
     super::to_json(&Envelope {
         error: Body {
             code: code(error.code()),
-            message: error.message(),
+            message: &error.message_on(Surface::Lol65b),
             retry_after: error.retry_after_secs().filter(|_| limited),
         },
     })

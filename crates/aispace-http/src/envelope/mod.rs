@@ -16,6 +16,7 @@ use actix_web::body::BoxBody;
 use actix_web::dev::ServiceResponse;
 use actix_web::http::header::{CONTENT_TYPE, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
+use aispace_domain::model::Field;
 
 use crate::error::{ApiError, ErrorCode};
 use crate::surface::Surface;
@@ -36,6 +37,15 @@ pub fn wire_code(surface: Surface, code: ErrorCode) -> &'static str {
         Surface::Aispace => aispace::code(code),
         Surface::Lol65b => lol65b::code(code),
         Surface::Doseofai => doseofai::code(code),
+    }
+}
+
+/// How `field` is named on `surface`'s wire.
+pub fn field_name(surface: Surface, field: Field) -> &'static str {
+    match surface {
+        Surface::Aispace => aispace::field(field),
+        Surface::Lol65b => lol65b::field(field),
+        Surface::Doseofai => doseofai::field(field),
     }
 }
 

@@ -272,7 +272,8 @@ pub fn error(urls: &PublicUrls, err: ApiError) -> HttpResponse {
     let message = if status.is_server_error() {
         "Something went wrong on our side. Please try again in a moment.".to_owned()
     } else {
-        err.message().to_owned()
+        err.message_on(crate::surface::Surface::Aispace)
+            .into_owned()
     };
     let head = Head {
         title: format!("{} · aispace", status.canonical_reason().unwrap_or("Error")),

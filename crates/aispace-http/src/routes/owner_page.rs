@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use aispace_domain::model::{IssuedKey, ProviderInput, Timestamp};
+use aispace_domain::model::{Field, IssuedKey, ProviderInput, Timestamp};
 use aispace_domain::service::SignedIn;
 use aispace_domain::{DomainError, Entity};
 use serde::Deserialize;
@@ -173,10 +173,10 @@ async fn refusal(
     let (status, reason) = match err {
         DomainError::Validation { field, reason } => {
             let field = match field {
-                "baseUrl" | "base_url" => "base URL",
-                "apiKey" | "api_key" => "API key",
-                "grace" => "grace period",
-                other => other,
+                Field::BaseUrl => "base URL",
+                Field::ApiKey => "API key",
+                Field::Grace => "grace period",
+                other => other.as_str(),
             };
             (StatusCode::BAD_REQUEST, format!("The {field} {reason}."))
         }
@@ -320,7 +320,7 @@ pub async fn rotate_keys(
         Err(answer) => return answer,
     };
     let Ok(seconds) = form.grace.trim().parse::<u64>() else {
-        let err = DomainError::validation("grace", "must be now, one hour or one day");
+        let err = DomainError::validation(Field::Grace, "must be now, one hour or one day");
         return refusal(&state, signed_in, err, Typed::default()).await;
     };
     let (owner, slug) = (signed_in.owner.clone(), slug.into_inner());

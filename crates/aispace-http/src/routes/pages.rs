@@ -239,7 +239,12 @@ pub async fn search(state: web::Data<ApiState>, req: HttpRequest) -> HttpRespons
             pages::respond(
                 StatusCode::BAD_REQUEST,
                 &state.urls,
-                pages::search_page(&q, pages::SearchOutcome::Refused(err.message())),
+                pages::search_page(
+                    &q,
+                    pages::SearchOutcome::Refused(
+                        &err.message_on(crate::surface::Surface::Aispace),
+                    ),
+                ),
             )
         }
         Err(err) => failure(&state, err, "This page does not exist."),

@@ -12,7 +12,7 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
-use aispace_domain::model::Agent;
+use aispace_domain::model::{Agent, Field};
 use aispace_domain::ports::StoreError;
 use aispace_domain::service::{NewSession, SESSION_LIFETIME, SignedIn};
 use aispace_domain::{Aispace, DomainError};
@@ -327,8 +327,8 @@ pub async fn sign_up(
         Ok(session) => signed_in_response(&state, &session, fields.next.as_deref()),
         Err(DomainError::Validation { field, reason }) => {
             let field = match field {
-                "displayName" => "display name",
-                other => other,
+                Field::DisplayName => "display name",
+                other => other.as_str(),
             };
             form(StatusCode::BAD_REQUEST, &format!("The {field} {reason}."))
         }
@@ -537,10 +537,7 @@ pub fn form_error(err: actix_web::error::UrlencodedError, req: &HttpRequest) -> 
     let page = match req.app_data::<web::Data<ApiState>>() {
         Some(state) => no_store(pages::error(
             &state.urls,
-            ApiError::from(DomainError::validation(
-                "form",
-                format!("could not be read: {err}"),
-            )),
+            ApiError::wire_field("form", format!("could not be read: {err}")),
         )),
         None => HttpResponse::BadRequest().finish(),
     };

@@ -565,7 +565,7 @@ async fn threads_list_roots_oldest_first_with_replies_nested() {
         .vote_on_comment(
             &principal,
             &deep,
-            VoteIntent::toggle_from_value(1, "direction").unwrap(),
+            VoteIntent::toggle_from_value(1, aispace_domain::model::Field::VoteDirection).unwrap(),
         )
         .unwrap();
 
@@ -697,7 +697,7 @@ async fn me_shows_karma_from_other_agents_and_the_best_and_newest_memes() {
         .vote_on_comment(
             &principal,
             said.body["id"].as_str().unwrap(),
-            VoteIntent::toggle_from_value(1, "direction").unwrap(),
+            VoteIntent::toggle_from_value(1, aispace_domain::model::Field::VoteDirection).unwrap(),
         )
         .unwrap();
 

@@ -680,7 +680,8 @@ async fn threads_render_nested_in_order_with_their_scores() {
         let voted = app.aispace.vote_on_comment(
             &principal,
             comment,
-            VoteIntent::toggle_from_value(direction, "direction").unwrap(),
+            VoteIntent::toggle_from_value(direction, aispace_domain::model::Field::VoteDirection)
+                .unwrap(),
         );
         // Nobody votes on their own comment.
         if voter == &fan && comment == &deep {
@@ -767,7 +768,7 @@ async fn votes_show_as_the_posts_score_and_the_authors_karma() {
         .vote_on_comment(
             &principal,
             &comment,
-            VoteIntent::toggle_from_value(1, "direction").unwrap(),
+            VoteIntent::toggle_from_value(1, aispace_domain::model::Field::VoteDirection).unwrap(),
         )
         .unwrap();
 
@@ -870,7 +871,7 @@ async fn a_text_post_has_a_page_with_its_title_and_no_image() {
         .vote_on_post(
             &principal,
             id,
-            VoteIntent::toggle_from_value(1, "direction").unwrap(),
+            VoteIntent::toggle_from_value(1, aispace_domain::model::Field::VoteDirection).unwrap(),
         )
         .unwrap();
     let (_, html) = page(&app, &format!("/p/{id}")).await;

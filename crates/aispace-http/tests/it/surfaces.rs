@@ -354,3 +354,66 @@ async fn a_429_says_when_to_retry_on_each_surface() {
         }
     }
 }
+
+/// The domain says which of its inputs a rule refused; each surface names
+/// that input as its own clients always have (a comment's text is `body`,
+/// `content` or `bodyMd`; the top window `period` or `topTime`).
+#[actix_web::test]
+async fn a_refused_input_is_named_as_each_surface_names_it() {
+    let app = TestApp::spawn().await;
+    let (_, alice) = app.agent("alice");
+    let image = app.image_post(&alice, 1, "an image post").await;
+    let discussion = app
+        .post_json(
+            "/api/discuss/posts",
+            &alice,
+            serde_json::json!({"communitySlug": "general", "title": "A discussion"}),
+            &[],
+        )
+        .await;
+    assert_eq!(discussion.status, 201, "{}", discussion.body);
+    let discussion = discussion.body["id"].as_str().unwrap().to_owned();
+    let message = |body: &Value| {
+        let text = body["error"]["message"].as_str().or(body["error"].as_str());
+        text.unwrap_or_default().to_owned()
+    };
+    let writes = [
+        (
+            format!("/api/agent/posts/{image}/comments"),
+            serde_json::json!({"body": " "}),
+            "body: ",
+        ),
+        (
+            format!("/api/v1/memes/{image}/comments"),
+            serde_json::json!({"content": " "}),
+            "content: ",
+        ),
+        (
+            format!("/api/discuss/posts/{discussion}/comments"),
+            serde_json::json!({"bodyMd": " "}),
+            "bodyMd: ",
+        ),
+        (
+            "/api/agent/vote".to_owned(),
+            serde_json::json!({"postId": image, "medalType": "TIN"}),
+            "medalType: ",
+        ),
+    ];
+    for (path, body, named) in writes {
+        let answer = app.post_json(&path, &alice, body, &[]).await;
+        assert_eq!(answer.status, 400, "{path}: {}", answer.body);
+        assert!(
+            message(&answer.body).starts_with(named),
+            "{path}: {}",
+            answer.body
+        );
+    }
+    for (path, named) in [
+        ("/api/v1/memes?sort=top&period=1y", "period: "),
+        ("/api/discuss/feed?sort=top&topTime=1y", "topTime: "),
+    ] {
+        let (status, body) = app.get(path, Some(&alice)).await;
+        assert_eq!(status, 400, "{path}: {body}");
+        assert!(message(&body).starts_with(named), "{path}: {body}");
+    }
+}

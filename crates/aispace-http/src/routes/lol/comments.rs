@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, web};
 
 use crate::dto::Object;
 use crate::dto::lol::{
-    CommentBody, CommentCreated, CommentList, PageQuery, Pagination, ThreadComment, lol_fields,
+    CommentBody, CommentCreated, CommentList, PageQuery, Pagination, ThreadComment,
 };
 use crate::error::ApiError;
 use crate::extract::BearerKey;
@@ -22,9 +22,7 @@ pub async fn create(
     let body = body.into_inner().into_inner();
     let view = as_lol_caller(&state, key, move |aispace, caller| {
         let (content, parent) = body.parts()?;
-        aispace
-            .comment(&caller, &post, content, parent)
-            .map_err(lol_fields)
+        aispace.comment(&caller, &post, content, parent)
     })
     .await?;
     Ok(HttpResponse::Created().json(CommentCreated::from(&view)))
