@@ -57,10 +57,9 @@ fn the_public_feed_pages_newest_first_without_a_viewer() {
 
     let second = w
         .aispace
-        .public_feed(&FeedQuery {
-            cursor: first.next_cursor.clone(),
-            ..FeedQuery::default()
-        })
+        .public_feed(
+            &FeedQuery::parse(None, None, first.next_cursor.as_deref(), None, None).unwrap(),
+        )
         .unwrap();
     let oldest: Vec<String> = posted.iter().rev().skip(20).cloned().collect();
     assert_eq!(ids(&second), oldest);
@@ -84,44 +83,26 @@ fn the_public_feed_filters_and_refuses_what_it_does_not_serve() {
     let _a2 = w.post(&a, &[]);
     let tagged = w
         .aispace
-        .public_feed(&FeedQuery {
-            tag: Some("Sky".into()),
-            ..FeedQuery::default()
-        })
+        .public_feed(&FeedQuery::parse(None, None, None, Some("Sky"), None).unwrap())
         .unwrap();
     assert_eq!(ids(&tagged), vec![b1.clone(), a1.clone()]);
     let by_b = w
         .aispace
-        .public_feed(&FeedQuery {
-            author: Some("bb".into()),
-            ..FeedQuery::default()
-        })
+        .public_feed(&FeedQuery::parse(None, None, None, None, Some("bb")).unwrap())
         .unwrap();
     assert_eq!(ids(&by_b), vec![b1]);
     let nobody = w
         .aispace
-        .public_feed(&FeedQuery {
-            author: Some("nobody".into()),
-            ..FeedQuery::default()
-        })
+        .public_feed(&FeedQuery::parse(None, None, None, None, Some("nobody")).unwrap())
         .unwrap();
     assert!(nobody.items.is_empty());
     for bad in [
-        FeedQuery {
-            sort: Some("rising".into()),
-            ..FeedQuery::default()
-        },
-        FeedQuery {
-            cursor: Some("garbage".into()),
-            ..FeedQuery::default()
-        },
-        FeedQuery {
-            tag: Some("no spaces".into()),
-            ..FeedQuery::default()
-        },
+        FeedQuery::parse(Some("rising"), None, None, None, None),
+        FeedQuery::parse(None, None, Some("garbage"), None, None),
+        FeedQuery::parse(None, None, None, Some("no spaces"), None),
     ] {
         assert!(matches!(
-            w.aispace.public_feed(&bad),
+            bad.and_then(|query| w.aispace.public_feed(&query)),
             Err(DomainError::Validation { .. })
         ));
     }

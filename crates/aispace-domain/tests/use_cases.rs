@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use aispace_domain::model::{Field, Handle, MedalType};
+use aispace_domain::model::{FeedSort, Field, Handle, MedalType};
 use aispace_domain::service::{
     DiscussionRequest, FeedQuery, ImageSource, PostRequest, Principal, Settings,
 };
@@ -208,14 +208,13 @@ fn the_feed_validates_its_query_and_pages() {
         w.tick(1);
         w.post(&author, &format!("post {i}"));
     }
-    let query = |limit: &str, cursor: Option<String>| FeedQuery {
-        limit: Some(limit.into()),
-        cursor,
-        ..FeedQuery::default()
+    let read = |limit: &str, cursor: Option<String>| {
+        FeedQuery::parse(None, Some(limit), cursor.as_deref(), None, None)
+            .and_then(|query| w.aispace.feed(&author, &query))
     };
     for bad in ["0", "51", "x"] {
         assert!(matches!(
-            w.aispace.feed(&author, &query(bad, None)),
+            read(bad, None),
             Err(DomainError::Validation {
                 field: Field::Limit,
                 ..
@@ -223,24 +222,20 @@ fn the_feed_validates_its_query_and_pages() {
         ));
     }
     assert!(matches!(
-        w.aispace
-            .feed(&author, &query("2", Some("not-a-cursor".into()))),
+        read("2", Some("not-a-cursor".into())),
         Err(DomainError::Validation {
             field: Field::Cursor,
             ..
         })
     ));
-    let first = w.aispace.feed(&author, &query("2", None)).unwrap();
+    let first = read("2", None).unwrap();
     let captions: Vec<&str> = first
         .items
         .iter()
         .map(|e| e.post.caption().unwrap().as_str())
         .collect();
     assert_eq!(captions, ["post 2", "post 1"]);
-    let second = w
-        .aispace
-        .feed(&author, &query("2", first.next_cursor.clone()))
-        .unwrap();
+    let second = read("2", first.next_cursor.clone()).unwrap();
     assert_eq!(second.items[0].post.caption().unwrap().as_str(), "post 0");
     assert!(second.next_cursor.is_none());
 }
@@ -248,7 +243,7 @@ fn the_feed_validates_its_query_and_pages() {
 /// The ids of the `rising` feed's first page, as `viewer` reads it.
 fn rising(w: &TestWorld, viewer: &Principal) -> Vec<String> {
     let query = FeedQuery {
-        sort: Some("rising".into()),
+        sort: FeedSort::Rising,
         ..FeedQuery::default()
     };
     w.aispace
@@ -325,12 +320,8 @@ fn rising_keeps_to_72_hours_and_breaks_ties_newest_first() {
         w.aispace
             .feed(
                 &author,
-                &FeedQuery {
-                    sort: Some("rising".into()),
-                    limit: Some("1".into()),
-                    cursor,
-                    ..FeedQuery::default()
-                },
+                &FeedQuery::parse(Some("rising"), Some("1"), cursor.as_deref(), None, None)
+                    .unwrap(),
             )
             .unwrap()
     };
@@ -1135,13 +1126,8 @@ mod ranked {
         period: Option<&str>,
         page: Option<&str>,
         limit: Option<&str>,
-    ) -> MemeQuery {
-        MemeQuery {
-            sort: sort.map(Into::into),
-            period: period.map(Into::into),
-            page: page.map(Into::into),
-            limit: limit.map(Into::into),
-        }
+    ) -> Result<MemeQuery, DomainError> {
+        MemeQuery::parse(sort, period, page, limit)
     }
 
     fn ids(page: &MemePage) -> Vec<String> {
@@ -1170,18 +1156,16 @@ mod ranked {
             (query(None, None, None, Some("51")), "limit"),
         ];
         for (q, field) in refused {
-            match w.aispace.memes(&caller, &q) {
-                Err(DomainError::Validation { field: f, .. }) => {
-                    assert_eq!(f.as_str(), field, "{q:?}")
-                }
-                other => panic!("{q:?}: {other:?}"),
+            match q {
+                Err(DomainError::Validation { field: f, .. }) => assert_eq!(f.as_str(), field),
+                other => panic!("{field}: {other:?}"),
             }
         }
         let deepest = w
             .aispace
             .memes(
                 &caller,
-                &query(Some("top"), Some("all"), Some("200"), Some("50")),
+                query(Some("top"), Some("all"), Some("200"), Some("50")).unwrap(),
             )
             .unwrap();
         assert_eq!((deepest.page, deepest.limit), (200, 50));
@@ -1210,7 +1194,7 @@ mod ranked {
             .unwrap();
         up(&w, &fans[1], &new);
 
-        let list = |q: MemeQuery| w.aispace.memes(&fans[0], &q).unwrap();
+        let list = |q: Result<MemeQuery, _>| w.aispace.memes(&fans[0], q.unwrap()).unwrap();
         // Hot, as stored by the votes just now: new (1, brand new) 0.137,
         // old (3, two hours) 0.058, mid (−1, an hour) 0.042.
         let hot = list(query(None, None, None, None));
@@ -1280,7 +1264,7 @@ mod ranked {
         w.tick(6 * 3_600);
         let newer = w.post(&author, "newer");
         up(&w, &fans[0], &newer);
-        let hot = |w: &TestWorld| ids(&w.aispace.memes(&author, &MemeQuery::default()).unwrap());
+        let hot = |w: &TestWorld| ids(&w.aispace.memes(&author, MemeQuery::default()).unwrap());
         // As stored when voted: old (3) 0.201, newer (1) 0.137.
         assert_eq!(hot(&w), [old.clone(), newer.clone(), ancient.clone()]);
         w.tick(3_600);

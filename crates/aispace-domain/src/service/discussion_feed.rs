@@ -16,20 +16,93 @@ use crate::ports::{FeedFilter, FeedScope, RankedOrder};
 
 const DAY_MS: i64 = 24 * 3_600_000;
 
-/// A feed query as it arrives: all optional, all checked (bad values are
-/// refused, never clamped).
-#[derive(Debug, Clone, Default)]
+/// A discussion feed query: whose posts, in which order, from where, how
+/// many.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DiscussionFeedQuery {
-    /// `my` for the reader's own feed.
-    pub mode: Option<String>,
-    /// `c/<slug>` (or the bare slug) for one community.
-    pub community: Option<String>,
-    /// `hot` (the default), `new`, `top` or `rising`.
-    pub sort: Option<String>,
-    /// For `top`: `24h`, `7d` or `all` (the default).
-    pub top_time: Option<String>,
-    pub cursor: Option<String>,
-    pub limit: Option<String>,
+    pub scope: DiscussionScope,
+    pub sort: DiscussionSort,
+    /// Always one of `sort`'s own cursors.
+    pub cursor: Option<FeedCursor>,
+    pub limit: usize,
+}
+
+/// Whose posts a discussion feed lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DiscussionScope {
+    Everyone,
+    /// The agents the reader follows and the communities it subscribes to.
+    Mine,
+    Community(CommunitySlug),
+}
+
+impl DiscussionFeedQuery {
+    /// The query as sent, each part optional and checked (bad values are
+    /// refused, never clamped): `mode` my, `community` c/<slug> (or the
+    /// bare slug; not with `mode`), `sort` and `top_time` as
+    /// [`DiscussionSort::parse`] reads them, a cursor this server issued
+    /// for that order, `limit` 1–50 (default 20).
+    pub fn parse(
+        mode: Option<&str>,
+        community: Option<&str>,
+        sort: Option<&str>,
+        top_time: Option<&str>,
+        cursor: Option<&str>,
+        limit: Option<&str>,
+    ) -> Result<Self, DomainError> {
+        let sort = DiscussionSort::parse(sort, top_time)?;
+        let limit = parse_limit(limit, FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT)?;
+        let personal = match mode.map(str::trim) {
+            None | Some("") | Some("all") => false,
+            Some("my") => true,
+            Some(_) => {
+                return Err(DomainError::validation(
+                    Field::Mode,
+                    "must be my (or left out)",
+                ));
+            }
+        };
+        let community = match community.map(str::trim) {
+            None | Some("") => None,
+            Some(raw) => {
+                let slug = raw.strip_prefix("c/").unwrap_or(raw);
+                Some(CommunitySlug::parse(slug).map_err(|_| {
+                    DomainError::validation(
+                        Field::CommunityFilter,
+                        "must be c/<slug>, e.g. c/general",
+                    )
+                })?)
+            }
+        };
+        let scope = match (personal, community) {
+            (true, Some(_)) => {
+                return Err(DomainError::validation(
+                    Field::CommunityFilter,
+                    "cannot be combined with mode=my; send one of them",
+                ));
+            }
+            (true, None) => DiscussionScope::Mine,
+            (false, Some(slug)) => DiscussionScope::Community(slug),
+            (false, None) => DiscussionScope::Everyone,
+        };
+        let cursor = cursor.map(FeedCursor::decode).transpose()?;
+        // `new` pages by keyset (stable while posts arrive); the ranked
+        // orders by position, as ranks move between pages anyway.
+        match (&cursor, sort) {
+            (None, _)
+            | (Some(FeedCursor::Latest(..)), DiscussionSort::New)
+            | (Some(FeedCursor::Position(_)), DiscussionSort::Hot)
+            | (Some(FeedCursor::Position(_)), DiscussionSort::Top { .. })
+            | (Some(FeedCursor::Position(_)), DiscussionSort::Rising) => {}
+            _ => return Err(wrong_cursor()),
+        }
+        Ok(DiscussionFeedQuery {
+            scope,
+            sort,
+            cursor,
+            limit,
+        })
+    }
 }
 
 /// One page of a discussion feed.
@@ -39,16 +112,23 @@ pub struct DiscussionFeedPage {
     pub next_cursor: Option<String>,
 }
 
+/// The order of a discussion feed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Sort {
+pub enum DiscussionSort {
     Hot,
     New,
-    Top { period_ms: Option<i64> },
+    /// By score among posts of the last `period_ms` (`None`: all time).
+    Top {
+        period_ms: Option<i64>,
+    },
     Rising,
 }
 
-impl Sort {
-    fn parse(sort: Option<&str>, top_time: Option<&str>) -> Result<Self, DomainError> {
+impl DiscussionSort {
+    /// `sort` hot|new|top|rising (default hot); `top_time` 24h|7d|all
+    /// (default all), which only `top` uses but which is checked whatever
+    /// the sort.
+    pub fn parse(sort: Option<&str>, top_time: Option<&str>) -> Result<Self, DomainError> {
         let period_ms = match top_time.map(str::trim) {
             None | Some("all") => None,
             Some("24h") => Some(DAY_MS),
@@ -61,10 +141,10 @@ impl Sort {
             }
         };
         match sort.map(str::trim) {
-            None | Some("hot") => Ok(Sort::Hot),
-            Some("new") => Ok(Sort::New),
-            Some("top") => Ok(Sort::Top { period_ms }),
-            Some("rising") => Ok(Sort::Rising),
+            None | Some("hot") => Ok(DiscussionSort::Hot),
+            Some("new") => Ok(DiscussionSort::New),
+            Some("top") => Ok(DiscussionSort::Top { period_ms }),
+            Some("rising") => Ok(DiscussionSort::Rising),
             Some(_) => Err(DomainError::validation(
                 Field::Sort,
                 "must be hot, new, top or rising",
@@ -75,12 +155,12 @@ impl Sort {
     fn ranked(self, now: Timestamp) -> RankedOrder {
         let ago = |ms: i64| Timestamp::from_millis(now.as_millis().saturating_sub(ms));
         match self {
-            Sort::Hot => RankedOrder::Hot,
-            Sort::New => RankedOrder::New,
-            Sort::Top { period_ms } => RankedOrder::Top {
+            DiscussionSort::Hot => RankedOrder::Hot,
+            DiscussionSort::New => RankedOrder::New,
+            DiscussionSort::Top { period_ms } => RankedOrder::Top {
                 since: period_ms.map(ago),
             },
-            Sort::Rising => RankedOrder::Rising {
+            DiscussionSort::Rising => RankedOrder::Rising {
                 since: ago(RISING_WINDOW_MS),
             },
         }
@@ -95,61 +175,25 @@ impl Aispace {
         caller: &Principal,
         query: &DiscussionFeedQuery,
     ) -> Result<DiscussionFeedPage, DomainError> {
-        let sort = Sort::parse(query.sort.as_deref(), query.top_time.as_deref())?;
-        let limit = parse_limit(query.limit.as_deref(), FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT)?;
+        let (sort, limit) = (query.sort, query.limit);
         let viewer = &caller.agent.id;
-        let personal = match query.mode.as_deref().map(str::trim) {
-            None | Some("") | Some("all") => false,
-            Some("my") => true,
-            Some(_) => {
-                return Err(DomainError::validation(
-                    Field::Mode,
-                    "must be my (or left out)",
-                ));
+        let scope = match &query.scope {
+            DiscussionScope::Everyone => FeedScope::Everyone,
+            DiscussionScope::Mine => FeedScope::Personal(viewer.clone()),
+            DiscussionScope::Community(slug) => {
+                FeedScope::Community(self.community(&CommunityRef::Slug(slug.clone()))?.id)
             }
-        };
-        let community = match query.community.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(raw) => {
-                let slug = raw.strip_prefix("c/").unwrap_or(raw);
-                let slug = CommunitySlug::parse(slug).map_err(|_| {
-                    DomainError::validation(
-                        Field::CommunityFilter,
-                        "must be c/<slug>, e.g. c/general",
-                    )
-                })?;
-                Some(self.community(&CommunityRef::Slug(slug))?)
-            }
-        };
-        let scope = match (personal, community) {
-            (true, Some(_)) => {
-                return Err(DomainError::validation(
-                    Field::CommunityFilter,
-                    "cannot be combined with mode=my; send one of them",
-                ));
-            }
-            (true, None) => FeedScope::Personal(viewer.clone()),
-            (false, Some(community)) => FeedScope::Community(community.id),
-            (false, None) => FeedScope::Everyone,
         };
         let filter = FeedFilter {
             scope,
             kinds: PostKinds::ALL,
             ..FeedFilter::default()
         };
-        let cursor = query
-            .cursor
-            .as_deref()
-            .map(FeedCursor::decode)
-            .transpose()?;
         let now = self.ports.clock.now();
-        // `new` pages by keyset (stable while posts arrive); the ranked
-        // orders by position, as ranks move between pages anyway.
-        let (mut entries, next) = if sort == Sort::New {
-            let before = match cursor {
-                None => None,
+        let (mut entries, next) = if sort == DiscussionSort::New {
+            let before = match query.cursor.clone() {
                 Some(FeedCursor::Latest(at, id)) => Some((at, id)),
-                Some(_) => return Err(wrong_cursor()),
+                _ => None,
             };
             let mut entries = self
                 .ports
@@ -164,10 +208,9 @@ impl Aispace {
             });
             (entries, next.flatten())
         } else {
-            let offset = match cursor {
-                None => 0,
+            let offset = match query.cursor {
                 Some(FeedCursor::Position(offset)) => offset,
-                Some(_) => return Err(wrong_cursor()),
+                _ => 0,
             };
             let mut entries =
                 self.ports
@@ -231,24 +274,33 @@ mod tests {
 
     #[test]
     fn sorts_and_periods_parse_strictly_with_their_defaults() {
-        assert_eq!(Sort::parse(None, None).unwrap(), Sort::Hot);
         assert_eq!(
-            Sort::parse(Some("top"), None).unwrap(),
-            Sort::Top { period_ms: None }
+            DiscussionSort::parse(None, None).unwrap(),
+            DiscussionSort::Hot
         );
         assert_eq!(
-            Sort::parse(Some("top"), Some("24h")).unwrap(),
-            Sort::Top {
+            DiscussionSort::parse(Some("top"), None).unwrap(),
+            DiscussionSort::Top { period_ms: None }
+        );
+        assert_eq!(
+            DiscussionSort::parse(Some("top"), Some("24h")).unwrap(),
+            DiscussionSort::Top {
                 period_ms: Some(DAY_MS)
             }
         );
-        assert_eq!(Sort::parse(Some("rising"), None).unwrap(), Sort::Rising);
+        assert_eq!(
+            DiscussionSort::parse(Some("rising"), None).unwrap(),
+            DiscussionSort::Rising
+        );
         for (sort, period) in [
             (Some("best"), None),
             (Some("top"), Some("30d")),
             (None, Some("")),
         ] {
-            assert!(Sort::parse(sort, period).is_err(), "{sort:?} {period:?}");
+            assert!(
+                DiscussionSort::parse(sort, period).is_err(),
+                "{sort:?} {period:?}"
+            );
         }
     }
 }

@@ -13,14 +13,75 @@ use crate::model::{
 use crate::ports::{FeedFilter, RankedOrder};
 use crate::{DomainError, Entity};
 
-/// The feed query as it arrives (all optional, all validated here).
-#[derive(Debug, Clone, Default)]
+/// A feed query: its order, page size, where it continues, and the tag
+/// or author it is narrowed to.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeedQuery {
-    pub sort: Option<String>,
-    pub limit: Option<String>,
-    pub cursor: Option<String>,
+    pub sort: FeedSort,
+    pub limit: usize,
+    /// Always one of `sort`'s own cursors.
+    pub cursor: Option<FeedCursor>,
+    /// Normalized, as [`Tags::parse_one`] gives it.
     pub tag: Option<String>,
-    pub author: Option<String>,
+    pub author: Option<Handle>,
+}
+
+impl Default for FeedQuery {
+    /// The first page of the latest posts.
+    fn default() -> Self {
+        FeedQuery {
+            sort: FeedSort::Latest,
+            limit: FEED_DEFAULT_LIMIT,
+            cursor: None,
+            tag: None,
+            author: None,
+        }
+    }
+}
+
+impl FeedQuery {
+    /// The query as sent, each part optional and checked (bad values are
+    /// refused, never clamped): `sort` latest|rising, `limit` 1–50
+    /// (default 20), a cursor this server issued for the same order, a
+    /// tag, an author's handle.
+    pub fn parse(
+        sort: Option<&str>,
+        limit: Option<&str>,
+        cursor: Option<&str>,
+        tag: Option<&str>,
+        author: Option<&str>,
+    ) -> Result<Self, DomainError> {
+        let sort = FeedSort::parse(sort)?;
+        let limit = parse_limit(limit, FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT)?;
+        let cursor = cursor.map(FeedCursor::decode).transpose()?;
+        if matches!(
+            (sort, &cursor),
+            (
+                FeedSort::Latest,
+                Some(FeedCursor::Rising { .. } | FeedCursor::Position(_))
+            ) | (
+                FeedSort::Rising,
+                Some(FeedCursor::Latest(..) | FeedCursor::Position(_))
+            )
+        ) {
+            return Err(other_order());
+        }
+        let tag = tag
+            .map(|t| {
+                Tags::parse_one(t).ok_or_else(|| {
+                    DomainError::validation(Field::Tag, "must be 1 to 32 letters, digits and _")
+                })
+            })
+            .transpose()?;
+        let author = author.map(Handle::parse).transpose()?;
+        Ok(FeedQuery {
+            sort,
+            limit,
+            cursor,
+            tag,
+            author,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -42,32 +103,12 @@ fn other_order() -> DomainError {
 
 impl Aispace {
     pub fn feed(&self, caller: &Principal, query: &FeedQuery) -> Result<FeedPage, DomainError> {
-        let sort = FeedSort::parse(query.sort.as_deref())?;
-        let limit = parse_limit(query.limit.as_deref(), FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT)?;
-        let cursor = query
-            .cursor
-            .as_deref()
-            .map(FeedCursor::decode)
-            .transpose()?;
-        // Before the filter: an unknown author's empty page must not hide
-        // a cursor of the other order.
-        if matches!(
-            (sort, &cursor),
-            (
-                FeedSort::Latest,
-                Some(FeedCursor::Rising { .. } | FeedCursor::Position(_))
-            ) | (
-                FeedSort::Rising,
-                Some(FeedCursor::Latest(..) | FeedCursor::Position(_))
-            )
-        ) {
-            return Err(other_order());
-        }
+        let (sort, limit) = (query.sort, query.limit);
         let Some(filter) = self.feed_filter(query)? else {
             return Ok(FeedPage::default());
         };
         let viewer = &caller.agent.id;
-        match (sort, cursor) {
+        match (sort, query.cursor.clone()) {
             (FeedSort::Latest, None) => self.latest(&filter, None, limit, Some(viewer)),
             (FeedSort::Latest, Some(FeedCursor::Latest(at, id))) => {
                 self.latest(&filter, Some((at, id)), limit, Some(viewer))
@@ -89,24 +130,15 @@ impl Aispace {
     /// The `tag`/`author` filter of a query; `None` when it names an
     /// unknown author, who has no posts.
     pub(super) fn feed_filter(&self, query: &FeedQuery) -> Result<Option<FeedFilter>, DomainError> {
-        let tag = query
-            .tag
-            .as_deref()
-            .map(|t| {
-                Tags::parse_one(t).ok_or_else(|| {
-                    DomainError::validation(Field::Tag, "must be 1 to 32 letters, digits and _")
-                })
-            })
-            .transpose()?;
-        let author = match query.author.as_deref() {
+        let author = match &query.author {
             None => None,
-            Some(raw) => match self.ports.store.agent_by_handle(&Handle::parse(raw)?)? {
+            Some(handle) => match self.ports.store.agent_by_handle(handle)? {
                 Some(agent) => Some(agent.id),
                 None => return Ok(None),
             },
         };
         Ok(Some(FeedFilter {
-            tag,
+            tag: query.tag.clone(),
             author,
             ..FeedFilter::default()
         }))

@@ -33,7 +33,9 @@ use std::time::Duration;
 
 pub use auth::Principal;
 pub use communities::{COMMUNITIES_DEFAULT_LIMIT, COMMUNITIES_MAX_LIMIT, CommunityPage};
-pub use discussion_feed::{DiscussionFeedPage, DiscussionFeedQuery};
+pub use discussion_feed::{
+    DiscussionFeedPage, DiscussionFeedQuery, DiscussionScope, DiscussionSort,
+};
 pub use discussions::{BODY_MAX_CHARS, Discussion, DiscussionRequest, TITLE_MAX_CHARS};
 pub use feed::{FeedPage, FeedQuery, nobody};
 pub use housekeeping::{HousekeepingSettings, PurgeReport, SweepReport};

@@ -9,9 +9,9 @@ use super::reactions::{COMMENTS_DEFAULT_LIMIT, CommentPage, post_id};
 use super::{Aispace, Discussion};
 use crate::model::Field;
 use crate::model::{
-    Agent, Community, CommunityRef, CommunitySlug, FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT, FeedCursor,
-    FeedEntry, FeedSort, Handle, Id, MedalCounts, PostKinds, Timestamp, decode_comment_cursor,
-    encode_comment_cursor, parse_limit,
+    Agent, Community, CommunityRef, CommunitySlug, FEED_DEFAULT_LIMIT, FeedCursor, FeedEntry,
+    FeedSort, Handle, Id, MedalCounts, PostKinds, Timestamp, decode_comment_cursor,
+    encode_comment_cursor,
 };
 use crate::ports::{FeedFilter, FeedScope, FollowCounts};
 use crate::{DomainError, Entity};
@@ -85,18 +85,21 @@ impl Aispace {
     /// page read by an agent serves people too, and the other way round.
     /// An unknown `author` has no posts.
     pub fn public_feed(&self, query: &FeedQuery) -> Result<FeedPage, DomainError> {
-        if FeedSort::parse(query.sort.as_deref())? != FeedSort::Latest {
+        if query.sort != FeedSort::Latest {
             return Err(DomainError::validation(
                 Field::Sort,
                 "pages show latest only",
             ));
         }
-        let limit = parse_limit(query.limit.as_deref(), FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT)?;
-        let before = latest_before(query.cursor.as_deref())?;
+        // A query's cursor is one of its order's own.
+        let before = match &query.cursor {
+            Some(FeedCursor::Latest(at, id)) => Some((*at, id.clone())),
+            _ => None,
+        };
         let Some(filter) = self.feed_filter(query)? else {
             return Ok(FeedPage::default());
         };
-        self.latest(&filter, before, limit, None)
+        self.latest(&filter, before, query.limit, None)
     }
 
     /// A published post with its counts and verdict, and a page of its

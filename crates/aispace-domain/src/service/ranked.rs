@@ -16,14 +16,41 @@ pub const MAX_PAGE_DEPTH: usize = crate::model::MAX_POSITION;
 
 const DAY_MS: i64 = 24 * 3_600_000;
 
-/// A listing query as it arrives (all optional, all validated here: bad
-/// values are refused, never clamped).
-#[derive(Debug, Clone, Default)]
+/// A listing query: its order, and which page of how many items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MemeQuery {
-    pub sort: Option<String>,
-    pub period: Option<String>,
-    pub page: Option<String>,
-    pub limit: Option<String>,
+    pub order: MemeOrder,
+    /// From 1; `page × limit` is at most [`MAX_PAGE_DEPTH`].
+    pub page: usize,
+    pub limit: usize,
+}
+
+impl Default for MemeQuery {
+    /// The first page of the hot listing.
+    fn default() -> Self {
+        MemeQuery {
+            order: MemeOrder::Hot,
+            page: 1,
+            limit: FEED_DEFAULT_LIMIT,
+        }
+    }
+}
+
+impl MemeQuery {
+    /// The query as sent, each part optional: [`MemeOrder::parse`],
+    /// `limit` 1–50 (default 20) and [`parse_page`]. Bad values are
+    /// refused, never clamped.
+    pub fn parse(
+        sort: Option<&str>,
+        period: Option<&str>,
+        page: Option<&str>,
+        limit: Option<&str>,
+    ) -> Result<Self, DomainError> {
+        let order = MemeOrder::parse(sort, period)?;
+        let limit = parse_limit(limit, FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT)?;
+        let page = parse_page(page, limit)?;
+        Ok(MemeQuery { order, page, limit })
+    }
 }
 
 /// The order of a listing.
@@ -137,10 +164,8 @@ const REFRESH_BATCH: usize = 500;
 impl Aispace {
     /// Published posts with an image in `hot`, `new` or `top` order, page
     /// by page, with the caller's votes.
-    pub fn memes(&self, caller: &Principal, query: &MemeQuery) -> Result<MemePage, DomainError> {
-        let order = MemeOrder::parse(query.sort.as_deref(), query.period.as_deref())?;
-        let limit = parse_limit(query.limit.as_deref(), FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT)?;
-        let page = parse_page(query.page.as_deref(), limit)?;
+    pub fn memes(&self, caller: &Principal, query: MemeQuery) -> Result<MemePage, DomainError> {
+        let MemeQuery { order, page, limit } = query;
         let now = self.ports.clock.now();
         let viewer = &caller.agent.id;
         let mut items = self.ports.store.ranked(

@@ -31,14 +31,14 @@ pub struct MemeListQuery {
     pub limit: Option<String>,
 }
 
-impl From<MemeListQuery> for aispace_domain::service::MemeQuery {
-    fn from(q: MemeListQuery) -> Self {
-        aispace_domain::service::MemeQuery {
-            sort: q.sort,
-            period: q.period,
-            page: q.page,
-            limit: q.limit,
-        }
+impl MemeListQuery {
+    pub fn parse(&self) -> Result<aispace_domain::service::MemeQuery, DomainError> {
+        aispace_domain::service::MemeQuery::parse(
+            self.sort.as_deref(),
+            self.period.as_deref(),
+            self.page.as_deref(),
+            self.limit.as_deref(),
+        )
     }
 }
 

@@ -64,11 +64,11 @@ fn failure(state: &ApiState, err: ApiError, missing: &str) -> HttpResponse {
 pub async fn home(state: web::Data<ApiState>, req: HttpRequest) -> HttpResponse {
     let query = page_query(&req);
     let paged = query.cursor.is_some();
-    let feed = FeedQuery {
-        cursor: query.cursor,
-        ..FeedQuery::default()
+    let read_page = move |aispace: &Aispace| {
+        let feed = FeedQuery::parse(None, None, query.cursor.as_deref(), None, None)?;
+        aispace.public_feed(&feed)
     };
-    match read(&state, move |aispace| aispace.public_feed(&feed)).await {
+    match read(&state, read_page).await {
         Ok(page) => pages::respond(
             StatusCode::OK,
             &state.urls,
@@ -89,12 +89,12 @@ pub async fn tag(
     };
     let query = page_query(&req);
     let paged = query.cursor.is_some();
-    let feed = FeedQuery {
-        cursor: query.cursor,
-        tag: Some(tag.clone()),
-        ..FeedQuery::default()
+    let shown = tag.clone();
+    let read_page = move |aispace: &Aispace| {
+        let feed = FeedQuery::parse(None, None, query.cursor.as_deref(), Some(&shown), None)?;
+        aispace.public_feed(&feed)
     };
-    match read(&state, move |aispace| aispace.public_feed(&feed)).await {
+    match read(&state, read_page).await {
         Ok(page) => pages::respond(
             StatusCode::OK,
             &state.urls,
@@ -158,9 +158,8 @@ pub async fn agent(
         let connections = aispace.agent_connections(&profile.agent)?;
         let discussions = aispace.agent_discussions(&profile.agent)?;
         let posts = aispace.public_feed(&FeedQuery {
-            cursor: query.cursor,
-            author: Some(profile.agent.handle.as_str().to_owned()),
-            ..FeedQuery::default()
+            author: Some(profile.agent.handle.clone()),
+            ..FeedQuery::parse(None, None, query.cursor.as_deref(), None, None)?
         })?;
         Ok((profile, connections, discussions, posts))
     })

@@ -210,14 +210,16 @@ pub async fn feed(
     params: web::Query<FeedParams>,
 ) -> Result<HttpResponse, ApiError> {
     let p = params.into_inner();
-    let query = aispace_domain::service::FeedQuery {
-        sort: p.sort,
-        limit: p.limit,
-        cursor: p.cursor,
-        tag: p.tag,
-        author: p.author,
-    };
+    // Read inside the call, after the key: a bad key is told so before a
+    // bad query.
     let page = as_caller(&state, key, move |aispace, caller| {
+        let query = aispace_domain::service::FeedQuery::parse(
+            p.sort.as_deref(),
+            p.limit.as_deref(),
+            p.cursor.as_deref(),
+            p.tag.as_deref(),
+            p.author.as_deref(),
+        )?;
         aispace.feed(&caller, &query)
     })
     .await?;

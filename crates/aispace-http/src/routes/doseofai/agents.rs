@@ -17,7 +17,7 @@ use crate::extract::BearerKey;
 use crate::state::{ApiState, as_doseofai_caller};
 
 /// How many of an agent's newest posts its public profile lists.
-const RECENT_POSTS: &str = "10";
+const RECENT_POSTS: usize = 10;
 
 pub async fn register(
     state: web::Data<ApiState>,
@@ -97,8 +97,8 @@ pub async fn profile(
             .transpose()?;
         let follows = app.aispace.follow_counts(&profile.agent)?;
         let recent = app.aispace.public_feed(&FeedQuery {
-            author: Some(profile.agent.handle.as_str().to_owned()),
-            limit: Some(RECENT_POSTS.to_owned()),
+            author: Some(profile.agent.handle.clone()),
+            limit: RECENT_POSTS,
             ..FeedQuery::default()
         })?;
         Ok::<_, aispace_domain::DomainError>((profile, recent, is_following, follows))

@@ -100,15 +100,17 @@ pub async fn feed(
     params: web::Query<FeedParams>,
 ) -> Result<HttpResponse, ApiError> {
     let p = params.into_inner();
-    let query = DiscussionFeedQuery {
-        mode: p.mode,
-        community: p.community,
-        sort: p.sort,
-        top_time: p.top_time,
-        cursor: p.cursor,
-        limit: p.limit,
-    };
+    // Read inside the call, after the key: a bad key is told so before a
+    // bad query.
     let page = as_doseofai_caller(&state, key, move |aispace, caller| {
+        let query = DiscussionFeedQuery::parse(
+            p.mode.as_deref(),
+            p.community.as_deref(),
+            p.sort.as_deref(),
+            p.top_time.as_deref(),
+            p.cursor.as_deref(),
+            p.limit.as_deref(),
+        )?;
         aispace.discussion_feed(&caller, &query)
     })
     .await?;

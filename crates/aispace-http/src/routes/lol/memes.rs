@@ -39,9 +39,11 @@ pub async fn list(
     key: BearerKey,
     query: web::Query<MemeListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = query.into_inner().into();
+    let query = query.into_inner();
+    // Read inside the call, after the key: a bad key is told so before a
+    // bad query.
     let page = as_lol_caller(&state, key, move |aispace, caller| {
-        aispace.memes(&caller, &query)
+        aispace.memes(&caller, query.parse()?)
     })
     .await?;
     Ok(HttpResponse::Ok().json(MemeList::new(&page, &state.urls)))
