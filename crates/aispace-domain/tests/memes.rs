@@ -14,13 +14,8 @@ use aispace_domain::service::{MemeRequest, MemeSettings, Settings};
 
 use aispace_testkit::world::TestWorld;
 
-fn meme(concept: &str, top: &str, bottom: &str) -> MemeRequest {
-    MemeRequest {
-        concept: concept.into(),
-        top_caption: Some(top.into()),
-        bottom_caption: Some(bottom.into()),
-        idempotency_key: None,
-    }
+fn meme(concept: &str, top: &str, bottom: &str) -> Result<MemeRequest, DomainError> {
+    MemeRequest::parse(concept, Some(top), Some(bottom), None)
 }
 
 fn offline_provider() -> Settings {
@@ -52,7 +47,7 @@ fn a_meme_on_the_built_in_background_is_a_published_image_post() {
         .aispace
         .create_meme(
             &author,
-            meme("a cat  debugging\nprod", "when it", "works"),
+            meme("a cat  debugging\nprod", "when it", "works").unwrap(),
             None,
         )
         .unwrap();
@@ -83,13 +78,17 @@ fn a_meme_on_the_built_in_background_is_a_published_image_post() {
         .aispace
         .create_meme(
             &author,
-            meme("a cat debugging prod", "when it", "works"),
+            meme("a cat debugging prod", "when it", "works").unwrap(),
             None,
         )
         .unwrap();
     let other = w
         .aispace
-        .create_meme(&author, meme("a dog on call", "when it", "works"), None)
+        .create_meme(
+            &author,
+            meme("a dog on call", "when it", "works").unwrap(),
+            None,
+        )
         .unwrap();
     assert_eq!(again.post.media().unwrap().source, media.source);
     assert_ne!(other.post.media().unwrap().source, media.source);
@@ -102,7 +101,11 @@ fn the_caption_falls_back_to_one_line_or_the_concept() {
     let caption = |top: &str, bottom: &str| {
         let post = w
             .aispace
-            .create_meme(&author, meme("tabs versus spaces", top, bottom), None)
+            .create_meme(
+                &author,
+                meme("tabs versus spaces", top, bottom).unwrap(),
+                None,
+            )
             .unwrap()
             .post;
         post.caption().map(|c| c.as_str().to_owned())
@@ -116,8 +119,7 @@ fn the_caption_falls_back_to_one_line_or_the_concept() {
 fn bad_input_is_refused_naming_the_field() {
     let w = TestWorld::init().build();
     let author = w.agent("memer");
-    let refuse =
-        |request: MemeRequest| field_of(w.aispace.create_meme(&author, request, None).unwrap_err());
+    let refuse = |request: Result<MemeRequest, DomainError>| field_of(request.unwrap_err());
     assert_eq!(refuse(meme("ab", "", "")), Field::Concept);
     assert_eq!(refuse(meme("  a \n ", "", "")), Field::Concept);
     assert_eq!(refuse(meme(&"x".repeat(501), "", "")), Field::Concept);
@@ -129,15 +131,20 @@ fn bad_input_is_refused_naming_the_field() {
         refuse(meme("ok concept", "", "bell\u{7}")),
         Field::BottomCaption
     );
-    let mut bad_key = meme("ok concept", "", "");
-    bad_key.idempotency_key = Some("has spaces in it".into());
     assert!(matches!(
-        w.aispace.create_meme(&author, bad_key, None),
-        Err(DomainError::Validation { .. })
+        MemeRequest::parse("ok concept", None, None, Some("has spaces in it")),
+        Err(DomainError::Validation {
+            field: Field::IdempotencyKey,
+            ..
+        })
     ));
     // Limits are in characters, not bytes.
     w.aispace
-        .create_meme(&author, meme(&"é".repeat(500), &"ж".repeat(100), ""), None)
+        .create_meme(
+            &author,
+            meme(&"é".repeat(500), &"ж".repeat(100), "").unwrap(),
+            None,
+        )
         .unwrap();
 }
 
@@ -147,14 +154,18 @@ fn ten_memes_an_hour_and_the_eleventh_waits_for_the_oldest() {
     let author = w.agent("memer");
     for i in 0..10 {
         w.aispace
-            .create_meme(&author, meme(&format!("concept {i}"), "", ""), None)
+            .create_meme(
+                &author,
+                meme(&format!("concept {i}"), "", "").unwrap(),
+                None,
+            )
             .unwrap();
         w.clock.advance(Duration::from_secs(60));
     }
     // The first was made 10 minutes ago: it leaves the hour in 50.
     match w
         .aispace
-        .create_meme(&author, meme("one more", "", ""), None)
+        .create_meme(&author, meme("one more", "", "").unwrap(), None)
     {
         Err(DomainError::RateLimited { retry_after }) => {
             assert_eq!(retry_after, Duration::from_secs(50 * 60));
@@ -174,11 +185,11 @@ fn ten_memes_an_hour_and_the_eleventh_waits_for_the_oldest() {
     // Another agent is not held up.
     let other = w.agent("other");
     w.aispace
-        .create_meme(&other, meme("one more", "", ""), None)
+        .create_meme(&other, meme("one more", "", "").unwrap(), None)
         .unwrap();
     w.clock.advance(Duration::from_secs(50 * 60));
     w.aispace
-        .create_meme(&author, meme("one more", "", ""), None)
+        .create_meme(&author, meme("one more", "", "").unwrap(), None)
         .unwrap();
 }
 
@@ -199,21 +210,18 @@ fn a_failed_meme_spends_nothing() {
         ..offline_provider()
     });
     assert!(matches!(
-        failing.create_meme(&author, meme("a failing one", "", ""), None),
+        failing.create_meme(&author, meme("a failing one", "", "").unwrap(), None),
         Err(DomainError::ProviderFailed(_))
     ));
-    assert!(
-        w.aispace
-            .create_meme(&author, meme("x", "", ""), None)
-            .is_err()
-    );
-    // Both failures left the one meme of the hour.
+    // A refused request is refused before any use case can spend a meme.
+    assert!(meme("x", "", "").is_err());
+    // The provider's failure left the one meme of the hour.
     w.aispace
-        .create_meme(&author, meme("this one counts", "", ""), None)
+        .create_meme(&author, meme("this one counts", "", "").unwrap(), None)
         .unwrap();
     assert!(matches!(
         w.aispace
-            .create_meme(&author, meme("over the limit", "", ""), None),
+            .create_meme(&author, meme("over the limit", "", "").unwrap(), None),
         Err(DomainError::RateLimited { .. })
     ));
 }
@@ -230,7 +238,7 @@ fn an_owner_provider_is_used_before_the_operator_s_and_none_may_be_required() {
         ..Settings::default()
     });
     assert!(matches!(
-        required.create_meme(&author, meme("needs a provider", "", ""), None),
+        required.create_meme(&author, meme("needs a provider", "", "").unwrap(), None),
         Err(DomainError::MissingProviderKey)
     ));
     // A provider handed in with the request is called (and fails offline)
@@ -241,7 +249,11 @@ fn an_owner_provider_is_used_before_the_operator_s_and_none_may_be_required() {
         model: "m".into(),
     };
     assert!(matches!(
-        required.create_meme(&author, meme("needs a provider", "", ""), Some(owners)),
+        required.create_meme(
+            &author,
+            meme("needs a provider", "", "").unwrap(),
+            Some(owners)
+        ),
         Err(DomainError::ProviderFailed(_))
     ));
 }
@@ -250,9 +262,8 @@ fn an_owner_provider_is_used_before_the_operator_s_and_none_may_be_required() {
 fn an_idempotency_key_replays_the_first_meme_and_refuses_another_body() {
     let w = TestWorld::init().build();
     let author = w.agent("memer");
-    let keyed = |concept: &str| MemeRequest {
-        idempotency_key: Some("meme-1".into()),
-        ..meme(concept, "top", "bottom")
+    let keyed = |concept: &str| {
+        MemeRequest::parse(concept, Some("top"), Some("bottom"), Some("meme-1")).unwrap()
     };
     let first = w
         .aispace
@@ -272,7 +283,7 @@ fn an_idempotency_key_replays_the_first_meme_and_refuses_another_body() {
     // A replay spends nothing: nine more fit in the hour.
     for i in 0..9 {
         w.aispace
-            .create_meme(&author, meme(&format!("more {i}"), "", ""), None)
+            .create_meme(&author, meme(&format!("more {i}"), "", "").unwrap(), None)
             .unwrap();
     }
 }

@@ -69,12 +69,13 @@ fn person(w: &World, username: &str) -> Owner {
 }
 
 fn meme() -> MemeRequest {
-    MemeRequest {
-        concept: "a cat in a meeting".into(),
-        top_caption: Some("when the call".into()),
-        bottom_caption: Some("could be an email".into()),
-        idempotency_key: None,
-    }
+    MemeRequest::parse(
+        "a cat in a meeting",
+        Some("when the call"),
+        Some("could be an email"),
+        None,
+    )
+    .unwrap()
 }
 
 fn not_found(result: Result<impl std::fmt::Debug, DomainError>) -> Entity {

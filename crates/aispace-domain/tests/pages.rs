@@ -242,12 +242,14 @@ fn discuss(w: &TestWorld, author: &Principal, community: &str, title: &str) -> S
         .aispace
         .create_discussion(
             author,
-            aispace_domain::service::DiscussionRequest {
-                community_slug: community.to_owned(),
-                title: title.to_owned(),
-                body_md: Some("*words*".to_owned()),
-                ..Default::default()
-            },
+            aispace_domain::service::DiscussionRequest::parse(
+                community,
+                None,
+                title,
+                Some("*words*"),
+                None,
+            )
+            .unwrap(),
         )
         .unwrap();
     post.id.to_string()

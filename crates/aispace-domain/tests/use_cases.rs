@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use aispace_domain::model::{FeedSort, Field, Handle, MedalType};
+use aispace_domain::model::{Caption, FeedSort, Field, Handle, MedalType, Tags};
 use aispace_domain::service::{
     DiscussionRequest, FeedQuery, ImageSource, PostRequest, Principal, Settings,
 };
@@ -36,14 +36,7 @@ impl UseCaseWorld for TestWorld {
         self.aispace
             .create_discussion(
                 author,
-                DiscussionRequest {
-                    community_slug: "general".into(),
-                    kind: None,
-                    title: title.into(),
-                    body_md: None,
-                    link_url: None,
-                    agent_id: None,
-                },
+                DiscussionRequest::parse("general", None, title, None, None).unwrap(),
             )
             .unwrap()
             .id
@@ -725,9 +718,9 @@ mod webhooks {
                 &author,
                 PostRequest {
                     image: ImageSource::Upload(image),
-                    caption: None,
-                    tags: vec![],
-                    publish_at: Some(publish_at.to_string()),
+                    caption: Caption::parse(None).unwrap(),
+                    tags: Tags::default(),
+                    publish_at: Some(publish_at),
                     idempotency_key: None,
                 },
             )

@@ -1,5 +1,5 @@
 //! Reading a post request in either of its two modes: JSON (`imageUrl`) or
-//! multipart (`file`), into one `PostRequest`. Every read is bounded while
+//! multipart (`file`), into one [`PostForm`]. Every read is bounded while
 //! it streams: the image at the configured byte limit, every other field
 //! at the JSON limit.
 
@@ -7,11 +7,35 @@ use actix_multipart::Multipart;
 use actix_web::HttpRequest;
 use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use actix_web::web::{self, BytesMut};
-use aispace_domain::service::{ImageSource, PostRequest};
+use aispace_domain::DomainError;
+use aispace_domain::service::{ImageInput, PostRequest};
 use futures_util::StreamExt;
 use serde::Deserialize;
 
 use crate::error::{ApiError, ErrorCode};
+
+/// A post request as sent, in either mode; its rules are the domain's
+/// ([`PostForm::request`]).
+#[derive(Debug)]
+pub struct PostForm {
+    image: ImageInput,
+    caption: Option<String>,
+    tags: Vec<String>,
+    publish_at: Option<String>,
+}
+
+impl PostForm {
+    /// The checked request, with the `Idempotency-Key` sent with it.
+    pub fn request(self, idempotency_key: Option<&str>) -> Result<PostRequest, DomainError> {
+        PostRequest::parse(
+            self.image,
+            self.caption.as_deref(),
+            &self.tags,
+            self.publish_at.as_deref(),
+            idempotency_key,
+        )
+    }
+}
 
 /// Fields other than the image may not be larger than this, nor more
 /// numerous than `MAX_FIELDS`.
@@ -110,7 +134,7 @@ pub async fn from_json(
     req: &HttpRequest,
     payload: web::Payload,
     legacy: bool,
-) -> Result<PostRequest, ApiError> {
+) -> Result<PostForm, ApiError> {
     if !is_json(req) {
         return Err(ApiError::invalid_body(
             "send JSON (Content-Type: application/json) with imageUrl, or multipart/form-data with file",
@@ -137,16 +161,15 @@ pub async fn from_json(
         }
         _ => return Err(tags_shape()),
     }
-    Ok(PostRequest {
+    Ok(PostForm {
         image: if legacy {
-            ImageSource::Link(image_url)
+            ImageInput::Link(image_url)
         } else {
-            ImageSource::Fetch(image_url)
+            ImageInput::Fetch(image_url)
         },
         caption: json.caption,
         tags,
         publish_at: json.publish_at,
-        idempotency_key: None,
     })
 }
 
@@ -157,7 +180,7 @@ pub async fn from_multipart(
     req: &HttpRequest,
     payload: web::Payload,
     max_image_bytes: usize,
-) -> Result<PostRequest, ApiError> {
+) -> Result<PostForm, ApiError> {
     // The image is read into one buffer of the size the body declares (it
     // cannot be larger), not one grown by doubling: growing copies, and
     // the copies count against the memory budget of the upload slots.
@@ -230,18 +253,17 @@ pub async fn from_multipart(
                 "send either file or imageUrl, not both",
             ));
         }
-        (Some(bytes), None) => ImageSource::Upload(bytes),
-        (None, Some(url)) => ImageSource::Fetch(url),
+        (Some(bytes), None) => ImageInput::Upload(bytes),
+        (None, Some(url)) => ImageInput::Fetch(url),
         (None, None) => {
             return Err(ApiError::new(ErrorCode::FileRequired, "file is required"));
         }
     };
-    Ok(PostRequest {
+    Ok(PostForm {
         image,
         caption,
         tags,
         publish_at,
-        idempotency_key: None,
     })
 }
 

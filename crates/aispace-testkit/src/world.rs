@@ -22,7 +22,7 @@ use std::time::Duration;
 use aispace_domain::Aispace;
 use aispace_domain::model::{AgentName, Handle, NewAgent};
 use aispace_domain::ports::{ImageFetcher, ImageGenerator, Storage, WebhookSender};
-use aispace_domain::service::{ImageSource, Ports, PostRequest, Principal, Settings};
+use aispace_domain::service::{ImageInput, Ports, PostRequest, Principal, Settings};
 use aispace_imagegen::{GeneratorConfig, OpenAiImageGenerator};
 use aispace_outbound::{
     AllowList, FetchConfig, UreqFetcher, UreqWebhookSender, WebhookSenderConfig,
@@ -116,14 +116,15 @@ impl TestWorld {
         publish_at: Option<String>,
     ) -> String {
         let image = self.next_image();
-        let request = PostRequest {
-            image: ImageSource::Upload(image),
-            caption: Some(caption.to_owned()),
-            tags: tags.iter().map(|t| (*t).to_owned()).collect(),
-            publish_at,
-            idempotency_key: None,
-        };
-        let created = self.aispace.create_post(author, request);
+        let tags: Vec<String> = tags.iter().map(|t| (*t).to_owned()).collect();
+        let request = PostRequest::parse(
+            ImageInput::Upload(image),
+            Some(caption),
+            &tags,
+            publish_at.as_deref(),
+            None,
+        );
+        let created = request.and_then(|request| self.aispace.create_post(author, request));
         created.expect("post created").post.id.to_string()
     }
 

@@ -24,17 +24,77 @@ pub struct Discussion {
     pub community: Option<Community>,
 }
 
-/// A discussion post as an agent sends it.
-#[derive(Debug, Clone, Default)]
+/// A new discussion post, every part checked: its community, a title of
+/// 1 to 300 characters, a Markdown body of at most 40,000 (none when
+/// empty), and for a link post its http(s) link.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DiscussionRequest {
-    pub community_slug: String,
-    /// `text` (the default) or `link`.
-    pub kind: Option<String>,
+    pub community: CommunitySlug,
     pub title: String,
     pub body_md: Option<String>,
     pub link_url: Option<String>,
-    /// When given, must be the caller's own id.
-    pub agent_id: Option<String>,
+}
+
+impl DiscussionRequest {
+    /// The post as sent: `kind` text (the default) or link; a link only
+    /// on a link post, and always on one.
+    pub fn parse(
+        community: &str,
+        kind: Option<&str>,
+        title: &str,
+        body_md: Option<&str>,
+        link_url: Option<&str>,
+    ) -> Result<Self, DomainError> {
+        let is_link = match kind.map(str::trim) {
+            None | Some("text") => false,
+            Some("link") => true,
+            Some(_) => {
+                return Err(DomainError::validation(
+                    Field::PostType,
+                    "must be text or link",
+                ));
+            }
+        };
+        let title = text(Field::Title, title, 1, TITLE_MAX_CHARS)?;
+        let body_md = body_md
+            .map(|body| text(Field::Body, body, 0, BODY_MAX_CHARS))
+            .transpose()?
+            .filter(|body| !body.is_empty());
+        let link_url = match (is_link, link_url.map(str::trim)) {
+            (true, Some(url)) if !url.is_empty() => Some(
+                ImageUrl::parse(url)
+                    .map_err(|e| match e {
+                        ImageUrlError::Invalid(reason) | ImageUrlError::Forbidden(reason) => {
+                            DomainError::validation(Field::Link, reason)
+                        }
+                    })?
+                    .as_str()
+                    .to_owned(),
+            ),
+            (true, _) => {
+                return Err(DomainError::validation(
+                    Field::Link,
+                    "is required for a link post (http or https)",
+                ));
+            }
+            (false, Some(url)) if !url.is_empty() => {
+                return Err(DomainError::validation(
+                    Field::Link,
+                    "is only for link posts; send type \"link\"",
+                ));
+            }
+            (false, _) => None,
+        };
+        let community = CommunitySlug::parse(community).map_err(|_| {
+            DomainError::validation(Field::Community, "must name a community, e.g. general")
+        })?;
+        Ok(DiscussionRequest {
+            community,
+            title,
+            body_md,
+            link_url,
+        })
+    }
 }
 
 /// Trimmed, bounded, no control characters but line breaks and tabs.
@@ -68,59 +128,13 @@ impl Aispace {
         author: &Principal,
         request: DiscussionRequest,
     ) -> Result<Post, DomainError> {
-        if let Some(agent_id) = request.agent_id.as_deref()
-            && agent_id.trim() != author.agent.id.as_str()
-        {
-            return Err(DomainError::Forbidden(
-                "agentId must be your own id (or left out)".into(),
-            ));
-        }
-        let is_link = match request.kind.as_deref().map(str::trim) {
-            None | Some("text") => false,
-            Some("link") => true,
-            Some(_) => {
-                return Err(DomainError::validation(
-                    Field::PostType,
-                    "must be text or link",
-                ));
-            }
-        };
-        let title = text(Field::Title, &request.title, 1, TITLE_MAX_CHARS)?;
-        let body_md = request
-            .body_md
-            .as_deref()
-            .map(|body| text(Field::Body, body, 0, BODY_MAX_CHARS))
-            .transpose()?
-            .filter(|body| !body.is_empty());
-        let link_url = match (is_link, request.link_url.as_deref().map(str::trim)) {
-            (true, Some(url)) if !url.is_empty() => Some(
-                ImageUrl::parse(url)
-                    .map_err(|e| match e {
-                        ImageUrlError::Invalid(reason) | ImageUrlError::Forbidden(reason) => {
-                            DomainError::validation(Field::Link, reason)
-                        }
-                    })?
-                    .as_str()
-                    .to_owned(),
-            ),
-            (true, _) => {
-                return Err(DomainError::validation(
-                    Field::Link,
-                    "is required for a link post (http or https)",
-                ));
-            }
-            (false, Some(url)) if !url.is_empty() => {
-                return Err(DomainError::validation(
-                    Field::Link,
-                    "is only for link posts; send type \"link\"",
-                ));
-            }
-            (false, _) => None,
-        };
-        let slug = CommunitySlug::parse(&request.community_slug).map_err(|_| {
-            DomainError::validation(Field::Community, "must name a community, e.g. general")
-        })?;
-        let community = self.community(&CommunityRef::Slug(slug))?;
+        let DiscussionRequest {
+            community,
+            title,
+            body_md,
+            link_url,
+        } = request;
+        let community = self.community(&CommunityRef::Slug(community))?;
 
         let now = self.ports.clock.now();
         let quotas = &self.settings.quotas;

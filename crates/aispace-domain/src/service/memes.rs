@@ -20,12 +20,39 @@ pub const CONCEPT_MIN_CHARS: usize = 3;
 pub const CONCEPT_MAX_CHARS: usize = 500;
 pub const MEME_CAPTION_MAX_CHARS: usize = 100;
 
-#[derive(Debug, Clone, Default)]
+/// A new meme, every part checked: a concept of 3 to 500 characters and
+/// two captions of at most 100 (empty for none), each trimmed with its
+/// runs of white space made one space.
+#[derive(Debug, Clone)]
 pub struct MemeRequest {
     pub concept: String,
-    pub top_caption: Option<String>,
-    pub bottom_caption: Option<String>,
-    pub idempotency_key: Option<String>,
+    pub top_caption: String,
+    pub bottom_caption: String,
+    pub idempotency_key: Option<IdempotencyKey>,
+}
+
+impl MemeRequest {
+    /// The request as sent.
+    pub fn parse(
+        concept: &str,
+        top_caption: Option<&str>,
+        bottom_caption: Option<&str>,
+        idempotency_key: Option<&str>,
+    ) -> Result<Self, DomainError> {
+        let concept = text_field(Field::Concept, concept, CONCEPT_MAX_CHARS)?;
+        if concept.chars().count() < CONCEPT_MIN_CHARS {
+            return Err(DomainError::validation(
+                Field::Concept,
+                format!("must be {CONCEPT_MIN_CHARS} to {CONCEPT_MAX_CHARS} characters"),
+            ));
+        }
+        Ok(MemeRequest {
+            concept,
+            top_caption: caption_field(Field::TopCaption, top_caption)?,
+            bottom_caption: caption_field(Field::BottomCaption, bottom_caption)?,
+            idempotency_key: idempotency_key.map(IdempotencyKey::parse).transpose()?,
+        })
+    }
 }
 
 /// Where meme backgrounds come from.
@@ -71,24 +98,16 @@ impl Aispace {
         provider: Option<ImageProvider>,
     ) -> Result<PostCreated, DomainError> {
         let now = self.ports.clock.now();
-        let concept = text_field(Field::Concept, &request.concept, CONCEPT_MAX_CHARS)?;
-        if concept.chars().count() < CONCEPT_MIN_CHARS {
-            return Err(DomainError::validation(
-                Field::Concept,
-                format!("must be {CONCEPT_MIN_CHARS} to {CONCEPT_MAX_CHARS} characters"),
-            ));
-        }
-        let top = caption_field(Field::TopCaption, request.top_caption.as_deref())?;
-        let bottom = caption_field(Field::BottomCaption, request.bottom_caption.as_deref())?;
+        let MemeRequest {
+            concept,
+            top_caption: top,
+            bottom_caption: bottom,
+            idempotency_key: key,
+        } = request;
         let caption = Caption::parse(Some(&post_caption(&concept, &top, &bottom)))?;
         // The API has no tags, so none are read from the words: a
         // hashtag in a caption is text the image shows.
         let tags = Tags::default();
-        let key = request
-            .idempotency_key
-            .as_deref()
-            .map(IdempotencyKey::parse)
-            .transpose()?;
         let fingerprint = RequestFingerprint::of(&[
             b"meme",
             concept.as_bytes(),

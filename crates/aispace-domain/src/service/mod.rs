@@ -48,7 +48,7 @@ pub use pages::{
     AgentConnections, AgentProfile, CommunityPosts, PROFILE_COMMUNITIES, PROFILE_DISCUSSIONS,
     PostPage, ProfileStats,
 };
-pub use posts::{ImageSource, PostCreated, PostRequest, PostingLimits};
+pub use posts::{ImageInput, ImageSource, PostCreated, PostRequest, PostingLimits};
 pub use ranked::{MAX_PAGE_DEPTH, MemeOrder, MemePage, MemeQuery, Standing, parse_page};
 pub use reactions::{COMMENTS_DEFAULT_LIMIT, COMMENTS_MAX_LIMIT, CommentPage};
 pub use registration::{

@@ -14,9 +14,9 @@ use crate::model::{
 use crate::ports::{Admission, FetchError, PostQuotaRule};
 use crate::{DomainError, Entity};
 
-/// Where the image of a new post comes from.
+/// Where the image of a new post comes from, as the request says it.
 #[derive(Debug, Clone)]
-pub enum ImageSource {
+pub enum ImageInput {
     /// `POST /api/agent/post` in JSON: fetch it, check it, store it.
     Fetch(String),
     /// `POST /api/agent/post` in multipart: check it, store it.
@@ -25,14 +25,63 @@ pub enum ImageSource {
     Link(String),
 }
 
+/// Where the image of a new post comes from, checked.
+#[derive(Debug, Clone)]
+pub enum ImageSource {
+    Fetch(ImageUrl),
+    Upload(Vec<u8>),
+    Link(ImageUrl),
+}
+
+/// A new image post, every part checked.
 #[derive(Debug, Clone)]
 pub struct PostRequest {
     pub image: ImageSource,
-    pub caption: Option<String>,
-    pub tags: Vec<String>,
-    /// RFC 3339; in the future (≤ 30 days) it schedules the post.
-    pub publish_at: Option<String>,
-    pub idempotency_key: Option<String>,
+    pub caption: Caption,
+    /// With the caption's hashtags.
+    pub tags: Tags,
+    /// As asked; how far ahead it may be is the server's setting, checked
+    /// when the post is made.
+    pub publish_at: Option<Timestamp>,
+    pub idempotency_key: Option<IdempotencyKey>,
+}
+
+impl PostRequest {
+    /// The request as sent: a caption (at most 500 characters), tags (the
+    /// caption's hashtags join them), an RFC 3339 publication time, an
+    /// idempotency key, and the image's URL if it has one.
+    pub fn parse(
+        image: ImageInput,
+        caption: Option<&str>,
+        tags: &[String],
+        publish_at: Option<&str>,
+        idempotency_key: Option<&str>,
+    ) -> Result<Self, DomainError> {
+        let caption = Caption::parse(caption)?;
+        let tags = Tags::normalize(tags, &caption)?;
+        let publish_at = match publish_at.map(str::trim).filter(|s| !s.is_empty()) {
+            None => None,
+            Some(raw) => Some(Timestamp::parse_rfc3339(raw).ok_or_else(|| {
+                DomainError::validation(
+                    Field::PublishAt,
+                    "must be an RFC 3339 time, e.g. 2026-03-05T18:00:00Z",
+                )
+            })?),
+        };
+        let idempotency_key = idempotency_key.map(IdempotencyKey::parse).transpose()?;
+        let image = match image {
+            ImageInput::Fetch(raw) => ImageSource::Fetch(ImageUrl::parse(&raw)?),
+            ImageInput::Upload(bytes) => ImageSource::Upload(bytes),
+            ImageInput::Link(raw) => ImageSource::Link(ImageUrl::parse(&raw)?),
+        };
+        Ok(PostRequest {
+            image,
+            caption,
+            tags,
+            publish_at,
+            idempotency_key,
+        })
+    }
 }
 
 /// The post a request created, or, for a retry with the same idempotency
@@ -72,23 +121,23 @@ impl Aispace {
     ) -> Result<PostCreated, DomainError> {
         let now = self.ports.clock.now();
         let limits = &self.settings.posting;
-        let caption = Caption::parse(request.caption.as_deref())?;
-        let tags = Tags::normalize(&request.tags, &caption)?;
-        let requested_at = self.requested_publish_time(request.publish_at.as_deref(), now)?;
+        let PostRequest {
+            image,
+            caption,
+            tags,
+            publish_at: requested_at,
+            idempotency_key: key,
+        } = request;
+        if requested_at.is_some_and(|at| at > now.plus(limits.max_schedule_ahead)) {
+            return Err(DomainError::validation(
+                Field::PublishAt,
+                "must be at most 30 days ahead",
+            ));
+        }
         // A time already past publishes now: a post cannot rank from
         // before it existed.
         let publish_at = requested_at.map_or(now, |at| at.max(now));
-        let key = request
-            .idempotency_key
-            .as_deref()
-            .map(IdempotencyKey::parse)
-            .transpose()?;
-
-        let url = match &request.image {
-            ImageSource::Fetch(raw) | ImageSource::Link(raw) => Some(ImageUrl::parse(raw)?),
-            ImageSource::Upload(_) => None,
-        };
-        let fingerprint = fingerprint(&request.image, url.as_ref(), &caption, &tags, requested_at);
+        let fingerprint = fingerprint(&image, &caption, &tags, requested_at);
         let author_id = &author.agent.id;
 
         let idempotency_since = now.minus(limits.idempotency_window);
@@ -110,14 +159,14 @@ impl Aispace {
             .quota_usage(author_id, &quotas.windows(now))?;
         quotas.check(QuotaAction::Post, &usage, now)?;
 
-        let media = match (request.image, url) {
-            (ImageSource::Link(_), Some(url)) => Media {
+        let media = match image {
+            ImageSource::Link(url) => Media {
                 id: self.ports.ids.new_id(),
                 source: MediaSource::External { url },
                 width: None,
                 height: None,
             },
-            (ImageSource::Fetch(_), Some(url)) => {
+            ImageSource::Fetch(url) => {
                 let bytes = self
                     .ports
                     .fetcher
@@ -125,8 +174,7 @@ impl Aispace {
                     .map_err(fetch_error)?;
                 self.store_image(&bytes)?
             }
-            (ImageSource::Upload(bytes), _) => self.store_image(&bytes)?,
-            (_, None) => return Err(DomainError::validation(Field::ImageUrl, "is required")),
+            ImageSource::Upload(bytes) => self.store_image(&bytes)?,
         };
 
         let scheduled = publish_at > now;
@@ -216,29 +264,6 @@ impl Aispace {
         }
     }
 
-    fn requested_publish_time(
-        &self,
-        raw: Option<&str>,
-        now: Timestamp,
-    ) -> Result<Option<Timestamp>, DomainError> {
-        let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
-            return Ok(None);
-        };
-        let at = Timestamp::parse_rfc3339(raw).ok_or_else(|| {
-            DomainError::validation(
-                Field::PublishAt,
-                "must be an RFC 3339 time, e.g. 2026-03-05T18:00:00Z",
-            )
-        })?;
-        if at > now.plus(self.settings.posting.max_schedule_ahead) {
-            return Err(DomainError::validation(
-                Field::PublishAt,
-                "must be at most 30 days ahead",
-            ));
-        }
-        Ok(Some(at))
-    }
-
     fn store_image(&self, bytes: &[u8]) -> Result<Media, DomainError> {
         let limits = &self.settings.posting;
         if bytes.len() > limits.max_image_bytes {
@@ -284,15 +309,14 @@ impl Aispace {
 
 fn fingerprint(
     image: &ImageSource,
-    url: Option<&ImageUrl>,
     caption: &Caption,
     tags: &Tags,
     requested_at: Option<Timestamp>,
 ) -> RequestFingerprint {
-    let (mode, subject): (&[u8], &[u8]) = match (image, url) {
-        (ImageSource::Upload(bytes), _) => (b"upload", bytes),
-        (ImageSource::Link(_), Some(url)) => (b"link", url.as_str().as_bytes()),
-        (_, url) => (b"fetch", url.map_or(&b""[..], |u| u.as_str().as_bytes())),
+    let (mode, subject): (&[u8], &[u8]) = match image {
+        ImageSource::Upload(bytes) => (b"upload", bytes),
+        ImageSource::Link(url) => (b"link", url.as_str().as_bytes()),
+        ImageSource::Fetch(url) => (b"fetch", url.as_str().as_bytes()),
     };
     let tags = tags.as_slice().join(" ");
     // The time asked for, not the effective one: a retry without

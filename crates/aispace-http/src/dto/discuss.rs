@@ -1,6 +1,7 @@
 //! The doseofai discussion API's wire shapes (`/api/discuss/…`), in
 //! camelCase as that API writes them.
 
+use aispace_domain::DomainError;
 use aispace_domain::model::{
     Agent, CommentNode, CommentView, Community, CommunityRef, CommunitySlug, Id, NewCommunity,
     PostContent, VoteDirection, VoteIntent,
@@ -175,7 +176,9 @@ pub struct DiscussionBody {
 }
 
 impl DiscussionBody {
-    pub fn parse(self) -> Result<DiscussionRequest, ApiError> {
+    /// Its fields, when they are strings (or absent where they may be);
+    /// their rules are the domain's ([`DiscussionForm::request`]).
+    pub fn form(self) -> Result<DiscussionForm, ApiError> {
         let Value::String(community_slug) = self.community_slug else {
             return Err(ApiError::wire_field(
                 "communitySlug",
@@ -188,7 +191,7 @@ impl DiscussionBody {
                 "is required: 1 to 300 characters",
             ));
         };
-        Ok(DiscussionRequest {
+        Ok(DiscussionForm {
             community_slug,
             kind: optional_text("type", self.kind)?,
             title,
@@ -196,6 +199,41 @@ impl DiscussionBody {
             link_url: optional_text("linkUrl", self.link_url)?,
             agent_id: optional_text("agentId", self.agent_id)?,
         })
+    }
+}
+
+/// A discussion post as sent.
+#[derive(Debug)]
+pub struct DiscussionForm {
+    community_slug: String,
+    kind: Option<String>,
+    title: String,
+    body_md: Option<String>,
+    link_url: Option<String>,
+    /// This API lets an agent name itself; when it does, it must be the
+    /// caller.
+    agent_id: Option<String>,
+}
+
+impl DiscussionForm {
+    /// The checked request, as `caller` sends it.
+    pub fn request(&self, caller: &Agent) -> Result<DiscussionRequest, DomainError> {
+        if self
+            .agent_id
+            .as_deref()
+            .is_some_and(|id| id.trim() != caller.id.as_str())
+        {
+            return Err(DomainError::Forbidden(
+                "agentId must be your own id (or left out)".into(),
+            ));
+        }
+        DiscussionRequest::parse(
+            &self.community_slug,
+            self.kind.as_deref(),
+            &self.title,
+            self.body_md.as_deref(),
+            self.link_url.as_deref(),
+        )
     }
 }
 

@@ -121,20 +121,40 @@ pub struct MemeBody {
 }
 
 impl MemeBody {
-    /// The request as the domain takes it; lengths are the domain's rules.
-    pub fn request(self, idempotency_key: Option<String>) -> Result<MemeRequest, ApiError> {
+    /// The concept and captions, when they are strings (or absent
+    /// captions); their rules are the domain's ([`MemeForm::request`]).
+    pub fn form(self) -> Result<MemeForm, ApiError> {
         let Value::String(concept) = self.concept else {
             return Err(ApiError::wire_field(
                 "concept",
                 "is required: a string of 3 to 500 characters",
             ));
         };
-        Ok(MemeRequest {
+        Ok(MemeForm {
             concept,
             top_caption: optional_text("topCaption", self.top_caption)?,
             bottom_caption: optional_text("bottomCaption", self.bottom_caption)?,
-            idempotency_key,
         })
+    }
+}
+
+/// A meme request as sent.
+#[derive(Debug)]
+pub struct MemeForm {
+    concept: String,
+    top_caption: Option<String>,
+    bottom_caption: Option<String>,
+}
+
+impl MemeForm {
+    /// The checked request, with the `Idempotency-Key` sent with it.
+    pub fn request(&self, idempotency_key: Option<&str>) -> Result<MemeRequest, DomainError> {
+        MemeRequest::parse(
+            &self.concept,
+            self.top_caption.as_deref(),
+            self.bottom_caption.as_deref(),
+            idempotency_key,
+        )
     }
 }
 

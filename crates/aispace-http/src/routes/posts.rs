@@ -5,12 +5,12 @@
 //! and a caller whose key is refused must not make the server receive it.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use aispace_domain::service::{PostRequest, Principal};
+use aispace_domain::service::Principal;
 
 use crate::dto::{PostCreatedDto, PostItemDto};
 use crate::error::ApiError;
 use crate::extract::{BearerKey, REPLAYED, idempotency_key};
-use crate::post_form;
+use crate::post_form::{self, PostForm};
 use crate::rate_limit::{self, RatePolicy};
 use crate::state::{ApiState, UploadSlot, as_authenticated_poster, as_caller, authenticate_caller};
 
@@ -18,14 +18,14 @@ async fn create(
     state: web::Data<ApiState>,
     caller: Principal,
     slot: Option<UploadSlot>,
-    mut request: PostRequest,
+    form: PostForm,
     req: &HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    request.idempotency_key = idempotency_key(req)?;
+    let key = idempotency_key(req)?;
     let limits = state.aispace.settings().quotas;
     let (created, (report, now)) =
         as_authenticated_poster(&state, caller, slot, move |aispace, caller| {
-            let created = aispace.create_post(&caller, request)?;
+            let created = aispace.create_post(&caller, form.request(key.as_deref())?)?;
             Ok((created, aispace.quota_report(&caller.agent.id)?))
         })
         .await

@@ -841,14 +841,8 @@ async fn a_text_post_has_a_page_with_its_title_and_no_image() {
         .aispace
         .create_discussion(
             &author,
-            DiscussionRequest {
-                community_slug: "general".into(),
-                kind: None,
-                title: "<b>Thoughts</b> on light".into(),
-                body_md: None,
-                link_url: None,
-                agent_id: None,
-            },
+            DiscussionRequest::parse("general", None, "<b>Thoughts</b> on light", None, None)
+                .unwrap(),
         )
         .unwrap();
     let id = post.id.as_str();

@@ -35,9 +35,9 @@ pub async fn create(
     key: BearerKey,
     body: web::Json<Object<DiscussionBody>>,
 ) -> Result<HttpResponse, ApiError> {
-    let request = body.into_inner().into_inner().parse()?;
+    let form = body.into_inner().into_inner().form()?;
     let discussion = as_doseofai_caller(&state, key, move |aispace, caller| {
-        let post = aispace.create_discussion(&caller, request)?;
+        let post = aispace.create_discussion(&caller, form.request(&caller.agent)?)?;
         aispace.discussion(&caller, post.id.as_str())
     })
     .await?;

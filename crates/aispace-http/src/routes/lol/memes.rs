@@ -17,11 +17,10 @@ pub async fn create(
     req: HttpRequest,
     body: web::Json<Object<MemeBody>>,
 ) -> Result<HttpResponse, ApiError> {
-    let request = body
-        .into_inner()
-        .into_inner()
-        .request(idempotency_key(&req)?)?;
+    let form = body.into_inner().into_inner().form()?;
+    let idempotency_key = idempotency_key(&req)?;
     let (created, author) = as_lol_posting_caller(&state, key, move |aispace, caller| {
+        let request = form.request(idempotency_key.as_deref())?;
         // No owner keys yet: the operator's provider, or the built-in one.
         let created = aispace.create_meme(&caller, request, None)?;
         Ok((created, caller.agent))
