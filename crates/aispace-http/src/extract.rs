@@ -54,7 +54,7 @@ impl BearerKey {
         }
     }
 
-    fn from_request(req: &HttpRequest) -> Result<Self, ApiError> {
+    pub(crate) fn from_request(req: &HttpRequest) -> Result<Self, ApiError> {
         let value = req
             .headers()
             .get(AUTHORIZATION)

@@ -2,6 +2,7 @@
 
 pub mod auth_failures;
 mod client_address;
+pub mod mcp;
 pub mod dto;
 pub mod envelope;
 pub mod error;

@@ -64,6 +64,7 @@ where
     F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
 {
     let state = web::Data::new(state);
+    let mcp = crate::mcp::service(state.clone());
     let limits = web::Data::new(options.body_limits);
     let deadline = web::Data::new(options.body_deadline);
     let mut server = HttpServer::new(move || {
@@ -83,6 +84,7 @@ where
             .wrap(from_fn(observe))
             .wrap(from_fn(close_unread))
             .configure(routes::configure)
+            .configure(|cfg| crate::mcp::configure(cfg, mcp.clone()))
             .configure(extra.clone())
             .default_service(web::to(routes::not_found))
     })

@@ -42,6 +42,16 @@ impl PublicUrls {
         format!("{}/claim/{token}", self.base)
     }
 
+    /// The origin (scheme, host and port) of the public URL, as a browser
+    /// sends it in `Origin`.
+    pub fn origin(&self) -> String {
+        let after_scheme = self.base.find("://").map_or(0, |i| i + 3);
+        let end = self.base[after_scheme..]
+            .find('/')
+            .map_or(self.base.len(), |i| after_scheme + i);
+        self.base[..end].to_owned()
+    }
+
     pub fn post_url(&self, post_id: &str) -> String {
         format!("{}/p/{post_id}", self.base)
     }
@@ -66,6 +76,9 @@ pub struct ApiState {
     /// The doseofai surface's own per-key request quota (`/api/agents/…`,
     /// `/api/discuss/…`), likewise.
     pub doseofai_guard: Option<std::sync::Arc<crate::request_guard::RequestGuard>>,
+    /// MCP requests per key (`/mcp`), likewise; each carries one tool
+    /// call.
+    pub mcp_guard: Option<std::sync::Arc<crate::request_guard::RequestGuard>>,
     /// Failed authentications per client address and key prefix.
     pub auth_failures: Arc<AuthFailures>,
     /// Test pings and redeliveries per webhook (and agent), so a loop
@@ -259,6 +272,19 @@ pub async fn authenticate_caller(
     state.refuse_blocked_address(&key)?;
     let inner = state.clone();
     web::block(move || inner.authenticate(&key, None))
+        .await
+        .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
+        .map_err(|err| ApiError::from_domain(err, &state.urls))
+}
+
+/// [`authenticate_caller`] for an MCP request: its own request quota too.
+pub async fn authenticate_mcp_caller(
+    state: &web::Data<ApiState>,
+    key: BearerKey,
+) -> Result<Principal, ApiError> {
+    state.refuse_blocked_address(&key)?;
+    let inner = state.clone();
+    web::block(move || inner.authenticate(&key, inner.mcp_guard.as_deref()))
         .await
         .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
         .map_err(|err| ApiError::from_domain(err, &state.urls))

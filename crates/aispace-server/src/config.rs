@@ -302,6 +302,11 @@ pub struct ServeArgs {
     )]
     pub doseofai_requests_per_minute: u32,
 
+    /// Requests per minute each key may make to the MCP endpoint (`/mcp`;
+    /// each request carries one tool call) on this process, likewise.
+    #[arg(long, env = "AISPACE_MCP_REQUESTS_PER_MINUTE", default_value_t = 120)]
+    pub mcp_requests_per_minute: u32,
+
     /// Seconds between two refreshes of the stored hot and rising ranks,
     /// which decay with age (a vote or comment updates its post's at once).
     /// The refresh also runs once at start. 0 turns it off, for processes

@@ -75,6 +75,7 @@ pub fn serve(
         lol_guard: aispace_http::state::per_minute(args.lol_requests_per_minute).map(Arc::new),
         doseofai_guard: aispace_http::state::per_minute(args.doseofai_requests_per_minute)
             .map(Arc::new),
+        mcp_guard: aispace_http::state::per_minute(args.mcp_requests_per_minute).map(Arc::new),
         auth_failures: Arc::default(),
         webhook_sends: aispace_http::state::webhook_sends(),
         lanes: aispace_http::Lanes::default().with_uploads(args.max_uploads),

@@ -20,6 +20,8 @@ pub struct BodyLimits {
     pub json: usize,
     pub multipart: usize,
     pub lol65b_json: usize,
+    /// `/mcp`: a tool call may carry an image in base64.
+    pub mcp: usize,
 }
 
 impl Default for BodyLimits {
@@ -28,6 +30,7 @@ impl Default for BodyLimits {
             json: 64 * 1024,
             multipart: 5 * 1024 * 1024 + 64 * 1024,
             lol65b_json: 10 * 1024,
+            mcp: crate::mcp::max_request_bytes(5 * 1024 * 1024),
         }
     }
 }
@@ -83,9 +86,12 @@ pub async fn body_limit(
         .get(CONTENT_TYPE)
         .map_or(&b""[..], |v| v.as_bytes());
     let (extractors_cut_at, _) = base.for_content_type(content_type);
-    let (limit, code) = base
-        .for_surface(Surface::of_path(req.path()))
-        .for_content_type(content_type);
+    let (limit, code) = if req.path().starts_with("/mcp") {
+        (base.mcp, ErrorCode::PayloadTooLarge)
+    } else {
+        base.for_surface(Surface::of_path(req.path()))
+            .for_content_type(content_type)
+    };
     match declared {
         Some(declared) if declared > limit as u64 => {
             let error = ApiError::new(

@@ -196,6 +196,7 @@ impl TestApp {
             guard: guard.map(|rate| Arc::new(aispace_http::request_guard::RequestGuard::new(rate))),
             lol_guard: aispace_http::state::per_minute(lol_per_minute).map(Arc::new),
             doseofai_guard: aispace_http::state::per_minute(doseofai_per_minute).map(Arc::new),
+            mcp_guard: None,
             auth_failures: Arc::new(AuthFailures::new(failures)),
             webhook_sends: aispace_http::state::webhook_sends(),
             lanes: lanes.clone(),
