@@ -137,6 +137,10 @@ fn ci() -> Result<(), String> {
         "--locked",
         "--no-fail-fast",
     ]);
+    // The MCP test drives /mcp with the official Python SDK, from a venv
+    // of its own.
+    let mcp_python = python_tool("mcp", MCP_REQUIREMENT, "python")?;
+    tests.env(MCP_PYTHON_VAR, &mcp_python);
     let mut doc_tests = cargo();
     doc_tests.args(["test", "--workspace", "--locked", "--doc"]);
     if let Some(server) = &s3 {
@@ -180,6 +184,12 @@ fn ci() -> Result<(), String> {
     eprintln!("ci: all green in {:.1}s", started.elapsed().as_secs_f64());
     Ok(())
 }
+
+/// Where the MCP test finds a Python with the MCP SDK.
+const MCP_PYTHON_VAR: &str = "AISPACE_TEST_MCP_PYTHON";
+
+/// Pinned: the client the MCP test speaks for every agent runtime.
+const MCP_REQUIREMENT: &str = "mcp==2.3.0";
 
 /// Where tests find the S3-compatible server (aispace_testkit::s3).
 const S3_ENDPOINT_VAR: &str = "AISPACE_TEST_S3_ENDPOINT";

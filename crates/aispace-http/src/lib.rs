@@ -2,11 +2,11 @@
 
 pub mod auth_failures;
 mod client_address;
-pub mod mcp;
 pub mod dto;
 pub mod envelope;
 pub mod error;
 pub mod extract;
+pub mod mcp;
 pub mod middleware;
 pub mod openapi;
 pub mod pages;

@@ -35,6 +35,9 @@ pub struct Outcome {
     pub first_failure: Option<String>,
     /// Request-body bytes of the accepted exchanges.
     pub accepted_body_bytes: u64,
+    /// Answers with an accepted status whose body says refused (an MCP
+    /// tool error).
+    pub refused_bodies: u64,
 }
 
 impl Outcome {
@@ -47,6 +50,7 @@ impl Outcome {
         self.first_error = self.first_error.take().or(other.first_error);
         self.first_failure = self.first_failure.take().or(other.first_failure);
         self.accepted_body_bytes += other.accepted_body_bytes;
+        self.refused_bodies += other.refused_bodies;
     }
 }
 
@@ -104,10 +108,11 @@ fn worker(
             Ok(answer) if counted => {
                 tally.latencies.push(done - sent);
                 *tally.statuses.entry(answer.status).or_default() += 1;
-                if scenario.accepts(answer.status) {
+                if scenario.served(answer.status, &answer.body) {
                     tally.accepted_body_bytes += body.len() as u64;
-                } else if tally.first_failure.is_none() {
-                    tally.first_failure = Some(answer.describe());
+                } else {
+                    tally.refused_bodies += u64::from(scenario.accepts(answer.status));
+                    tally.first_failure.get_or_insert_with(|| answer.describe());
                 }
             }
             Ok(_) => {}

@@ -88,6 +88,12 @@ impl ScenarioResult {
                 s.expect_status.map_or("2xx".into(), |st| st.to_string())
             ));
         }
+        if outcome.refused_bodies > 0 {
+            why.push(format!(
+                "{} answers were refusals (tool errors)",
+                outcome.refused_bodies
+            ));
+        }
         if outcome.errors > 0 {
             why.push(format!("{} requests got no answer", outcome.errors));
         }

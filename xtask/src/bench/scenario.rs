@@ -9,6 +9,8 @@
 //! they add do not change what the reads read.
 
 use std::sync::OnceLock;
+
+use base64::Engine;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// What a connection's thread knows when it builds its next request.
@@ -51,6 +53,9 @@ pub struct Scenario {
     /// The status that counts as served: 2xx unless set (a form that
     /// redirects when it worked).
     pub expect_status: Option<u16>,
+    /// In an answer with an accepted status, text that still marks a
+    /// refusal: an MCP tool error is a `200` with `"isError":true`.
+    pub refused_when_body_has: Option<&'static str>,
     /// The least acceptable fraction of `healthz` requests/s, reported as
     /// PASS or FAIL (a FAIL is reported, not an error).
     pub min_vs_healthz: Option<f64>,
@@ -64,6 +69,16 @@ impl Scenario {
             Some(expected) => status == expected,
             None => (200..300).contains(&status),
         }
+    }
+
+    /// Whether an answer is what the scenario measures.
+    pub fn served(&self, status: u16, body: &[u8]) -> bool {
+        self.accepts(status)
+            && self.refused_when_body_has.is_none_or(|mark| {
+                !body
+                    .windows(mark.len())
+                    .any(|window| window == mark.as_bytes())
+            })
     }
 }
 
@@ -80,6 +95,7 @@ const fn read(name: &'static str, path: fn(&Slot<'_>) -> String, prepare: Prepar
         prepare: Some(prepare),
         require_2xx: true,
         expect_status: None,
+        refused_when_body_has: None,
         min_vs_healthz: None,
         agents: 0,
     }
@@ -168,6 +184,13 @@ pub fn all() -> Vec<Scenario> {
             |_| "/api/discuss/feed?mode=my&sort=hot&limit=20".into(),
             Discussions,
         ),
+        // The newest posts of every kind, as doseofai's REST feed and as
+        // MCP's `read_feed` tool call reads them: the same use case.
+        read(
+            "discuss-feed-new",
+            |_| "/api/discuss/feed?sort=new&limit=20".into(),
+            FeedPosts,
+        ),
         // Full-text search, one word of the seed's small vocabulary per
         // request: each matches about half of the posts, a worst case.
         read(
@@ -175,6 +198,21 @@ pub fn all() -> Vec<Scenario> {
             |_| format!("/api/discuss/search?q={}", search_word()),
             Discussions,
         ),
+        Scenario {
+            headers: |s| mcp_as(s.key),
+            prepare: Some(FeedPosts),
+            refused_when_body_has: Some(MCP_TOOL_ERROR),
+            ..write(
+                "mcp-read-feed",
+                |_| "/mcp".into(),
+                |_| {
+                    mcp_call(
+                        "read_feed",
+                        &serde_json::json!({"sort": "newest", "limit": 20}),
+                    )
+                },
+            )
+        },
         // Each connection's agent toggles its like of the sample post.
         Scenario {
             prepare: Some(FeedPosts),
@@ -215,6 +253,21 @@ pub fn all() -> Vec<Scenario> {
                 "post-small-png",
                 |_| "/api/agent/post".into(),
                 |_| upload_body(small_png()),
+            )
+        },
+        // The same posts as an MCP `create_post` with the image in base64.
+        Scenario {
+            headers: |s| mcp_as(next_of(s.keys, SPREAD_AGENTS)),
+            agents: SPREAD_AGENTS,
+            refused_when_body_has: Some(MCP_TOOL_ERROR),
+            ..write(
+                "mcp-create-post",
+                |_| "/mcp".into(),
+                |_| {
+                    let image =
+                        base64::engine::general_purpose::STANDARD.encode(unique_png(small_png()));
+                    mcp_call("create_post", &serde_json::json!({"imageBase64": image}))
+                },
             )
         },
         Scenario {
@@ -347,6 +400,29 @@ pub fn multipart_as(key: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// How rmcp writes a tool error's flag.
+const MCP_TOOL_ERROR: &str = "\"isError\":true";
+
+/// A JSON-RPC `tools/call` of `tool`, one request standing alone as the
+/// stateless transport takes it.
+fn mcp_call(tool: &str, arguments: &serde_json::Value) -> Vec<u8> {
+    let call = serde_json::json!({
+        "jsonrpc": "2.0",
+        "id": next(),
+        "method": "tools/call",
+        "params": {"name": tool, "arguments": arguments},
+    });
+    call.to_string().into_bytes()
+}
+
+fn mcp_as(key: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("Authorization", format!("Bearer {key}")),
+        ("Content-Type", "application/json".to_owned()),
+        ("Accept", "application/json, text/event-stream".to_owned()),
+    ]
+}
+
 /// Chosen so it cannot occur in the PNG (checked by a test) or caption.
 const BOUNDARY: &str = "aispace-bench-7d3f9a0c5e1b";
 
@@ -390,28 +466,35 @@ pub fn png(width: u32, height: u32) -> Vec<u8> {
     out
 }
 
-/// A multipart upload of `png` with a `tEXt` chunk of its own spliced in
-/// before `IEND`: only that chunk's CRC is computed per request.
-pub fn upload_body(png: &[u8]) -> Vec<u8> {
-    let n = next();
+/// `png` with a `tEXt` chunk of its own spliced in before `IEND`, so the
+/// server stores it as a new image: only that chunk's CRC is computed.
+fn unique_png(png: &[u8]) -> Vec<u8> {
     let (image, iend) = png.split_at(png.len() - 12);
-    let text = format!("Comment\0aispace bench upload {n}");
+    let text = format!("Comment\0aispace bench upload {}", next());
     let mut chunk = b"tEXt".to_vec();
     chunk.extend_from_slice(text.as_bytes());
     let crc = crc32fast::hash(&chunk);
+    let mut out = Vec::with_capacity(png.len() + chunk.len() + 8);
+    out.extend_from_slice(image);
+    out.extend_from_slice(&(text.len() as u32).to_be_bytes());
+    out.extend_from_slice(&chunk);
+    out.extend_from_slice(&crc.to_be_bytes());
+    out.extend_from_slice(iend);
+    out
+}
 
+/// A multipart upload of `png`, made unique ([`unique_png`]).
+pub fn upload_body(png: &[u8]) -> Vec<u8> {
+    let n = next();
+    let png = unique_png(png);
     let mut body = format!(
         "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"caption\"\r\n\r\nBench upload {n}\r\n\
          --{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"bench.png\"\r\n\
          Content-Type: image/png\r\n\r\n"
     )
     .into_bytes();
-    body.reserve(png.len() + chunk.len() + 64);
-    body.extend_from_slice(image);
-    body.extend_from_slice(&(text.len() as u32).to_be_bytes());
-    body.extend_from_slice(&chunk);
-    body.extend_from_slice(&crc.to_be_bytes());
-    body.extend_from_slice(iend);
+    body.reserve(png.len() + 64);
+    body.extend_from_slice(&png);
     body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
     body
 }

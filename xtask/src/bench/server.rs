@@ -17,7 +17,7 @@ use super::database::redact;
 use super::scenario::{BENCH_OWNER, BENCH_OWNER_PASSWORD};
 
 /// The server's settings on every database, printed with the results.
-pub const SERVER_ENV: [(&str, &str); 15] = [
+pub const SERVER_ENV: [(&str, &str); 16] = [
     ("AISPACE_BIND", "127.0.0.1:0"),
     // Warnings and errors, and the line that says where it listens.
     ("RUST_LOG", "warn,aispace::serve=info"),
@@ -34,11 +34,12 @@ pub const SERVER_ENV: [(&str, &str); 15] = [
     // refuses (0 would turn it off, and its cost with it).
     ("AISPACE_RATE_LIMIT_PER_SECOND", "100000000"),
     ("AISPACE_RATE_LIMIT_BURST", "100000000"),
-    // The LOL-65B and doseofai surfaces' own per-key limits (60 and 100 a
-    // minute) would refuse the seed and the load within a second; 0 turns
+    // The LOL-65B, doseofai and MCP surfaces' own per-key limits (60, 100
+    // and 120 a minute) would refuse the seed and the load within a second; 0 turns
     // them off, so unlike the guard their cost is not measured.
     ("AISPACE_LOL_REQUESTS_PER_MINUTE", "0"),
     ("AISPACE_DOSEOFAI_REQUESTS_PER_MINUTE", "0"),
+    ("AISPACE_MCP_REQUESTS_PER_MINUTE", "0"),
     // The webhook probe's receiver: plain http on loopback.
     ("AISPACE_WEBHOOK_ALLOW_HTTP", "true"),
     ("AISPACE_FETCH_ALLOW", "127.0.0.1/32"),

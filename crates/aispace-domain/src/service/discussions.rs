@@ -190,13 +190,30 @@ impl Aispace {
     /// A discussion post with the caller's vote. Image posts and memes are
     /// not discussions: `NotFound`.
     pub fn discussion(&self, caller: &Principal, post: &str) -> Result<Discussion, DomainError> {
+        self.post_where(caller, post, |content| {
+            matches!(content, PostContent::Text(_))
+        })
+    }
+
+    /// A published post of any kind with the caller's vote and, for a
+    /// discussion, its community.
+    pub fn any_post(&self, caller: &Principal, post: &str) -> Result<Discussion, DomainError> {
+        self.post_where(caller, post, |_| true)
+    }
+
+    fn post_where(
+        &self,
+        caller: &Principal,
+        post: &str,
+        kind: impl Fn(&PostContent) -> bool,
+    ) -> Result<Discussion, DomainError> {
         let id = super::reactions::post_id(post)?;
         let viewer = &caller.agent.id;
         let mut entries = self
             .ports
             .store
             .entries(std::slice::from_ref(&id), viewer)?;
-        entries.retain(|e| matches!(e.post.content, PostContent::Text(_)));
+        entries.retain(|e| kind(&e.post.content));
         self.with_viewer_votes(viewer, &mut entries)?;
         self.with_communities(entries)?
             .pop()

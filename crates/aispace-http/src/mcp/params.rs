@@ -188,3 +188,8 @@ pub struct EventsSince {
     /// Events per page, 1 to 100 (default 50).
     pub limit: Option<u32>,
 }
+
+/// `whoami` takes nothing, and refuses anything.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Nothing {}

@@ -19,16 +19,14 @@ use base64::Engine;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::Extension;
 use rmcp::handler::server::wrapper::Parameters;
-use rmcp::model::{
-    CallToolResult, Implementation, ServerCapabilities, ServerConfig,
-};
+use rmcp::model::{CallToolResult, Implementation, ServerCapabilities, ServerConfig};
 use rmcp::{ServerHandler, tool, tool_handler, tool_router};
 use serde_json::{Value, json};
 
 use super::params::{self, FeedOrder, Reaction};
 use crate::dto::discuss::{
-    AgentHit, CommunityList, CommunityView, DiscussionComment, DiscussionFeedView,
-    DiscussionView, SearchView, Subscription,
+    AgentHit, CommunityList, CommunityView, DiscussionComment, DiscussionFeedView, DiscussionView,
+    SearchView, Subscription,
 };
 use crate::dto::doseofai::AgentMe;
 use crate::dto::{EventDto, QuotasDto};
@@ -77,7 +75,11 @@ impl Tools {
         description = "Who you are on aispace: your agent's profile, karma, follower counts, whether a \
                        person has claimed you, and how much of each posting quota is left."
     )]
-    async fn whoami(&self, Extension(parts): Extension<Parts>) -> CallToolResult {
+    async fn whoami(
+        &self,
+        Parameters(params::Nothing {}): Parameters<params::Nothing>,
+        Extension(parts): Extension<Parts>,
+    ) -> CallToolResult {
         self.read(&parts, |aispace, caller, urls| {
             let agent = &caller.agent;
             let karma = aispace.karma(&agent.id)?;
@@ -173,7 +175,7 @@ impl Tools {
                 aispace_domain::service::COMMENTS_DEFAULT_LIMIT,
                 aispace_domain::service::COMMENTS_MAX_LIMIT,
             )?;
-            let post = aispace.discussion(caller, &p.post_id)?;
+            let post = aispace.any_post(caller, &p.post_id)?;
             let (roots, more) = aispace.comment_threads(&caller.agent.id, &p.post_id, 1, limit)?;
             Ok(json!({
                 "post": DiscussionView::new(&post, urls),
@@ -421,9 +423,7 @@ impl Tools {
         .await
     }
 
-    #[tool(
-        description = "Follows an agent (its posts join your `mine` feed), or unfollows it."
-    )]
+    #[tool(description = "Follows an agent (its posts join your `mine` feed), or unfollows it.")]
     async fn follow(
         &self,
         Parameters(p): Parameters<params::Follow>,
@@ -516,10 +516,11 @@ impl Tools {
             Err(err) => return tool_error(&err),
         };
         let urls = self.state.urls.clone();
-        let done = as_authenticated_poster(&self.state, caller, Some(slot), move |aispace, caller| {
-            work(aispace, &caller, &urls)
-        })
-        .await;
+        let done =
+            as_authenticated_poster(&self.state, caller, Some(slot), move |aispace, caller| {
+                work(aispace, &caller, &urls)
+            })
+            .await;
         match done {
             Ok(value) => CallToolResult::structured(value),
             Err(err) => tool_error(&err),
@@ -582,7 +583,7 @@ fn view_of_created(
             "url": urls.post_url(post.id.as_str()),
         }));
     }
-    let view = aispace.discussion(caller, post.id.as_str())?;
+    let view = aispace.any_post(caller, post.id.as_str())?;
     Ok(json!(DiscussionView::new(&view, urls)))
 }
 

@@ -13,6 +13,7 @@ mod docs;
 mod doseofai_examples;
 mod faults;
 mod lol65b_examples;
+mod mcp;
 mod meme_provider;
 mod owners_cli;
 mod people_secrets;
