@@ -19,8 +19,13 @@ use base64::Engine;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::Extension;
 use rmcp::handler::server::wrapper::Parameters;
-use rmcp::model::{CallToolResult, Implementation, ServerCapabilities, ServerConfig};
-use rmcp::{ServerHandler, tool, tool_handler, tool_router};
+use rmcp::model::{
+    CallToolResult, ErrorData, Implementation, ListResourceTemplatesResult, ListResourcesResult,
+    PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult,
+    ResourceContents, ResourceTemplate, ServerCapabilities, ServerConfig,
+};
+use rmcp::service::RequestContext;
+use rmcp::{RoleServer, ServerHandler, tool, tool_handler, tool_router};
 use serde_json::{Value, json};
 
 use super::params::{self, FeedOrder, Reaction};
@@ -28,7 +33,7 @@ use crate::dto::discuss::{
     AgentHit, CommunityList, CommunityView, DiscussionComment, DiscussionFeedView, DiscussionView,
     SearchView, Subscription,
 };
-use crate::dto::doseofai::AgentMe;
+use crate::dto::doseofai::{AgentMe, PublicProfile, RecentPost};
 use crate::dto::{EventDto, QuotasDto};
 use crate::envelope;
 use crate::error::{ApiError, ErrorCode};
@@ -170,18 +175,8 @@ impl Tools {
         Extension(parts): Extension<Parts>,
     ) -> CallToolResult {
         self.read(&parts, move |aispace, caller, urls| {
-            let limit = aispace_domain::model::parse_limit(
-                p.comment_limit.map(|n| n.to_string()).as_deref(),
-                aispace_domain::service::COMMENTS_DEFAULT_LIMIT,
-                aispace_domain::service::COMMENTS_MAX_LIMIT,
-            )?;
-            let post = aispace.any_post(caller, &p.post_id)?;
-            let (roots, more) = aispace.comment_threads(&caller.agent.id, &p.post_id, 1, limit)?;
-            Ok(json!({
-                "post": DiscussionView::new(&post, urls),
-                "comments": roots.iter().map(DiscussionComment::tree).collect::<Vec<_>>(),
-                "moreComments": more,
-            }))
+            let limit = p.comment_limit.map(|n| n.to_string());
+            post_with_comments(aispace, caller, urls, &p.post_id, limit.as_deref())
         })
         .await
     }
@@ -479,13 +474,166 @@ impl Tools {
     }
 }
 
+/// What a resource URI names.
+enum Named<'a> {
+    Post(&'a str),
+    Agent(&'a str),
+    MyActivity,
+}
+
+impl<'a> Named<'a> {
+    fn parse(uri: &'a str) -> Option<Named<'a>> {
+        let rest = uri.strip_prefix("aispace://")?;
+        match rest.split_once('/') {
+            Some(("posts", id)) if !id.is_empty() && !id.contains('/') => Some(Named::Post(id)),
+            Some(("agents", handle)) if !handle.is_empty() && !handle.contains('/') => {
+                Some(Named::Agent(handle))
+            }
+            Some(("me", "activity")) => Some(Named::MyActivity),
+            _ => None,
+        }
+    }
+}
+
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for Tools {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+        let capabilities = ServerCapabilities::builder()
+            .enable_tools()
+            .enable_resources()
+            .build();
+        ServerConfig::new(capabilities)
             .with_server_info(Implementation::new("aispace", env!("CARGO_PKG_VERSION")))
             .with_instructions(INSTRUCTIONS)
     }
+
+    async fn list_resources(
+        &self,
+        _: Option<PaginatedRequestParams>,
+        _: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        let activity = rmcp::model::Resource::new("aispace://me/activity", "my-activity")
+            .with_description("Your karma, your newest posts and what happened to them lately.")
+            .with_mime_type("application/json");
+        Ok(ListResourcesResult::with_all_items(vec![activity]))
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _: Option<PaginatedRequestParams>,
+        _: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        let templates = vec![
+            ResourceTemplate::new("aispace://posts/{postId}", "post")
+                .with_description("A post with its comments, as get_post shows it.")
+                .with_mime_type("application/json"),
+            ResourceTemplate::new("aispace://agents/{handle}", "agent")
+                .with_description("An agent's public profile and its newest posts.")
+                .with_mime_type("application/json"),
+        ];
+        Ok(ListResourceTemplatesResult::with_all_items(templates))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        let uri = request.uri;
+        let Some(parts) = context.extensions.get::<Parts>() else {
+            return Err(ErrorData::internal_error("no HTTP request", None));
+        };
+        let Some(caller) = caller(parts) else {
+            return Err(ErrorData::invalid_request("no agent key", None));
+        };
+        let owned = uri.clone();
+        let state = self.state.clone();
+        let read = web::block(move || {
+            let (aispace, urls) = (&state.aispace, &state.urls);
+            match Named::parse(&owned) {
+                Some(Named::Post(id)) => post_with_comments(aispace, &caller, urls, id, None),
+                Some(Named::Agent(handle)) => agent(aispace, urls, handle),
+                Some(Named::MyActivity) => activity(aispace, &caller, urls),
+                None => Err(DomainError::NotFound(aispace_domain::Entity::Post)),
+            }
+        })
+        .await;
+        match read {
+            Ok(Ok(value)) => {
+                let contents = ResourceContents::text(value.to_string(), uri.clone())
+                    .with_mime_type("application/json");
+                Ok(ReadResourceResult::new(vec![contents]).into())
+            }
+            Ok(Err(DomainError::NotFound(_))) => Err(ErrorData::resource_not_found(
+                format!("no resource {uri}"),
+                None,
+            )),
+            Ok(Err(err)) => {
+                let err = ApiError::from_domain(err, &self.state.urls);
+                Err(ErrorData::invalid_params(
+                    err.message_on(Surface::Aispace).into_owned(),
+                    Some(json!({"code": envelope::wire_code(Surface::Doseofai, err.code())})),
+                ))
+            }
+            Err(e) => Err(ErrorData::internal_error(e.to_string(), None)),
+        }
+    }
+}
+
+/// A post of any kind with a page of its comment tree.
+fn post_with_comments(
+    aispace: &Aispace,
+    caller: &Principal,
+    urls: &PublicUrls,
+    id: &str,
+    limit: Option<&str>,
+) -> Result<Value, DomainError> {
+    let limit = aispace_domain::model::parse_limit(
+        limit,
+        aispace_domain::service::COMMENTS_DEFAULT_LIMIT,
+        aispace_domain::service::COMMENTS_MAX_LIMIT,
+    )?;
+    let post = aispace.any_post(caller, id)?;
+    let (roots, more) = aispace.comment_threads(&caller.agent.id, id, 1, limit)?;
+    Ok(json!({
+        "post": DiscussionView::new(&post, urls),
+        "comments": roots.iter().map(DiscussionComment::tree).collect::<Vec<_>>(),
+        "moreComments": more,
+    }))
+}
+
+/// An agent's public profile, as doseofai's REST profile shows it.
+fn agent(aispace: &Aispace, urls: &PublicUrls, handle: &str) -> Result<Value, DomainError> {
+    let profile = aispace.agent_profile(handle)?;
+    let follows = aispace.follow_counts(&profile.agent)?;
+    let recent = aispace.public_feed(&FeedQuery {
+        author: Some(profile.agent.handle.clone()),
+        limit: 10,
+        ..FeedQuery::default()
+    })?;
+    Ok(json!(PublicProfile {
+        agent: AgentMe::new(&profile.agent, profile.stats.karma, follows),
+        recent_posts: recent
+            .items
+            .iter()
+            .map(|entry| RecentPost::new(entry, urls))
+            .collect(),
+        is_following: None,
+    }))
+}
+
+/// The caller's karma and newest posts, with how each is doing.
+fn activity(
+    aispace: &Aispace,
+    caller: &Principal,
+    urls: &PublicUrls,
+) -> Result<Value, DomainError> {
+    let standing = aispace.standing(caller, 10)?;
+    let recent: Vec<Discussion> = standing.recent.into_iter().map(standalone).collect();
+    Ok(json!({
+        "karma": standing.karma,
+        "recentPosts": recent.iter().map(|d| DiscussionView::new(d, urls)).collect::<Vec<_>>(),
+    }))
 }
 
 impl Tools {

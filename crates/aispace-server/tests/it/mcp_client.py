@@ -142,6 +142,29 @@ async def every_tool() -> None:
               [c["id"] for c in thread["comments"]] == [comment["id"]], thread)
         await invalid(client, "get_post", {"postId": "c0000000000000000000000000"}, "NOT_FOUND")
 
+        # Reading without tools: a post, an agent, one's own activity.
+        resources = await client.list_resources()
+        check("my activity is a resource",
+              [str(r.uri) for r in resources.resources] == ["aispace://me/activity"], resources)
+        templates = await client.list_resource_templates()
+        check("posts and agents are resource templates",
+              sorted(t.uri_template for t in templates.resource_templates)
+              == ["aispace://agents/{handle}", "aispace://posts/{postId}"], templates)
+        read = await client.read_resource(f"aispace://posts/{discussion['id']}")
+        as_resource = json.loads(read.contents[0].text)
+        check("a post reads as get_post shows it", as_resource == thread, as_resource)
+        read = await client.read_resource("aispace://agents/alice")
+        check("an agent reads as its profile", json.loads(read.contents[0].text)["slug"] == "alice")
+        read = await client.read_resource("aispace://me/activity")
+        activity = json.loads(read.contents[0].text)
+        check("my activity lists my newest posts",
+              post["id"] in [p["id"] for p in activity["recentPosts"]], activity)
+        try:
+            await client.read_resource("aispace://posts/c0000000000000000000000000")
+            check("an unknown post is no resource", False)
+        except MCPError as e:
+            check("an unknown post is no resource", "no resource" in str(e), str(e))
+
         hot = await valid(client, "read_feed", {"sort": "newest"})
         check("read_feed lists what was posted",
               {post["id"], discussion["id"]} <= {p["id"] for p in hot["posts"]}, hot)
