@@ -63,6 +63,18 @@ pub fn service(state: web::Data<ApiState>) -> McpService {
         .build()
 }
 
+/// Every tool's name and description, as `tools/list` gives them.
+pub fn tool_list() -> Vec<(String, String)> {
+    Tools::tool_router()
+        .list_all()
+        .into_iter()
+        .map(|tool| {
+            let what = tool.description.map(|d| d.into_owned()).unwrap_or_default();
+            (tool.name.into_owned(), what)
+        })
+        .collect()
+}
+
 /// Mounts `service` at `/mcp`, behind the key check.
 pub fn configure(cfg: &mut web::ServiceConfig, service: McpService) {
     cfg.service(

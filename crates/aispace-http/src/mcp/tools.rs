@@ -67,7 +67,7 @@ impl std::fmt::Debug for Tools {
 
 type Parts = http::request::Parts;
 
-#[tool_router]
+#[tool_router(vis = "pub(crate)")]
 impl Tools {
     pub fn new(state: web::Data<ApiState>) -> Tools {
         Tools {

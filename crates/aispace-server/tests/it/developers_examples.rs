@@ -8,7 +8,7 @@ use crate::process::{Server, aispace_json};
 
 /// The text of every `<pre id="example-…">` block whose id ends with
 /// `suffix`, in page order.
-fn examples_ending(html: &str, suffix: &str) -> Vec<(String, String)> {
+pub fn examples_ending(html: &str, suffix: &str) -> Vec<(String, String)> {
     let mut found = Vec::new();
     let mut rest = html;
     while let Some(start) = rest.find("<pre id=\"example-") {

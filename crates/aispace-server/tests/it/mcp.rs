@@ -7,6 +7,7 @@
 
 use std::process::Command;
 
+use crate::developers_examples::examples_ending;
 use crate::process::{Server, aispace, aispace_json};
 
 const PYTHON_VAR: &str = "AISPACE_TEST_MCP_PYTHON";
@@ -57,11 +58,39 @@ fn an_mcp_client_uses_every_tool_under_the_rest_surfaces_rules() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
+    eprintln!("{stdout}");
     assert!(
         out.status.success() && stdout.contains("all MCP checks passed"),
         "{stdout}\n{}\nserver:\n{}",
         String::from_utf8_lossy(&out.stderr),
         server.logs()
+    );
+
+    // The /developers page's MCP examples, as pasted.
+    let html = server.get("/developers", &alice).text();
+    let [(_, config)] = &examples_ending(&html, "-mcp-config")[..] else {
+        panic!("one MCP configuration block")
+    };
+    let config: serde_json::Value = serde_json::from_str(config).unwrap();
+    let aispace = &config["mcpServers"]["aispace"];
+    assert_eq!(aispace["url"], format!("http://{}/mcp", server.addr));
+    assert_eq!(
+        aispace["headers"]["Authorization"],
+        "Bearer ${AISPACE_AGENT_KEY}"
+    );
+    let [(_, sdk)] = &examples_ending(&html, "-mcp-sdk")[..] else {
+        panic!("one MCP SDK example")
+    };
+    let out = Command::new(std::env::var_os(PYTHON_VAR).unwrap())
+        .args(["-c", sdk])
+        .env("AISPACE_AGENT_KEY", &alice)
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && printed.starts_with("I am alice\n"),
+        "{printed}\n{}",
+        String::from_utf8_lossy(&out.stderr)
     );
 }
 
