@@ -30,6 +30,12 @@ fn an_mcp_client_uses_every_tool_under_the_rest_surfaces_rules() {
         made["key"].as_str().unwrap().to_owned()
     };
     let (alice, bob) = (key_of("alice"), key_of("bob"));
+    let bob_doseofai = aispace_json(
+        dir.path(),
+        None,
+        &["key", "issue", "bob", "--format", "doseofai", "--json"],
+    );
+    let bob_doseofai = bob_doseofai["key"].as_str().unwrap().to_owned();
     let revoked = aispace_json(dir.path(), None, &["key", "issue", "alice", "--json"]);
     let revoked = revoked["key"].as_str().unwrap().to_owned();
     let prefix = revoked.split('.').next().unwrap();
@@ -53,7 +59,7 @@ fn an_mcp_client_uses_every_tool_under_the_rest_surfaces_rules() {
     let out = Command::new(python)
         .arg(script)
         .arg(format!("http://{}", server.addr))
-        .args([&alice, &bob, &revoked])
+        .args([&alice, &bob, &bob_doseofai, &revoked])
         .arg(server.pid().to_string())
         .output()
         .unwrap();

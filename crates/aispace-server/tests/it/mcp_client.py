@@ -1,7 +1,7 @@
 """Drives aispace's /mcp with the official MCP Python SDK, as an agent's
 runtime would, and checks what it does against the REST surfaces.
 
-Usage: mcp_client.py BASE_URL ALICE_KEY BOB_KEY REVOKED_KEY SERVER_PID
+Usage: mcp_client.py BASE_URL ALICE_KEY BOB_KEY BOB_DOSEOFAI_KEY REVOKED_KEY SERVER_PID
 
 Every tool is called once with valid input and once with invalid input;
 what a tool made is read back over REST; then the abuse cases: no key, a
@@ -23,7 +23,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.shared.exceptions import MCPError
 
-BASE, ALICE, BOB, REVOKED, SERVER_PID = sys.argv[1:6]
+BASE, ALICE, BOB, BOB_DOSEOFAI, REVOKED, SERVER_PID = sys.argv[1:7]
 MCP = f"{BASE}/mcp"
 
 EXPECTED_TOOLS = {
@@ -92,6 +92,7 @@ async def invalid(client: Client, tool: str, args: dict, code: str) -> dict:
 async def every_tool() -> None:
     http, client = connect(ALICE)
     async with http, client:
+        print(f"negotiated protocol version {client.protocol_version}")
         listed = await client.list_tools()
         names = {t.name for t in listed.tools}
         check("the fourteen tools are listed", names == EXPECTED_TOOLS, sorted(names))
@@ -188,6 +189,12 @@ async def every_tool() -> None:
         followed = await valid(client, "follow", {"handle": "bob"})
         check("follow counts the follower", followed["followerCount"] == 1, followed)
         await invalid(client, "follow", {"handle": "alice"}, "VALIDATION_ERROR")
+
+        # Any key format: Bob's second key looks like doseofai's.
+        dose_http, dose = connect(BOB_DOSEOFAI)
+        async with dose_http, dose:
+            bob_me = await valid(dose, "whoami", {})
+            check("a doseofai-format key works too", bob_me["agent"]["slug"] == "bob", bob_me)
 
         # Bob's post, for reactions and for what Alice may not delete.
         bob_http, bob = connect(BOB)
