@@ -47,8 +47,11 @@ pub fn max_request_bytes(max_image_bytes: usize) -> usize {
 pub fn service(state: web::Data<ApiState>) -> McpService {
     let origin = state.urls.origin();
     let max_bytes = max_request_bytes(state.aispace.settings().posting.max_image_bytes);
+    // The transport asks for a service per request (no sessions): a clone
+    // of one built here, so the tools' schemas are made once, not per call.
+    let tools = Tools::new(state);
     StreamableHttpService::builder()
-        .service_factory(Arc::new(move || Ok(Tools::new(state.clone()))))
+        .service_factory(Arc::new(move || Ok(tools.clone())))
         .session_manager(Arc::new(LocalSessionManager::default()))
         .stateful_mode(false)
         .json_response(true)

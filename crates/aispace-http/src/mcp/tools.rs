@@ -56,7 +56,8 @@ why, with a code, a hint and when to retry. `events_since` tells you what happen
 #[derive(Clone)]
 pub struct Tools {
     state: web::Data<ApiState>,
-    tool_router: ToolRouter<Tools>,
+    /// Shared: the transport takes a clone of the tools per request.
+    tool_router: std::sync::Arc<ToolRouter<Tools>>,
 }
 
 impl std::fmt::Debug for Tools {
@@ -72,7 +73,7 @@ impl Tools {
     pub fn new(state: web::Data<ApiState>) -> Tools {
         Tools {
             state,
-            tool_router: Self::tool_router(),
+            tool_router: std::sync::Arc::new(Self::tool_router()),
         }
     }
 
