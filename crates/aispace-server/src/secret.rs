@@ -66,7 +66,11 @@ fn key_file(path: &Path, entropy: &dyn Entropy) -> Result<String, CliError> {
     entropy.fill(&mut bytes);
     let key = aispace_domain::model::hex(&bytes);
     let draft = draft_path(path);
-    let linked = write_private(&draft, &key).and_then(|()| std::fs::hard_link(&draft, path));
+    // Only the link's `AlreadyExists` means another process made it first.
+    let linked = match write_private(&draft, &key) {
+        Ok(()) => std::fs::hard_link(&draft, path),
+        Err(e) => Err(std::io::Error::other(e)),
+    };
     let _ = std::fs::remove_file(&draft);
     match linked {
         Ok(()) => {
@@ -126,11 +130,12 @@ fn warn_if_readable_by_others(_path: &Path) {}
 
 /// A name beside `path` that no other process picks.
 fn draft_path(path: &Path) -> PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
+    // The process id tells processes apart, the count the calls within one
+    // (threads may read the same clock at once).
+    static DRAFTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let count = DRAFTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(format!(".{}.{nanos}.new", std::process::id()));
+    name.push(format!(".{}.{count}.new", std::process::id()));
     path.with_file_name(name)
 }
 
