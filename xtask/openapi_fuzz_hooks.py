@@ -8,12 +8,41 @@ schemathesis reports it as "schema-valid request rejected" (ST202). This
 hook drops exactly those reports, matched on the refusal's code and field,
 so that any other refusal of schema-valid data still fails the run. It
 also drops the authentication lock-out's 429s from the invalid-credentials
-check (see `filter_failure`).
+check (see `filter_failure`), and keeps two workers from parsing Python
+source at once (see `_one_parse_at_a_time`).
 """
 
+import ast
+import functools
 import json
+import threading
 
 import schemathesis
+
+
+def _one_parse_at_a_time(parse):
+    """`ast.parse` behind a lock shared by every thread.
+
+    CPython 3.11 keeps the depth counter of its AST builder in state shared
+    by all threads, and each parse resets it to its own thread's stack
+    depth. If a garbage collection inside one parse runs a finalizer that
+    lets another worker thread parse, the first parse ends with another
+    thread's count and raises "SystemError: AST constructor recursion depth
+    mismatch". Hypothesis parses the source of lambdas to describe
+    strategies, in whichever worker thread builds them, so a fuzz run with
+    two workers failed that way once with no fault of the server's.
+    """
+    lock = threading.RLock()
+
+    @functools.wraps(parse)
+    def parse_alone(*args, **kwargs):
+        with lock:
+            return parse(*args, **kwargs)
+
+    return parse_alone
+
+
+ast.parse = _one_parse_at_a_time(ast.parse)
 
 # (error code, the start of the message) of each refusal no schema can
 # express. The message starts with the field it is about.
