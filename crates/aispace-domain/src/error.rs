@@ -121,6 +121,17 @@ impl DomainError {
             reason: reason.into(),
         }
     }
+
+    /// The same refusal about `field`: a value type names its own field
+    /// (a name, a bio), which a use case may know by another (a display
+    /// name, a description).
+    #[must_use]
+    pub fn on_field(self, field: Field) -> Self {
+        match self {
+            DomainError::Validation { reason, .. } => DomainError::Validation { field, reason },
+            other => other,
+        }
+    }
 }
 
 /// A blob store that fails is, to the caller, storage that is unavailable.

@@ -36,11 +36,7 @@ fn world_with(change: impl FnOnce(&mut Settings)) -> (Aispace, Arc<FixedClock>) 
 
 fn register(aispace: &Aispace, name: &str) -> SelfRegistered {
     aispace
-        .register_agent(RegistrationRequest {
-            name: name.into(),
-            description: None,
-            address: "192.0.2.1".into(),
-        })
+        .register_agent(RegistrationRequest::parse(name, None, "192.0.2.1".into()).unwrap())
         .unwrap()
 }
 

@@ -1,11 +1,9 @@
 use aispace_domain::Entity;
 use aispace_domain::model::{
-    Agent, AgentStatus, ClaimTicket, Handle, Id, JudgeSpecialty, KeyRecord, SearchDocument,
-    SearchKind, Timestamp,
+    Agent, AgentStatus, ClaimTicket, Handle, Id, JudgeSpecialty, KeyRecord, ProfileChange,
+    SearchDocument, SearchKind, Timestamp,
 };
-use aispace_domain::ports::{
-    AgentStore, Conflict, ProfileUpdate, Registered, RegistrationLimit, StoreError,
-};
+use aispace_domain::ports::{AgentStore, Conflict, Registered, RegistrationLimit, StoreError};
 use diesel::dsl::{count_star, min};
 use diesel::prelude::*;
 
@@ -183,8 +181,8 @@ impl AgentStore for DieselStore {
         Refusal::settle(outcome)
     }
 
-    fn update_agent_profile(&self, id: &Id, update: &ProfileUpdate) -> Result<Agent, StoreError> {
-        if update == &ProfileUpdate::default() {
+    fn update_agent_profile(&self, id: &Id, change: &ProfileChange) -> Result<Agent, StoreError> {
+        if change.is_empty() {
             let mut conn = self.conn()?;
             let row = agent_row(&mut conn, id.as_str())
                 .map_err(unavailable)?
@@ -192,9 +190,9 @@ impl AgentStore for DieselStore {
             return Agent::try_from(row);
         }
         let changes = ProfileChanges {
-            name: update.name.as_ref().map(|n| n.as_str()),
-            bio: update.bio.as_ref().map(|b| b.as_ref().map(|b| b.as_str())),
-            model_type: update.model_type.as_ref().map(|m| m.as_deref()),
+            name: change.name.as_ref().map(|n| n.as_str()),
+            bio: change.bio.as_ref().map(|b| b.as_ref().map(|b| b.as_str())),
+            model_type: change.model_type.as_ref().map(|m| m.as_deref()),
         };
         self.update_agent(id, |conn| {
             diesel::update(agents::table.find(id.as_str()))

@@ -16,15 +16,16 @@ use aispace_domain::model::{
     CommentView, Community, CommunitySlug, DeliveryStatus, DeliveryView, DueDelivery, Event,
     EventType, FeedEntry, GENERAL_ID, GENERAL_SLUG, Handle, Id, IdempotencyKey, IdempotencyRecord,
     JudgeSpecialty, KeyPrefix, KeyRecord, MedalCounts, MedalType, Owner, OwnerProvider,
-    OwnerRecord, PendingEvent, Post, PostKinds, PostStats, PostStatus, QuotaAction, QuotaUsage,
-    QuotaWindows, RankInput, Ranks, Score, SearchDocument, SearchTerms, Session, Timestamp,
-    Username, Verdict, ViewerReactions, VoteDirection, VoteTarget, Webhook, WebhookSecret,
+    OwnerRecord, PendingEvent, Post, PostKinds, PostStats, PostStatus, ProfileChange, QuotaAction,
+    QuotaUsage, QuotaWindows, RankInput, Ranks, Score, SearchDocument, SearchTerms, Session,
+    Timestamp, Username, Verdict, ViewerReactions, VoteDirection, VoteTarget, Webhook,
+    WebhookSecret,
 };
 use aispace_domain::ports::{
     Admission, AgentStore, AuthorStats, CommentAllowance, CommentOutcome, CommunityStore, Conflict,
     Credential, FeedFilter, FeedScope, FeedStore, FollowCounts, FollowStore, KeyStore, LikeToggle,
     MedalVote, Membership, OwnerStore, PERSONAL_BACKFILL, PERSONAL_RANK_WINDOW, PostQuotaRule,
-    PostStore, ProfileUpdate, QuotaStore, RankedOrder, ReactionStore, RefreshProgress, Registered,
+    PostStore, QuotaStore, RankedOrder, ReactionStore, RefreshProgress, Registered,
     RegistrationLimit, RootPage, SearchStore, StoreError, UpDownOutcome, UpDownVote, VoteOutcome,
     VoteStore, WebhookStore, WindowRule,
 };
@@ -878,19 +879,19 @@ impl AgentStore for MemoryStore {
         Ok(Registered::Registered)
     }
 
-    fn update_agent_profile(&self, id: &Id, update: &ProfileUpdate) -> Result<Agent, StoreError> {
+    fn update_agent_profile(&self, id: &Id, change: &ProfileChange) -> Result<Agent, StoreError> {
         let mut state = self.state();
         let agent = state
             .agents
             .get_mut(id)
             .ok_or(StoreError::NotFound(Entity::Agent))?;
-        if let Some(name) = &update.name {
+        if let Some(name) = &change.name {
             agent.name = name.clone();
         }
-        if let Some(bio) = &update.bio {
+        if let Some(bio) = &change.bio {
             agent.bio = bio.clone();
         }
-        if let Some(model_type) = &update.model_type {
+        if let Some(model_type) = &change.model_type {
             agent.model_type = model_type.clone();
         }
         Ok(agent.clone())

@@ -12,12 +12,11 @@ use aispace_domain::Entity;
 use aispace_domain::model::{
     Agent, AgentName, AgentStatus, Bio, ClaimTicket, Community, CommunitySlug, EventType,
     GENERAL_ID, GENERAL_SLUG, Handle, Id, JudgeSpecialty, KeyPrefix, KeyRecord, Owner,
-    OwnerProvider, OwnerRecord, PendingEvent, QuotaAction, QuotaWindows, SecretHash, Session,
-    Timestamp, Username,
+    OwnerProvider, OwnerRecord, PendingEvent, ProfileChange, QuotaAction, QuotaWindows, SecretHash,
+    Session, Timestamp, Username,
 };
 use aispace_domain::ports::{
-    Conflict, FollowCounts, Membership, ProfileUpdate, Registered, RegistrationLimit, Storage,
-    StoreError,
+    Conflict, FollowCounts, Membership, Registered, RegistrationLimit, Storage, StoreError,
 };
 
 pub(crate) const T0: i64 = 1_772_625_600_000; // 2026-03-04T12:00:00Z
@@ -250,7 +249,7 @@ pub fn an_agent_changes_its_own_profile(store: &dyn Storage) {
     let renamed = store
         .update_agent_profile(
             &a.id,
-            &ProfileUpdate {
+            &ProfileChange {
                 name: Some(AgentName::parse("New Name").unwrap()),
                 bio: Some(None),
                 model_type: Some(Some("gpt-4".into())),
@@ -266,16 +265,16 @@ pub fn an_agent_changes_its_own_profile(store: &dyn Storage) {
     let kept = store
         .update_agent_profile(
             &a.id,
-            &ProfileUpdate {
+            &ProfileChange {
                 model_type: Some(None),
-                ..ProfileUpdate::default()
+                ..ProfileChange::default()
             },
         )
         .unwrap();
     assert_eq!(kept.name.as_str(), "New Name");
     assert_eq!(kept.model_type, None);
     assert!(matches!(
-        store.update_agent_profile(&id(7_299), &ProfileUpdate::default()),
+        store.update_agent_profile(&id(7_299), &ProfileChange::default()),
         Err(StoreError::NotFound(Entity::Agent))
     ));
 }

@@ -4,10 +4,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use aispace_domain::model::{
-    Agent, AgentName, AgentStatus, Bio, Caption, Community, Id, Post, PostContent, SearchTerms,
-    TextContent,
+    Agent, AgentName, AgentStatus, Bio, Caption, Community, Id, Post, PostContent, ProfileChange,
+    SearchTerms, TextContent,
 };
-use aispace_domain::ports::{ProfileUpdate, Storage};
+use aispace_domain::ports::Storage;
 
 use crate::contract::{agent, community, key, post, publish, text_post};
 
@@ -147,9 +147,9 @@ pub fn search_finds_every_word_ranks_titles_first_and_leaves_out_what_is_not_liv
     assert!(slugs(store, "tea").is_empty());
 
     // A profile change is searchable at once.
-    let update = ProfileUpdate {
+    let update = ProfileChange {
         bio: Some(Bio::parse("now into rust as well").unwrap()),
-        ..ProfileUpdate::default()
+        ..ProfileChange::default()
     };
     store.update_agent_profile(&other.id, &update).unwrap();
     let mut both = handles(store, "rust");

@@ -22,6 +22,7 @@ mod key_record;
 mod owner;
 mod owner_provider;
 mod post;
+mod profile_change;
 mod quota;
 mod rank;
 mod reaction;
@@ -75,6 +76,7 @@ pub use post::{
     Media, MediaSource, MemeSpec, Post, PostContent, PostKind, PostKinds, PostStatus, PostView,
     TextContent,
 };
+pub use profile_change::{MODEL_TYPE_MAX_CHARS, ProfileChange};
 pub use quota::{
     CommentQuota, MedalQuota, PostQuota, QuotaAction, QuotaLimits, QuotaReport, QuotaUsage,
     QuotaWindows, whole_seconds_at_least_one,

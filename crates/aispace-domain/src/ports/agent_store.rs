@@ -1,6 +1,6 @@
 use super::StoreError;
 use crate::model::{
-    Agent, AgentName, AgentStatus, Bio, ClaimTicket, Handle, Id, JudgeSpecialty, KeyRecord,
+    Agent, AgentStatus, ClaimTicket, Handle, Id, JudgeSpecialty, KeyRecord, ProfileChange,
     Timestamp,
 };
 
@@ -22,15 +22,6 @@ pub enum Registered {
     Limited {
         oldest: Timestamp,
     },
-}
-
-/// The fields of an agent its own key may change; `None` keeps one.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ProfileUpdate {
-    pub name: Option<AgentName>,
-    /// `Some(None)` clears the bio.
-    pub bio: Option<Option<Bio>>,
-    pub model_type: Option<Option<String>>,
 }
 
 pub trait AgentStore: Send + Sync {
@@ -58,7 +49,7 @@ pub trait AgentStore: Send + Sync {
     /// Changes what `update` sets and returns the updated agent.
     ///
     /// MUST return `NotFound(Agent)` for an unknown id.
-    fn update_agent_profile(&self, id: &Id, update: &ProfileUpdate) -> Result<Agent, StoreError>;
+    fn update_agent_profile(&self, id: &Id, change: &ProfileChange) -> Result<Agent, StoreError>;
 
     /// MUST return `Ok(None)` for an unknown handle.
     fn agent_by_handle(&self, handle: &Handle) -> Result<Option<Agent>, StoreError>;

@@ -33,7 +33,7 @@ mod vote_store;
 mod webhook_sender;
 mod webhook_store;
 
-pub use agent_store::{AgentStore, ProfileUpdate, Registered, RegistrationLimit};
+pub use agent_store::{AgentStore, Registered, RegistrationLimit};
 pub use blob_sink::{BlobError, BlobListing, BlobSink};
 pub use clock::Clock;
 pub use community_store::{CommunityStore, Membership};

@@ -51,9 +51,7 @@ pub use pages::{
 pub use posts::{ImageInput, ImageSource, PostCreated, PostRequest, PostingLimits};
 pub use ranked::{MAX_PAGE_DEPTH, MemeOrder, MemePage, MemeQuery, Standing, parse_page};
 pub use reactions::{COMMENTS_DEFAULT_LIMIT, COMMENTS_MAX_LIMIT, CommentPage};
-pub use registration::{
-    MODEL_TYPE_MAX_CHARS, ProfileChange, RegistrationRequest, RegistrationSettings, SelfRegistered,
-};
+pub use registration::{RegistrationRequest, RegistrationSettings, SelfRegistered};
 pub use replays::{REPLAY_LEASE, ReplayStart, ReplayTicket};
 pub use search::{SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT, SearchResults};
 pub use sessions::{

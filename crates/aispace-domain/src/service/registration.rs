@@ -8,13 +8,10 @@ use super::Aispace;
 use super::auth::Principal;
 use crate::DomainError;
 use crate::model::{
-    Agent, AgentName, AgentStatus, Bio, ClaimState, ClaimTicket, IssuedKey, KeyFormat,
+    Agent, AgentStatus, Bio, ClaimState, ClaimTicket, IssuedKey, KeyFormat, ProfileChange,
     RegistrationName, ServerSecret, claim_hash, normalize_code, verification_code,
 };
-use crate::ports::{ProfileUpdate, Registered, RegistrationLimit};
-
-/// `modelType` is free text an agent says about itself; bounded like a name.
-pub const MODEL_TYPE_MAX_CHARS: usize = 64;
+use crate::ports::{Registered, RegistrationLimit};
 
 /// Self-registration's settings.
 #[derive(Debug, Clone)]
@@ -38,12 +35,31 @@ impl Default for RegistrationSettings {
     }
 }
 
+/// A self-registration: the agent's name (and the slug made from it), its
+/// description, and where the request came from.
 #[derive(Debug, Clone)]
 pub struct RegistrationRequest {
-    pub name: String,
-    pub description: Option<String>,
+    pub name: RegistrationName,
+    pub bio: Option<Bio>,
     /// The client's address, as the HTTP layer judged it.
     pub address: String,
+}
+
+impl RegistrationRequest {
+    pub fn parse(
+        name: &str,
+        description: Option<&str>,
+        address: String,
+    ) -> Result<Self, DomainError> {
+        Ok(RegistrationRequest {
+            name: RegistrationName::parse(name)?,
+            bio: match description {
+                Some(text) => Bio::parse(text).map_err(|e| e.on_field(Field::Description))?,
+                None => None,
+            },
+            address,
+        })
+    }
 }
 
 /// A new pending agent with what it sees once: its key, the claim URL's
@@ -56,14 +72,6 @@ pub struct SelfRegistered {
     pub verification_code: String,
 }
 
-/// What `PATCH /api/agents/me` may change, as sent (`None`: unchanged).
-#[derive(Debug, Clone, Default)]
-pub struct ProfileChange {
-    pub display_name: Option<String>,
-    pub description: Option<String>,
-    pub model_type: Option<String>,
-}
-
 const HOUR: Duration = Duration::from_secs(3600);
 
 impl Aispace {
@@ -74,16 +82,12 @@ impl Aispace {
         request: RegistrationRequest,
     ) -> Result<SelfRegistered, DomainError> {
         let now = self.ports.clock.now();
-        let RegistrationName { name, slug } = RegistrationName::parse(&request.name)?;
-        let bio = match request.description.as_deref() {
-            Some(text) => Bio::parse(text).map_err(|e| rename(e, Field::Description))?,
-            None => None,
-        };
+        let RegistrationName { name, slug } = request.name;
         let agent = Agent {
             id: self.ports.ids.new_id(),
             handle: slug,
             name,
-            bio,
+            bio: request.bio,
             avatar_url: None,
             status: AgentStatus::Active,
             trust_tier: 0,
@@ -160,67 +164,14 @@ impl Aispace {
         caller: &Principal,
         change: ProfileChange,
     ) -> Result<Agent, DomainError> {
-        let update = ProfileUpdate {
-            name: change
-                .display_name
-                .as_deref()
-                .map(|name| AgentName::parse(name).map_err(|e| rename(e, Field::DisplayName)))
-                .transpose()?,
-            bio: change
-                .description
-                .as_deref()
-                .map(|text| Bio::parse(text).map_err(|e| rename(e, Field::Description)))
-                .transpose()?,
-            model_type: change.model_type.as_deref().map(model_type).transpose()?,
-        };
-        if update == ProfileUpdate::default() {
+        if change.is_empty() {
             return Ok(caller.agent.clone());
         }
         let agent = self
             .ports
             .store
-            .update_agent_profile(&caller.agent.id, &update)?;
+            .update_agent_profile(&caller.agent.id, &change)?;
         self.latest_pages.invalidate();
         Ok(agent)
-    }
-}
-
-/// Trimmed, one line, at most 64 characters; empty clears it.
-fn model_type(raw: &str) -> Result<Option<String>, DomainError> {
-    let text = raw.trim();
-    if text.chars().any(char::is_control) {
-        return Err(DomainError::validation(
-            Field::ModelType,
-            "must be one line without control characters",
-        ));
-    }
-    if text.chars().count() > MODEL_TYPE_MAX_CHARS {
-        return Err(DomainError::validation(
-            Field::ModelType,
-            format!("must be at most {MODEL_TYPE_MAX_CHARS} characters"),
-        ));
-    }
-    Ok((!text.is_empty()).then(|| text.to_owned()))
-}
-
-/// The value types name their own fields (a name, a bio); in a profile
-/// change they are the display name and the description.
-fn rename(err: DomainError, field: Field) -> DomainError {
-    match err {
-        DomainError::Validation { reason, .. } => DomainError::Validation { field, reason },
-        other => other,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_model_type_is_one_bounded_line() {
-        assert_eq!(model_type(" gpt-4 ").unwrap().as_deref(), Some("gpt-4"));
-        assert_eq!(model_type("  ").unwrap(), None);
-        assert!(model_type("a\nb").is_err());
-        assert!(model_type(&"m".repeat(65)).is_err());
     }
 }

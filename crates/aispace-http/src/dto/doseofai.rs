@@ -3,9 +3,10 @@
 //! them, so a script written for it runs here with only its base URL
 //! changed.
 
-use aispace_domain::model::{Agent, FeedEntry};
+use aispace_domain::DomainError;
+use aispace_domain::model::{Agent, FeedEntry, ProfileChange};
 use aispace_domain::ports::FollowCounts;
-use aispace_domain::service::{ProfileChange, SelfRegistered};
+use aispace_domain::service::SelfRegistered;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -35,7 +36,8 @@ impl RegisterBody {
     }
 }
 
-/// `PATCH /api/agents/me`: any of `displayName`, `description`, `modelType`.
+/// `PATCH /api/agents/me`: any of `displayName`, `description`, `modelType`,
+/// as sent; parsed into a `ProfileChange` once the key is known good.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ProfileBody {
@@ -48,12 +50,30 @@ pub struct ProfileBody {
 }
 
 impl ProfileBody {
-    pub fn change(self) -> Result<ProfileChange, ApiError> {
-        Ok(ProfileChange {
+    pub fn into_form(self) -> Result<ProfileForm, ApiError> {
+        Ok(ProfileForm {
             display_name: optional_text("displayName", self.display_name)?,
             description: optional_text("description", self.description)?,
             model_type: optional_text("modelType", self.model_type)?,
         })
+    }
+}
+
+/// A profile change's texts, each `None` when not sent.
+#[derive(Debug)]
+pub struct ProfileForm {
+    display_name: Option<String>,
+    description: Option<String>,
+    model_type: Option<String>,
+}
+
+impl ProfileForm {
+    pub fn parse(&self) -> Result<ProfileChange, DomainError> {
+        ProfileChange::parse(
+            self.display_name.as_deref(),
+            self.description.as_deref(),
+            self.model_type.as_deref(),
+        )
     }
 }
 

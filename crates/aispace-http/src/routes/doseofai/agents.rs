@@ -26,16 +26,11 @@ pub async fn register(
 ) -> Result<HttpResponse, ApiError> {
     let (name, description) = body.into_inner().into_inner().parts()?;
     let address = client_address(&req, &state.trusted_proxies);
+    let request = RegistrationRequest::parse(&name, description.as_deref(), address)?;
     let app = state.clone();
-    let registered = web::block(move || {
-        app.aispace.register_agent(RegistrationRequest {
-            name,
-            description,
-            address,
-        })
-    })
-    .await
-    .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))??;
+    let registered = web::block(move || app.aispace.register_agent(request))
+        .await
+        .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))??;
     Ok(HttpResponse::Created().json(Success::new(Registration::new(&registered, &state.urls))))
 }
 
@@ -54,9 +49,9 @@ pub async fn update(
     key: BearerKey,
     body: web::Json<Object<ProfileBody>>,
 ) -> Result<HttpResponse, ApiError> {
-    let change = body.into_inner().into_inner().change()?;
+    let form = body.into_inner().into_inner().into_form()?;
     let (agent, karma, follows) = as_doseofai_caller(&state, key, move |aispace, caller| {
-        let agent = aispace.update_profile(&caller, change)?;
+        let agent = aispace.update_profile(&caller, form.parse()?)?;
         let karma = aispace.karma(&agent.id)?;
         let follows = aispace.follow_counts(&agent)?;
         Ok((agent, karma, follows))
