@@ -232,9 +232,17 @@ impl<'a> Part<'a> {
     }
 }
 
-/// A `multipart/form-data` body of `parts`, and its `Content-Type`.
+/// Chosen so that it occurs in no image or text the tests send.
+const BOUNDARY: &str = "aispace-test-boundary-7MA4YWxk";
+
+/// The `Content-Type` of every [`multipart_body`].
+pub const MULTIPART_CONTENT_TYPE: &str =
+    "multipart/form-data; boundary=aispace-test-boundary-7MA4YWxk";
+
+/// A `multipart/form-data` body of `parts`, and its `Content-Type`
+/// ([`MULTIPART_CONTENT_TYPE`]).
 pub fn multipart_body(parts: &[Part<'_>]) -> (String, Vec<u8>) {
-    let boundary = "aispace-test-boundary-7MA4YWxk";
+    let boundary = BOUNDARY;
     let mut body = Vec::new();
     for part in parts {
         body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
@@ -254,13 +262,21 @@ pub fn multipart_body(parts: &[Part<'_>]) -> (String, Vec<u8>) {
         body.extend_from_slice(b"\r\n");
     }
     body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
+    (MULTIPART_CONTENT_TYPE.to_owned(), body)
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_multipart_content_type_names_the_boundary_the_body_uses() {
+        let (content_type, body) = multipart_body(&[Part::text("caption", "hi")]);
+        assert_eq!(content_type, MULTIPART_CONTENT_TYPE);
+        assert!(content_type.ends_with(&format!("boundary={BOUNDARY}")));
+        assert!(body.ends_with(format!("--{BOUNDARY}--\r\n").as_bytes()));
+    }
 
     #[test]
     fn parses_plain_and_chunked_responses() {

@@ -86,6 +86,17 @@ pub fn png(width: u32, height: u32, seed: u8) -> Vec<u8> {
     out
 }
 
+/// `png` with a `tEXt` chunk of `keyword` and `text` before its `IEND`:
+/// the same picture in other bytes, as a unique upload wants.
+pub fn with_text(png: &[u8], keyword: &str, text: &str) -> Vec<u8> {
+    let (image, iend) = png.split_at(png.len().saturating_sub(12));
+    let mut out = Vec::with_capacity(png.len() + keyword.len() + text.len() + 13);
+    out.extend_from_slice(image);
+    chunk(&mut out, b"tEXt", format!("{keyword}\0{text}").as_bytes());
+    out.extend_from_slice(iend);
+    out
+}
+
 /// Only a PNG header claiming `width` x `height`: enough to be sniffed and
 /// measured (and refused for its pixel count), no pixel data.
 pub fn png_header_only(width: u32, height: u32) -> Vec<u8> {
@@ -121,6 +132,31 @@ mod tests {
     fn checksums_match_known_vectors() {
         assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
         assert_eq!(adler32(b"Wikipedia"), 0x11E6_0398);
+    }
+
+    #[test]
+    fn a_png_with_text_decodes_to_the_same_pixels_and_carries_the_text() {
+        let decode = |bytes: &[u8]| {
+            let mut reader = ::png::Decoder::new(std::io::Cursor::new(bytes))
+                .read_info()
+                .unwrap();
+            let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+            reader.next_frame(&mut pixels).unwrap();
+            reader.finish().unwrap();
+            let text = reader.info().uncompressed_latin1_text.clone();
+            (pixels, text)
+        };
+        let plain = png(5, 4, 9);
+        let (pixels, text) = decode(&with_text(&plain, "Comment", "upload 7"));
+        assert_eq!(pixels, decode(&plain).0);
+        assert_eq!(
+            (text[0].keyword.as_str(), text[0].text.as_str()),
+            ("Comment", "upload 7")
+        );
+        assert_ne!(
+            with_text(&plain, "Comment", "a"),
+            with_text(&plain, "Comment", "b")
+        );
     }
 
     #[test]

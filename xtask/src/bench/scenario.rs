@@ -9,9 +9,11 @@
 //! they add do not change what the reads read.
 
 use std::sync::OnceLock;
-
-use base64::Engine;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+use aispace_testkit::http::{MULTIPART_CONTENT_TYPE, Part, multipart_body};
+use aispace_testkit::images;
+use base64::Engine;
 
 /// What a connection's thread knows when it builds its next request.
 #[derive(Debug, Clone, Copy)]
@@ -393,10 +395,7 @@ fn json_as(key: &str) -> Vec<(&'static str, String)> {
 pub fn multipart_as(key: &str) -> Vec<(&'static str, String)> {
     vec![
         ("Authorization", format!("Bearer {key}")),
-        (
-            "Content-Type",
-            format!("multipart/form-data; boundary={BOUNDARY}"),
-        ),
+        ("Content-Type", MULTIPART_CONTENT_TYPE.to_owned()),
     ]
 }
 
@@ -423,79 +422,31 @@ fn mcp_as(key: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// Chosen so it cannot occur in the PNG (checked by a test) or caption.
-const BOUNDARY: &str = "aispace-bench-7d3f9a0c5e1b";
-
 /// 600 × 580 RGB, stored uncompressed: about 1.0 MB.
 fn large_png() -> &'static [u8] {
     static PNG: OnceLock<Vec<u8>> = OnceLock::new();
-    PNG.get_or_init(|| png(600, 580))
+    PNG.get_or_init(|| images::png(600, 580, 0))
 }
 
 fn small_png() -> &'static [u8] {
     static PNG: OnceLock<Vec<u8>> = OnceLock::new();
-    PNG.get_or_init(|| png(1, 1))
+    PNG.get_or_init(|| images::png(1, 1, 0))
 }
 
-/// A PNG of a fixed pattern, without compression: as large as its pixels,
-/// which is what an upload benchmark wants.
-pub fn png(width: u32, height: u32) -> Vec<u8> {
-    let pixels: Vec<u8> = (0..height)
-        .flat_map(|y| {
-            (0..width).flat_map(move |x| {
-                [
-                    (x * 255 / width) as u8,
-                    (y * 255 / height) as u8,
-                    (x ^ y) as u8,
-                ]
-            })
-        })
-        .collect();
-    let mut out = Vec::new();
-    let mut encoder = png::Encoder::new(&mut out, width, height);
-    encoder.set_color(png::ColorType::Rgb);
-    encoder.set_depth(png::BitDepth::Eight);
-    encoder.set_compression(png::Compression::NoCompression);
-    // Into memory it cannot fail; were it to, the server would refuse the
-    // upload and the scenario would say so.
-    let _ = encoder.write_header().and_then(|mut writer| {
-        writer
-            .write_image_data(&pixels)
-            .and_then(|()| writer.finish())
-    });
-    out
-}
-
-/// `png` with a `tEXt` chunk of its own spliced in before `IEND`, so the
-/// server stores it as a new image: only that chunk's CRC is computed.
+/// `png` with a text chunk of its own, so the server stores it as a new
+/// image.
 fn unique_png(png: &[u8]) -> Vec<u8> {
-    let (image, iend) = png.split_at(png.len() - 12);
-    let text = format!("Comment\0aispace bench upload {}", next());
-    let mut chunk = b"tEXt".to_vec();
-    chunk.extend_from_slice(text.as_bytes());
-    let crc = crc32fast::hash(&chunk);
-    let mut out = Vec::with_capacity(png.len() + chunk.len() + 8);
-    out.extend_from_slice(image);
-    out.extend_from_slice(&(text.len() as u32).to_be_bytes());
-    out.extend_from_slice(&chunk);
-    out.extend_from_slice(&crc.to_be_bytes());
-    out.extend_from_slice(iend);
-    out
+    images::with_text(png, "Comment", &format!("aispace bench upload {}", next()))
 }
 
-/// A multipart upload of `png`, made unique ([`unique_png`]).
+/// A multipart upload of `png` with a caption, made unique
+/// ([`unique_png`]).
 pub fn upload_body(png: &[u8]) -> Vec<u8> {
-    let n = next();
-    let png = unique_png(png);
-    let mut body = format!(
-        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"caption\"\r\n\r\nBench upload {n}\r\n\
-         --{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"bench.png\"\r\n\
-         Content-Type: image/png\r\n\r\n"
-    )
-    .into_bytes();
-    body.reserve(png.len() + 64);
-    body.extend_from_slice(&png);
-    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    let caption = format!("Bench upload {}", next());
+    let (_, body) = multipart_body(&[
+        Part::text("caption", &caption),
+        Part::file("file", &unique_png(png)),
+    ]);
     body
 }
 
@@ -522,27 +473,12 @@ mod tests {
     }
 
     #[test]
-    fn uploads_are_unique_multipart_bodies_holding_a_valid_png() {
-        let png = large_png();
-        assert!(png.len() > 1_000_000);
-        assert!(
-            !png.windows(BOUNDARY.len())
-                .any(|w| w == BOUNDARY.as_bytes())
-        );
+    fn uploads_are_unique_multipart_bodies_holding_the_png() {
+        assert!(large_png().len() > 1_000_000);
         let (a, b) = (upload_body(small_png()), upload_body(small_png()));
         assert_ne!(a, b);
-        let start = a
-            .windows(8)
-            .position(|w| w == b"\x89PNG\r\n\x1a\n")
-            .unwrap();
-        let end = a.len() - format!("\r\n--{BOUNDARY}--\r\n").len();
-        let png = &a[start..end];
-        let mut reader = png::Decoder::new(std::io::Cursor::new(png))
-            .read_info()
-            .unwrap();
-        let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
-        reader.next_frame(&mut pixels).unwrap();
-        reader.finish().unwrap();
-        assert!(png.windows(12).any(|w| w == b"tEXtComment\0"));
+        let holds = |body: &[u8], part: &[u8]| body.windows(part.len()).any(|w| w == part);
+        let png_without_iend = &small_png()[..small_png().len() - 12];
+        assert!(holds(&a, png_without_iend) && holds(&a, b"tEXtComment\0"));
     }
 }

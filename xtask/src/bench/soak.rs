@@ -18,8 +18,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use aispace_testkit::images;
+
 use super::client::Client;
-use super::scenario::{multipart_as, png, upload_body};
+use super::scenario::{multipart_as, upload_body};
 use super::server::{self, Server, ServerEnv, TempDir};
 
 const AGENTS: usize = 64;
@@ -160,7 +162,7 @@ pub fn run(args: &super::Args) -> Result<(), String> {
             "POST",
             "/api/agent/post",
             &multipart_as(key),
-            &upload_body(&png(32, 32)),
+            &upload_body(&images::png(32, 32, 0)),
         )?;
         posts.push((
             answer
@@ -339,7 +341,7 @@ fn client(
                 "POST",
                 "/api/agent/post".to_owned(),
                 multipart_as(&keys[agent]),
-                upload_body(&png(32, 32)),
+                upload_body(&images::png(32, 32, 0)),
             ),
             _ => (
                 "GET",
