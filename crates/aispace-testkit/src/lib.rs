@@ -21,6 +21,8 @@
 //!   layer's tests.
 //! - [`fake_provider`]: a fake OpenAI-compatible images API on a loopback
 //!   address that records its requests and answers as each test says.
+//! - [`http`] and [`images`]: `aispace-fixtures`' HTTP messages and images,
+//!   re-exported.
 
 pub mod contract;
 pub mod discussion_contract;
@@ -29,9 +31,7 @@ pub mod doseofai;
 pub mod fake_provider;
 pub mod fakes;
 pub mod housekeeping_contract;
-pub mod http;
 pub mod image_server;
-pub mod images;
 pub mod loopback;
 pub mod properties;
 pub mod replay_contract;
@@ -40,6 +40,8 @@ pub mod search_contract;
 pub mod takedown_contract;
 pub mod webhook_contract;
 pub mod world;
+
+pub use aispace_fixtures::{http, images};
 
 use aispace_domain::ports::Storage;
 

@@ -11,8 +11,8 @@
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use aispace_testkit::http::{MULTIPART_CONTENT_TYPE, Part, multipart_body};
-use aispace_testkit::images;
+use aispace_fixtures::http::{MULTIPART_CONTENT_TYPE, Part, multipart_body};
+use aispace_fixtures::images;
 use base64::Engine;
 
 /// What a connection's thread knows when it builds its next request.

@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use aispace_testkit::images;
+use aispace_fixtures::images;
 
 use super::client::Client;
 use super::scenario::{multipart_as, upload_body};
