@@ -6,7 +6,7 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use aispace_testkit::http::{self, Response};
+use aispace_testkit::http::{self, Part, Response, multipart_body};
 use serde_json::Value;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_aispace");
@@ -272,23 +272,10 @@ impl Server {
 /// `Content-Type`: for tests that send it themselves (in pieces, or
 /// without panicking when the server is gone).
 pub fn upload_body(png: &[u8], fields: &[(&str, &str)]) -> (String, Vec<u8>) {
-    let boundary = "aispace-process-test-boundary";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n\
-         Content-Type: image/png\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(png);
-    for (name, value) in fields {
-        body.extend_from_slice(
-            format!(
-                "\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}"
-            )
-            .as_bytes(),
-        );
-    }
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
+    let parts: Vec<Part<'_>> = std::iter::once(Part::file("file", png))
+        .chain(fields.iter().map(|&(name, value)| Part::text(name, value)))
+        .collect();
+    multipart_body(&parts)
 }
 
 /// Runs `script` with `sh -c` and `env` (a documented curl call, with
