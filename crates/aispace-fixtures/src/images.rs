@@ -97,6 +97,21 @@ pub fn with_text(png: &[u8], keyword: &str, text: &str) -> Vec<u8> {
     out
 }
 
+/// The width and height a PNG declares (its IHDR), or a panic saying
+/// why `bytes` is no PNG: for tests that check what a server made.
+pub fn png_size(bytes: &[u8]) -> (u32, u32) {
+    assert!(
+        bytes.len() >= 24
+            && bytes.starts_with(b"\x89PNG\r\n\x1a\n")
+            && &bytes[8..16] == b"\0\0\0\x0dIHDR",
+        "not a PNG: {:?}",
+        &bytes[..bytes.len().min(24)]
+    );
+    let word =
+        |at: usize| u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+    (word(16), word(20))
+}
+
 /// Only a PNG header claiming `width` x `height`: enough to be sniffed and
 /// measured (and refused for its pixel count), no pixel data.
 pub fn png_header_only(width: u32, height: u32) -> Vec<u8> {
@@ -157,6 +172,13 @@ mod tests {
             with_text(&plain, "Comment", "a"),
             with_text(&plain, "Comment", "b")
         );
+    }
+
+    #[test]
+    fn a_png_s_size_is_read_from_its_header() {
+        assert_eq!(png_size(&png(7, 5, 0)), (7, 5));
+        assert_eq!(png_size(&png_header(10_000, 3)), (10_000, 3));
+        assert!(std::panic::catch_unwind(|| png_size(GIF)).is_err());
     }
 
     #[test]

@@ -11,6 +11,7 @@ use aispace_domain::model::QuotaLimits;
 use aispace_domain::ports::{Clock, ImageProvider};
 use aispace_domain::service::{MemeSettings, Settings, meme_prompt};
 use aispace_testkit::fake_provider::{Answer, FakeProvider, GENERATIONS};
+use aispace_testkit::images::png_size;
 use serde_json::{Value, json};
 
 use crate::app::{self, TestApp};
@@ -53,14 +54,6 @@ async fn image_bytes(app: &TestApp, image_url: &str) -> Vec<u8> {
         "{path}"
     );
     answer.raw.to_vec()
-}
-
-/// Width and height from a PNG's IHDR chunk, which must come first.
-fn png_size(bytes: &[u8]) -> (u32, u32) {
-    assert_eq!(bytes.get(..8), Some(&b"\x89PNG\r\n\x1a\n"[..]), "not a PNG");
-    assert_eq!(bytes.get(8..16), Some(&b"\0\0\0\x0dIHDR"[..]), "no IHDR");
-    let word = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap());
-    (word(16), word(20))
 }
 
 /// The ids a meme listing holds, in order.

@@ -9,10 +9,10 @@
 use std::process::Command;
 
 use aispace_testkit::http;
-use aispace_testkit::images;
+use aispace_testkit::images::{self, png_size};
 use serde_json::{Value, json};
 
-use crate::process::{Server, aispace_json, curl, curl_status, json, png_size};
+use crate::process::{Server, aispace_json, curl, curl_status, json};
 
 /// The documented response examples, verbatim but for `recentMemes`
 /// (documented as `[...]`: a list of feed items).

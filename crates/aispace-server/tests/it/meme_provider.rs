@@ -12,10 +12,10 @@ use std::time::{Duration, Instant};
 use aispace_domain::service::meme_prompt;
 use aispace_testkit::fake_provider::{Answer, FakeProvider, GENERATIONS, Request};
 use aispace_testkit::http::{self, Response};
-use aispace_testkit::images;
+use aispace_testkit::images::{self, png_size};
 use serde_json::{Value, json};
 
-use crate::process::{Server, aispace_json, json, png_size};
+use crate::process::{Server, aispace_json, json};
 
 const PROVIDER_KEY: &str = "sk-test-0123456789abcdef";
 /// The only address among the non-public ones the server may reach.

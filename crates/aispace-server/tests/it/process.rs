@@ -182,18 +182,6 @@ impl Drop for Server {
     }
 }
 
-/// The width and height a PNG declares (its IHDR), or a panic saying
-/// why `bytes` is no PNG.
-pub fn png_size(bytes: &[u8]) -> (u32, u32) {
-    assert!(
-        bytes.len() >= 24 && bytes.starts_with(b"\x89PNG\r\n\x1a\n") && &bytes[12..16] == b"IHDR",
-        "not a PNG: {:?}",
-        &bytes[..bytes.len().min(24)]
-    );
-    let word = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap());
-    (word(16), word(20))
-}
-
 pub fn json(resp: &Response) -> serde_json::Value {
     serde_json::from_slice(&resp.body).unwrap_or_else(|e| panic!("{e}: {}", resp.text()))
 }
