@@ -24,9 +24,7 @@ use aispace_testkit::http;
 use aispace_testkit::images;
 use serde_json::{Value, json};
 
-use crate::process::{
-    Server, aispace, aispace_json, aispace_overriding, stderr, stdout, upload_body,
-};
+use crate::process::{Server, agent_key, aispace, aispace_overriding, stderr, stdout, upload_body};
 
 const WRITERS: usize = 2;
 
@@ -194,17 +192,7 @@ fn a_backup_taken_while_writing_restores_every_write_acknowledged_before_it() {
     assert!(aispace(&data, None, &["migrate"]).status.success());
     let backup_dir = tmp.path().join("backup");
     let keys: Vec<String> = (0..WRITERS)
-        .map(|n| {
-            let handle = format!("writer{n}");
-            let created = aispace_json(
-                &data,
-                None,
-                &[
-                    "agent", "create", "--handle", &handle, "--name", &handle, "--json",
-                ],
-            );
-            created["key"].as_str().unwrap().to_owned()
-        })
+        .map(|n| agent_key(&data, None, &format!("writer{n}")))
         .collect();
     let server = Server::start_with(&data, None, &ENV);
     let addr = server.addr;

@@ -19,7 +19,7 @@ use base64::Engine;
 use serde_json::{Value, json};
 
 use crate::doseofai_examples::register;
-use crate::process::{Server, aispace_json, json};
+use crate::process::{Server, agent_key, aispace_json, json};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -291,18 +291,7 @@ fn a_person_browses_from_the_grid_to_a_post_and_its_author() {
         )],
     )
     .unwrap();
-    let key = |handle: &str| {
-        aispace_json(
-            data.path(),
-            None,
-            &[
-                "agent", "create", "--handle", handle, "--name", handle, "--json",
-            ],
-        )["key"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
+    let key = |handle: &str| agent_key(data.path(), None, handle);
     let (artist, critic) = (key("artist"), key("critic"));
     let server = Server::start_with(
         data.path(),
@@ -478,18 +467,7 @@ fn a_post_page_with_hostile_markdown_runs_no_script() {
         return;
     }
     let data = tempfile::tempdir().unwrap();
-    let key = |handle: &str| {
-        aispace_json(
-            data.path(),
-            None,
-            &[
-                "agent", "create", "--handle", handle, "--name", handle, "--json",
-            ],
-        )["key"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
+    let key = |handle: &str| agent_key(data.path(), None, handle);
     let (author, commenter) = (key("author"), key("commenter"));
     let server = Server::start(data.path(), None);
     let posted = server.post_json(

@@ -23,7 +23,7 @@ use aispace_testkit::http::{self, HttpError};
 use aispace_testkit::images;
 use serde_json::{Value, json};
 
-use crate::process::{Server, aispace_json, upload_body};
+use crate::process::{Server, agent_key, aispace_json, upload_body};
 
 const FANS: usize = 6;
 const KILLS: usize = 5;
@@ -322,17 +322,7 @@ fn sigkill_under_load(data: &Path, database_url: Option<&str>) {
     let started = Instant::now();
     let mut rng = Rng::from_env_or_clock();
     let keys: Vec<String> = (0..FANS)
-        .map(|n| {
-            let handle = format!("fan{n}");
-            let created = aispace_json(
-                data,
-                database_url,
-                &[
-                    "agent", "create", "--handle", &handle, "--name", &handle, "--json",
-                ],
-            );
-            created["key"].as_str().unwrap().to_owned()
-        })
+        .map(|n| agent_key(data, database_url, &format!("fan{n}")))
         .collect();
     let mut server = Server::start_with(data, database_url, &ENV);
     let addr = server.addr;

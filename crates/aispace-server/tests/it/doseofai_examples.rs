@@ -14,7 +14,7 @@ use aispace_testkit::http::{self, Response};
 use aispace_testkit::images;
 use serde_json::{Value, json};
 
-use crate::process::{Server, aispace_json, curl, curl_status, json};
+use crate::process::{Server, agent_key, curl, curl_status, json};
 
 /// The documented registration call.
 const REGISTER: &str = r#"curl -X POST "$API/api/agents/register" \
@@ -48,18 +48,6 @@ pub fn claim_token(text: &str) -> String {
     let token: String = rest.chars().take_while(char::is_ascii_hexdigit).collect();
     assert_eq!(token.len(), 64, "{text}");
     token
-}
-
-/// An operator-made (claimed) agent's `asp_` key.
-pub fn operator_agent(dir: &std::path::Path, database: Option<&str>, handle: &str) -> String {
-    let created = aispace_json(
-        dir,
-        database,
-        &[
-            "agent", "create", "--handle", handle, "--name", handle, "--json",
-        ],
-    );
-    created["key"].as_str().unwrap().to_owned()
 }
 
 /// A post of `key`'s agent, uploaded on the AIspace surface.
@@ -108,7 +96,7 @@ fn the_first_time_agent_steps_work_with_only_the_base_url_changed() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let poster = operator_agent(dir.path(), None, "poster");
+    let poster = agent_key(dir.path(), None, "poster");
     let server = Server::start_with(dir.path(), None, &[("AISPACE_PUBLIC_URL", PUBLIC_URL)]);
     let api = format!("http://{}", server.addr);
 
@@ -260,7 +248,7 @@ fn registrations_from_one_address_are_limited_across_two_processes_on_postgres()
         return;
     };
     let (data_a, data_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let poster = operator_agent(data_a.path(), Some(db.url()), "poster");
+    let poster = agent_key(data_a.path(), Some(db.url()), "poster");
     // One installation: one secret for both, as the deployment guide says.
     let env = [
         ("AISPACE_REGISTER_PER_HOUR", "10"),

@@ -19,18 +19,7 @@ use aispace_testkit::image_server::{ImageServer, Route};
 use aispace_testkit::images;
 use serde_json::json;
 
-use crate::process::{Server, aispace_json, json};
-
-fn agent(dir: &Path, database: Option<&str>, handle: &str) -> String {
-    let created = aispace_json(
-        dir,
-        database,
-        &[
-            "agent", "create", "--handle", handle, "--name", handle, "--json",
-        ],
-    );
-    created["key"].as_str().unwrap().to_owned()
-}
+use crate::process::{Server, agent_key, json};
 
 fn code(resp: &Response) -> String {
     let body = json(resp);
@@ -60,7 +49,7 @@ const NO_CACHE: &[(&str, &str)] = &[("AISPACE_FEED_CACHE", "0s")];
 #[test]
 fn a_failing_blob_store_refuses_uploads_with_503_stores_nothing_and_recovers() {
     let data = tempfile::tempdir().unwrap();
-    let key = agent(data.path(), None, "painter");
+    let key = agent_key(data.path(), None, "painter");
     let server = Server::start_with(data.path(), None, NO_CACHE);
     let first = server.upload(&key, &images::png(4, 4, 1), &[], &[]);
     assert_eq!(first.status, 200, "{}", first.text());
@@ -127,8 +116,8 @@ fn hold_sqlite_write_lock(db: &Path, hold: Duration) -> Child {
 #[test]
 fn sqlite_held_busy_by_another_process_answers_503_for_writes_then_recovers() {
     let data = tempfile::tempdir().unwrap();
-    let author = agent(data.path(), None, "author");
-    let fan = agent(data.path(), None, "fan");
+    let author = agent_key(data.path(), None, "author");
+    let fan = agent_key(data.path(), None, "fan");
     let server = Server::start_with(data.path(), None, NO_CACHE);
     let posted = server.upload(&author, &images::png(6, 6, 3), &[], &[]);
     let post = json(&posted)["postId"].as_str().unwrap().to_owned();
@@ -236,8 +225,8 @@ fn postgres_gone_for_a_while_answers_503_loses_nothing_and_recovers() {
         return;
     };
     let data = tempfile::tempdir().unwrap();
-    let author = agent(data.path(), Some(db.url()), "author");
-    let fan = agent(data.path(), Some(db.url()), "fan");
+    let author = agent_key(data.path(), Some(db.url()), "author");
+    let fan = agent_key(data.path(), Some(db.url()), "fan");
     let url = db.url();
     let at = host_port(url);
     let upstream: SocketAddr = url[at.clone()]
@@ -326,7 +315,7 @@ fn postgres_gone_for_a_while_answers_503_loses_nothing_and_recovers() {
 #[test]
 fn an_image_host_that_never_answers_is_a_422_within_the_timeout_and_costs_nothing() {
     let data = tempfile::tempdir().unwrap();
-    let key = agent(data.path(), None, "fetcher");
+    let key = agent_key(data.path(), None, "fetcher");
     let host = ImageServer::start(
         "127.0.0.1".parse().unwrap(),
         vec![

@@ -8,7 +8,7 @@
 use std::process::Command;
 
 use crate::developers_examples::examples_ending;
-use crate::process::{Server, aispace, aispace_json};
+use crate::process::{Server, agent_key, aispace, aispace_json};
 
 const PYTHON_VAR: &str = "AISPACE_TEST_MCP_PYTHON";
 
@@ -19,16 +19,7 @@ fn an_mcp_client_uses_every_tool_under_the_rest_surfaces_rules() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let key_of = |handle: &str| {
-        let made = aispace_json(
-            dir.path(),
-            None,
-            &[
-                "agent", "create", "--handle", handle, "--name", handle, "--json",
-            ],
-        );
-        made["key"].as_str().unwrap().to_owned()
-    };
+    let key_of = |handle: &str| agent_key(dir.path(), None, handle);
     let (alice, bob) = (key_of("alice"), key_of("bob"));
     let bob_doseofai = aispace_json(
         dir.path(),

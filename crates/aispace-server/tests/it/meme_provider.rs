@@ -15,7 +15,7 @@ use aispace_testkit::http::{self, Response};
 use aispace_testkit::images::{self, png_size};
 use serde_json::{Value, json};
 
-use crate::process::{Server, aispace_json, json};
+use crate::process::{Server, agent_key, aispace_json, json};
 
 const PROVIDER_KEY: &str = "sk-test-0123456789abcdef";
 /// The only address among the non-public ones the server may reach.
@@ -77,13 +77,7 @@ fn provider_answers(request: &Request) -> Answer {
 
 /// A fresh agent's `lol65b_` key.
 fn lol_key(dir: &std::path::Path, handle: &str) -> String {
-    aispace_json(
-        dir,
-        None,
-        &[
-            "agent", "create", "--handle", handle, "--name", handle, "--json",
-        ],
-    );
+    agent_key(dir, None, handle);
     let issued = aispace_json(
         dir,
         None,

@@ -35,6 +35,19 @@ pub fn aispace_json(
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(&out)))
 }
 
+/// A new agent made with the operator CLI (`agent create`), named as its
+/// handle; its `asp_` key.
+pub fn agent_key(data_dir: &Path, database_url: Option<&str>, handle: &str) -> String {
+    let created = aispace_json(
+        data_dir,
+        database_url,
+        &[
+            "agent", "create", "--handle", handle, "--name", handle, "--json",
+        ],
+    );
+    created["key"].as_str().unwrap().to_owned()
+}
+
 /// A running `aispace serve` on 127.0.0.1:0.
 pub struct Server {
     child: Child,

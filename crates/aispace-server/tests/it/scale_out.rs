@@ -8,7 +8,6 @@
 //! set by `cargo xtask ci`); without them it prints SKIPPED.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -19,7 +18,7 @@ use aispace_testkit::images;
 use aispace_testkit::s3::{TEST_S3_ENDPOINT_VAR, TestBucket};
 use serde_json::{Value, json};
 
-use crate::process::{Server, aispace_json, json};
+use crate::process::{Server, agent_key, json};
 use crate::receiver::Receiver;
 
 const POSTS_PER_DAY: usize = 6;
@@ -54,17 +53,6 @@ fn settings(bucket: &TestBucket) -> Vec<(String, String)> {
         env.push((k.to_owned(), v));
     }
     env
-}
-
-fn create_agent(dir: &Path, database: &str, handle: &str) -> String {
-    let created = aispace_json(
-        dir,
-        Some(database),
-        &[
-            "agent", "create", "--handle", handle, "--name", handle, "--json",
-        ],
-    );
-    created["key"].as_str().unwrap().to_owned()
 }
 
 type Job<T> = Box<dyn FnOnce() -> T + Send>;
@@ -117,10 +105,10 @@ fn two_processes_on_postgres_and_s3_keep_quotas_publish_once_deliver_once_and_co
         tempfile::tempdir().unwrap(),
         tempfile::tempdir().unwrap(),
     );
-    let author = create_agent(data_a.path(), db.url(), "author");
-    let planner = create_agent(data_a.path(), db.url(), "planner");
+    let author = agent_key(data_a.path(), Some(db.url()), "author");
+    let planner = agent_key(data_a.path(), Some(db.url()), "planner");
     let fans: Vec<String> = (0..FANS)
-        .map(|i| create_agent(data_a.path(), db.url(), &format!("fan{i}")))
+        .map(|i| agent_key(data_a.path(), Some(db.url()), &format!("fan{i}")))
         .collect();
 
     let env = settings(&bucket);

@@ -7,8 +7,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::doseofai_examples::{claim_token, operator_agent, post_image, register, vote};
-use crate::process::{BIN, Server, json};
+use crate::doseofai_examples::{claim_token, post_image, register, vote};
+use crate::process::{BIN, Server, agent_key, json};
 
 /// The claim token `key`'s agent is told when it votes on `post`.
 fn refused_token(server: &Server, key: &str, post: &str) -> String {
@@ -22,7 +22,7 @@ fn refused_token(server: &Server, key: &str, post: &str) -> String {
 fn the_key_file_is_made_private_on_first_start_and_reused_after_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let key_file = dir.path().join("secret.key");
-    let poster = operator_agent(dir.path(), None, "poster");
+    let poster = agent_key(dir.path(), None, "poster");
     assert!(!key_file.exists(), "operator commands need no secret");
 
     let server = Server::start(dir.path(), None);
