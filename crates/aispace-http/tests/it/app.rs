@@ -4,7 +4,7 @@ use std::sync::Arc;
 use actix_web::web;
 use aispace_domain::model::{AgentName, Handle, NewAgent};
 use aispace_domain::ports::StoreError;
-use aispace_domain::service::Settings;
+use aispace_domain::service::{Settings, WebhookSettings};
 use aispace_domain::{Aispace, DomainError};
 use aispace_http::auth_failures::{AuthFailures, FailureBudget};
 use aispace_http::extract::BearerKey;
@@ -218,6 +218,14 @@ impl TestApp {
         }
     }
 
+    /// Everything the store holds. The memory store's `Debug` prints all
+    /// of its state, so two equal snapshots mean that nothing was written
+    /// at all: no post, like, comment, quota entry, event, delivery or
+    /// `lastUsedAt`.
+    pub fn snapshot(&self) -> String {
+        format!("{:?}", self.store)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
@@ -265,6 +273,18 @@ impl TestApp {
 /// Asserts an error envelope with a message and returns the code: the
 /// AIspace one (`ok: false`), LOL-65B's (no `ok`, a bare `error` object)
 /// or doseofai's (`success: false`, `error` the message, and a `hint`).
+/// The default settings, with webhooks allowed to plain `http://` (the
+/// tests' receivers listen on 127.0.0.1 without TLS).
+pub fn allow_http() -> Settings {
+    Settings {
+        webhooks: WebhookSettings {
+            allow_http: true,
+            ..WebhookSettings::default()
+        },
+        ..Settings::default()
+    }
+}
+
 pub fn error_code(status: u16, body: &Value) -> String {
     if body.get("success").is_some() {
         assert_eq!(body["success"], false, "{status} {body}");

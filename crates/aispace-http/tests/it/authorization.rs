@@ -11,29 +11,11 @@ use std::time::Duration;
 
 use aispace_domain::model::{ApiKey, BlobKey, Id, ImageType};
 use aispace_domain::ports::WebhookStore;
-use aispace_domain::service::{Settings, WebhookSettings};
 use aispace_testkit::image_server::{ImageServer, Route};
 use aispace_testkit::images;
 use serde_json::{Value, json};
 
-use crate::app::{Answer, Part, TestApp, multipart_body};
-
-fn allow_http() -> Settings {
-    Settings {
-        webhooks: WebhookSettings {
-            allow_http: true,
-            ..WebhookSettings::default()
-        },
-        ..Settings::default()
-    }
-}
-
-/// Everything the store holds. The memory store's `Debug` prints all of
-/// its state, so two equal snapshots mean that nothing was written at all:
-/// no post, like, comment, quota entry, event, delivery or `lastUsedAt`.
-fn snapshot(app: &TestApp) -> String {
-    format!("{:?}", app.store)
-}
+use crate::app::{Answer, Part, TestApp, allow_http, multipart_body};
 
 /// A webhook receiver on 127.0.0.1 that answers every delivery with 204.
 fn receiver() -> ImageServer {
@@ -669,7 +651,7 @@ async fn every_authenticated_endpoint_refuses_every_bad_credential_and_changes_n
     // key's first request finds that page in the per-process cache.
     let warm = || feed(current.clone());
     assert_eq!(warm().await, 200);
-    let before = snapshot(app);
+    let before = app.snapshot();
     for (state, key, expected, message) in &states {
         assert_eq!(warm().await, 200);
         refuse_everywhere(
@@ -688,7 +670,7 @@ async fn every_authenticated_endpoint_refuses_every_bad_credential_and_changes_n
     // a moment before.
     assert_eq!(warm().await, 200);
     app.aispace.suspend_agent(&scene.victim).unwrap();
-    let suspended = snapshot(app);
+    let suspended = app.snapshot();
     refuse_everywhere(
         app,
         &calls,
@@ -729,7 +711,7 @@ async fn every_authenticated_endpoint_refuses_every_bad_credential_and_changes_n
         .collect();
     for call in &calls {
         step_past_the_comment_cooldown(app, call);
-        let before = snapshot(app);
+        let before = app.snapshot();
         let answer = call.send(app, Some(&mallory)).await;
         match call.reach {
             Reach::VictimsWebhook => {
@@ -746,7 +728,7 @@ async fn every_authenticated_endpoint_refuses_every_bad_credential_and_changes_n
                     call.label()
                 );
                 assert!(
-                    snapshot(app) == before,
+                    app.snapshot() == before,
                     "{} changed the store",
                     call.label()
                 );
@@ -792,7 +774,7 @@ async fn every_authenticated_endpoint_refuses_every_bad_credential_and_changes_n
     // its use now, not during the checks.
     assert_eq!(app.get("/api/agent/me", Some(&mallory)).await.0, 200);
     for call in &deletions {
-        let before = snapshot(app);
+        let before = app.snapshot();
         let answer = call.send(app, Some(&mallory)).await;
         assert_eq!(answer.status, 404, "{}: {}", call.label(), answer.body);
         let mut path = call.path.clone();
@@ -809,7 +791,7 @@ async fn every_authenticated_endpoint_refuses_every_bad_credential_and_changes_n
             call.label()
         );
         assert!(
-            snapshot(app) == before,
+            app.snapshot() == before,
             "{} changed the store",
             call.label()
         );
@@ -819,7 +801,7 @@ async fn every_authenticated_endpoint_refuses_every_bad_credential_and_changes_n
     // show in the snapshot: the checks above could have failed.
     for call in calls.iter().chain(&deletions) {
         step_past_the_comment_cooldown(app, call);
-        let before = snapshot(app);
+        let before = app.snapshot();
         let answer = call.send(app, Some(&current)).await;
         assert!(
             (200..300).contains(&answer.status),
@@ -829,7 +811,7 @@ async fn every_authenticated_endpoint_refuses_every_bad_credential_and_changes_n
             answer.body
         );
         if call.writes {
-            assert!(snapshot(app) != before, "{} wrote nothing", call.label());
+            assert!(app.snapshot() != before, "{} wrote nothing", call.label());
         }
     }
 }
@@ -890,7 +872,7 @@ async fn refuse_everywhere(
             .unwrap();
         assert!(said.contains(message), "{state}: {said:?}");
         assert!(
-            snapshot(app) == before,
+            app.snapshot() == before,
             "{state}: {} changed the store",
             call.label()
         );
@@ -969,12 +951,15 @@ async fn one_agents_key_reaches_none_of_anothers_webhooks_events_scheduled_posts
         ),
     ];
     for (method, path) in &tries {
-        let before = snapshot(app);
+        let before = app.snapshot();
         let answer = app
             .send(method, path, Some(&intruder), &[], None, vec![])
             .await;
         assert_eq!(answer.code(), (404, "NOT_FOUND".into()), "{method} {path}");
-        assert!(snapshot(app) == before, "{method} {path} changed the store");
+        assert!(
+            app.snapshot() == before,
+            "{method} {path} changed the store"
+        );
         let unknown = app
             .send(
                 method,
@@ -1015,7 +1000,7 @@ async fn one_agents_key_reaches_none_of_anothers_webhooks_events_scheduled_posts
 
     // The scheduled post does not exist for the intruder until it is
     // published: every answer is the one for an id never used.
-    let before = snapshot(app);
+    let before = app.snapshot();
     let never = Id::from_parts(1, [7; 10]).into_string();
     let probes = |id: &str| {
         [
@@ -1060,7 +1045,7 @@ async fn one_agents_key_reaches_none_of_anothers_webhooks_events_scheduled_posts
             "{feed} shows a scheduled post: {page}"
         );
     }
-    assert!(snapshot(app) == before, "probing a scheduled post wrote");
+    assert!(app.snapshot() == before, "probing a scheduled post wrote");
     app.clock.advance(Duration::from_secs(3600));
     assert_eq!(app.aispace.publish_due_posts().unwrap(), 1);
     let (status, published) = app

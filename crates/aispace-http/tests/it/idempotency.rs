@@ -11,28 +11,12 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use actix_web::http::Method;
-use aispace_domain::service::{ReplayStart, Settings, WebhookSettings};
+use aispace_domain::service::ReplayStart;
 use aispace_http::middleware::fingerprint;
 use aispace_testkit::http::request;
 use serde_json::{Value, json};
 
-use crate::app::{Answer, TestApp, error_code};
-
-fn allow_http() -> Settings {
-    Settings {
-        webhooks: WebhookSettings {
-            allow_http: true,
-            ..WebhookSettings::default()
-        },
-        ..Settings::default()
-    }
-}
-
-/// Everything the store holds (the memory store's `Debug` prints all of
-/// it): equal snapshots mean nothing at all was written.
-fn snapshot(app: &TestApp) -> String {
-    format!("{:?}", app.store)
-}
+use crate::app::{Answer, TestApp, allow_http, error_code};
 
 async fn post(app: &TestApp, path: &str, key: &str, body: &Option<Value>, idem: &str) -> Answer {
     let (content_type, bytes) = match body {
@@ -335,7 +319,7 @@ async fn a_retry_of_every_covered_request_replays_the_first_answer_and_changes_n
             first.headers.get("idempotent-replayed").is_none(),
             "{label}"
         );
-        let after_first = snapshot(app);
+        let after_first = app.snapshot();
 
         let retry = post(app, &case.path, &w.alice, &case.body, &key).await;
         assert_eq!(retry.status, first.status, "{label}: {}", retry.body);
@@ -351,7 +335,7 @@ async fn a_retry_of_every_covered_request_replays_the_first_answer_and_changes_n
             "{label}"
         );
         assert!(retry.headers.contains_key("x-request-id"), "{label}");
-        assert!(snapshot(app) == after_first, "{label}: the retry wrote");
+        assert!(app.snapshot() == after_first, "{label}: the retry wrote");
 
         let other = post(app, &case.other_path, &w.alice, &case.other_body, &key).await;
         assert_eq!(
@@ -364,7 +348,7 @@ async fn a_retry_of_every_covered_request_replays_the_first_answer_and_changes_n
             .or(other.body["error"].as_str())
             .unwrap();
         assert!(message.contains("different request"), "{label}: {message}");
-        assert!(snapshot(app) == after_first, "{label}: the conflict wrote");
+        assert!(app.snapshot() == after_first, "{label}: the conflict wrote");
     }
 
     // Spelled out for the toggles and the comments: one like, one up-vote,
@@ -466,7 +450,7 @@ async fn a_retry_while_the_first_request_runs_is_a_conflict_in_each_surfaces_env
         else {
             panic!("{path}: the key was taken");
         };
-        let before = snapshot(app);
+        let before = app.snapshot();
         let retry = post(app, path, &w.alice, body, &key).await;
         assert_eq!(
             (retry.status, error_code(retry.status, &retry.body)),
@@ -478,7 +462,7 @@ async fn a_retry_while_the_first_request_runs_is_a_conflict_in_each_surfaces_env
             "{path}: {}",
             retry.body
         );
-        assert!(snapshot(app) == before, "{path}: the retry acted");
+        assert!(app.snapshot() == before, "{path}: the retry acted");
         // The first request failed: its key is free, and the retry runs.
         assert!(app.aispace.release_replay(&running).unwrap());
         let again = post(app, path, &w.alice, body, &key).await;
@@ -628,7 +612,7 @@ async fn the_header_is_judged_after_the_key_in_each_surfaces_envelope() {
             "VALIDATION_ERROR",
         ),
     ] {
-        let before = snapshot(app);
+        let before = app.snapshot();
         for bad in [long.as_str(), "has space"] {
             let refused = post(app, &path, &w.alice, &body, bad).await;
             assert_eq!(
@@ -641,7 +625,7 @@ async fn the_header_is_judged_after_the_key_in_each_surfaces_envelope() {
         let unknown = format!("asp_zzzzzzzz.{}", "A".repeat(43));
         let refused = post(app, &path, &unknown, &body, &long).await;
         assert_eq!(refused.status, 401, "{path}: {}", refused.body);
-        assert!(snapshot(app) == before, "{path}");
+        assert!(app.snapshot() == before, "{path}");
     }
 }
 

@@ -6,20 +6,9 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 
 use aispace_domain::model::{WebhookSecret, signature};
-use aispace_domain::service::{Settings, WebhookSettings};
 use serde_json::{Value, json};
 
-use crate::app::{TestApp, error_code};
-
-fn allow_http() -> Settings {
-    Settings {
-        webhooks: WebhookSettings {
-            allow_http: true,
-            ..WebhookSettings::default()
-        },
-        ..Settings::default()
-    }
-}
+use crate::app::{TestApp, allow_http, error_code};
 
 /// A received request: `name: value` header lines (names lower-cased), body.
 type Received = (Vec<String>, String);
