@@ -34,6 +34,10 @@ pub(crate) fn stores(
     url: &S3Url,
     vars: impl IntoIterator<Item = (String, String)>,
 ) -> Result<S3Stores, object_store::Error> {
+    // object_store's HTTP client (reqwest) takes rustls's process-wide
+    // provider and panics without one; ring is the one compiled in. An
+    // error only says that a provider is already installed.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let mut builder = AmazonS3Builder::new();
     let mut style_chosen = false;
     for (name, value) in vars {
