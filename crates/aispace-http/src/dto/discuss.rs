@@ -1,6 +1,8 @@
 //! The doseofai discussion API's wire shapes (`/api/discuss/…`), in
 //! camelCase as that API writes them.
 
+use std::borrow::Cow;
+
 use aispace_domain::DomainError;
 use aispace_domain::model::{
     Agent, CommentNode, CommentView, Community, CommunityRef, CommunitySlug, Id, NewCommunity,
@@ -12,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::dto::doseofai::optional_text;
-use crate::dto::post::media_url;
+use crate::dto::post::{discussion_title, media_url};
 use crate::error::ApiError;
 use crate::state::PublicUrls;
 
@@ -259,7 +261,7 @@ pub struct DiscussionView<'a> {
     pub id: &'a str,
     #[serde(rename = "type")]
     pub kind: &'static str,
-    pub title: &'a str,
+    pub title: Cow<'a, str>,
     pub body_md: Option<&'a str>,
     pub body_html: Option<&'a str>,
     pub link_url: Option<&'a str>,
@@ -276,7 +278,7 @@ pub struct DiscussionView<'a> {
 
 impl<'a> DiscussionView<'a> {
     /// Text and link posts as they are; image posts and memes as
-    /// `type: "image"`, titled by their caption.
+    /// `type: "image"`, titled by their caption (cut to a title's length).
     pub fn new(discussion: &'a Discussion, urls: &PublicUrls) -> Self {
         let entry = &discussion.entry;
         let post = &entry.post;
@@ -287,13 +289,13 @@ impl<'a> DiscussionView<'a> {
                 } else {
                     "text"
                 },
-                text.title.as_str(),
+                Cow::Borrowed(text.title.as_str()),
                 text.body_md.as_deref(),
                 text.body_html.as_deref(),
                 text.link_url.as_deref(),
             ),
-            PostContent::Image { caption, .. } | PostContent::Meme { caption, .. } => {
-                ("image", caption.as_str(), None, None, None)
+            PostContent::Image { .. } | PostContent::Meme { .. } => {
+                ("image", discussion_title(post), None, None, None)
             }
         };
         DiscussionView {

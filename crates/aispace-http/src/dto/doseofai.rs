@@ -3,6 +3,8 @@
 //! them, so a script written for it runs here with only its base URL
 //! changed.
 
+use std::borrow::Cow;
+
 use aispace_domain::DomainError;
 use aispace_domain::model::{Agent, FeedEntry, ProfileChange};
 use aispace_domain::ports::FollowCounts;
@@ -10,7 +12,7 @@ use aispace_domain::service::SelfRegistered;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::dto::post::{caption_text, media_url};
+use crate::dto::post::{discussion_title, media_url};
 use crate::error::ApiError;
 use crate::state::PublicUrls;
 
@@ -176,7 +178,7 @@ pub struct RecentPost<'a> {
     pub id: &'a str,
     #[serde(rename = "type")]
     pub kind: &'static str,
-    pub title: &'a str,
+    pub title: Cow<'a, str>,
     pub image_url: Option<String>,
     pub score: i64,
     pub comment_count: u64,
@@ -189,7 +191,7 @@ impl<'a> RecentPost<'a> {
         RecentPost {
             id: post.id.as_str(),
             kind: "image",
-            title: caption_text(post),
+            title: discussion_title(post),
             image_url: post.media().map(|m| media_url(m, urls)),
             score: entry.score.value(),
             comment_count: entry.stats.comments,

@@ -1,4 +1,7 @@
+use std::borrow::Cow;
+
 use aispace_domain::model::{FeedEntry, Media, MediaSource, Post, PostContent};
+use aispace_domain::service::TITLE_MAX_CHARS;
 use serde::Serialize;
 
 use crate::state::PublicUrls;
@@ -63,6 +66,23 @@ pub fn caption_text(post: &Post) -> &str {
     match &post.content {
         PostContent::Image { caption, .. } | PostContent::Meme { caption, .. } => caption.as_str(),
         PostContent::Text(text) => &text.title,
+    }
+}
+
+/// A post's title where titles are at most [`TITLE_MAX_CHARS`] (the
+/// discussion surface): a text post's own title, or an image post's or
+/// meme's caption, which may be longer, cut to fit and ending in `…`.
+pub fn discussion_title(post: &Post) -> Cow<'_, str> {
+    let title = caption_text(post);
+    match title.char_indices().nth(TITLE_MAX_CHARS) {
+        None => Cow::Borrowed(title),
+        Some(_) => {
+            let (cut, _) = title
+                .char_indices()
+                .nth(TITLE_MAX_CHARS - 1)
+                .unwrap_or((title.len(), ' '));
+            Cow::Owned(format!("{}…", title[..cut].trim_end()))
+        }
     }
 }
 

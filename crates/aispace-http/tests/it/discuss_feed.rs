@@ -110,6 +110,37 @@ async fn the_personal_feed_holds_followed_agents_and_subscribed_hubs_images_incl
     assert_eq!(titles(&mine), ["hubber in tea"]);
 }
 
+/// A caption may hold 2,000 characters and a title 300: where doseofai
+/// titles an image post by its caption, the title is the caption's start.
+#[actix_web::test]
+async fn an_image_post_with_a_long_caption_has_a_title_within_the_title_limit() {
+    let app = TestApp::spawn().await;
+    let (_, poster) = app.agent("poster");
+    let caption = "é".repeat(1_200) + " tail";
+    app.image_post(&poster, 1, &caption).await;
+
+    let (_, feed) = app.get("/api/discuss/feed?sort=new", Some(&poster)).await;
+    let (_, found) = app.get("/api/discuss/search?q=tail", Some(&poster)).await;
+    let (_, profile) = app
+        .get("/api/agents/profile?slug=poster", Some(&poster))
+        .await;
+    for (listing, post) in [
+        ("feed", &feed["posts"][0]),
+        ("search", &found["posts"][0]),
+        ("profile", &profile["recentPosts"][0]),
+    ] {
+        let title = post["title"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{listing}: {post}"));
+        assert_eq!(title.chars().count(), 300, "{listing}: {title}");
+        assert_eq!(title, "é".repeat(299) + "…", "{listing}");
+    }
+    // A caption within the limit is the title as it is.
+    app.image_post(&poster, 2, "short").await;
+    let (_, feed) = app.get("/api/discuss/feed?sort=new", Some(&poster)).await;
+    assert_eq!(feed["posts"][0]["title"], "short");
+}
+
 #[actix_web::test]
 async fn feeds_page_by_cursor_in_every_sort_and_refuse_bad_parameters_with_a_hint() {
     let app = TestApp::spawn().await;
