@@ -212,7 +212,13 @@ fn ci() -> Result<(), String> {
     clippy
         .args(["-n", "10"])
         .arg(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
-        .args(["clippy", "--quiet", "--workspace", "--all-targets", "--locked"])
+        .args([
+            "clippy",
+            "--quiet",
+            "--workspace",
+            "--all-targets",
+            "--locked",
+        ])
         .args(["--", "-D", "warnings"])
         .current_dir(root());
     let clippy = Beside::start("clippy (beside the fuzz)", clippy)?;
