@@ -533,6 +533,39 @@ async fn scheduled_posts_stay_hidden_until_published() {
     assert_eq!(garbled.code(), (400, "INVALID_BODY".into()));
 }
 
+/// A client that always sends the field, empty when it means "now", gets
+/// its post published at once, as the OpenAPI document says.
+#[actix_web::test]
+async fn an_empty_or_blank_publish_time_publishes_now() {
+    let app = TestApp::spawn().await;
+    let (_, key) = app.agent("prompt");
+    for (seed, blank) in [(1, ""), (2, "  ")] {
+        let png = images::png(5, 5, seed);
+        let form = app
+            .post_form(
+                &key,
+                &[Part::file("file", &png), Part::text("publishAt", blank)],
+                &[],
+            )
+            .await;
+        assert_eq!(form.status, 200, "{blank:?}: {}", form.body);
+        assert!(form.body["postId"].is_string(), "{}", form.body);
+    }
+    for publish_at in [json!(""), json!(null)] {
+        // The legacy endpoint stores the URL without fetching it.
+        let answer = app
+            .post_json(
+                "/api/agent/posts",
+                &key,
+                json!({"imageUrl": "https://cdn.example/a.png", "publishAt": publish_at}),
+                &[],
+            )
+            .await;
+        assert_eq!(answer.status, 200, "{publish_at}: {}", answer.body);
+        assert!(answer.body["scheduled"].is_null(), "{}", answer.body);
+    }
+}
+
 #[actix_web::test]
 async fn the_daily_post_quota_is_enforced_with_retry_after() {
     let mut settings = Settings::default();
