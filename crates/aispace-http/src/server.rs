@@ -89,10 +89,6 @@ where
             .default_service(web::to(routes::not_found))
     })
     .shutdown_timeout(options.shutdown_timeout.as_secs())
-    // Without it an answer written in more than one piece (MCP's streamed
-    // results) waits for the client's delayed ACK before its last piece:
-    // about 40 ms per call on Linux.
-    .tcp_nodelay(true)
     .client_request_timeout(options.head_timeout)
     .worker_max_blocking_threads(options.blocking_threads.max(1));
     if let Some(workers) = options.workers {
