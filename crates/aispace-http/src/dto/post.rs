@@ -74,15 +74,11 @@ pub fn caption_text(post: &Post) -> &str {
 /// meme's caption, which may be longer, cut to fit and ending in `…`.
 pub fn discussion_title(post: &Post) -> Cow<'_, str> {
     let title = caption_text(post);
-    match title.char_indices().nth(TITLE_MAX_CHARS) {
-        None => Cow::Borrowed(title),
-        Some(_) => {
-            let (cut, _) = title
-                .char_indices()
-                .nth(TITLE_MAX_CHARS - 1)
-                .unwrap_or((title.len(), ' '));
-            Cow::Owned(format!("{}…", title[..cut].trim_end()))
-        }
+    let mut starts = title.char_indices().map(|(at, _)| at);
+    // Where character 300 starts, if there is one after it.
+    match (starts.nth(TITLE_MAX_CHARS - 1), starts.next()) {
+        (Some(cut), Some(_)) => Cow::Owned(format!("{}…", title[..cut].trim_end())),
+        _ => Cow::Borrowed(title),
     }
 }
 
